@@ -1,0 +1,37 @@
+"""Pick the fastest device there is (CUDA, then Apple MPS, then CPU) and make runs repeatable."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+
+def pick_device(prefer: str | None = None) -> torch.device:
+    """CUDA if available, then MPS, then CPU. ``prefer="cpu"`` forces the CPU."""
+    if prefer:
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_label(device: torch.device | None = None) -> str:
+    """A human label, e.g. ``"CUDA: NVIDIA H100 80GB HBM3"``, ``"Apple MPS"`` or ``"CPU (2 threads)"``."""
+    device = device or pick_device()
+    if device.type == "cuda":
+        return f"CUDA: {torch.cuda.get_device_name(device)}"
+    if device.type == "mps":
+        return "Apple MPS"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); returns a torch Generator seeded the same way."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
