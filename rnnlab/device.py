@@ -1,6 +1,7 @@
 """Pick the fastest device there is (CUDA, then Apple MPS, then CPU) and make runs repeatable."""
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -8,7 +9,8 @@ import torch
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
-    """CUDA if available, then MPS, then CPU. ``prefer="cpu"`` forces the CPU."""
+    """CUDA if available, then MPS, then CPU. ``prefer="cpu"`` (or env ``RNNLAB_DEVICE=cpu``) forces one."""
+    prefer = prefer or os.environ.get("RNNLAB_DEVICE") or None
     if prefer:
         return torch.device(prefer)
     if torch.cuda.is_available():

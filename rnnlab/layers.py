@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .cells import GATES, gru_step, lstm_step, rnn_step
+from .cells import GATES
+from .recurrence import recurrence
 
 DIRECTIONS = ("forward", "backward")
 
@@ -32,7 +33,9 @@ class DirectionTrace:
     """What one layer computed in one direction. Every tensor is (batch, time, hidden) in *token order*
     (also for the backward direction, so index t always belongs to token t), whatever ``batch_first`` is.
 
-    Positions at or past a sequence's length hold values computed on padding: use ``Trace.lengths``.
+    ``h`` is the layer's output (zero at padded positions past a sequence's length) and carries
+    gradients; with autograd on, ``pre``, ``gates`` and ``c`` are detached values for inspection.
+    ``c`` at padded positions repeats the last valid cell state; ``Trace.lengths`` tells where each ends.
     """
 
     layer: int
@@ -197,65 +200,40 @@ class _Traced:
     def _run_direction(self, x, h, c, weights, step_mask, reverse: bool, keep: bool):
         w_ih, w_hh, b_ih, b_hh = weights
         T, B = x.shape[0], x.shape[1]
-        mode = self.mode
+        gru = self.mode == "GRU"
         # One matrix product for every time step's input projection. For RNN and LSTM both biases
         # simply add, so they are folded in here and the loop does one addmm per step.
-        xw = x.reshape(T * B, -1) @ w_ih.t()
+        xw = (x.reshape(T * B, -1) @ w_ih.t()).view(T, B, -1)
         if b_ih is not None:
-            xw = xw + (b_ih if mode == "GRU" else b_ih + b_hh)
-        xw = xw.view(T, B, -1)
-        b_loop = b_hh if mode == "GRU" else None
-        outs: list[Tensor | None] = [None] * T
-        rec = {"pre": [None] * T, "h": [None] * T, "c": [None] * T, "hn": [None] * T}
-        relu = mode == "RNN_RELU"
-        for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            if mode == "LSTM":
-                h_new, c_new, parts = lstm_step(xw[t], h, c, w_hh, b_loop)
-            elif mode == "GRU":
-                h_new, parts = gru_step(xw[t], h, w_hh, b_loop)
-                c_new = None
-            else:
-                h_new, parts = rnn_step(xw[t], h, w_hh, b_loop, relu=relu)
-                c_new = None
-            if step_mask is not None:
-                m = step_mask[t]
-                outs[t] = h_new * m
-                h = torch.where(m, h_new, h)
-                if c_new is not None:
-                    c = torch.where(m, c_new, c)
-            else:
-                outs[t] = h = h_new
-                c = c_new
-            if keep:
-                rec["pre"][t] = parts["pre"]
-                rec["h"][t] = h_new
-                rec["c"][t] = c_new
-                if mode == "GRU":
-                    rec["hn"][t] = parts["hn"]
-        out = torch.stack(outs)
+            xw = xw + (b_ih if gru else b_ih + b_hh)
+        if reverse:  # the backward direction is the forward loop over the flipped sequence
+            xw = xw.flip(0)
+            step_mask = None if step_mask is None else step_mask.flip(0)
+        out, hT, cT, pre, hs, cs, hn = recurrence(self.mode, xw, h, c, w_hh, b_hh if gru else None, step_mask, record=keep)
         part = None
         if keep:
-            part = self._make_part(rec, B)
-        return out, h, c, part
+            if reverse:
+                out_tok, pre, cs, hn = out.flip(0), pre.flip(0), _flip(cs), _flip(hn)
+            else:
+                out_tok = out
+            part = self._make_part(out_tok, pre, cs, hn)
+        return (out.flip(0) if reverse else out), hT, cT, part
 
-    def _make_part(self, rec, B) -> DirectionTrace:
-        bt = lambda xs: torch.stack(xs).transpose(0, 1)  # noqa: E731  (T,B,.) -> (B,T,.)
-        pre_all = bt(rec["pre"])
+    def _make_part(self, out, pre_all, cs, hn) -> DirectionTrace:
+        bt = lambda t: None if t is None else t.transpose(0, 1)  # noqa: E731  (T,B,.) -> (B,T,.)
+        pre_all = bt(pre_all)
         names = GATES[self.mode]
-        if names:
-            pre = dict(zip(names, pre_all.chunk(len(names), dim=2)))
-        else:
-            pre = {"h": pre_all}
+        pre = dict(zip(names, pre_all.chunk(len(names), dim=2))) if names else {"h": pre_all}
         # Gates are recomputed from the stored pre-activations in one vectorised call per gate:
         # exactly the values the loop used, without keeping dozens of small tensors per step.
-        gates: dict[str, Tensor] = {}
-        for g in names:
-            gates[g] = pre[g].tanh() if g in ("g", "n") else pre[g].sigmoid()
+        gates: dict[str, Tensor] = {g: pre[g].tanh() if g in ("g", "n") else pre[g].sigmoid() for g in names}
         if self.mode == "GRU":
-            gates["hn"] = bt(rec["hn"])
-        h = bt(rec["h"])
-        c = bt(rec["c"]) if self.is_lstm else None
-        return DirectionTrace(layer=-1, direction="", x=None, pre=pre, gates=gates, h=h, c=c)
+            gates["hn"] = bt(hn)
+        return DirectionTrace(layer=-1, direction="", x=None, pre=pre, gates=gates, h=bt(out), c=bt(cs))
+
+
+def _flip(t: Tensor | None) -> Tensor | None:
+    return None if t is None else t.flip(0)
 
 
 class RNN(_Traced, nn.RNN):

@@ -1,0 +1,72 @@
+"""Fused torch.nn.LSTM vs rnnlab's traced (step-by-step) LSTM forward, measured in one run.
+
+    python bench/cells.py
+
+Prints milliseconds per forward pass and the ratio traced / fused for (batch 1, T 200, hidden 64) and
+(batch 64, T 200, hidden 128), in inference (torch.no_grad, what the inspection pages do) and with
+autograd on. Also times a naive loop over torch.nn.LSTMCell as a reference point. Target: traced
+<= 15x fused at batch 1 in inference.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rnnlab import LSTM  # noqa: E402
+
+
+def timeit(fn, repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1e3
+
+
+def naive_loop(cell: torch.nn.LSTMCell, x: torch.Tensor) -> torch.Tensor:
+    h = c = x.new_zeros(x.shape[0], cell.hidden_size)
+    outs = []
+    for t in range(x.shape[1]):
+        h, c = cell(x[:, t], (h, c))
+        outs.append(h)
+    return torch.stack(outs, 1)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=30)
+    args = ap.parse_args()
+    torch.manual_seed(0)
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"{'config':<26}{'mode':<10}{'fused ms':>10}{'traced ms':>11}{'ratio':>8}{'naive ms':>10}{'ratio':>8}")
+    ratios = {}
+    for B, T, H in [(1, 200, 64), (64, 200, 128)]:
+        fused = torch.nn.LSTM(H, H, batch_first=True)
+        ours = LSTM(H, H, batch_first=True)
+        ours.load_state_dict(fused.state_dict())
+        cell = torch.nn.LSTMCell(H, H)
+        x = torch.randn(B, T, H)
+        reps = args.repeats if B == 1 else max(5, args.repeats // 3)
+        for mode in ("no_grad", "autograd"):
+            ctx = torch.no_grad if mode == "no_grad" else torch.enable_grad
+            with ctx():
+                f = timeit(lambda: fused(x), reps)
+                t = timeit(lambda: ours.trace(x), reps)
+                n = timeit(lambda: naive_loop(cell, x), reps)
+            ratios[(B, mode)] = t / f
+            print(f"{f'B={B} T={T} H={H}':<26}{mode:<10}{f:>10.2f}{t:>11.2f}{t / f:>7.1f}x{n:>10.2f}{n / f:>7.1f}x")
+    r = ratios[(1, "no_grad")]
+    print(f"\ntarget: traced <= 15x fused at batch 1 (inference): {r:.1f}x -> {'PASS' if r <= 15 else 'FAIL'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Home: what an RNN is, the folded and unrolled diagram, and the shapes RNNs come in."""
+import pandas as pd
+import streamlit as st
+
+from pages.common import plot
+from rnnlab.architectures import ARCHITECTURES
+from rnnlab.figures.diagrams import architecture_diagram, unrolled_diagram
+
+st.title("Recurrent neural networks, step by step")
+st.markdown(
+    """
+A feed-forward network sees its whole input at once. A **recurrent** network reads a sequence
+**one element at a time** (a word, a price, a character) and carries a **memory**, the hidden
+state **h**, from each step to the next. At every step it mixes the new input with what it
+remembers, using the *same* weights each time:
+"""
+)
+st.latex(r"h_t = \tanh\left(W\,x_t + U\,h_{t-1} + b\right) \qquad y_t = V\,h_t + c")
+st.markdown(
+    "**W** reads the input, **U** carries the memory forward, **V** turns the memory into an output. "
+    "Because h_t depends on h_(t-1), which depends on h_(t-2), ..., the last state can in principle "
+    "remember the first word of a review. Whether it really does is what the labs of this app let you see."
+)
+
+st.subheader("The loop, and the loop unrolled")
+c1, c2, c3 = st.columns([1, 1, 2])
+with c1:
+    cell = st.selectbox("Cell", ["RNN", "LSTM", "GRU"], key="home_cell", bind="query-params",
+                        help="LSTM and GRU replace the tanh with gates; the picture of the loop stays the same.")
+with c2:
+    view = st.radio("View", ["Unrolled", "Folded loop"], key="home_view", horizontal=True)
+with c3:
+    T = st.slider("Time steps T", 1, 10, 4, key="home_T", bind="query-params", disabled=view == "Folded loop",
+                  help="Unrolling draws one copy of the cell per time step.")
+plot(unrolled_diagram(T, cell, folded=view == "Folded loop"), key="home_diagram")
+if view == "Folded loop":
+    st.caption("Folded: one cell whose output h feeds back into itself through U at the next step.")
+else:
+    st.caption(
+        f"Unrolled over {T} steps: each column is the same cell at another time. Hover a node to see its equation."
+        + (" The LSTM also carries a cell state c (orange), changed only by gates: its path has no weight matrix, "
+           "which is why gradients travel along it far better." if cell == "LSTM" else "")
+    )
+
+st.subheader("The shapes an RNN can take")
+st.dataframe(
+    pd.DataFrame([{"Type": a.name, "Shape": a.shape, "Example": a.example, "How it works": a.explanation}
+                  for a in ARCHITECTURES]),
+    hide_index=True, width="stretch",
+)
+cols = st.columns(3)
+for i, arch in enumerate(ARCHITECTURES):
+    with cols[i % 3]:
+        st.markdown(f"**{arch.name}** · {arch.shape}")
+        plot(architecture_diagram(arch), key=f"arch_{arch.key}")
+st.caption("Green: inputs · blue: hidden state · red: outputs · purple: encoder · teal: the backward RNN.")
+
+st.subheader("Labs")
+st.markdown("Pick a lab in the sidebar. Each one is interactive: move a control and the numbers are recomputed.")

@@ -1,0 +1,51 @@
+"""The shapes a recurrent network can take: which steps read an input and which emit an output.
+
+Each entry is data (no drawing): ``rnnlab.figures.diagrams.architecture_diagram`` draws it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Architecture:
+    key: str
+    name: str
+    shape: str
+    example: str
+    explanation: str
+    steps: int
+    inputs: tuple[int, ...]        # steps that read an input x_t
+    outputs: tuple[int, ...]       # steps that emit an output y_t
+    encoder_steps: int = 0         # encoder-decoder: the first steps only read (encoder)
+    bidirectional: bool = False
+    recurrent: bool = True
+
+
+ARCHITECTURES: tuple[Architecture, ...] = (
+    Architecture("one_to_one", "One-to-one", "1 → 1", "image classification (no recurrence needed)",
+                 "One input, one output, no sequence: a plain feed-forward network, shown for contrast.",
+                 1, (0,), (0,), recurrent=False),
+    Architecture("one_to_many", "One-to-many", "1 → T", "image captioning, music generation from a seed",
+                 "One input starts the sequence; the network keeps producing outputs from its memory.",
+                 4, (0,), (0, 1, 2, 3)),
+    Architecture("many_to_one", "Many-to-one", "T → 1", "sentiment of a review, classifying a time series",
+                 "Read the whole sequence, answer once at the end from the final hidden state.",
+                 4, (0, 1, 2, 3), (3,)),
+    Architecture("many_to_many_sync", "Many-to-many (synced)", "T → T", "part-of-speech tagging, frame labelling",
+                 "One output for every input, produced as each input arrives.",
+                 4, (0, 1, 2, 3), (0, 1, 2, 3)),
+    Architecture("encoder_decoder", "Many-to-many (encoder-decoder)", "T → T'", "machine translation, summarising",
+                 "An encoder reads the whole input into its state; a decoder then writes an output of another length.",
+                 5, (0, 1, 2), (3, 4), encoder_steps=3),
+    Architecture("bidirectional", "Bidirectional", "T → T (both directions)", "named-entity recognition, filling a gap",
+                 "Two RNNs read the sequence forwards and backwards; each output sees the past and the future.",
+                 4, (0, 1, 2, 3), (0, 1, 2, 3), bidirectional=True),
+)
+
+
+def by_key(key: str) -> Architecture:
+    for arch in ARCHITECTURES:
+        if arch.key == key:
+            return arch
+    raise KeyError(key)
