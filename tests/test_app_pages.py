@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 # The page files, read from app.py's navigation (the first is the home page).
-PAGES = re.findall(r'st\.Page\("(pages/[^"]+)"', (Path(__file__).resolve().parents[1] / "app.py").read_text())
+PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+)"', (Path(__file__).resolve().parents[1] / "app.py").read_text())
 
 
 def _app(root) -> AppTest:

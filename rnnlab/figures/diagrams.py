@@ -34,10 +34,14 @@ def _nodes(fig, name, xs, ys, texts, hovers, color, size=46, symbol="square", te
                              marker=dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="#222"))))
 
 
-def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highlight: int | None = None) -> go.Figure:
+def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highlight: int | None = None,
+                     first: int = 0, input_labels: list[str] | None = None,
+                     hidden_hover: list[str] | None = None, outputs: bool = True) -> go.Figure:
     """The RNN drawn folded (one cell with a loop) or unrolled over ``T`` steps with shared W, U, V.
 
-    ``highlight`` (0-based step) colours one column, for step-through pages.
+    For step-through pages: ``first`` is the 0-based index of the first step drawn (a window onto a
+    long sequence), ``highlight`` the step to colour, ``input_labels`` what each drawn step reads
+    (tokens), ``hidden_hover`` the hover text of each drawn h (its values), ``outputs=False`` omits y.
     """
     if T < 1:
         raise ValueError("T must be at least 1")
@@ -61,29 +65,43 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
         fig.update_xaxes(range=[-1.2, 2.2])
     else:
         xs = [2 * t for t in range(T)]
-        colors = [COLORS["highlight"] if t == highlight else COLORS["hidden"] for t in range(T)]
-        _nodes(fig, "inputs", xs, [0] * T, [f"x{sub(t + 1)}" for t in range(T)],
-               [f"x_{t + 1}: input at step {t + 1}" for t in range(T)], COLORS["input"])
-        _nodes(fig, "hidden", xs, [1] * T, [f"h{sub(t + 1)}" for t in range(T)],
-               [f"step {t + 1}: h_{t + 1} = {_update_text(label, t + 1)}" for t in range(T)], colors, size=56)
-        _nodes(fig, "outputs", xs, [2] * T, [f"y{sub(t + 1)}" for t in range(T)],
-               [f"y_{t + 1} = V h_{t + 1} + c" for t in range(T)], COLORS["output"])
-        _nodes(fig, "initial_state", [-2], [1], [f"h{sub(0)}"], ["h_0: the initial state (zeros)"],
+        steps = [first + t + 1 for t in range(T)]  # 1-based step numbers shown
+        colors = [COLORS["highlight"] if first + t == highlight else COLORS["hidden"] for t in range(T)]
+        x_text = [f"x{sub(n)}" for n in steps]
+        x_hover = [f"x_{n}: input at step {n}" for n in steps]
+        if input_labels is not None:
+            x_hover = [f"x_{n} = {lab!r}" for n, lab in zip(steps, input_labels)]
+        h_hover = hidden_hover or [f"step {n}: h_{n} = {_update_text(label, n)}" for n in steps]
+        _nodes(fig, "inputs", xs, [0] * T, x_text, x_hover, COLORS["input"])
+        _nodes(fig, "hidden", xs, [1] * T, [f"h{sub(n)}" for n in steps], h_hover, colors, size=56)
+        if outputs:
+            _nodes(fig, "outputs", xs, [2] * T, [f"y{sub(n)}" for n in steps],
+                   [f"y_{n} = V h_{n} + c" for n in steps], COLORS["output"])
+        _nodes(fig, "initial_state", [-2], [1], [f"h{sub(first)}"],
+               ["h_0: the initial state (zeros)" if first == 0 else f"h_{first}: the state carried in"],
                COLORS["state0"], size=40, text_color="#222")
+        if input_labels is not None:
+            for x, lab in zip(xs, input_labels):
+                fig.add_annotation(x=x, y=-0.42, text=_short(lab), showarrow=False, font=dict(size=15, color="#222"))
         for t, x in enumerate(xs):
             _arrow(fig, x, 0.2, x, 0.75, COLORS["W"], "W", (0.3, 0))
-            _arrow(fig, x, 1.25, x, 1.8, COLORS["V"], "V", (0.3, 0))
+            if outputs:
+                _arrow(fig, x, 1.25, x, 1.8, COLORS["V"], "V", (0.3, 0))
             _arrow(fig, x - 1.55, 1.0, x - 0.45, 1.0, COLORS["U"], "U", (0, 0.14))
             if lstm:
                 _arrow(fig, x - 1.55, 1.3, x - 0.45, 1.3, COLORS["c"], "c" if t == 0 else "", (0, 0.12), width=2)
         fig.update_xaxes(range=[-2.8, 2 * T - 1])
-        fig.add_annotation(x=(2 * T - 2) / 2 - 1, y=-0.55, showarrow=False, font=dict(size=14, color="#333"),
+        fig.add_annotation(x=(2 * T - 2) / 2 - 1, y=-0.75 if input_labels is not None else -0.55, showarrow=False, font=dict(size=14, color="#333"),
                            text="The same W, U and V are used at every step: unrolling copies the cell, not the weights.")
-    fig.update_yaxes(range=[-0.8, 2.5])
-    fig.update_layout(**base_layout(height=360 if not folded else 380), showlegend=False)
+    fig.update_yaxes(range=[-1.0 if input_labels is not None else -0.8, 2.5 if outputs else 1.6])
+    fig.update_layout(**base_layout(height=(360 if outputs else 290) if not folded else 380), showlegend=False)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def _short(text: str, n: int = 12) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _update_text(label: str, t: int | str = "t") -> str:

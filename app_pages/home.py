@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from pages.common import plot
+from app_pages.common import plot
 from rnnlab.architectures import ARCHITECTURES
 from rnnlab.figures.diagrams import architecture_diagram, unrolled_diagram
 

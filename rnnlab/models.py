@@ -1,0 +1,122 @@
+"""Models built from the traced layers: a many-to-one text classifier (sentiment) and its trace.
+
+``SentimentClassifier``: token ids -> embedding -> stacked RNN/LSTM/GRU (each layer its own size,
+optionally bidirectional, dropout between) -> dense head -> one logit (positive vs negative).
+It trains on the fused kernels and can be read step by step with ``trace``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+
+from .layers import Trace, make_recurrent
+
+
+@dataclass
+class ClassifierConfig:
+    vocab_size: int
+    embed_dim: int = 64
+    hidden_sizes: tuple[int, ...] = (64,)
+    cell: str = "LSTM"
+    bidirectional: bool = False
+    dropout: float = 0.0            # between recurrent layers
+    embed_dropout: float = 0.0
+    head_hidden: int = 0            # 0: a single linear layer on the final state
+    head_dropout: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden_sizes"] = list(self.hidden_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ClassifierConfig":
+        d = dict(d)
+        d["hidden_sizes"] = tuple(d["hidden_sizes"])
+        return cls(**d)
+
+
+class SentimentClassifier(nn.Module):
+    """Many-to-one: read the whole text, answer from the final hidden state(s)."""
+
+    def __init__(self, config: ClassifierConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.embedding = nn.Embedding(c.vocab_size, c.embed_dim, padding_idx=0)
+        self.rnns = nn.ModuleList()
+        size_in = c.embed_dim
+        D = 2 if c.bidirectional else 1
+        for h in c.hidden_sizes:
+            self.rnns.append(make_recurrent(c.cell, size_in, h, batch_first=True, bidirectional=c.bidirectional))
+            size_in = h * D
+        self.drop_between = nn.Dropout(c.dropout)
+        self.drop_embed = nn.Dropout(c.embed_dropout)
+        if c.head_hidden:
+            self.head = nn.Sequential(nn.Linear(size_in, c.head_hidden), nn.ReLU(), nn.Dropout(c.head_dropout),
+                                      nn.Linear(c.head_hidden, 1))
+        else:
+            self.head = nn.Sequential(nn.Dropout(c.head_dropout), nn.Linear(size_in, 1))
+
+    @property
+    def cell(self) -> str:
+        return self.rnns[0].mode
+
+    @staticmethod
+    def _final(state) -> Tensor:
+        h_n = state[0] if isinstance(state, tuple) else state      # (D, B, H)
+        return torch.cat(list(h_n), dim=-1)                         # forward final ‖ backward final
+
+    def forward(self, ids: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """``ids`` (B, T) padded at the end; ``lengths`` (B,). Returns logits (B,)."""
+        x = self.drop_embed(self.embedding(ids))
+        final = None
+        for k, rnn in enumerate(self.rnns):
+            if k:
+                x = self.drop_between(x)
+            x, state = rnn(x, lengths=lengths)
+            final = self._final(state)
+        return self.head(final).squeeze(-1)
+
+    @torch.no_grad()
+    def trace(self, ids: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, list[Trace]]:
+        """Step-by-step pass (eval mode): logits and one :class:`Trace` per recurrent layer."""
+        was = self.training
+        self.eval()
+        x = self.embedding(ids)
+        traces, final = [], None
+        for rnn in self.rnns:
+            x, state, tr = rnn.trace(x, lengths=lengths)
+            traces.append(tr)
+            final = self._final(state)
+        logits = self.head(final).squeeze(-1)
+        self.train(was)
+        return logits, traces
+
+    @torch.no_grad()
+    def prefix_probabilities(self, ids: Tensor) -> Tensor:
+        """P(positive) after each token of one text (1, T): the head applied to every prefix's state.
+
+        Exact for a unidirectional model (its state after token t is what the model would end with
+        on the text cut there). A bidirectional model's backward half needs the whole text, so each
+        prefix is re-read in one batch instead.
+        """
+        was = self.training
+        self.eval()
+        T = ids.shape[1]
+        if not self.config.bidirectional:
+            x = self.embedding(ids)
+            for rnn in self.rnns:
+                x, _ = rnn(x)
+            # top layer output at t is the final state of the prefix ending at t
+            probs = torch.sigmoid(self.head(x[0]).squeeze(-1))
+        else:
+            batch = ids.expand(T, T).clone()
+            lengths = torch.arange(1, T + 1)
+            batch[torch.arange(T)[None, :] >= lengths[:, None]] = 0
+            probs = torch.sigmoid(self(batch, lengths))
+        self.train(was)
+        return probs

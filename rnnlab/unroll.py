@@ -1,0 +1,145 @@
+"""A small network and an input to unroll one time step at a time, with every number exposed.
+
+``build_unroll`` makes a one-layer RNN, LSTM or GRU (hidden size 2-16), an input sequence (a typed
+sentence through a small seeded embedding, or a numeric sequence such as a sine) and runs the trace.
+``step_values(u, t)`` then gives everything that step t computed, as NumPy arrays, and
+``gate_weights(u)`` the weight blocks each gate uses: the numbers the equations are written with.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .cells import GATES
+from .init import initialize
+from .layers import Trace, make_recurrent
+from .tokenizer import tokenize
+
+INPUT_KINDS = ("sentence", "sine", "square wave", "random walk")
+MAX_STEPS = 200
+
+
+@dataclass
+class Unroll:
+    mode: str
+    labels: list[str]            # what each step reads: a token, or x_t's value
+    inputs: np.ndarray           # (T, D) the vectors fed in (embeddings for a sentence)
+    layer: torch.nn.Module       # the traced layer (one layer, one direction)
+    trace: Trace
+    vocabulary: dict[str, np.ndarray] | None = None   # token -> embedding, for a sentence
+
+    @property
+    def steps(self) -> int:
+        return len(self.labels)
+
+    @property
+    def hidden_size(self) -> int:
+        return self.layer.hidden_size
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return GATES[self.mode]
+
+
+def make_sequence(kind: str, length: int = 20, frequency: float = 1.0, seed: int = 0) -> np.ndarray:
+    """A numeric input sequence of ``length`` steps, shape (T, 1)."""
+    t = np.arange(length)
+    if kind == "sine":
+        x = np.sin(2 * math.pi * frequency * t / max(length, 1))
+    elif kind == "square wave":
+        x = np.sign(np.sin(2 * math.pi * frequency * (t + 0.5) / max(length, 1)))
+    elif kind == "random walk":
+        x = np.cumsum(np.random.default_rng(seed).normal(0, 0.3, length))
+    else:
+        raise ValueError(f"unknown sequence {kind!r}")
+    return x.astype(np.float32)[:, None]
+
+
+def embed_tokens(tokens: list[str], dim: int, seed: int) -> dict[str, np.ndarray]:
+    """A small random embedding for each distinct token (N(0, 1), seeded): stand-in word vectors."""
+    rng = np.random.default_rng(seed)
+    vocab: dict[str, np.ndarray] = {}
+    for tok in tokens:
+        if tok not in vocab:
+            vocab[tok] = rng.normal(0, 1, dim).astype(np.float32)
+    return vocab
+
+
+def build_unroll(cell: str = "LSTM", hidden_size: int = 3, input_kind: str = "sentence",
+                 text: str = "the movie was not good", length: int = 20, frequency: float = 1.0,
+                 embed_dim: int = 3, seed: int = 0, init: str = "default",
+                 spectral_radius: float | None = None) -> Unroll:
+    """Build the network and input, run the trace. Raises ValueError with a readable message."""
+    if not 1 <= hidden_size <= 64:
+        raise ValueError("hidden size must be between 1 and 64")
+    if input_kind == "sentence":
+        tokens = tokenize(text)[:MAX_STEPS]
+        if not tokens:
+            raise ValueError("The sentence has no words to read: type a few words.")
+        vocabulary = embed_tokens(tokens, embed_dim, seed)
+        inputs = np.stack([vocabulary[t] for t in tokens])
+        labels = tokens
+    else:
+        length = int(min(max(length, 1), MAX_STEPS))
+        inputs = make_sequence(input_kind, length, frequency, seed)
+        vocabulary = None
+        labels = [f"{v:+.2f}" for v in inputs[:, 0]]
+    gen = torch.Generator().manual_seed(seed)
+    layer = make_recurrent(cell, inputs.shape[1], hidden_size, batch_first=True)
+    initialize(layer, init, spectral_radius_target=spectral_radius, generator=gen)
+    layer.eval()
+    with torch.no_grad():
+        _, _, trace = layer.trace(torch.from_numpy(inputs)[None])
+    return Unroll(layer.mode, labels, inputs, layer, trace, vocabulary)
+
+
+def step_values(u: Unroll, t: int) -> dict[str, np.ndarray]:
+    """Everything step ``t`` (0-based) computed: x, h_prev (and c_prev), pre_<gate>, <gate>, h (and c)."""
+    if not 0 <= t < u.steps:
+        raise IndexError(f"step {t} outside 0..{u.steps - 1}")
+    part = u.trace[0, "forward"]
+    arr = lambda x: x[0].detach().cpu().numpy()  # noqa: E731  (drop the batch of one)
+    h = arr(part.h)
+    values = {"x": u.inputs[t], "h_prev": h[t - 1] if t else arr(part.h0), "h": h[t]}
+    if part.c is not None:
+        c = arr(part.c)
+        values["c_prev"] = c[t - 1] if t else arr(part.c0)
+        values["c"] = c[t]
+    for name, p in part.pre.items():
+        values[f"pre_{name}"] = arr(p)[t]
+    for name, g in part.gates.items():
+        values[name] = arr(g)[t]
+    return values
+
+
+def history(u: Unroll, upto: int) -> dict[str, np.ndarray]:
+    """h (and c) for steps 0..upto, each (upto+1, H)."""
+    part = u.trace[0, "forward"]
+    out = {"h": part.h[0, :upto + 1].detach().cpu().numpy()}
+    if part.c is not None:
+        out["c"] = part.c[0, :upto + 1].detach().cpu().numpy()
+    return out
+
+
+def gate_weights(u: Unroll) -> dict[str, dict[str, np.ndarray]]:
+    """Per gate (or ``"h"`` for a vanilla RNN): its blocks ``W`` (input), ``U`` (recurrent), biases.
+
+    For RNN and LSTM ``b`` is b_ih + b_hh (they add). The GRU candidate keeps them apart, since the
+    reset gate multiplies only the recurrent part: n = tanh(W x + b_in + r * (U h + b_hn)).
+    """
+    L = u.layer
+    H = L.hidden_size
+    w_ih, w_hh = L.weight_ih_l0.detach().numpy(), L.weight_hh_l0.detach().numpy()
+    b_ih, b_hh = L.bias_ih_l0.detach().numpy(), L.bias_hh_l0.detach().numpy()
+    names = u.gate_names or ("h",)
+    out = {}
+    for k, name in enumerate(names):
+        s = slice(k * H, (k + 1) * H)
+        blocks = {"W": w_ih[s], "U": w_hh[s], "b": b_ih[s] + b_hh[s]}
+        if u.mode == "GRU" and name == "n":
+            blocks.update({"b": b_ih[s], "b_hn": b_hh[s]})
+        out[name] = blocks
+    return out
