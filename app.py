@@ -19,6 +19,7 @@ PAGES = {
     ],
     "Look inside": [
         st.Page("app_pages/step_through.py", title="Step through an RNN", icon=":material/footprint:"),
+        st.Page("app_pages/memory.py", title="Inside the memory", icon=":material/neurology:"),
     ],
 }
 

@@ -56,4 +56,15 @@ for i, arch in enumerate(ARCHITECTURES):
 st.caption("Green: inputs · blue: hidden state · red: outputs · purple: encoder · teal: the backward RNN.")
 
 st.subheader("Labs")
-st.markdown("Pick a lab in the sidebar. Each one is interactive: move a control and the numbers are recomputed.")
+st.markdown("Each lab is interactive: move a control and the numbers are recomputed.")
+LABS = [
+    ("app_pages/step_through.py", "Step through an RNN", ":material/footprint:",
+     "Unroll an RNN, LSTM or GRU one step at a time, with the real numbers in the equations."),
+    ("app_pages/memory.py", "Inside the memory", ":material/neurology:",
+     "Watch every unit and gate while a model reads a review: heatmaps, coloured text, the memory's path."),
+]
+for path, label, icon, blurb in LABS:
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        st.page_link(path, label=label, icon=icon)
+    c2.markdown(blurb)

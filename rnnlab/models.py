@@ -6,12 +6,15 @@ It trains on the fused kernels and can be read step by step with ``trace``.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
 
 from .layers import Trace, make_recurrent
+from .tokenizer import Vocabulary
 
 
 @dataclass
@@ -120,3 +123,35 @@ class SentimentClassifier(nn.Module):
             probs = torch.sigmoid(self(batch, lengths))
         self.train(was)
         return probs
+
+
+@dataclass
+class TextModel:
+    """A classifier with the vocabulary and settings it was trained with: what the app passes around."""
+
+    name: str
+    model: SentimentClassifier
+    vocab: Vocabulary
+    maxlen: int | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def save_text_model(bundle: TextModel, folder) -> None:
+    """Weights (a weights-only torch file), config and vocabulary, side by side in ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in bundle.model.state_dict().items()}
+    torch.save(state, folder / "model.pt")
+    bundle.vocab.save(folder / "vocab.json")
+    info = {"name": bundle.name, "config": bundle.model.config.to_dict(), "maxlen": bundle.maxlen, "meta": bundle.meta}
+    (folder / "config.json").write_text(json.dumps(info, indent=2))
+
+
+def load_text_model(folder, device: torch.device | str = "cpu") -> TextModel:
+    """Load what ``save_text_model`` wrote (weights_only: a model file cannot run code)."""
+    folder = Path(folder)
+    info = json.loads((folder / "config.json").read_text())
+    model = SentimentClassifier(ClassifierConfig.from_dict(info["config"]))
+    model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
+    return TextModel(info["name"], model.to(device).eval(), Vocabulary.load(folder / "vocab.json"),
+                     info.get("maxlen"), info.get("meta", {}))

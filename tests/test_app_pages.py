@@ -1,8 +1,10 @@
 """Every page through Streamlit's AppTest: it renders with no exception and its widgets redraw it."""
+import base64
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,7 +17,22 @@ def _app(root) -> AppTest:
 
 
 def figures(at: AppTest) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    """The page's Plotly figures as dicts, with Plotly's typed arrays decoded to lists."""
+    return [_decode(json.loads(el.proto.spec)) for el in at.get("plotly_chart")]
+
+
+def _decode(obj):
+    if isinstance(obj, dict):
+        if "bdata" in obj and "dtype" in obj:
+            arr = np.frombuffer(base64.b64decode(obj["bdata"]), dtype=np.dtype(obj["dtype"]))
+            if "shape" in obj:
+                shape = obj["shape"]
+                arr = arr.reshape([int(s) for s in str(shape).split(",")] if isinstance(shape, str) else shape)
+            return arr.tolist()
+        return {k: _decode(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_decode(v) for v in obj]
+    return obj
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -59,3 +76,107 @@ def test_home_lists_every_architecture_type(root):
     assert list(table["Type"]) == ["One-to-one", "One-to-many", "Many-to-one", "Many-to-many (synced)",
                                    "Many-to-many (encoder-decoder)", "Bidirectional"]
     assert len(figures(at)) == 1 + 6
+
+
+def _by_title(at: AppTest, prefix: str) -> dict:
+    for fig in figures(at):
+        title = fig["layout"].get("title", {}).get("text", "")
+        if title.startswith(prefix):
+            return fig
+    raise AssertionError(f"no figure titled {prefix!r}")
+
+
+def _step(root, **widgets) -> AppTest:
+    at = _app(root).run()
+    at.switch_page("app_pages/step_through.py").run()
+    for key, value in widgets.items():
+        getattr(at, "slider" if key in ("st_hidden", "st_t", "st_length") else "selectbox")(key=key).set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_step_page_numbers_equal_the_trace(root):
+    from rnnlab.unroll import build_unroll, step_values
+
+    at = _step(root, st_cell="GRU", st_t=3)
+    u = build_unroll("GRU", 3, "sentence", text="the movie was not good at all", seed=0)
+    v = step_values(u, 2)
+    gates = _by_title(at, "Gates at step 3")
+    by_name = {trace["name"]: trace["y"] for trace in gates["data"]}
+    for g in ("r", "z", "n"):
+        np.testing.assert_allclose(by_name[g], v[g], atol=1e-6)
+    state = _by_title(at, "State after step 3")
+    np.testing.assert_allclose(state["data"][0]["y"], v["h"], atol=1e-6)
+    # the equations carry the same numbers (two decimals): h_3 closes the last line
+    last = at.latex[-1].value.strip("$\n")
+    assert last.startswith(r"\begin{aligned}h_{3}")
+    assert all(f"{x:.2f}" in last for x in v["h"])
+    assert any("reading **was**" in m.value for m in at.markdown)
+
+
+def test_step_page_controls_redraw(root):
+    at = _step(root)
+    assert len(_by_title(at, "State after step 1")["data"][0]["y"]) == 3
+    at.button[1].click().run()  # Next ▶
+    assert any("Step 2 of 7" in m.value for m in at.markdown)
+    at.slider(key="st_hidden").set_value(8).run()   # above 4: heatmaps instead of written-out matrices
+    assert len(_by_title(at, "State after step 2")["data"][0]["y"]) == 8
+    assert any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
+    at.selectbox(key="st_input").set_value("sine").run()
+    at.slider(key="st_length").set_value(30).run()
+    assert any("of 30" in m.value for m in at.markdown)
+    at.selectbox(key="st_input").set_value("sentence").run()
+    at.text_input(key="st_text").set_value("🙂 <b></b>").run()
+    assert not at.exception
+    at.text_input(key="st_text").set_value("   ").run()
+    assert at.warning and "no words" in at.warning[0].value
+    assert not at.exception
+
+
+def _memory(root) -> AppTest:
+    at = _app(root).run()
+    at.switch_page("app_pages/memory.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_memory_page_heatmaps_equal_the_trace(root):
+    from rnnlab.memory import fresh_classifier, read_text
+    from rnnlab.tokenizer import Vocabulary, tokenize
+
+    at = _memory(root)
+    text = at.text_area(key="mem_text").value
+    vocab = Vocabulary().fit([" ".join(tokenize(text))])
+    reading = read_text(fresh_classifier(vocab, "LSTM", 16, 32, seed=0), vocab, text)
+    sig = reading.signals()
+    for name in ("h", "c", "f"):
+        fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"{name}:"))
+        np.testing.assert_allclose(np.array(fig["data"][0]["z"]), sig[name], atol=1e-6)
+        assert len(fig["data"][0]["x"]) == len(reading.tokens)
+
+
+def test_memory_page_widgets_change_the_drawing(root):
+    at = _memory(root)
+    heat = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
+    assert len(heat) == 6 and len(heat[0]["data"][0]["y"]) == 16       # h, c, i, f, g, o
+    at.selectbox(key="mem_cell").set_value("GRU").run()
+    at.slider(key="mem_hidden").set_value(8).run()
+    heat = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
+    assert len(heat) == 4 and len(heat[0]["data"][0]["y"]) == 8        # h, r, z, n: a GRU has no c
+    at.multiselect[0].set_value(["h"]).run()
+    assert len([f for f in figures(at) if f["data"][0]["type"] == "heatmap"]) == 1
+    html_before = at.get("html")[0].proto.body
+    at.slider(key="mem_unit").set_value(5).run()
+    assert at.get("html")[0].proto.body != html_before
+    table = at.dataframe[0].value
+    assert len(table) == 5 and "also fires on" in table.columns
+    assert not at.exception
+
+
+@pytest.mark.parametrize("text", ["", "<br /><br />", "😀" * 3, "これは素晴らしい映画です", "<script>alert(1)</script> ok",
+                                  "great " * 2500])
+def test_memory_page_odd_text_never_crashes(root, text):
+    at = _memory(root)
+    at.text_area(key="mem_text").set_value(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert figures(at) or at.warning

@@ -61,18 +61,37 @@ def page(app_url):
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         yield pg
         browser.close()
 
 
+def _wait_for_page(page, title: str) -> None:
+    page.get_by_text(title).first.wait_for(timeout=60_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)  # let Plotly finish drawing before a screenshot
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_deep_link_on_a_fresh_server_keeps_navigation(page, app_url):
+    # The first request to this server is a deep link: it must still get the sidebar and navigation.
+    page.goto(app_url + "/step_through", wait_until="domcontentloaded")
+    _wait_for_page(page, "Step through an RNN")
+    assert page.get_by_text("Global seed").count() >= 1
+    assert page.get_by_text("Page not found").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "step_through.png"))
+
+
 def test_home_page_shows_title_and_diagram(page, app_url):
     page.goto(app_url, wait_until="domcontentloaded")
-    page.get_by_text("Recurrent neural networks, step by step").first.wait_for(timeout=60_000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+    _wait_for_page(page, "Recurrent neural networks, step by step")
     assert page.locator(".js-plotly-plot").count() >= 2  # the unrolled diagram and architecture diagrams
     assert "rnnlab" in page.title()
     assert page.get_by_text("Device:").count() >= 1
-    assert page.locator('[data-testid="stException"]').count() == 0
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.wait_for_timeout(1500)  # let Plotly finish drawing before the screenshot
-    page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=False)
+    page.screenshot(path=str(SCREENSHOTS / "home.png"))
+
+
+def test_memory_page_in_the_browser(page, app_url):
+    page.goto(app_url + "/memory", wait_until="domcontentloaded")
+    _wait_for_page(page, "Inside the memory")
+    page.screenshot(path=str(SCREENSHOTS / "memory.png"))

@@ -1,0 +1,145 @@
+"""Reading a text with a classifier and looking inside its memory: per-unit signals over tokens,
+gate saturation, the hidden-state trajectory (PCA) and the units that fire on a stretch of text.
+
+Every signal is a NumPy array (units, tokens), taken from the model's :class:`~rnnlab.layers.Trace`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .layers import Trace
+from .models import ClassifierConfig, SentimentClassifier
+from .tokenizer import OOV, Vocabulary, tokenize
+
+MAX_TOKENS = 2000
+SIGMOID_GATES = {"i", "f", "o", "r", "z"}
+
+
+@dataclass
+class Reading:
+    text_tokens: list[str]
+    ids: list[int]
+    traces: list[Trace]                 # one per recurrent layer
+    probability: float                  # P(positive) after the whole text
+    prefix_probabilities: np.ndarray    # P(positive) after each token
+    truncated: bool = False             # the text was longer than MAX_TOKENS
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.text_tokens
+
+    @property
+    def unknown(self) -> list[bool]:
+        return [i == OOV for i in self.ids]
+
+    def directions(self, layer: int) -> list[str]:
+        return [d for (l, d) in self.traces[layer].parts if l == 0]
+
+    def signals(self, layer: int = 0, direction: str = "forward") -> dict[str, np.ndarray]:
+        """``{"h": (H, T), "c": ..., "i": ..., ...}`` for one layer and direction."""
+        part = self.traces[layer][0, direction]
+        out = {"h": part.h[0].T.cpu().numpy()}
+        if part.c is not None:
+            out["c"] = part.c[0].T.cpu().numpy()
+        for name, g in part.gates.items():
+            if name != "hn":
+                out[name] = g[0].T.cpu().numpy()
+        return out
+
+
+def fresh_classifier(vocab: Vocabulary, cell: str = "LSTM", hidden_size: int = 32, embed_dim: int = 32,
+                     seed: int = 0) -> SentimentClassifier:
+    """An untrained classifier (PyTorch default initialisation, seeded): a baseline to compare with."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = SentimentClassifier(ClassifierConfig(vocab_size=len(vocab), embed_dim=embed_dim,
+                                                     hidden_sizes=(hidden_size,), cell=cell))
+    return model.eval()
+
+
+def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_tokens: int = MAX_TOKENS) -> Reading:
+    """Tokenise ``text``, run the model step by step and keep everything. ValueError if nothing to read."""
+    tokens = tokenize(text)
+    if not tokens:
+        raise ValueError("There is nothing to read: the text has no words (only spaces, tags or symbols "
+                         "that are not tokens). Type or paste a review.")
+    truncated = len(tokens) > max_tokens
+    tokens = tokens[:max_tokens]
+    ids = vocab.ids(tokens)
+    device = next(model.parameters()).device
+    x = torch.tensor([ids], dtype=torch.long, device=device)
+    logits, traces = model.trace(x)
+    probs = model.prefix_probabilities(x).cpu().numpy()
+    return Reading(tokens, ids, traces, float(torch.sigmoid(logits)[0]), probs, truncated)
+
+
+def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9) -> dict[str, tuple[float, float]]:
+    """Share of values below ``low`` and above ``high``, per gate (each (H, T)).
+
+    A saturated gate is a switch (fully shut or fully open) rather than a dial. The tanh candidates
+    (g, n) live in [-1, 1]; they are mapped to [0, 1] first, so 'below 0.1' means below -0.8.
+    """
+    out = {}
+    for name, v in gates.items():
+        v = _unit_interval(name, v)
+        out[name] = (float((v < low).mean()), float((v > high).mean()))
+    return out
+
+
+def saturation_over_time(gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9) -> dict[str, np.ndarray]:
+    """Per gate, the share of units saturated (below ``low`` or above ``high``) at each token: (T,)."""
+    return {name: ((_unit_interval(name, v) < low) | (_unit_interval(name, v) > high)).mean(axis=0)
+            for name, v in gates.items()}
+
+
+def _unit_interval(name: str, v: np.ndarray) -> np.ndarray:
+    return v if name in SIGMOID_GATES else (v + 1.0) / 2.0
+
+
+def pca_path(h: np.ndarray, components: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Project the states h_t (given as (H, T)) on their first principal components.
+
+    Returns coordinates (T, components) and the share of variance each component explains."""
+    X = np.asarray(h, dtype=np.float64).T
+    X = X - X.mean(axis=0, keepdims=True)
+    if X.shape[0] < 2:
+        return np.zeros((X.shape[0], components)), np.zeros(components)
+    U, S, Vt = np.linalg.svd(X, full_matrices=False)
+    k = min(components, len(S))
+    coords = np.zeros((X.shape[0], components))
+    coords[:, :k] = U[:, :k] * S[:k]
+    var = S ** 2
+    share = np.zeros(components)
+    total = var.sum()
+    if total > 0:
+        share[:k] = var[:k] / total
+    return coords, share
+
+
+def top_units(signal: np.ndarray, start: int, end: int, k: int = 5) -> list[tuple[int, float, float]]:
+    """Units most active over tokens ``start..end`` (inclusive) of ``signal`` (H, T).
+
+    Score: mean |activation| inside the range minus mean |activation| outside it, so a unit that is
+    always on does not win. Returns (unit, score, mean activation inside), best first."""
+    a = np.abs(signal)
+    inside = np.zeros(a.shape[1], dtype=bool)
+    inside[start:end + 1] = True
+    mean_in = a[:, inside].mean(axis=1)
+    mean_out = a[:, ~inside].mean(axis=1) if (~inside).any() else np.zeros(a.shape[0])
+    score = mean_in - mean_out
+    order = np.argsort(-score)[:k]
+    return [(int(u), float(score[u]), float(signal[u, inside].mean())) for u in order]
+
+
+def firing_positions(row: np.ndarray, reference: float, exclude: tuple[int, int] | None = None,
+                     limit: int = 20) -> list[int]:
+    """Token positions where a unit's |activation| reaches ``reference`` (e.g. its mean inside a range),
+    strongest first, outside ``exclude`` (start, end)."""
+    a = np.abs(row)
+    idx = np.where(a >= abs(reference))[0]
+    if exclude is not None:
+        idx = idx[(idx < exclude[0]) | (idx > exclude[1])]
+    return [int(i) for i in idx[np.argsort(-a[idx])][:limit]]

@@ -1,0 +1,82 @@
+"""Memory analyses on hand-made arrays, and reading texts with a model."""
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.figures.memory import activation_heatmap, colored_text_html, trajectory_figure
+from rnnlab.memory import (firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
+                           saturation_over_time, top_units)
+from rnnlab.models import TextModel, load_text_model, save_text_model
+from rnnlab.tokenizer import Vocabulary
+
+
+def test_gate_saturation_exact():
+    gates = {"f": np.array([[0.05, 0.5, 0.95, 0.99]]), "g": np.array([[-0.9, 0.0, 0.9, 0.5]])}
+    sat = gate_saturation(gates)
+    assert sat["f"] == (0.25, 0.5)
+    assert sat["g"] == (0.25, 0.25)   # tanh candidate mapped to [0, 1]: -0.9 -> 0.05, 0.9 -> 0.95
+    np.testing.assert_allclose(saturation_over_time(gates)["f"], [1, 0, 1, 1])
+
+
+def test_pca_path_recovers_a_line():
+    t = np.linspace(-1, 1, 20)
+    h = np.stack([t, 2 * t, -t])              # (H=3, T=20), all variance along one direction
+    coords, share = pca_path(h)
+    assert share[0] == pytest.approx(1.0) and share[1] == pytest.approx(0.0, abs=1e-12)
+    np.testing.assert_allclose(np.abs(coords[:, 0]), np.abs(t - t.mean()) * np.sqrt(6), atol=1e-9)
+
+
+def test_top_units_and_where_they_fire():
+    sig = np.zeros((3, 10))
+    sig[1, 4:6] = 0.9     # unit 1 fires only on tokens 4-5
+    sig[1, 8] = 0.95      # ... and again on token 8
+    sig[2, :] = 0.8       # unit 2 is always on: not selective
+    best = top_units(sig, 4, 5, k=3)
+    assert best[0][0] == 1 and best[0][2] == pytest.approx(0.9)
+    assert firing_positions(sig[1], 0.9, exclude=(4, 5)) == [8]
+
+
+def test_read_text_and_prefix_probabilities_match_the_model():
+    vocab = Vocabulary().fit(["a good film , not a bad one"])
+    model = fresh_classifier(vocab, "GRU", 8, 8, seed=0)
+    r = read_text(model, vocab, "A good film, not a bad one! 😀")
+    assert r.tokens[-1] == "😀" and r.unknown[-1]
+    ids = torch.tensor([r.ids])
+    assert r.probability == pytest.approx(torch.sigmoid(model(ids)).item(), abs=1e-6)
+    # the probability after word k equals the model run on the first k words
+    for k in (1, 4, len(r.ids)):
+        assert r.prefix_probabilities[k - 1] == pytest.approx(torch.sigmoid(model(ids[:, :k])).item(), abs=1e-5)
+    s = r.signals()
+    assert set(s) == {"h", "r", "z", "n"} and s["h"].shape == (8, len(r.tokens))
+    with pytest.raises(ValueError, match="nothing to read"):
+        read_text(model, vocab, "<br /> ")
+    long = read_text(model, vocab, "good " * 50, max_tokens=20)
+    assert long.truncated and len(long.tokens) == 20
+
+
+def test_bidirectional_prefix_probabilities(tmp_path):
+    vocab = Vocabulary().fit(["one two three four"])
+    from rnnlab.models import ClassifierConfig, SentimentClassifier
+    torch.manual_seed(0)
+    model = SentimentClassifier(ClassifierConfig(len(vocab), 4, (5, 3), "LSTM", bidirectional=True)).eval()
+    r = read_text(model, vocab, "one two three four")
+    ids = torch.tensor([r.ids])
+    for k in (1, 3):
+        assert r.prefix_probabilities[k - 1] == pytest.approx(torch.sigmoid(model(ids[:, :k])).item(), abs=1e-5)
+    assert r.directions(1) == ["forward", "backward"]
+    save_text_model(TextModel("bi", model, vocab, 10, {"acc": 0.5}), tmp_path / "m")
+    back = load_text_model(tmp_path / "m")
+    assert back.maxlen == 10 and back.meta == {"acc": 0.5}
+    assert torch.equal(back.model(ids), model(ids))
+
+
+def test_figures_carry_the_data_and_escape_html():
+    sig = np.arange(6.0).reshape(2, 3) / 10
+    fig = activation_heatmap(sig, ["a", "b", "a"], "h", start=5)
+    assert list(fig.data[0].x) == ["5 a", "6 b", "7 a"]
+    np.testing.assert_allclose(fig.data[0].z, sig)
+    html = colored_text_html(["<script>", "ok"], np.array([0.5, -0.5]), -1, 1)
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    coords, share = pca_path(np.random.default_rng(0).normal(size=(4, 5)))
+    fig = trajectory_figure(coords, list("abcde"), share)
+    np.testing.assert_allclose(fig.data[0].x, coords[:, 0])

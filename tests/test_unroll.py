@@ -1,0 +1,69 @@
+"""The step-through data and equations equal the trace and the cell equations."""
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from rnnlab.equations import step_equations
+from rnnlab.unroll import build_unroll, gate_weights, history, make_sequence, step_values
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+@pytest.mark.parametrize("cell", ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"])
+@pytest.mark.parametrize("kind", ["sentence", "sine"])
+def test_step_values_follow_the_equations(cell, kind):
+    u = build_unroll(cell, 4, kind, text="the plot was not bad at all", length=12, seed=3)
+    w = gate_weights(u)
+    for t in range(u.steps):
+        v = step_values(u, t)
+        x, hp = v["x"], v["h_prev"]
+        if cell.startswith("RNN"):
+            a = w["h"]["W"] @ x + w["h"]["U"] @ hp + w["h"]["b"]
+            np.testing.assert_allclose(v["pre_h"], a, atol=1e-5)
+            np.testing.assert_allclose(v["h"], np.maximum(a, 0) if cell == "RNN_RELU" else np.tanh(a), atol=1e-5)
+        elif cell == "LSTM":
+            g = {k: w[k]["W"] @ x + w[k]["U"] @ hp + w[k]["b"] for k in "ifgo"}
+            i, f, gg, o = sigmoid(g["i"]), sigmoid(g["f"]), np.tanh(g["g"]), sigmoid(g["o"])
+            np.testing.assert_allclose(v["f"], f, atol=1e-5)
+            np.testing.assert_allclose(v["c"], f * v["c_prev"] + i * gg, atol=1e-5)
+            np.testing.assert_allclose(v["h"], o * np.tanh(v["c"]), atol=1e-5)
+        else:
+            r = sigmoid(w["r"]["W"] @ x + w["r"]["U"] @ hp + w["r"]["b"])
+            z = sigmoid(w["z"]["W"] @ x + w["z"]["U"] @ hp + w["z"]["b"])
+            n = np.tanh(w["n"]["W"] @ x + w["n"]["b"] + r * (w["n"]["U"] @ hp + w["n"]["b_hn"]))
+            np.testing.assert_allclose(v["h"], (1 - z) * n + z * hp, atol=1e-5)
+        if t:
+            np.testing.assert_allclose(hp, step_values(u, t - 1)["h"])
+    torch.testing.assert_close(torch.from_numpy(history(u, u.steps - 1)["h"]), u.trace[0].h[0])
+
+
+def _numbers(latex: str) -> list[float]:
+    return [float(s) for s in re.findall(r"-?\d+\.\d+", latex)]
+
+
+def test_equations_show_the_step_numbers():
+    u = build_unroll("LSTM", 3, "sentence", text="a fine film", seed=1)
+    v = step_values(u, 1)
+    lines = step_equations("LSTM", gate_weights(u), v, 2)
+    assert len(lines) == 6 and lines[0].startswith(r"\begin{aligned}i_{2}")
+    # the last vector written in the h line is h_2, rounded to two decimals
+    np.testing.assert_allclose(_numbers(lines[-1])[-3:], np.round(v["h"], 2), atol=0.006)
+    np.testing.assert_allclose(_numbers(lines[4])[-3:], np.round(v["c"], 2), atol=0.006)
+    assert len(step_equations("GRU", gate_weights(build_unroll("GRU", 3)), step_values(build_unroll("GRU", 3), 0), 1)) == 4
+    symbolic = step_equations("RNN_TANH", {}, {}, 5, numbers=False)
+    assert symbolic == [r"h_{5} = \tanh\left(W\,x_{5} + U\,h_{4} + b\right)"]
+
+
+def test_sequences_and_bad_input():
+    np.testing.assert_allclose(make_sequence("sine", 4)[:, 0], [0, 1, 0, -1], atol=1e-6)
+    assert set(np.unique(make_sequence("square wave", 8))) == {-1.0, 1.0}
+    with pytest.raises(ValueError, match="no words"):
+        build_unroll("LSTM", 3, "sentence", text="  <br/>  ")
+    u = build_unroll("GRU", 2, "sentence", text="word " * 500)
+    assert u.steps == 200  # capped
+    with pytest.raises(IndexError):
+        step_values(u, 200)
