@@ -21,6 +21,9 @@ PAGES = {
         st.Page("app_pages/step_through.py", title="Step through an RNN", icon=":material/footprint:"),
         st.Page("app_pages/memory.py", title="Inside the memory", icon=":material/neurology:"),
     ],
+    "Labs": [
+        st.Page("app_pages/gradients.py", title="Gradients lab", icon=":material/trending_down:"),
+    ],
 }
 
 navigation = st.navigation(PAGES)

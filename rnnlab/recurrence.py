@@ -69,60 +69,78 @@ class _Recurrence(torch.autograd.Function):
     @staticmethod
     def backward(ctx, d_out, d_hT, d_cT, *_):
         mask, h0, c0, w_hh, pre, hs, cs, hn = ctx.saved_tensors
-        mode = ctx.mode
-        T, B, H = hs.shape
-        h_prev = torch.cat([h0[None], hs[:-1]])                        # state before each step
-        d_out = d_out if d_out is not None else torch.zeros_like(hs)
-        dh = d_hT if d_hT is not None else torch.zeros_like(h0)
-        keep = None if mask is None else (~mask).to(hs.dtype)           # 1 where the state is carried over
-        m = None if mask is None else mask.to(hs.dtype)
-        # Everything that does not depend on the incoming gradient is computed for all steps at once.
+        grads = backward_through_time(ctx.mode, pre, hs, cs, hn, h0, c0, w_hh, mask, d_out, d_hT, d_cT,
+                                      need_b_hh=ctx.needs_input_grad[6])
+        return None, None, grads["xw"], grads["h0"], grads["c0"], grads["w_hh"], grads["b_hh"]
+
+
+def backward_through_time(mode, pre, hs, cs, hn, h0, c0, w_hh, mask=None, d_out=None, d_hT=None, d_cT=None,
+                          need_b_hh: bool = False, record=None) -> dict:
+    """BPTT by hand for the loop above, from the per-step values the forward pass kept.
+
+    ``d_out`` (T, B', H), ``d_hT``, ``d_cT`` (B', H): gradients arriving at the outputs and final state.
+    B' may differ from the forward batch B when B == 1: each row is then its own gradient vector
+    (rows of the identity give the Jacobian dh_T/dh_t). ``record(t, dh, dc)``, if given, is called
+    with the gradient w.r.t. the state *before* step t (that is h_(t-1)), for t = T-1 .. 0.
+    """
+    T, _, H = hs.shape
+    h_prev = torch.cat([h0[None], hs[:-1]])                        # state before each step
+    dh = d_hT if d_hT is not None else torch.zeros_like(h0)
+    rows = dh.shape[0]
+    keep = None if mask is None else (~mask).to(hs.dtype)           # 1 where the state is carried over
+    m = None if mask is None else mask.to(hs.dtype)
+    # Everything that does not depend on the incoming gradient is computed for all steps at once.
+    if mode == "LSTM":
+        i, f, g, o = pre.sigmoid().chunk(4, dim=2)
+        g = pre[..., 2 * H:3 * H].tanh()
+        c_prev = torch.cat([c0[None], cs[:-1]])
+        c_new = torch.addcmul(f * c_prev, i, g)                     # also at masked steps
+        tc = c_new.tanh()
+        k = o * (1 - tc * tc)                                       # dh -> dc through h = o tanh(c)
+        scale = torch.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], dim=2)
+        dc = d_cT if d_cT is not None else torch.zeros_like(dh)
+    elif mode == "GRU":
+        r, z, _ = pre.sigmoid().chunk(3, dim=2)
+        n = pre[..., 2 * H:].tanh()
+        p_n = (1 - z) * (1 - n * n)
+        p_z = (h_prev - n) * z * (1 - z)
+        p_r = hn * r * (1 - r)
+    else:
+        h_new = pre.relu() if mode == "RNN_RELU" else pre.tanh()
+        slope = (pre > 0).to(pre.dtype) if mode == "RNN_RELU" else 1 - h_new * h_new
+    d_pre = [None] * T
+    d_hw = [None] * T if mode == "GRU" else d_pre
+    for t in range(T - 1, -1, -1):
+        d_new = dh if d_out is None else d_out[t] + dh
+        if m is not None:
+            d_new = m[t] * d_new                                    # gradient reaching h_new
         if mode == "LSTM":
-            i, f, g, o = pre.sigmoid().chunk(4, dim=2)
-            g = pre[..., 2 * H:3 * H].tanh()
-            c_prev = torch.cat([c0[None], cs[:-1]])
-            c_new = torch.addcmul(f * c_prev, i, g)                     # also at masked steps
-            tc = c_new.tanh()
-            k = o * (1 - tc * tc)                                       # dh -> dc through h = o tanh(c)
-            scale = torch.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], dim=2)
-            dc = d_cT if d_cT is not None else torch.zeros_like(c0)
+            dc_new = torch.addcmul(dc if m is None else m[t] * dc, d_new, k[t])
+            d_pre[t] = torch.cat([dc_new, dc_new, dc_new, d_new], dim=1) * scale[t]
+            dc_prev = dc_new * f[t]
+            dc = dc_prev if keep is None else torch.addcmul(dc_prev, keep[t], dc)
+            dh_prev = d_pre[t] @ w_hh
         elif mode == "GRU":
-            r, z, _ = pre.sigmoid().chunk(3, dim=2)
-            n = pre[..., 2 * H:].tanh()
-            p_n = (1 - z) * (1 - n * n)
-            p_z = (h_prev - n) * z * (1 - z)
-            p_r = hn * r * (1 - r)
+            dp_n = d_new * p_n[t]
+            dp_r = dp_n * p_r[t]
+            dp_z = d_new * p_z[t]
+            d_pre[t] = torch.cat([dp_r, dp_z, dp_n], dim=1)
+            d_hw[t] = torch.cat([dp_r, dp_z, dp_n * r[t]], dim=1)
+            dh_prev = torch.addmm(d_new * z[t], d_hw[t], w_hh)
         else:
-            h_new = pre.relu() if mode == "RNN_RELU" else pre.tanh()
-            slope = (pre > 0).to(pre.dtype) if mode == "RNN_RELU" else 1 - h_new * h_new
-        d_pre = [None] * T
-        d_hw = [None] * T if mode == "GRU" else d_pre
-        for t in range(T - 1, -1, -1):
-            d_new = d_out[t] + dh if m is None else m[t] * (d_out[t] + dh)  # gradient reaching h_new
-            if mode == "LSTM":
-                dc_new = torch.addcmul(dc if m is None else m[t] * dc, d_new, k[t])
-                d_pre[t] = torch.cat([dc_new, dc_new, dc_new, d_new], dim=1) * scale[t]
-                dc_prev = dc_new * f[t]
-                dc = dc_prev if keep is None else torch.addcmul(dc_prev, keep[t], dc)
-                dh_prev = d_pre[t] @ w_hh
-            elif mode == "GRU":
-                dp_n = d_new * p_n[t]
-                dp_r = dp_n * p_r[t]
-                dp_z = d_new * p_z[t]
-                d_pre[t] = torch.cat([dp_r, dp_z, dp_n], dim=1)
-                d_hw[t] = torch.cat([dp_r, dp_z, dp_n * r[t]], dim=1)
-                dh_prev = torch.addmm(d_new * z[t], d_hw[t], w_hh)
-            else:
-                d_pre[t] = d_new * slope[t]
-                dh_prev = d_pre[t] @ w_hh
-            dh = dh_prev if keep is None else torch.addcmul(dh_prev, keep[t], dh)
-        d_xw = torch.stack(d_pre)
+            d_pre[t] = d_new * slope[t]
+            dh_prev = d_pre[t] @ w_hh
+        dh = dh_prev if keep is None else torch.addcmul(dh_prev, keep[t], dh)
+        if record is not None:
+            record(t, dh, dc if mode == "LSTM" else None)
+    d_xw = torch.stack(d_pre)
+    grads = {"xw": d_xw, "h0": dh, "c0": dc if mode == "LSTM" else None, "b_hh": None, "w_hh": None}
+    if rows == hs.shape[1]:  # weight gradients only make sense for a real batch of gradients
         d_hw_all = d_xw if mode != "GRU" else torch.stack(d_hw)
-        flat = d_hw_all.reshape(T * B, -1)
-        d_w_hh = flat.t() @ h_prev.reshape(T * B, H)
-        d_b_hh = flat.sum(0) if mode == "GRU" and ctx.needs_input_grad[6] else None
-        d_c0 = dc if mode == "LSTM" else None
-        return None, None, d_xw, dh, d_c0, d_w_hh, d_b_hh
+        flat = d_hw_all.reshape(T * rows, -1)
+        grads["w_hh"] = flat.t() @ h_prev.reshape(T * rows, H)
+        grads["b_hh"] = flat.sum(0) if mode == "GRU" and need_b_hh else None
+    return grads
 
 
 def recurrence(mode: str, xw: Tensor, h0: Tensor, c0: Tensor | None, w_hh: Tensor, b_hh: Tensor | None,

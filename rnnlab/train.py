@@ -1,0 +1,256 @@
+"""One trainer for every lab: Adam, gradient clipping, validation, early stopping that restores the best
+weights, ReduceLROnPlateau, events for live plots, cancel, and divergence detection that stops cleanly.
+
+The trainer never raises on a diverging run: a NaN or exploding loss ends training with
+``history.status == "diverged"`` and a message, and the last finite weights are kept.
+
+    trainer = Trainer(model, loss_fn, TrainConfig(lr=1e-3, clip=1.0, max_steps=500, eval_every=50),
+                      on_event=print)
+    history = trainer.fit(batches, validate=lambda m: {"loss": ...})
+
+``batches`` is either a callable ``step -> batch`` (an endless generator such as the adding problem)
+or an iterable re-read every epoch (a DataLoader). ``loss_fn(model, batch) -> (loss, metrics)``.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+import torch
+from torch import nn
+
+from .device import pick_device
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    clip: float | None = 1.0              # max global gradient norm; None: no clipping
+    max_steps: int | None = None          # for endless batch generators
+    epochs: int = 1                       # for iterables
+    eval_every: int | None = None         # steps between validations (None: once per epoch)
+    early_stopping: int | None = None     # validations without improvement before stopping
+    lr_patience: int | None = None        # ReduceLROnPlateau patience (validations)
+    lr_factor: float = 0.5
+    min_lr: float = 1e-6
+    monitor: str = "loss"                 # validation metric to watch
+    mode: str = "min"                     # "min" or "max" for the monitored metric
+    diverge_factor: float = 1e4           # a loss this many times the first one counts as divergence
+    event_every: int = 1                  # emit a "step" event every n steps
+    seed: int = 0
+    device: str | None = None
+
+
+@dataclass
+class Event:
+    kind: str          # step | eval | epoch | lr | early_stop | diverged | cancelled | done
+    step: int
+    epoch: int
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class History:
+    steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)    # before clipping
+    clipped: list[bool] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    metrics: list[dict] = field(default_factory=list)       # training metrics per step
+    evals: list[dict] = field(default_factory=list)         # {"step", "epoch", **validation metrics}
+    lr_drops: list[int] = field(default_factory=list)       # steps where the learning rate was reduced
+    best_step: int | None = None
+    best_value: float | None = None
+    status: str = "running"
+    message: str = ""
+    seconds: float = 0.0
+    examples_seen: int = 0
+
+
+class Trainer:
+    def __init__(self, model: nn.Module, loss_fn: Callable, config: TrainConfig | None = None,
+                 on_event: Callable[[Event], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None,
+                 optimizer: torch.optim.Optimizer | None = None):
+        self.config = config or TrainConfig()
+        self.device = pick_device(self.config.device)
+        self.model = model.to(self.device)
+        self.loss_fn = loss_fn
+        self.on_event = on_event
+        self.should_stop = should_stop or (lambda: False)
+        self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=self.config.lr,
+                                                       weight_decay=self.config.weight_decay)
+        self.history = History()
+        self._best_state: dict | None = None
+        self._bad_evals = 0
+        self._plateau = 0
+        self._first_loss: float | None = None
+
+    # --- helpers -----------------------------------------------------------------------------
+    def _emit(self, kind: str, step: int, epoch: int, **data) -> None:
+        if self.on_event is not None:
+            self.on_event(Event(kind, step, epoch, data))
+
+    def _to_device(self, batch):
+        if isinstance(batch, torch.Tensor):
+            return batch.to(self.device, non_blocking=True)
+        if isinstance(batch, (list, tuple)):
+            return type(batch)(self._to_device(b) for b in batch)
+        if isinstance(batch, dict):
+            return {k: self._to_device(v) for k, v in batch.items()}
+        return batch
+
+    def _better(self, value: float, best: float | None) -> bool:
+        if best is None:
+            return True
+        return value < best if self.config.mode == "min" else value > best
+
+    def _lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    # --- one step ----------------------------------------------------------------------------
+    def train_step(self, batch) -> tuple[float, float, bool, dict]:
+        self.model.train()
+        batch = self._to_device(batch)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss, metrics = self.loss_fn(self.model, batch)
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):
+            return loss_value, float("nan"), False, metrics
+        loss.backward()
+        params = [p for p in self.model.parameters() if p.grad is not None]
+        if self.config.clip is not None:
+            norm = float(nn.utils.clip_grad_norm_(params, self.config.clip))
+            clipped = math.isfinite(norm) and norm > self.config.clip
+        else:
+            norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params])))
+            clipped = False
+        if not math.isfinite(norm):
+            return loss_value, norm, clipped, metrics
+        self.optimizer.step()
+        return loss_value, norm, clipped, {k: float(v) for k, v in metrics.items()}
+
+    # --- validation --------------------------------------------------------------------------
+    def _validate(self, validate, step: int, epoch: int) -> bool:
+        """Run validation, update best weights, plateau and early stopping. True: stop training."""
+        self.model.eval()
+        with torch.no_grad():
+            metrics = {k: float(v) for k, v in validate(self.model).items()}
+        self.model.train()
+        record = {"step": step, "epoch": epoch, **metrics}
+        self.history.evals.append(record)
+        value = metrics.get(self.config.monitor)
+        improved = value is not None and math.isfinite(value) and self._better(value, self.history.best_value)
+        if improved:
+            self.history.best_value, self.history.best_step = value, step
+            self._best_state = copy.deepcopy({k: v.detach().clone() for k, v in self.model.state_dict().items()})
+            self._bad_evals = self._plateau = 0
+        else:
+            self._bad_evals += 1
+            self._plateau += 1
+        self._emit("eval", step, epoch, improved=improved, **metrics)
+        c = self.config
+        if c.lr_patience is not None and self._plateau > c.lr_patience and self._lr() > c.min_lr:
+            for g in self.optimizer.param_groups:
+                g["lr"] = max(g["lr"] * c.lr_factor, c.min_lr)
+            self._plateau = 0
+            self.history.lr_drops.append(step)
+            self._emit("lr", step, epoch, lr=self._lr())
+        if c.early_stopping is not None and self._bad_evals > c.early_stopping:
+            self.history.status = "early_stopped"
+            self.history.message = (f"Early stopping at step {step}: {c.monitor} did not improve for "
+                                    f"{c.early_stopping} validations; best weights (step {self.history.best_step}) restored.")
+            self._emit("early_stop", step, epoch, best_step=self.history.best_step)
+            return True
+        return False
+
+    # --- the loop ----------------------------------------------------------------------------
+    def fit(self, batches: Callable[[int], Any] | Iterable, validate: Callable[[nn.Module], dict] | None = None) -> History:
+        """Train to the end (see the module docstring); returns the history."""
+        for _ in self.run(batches, validate):
+            pass
+        return self.history
+
+    def run(self, batches: Callable[[int], Any] | Iterable, validate: Callable[[nn.Module], dict] | None = None):
+        """The training loop as a generator: yields the step number after every step, so that several
+        trainers can take turns (a race) and a page can redraw between steps. ``fit`` drives it to the end."""
+        c = self.config
+        torch.manual_seed(c.seed)
+        h = self.history
+        start = time.perf_counter()
+        step, epoch = 0, 0
+        endless = callable(batches)
+        if endless and c.max_steps is None:
+            raise ValueError("an endless batch generator needs TrainConfig.max_steps")
+        last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        stop = False
+        while not stop:
+            iterator = (batches(s) for s in itertools.count(step)) if endless else iter(batches)
+            for batch in iterator:
+                if self.should_stop():
+                    h.status, h.message = "cancelled", f"Stopped by the user at step {step}."
+                    self._emit("cancelled", step, epoch)
+                    stop = True
+                    break
+                loss, norm, clipped, metrics = self.train_step(batch)
+                if self._first_loss is None and math.isfinite(loss):
+                    self._first_loss = max(abs(loss), 1e-8)
+                diverged = (not math.isfinite(loss) or not math.isfinite(norm)
+                            or (self._first_loss is not None and abs(loss) > c.diverge_factor * self._first_loss))
+                if diverged:
+                    self.model.load_state_dict(last_good)
+                    h.status = "diverged"
+                    bad = loss if not math.isfinite(loss) else norm if not math.isfinite(norm) else None
+                    what = ("NaN" if math.isnan(bad) else "inf") if bad is not None else f"{loss:.3g}"
+                    h.message = (f"Training diverged at step {step + 1} (loss or gradient = {what}). It was stopped "
+                                 "and the last finite weights kept: try a lower learning rate or gradient clipping.")
+                    self._emit("diverged", step + 1, epoch, loss=loss, grad_norm=norm)
+                    stop = True
+                    break
+                step += 1
+                if step % 10 == 0:  # a recent finite state to fall back on if the run diverges
+                    last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+                h.steps.append(step)
+                h.loss.append(loss)
+                h.grad_norm.append(norm)
+                h.clipped.append(clipped)
+                h.lr.append(self._lr())
+                h.metrics.append(metrics)
+                h.examples_seen += _batch_size(batch)
+                if step % c.event_every == 0:
+                    self._emit("step", step, epoch, loss=loss, grad_norm=norm, clipped=clipped, lr=self._lr(), **metrics)
+                if validate is not None and c.eval_every and step % c.eval_every == 0:
+                    if self._validate(validate, step, epoch):
+                        stop = True
+                if c.max_steps is not None and step >= c.max_steps:
+                    stop = True
+                yield step
+                if stop:
+                    break
+            if stop:
+                break
+            epoch += 1
+            if validate is not None and not c.eval_every:
+                if self._validate(validate, step, epoch):
+                    break
+            self._emit("epoch", step, epoch)
+            if endless or epoch >= c.epochs:
+                break
+        # With validation, the model ends on its best validated weights (as Keras' restore_best_weights).
+        if self._best_state is not None and h.status in ("running", "early_stopped", "cancelled"):
+            self.model.load_state_dict(self._best_state)
+        if h.status == "running":
+            h.status = "done"
+            h.message = f"Finished {step} steps."
+        h.seconds = time.perf_counter() - start
+        self._emit("done", step, epoch, status=h.status, message=h.message)
+
+
+def _batch_size(batch) -> int:
+    first = batch[0] if isinstance(batch, (list, tuple)) else batch
+    return int(first.shape[0]) if isinstance(first, torch.Tensor) and first.dim() else 1
