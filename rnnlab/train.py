@@ -155,13 +155,13 @@ class Trainer:
             self._plateau += 1
         self._emit("eval", step, epoch, improved=improved, **metrics)
         c = self.config
-        if c.lr_patience is not None and self._plateau > c.lr_patience and self._lr() > c.min_lr:
+        if c.lr_patience is not None and self._plateau >= c.lr_patience and self._lr() > c.min_lr:
             for g in self.optimizer.param_groups:
                 g["lr"] = max(g["lr"] * c.lr_factor, c.min_lr)
             self._plateau = 0
             self.history.lr_drops.append(step)
             self._emit("lr", step, epoch, lr=self._lr())
-        if c.early_stopping is not None and self._bad_evals > c.early_stopping:
+        if c.early_stopping is not None and self._bad_evals >= c.early_stopping:
             self.history.status = "early_stopped"
             self.history.message = (f"Early stopping at step {step}: {c.monitor} did not improve for "
                                     f"{c.early_stopping} validations; best weights (step {self.history.best_step}) restored.")

@@ -1,0 +1,99 @@
+"""The shared trainer: it learns, stops early and restores the best weights, lowers the learning rate,
+and stops cleanly on divergence or when asked."""
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from rnnlab.train import TrainConfig, Trainer
+
+
+def _regression(n=256, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g)
+    y = x @ torch.tensor([1.0, -2.0, 0.5]) + 0.1
+    return x, y
+
+
+def _loss(model, batch):
+    x, y = batch
+    pred = model(x).squeeze(-1)
+    loss = nn.functional.mse_loss(pred, y)
+    return loss, {"mae": (pred - y).abs().mean()}
+
+
+def _batches(x, y, size=32):
+    return [(x[i:i + size], y[i:i + size]) for i in range(0, len(x), size)]
+
+
+def test_trainer_learns_and_reports_events():
+    x, y = _regression()
+    events = []
+    model = nn.Linear(3, 1)
+    h = Trainer(model, _loss, TrainConfig(lr=0.05, epochs=20, device="cpu"), on_event=events.append).fit(
+        _batches(x, y), validate=lambda m: {"loss": _loss(m, (x, y))[0]})
+    assert h.status == "done" and h.loss[-1] < 0.01 * h.loss[0]
+    kinds = {e.kind for e in events}
+    assert {"step", "eval", "epoch", "done"} <= kinds
+    assert len(h.evals) == 20 and "mae" in h.metrics[0]
+    assert h.examples_seen == 20 * 256
+
+
+def test_early_stopping_restores_the_best_weights():
+    x, y = _regression()
+    model = nn.Linear(3, 1)
+    scores = iter([3.0, 1.0, 2.0, 2.5, 2.7, 2.8, 2.9])
+    snapshots = []
+
+    def validate(m):
+        snapshots.append(m.weight.detach().clone())
+        return {"loss": next(scores)}
+
+    h = Trainer(model, _loss, TrainConfig(lr=0.05, epochs=50, early_stopping=2, device="cpu")).fit(_batches(x, y), validate)
+    assert h.status == "early_stopped" and h.best_value == 1.0
+    assert len(h.evals) == 4                      # best at the 2nd, then 2 without improvement (as Keras)
+    torch.testing.assert_close(model.weight, snapshots[1])
+    assert "restored" in h.message
+
+
+def test_reduce_lr_on_plateau():
+    x, y = _regression()
+    model = nn.Linear(3, 1)
+    trainer = Trainer(model, _loss, TrainConfig(lr=0.1, epochs=6, lr_patience=1, lr_factor=0.5, device="cpu"))
+    h = trainer.fit(_batches(x, y), validate=lambda m: {"loss": 1.0})   # never improves after the first
+    assert len(h.lr_drops) == 5                                      # every validation after the first
+    assert trainer.optimizer.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 5)
+    assert h.lr[-1] == pytest.approx(0.1 * 0.5 ** 4)                 # the last drop came after the last step
+
+
+def test_divergence_is_caught_not_raised():
+    x, y = _regression()
+    model = nn.Linear(3, 1)
+    h = Trainer(model, _loss, TrainConfig(lr=1e3, max_steps=200, clip=None, device="cpu"),
+                optimizer=torch.optim.SGD(model.parameters(), lr=10.0)).fit(lambda s: (x, y))
+    assert h.status == "diverged" and "diverged" in h.message
+    assert all(math.isfinite(float(p.abs().max())) for p in model.parameters())   # finite weights kept
+    nan_loss = lambda m, b: (torch.tensor(float("nan"), requires_grad=True), {})  # noqa: E731
+    h2 = Trainer(nn.Linear(3, 1), nan_loss, TrainConfig(max_steps=5, device="cpu")).fit(lambda s: (x, y))
+    assert h2.status == "diverged" and "NaN" in h2.message
+
+
+def test_cancel_and_endless_generators():
+    x, y = _regression()
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 5
+
+    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=100, device="cpu"), should_stop=stop).fit(lambda s: (x, y))
+    assert h.status == "cancelled" and len(h.steps) == 5
+    with pytest.raises(ValueError, match="max_steps"):
+        Trainer(nn.Linear(3, 1), _loss, TrainConfig(device="cpu")).fit(lambda s: (x, y))
+
+
+def test_clipping_marks_steps():
+    x, y = _regression()
+    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=5, clip=1e-3, device="cpu")).fit(lambda s: (x, y))
+    assert all(h.clipped) and all(n > 1e-3 for n in h.grad_norm)
