@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from app_pages.common import plot, seed
-from rnnlab.figures.gradients import (clipping_figure, gradient_flow_figure, sweep_figure, task_curves,
+from rnnlab.figures.gradients import (LABELS, clipping_figure, gradient_flow_figure, sweep_figure, task_curves,
                                       training_heatmap, truncation_figure, weight_criterion_figure)
 from rnnlab.gradients import CELL_CHOICES, gradient_flow, truncated_share, truncation_effect
 from rnnlab.longrange import CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, gradient_profile, race, \
@@ -28,13 +28,14 @@ tab_flow, tab_clip, tab_trunc, tab_long = st.tabs(
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def flows(cells: tuple[str, ...], T: int, hidden: int, init: str, radius: float | None, text: str | None, seed_: int):
+def flows(cells: tuple[str, ...], T: int, hidden: int, init: str, radius: float | None, text: str | None, seed_: int,
+          forget_bias: float = 0.0):
     inputs = None
     if text is not None:
         toks = tokenize(text)[:1000]
         vocab = embed_tokens(toks, 8, seed_)
         inputs = np.stack([vocab[t] for t in toks])
-    return [gradient_flow(c, T, hidden, init, radius, inputs=inputs, seed=seed_) for c in cells]
+    return [gradient_flow(c, T, hidden, init, radius, inputs=inputs, seed=seed_, forget_bias=forget_bias) for c in cells]
 
 
 # --- gradient flow -------------------------------------------------------------------------------
@@ -49,6 +50,10 @@ with tab_flow:
     radius = c5.slider("Spectral radius of W_hh", 0.1, 3.0, 1.0, 0.05, key="gr_radius", disabled=not rescale,
                        help="Every W_hh block is rescaled so that its largest |eigenvalue| is this number.")
     source = c6.radio("Input", ["random", "typed sentence"], horizontal=True, key="gr_input")
+    forget_bias = c6.slider("LSTM forget-gate bias", 0.0, 5.0, 0.0, 0.5, key="gr_fbias",
+                            help="Raise it and the fresh LSTM's forget gate opens (f → 1): c then carries the "
+                                 "gradient back through many more steps. This is why LSTMs are often initialised "
+                                 "with a forget bias of 1 or more.")
     text = None
     if source == "typed sentence":
         text = st.text_input("Sentence", "the film starts slowly but the ending is wonderful", key="gr_text")
@@ -62,7 +67,7 @@ with tab_flow:
     else:
         with st.spinner("Backpropagating…"):
             result = flows(tuple(CELL_CHOICES[c] for c in cells), T, hidden, INITS[init_label],
-                           radius if rescale else None, text, seed())
+                           radius if rescale else None, text, seed(), forget_bias)
         plot(gradient_flow_figure(result), key="gr_flow")
         st.caption("The loss L = w·h_T depends on the last step only. Read each curve from right to left: how much "
                    "of the error signal is left after travelling back T - t steps. The dashed line is 1; "
@@ -70,7 +75,7 @@ with tab_flow:
         cols = st.columns(len(result))
         for col, f in zip(cols, result):
             ratio = f.ratio_first_last()
-            col.metric(f"{f.cell.replace('_', ' ')}: ‖∂L/∂h₁‖", f"{ratio:.1e}",
+            col.metric(f"{LABELS.get(f.cell, f.cell)}: ‖∂L/∂h₁‖", f"{ratio:.1e}",
                        help="Gradient reaching the first step, relative to the last (1 = nothing lost).")
         if any(not f.jacobian_exact for f in result):
             st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound estimated from 32 random directions "
@@ -81,7 +86,7 @@ with tab_flow:
             s = f.sigma_max["W_hh"]
             side = ("below 1/γ: the gradient is guaranteed to vanish" if s < f.threshold else
                     "above 1/γ: vanishing is no longer guaranteed and explosion is possible")
-            st.markdown(f"**{f.cell.replace('_', ' ')}**: σ_max(W_hh) = {s:.2f}, {side}.")
+            st.markdown(f"**{LABELS.get(f.cell, f.cell)}**: σ_max(W_hh) = {s:.2f}, {side}.")
         st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = f(W_hh h_(t-1) + ...), if σ_max(W_hh) < 1/γ, where γ "
                    "bounds |f'| (γ = 1 for tanh), the gradient shrinks at least geometrically. LSTM and GRU escape this: "
                    "their cell/state path is multiplied by gates (f, z), not by a weight matrix.")

@@ -133,7 +133,7 @@ class Trainer:
         if not math.isfinite(norm):
             return loss_value, norm, clipped, metrics
         self.optimizer.step()
-        return loss_value, norm, clipped, {k: float(v) for k, v in metrics.items()}
+        return loss_value, norm, clipped, {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in metrics.items()}
 
     # --- validation --------------------------------------------------------------------------
     def _validate(self, validate, step: int, epoch: int) -> bool:

@@ -55,12 +55,14 @@ def weight_criterion_figure(flows: list[GradientFlow]) -> go.Figure:
                              customdata=[f.radius[n] for n in names],
                              hovertemplate="%{x}: σ_max = %{y:.3f}, spectral radius = %{customdata:.3f}<extra></extra>"))
     top = max([max(f.sigma_max.values()) for f in flows] + [1.5]) * 1.25
-    fig.add_hrect(y0=0, y1=1.0, fillcolor=COLORS["hidden"], opacity=0.08, line_width=0,
-                  annotation_text="σ_max < 1/γ: vanishing guaranteed (tanh/relu RNN)", annotation_position="bottom left")
-    fig.add_hrect(y0=1.0, y1=top, fillcolor=COLORS["output"], opacity=0.06, line_width=0,
-                  annotation_text="above: explosion becomes possible", annotation_position="top left")
-    fig.add_hline(y=1.0, line=dict(color="#222", width=2, dash="dash"),
-                  annotation_text="1/γ = 1 (γ = 1: the largest slope of tanh and relu)", annotation_position="right")
+    fig.add_hrect(y0=0, y1=1.0, fillcolor=COLORS["hidden"], opacity=0.08, line_width=0)
+    fig.add_hrect(y0=1.0, y1=top, fillcolor=COLORS["output"], opacity=0.06, line_width=0)
+    fig.add_hline(y=1.0, line=dict(color="#222", width=2, dash="dash"))
+    for y, text in [(top * 0.97, "above 1/γ: explosion becomes possible"),
+                    (0.97, "1/γ = 1 (γ: the largest slope of tanh or relu)"),
+                    (0.06, "below 1/γ: vanishing is guaranteed (vanilla RNN)")]:
+        fig.add_annotation(x=1.0, xref="paper", y=y, yanchor="top", xanchor="right", text=text, showarrow=False,
+                           font=dict(size=13, color="#333"), bgcolor="rgba(255,255,255,0.7)")
     fig.update_layout(**base_layout(height=400, title="Largest singular value of each W_hh block (Pascanu et al. 2013)"),
                       yaxis=dict(range=[0, top], title="σ_max"), showlegend=False)
     return fig
