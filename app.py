@@ -22,6 +22,7 @@ PAGES = {
         st.Page("app_pages/memory.py", title="Inside the memory", icon=":material/neurology:"),
     ],
     "Labs": [
+        st.Page("app_pages/sentiment.py", title="Sentiment lab", icon=":material/sentiment_satisfied:"),
         st.Page("app_pages/gradients.py", title="Gradients lab", icon=":material/trending_down:"),
     ],
 }

@@ -4,7 +4,12 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
+from pathlib import Path
+
 from rnnlab.device import device_label, pick_device
+from rnnlab.models import TextModel, load_text_model
+
+SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "assets" / "sentiment"
 
 
 @st.cache_resource
@@ -35,3 +40,22 @@ def sidebar() -> None:
 def plot(fig, key: str | None = None) -> None:
     """Draw a Plotly figure at full width."""
     st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+
+
+@st.cache_resource(show_spinner="Loading the pretrained sentiment model…")
+def shipped_model() -> TextModel | None:
+    """The pretrained IMDB model in assets/, or None if it is not there."""
+    if not (SHIPPED_MODEL / "model.pt").exists():
+        return None
+    return load_text_model(SHIPPED_MODEL, app_device())
+
+
+def text_models() -> dict[str, TextModel]:
+    """Every text model this session can use: the shipped one, then those trained in this session."""
+    models = {}
+    shipped = shipped_model()
+    if shipped is not None:
+        acc = shipped.meta.get("test_accuracy")
+        models["Pretrained on IMDB" + (f" ({acc:.1%} test accuracy)" if acc else "")] = shipped
+    models.update(st.session_state.get("text_models", {}))
+    return models

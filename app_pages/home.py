@@ -62,6 +62,9 @@ LABS = [
      "Unroll an RNN, LSTM or GRU one step at a time, with the real numbers in the equations."),
     ("app_pages/memory.py", "Inside the memory", ":material/neurology:",
      "Watch every unit and gate while a model reads a review: heatmaps, coloured text, the memory's path."),
+    ("app_pages/sentiment.py", "Sentiment lab", ":material/sentiment_satisfied:",
+     "Type a review and see the prediction word by word, which words mattered, and what an edit changes; "
+     "train a sentiment model live and watch it learn."),
     ("app_pages/gradients.py", "Gradients lab", ":material/trending_down:",
      "Drag the sequence length and watch gradients vanish or explode; clipping, truncated BPTT, and the "
      "long-range tasks that only LSTM and GRU solve."),

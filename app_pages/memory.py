@@ -1,19 +1,16 @@
 """Inside the memory: what every unit and gate does while a model reads a text."""
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import app_device, plot, seed
+from app_pages.common import plot, seed, text_models
 from rnnlab.figures.memory import (activation_heatmap, colored_text_html, saturation_bars, saturation_timeline,
                                    trajectory_figure)
 from rnnlab.memory import (MAX_TOKENS, firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
                            saturation_over_time, top_units)
-from rnnlab.models import TextModel, load_text_model
+from rnnlab.models import TextModel
 from rnnlab.tokenizer import Vocabulary, tokenize
 
-SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "sentiment"
 WINDOW = 250  # tokens drawn at once in the heatmaps
 DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "
                   "never drags, although the ending felt rushed. Not perfect, yet I would happily watch it again.")
@@ -21,13 +18,6 @@ DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The act
 st.title("Inside the memory")
 st.markdown("A model reads your text one token at a time. Here you see every unit of its hidden state, "
             "every gate, and the path its memory takes, token by token.")
-
-
-@st.cache_resource(show_spinner="Loading the shipped model…")
-def shipped_model() -> TextModel | None:
-    if not (SHIPPED / "model.pt").exists():
-        return None
-    return load_text_model(SHIPPED, app_device())
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -39,11 +29,8 @@ def fresh_model(words: tuple[str, ...], cell: str, hidden: int, seed_: int) -> T
 text = st.text_area("Text to read", DEFAULT_REVIEW, height=120, key="mem_text", max_chars=200_000,
                     help=f"Up to {MAX_TOKENS} tokens are read; HTML tags are removed.")
 
-sources = {}
-if shipped_model() is not None:
-    sources["Shipped sentiment model (IMDB)"] = "shipped"
-for name in st.session_state.get("text_models", {}):
-    sources[f"Trained this session: {name}"] = name
+models = text_models()
+sources = {name: name for name in models}
 sources["Freshly initialised (untrained)"] = "fresh"
 c1, c2, c3 = st.columns([2, 1, 1])
 source_label = c1.radio("Model", list(sources), key="mem_source",
@@ -53,12 +40,11 @@ if source == "fresh":
     cell = c2.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="mem_cell", bind="query-params")
     hidden = c3.slider("Hidden units", 4, 64, 16, key="mem_hidden", bind="query-params")
     tm = fresh_model(tuple(tokenize(text)[:MAX_TOKENS]), cell, hidden, seed())
-elif source == "shipped":
-    tm = shipped_model()
 else:
-    tm = st.session_state["text_models"][source]
-if shipped_model() is None and source == "fresh":
-    st.caption("The pretrained sentiment model arrives with the Sentiment lab; models you train there appear here too.")
+    tm = models[source]
+if source == "fresh":
+    st.caption("An untrained model shows the machinery; the pretrained model and those you train in the "
+               "Sentiment lab show what was learned.")
 
 try:
     reading = read_text(tm.model, tm.vocab, text)

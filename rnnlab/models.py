@@ -28,6 +28,7 @@ class ClassifierConfig:
     embed_dropout: float = 0.0
     head_hidden: int = 0            # 0: a single linear layer on the final state
     head_dropout: float = 0.0
+    pooling: str = "last"           # "last": final states; "maxmean": max and mean of the top layer over time
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -56,6 +57,10 @@ class SentimentClassifier(nn.Module):
         for h in c.hidden_sizes:
             self.rnns.append(make_recurrent(c.cell, size_in, h, batch_first=True, bidirectional=c.bidirectional))
             size_in = h * D
+        if c.pooling == "maxmean":
+            size_in *= 2
+        elif c.pooling != "last":
+            raise ValueError(f"unknown pooling {c.pooling!r}")
         self.drop_between = nn.Dropout(c.dropout)
         self.drop_embed = nn.Dropout(c.embed_dropout)
         if c.head_hidden:
@@ -73,16 +78,29 @@ class SentimentClassifier(nn.Module):
         h_n = state[0] if isinstance(state, tuple) else state      # (D, B, H)
         return torch.cat(list(h_n), dim=-1)                         # forward final ‖ backward final
 
-    def forward(self, ids: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """``ids`` (B, T) padded at the end; ``lengths`` (B,). Returns logits (B,)."""
+    @staticmethod
+    def _pool(out: Tensor, lengths: Tensor | None) -> Tensor:
+        """Max and mean of the top layer's outputs over the valid steps: (B, 2 * features)."""
+        if lengths is None:
+            return torch.cat([out.amax(dim=1), out.mean(dim=1)], dim=-1)
+        valid = (torch.arange(out.shape[1], device=out.device)[None, :] < lengths.to(out.device)[:, None])[..., None]
+        mx = out.masked_fill(~valid, float("-inf")).amax(dim=1)
+        mean = (out * valid).sum(dim=1) / lengths.to(out.device, out.dtype)[:, None]
+        return torch.cat([mx, mean], dim=-1)
+
+    def features(self, ids: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """What the head reads: final states, or max/mean pooled outputs."""
         x = self.drop_embed(self.embedding(ids))
-        final = None
+        state = None
         for k, rnn in enumerate(self.rnns):
             if k:
                 x = self.drop_between(x)
             x, state = rnn(x, lengths=lengths)
-            final = self._final(state)
-        return self.head(final).squeeze(-1)
+        return self._pool(x, lengths) if self.config.pooling == "maxmean" else self._final(state)
+
+    def forward(self, ids: Tensor, lengths: Tensor | None = None) -> Tensor:
+        """``ids`` (B, T) padded at the end; ``lengths`` (B,). Returns logits (B,)."""
+        return self.head(self.features(ids, lengths)).squeeze(-1)
 
     @torch.no_grad()
     def trace(self, ids: Tensor, lengths: Tensor | None = None) -> tuple[Tensor, list[Trace]]:
@@ -90,11 +108,11 @@ class SentimentClassifier(nn.Module):
         was = self.training
         self.eval()
         x = self.embedding(ids)
-        traces, final = [], None
+        traces, state = [], None
         for rnn in self.rnns:
             x, state, tr = rnn.trace(x, lengths=lengths)
             traces.append(tr)
-            final = self._final(state)
+        final = self._pool(x, lengths) if self.config.pooling == "maxmean" else self._final(state)
         logits = self.head(final).squeeze(-1)
         self.train(was)
         return logits, traces
@@ -114,8 +132,14 @@ class SentimentClassifier(nn.Module):
             x = self.embedding(ids)
             for rnn in self.rnns:
                 x, _ = rnn(x)
-            # top layer output at t is the final state of the prefix ending at t
-            probs = torch.sigmoid(self.head(x[0]).squeeze(-1))
+            out = x[0]                                                     # (T, F)
+            if self.config.pooling == "maxmean":
+                # pooling over each prefix: running max and running mean
+                steps = torch.arange(1, T + 1, device=out.device, dtype=out.dtype)[:, None]
+                feats = torch.cat([out.cummax(dim=0).values, out.cumsum(dim=0) / steps], dim=-1)
+            else:
+                feats = out  # top layer output at t is the final state of the prefix ending at t
+            probs = torch.sigmoid(self.head(feats).squeeze(-1))
         else:
             batch = ids.expand(T, T).clone()
             lengths = torch.arange(1, T + 1)
@@ -155,3 +179,18 @@ def load_text_model(folder, device: torch.device | str = "cpu") -> TextModel:
     model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
     return TextModel(info["name"], model.to(device).eval(), Vocabulary.load(folder / "vocab.json"),
                      info.get("maxlen"), info.get("meta", {}))
+
+
+def text_model_zip(bundle: TextModel) -> bytes:
+    """The saved model folder as a zip archive in memory (for a download button)."""
+    import io
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        save_text_model(bundle, tmp)
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for f in sorted(Path(tmp).iterdir()):
+                z.write(f, f.name)
+        return buf.getvalue()

@@ -233,3 +233,53 @@ def test_gradients_page_clipping_and_race(root):
     at.button(key="lr_go").click().run()
     assert not at.exception
     assert len(at.metric) >= 4 and {m.label for m in at.metric} >= {"RNN", "LSTM", "GRU", "IRNN"}
+
+
+def _sentiment(root) -> AppTest:
+    at = _app(root).run()
+    at.switch_page("app_pages/sentiment.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_sentiment_page_rejects_a_malformed_csv(root):
+    at = _sentiment(root)
+    at.radio(key="sent_source").set_value("Upload a CSV (text,label)").run()
+    at.file_uploader(key="sent_upload").upload("bad.csv", b"title,score\nx,1\n", "text/csv").run()
+    assert not at.exception
+    assert any("'text' and a 'label'" in e.value for e in at.error)
+    assert at.button(key="sent_start").disabled
+
+
+def test_sentiment_page_trains_live_and_uses_the_model(root):
+    from fixtures import csv_bytes
+
+    from rnnlab.sentiment import trajectory
+
+    at = _sentiment(root)
+    at.radio(key="sent_source").set_value("Upload a CSV (text,label)").run()
+    at.file_uploader(key="sent_upload").upload("reviews.csv", csv_bytes(400), "text/csv").run()
+    at.text_input(key="sent_sizes_fast").set_value("abc").run()
+    assert any("Hidden sizes" in e.value for e in at.error) and at.button(key="sent_start").disabled
+    at.text_input(key="sent_sizes_fast").set_value("64").run()
+    at.button(key="sent_start").click().run()
+    job = at.session_state["sent_job"]
+    job.wait(180)
+    at.run()
+    assert not at.exception and job.error is None
+    labels = {m.label: m.value for m in at.metric}
+    assert float(labels["Test accuracy"].rstrip("%")) > 80
+    curves = next(f for f in figures(at) if f["layout"]["annotations"][0]["text"] == "Loss")
+    assert len(curves["data"][0]["x"]) > 0
+    at.button(key="sent_use").click().run()
+    assert at.selectbox(key="sent_active").value.startswith("Trained this session")
+    at.text_area(key="sent_text").set_value("superb and moving, I loved it").run()
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Prediction"].endswith("positive")
+    tm = at.session_state["text_models"][at.selectbox(key="sent_active").value]
+    tokens, probs = trajectory(tm, "superb and moving, I loved it")
+    traj = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("P(positive) after each word"))
+    np.testing.assert_allclose(traj["data"][0]["y"], probs, atol=1e-6)
+    assert any(m.label == "Edited" for m in at.metric)          # the what-if comparison
+    at.text_area(key="sent_text").set_value("   ").run()
+    assert not at.exception and at.warning

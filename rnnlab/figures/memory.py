@@ -114,21 +114,3 @@ def trajectory_figure(coords: np.ndarray, tokens: list[str], explained: np.ndarr
                       xaxis_title=f"PC1 ({explained[0]:.0%} of variance)",
                       yaxis_title=f"PC2 ({explained[1]:.0%} of variance)")
     return fig
-
-
-def probability_trajectory(probs: np.ndarray, tokens: list[str], name: str = "P(positive)",
-                           other: np.ndarray | None = None, other_tokens: list[str] | None = None,
-                           other_name: str = "edited") -> go.Figure:
-    """P(positive) after each word; optionally a second text's trajectory for comparison."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(range(1, len(probs) + 1)), y=probs, mode="lines+markers", name=name,
-                             customdata=tokens, line=dict(color=COLORS["hidden"], width=3),
-                             hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra></extra>"))
-    if other is not None:
-        fig.add_trace(go.Scatter(x=list(range(1, len(other) + 1)), y=other, mode="lines+markers", name=other_name,
-                                 customdata=other_tokens, line=dict(color=COLORS["highlight"], width=3, dash="dot"),
-                                 hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="#777", dash="dash"), annotation_text="undecided")
-    fig.update_layout(**base_layout(height=340, title="P(positive) after each word"),
-                      yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis_title="words read")
-    return fig

@@ -1,0 +1,86 @@
+"""Command line: ``python -m rnnlab train-sentiment [--data DIR] [--preset shipped] [--out assets/sentiment]``.
+
+Trains a sentiment model on the IMDB training split (from a folder with aclImdb/ or imdb_*.csv(.gz),
+or the cache, downloading the official archive there if allowed), reports test accuracy on the full
+test split, and saves weights (weights-only torch file), vocabulary and config to ``--out``.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .data import ImdbUnavailable, download_imdb, find_imdb, load_imdb
+from .models import save_text_model
+from .sentiment import PRESETS, recipe_from, train_sentiment
+
+
+def _bar(done: int, total: int, width: int = 30, extra: str = "") -> None:
+    frac = 0 if total <= 0 else min(done / total, 1)
+    sys.stderr.write(f"\r[{'#' * int(frac * width):<{width}}] {frac:6.1%} {extra}")
+    sys.stderr.flush()
+
+
+def train_sentiment_command(args) -> int:
+    folder = find_imdb([args.data] if args.data else [])
+    if folder is None:
+        if not args.download:
+            print(f"IMDB not found. Run again with --download, or: {ImdbUnavailable.__doc__}", file=sys.stderr)
+            from .data import unavailable_message
+            print(unavailable_message(), file=sys.stderr)
+            return 2
+        print("Downloading IMDB…", file=sys.stderr)
+        try:
+            folder = download_imdb(progress=lambda d, t: _bar(d, t, extra=f"{d / 1e6:.0f} MB"))
+        except ImdbUnavailable as err:
+            print(f"\n{err}", file=sys.stderr)
+            return 2
+        print(file=sys.stderr)
+    data = load_imdb(folder)
+    recipe = recipe_from(args.preset, **({"epochs": args.epochs} if args.epochs else {}))
+    print(f"IMDB from {folder}: {len(data['train'])} train, {len(data['test'])} test reviews; recipe {recipe}",
+          file=sys.stderr)
+    total_steps = recipe.epochs * -(-int(len(data["train"]) * (1 - recipe.val_fraction)) // recipe.batch_size)
+    start = time.perf_counter()
+    state = {"acc": float("nan")}
+
+    def on_event(e):
+        if e.kind == "step" and e.step % 5 == 0:
+            _bar(e.step, total_steps, extra=f"step {e.step}/{total_steps} loss {e.data['loss']:.3f} "
+                                            f"val acc {state['acc']:.4f} {time.perf_counter() - start:.0f}s")
+        elif e.kind == "eval":
+            state["acc"] = e.data.get("acc", float("nan"))
+        elif e.kind in ("lr", "early_stop", "diverged"):
+            print(f"\n{e.kind} at step {e.step}: {e.data}", file=sys.stderr)
+
+    run = train_sentiment(recipe, data["train"], data["test"], seed=args.seed, device=args.device, on_event=on_event)
+    print(file=sys.stderr)
+    print(f"{run.history.message} test accuracy {run.test['acc']:.4f} on {len(data['test'])} reviews; "
+          f"confusion [[TN, FP], [FN, TP]] = {run.test['confusion'].tolist()}; {run.history.seconds:.0f} s of training")
+    out = Path(args.out)
+    save_text_model(run.text_model, out)
+    size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
+    print(f"saved to {out} ({size:.1f} MB)")
+    return 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rnnlab")
+    sub = ap.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train-sentiment", help="train a sentiment model on IMDB and save it")
+    t.add_argument("--data", default=None, help="folder with aclImdb/ or imdb_train/test.csv(.gz)")
+    t.add_argument("--preset", default="shipped", choices=sorted(PRESETS))
+    t.add_argument("--epochs", type=int, default=None)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
+    t.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "assets" / "sentiment"))
+    t.add_argument("--download", action="store_true", help="download the official archive if IMDB is not found")
+    args = ap.parse_args(argv)
+    if args.command == "train-sentiment":
+        return train_sentiment_command(args)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,241 @@
+"""Text-classification data: the IMDB reviews (Maas et al. 2011) and CSV files of (text, label).
+
+Sources, in the order ``find_imdb`` tries them:
+1. a folder given by the user: an extracted ``aclImdb/`` (train/pos, train/neg, test/pos, test/neg) or a
+   folder with ``imdb_train.csv(.gz)`` and ``imdb_test.csv(.gz)``;
+2. the cache folder (``$RNNLAB_CACHE``, default ``~/.cache/rnnlab``), where ``download_imdb`` puts it.
+
+``download_imdb`` fetches the official tarball once (84 MB), checks its MD5 and extracts it. When it
+cannot, ``ImdbUnavailable`` says exactly what to download and where to put it.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import tarfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+IMDB_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
+IMDB_SIZE_MB = 84
+MAX_UPLOAD_MB = 200
+POSITIVE = {"1", "pos", "positive", "true", "yes", "good"}
+NEGATIVE = {"0", "neg", "negative", "false", "no", "bad"}
+
+
+class DataError(ValueError):
+    """Bad input data; the message says what is wrong and how to fix it."""
+
+
+class ImdbUnavailable(RuntimeError):
+    """IMDB could not be found or downloaded; the message says what to do."""
+
+
+@dataclass
+class TextDataset:
+    texts: list[str]
+    labels: np.ndarray          # int64, 0 = negative, 1 = positive
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def split(self, fraction: float, seed: int = 0) -> tuple["TextDataset", "TextDataset"]:
+        """A shuffled split: ``fraction`` of the rows go to the second part (e.g. validation)."""
+        order = np.random.default_rng(seed).permutation(len(self))
+        cut = len(self) - int(round(len(self) * fraction))
+        a, b = order[:cut], order[cut:]
+        return (TextDataset([self.texts[i] for i in a], self.labels[a]),
+                TextDataset([self.texts[i] for i in b], self.labels[b]))
+
+    def head(self, n: int) -> "TextDataset":
+        return TextDataset(self.texts[:n], self.labels[:n])
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("RNNLAB_CACHE", Path.home() / ".cache" / "rnnlab"))
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+def parse_label(value) -> int:
+    s = str(value).strip().lower()
+    if s in POSITIVE:
+        return 1
+    if s in NEGATIVE:
+        return 0
+    try:
+        f = float(s)
+    except ValueError:
+        raise DataError(f"label {value!r} is not 0/1 or pos/neg") from None
+    if f in (0.0, 1.0):
+        return int(f)
+    raise DataError(f"label {value!r} is not 0/1 or pos/neg")
+
+
+def read_csv(source, max_mb: float = MAX_UPLOAD_MB) -> TextDataset:
+    """Read a CSV with a text column and a label column (``text,label``; also ``review``/``sentiment``).
+
+    ``source``: a path (``.csv`` or ``.csv.gz``), bytes, or a binary file object (an upload)."""
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.exists():
+            raise DataError(f"no file at {path}")
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            raw = gzip.decompress(raw)
+    else:
+        raw = source if isinstance(source, bytes) else source.read()
+    if len(raw) > max_mb * 1e6:
+        raise DataError(f"the file is {len(raw) / 1e6:.0f} MB; the limit is {max_mb:.0f} MB")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError("the file is not UTF-8 text (is it a CSV?)") from None
+    if not text.strip():
+        raise DataError("the file is empty")
+    try:
+        reader = csv.reader(io.StringIO(text))
+        header = next(reader)
+    except csv.Error as err:
+        raise DataError(f"not a readable CSV: {err}") from None
+    cols = [h.strip().lower() for h in header]
+    t_col = next((cols.index(c) for c in ("text", "review", "sentence", "content") if c in cols), None)
+    l_col = next((cols.index(c) for c in ("label", "sentiment", "target", "polarity") if c in cols), None)
+    if t_col is None or l_col is None:
+        raise DataError(f"the CSV needs a 'text' and a 'label' column; its header is {header}")
+    texts, labels, bad = [], [], []
+    try:
+        for line_no, row in enumerate(reader, start=2):
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) <= max(t_col, l_col):
+                bad.append(f"line {line_no}: {len(row)} fields")
+                continue
+            try:
+                labels.append(parse_label(row[l_col]))
+            except DataError as err:
+                bad.append(f"line {line_no}: {err}")
+                continue
+            texts.append(row[t_col])
+    except csv.Error as err:
+        raise DataError(f"the CSV breaks at line {reader.line_num}: {err}") from None
+    if bad:
+        raise DataError(f"{len(bad)} bad row(s), e.g. " + "; ".join(bad[:3]))
+    if not texts:
+        raise DataError("the CSV has a header but no rows")
+    y = np.array(labels, dtype=np.int64)
+    if len(set(y.tolist())) < 2:
+        raise DataError("all rows have the same label: a classifier needs both positive and negative examples")
+    return TextDataset(texts, y)
+
+
+# --- aclImdb folders --------------------------------------------------------------------------------
+def read_aclimdb(root: str | Path) -> dict[str, TextDataset]:
+    """Read an extracted ``aclImdb`` folder (or its parent) into train and test sets."""
+    root = Path(root)
+    if (root / "aclImdb").is_dir():
+        root = root / "aclImdb"
+    out = {}
+    for split in ("train", "test"):
+        texts, labels = [], []
+        for label, name in ((1, "pos"), (0, "neg")):
+            folder = root / split / name
+            if not folder.is_dir():
+                raise DataError(f"{folder} is missing: not an aclImdb folder")
+            for f in sorted(folder.glob("*.txt")):
+                texts.append(f.read_text(encoding="utf-8", errors="replace"))
+                labels.append(label)
+        out[split] = TextDataset(texts, np.array(labels, dtype=np.int64))
+    return out
+
+
+def _csv_pair(folder: Path) -> dict[str, TextDataset] | None:
+    for suffix in (".csv.gz", ".csv"):
+        train, test = folder / f"imdb_train{suffix}", folder / f"imdb_test{suffix}"
+        if train.exists() and test.exists():
+            return {"train": read_csv(train, max_mb=1e4), "test": read_csv(test, max_mb=1e4)}
+    return None
+
+
+def load_imdb(source: str | Path) -> dict[str, TextDataset]:
+    """Load IMDB from a folder: extracted aclImdb, or imdb_train/imdb_test CSV files."""
+    folder = Path(source).expanduser()
+    if not folder.exists():
+        raise ImdbUnavailable(unavailable_message(folder))
+    pair = _csv_pair(folder)
+    if pair is not None:
+        return pair
+    if (folder / "aclImdb").is_dir() or (folder / "train" / "pos").is_dir():
+        return read_aclimdb(folder)
+    raise ImdbUnavailable(unavailable_message(folder))
+
+
+def find_imdb(extra: list[str | Path] = ()) -> Path | None:
+    """The first folder that holds IMDB: the given ones, then the cache."""
+    for folder in [*map(Path, extra), cache_dir()]:
+        folder = folder.expanduser()
+        if _csv_pair_exists(folder) or (folder / "aclImdb" / "train" / "pos").is_dir() or (folder / "train" / "pos").is_dir():
+            return folder
+    return None
+
+
+def _csv_pair_exists(folder: Path) -> bool:
+    return any((folder / f"imdb_train{s}").exists() and (folder / f"imdb_test{s}").exists() for s in (".csv.gz", ".csv"))
+
+
+def unavailable_message(where: Path | None = None) -> str:
+    target = cache_dir()
+    return (("No IMDB data at " + str(where) + ". " if where else "") +
+            f"Download {IMDB_URL} ({IMDB_SIZE_MB} MB) and extract it into {target} (so that {target / 'aclImdb' / 'train'} "
+            f"exists), or set RNNLAB_CACHE to a folder that holds it, or give the path of a folder with an extracted "
+            f"aclImdb/ or with imdb_train.csv and imdb_test.csv (columns text,label).")
+
+
+def download_imdb(dest: str | Path | None = None, url: str = IMDB_URL, md5: str | None = IMDB_MD5,
+                  progress: Callable[[int, int], None] | None = None, timeout: float = 30) -> Path:
+    """Download and extract the IMDB tarball into ``dest`` (default: the cache). Returns the folder.
+
+    Does nothing if it is already there. ``progress(bytes_done, bytes_total)`` is called as it downloads."""
+    dest = Path(dest) if dest is not None else cache_dir()
+    if (dest / "aclImdb" / "train" / "pos").is_dir():
+        return dest
+    dest.mkdir(parents=True, exist_ok=True)
+    tar_path = dest / Path(url).name
+    part = tar_path.with_suffix(tar_path.suffix + ".part")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+            total = int(response.headers.get("Content-Length") or 0)
+            done = 0
+            digest = hashlib.md5()
+            while True:
+                chunk = response.read(1 << 20)
+                if not chunk:
+                    break
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
+    except OSError as err:
+        part.unlink(missing_ok=True)
+        raise ImdbUnavailable(f"Could not download IMDB ({err}). " + unavailable_message()) from err
+    if md5 is not None and digest.hexdigest() != md5:
+        part.unlink(missing_ok=True)
+        raise ImdbUnavailable(f"The download is damaged (MD5 {digest.hexdigest()}, expected {md5}). Try again, or "
+                              + unavailable_message())
+    part.replace(tar_path)
+    with tarfile.open(tar_path) as tar:
+        tar.extractall(dest, filter="data")
+    tar_path.unlink()
+    if not (dest / "aclImdb" / "train" / "pos").is_dir():
+        shutil.rmtree(dest / "aclImdb", ignore_errors=True)
+        raise ImdbUnavailable("The archive did not contain aclImdb/train/pos. " + unavailable_message())
+    return dest
