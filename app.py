@@ -24,6 +24,7 @@ PAGES = {
     "Labs": [
         st.Page("app_pages/sentiment.py", title="Sentiment lab", icon=":material/sentiment_satisfied:"),
         st.Page("app_pages/gradients.py", title="Gradients lab", icon=":material/trending_down:"),
+        st.Page("app_pages/forecast.py", title="Forecasting lab", icon=":material/show_chart:"),
     ],
 }
 

@@ -68,6 +68,8 @@ LABS = [
     ("app_pages/gradients.py", "Gradients lab", ":material/trending_down:",
      "Drag the sequence length and watch gradients vanish or explode; clipping, truncated BPTT, and the "
      "long-range tasks that only LSTM and GRU solve."),
+    ("app_pages/forecast.py", "Forecasting lab", ":material/show_chart:",
+     "Train a recurrent forecaster live and compare it honestly with naive, seasonal, AR and ARIMA baselines."),
 ]
 for path, label, icon, blurb in LABS:
     c1, c2 = st.columns([1, 2])

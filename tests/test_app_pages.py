@@ -283,3 +283,47 @@ def test_sentiment_page_trains_live_and_uses_the_model(root):
     assert any(m.label == "Edited" for m in at.metric)          # the what-if comparison
     at.text_area(key="sent_text").set_value("   ").run()
     assert not at.exception and at.warning
+
+
+def _forecast(root) -> AppTest:
+    at = _app(root).run()
+    at.switch_page("app_pages/forecast.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_forecast_page_trains_and_compares_with_baselines(root):
+    at = _forecast(root)
+    at.slider(key="fc_n").set_value(400).run()
+    at.slider(key="fc_epochs").set_value(3).run()
+    at.text_input(key="fc_sizes").set_value("8").run()
+    series = figures(at)[0]
+    assert len(series["data"][0]["y"]) == 400
+    at.button(key="fc_go").click().run()
+    job = at.session_state["fc_job"]
+    job.wait(180)
+    at.run()
+    assert not at.exception and job.error is None
+    table = at.dataframe[0].value
+    assert {"GRU", "naive (last value)"} <= set(table.index) and {"MAE", "RMSE", "MASE"} <= set(table.columns)
+    assert any(str(i).startswith("ARIMA") for i in table.index)
+    forecast = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("Test part"))
+    res = job.result
+    np.testing.assert_allclose(forecast["data"][1]["y"], res.forecasts["GRU"][:, 0], rtol=1e-6)
+    assert at.get("download_button")
+
+
+def test_forecast_page_bad_csv_and_settings(root):
+    at = _forecast(root)
+    at.radio(key="fc_source").set_value("upload a CSV").run()
+    at.file_uploader(key="fc_upload").upload("x.csv", b"name,city\na,b\n", "text/csv").run()
+    assert not at.exception and any("no numeric column" in e.value for e in at.error)
+    at.file_uploader(key="fc_upload").upload("y.csv", b"t,v\n" + b"".join(f"{i},{i % 7}\n".encode() for i in range(40)),
+                                           "text/csv").run()
+    at.slider(key="fc_window").set_value(100).run()
+    assert not at.exception and any("too short" in e.value for e in at.error)
+    at.radio(key="fc_source").set_value("built-in").run()
+    at.selectbox(key="fc_series").set_value("AR(2) process").run()
+    at.slider(key="fc_phi1").set_value(1.5).run()
+    at.slider(key="fc_phi2").set_value(0.9).run()
+    assert not at.exception and at.warning
