@@ -95,3 +95,13 @@ def test_memory_page_in_the_browser(page, app_url):
     page.goto(app_url + "/memory", wait_until="domcontentloaded")
     _wait_for_page(page, "Inside the memory")
     page.screenshot(path=str(SCREENSHOTS / "memory.png"))
+
+
+@pytest.mark.parametrize("path,title", [("gradients", "Gradients lab"), ("sentiment", "Sentiment lab"),
+                                        ("forecast", "Forecasting lab")])
+def test_lab_pages_in_the_browser(page, app_url, path, title):
+    page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
+    page.get_by_text(title).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2500)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SCREENSHOTS / f"{path}.png"))
