@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import plot, seed
-from app_pages.jobs import TrainingJob
+from app_pages.jobs import TrainingJob, rerun_once_finished
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
 from rnnlab.forecast import ForecastRecipe, forecasts_frame, train_forecaster
 from rnnlab.series import BUILTIN, SeriesError, read_table, series_from_table, split_series
@@ -146,9 +146,7 @@ def live():
                          + (" · scoring the baselines (ARIMA)…" if j.of_kind("done") else ""))
     if evals:
         plot(epoch_curves(j), key="fc_loss")
-    if not j.running and st.session_state.get("fc_seen") is not j:
-        st.session_state["fc_seen"] = j
-        st.rerun()
+    rerun_once_finished(j, "fc_seen")
 
 
 live()

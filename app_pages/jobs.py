@@ -10,6 +10,8 @@ import time
 import traceback
 from typing import Any, Callable
 
+import streamlit as st
+
 
 class TrainingJob:
     def __init__(self, fn: Callable[..., Any], **kwargs):
@@ -43,3 +45,10 @@ class TrainingJob:
 
     def of_kind(self, *kinds: str) -> list:
         return [e for e in list(self.events) if e.kind in kinds]
+
+
+def rerun_once_finished(job: TrainingJob, key: str) -> None:
+    """From a live fragment: when the job has just finished, rerun the whole page (once) to show the results."""
+    if not job.running and st.session_state.get(key) is not job:
+        st.session_state[key] = job
+        st.rerun()

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages.common import plot, seed, text_models
-from app_pages.jobs import TrainingJob
+from app_pages.jobs import TrainingJob, rerun_once_finished
 from rnnlab.data import DataError, ImdbUnavailable, TextDataset, download_imdb, find_imdb, load_imdb, read_csv
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import confusion_figure, probability_trajectory, training_curves
@@ -228,9 +228,7 @@ def live():
                     text="Measuring accuracy on the test reviews…" if testing else
                     f"Training… step {done}/{j.total_steps}, {elapsed:.0f} s")
     plot(curves(j), key="sent_curves")
-    if not j.running and st.session_state.get("sent_seen") is not j:
-        st.session_state["sent_seen"] = j
-        st.rerun()
+    rerun_once_finished(j, "sent_seen")
 
 
 live()

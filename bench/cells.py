@@ -10,26 +10,15 @@ autograd on. Also times a naive loop over torch.nn.LSTMCell as a reference point
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_ms  # noqa: E402
 from rnnlab import LSTM  # noqa: E402
-
-
-def timeit(fn, repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
 
 
 def naive_loop(cell: torch.nn.LSTMCell, x: torch.Tensor) -> torch.Tensor:
@@ -59,9 +48,9 @@ def main() -> None:
         for mode in ("no_grad", "autograd"):
             ctx = torch.no_grad if mode == "no_grad" else torch.enable_grad
             with ctx():
-                f = timeit(lambda: fused(x), reps)
-                t = timeit(lambda: ours.trace(x), reps)
-                n = timeit(lambda: naive_loop(cell, x), reps)
+                f = median_ms(lambda: fused(x), reps, warmup=3)
+                t = median_ms(lambda: ours.trace(x), reps, warmup=3)
+                n = median_ms(lambda: naive_loop(cell, x), reps, warmup=3)
             ratios[(B, mode)] = t / f
             print(f"{f'B={B} T={T} H={H}':<26}{mode:<10}{f:>10.2f}{t:>11.2f}{t / f:>7.1f}x{n:>10.2f}{n / f:>7.1f}x")
     r = ratios[(1, "no_grad")]

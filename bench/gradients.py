@@ -8,14 +8,14 @@ retains the gradient of every h_t (‖∂L/∂h_t‖ only, no Jacobian). Target:
 """
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_ms  # noqa: E402
 from rnnlab.gradients import gradient_flow  # noqa: E402
 
 CELLS = ("RNN_TANH", "LSTM", "GRU")
@@ -47,20 +47,10 @@ def plain_pytorch():
     return norms
 
 
-def timeit(fn, repeats=5):
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1e3
-
-
 def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; cells {', '.join(CELLS)}; T={T}, hidden={H}")
-    a = timeit(ours)
-    b = timeit(plain_pytorch)
+    a = median_ms(ours)
+    b = median_ms(plain_pytorch)
     print(f"rnnlab gradient_flow (3 cells, with Jacobian norms): {a:7.1f} ms")
     print(f"plain PyTorch autograd loop (3 cells, ‖∂L/∂h_t‖ only): {b:7.1f} ms")
     print(f"ratio rnnlab / plain: {a / b:.2f}")
