@@ -10,7 +10,7 @@ from rnnlab.data import DataError, ImdbUnavailable, TextDataset, download_imdb, 
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import confusion_figure, probability_trajectory, training_curves
 from rnnlab.models import text_model_zip
-from rnnlab.sentiment import PRESETS, Recipe, occlusion, predict, recipe_from, train_sentiment, trajectory
+from rnnlab.sentiment import PRESETS, Recipe, occlusion, predict, train_sentiment, trajectory
 from rnnlab.tokenizer import tokenize
 
 EXAMPLES = {
@@ -35,6 +35,14 @@ st.markdown("Type a movie review: a recurrent network reads it word by word and 
 
 def _example_changed():
     st.session_state["sent_text"] = EXAMPLES[st.session_state["sent_example"]]
+
+
+@st.cache_data(max_entries=256, show_spinner="Reading the review word by word…")
+def explain(model_key: str, text: str, _tm):
+    """Trajectory and occlusion for one text (cached per model and text: each costs many forward passes)."""
+    tokens, probs = trajectory(_tm, text)
+    _, importance, _ = occlusion(_tm, text)
+    return tokens, probs, importance
 
 
 def negate(text: str) -> str:
@@ -77,14 +85,14 @@ else:
                    + (f"Only the last {tm.maxlen} words are read, as in training." if len(tokenize(text)) > (tm.maxlen or 1e9) else ""))
 
         tab_traj, tab_imp, tab_what = st.tabs(["Word by word", "Which words mattered", "What if…"])
+        key = f"{active}:{id(tm)}"
+        tokens, probs, imp = explain(key, text, tm)
         with tab_traj:
-            tokens, probs = trajectory(tm, text)
             plot(probability_trajectory(probs, tokens), key="sent_traj")
             st.caption("The model's opinion after reading each word: the head applied to the memory so far. Watch it "
                        "swing at 'but', 'not' and strong adjectives." +
                        (" (Bidirectional model: each prefix is re-read on its own.)" if tm.model.config.bidirectional else ""))
         with tab_imp:
-            tokens, imp, full = occlusion(tm, text)
             lim = float(np.abs(imp).max(initial=1e-6))
             st.html(colored_text_html(tokens, imp, -lim, lim, diverging=True, label="importance"))
             order = np.argsort(-np.abs(imp))[:8]
@@ -94,7 +102,7 @@ else:
         with tab_what:
             edited = st.text_area("Edited review", negate(text), key=f"sent_edit_{hash(text)}", height=100)
             if tokenize(edited):
-                tok2, probs2 = trajectory(tm, edited)
+                tok2, probs2, _ = explain(key, edited, tm)
                 p2 = float(probs2[-1])
                 e1, e2 = st.columns(2)
                 e1.metric("Original", f"{p:.1%} positive")

@@ -4,6 +4,7 @@ model read a review (probability after each word, word importance by occlusion).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
@@ -184,7 +185,6 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
     start = [None]
 
     def stop() -> bool:
-        import time
         if start[0] is None:
             start[0] = time.perf_counter()
         if time_budget is not None and time.perf_counter() - start[0] > time_budget:
