@@ -53,8 +53,9 @@ def main() -> None:
                 n = median_ms(lambda: naive_loop(cell, x), reps, warmup=3)
             ratios[(B, mode)] = t / f
             print(f"{f'B={B} T={T} H={H}':<26}{mode:<10}{f:>10.2f}{t:>11.2f}{t / f:>7.1f}x{n:>10.2f}{n / f:>7.1f}x")
-    r = ratios[(1, "no_grad")]
-    print(f"\ntarget: traced <= 15x fused at batch 1 (inference): {r:.1f}x -> {'PASS' if r <= 15 else 'FAIL'}")
+    worst = max(ratios[(1, "no_grad")], ratios[(1, "autograd")])
+    print(f"\ntarget: traced <= 15x fused at batch 1: inference {ratios[(1, 'no_grad')]:.1f}x, with autograd "
+          f"{ratios[(1, 'autograd')]:.1f}x -> {'PASS' if worst <= 15 else 'FAIL'}")
 
 
 if __name__ == "__main__":

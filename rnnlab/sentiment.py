@@ -211,8 +211,9 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
     return SentimentRun(tm, history, test_metrics)
 
 
-def recipe_from(name: str, **changes) -> Recipe:
-    return replace(PRESETS[name], **changes)
+def recipe_from(preset: str, **changes) -> Recipe:
+    """A preset with some settings changed, e.g. ``recipe_from("fast", epochs=2)``."""
+    return replace(PRESETS[preset], **changes)
 
 
 # --- reading one review ----------------------------------------------------------------------------

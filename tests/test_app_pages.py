@@ -133,11 +133,28 @@ def test_step_page_controls_redraw(root):
     assert not at.exception
 
 
-def _memory(root) -> AppTest:
+def _memory(root, fresh: bool = True) -> AppTest:
     at = _app(root).run()
     at.switch_page("app_pages/memory.py").run()
+    if fresh:
+        at.radio(key="mem_source").set_value("Freshly initialised (untrained)").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def test_memory_page_reads_with_the_shipped_model(root):
+    from rnnlab.memory import read_text
+    from rnnlab.models import load_text_model
+
+    if not (root / "assets" / "sentiment" / "model.pt").exists():
+        pytest.skip("no shipped model")
+    at = _memory(root, fresh=False)
+    assert at.radio(key="mem_source").value.startswith("Pretrained on IMDB")
+    tm = load_text_model(root / "assets" / "sentiment")
+    reading = read_text(tm.model, tm.vocab, at.text_area(key="mem_text").value)
+    fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("h:"))
+    np.testing.assert_allclose(np.array(fig["data"][0]["z"]), reading.signals()["h"], atol=1e-5)
+    assert {m.label: m.value for m in at.metric}["P(positive)"] == f"{reading.probability:.0%}"
 
 
 def test_memory_page_heatmaps_equal_the_trace(root):
