@@ -68,7 +68,8 @@ else:
     active = st.selectbox("Model", names, key="sent_active")
     tm = models[active]
 
-    st.selectbox("Example reviews", list(EXAMPLES), key="sent_example", on_change=_example_changed)
+    st.selectbox("Example reviews", list(EXAMPLES), index=list(EXAMPLES).index("Mixed, ends well"), key="sent_example",
+                 on_change=_example_changed)
     if "sent_text" not in st.session_state:
         st.session_state["sent_text"] = EXAMPLES["Mixed, ends well"]
     text = st.text_area("Your review", key="sent_text", height=120, max_chars=100_000)
