@@ -21,7 +21,7 @@ import torch
 
 from .init import initialize, recurrent_blocks, spectral_radius
 from .layers import make_recurrent
-from .recurrence import _loop, backward_through_time
+from .recurrence import _loop, backward_through_time, input_projection
 
 CELL_CHOICES = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 EXACT_JACOBIAN_MAX_HIDDEN = 64
@@ -66,6 +66,33 @@ def build_layer(cell: str, input_size: int, hidden: int, init: str = "default", 
     return layer
 
 
+def _forward64(layer, x: torch.Tensor):
+    """The step loop in float64 from zero states, keeping what BPTT needs: (mode, w_hh, h0, c0, pre, hs, cs, hn)."""
+    dt = torch.float64
+    mode = layer.mode
+    w_ih, w_hh = layer.weight_ih_l0.to(dt), layer.weight_hh_l0.to(dt)
+    b_ih, b_hh = layer.bias_ih_l0.to(dt), layer.bias_hh_l0.to(dt)
+    x = x.to(dt).transpose(0, 1)                            # (T, B, D)
+    xw = input_projection(mode, x, w_ih, b_ih, b_hh)
+    h0 = x.new_zeros(x.shape[1], layer.hidden_size)
+    c0 = h0.clone() if mode == "LSTM" else None
+    _, _, _, pre, hs, cs, hn = _loop(mode, xw, h0, c0, w_hh, b_hh if mode == "GRU" else None, None)
+    return mode, w_hh, h0, c0, pre, hs, cs, hn
+
+
+def _probe(cell: str, T: int, hidden: int, init: str, radius: float | None, inputs: np.ndarray | None,
+           input_size: int, seed: int, forget_bias: float = 0.0):
+    """The seeded setup both analyses share: inputs (1, T, D), a fresh layer, and the unit vector w of L = w·h_T."""
+    gen = torch.Generator().manual_seed(seed)
+    if inputs is None:
+        x = torch.randn(1, T, input_size, generator=gen)
+    else:
+        x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))[None]
+    layer = build_layer(cell, x.shape[2], hidden, init, radius, seed, forget_bias)
+    w = torch.randn(1, hidden, generator=gen)
+    return layer, x, w / w.norm()
+
+
 @torch.no_grad()
 def hidden_gradient_norms(layer, x: torch.Tensor, d_hT: torch.Tensor, jacobian: bool = False,
                           sketch: int | None = None, seed: int = 0):
@@ -75,16 +102,8 @@ def hidden_gradient_norms(layer, x: torch.Tensor, d_hT: torch.Tensor, jacobian: 
     ‖∂h_T/∂h_t‖₂ for t = 1..T, exact or (with ``sketch`` = k) a lower bound from k random directions.
     """
     dtype = torch.float64
-    w_ih, w_hh = layer.weight_ih_l0.to(dtype), layer.weight_hh_l0.to(dtype)
-    b_ih, b_hh = layer.bias_ih_l0.to(dtype), layer.bias_hh_l0.to(dtype)
-    mode = layer.mode
-    x = x.to(dtype).transpose(0, 1)                         # (T, B, D)
-    T, B, _ = x.shape
-    H = layer.hidden_size
-    xw = x @ w_ih.t() + (b_ih if mode == "GRU" else b_ih + b_hh)
-    h0 = x.new_zeros(B, H)
-    c0 = h0.clone() if mode == "LSTM" else None
-    _, _, _, pre, hs, cs, hn = _loop(mode, xw, h0, c0, w_hh, b_hh if mode == "GRU" else None, None, record=True)
+    mode, w_hh, h0, c0, pre, hs, cs, hn = _forward64(layer, x)
+    T, B, H = hs.shape
     rows = [d_hT.to(dtype)]
     if jacobian:
         if B != 1:
@@ -139,15 +158,8 @@ def gradient_flow(cell: str, T: int = 100, hidden: int = 32, init: str = "defaul
 
     ``inputs`` (T, D): the sequence to read (e.g. embedded words); default N(0, 1) noise of ``input_size``.
     """
-    gen = torch.Generator().manual_seed(seed)
-    if inputs is None:
-        x = torch.randn(1, T, input_size, generator=gen)
-    else:
-        x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))[None]
-        T, input_size = x.shape[1], x.shape[2]
-    layer = build_layer(cell, input_size, hidden, init, radius, seed, forget_bias)
-    w = torch.randn(1, hidden, generator=gen)
-    w = w / w.norm()
+    layer, x, w = _probe(cell, T, hidden, init, radius, inputs, input_size, seed, forget_bias)
+    T = x.shape[1]
     exact = hidden <= EXACT_JACOBIAN_MAX_HIDDEN
     norms, jac = hidden_gradient_norms(layer, x, w, jacobian=True, sketch=None if exact else SKETCH_DIRECTIONS,
                                        seed=seed)
@@ -163,26 +175,16 @@ def truncation_effect(cell: str, T: int, k: int, hidden: int = 32, init: str = "
 
     Returns the cosine between the two gradients and the norm of the truncated one relative to the full one.
     """
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(1, T, input_size, generator=gen)
-    layer = build_layer(cell, input_size, hidden, init, radius, seed)
-    w = torch.randn(1, hidden, generator=gen)
-    w = w / w.norm()
-    dt = torch.float64
-    mode = layer.mode
-    w_ih, w_hh = layer.weight_ih_l0.to(dt), layer.weight_hh_l0.to(dt)
-    b_ih, b_hh = layer.bias_ih_l0.to(dt), layer.bias_hh_l0.to(dt)
-    xw = x.to(dt).transpose(0, 1) @ w_ih.t() + (b_ih if mode == "GRU" else b_ih + b_hh)
-    h0 = torch.zeros(1, hidden, dtype=dt)
-    c0 = h0.clone() if mode == "LSTM" else None
-    _, _, _, pre, hs, cs, hn = _loop(mode, xw, h0, c0, w_hh, b_hh if mode == "GRU" else None, None)
-    full = backward_through_time(mode, pre, hs, cs, hn, h0, c0, w_hh, d_hT=w.to(dt))["w_hh"]
+    layer, x, w = _probe(cell, T, hidden, init, radius, None, input_size, seed)
+    mode, w_hh, h0, c0, pre, hs, cs, hn = _forward64(layer, x)
+    w = w.double()
+    full = backward_through_time(mode, pre, hs, cs, hn, h0, c0, w_hh, d_hT=w)["w_hh"]
     k = max(1, min(k, T))
     s = T - k  # the truncated backward pass starts from the state before step s, treated as a constant
     h_s = hs[s - 1] if s else h0
     c_s = (cs[s - 1] if s else c0) if mode == "LSTM" else None
     part = backward_through_time(mode, pre[s:], hs[s:], None if cs is None else cs[s:],
-                                 None if hn is None else hn[s:], h_s, c_s, w_hh, d_hT=w.to(dt))["w_hh"]
+                                 None if hn is None else hn[s:], h_s, c_s, w_hh, d_hT=w)["w_hh"]
     cos = float((full * part).sum() / max(float(full.norm() * part.norm()), 1e-300))
     return {"cosine": cos, "norm_ratio": float(part.norm() / max(float(full.norm()), 1e-300))}
 

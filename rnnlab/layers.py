@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .cells import GATES
-from .recurrence import recurrence
+from .recurrence import input_projection, recurrence
 
 DIRECTIONS = ("forward", "backward")
 
@@ -199,13 +199,8 @@ class _Traced:
 
     def _run_direction(self, x, h, c, weights, step_mask, reverse: bool, keep: bool):
         w_ih, w_hh, b_ih, b_hh = weights
-        T, B = x.shape[0], x.shape[1]
         gru = self.mode == "GRU"
-        # One matrix product for every time step's input projection. For RNN and LSTM both biases
-        # simply add, so they are folded in here and the loop does one addmm per step.
-        xw = (x.reshape(T * B, -1) @ w_ih.t()).view(T, B, -1)
-        if b_ih is not None:
-            xw = xw + (b_ih if gru else b_ih + b_hh)
+        xw = input_projection(self.mode, x, w_ih, b_ih, b_hh)
         if reverse:  # the backward direction is the forward loop over the flipped sequence
             xw = xw.flip(0)
             step_mask = None if step_mask is None else step_mask.flip(0)

@@ -18,10 +18,19 @@ from torch import Tensor
 from .cells import gru_step, lstm_step, rnn_step
 
 
+def input_projection(mode: str, x: Tensor, w_ih: Tensor, b_ih: Tensor | None, b_hh: Tensor | None) -> Tensor:
+    """``xw`` (T, B, G*H) for every step in one matrix product. For RNN and LSTM both biases simply add,
+    so both are folded in here; a GRU's b_hh stays in the loop (the reset gate multiplies it)."""
+    T, B = x.shape[0], x.shape[1]
+    xw = (x.reshape(T * B, -1) @ w_ih.t()).view(T, B, -1)
+    if b_ih is None:
+        return xw
+    return xw + (b_ih if mode == "GRU" else b_ih + b_hh)
+
+
 def _loop(mode: str, xw: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh: Tensor | None,
           mask: Tensor | None, record: bool = True):
     """Plain forward loop. Returns out, final h, final c, and per step (if ``record``): pre, h, c, hn."""
-    T = xw.shape[0]
     outs, pres, hs, cs, hns = [], [], [], [], []
     relu = mode == "RNN_RELU"
     for t, xw_t in enumerate(xw.unbind(0)):
@@ -50,7 +59,6 @@ def _loop(mode: str, xw: Tensor, h: Tensor, c: Tensor | None, w_hh: Tensor, b_hh
             if c is not None:
                 cs.append(c)
     stack = lambda xs: torch.stack(xs) if xs else None  # noqa: E731
-    assert len(outs) == T
     return torch.stack(outs), h, c, stack(pres), stack(hs), stack(cs), stack(hns)
 
 
@@ -91,7 +99,7 @@ def backward_through_time(mode, pre, hs, cs, hn, h0, c0, w_hh, mask=None, d_out=
     m = None if mask is None else mask.to(hs.dtype)
     # Everything that does not depend on the incoming gradient is computed for all steps at once.
     if mode == "LSTM":
-        i, f, g, o = pre.sigmoid().chunk(4, dim=2)
+        i, f, _, o = pre.sigmoid().chunk(4, dim=2)
         g = pre[..., 2 * H:3 * H].tanh()
         c_prev = torch.cat([c0[None], cs[:-1]])
         c_new = torch.addcmul(f * c_prev, i, g)                     # also at masked steps
