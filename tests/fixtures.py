@@ -1,7 +1,6 @@
 """Small data the tests make themselves (no downloads, no shared data)."""
 from __future__ import annotations
 
-import io
 import random
 import tarfile
 from pathlib import Path

@@ -1,14 +1,10 @@
 """Series, windowing without leakage, exact baselines on hand-made series, and a short training run."""
-import io
-
 import numpy as np
-import pandas as pd
 import pytest
-import torch
 
 from rnnlab.baselines import LinearAR, all_baselines, detect_period, metrics, naive, naive_scale, seasonal_naive
-from rnnlab.forecast import ForecastRecipe, forecasts_frame, predict_from, train_forecaster
-from rnnlab.series import (BUILTIN, Scaler, Series, SeriesError, make_windows, read_table, series_from_table,
+from rnnlab.forecast import ForecastRecipe, forecasts_frame, train_forecaster
+from rnnlab.series import (BUILTIN, Series, SeriesError, make_windows, read_table, series_from_table,
                            sine, split_series)
 
 

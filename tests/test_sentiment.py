@@ -1,16 +1,13 @@
 """Sentiment recipes, encoding, training on made-up reviews, explanations, the CLI, the shipped model."""
 import json
-import math
-import random
 
-import numpy as np
 import pytest
 import torch
 
-from fixtures import csv_bytes, make_aclimdb, review
+from fixtures import csv_bytes, make_aclimdb
 from rnnlab.__main__ import main as cli
-from rnnlab.data import TextDataset, load_imdb, read_csv
-from rnnlab.models import ClassifierConfig, SentimentClassifier, TextModel, load_text_model, text_model_zip
+from rnnlab.data import load_imdb, read_csv
+from rnnlab.models import SentimentClassifier, load_text_model, text_model_zip
 from rnnlab.sentiment import (PRESETS, batches, encode, occlusion, predict, recipe_from, train_sentiment, trajectory)
 from rnnlab.tokenizer import Vocabulary
 
@@ -61,9 +58,7 @@ def test_training_learns_made_up_reviews(small_run):
     assert run.test["acc"] > 0.9
     assert run.test["confusion"].sum() == 150
     assert run.text_model.meta["test_accuracy"] == pytest.approx(run.test["acc"], abs=1e-4)
-    rng = random.Random(5)
     assert predict(run.text_model, "wonderful brilliant superb film") > 0.5 > predict(run.text_model, "awful dull waste")
-    _ = review(1, rng)
 
 
 def test_trajectory_and_occlusion_agree_with_the_model(small_run):
