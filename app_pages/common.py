@@ -6,8 +6,8 @@ import torch
 
 from pathlib import Path
 
-from rnnlab.device import device_label, pick_device
-from rnnlab.models import TextModel, load_text_model
+from rnnlab.runtime.device import device_label, pick_device
+from rnnlab.nn.models import TextModel, load_text_model
 
 SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "assets" / "sentiment"
 

@@ -8,8 +8,8 @@ import streamlit as st
 from app_pages.common import plot, seed
 from app_pages.jobs import TrainingJob, rerun_once_finished
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
-from rnnlab.forecast import ForecastRecipe, forecasts_frame, train_forecaster
-from rnnlab.series import BUILTIN, SeriesError, read_table, series_from_table, split_series
+from rnnlab.labs.forecast import ForecastRecipe, forecasts_frame, train_forecaster
+from rnnlab.data.series import BUILTIN, SeriesError, read_table, series_from_table, split_series
 
 st.title("Forecasting lab")
 st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it never "

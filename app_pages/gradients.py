@@ -8,12 +8,12 @@ import torch
 from app_pages.common import plot, seed
 from rnnlab.figures.gradients import (LABELS, clipping_figure, gradient_flow_figure, sweep_figure, task_curves,
                                       training_heatmap, truncation_figure, weight_criterion_figure)
-from rnnlab.gradients import CELL_CHOICES, gradient_flow, truncated_share, truncation_effect
-from rnnlab.longrange import CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, gradient_profile, race, \
+from rnnlab.labs.gradients import CELL_CHOICES, gradient_flow, truncated_share, truncation_effect
+from rnnlab.labs.longrange import CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, gradient_profile, race, \
     run_sweep, start_task
-from rnnlab.tasks import adding_problem
-from rnnlab.tokenizer import tokenize
-from rnnlab.unroll import embed_tokens
+from rnnlab.data.tasks import adding_problem
+from rnnlab.data.tokenizer import tokenize
+from rnnlab.labs.unroll import embed_tokens
 
 SWEEP_FILE = Path(__file__).resolve().parents[1] / "assets" / "gradients" / "sweep_adding.json"
 INITS = {"PyTorch default": "default", "orthogonal": "orthogonal", "identity": "identity"}
@@ -134,7 +134,7 @@ with tab_clip:
     cl_T = f1.slider("T", 10, 200, 50, 10, key="cl_T")
     cl_steps = f2.slider("Steps", 50, 500, 200, 50, key="cl_steps")
     if st.button("Train with and without clipping", key="cl_go", type="primary"):
-        from rnnlab.clipping import clipping_experiment
+        from rnnlab.labs.clipping import clipping_experiment
         bar = st.progress(0.0, text="Training…")
         runs = clipping_experiment(CELL_CHOICES[cl_cell], cl_T, cl_radius, cl_lr, cl_thr, cl_steps, seed=seed(),
                                    on_progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))

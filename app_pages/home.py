@@ -3,7 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import plot
-from rnnlab.architectures import ARCHITECTURES
+from rnnlab.labs.architectures import ARCHITECTURES
 from rnnlab.figures.diagrams import architecture_diagram, unrolled_diagram
 
 st.title("Recurrent neural networks, step by step")

@@ -6,10 +6,10 @@ import streamlit as st
 from app_pages.common import plot, seed, text_models
 from rnnlab.figures.memory import (activation_heatmap, colored_text_html, saturation_bars, saturation_timeline,
                                    trajectory_figure)
-from rnnlab.memory import (MAX_TOKENS, firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
+from rnnlab.labs.memory import (MAX_TOKENS, firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
                            saturation_over_time, top_units)
-from rnnlab.models import TextModel
-from rnnlab.tokenizer import Vocabulary, tokenize
+from rnnlab.nn.models import TextModel
+from rnnlab.data.tokenizer import Vocabulary, tokenize
 
 WINDOW = 250  # tokens drawn at once in the heatmaps
 DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "

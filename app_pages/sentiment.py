@@ -6,12 +6,12 @@ import streamlit as st
 
 from app_pages.common import plot, seed, text_models
 from app_pages.jobs import TrainingJob, rerun_once_finished
-from rnnlab.data import DataError, ImdbUnavailable, TextDataset, download_imdb, find_imdb, load_imdb, read_csv
+from rnnlab.data.text import DataError, ImdbUnavailable, TextDataset, download_imdb, find_imdb, load_imdb, read_csv
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import confusion_figure, probability_trajectory, training_curves
-from rnnlab.models import text_model_zip
-from rnnlab.sentiment import PRESETS, Recipe, occlusion, predict, train_sentiment, trajectory
-from rnnlab.tokenizer import tokenize
+from rnnlab.nn.models import text_model_zip
+from rnnlab.labs.sentiment import PRESETS, Recipe, occlusion, predict, train_sentiment, trajectory
+from rnnlab.data.tokenizer import tokenize
 
 EXAMPLES = {
     "A rave": "One of the best films I have seen in years. The performances are wonderful, the script is sharp "

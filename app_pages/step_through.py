@@ -2,13 +2,13 @@
 import streamlit as st
 
 from app_pages.common import plot, seed
-from rnnlab.cells import GATE_DESCRIPTIONS
-from rnnlab.equations import step_equations
+from rnnlab.nn.cells import GATE_DESCRIPTIONS
+from rnnlab.labs.equations import step_equations
 from rnnlab.figures.diagrams import unrolled_diagram
 from rnnlab.figures.steps import state_history, vector_bars, weight_heatmaps
-from rnnlab.init import SCHEMES
-from rnnlab.unroll import INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, step_values
-from rnnlab.tokenizer import tokenize
+from rnnlab.nn.init import SCHEMES
+from rnnlab.labs.unroll import INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, step_values
+from rnnlab.data.tokenizer import tokenize
 
 CELLS = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 WINDOW = 8  # steps drawn in the unrolled diagram around the current one

@@ -15,8 +15,8 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rnnlab.forecast import Forecaster, ForecastRecipe, train_forecaster  # noqa: E402
-from rnnlab.series import sines_trend, split_series  # noqa: E402
+from rnnlab.labs.forecast import Forecaster, ForecastRecipe, train_forecaster  # noqa: E402
+from rnnlab.data.series import sines_trend, split_series  # noqa: E402
 
 
 def plain_loop(series, recipe, epochs):

@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_ms  # noqa: E402
-from rnnlab.gradients import gradient_flow  # noqa: E402
+from rnnlab.labs.gradients import gradient_flow  # noqa: E402
 
 CELLS = ("RNN_TANH", "LSTM", "GRU")
 T, H, D = 1000, 32, 8

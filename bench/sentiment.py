@@ -23,10 +23,10 @@ import torch.nn.functional as F
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from rnnlab.data import find_imdb, load_imdb  # noqa: E402
-from rnnlab.device import device_label, pick_device  # noqa: E402
-from rnnlab.models import SentimentClassifier  # noqa: E402
-from rnnlab.sentiment import EpochBatches, build_vocab, encode, evaluate, loss_fn, recipe_from  # noqa: E402
+from rnnlab.data.text import find_imdb, load_imdb  # noqa: E402
+from rnnlab.runtime.device import device_label, pick_device  # noqa: E402
+from rnnlab.nn.models import SentimentClassifier  # noqa: E402
+from rnnlab.labs.sentiment import EpochBatches, build_vocab, encode, evaluate, loss_fn, recipe_from  # noqa: E402
 from rnnlab.train import TrainConfig, Trainer  # noqa: E402
 
 TARGET = 0.85
@@ -66,7 +66,7 @@ def trainer_overhead(train, device, steps=60, repeats=3):
     recipe = recipe_from("fast")
     vocab = build_vocab(train.texts[:5000], recipe.num_words)
     ids, lengths = encode(train.texts[:steps * recipe.batch_size], vocab, recipe.maxlen)
-    from rnnlab.sentiment import batches
+    from rnnlab.labs.sentiment import batches
     data = batches(ids, lengths, torch.from_numpy(train.labels[:len(lengths)]), recipe.batch_size, seed=0)
 
     def plain():

@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from rnnlab.longrange import DEFAULT_SWEEP, run_sweep  # noqa: E402
+from rnnlab.labs.longrange import DEFAULT_SWEEP, run_sweep  # noqa: E402
 
 OUT = ROOT / "assets" / "gradients" / "sweep_adding.json"
 

@@ -11,9 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from .data import ImdbUnavailable, download_imdb, find_imdb, load_imdb
-from .models import save_text_model
-from .sentiment import PRESETS, recipe_from, train_sentiment
+from .data.text import ImdbUnavailable, download_imdb, find_imdb, load_imdb
+from .nn.models import save_text_model
+from .labs.sentiment import PRESETS, recipe_from, train_sentiment
 
 
 def _bar(done: int, total: int, width: int = 30, extra: str = "") -> None:
@@ -27,7 +27,7 @@ def train_sentiment_command(args) -> int:
     if folder is None:
         if not args.download:
             print(f"IMDB not found. Run again with --download, or: {ImdbUnavailable.__doc__}", file=sys.stderr)
-            from .data import unavailable_message
+            from .data.text import unavailable_message
             print(unavailable_message(), file=sys.stderr)
             return 2
         print("Downloading IMDB…", file=sys.stderr)

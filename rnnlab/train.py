@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable
 import torch
 from torch import nn
 
-from .device import pick_device
+from .runtime.device import pick_device
 
 
 @dataclass

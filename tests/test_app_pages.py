@@ -96,7 +96,7 @@ def _step(root, **widgets) -> AppTest:
 
 
 def test_step_page_numbers_equal_the_trace(root):
-    from rnnlab.unroll import build_unroll, step_values
+    from rnnlab.labs.unroll import build_unroll, step_values
 
     at = _step(root, st_cell="GRU", st_t=3)
     u = build_unroll("GRU", 3, "sentence", text="the movie was not good at all", seed=0)
@@ -143,8 +143,8 @@ def _memory(root, fresh: bool = True) -> AppTest:
 
 
 def test_memory_page_reads_with_the_shipped_model(root):
-    from rnnlab.memory import read_text
-    from rnnlab.models import load_text_model
+    from rnnlab.labs.memory import read_text
+    from rnnlab.nn.models import load_text_model
 
     if not (root / "assets" / "sentiment" / "model.pt").exists():
         pytest.skip("no shipped model")
@@ -158,8 +158,8 @@ def test_memory_page_reads_with_the_shipped_model(root):
 
 
 def test_memory_page_heatmaps_equal_the_trace(root):
-    from rnnlab.memory import fresh_classifier, read_text
-    from rnnlab.tokenizer import Vocabulary, tokenize
+    from rnnlab.labs.memory import fresh_classifier, read_text
+    from rnnlab.data.tokenizer import Vocabulary, tokenize
 
     at = _memory(root)
     text = at.text_area(key="mem_text").value
@@ -211,7 +211,7 @@ def _flow_figure(at):
 
 
 def test_gradients_page_plots_the_computed_norms(root):
-    from rnnlab.gradients import gradient_flow
+    from rnnlab.labs.gradients import gradient_flow
 
     at = _gradients(root)
     fig = _flow_figure(at)
@@ -271,7 +271,7 @@ def test_sentiment_page_rejects_a_malformed_csv(root):
 def test_sentiment_page_trains_live_and_uses_the_model(root):
     from fixtures import csv_bytes
 
-    from rnnlab.sentiment import trajectory
+    from rnnlab.labs.sentiment import trajectory
 
     at = _sentiment(root)
     at.radio(key="sent_source").set_value("Upload a CSV (text,label)").run()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from fixtures import csv_bytes, make_aclimdb, make_tarball
-from rnnlab.data import (DataError, ImdbUnavailable, download_imdb, find_imdb, load_imdb, read_aclimdb, read_csv,
+from rnnlab.data.text import (DataError, ImdbUnavailable, download_imdb, find_imdb, load_imdb, read_aclimdb, read_csv,
                          unavailable_message)
 
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from rnnlab.baselines import LinearAR, all_baselines, detect_period, metrics, naive, naive_scale, seasonal_naive
-from rnnlab.forecast import ForecastRecipe, forecasts_frame, train_forecaster
-from rnnlab.series import (BUILTIN, Series, SeriesError, make_windows, read_table, series_from_table,
+from rnnlab.labs.baselines import LinearAR, all_baselines, detect_period, metrics, naive, naive_scale, seasonal_naive
+from rnnlab.labs.forecast import ForecastRecipe, forecasts_frame, train_forecaster
+from rnnlab.data.series import (BUILTIN, Series, SeriesError, make_windows, read_table, series_from_table,
                            sine, split_series)
 
 

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab.clipping import clipping_experiment
-from rnnlab.gradients import build_layer, gradient_flow, truncated_share, truncation_effect, weight_criterion
-from rnnlab.longrange import Sweep, TaskModel, gradient_profile, race, start_task, train_task
-from rnnlab.tasks import (ADDING_BASELINE, COPY_BLANK, COPY_DELIM, adding_problem, copy_baseline, copy_memory)
+from rnnlab.labs.clipping import clipping_experiment
+from rnnlab.labs.gradients import build_layer, gradient_flow, truncated_share, truncation_effect, weight_criterion
+from rnnlab.labs.longrange import Sweep, TaskModel, gradient_profile, race, start_task, train_task
+from rnnlab.data.tasks import (ADDING_BASELINE, COPY_BLANK, COPY_DELIM, adding_problem, copy_baseline, copy_memory)
 
 TORCH_CELL = {"RNN_TANH": nn.RNNCell, "RNN_RELU": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}
 

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from rnnlab import GRU, LSTM, RNN
-from rnnlab.init import initialize, recurrent_blocks, spectral_radius
+from rnnlab.nn.init import initialize, recurrent_blocks, spectral_radius
 
 
 def test_identity_init_is_irnn():

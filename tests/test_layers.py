@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from rnnlab import GRU, LSTM, RNN, from_torch, make_recurrent, to_torch
-from rnnlab.cells import GRUCell, LSTMCell, RNNCell
+from rnnlab.nn.cells import GRUCell, LSTMCell, RNNCell
 
 TOL = dict(atol=1e-5, rtol=1e-5)
 KINDS = [("RNN_TANH", nn.RNN, {"nonlinearity": "tanh"}), ("RNN_RELU", nn.RNN, {"nonlinearity": "relu"}),

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from rnnlab.figures.memory import activation_heatmap, colored_text_html, trajectory_figure
-from rnnlab.memory import (firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
+from rnnlab.labs.memory import (firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
                            saturation_over_time, top_units)
-from rnnlab.models import TextModel, load_text_model, save_text_model
-from rnnlab.tokenizer import Vocabulary
+from rnnlab.nn.models import TextModel, load_text_model, save_text_model
+from rnnlab.data.tokenizer import Vocabulary
 
 
 def test_gate_saturation_exact():
@@ -56,7 +56,7 @@ def test_read_text_and_prefix_probabilities_match_the_model():
 
 def test_bidirectional_prefix_probabilities(tmp_path):
     vocab = Vocabulary().fit(["one two three four"])
-    from rnnlab.models import ClassifierConfig, SentimentClassifier
+    from rnnlab.nn.models import ClassifierConfig, SentimentClassifier
     torch.manual_seed(0)
     model = SentimentClassifier(ClassifierConfig(len(vocab), 4, (5, 3), "LSTM", bidirectional=True)).eval()
     r = read_text(model, vocab, "one two three four")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.numpy_rnn import (Adam, NumpyRNN, SGD, clip_gradients, numerical_gradient, one_hot,
+from rnnlab.nn.numpy_rnn import (Adam, NumpyRNN, SGD, clip_gradients, numerical_gradient, one_hot,
                               relative_error, train_chars)
 
 

@@ -6,10 +6,10 @@ import torch
 
 from fixtures import csv_bytes, make_aclimdb
 from rnnlab.__main__ import main as cli
-from rnnlab.data import load_imdb, read_csv
-from rnnlab.models import SentimentClassifier, load_text_model, text_model_zip
-from rnnlab.sentiment import (PRESETS, batches, encode, occlusion, predict, recipe_from, train_sentiment, trajectory)
-from rnnlab.tokenizer import Vocabulary
+from rnnlab.data.text import load_imdb, read_csv
+from rnnlab.nn.models import SentimentClassifier, load_text_model, text_model_zip
+from rnnlab.labs.sentiment import (PRESETS, batches, encode, occlusion, predict, recipe_from, train_sentiment, trajectory)
+from rnnlab.data.tokenizer import Vocabulary
 
 
 def test_presets_follow_the_guide():
@@ -120,7 +120,7 @@ def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data):
     tm = load_text_model(folder)
     test = load_imdb(shared_data / "imdb")["test"]
     assert len(test) == 25_000
-    from rnnlab.sentiment import evaluate
+    from rnnlab.labs.sentiment import evaluate
     ids, lengths = encode(test.texts, tm.vocab, tm.maxlen, tm.meta["recipe"]["truncating"])
     acc = evaluate(tm.model, ids, lengths, torch.from_numpy(test.labels))["acc"]
     assert acc >= 0.89, f"shipped model scores {acc:.4f} on the IMDB test split"

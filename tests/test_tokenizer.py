@@ -1,6 +1,6 @@
 import pytest
 
-from rnnlab.tokenizer import OOV, PAD, Vocabulary, clean, pad, tokenize
+from rnnlab.data.tokenizer import OOV, PAD, Vocabulary, clean, pad, tokenize
 
 
 def test_tokenize_words_punctuation_html_and_emoji():

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.equations import step_equations
-from rnnlab.unroll import build_unroll, gate_weights, history, make_sequence, step_values
+from rnnlab.labs.equations import step_equations
+from rnnlab.labs.unroll import build_unroll, gate_weights, history, make_sequence, step_values
 
 
 def sigmoid(x):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..architectures import Architecture
+from ..labs.architectures import Architecture
 from .style import COLORS, base_layout
 
 CELL_LABEL = {"RNN": "RNN", "RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}

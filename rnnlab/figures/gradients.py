@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..gradients import GradientFlow
+from ..labs.gradients import GradientFlow
 from .style import CELL_COLORS, COLORS, base_layout
 
 LABELS = {"RNN_TANH": "RNN (tanh)", "RNN_RELU": "RNN (relu)", "LSTM": "LSTM", "GRU": "GRU", "IRNN": "IRNN",

@@ -6,7 +6,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from ..cells import GATE_DESCRIPTIONS
+from ..nn.cells import GATE_DESCRIPTIONS
 from .style import CELL_COLORS, COLORS, DIVERGING, SEQUENTIAL, base_layout
 
 SIGNAL_TITLES = {"h": "h: hidden state", "c": "c: cell state",

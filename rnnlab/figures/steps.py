@@ -5,7 +5,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..cells import GATE_DESCRIPTIONS
+from ..nn.cells import GATE_DESCRIPTIONS
 from .style import COLORS, DIVERGING, base_layout
 
 TITLES = {"h": "h (hidden state)", "c": "c (cell state)", "h_prev": "h (previous)", "c_prev": "c (previous)",

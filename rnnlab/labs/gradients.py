@@ -9,7 +9,7 @@ For a tanh RNN each factor is diag(1 - h_k²) W_hh, so its norm is at most σ_ma
 (the largest slope of tanh). If σ_max(W_hh) < 1/γ the product shrinks geometrically: gradients vanish
 (a sufficient condition). If the spectral radius is > 1 they *can* explode (a necessary condition).
 
-Everything here runs the step-by-step loop once and the hand-written BPTT of ``rnnlab.recurrence``
+Everything here runs the step-by-step loop once and the hand-written BPTT of ``rnnlab.nn.recurrence``
 once, in float64 (so 1e-200 is still a number), with no autograd graph.
 """
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .init import initialize, recurrent_blocks, spectral_radius
-from .layers import make_recurrent
-from .recurrence import _loop, backward_through_time, input_projection
+from ..nn.init import initialize, recurrent_blocks, spectral_radius
+from ..nn.layers import make_recurrent
+from ..nn.recurrence import _loop, backward_through_time, input_projection
 
 CELL_CHOICES = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 EXACT_JACOBIAN_MAX_HIDDEN = 64

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from .layers import Trace, make_recurrent
-from .tokenizer import Vocabulary
+from ..data.tokenizer import Vocabulary
 
 
 @dataclass

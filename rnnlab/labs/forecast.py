@@ -18,9 +18,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from .baselines import all_baselines, metrics, naive_scale
-from .layers import make_recurrent
-from .series import Series, Split, split_series
-from .train import History, TrainConfig, Trainer
+from ..nn.layers import make_recurrent
+from ..data.series import Series, Split, split_series
+from ..train import History, TrainConfig, Trainer
 
 
 @dataclass

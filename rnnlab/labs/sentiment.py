@@ -12,10 +12,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import TextDataset
-from .models import ClassifierConfig, SentimentClassifier, TextModel
-from .tokenizer import Vocabulary, pad, tokenize
-from .train import History, TrainConfig, Trainer
+from ..data.text import TextDataset
+from ..nn.models import ClassifierConfig, SentimentClassifier, TextModel
+from ..data.tokenizer import Vocabulary, pad, tokenize
+from ..train import History, TrainConfig, Trainer
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Training RNN, LSTM, GRU and IRNN on the long-range tasks of ``rnnlab.tasks``: single runs, races,
+"""Training RNN, LSTM, GRU and IRNN on the long-range tasks of ``rnnlab.data.tasks``: single runs, races,
 and the success-versus-T sweep that shows where the vanilla RNN gives up.
 """
 from __future__ import annotations
@@ -14,8 +14,8 @@ from torch import nn
 import torch.nn.functional as F
 
 from .gradients import build_layer, hidden_gradient_norms
-from .tasks import COPY_VOCAB, TASKS
-from .train import History, TrainConfig, Trainer
+from ..data.tasks import COPY_VOCAB, TASKS
+from ..train import History, TrainConfig, Trainer
 
 CELLS = ("RNN", "LSTM", "GRU", "IRNN")
 SOLVED_FRACTION = 0.25   # solved: validation loss below a quarter of the baseline's

@@ -5,7 +5,7 @@ the same parameters under the same names (``weight_ih_l0``, ``bias_hh_l1_reverse
 torch state_dict as it is. What they add:
 
 * ``forward(x, hx, lengths=..., mask=...)`` takes variable-length batches directly (it packs for you);
-* ``trace(x, ...)`` runs the same maths one time step at a time in Python (see ``rnnlab.cells``) and
+* ``trace(x, ...)`` runs the same maths one time step at a time in Python (see ``rnnlab.nn.cells``) and
   returns a :class:`Trace` with every pre-activation, gate, hidden state and cell state;
 * ``stepwise = True`` makes ``forward`` use that step-by-step loop too (used to check the loop
   against the fused kernel, and where a lesson needs gradients of intermediate steps).

@@ -1,6 +1,6 @@
 """The time loop of one layer in one direction, and its backward pass (BPTT) written out by hand.
 
-``recurrence`` runs the cell of ``rnnlab.cells`` once per step. When gradients are needed it runs
+``recurrence`` runs the cell of ``rnnlab.nn.cells`` once per step. When gradients are needed it runs
 inside a ``torch.autograd.Function`` whose backward is backpropagation through time done by hand,
 as in the NumPy RNN: autograd would otherwise record about ten tiny operations per step, and at
 batch 1 recording them costs more than the arithmetic. The tests check these gradients against

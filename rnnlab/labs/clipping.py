@@ -12,8 +12,8 @@ import torch
 
 from .gradients import build_layer
 from .longrange import TaskModel, task_loss
-from .tasks import adding_problem
-from .train import TrainConfig, Trainer
+from ..data.tasks import adding_problem
+from ..train import TrainConfig, Trainer
 
 
 def clipping_experiment(cell: str = "RNN_RELU", T: int = 50, radius: float = 1.5, lr: float = 0.03,

@@ -1,7 +1,7 @@
 """Reading a text with a classifier and looking inside its memory: per-unit signals over tokens,
 gate saturation, the hidden-state trajectory (PCA) and the units that fire on a stretch of text.
 
-Every signal is a NumPy array (units, tokens), taken from the model's :class:`~rnnlab.layers.Trace`.
+Every signal is a NumPy array (units, tokens), taken from the model's :class:`~rnnlab.nn.layers.Trace`.
 """
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .layers import Trace
-from .models import ClassifierConfig, SentimentClassifier
-from .tokenizer import OOV, Vocabulary, tokenize
+from ..nn.layers import Trace
+from ..nn.models import ClassifierConfig, SentimentClassifier
+from ..data.tokenizer import OOV, Vocabulary, tokenize
 
 MAX_TOKENS = 2000
 SIGMOID_GATES = {"i", "f", "o", "r", "z"}

@@ -1,0 +1,1 @@
+"""Data: the tokenizer, text datasets (IMDB, CSV), time series, synthetic sequence tasks."""
