@@ -1,33 +1,27 @@
 """rnnlab: an interactive classroom dashboard for recurrent neural networks.
 
-Run with ``streamlit run app.py``. This file only sets up navigation and the sidebar; each page lives
-in ``app_pages/`` and all maths lives in the ``rnnlab`` package.
+Run with ``streamlit run app.py``. This file only sets up navigation, the sidebar and the look; each page
+lives in ``app_pages/`` and all maths lives in the ``rnnlab`` package.
 
 The page folder is deliberately not called ``pages/``: Streamlit treats a ``pages/`` folder beside the
 main script as a legacy multipage app, and the first visit to a deep link (``/step_through``) on a fresh
 server would then run that page file alone, without this navigation and sidebar.
+
+Navigation sits at the top of the page, not in the sidebar: on a 1024-pixel projector a sidebar takes a
+quarter of the width, and on a phone it stays open over the page after each choice.
 """
 import streamlit as st
 
-from app_pages.common import sidebar
+from app_pages.common import PAGES, not_found, page_not_found, server_setup, sidebar, style
 
-st.set_page_config(page_title="rnnlab: recurrent networks, step by step", page_icon="🔁", layout="wide")
-
-PAGES = {
-    "Start": [
-        st.Page("app_pages/home.py", title="What is an RNN?", icon=":material/home:", default=True),
-    ],
-    "Look inside": [
-        st.Page("app_pages/step_through.py", title="Step through an RNN", icon=":material/footprint:"),
-        st.Page("app_pages/memory.py", title="Inside the memory", icon=":material/neurology:"),
-    ],
-    "Labs": [
-        st.Page("app_pages/sentiment.py", title="Sentiment lab", icon=":material/sentiment_satisfied:"),
-        st.Page("app_pages/gradients.py", title="Gradients lab", icon=":material/trending_down:"),
-        st.Page("app_pages/forecast.py", title="Forecasting lab", icon=":material/show_chart:"),
-    ],
-}
-
-navigation = st.navigation(PAGES)
+st.set_page_config(page_title="rnnlab: recurrent networks, step by step", page_icon="🔁", layout="wide",
+                   initial_sidebar_state="collapsed")
+server_setup()
+style()
+navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
+                                      for p in pages] for section, pages in PAGES.items()}, position="top")
 sidebar()
-navigation.run()
+if page_not_found():
+    not_found()
+else:
+    navigation.run()

@@ -1,15 +1,81 @@
-"""Pieces every page shares: the sidebar (device, seed) and small Streamlit helpers. No maths here."""
+"""Pieces every page shares: the page list, the sidebar (device, seed), the look, lesson prompts, links
+to the next page, a reset button, and small Streamlit helpers. No maths here."""
 from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 import torch
 
-from pathlib import Path
-
-from rnnlab.runtime.device import device_label, pick_device
 from rnnlab.nn.models import TextModel, load_text_model
+from rnnlab.runtime.device import device_label, pick_device
 
-SHIPPED_MODEL = Path(__file__).resolve().parents[1] / "assets" / "sentiment"
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_MODEL = ROOT / "assets" / "sentiment"
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str
+    title: str
+    icon: str
+    blurb: str
+    default: bool = False
+
+    @property
+    def url_path(self) -> str:
+        return Path(self.path).stem
+
+
+#: Every page, in the order of the course; the navigation, the home page's list, "next page" links and the
+#: "no such page" page are all made from this.
+PAGES: dict[str, list[PageInfo]] = {
+    "Start": [
+        PageInfo("app_pages/home.py", "What is an RNN?", ":material/home:",
+                 "The idea of a memory carried in h, the loop unrolled, and the shapes RNNs take.", default=True),
+    ],
+    "Look inside": [
+        PageInfo("app_pages/step_through.py", "Step through an RNN", ":material/footprint:",
+                 "Unroll an RNN, LSTM or GRU one step at a time, with the real numbers in the equations."),
+        PageInfo("app_pages/memory.py", "Inside the memory", ":material/neurology:",
+                 "Watch every unit and gate while a model reads a review: heatmaps, coloured text, the memory's path."),
+    ],
+    "Labs": [
+        PageInfo("app_pages/sentiment.py", "Sentiment lab", ":material/sentiment_satisfied:",
+                 "Type a review and see the prediction word by word, which words mattered, and what an edit "
+                 "changes; train a sentiment model live and watch it learn."),
+        PageInfo("app_pages/gradients.py", "Gradients lab", ":material/trending_down:",
+                 "Drag the sequence length and watch gradients vanish or explode; clipping, truncated BPTT, and "
+                 "the long-range tasks that only LSTM and GRU solve."),
+        PageInfo("app_pages/forecast.py", "Forecasting lab", ":material/show_chart:",
+                 "Train a recurrent forecaster live and compare it honestly with naive, seasonal, AR and ARIMA "
+                 "baselines."),
+    ],
+}
+
+
+def all_pages() -> list[PageInfo]:
+    return [p for pages in PAGES.values() for p in pages]
+
+
+def register_pages(section: str, pages: list[PageInfo]) -> None:
+    """Add pages to a section (used while the course grows; the order of calls is the course's order)."""
+    PAGES.setdefault(section, []).extend(p for p in pages if p not in PAGES.get(section, []))
+
+
+# --- the server ------------------------------------------------------------------------------------------
+@st.cache_resource
+def server_setup() -> int:
+    """Once per server: cap the threads torch uses for the web server's own work (predictions, traces),
+    leaving the other cores to the training workers (see rnnlab.runtime.jobs.thread_plan)."""
+    from rnnlab.runtime.jobs import default_workers, thread_plan
+
+    _, server_threads = thread_plan(default_workers())
+    torch.set_num_threads(server_threads)
+    return server_threads
 
 
 @st.cache_resource
@@ -18,9 +84,28 @@ def app_device() -> torch.device:
     return pick_device()
 
 
-def seed() -> int:
-    """The global seed chosen in the sidebar (shared in the URL as ``?seed=``)."""
-    return int(st.session_state.get("seed", 0))
+STYLE = """
+<style>
+/* Long equations scroll inside their own box instead of widening the page (projector, phone). */
+.katex-display, [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden;
+  padding: 2px 0; max-width: 100%; }
+[data-testid="stMarkdownContainer"] pre, [data-testid="stCode"] pre { overflow-x: auto; max-width: 100%; }
+/* Widget labels wrap rather than being cut with an ellipsis. */
+[data-testid="stWidgetLabel"] p, [data-testid="stWidgetLabel"] div { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+/* Buttons keep their whole label: the text wraps if a column is narrow. */
+.stButton button p, .stDownloadButton button p { white-space: normal; overflow-wrap: anywhere; }
+/* Less empty space above the title, so more of the lesson fits on a 768-pixel projector. */
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+/* Tables and coloured text never push the page wider than the screen. */
+[data-testid="stHtml"] { max-width: 100%; overflow-x: auto; }
+.rnnlab-lesson li { margin-bottom: 0.1rem; }
+</style>
+"""
+
+
+def style() -> None:
+    st.html(STYLE)
 
 
 def sidebar() -> None:
@@ -37,11 +122,100 @@ def sidebar() -> None:
                              "so the whole class sees the same numbers. It is kept in the page's URL.")
 
 
-def plot(fig, key: str | None = None) -> None:
-    """Draw a Plotly figure at full width."""
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+def seed() -> int:
+    """The global seed chosen in the sidebar (shared in the URL as ``?seed=``)."""
+    return int(st.session_state.get("seed", 0))
 
 
+# --- pages that do not exist -------------------------------------------------------------------------------
+def page_not_found() -> bool:
+    """True when the browser asked for a page path that no page has (e.g. a mistyped link)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        asked = ctx.pages_manager.intended_page_name if ctx is not None else None
+    except Exception:  # noqa: BLE001 - private API: if it moves, fall back to Streamlit's own behaviour
+        return False
+    if not asked:
+        return False
+    return asked.strip("/") not in {p.url_path for p in all_pages()} | {""}
+
+
+def not_found() -> None:
+    st.title("No such page")
+    st.markdown("This link does not lead to a page of rnnlab (is it mistyped?). Here are the pages there are:")
+    for p in all_pages():
+        st.page_link(p.path, label=p.title, icon=p.icon)
+
+
+# --- teaching helpers -------------------------------------------------------------------------------------
+def lesson(*prompts: str) -> None:
+    """'What to notice': two or three prompts tied to the page's controls, shown under the title."""
+    items = "".join(f"<li>{p}</li>" for p in prompts)
+    with st.container(border=True):
+        st.markdown(f"**👀 What to notice**<ul class='rnnlab-lesson'>{items}</ul>", unsafe_allow_html=True)
+
+
+def next_page(current: str) -> None:
+    """A link to the next page of the course (and back to the start from the last one)."""
+    pages = all_pages()
+    paths = [p.path for p in pages]
+    k = paths.index(current) if current in paths else -1
+    nxt = pages[(k + 1) % len(pages)]
+    st.divider()
+    c1, c2 = st.columns([1, 2])
+    with c1:
+        st.page_link(nxt.path, label=f"Next: {nxt.title} →", icon=nxt.icon)
+    c2.caption(nxt.blurb)
+
+
+def reset_button(prefix: str, label: str = "↺ Reset this page") -> None:
+    """A button that puts every setting of this page (session keys starting with ``prefix``) back to its
+    default, in the URL too."""
+    def _reset():
+        for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+            del st.session_state[k]
+        for k in [k for k in st.query_params if k.startswith(prefix)]:
+            del st.query_params[k]
+
+    st.button(label, key=f"{prefix}_reset_page", on_click=_reset, help="Every setting back to its default.")
+
+
+def url_text(key: str, default: str, max_chars: int = 500) -> None:
+    """Give a text widget (keyed ``key``) its value from the URL when the page opens with ``?key=...``.
+
+    Call before the widget; call :func:`keep_text_in_url` after it. Texts longer than ``max_chars`` are
+    not put in links (a link must stay short), only kept in the session."""
+    if key not in st.session_state:
+        value = st.query_params.get(key)
+        st.session_state[key] = value[:max_chars] if value else default
+
+
+def keep_text_in_url(key: str, default: str, max_chars: int = 500) -> None:
+    value = st.session_state.get(key, default)
+    if value != default and len(value) <= max_chars:
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+    elif key in st.query_params:
+        del st.query_params[key]
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>])")
+
+
+def escape_md(text: str) -> str:
+    """User text made safe inside st.markdown / captions: no markdown, LaTeX ($) or HTML takes effect."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
+
+
+def plot(fig, key: str | None = None, toolbar: bool = True) -> None:
+    """Draw a Plotly figure at full width. Diagrams pass ``toolbar=False``: no zoom buttons over the drawing."""
+    config = {"displaylogo": False, "displayModeBar": "hover" if toolbar else False, "responsive": True}
+    st.plotly_chart(fig, width="stretch", key=key, config=config)
+
+
+# --- models ---------------------------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading the pretrained sentiment model…")
 def shipped_model() -> TextModel | None:
     """The pretrained IMDB model in assets/, or None if it is not there."""

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import plot, seed
-from app_pages.jobs import TrainingJob, rerun_once_finished
+from app_pages.legacy_jobs import TrainingJob, rerun_once_finished
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
 from rnnlab.labs.forecast import ForecastRecipe, forecasts_frame, train_forecaster
 from rnnlab.data.series import BUILTIN, SeriesError, read_table, series_from_table, split_series

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import plot
+from app_pages.common import all_pages, plot
 from rnnlab.labs.architectures import ARCHITECTURES
 from rnnlab.figures.diagrams import architecture_diagram, unrolled_diagram
 
@@ -55,24 +55,10 @@ for i, arch in enumerate(ARCHITECTURES):
         plot(architecture_diagram(arch), key=f"arch_{arch.key}")
 st.caption("Green: inputs · blue: hidden state · red: outputs · purple: encoder · teal: the backward RNN.")
 
-st.subheader("Labs")
-st.markdown("Each lab is interactive: move a control and the numbers are recomputed.")
-LABS = [
-    ("app_pages/step_through.py", "Step through an RNN", ":material/footprint:",
-     "Unroll an RNN, LSTM or GRU one step at a time, with the real numbers in the equations."),
-    ("app_pages/memory.py", "Inside the memory", ":material/neurology:",
-     "Watch every unit and gate while a model reads a review: heatmaps, coloured text, the memory's path."),
-    ("app_pages/sentiment.py", "Sentiment lab", ":material/sentiment_satisfied:",
-     "Type a review and see the prediction word by word, which words mattered, and what an edit changes; "
-     "train a sentiment model live and watch it learn."),
-    ("app_pages/gradients.py", "Gradients lab", ":material/trending_down:",
-     "Drag the sequence length and watch gradients vanish or explode; clipping, truncated BPTT, and the "
-     "long-range tasks that only LSTM and GRU solve."),
-    ("app_pages/forecast.py", "Forecasting lab", ":material/show_chart:",
-     "Train a recurrent forecaster live and compare it honestly with naive, seasonal, AR and ARIMA baselines."),
-]
-for path, label, icon, blurb in LABS:
+st.subheader("Where to go next")
+st.markdown("Each page is interactive: move a control and the numbers are recomputed.")
+for page in all_pages()[1:]:
     c1, c2 = st.columns([1, 2])
     with c1:
-        st.page_link(path, label=label, icon=icon)
-    c2.markdown(blurb)
+        st.page_link(page.path, label=page.title, icon=page.icon)
+    c2.markdown(page.blurb)

@@ -1,54 +1,167 @@
-"""Background training for one browser session: a thread that runs an rnnlab function and collects its
-events, so the page stays responsive (and other students' sessions are untouched) while it trains.
+"""Live trainings from a page: submit a job to the server's one job runner, show its place in the queue,
+its phase and progress, a Stop button, and how it ended. The training itself runs in a worker process
+(``rnnlab.runtime.jobs``); this module only talks to it.
 
-The job lives in ``st.session_state``: each session owns its own, nothing is shared between sessions.
+    job = jobs.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job", {...}, meta={"lab": "sentiment"})
+
+    @st.fragment(run_every=1.0 if jobs.active("sent_job") else None)
+    def live():
+        job = jobs.panel("sent_job")      # heartbeat, queue position or progress, Stop
+        ...draw job.events...
+        jobs.rerun_once_finished("sent_job")
+
+A job belongs to the session that submitted it (``session_state``); while that page is open its live
+fragment sends heartbeats, and a job whose tab was closed is stopped by the runner.
 """
 from __future__ import annotations
 
-import threading
+import os
 import time
-import traceback
-from typing import Any, Callable
 
 import streamlit as st
 
+from rnnlab.runtime.jobs import END_LABELS, Job, JobLimits, LimitExceeded, LocalRunner, describe_wait
 
-class TrainingJob:
-    def __init__(self, fn: Callable[..., Any], **kwargs):
-        self.events: list = []
-        self._stop = threading.Event()
-        self.result: Any = None
-        self.error: str | None = None
-        self.started = time.perf_counter()
-        self.finished: float | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn, kwargs), daemon=True)
-        self._thread.start()
-
-    def _run(self, fn, kwargs):
-        try:
-            self.result = fn(on_event=self.events.append, should_stop=self._stop.is_set, **kwargs)
-        except Exception as err:  # shown to the user as a message, never as a traceback
-            self.error = f"{type(err).__name__}: {err}"
-            self.details = traceback.format_exc()
-        finally:
-            self.finished = time.perf_counter()
-
-    @property
-    def running(self) -> bool:
-        return self.finished is None
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def wait(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
-
-    def of_kind(self, *kinds: str) -> list:
-        return [e for e in list(self.events) if e.kind in kinds]
+HEARTBEAT_TIMEOUT = float(os.environ.get("RNNLAB_HEARTBEAT_TIMEOUT", 60))
 
 
-def rerun_once_finished(job: TrainingJob, key: str) -> None:
-    """From a live fragment: when the job has just finished, rerun the whole page (once) to show the results."""
-    if not job.running and st.session_state.get(key) is not job:
-        st.session_state[key] = job
+@st.cache_resource(show_spinner=False)
+def runner() -> LocalRunner:
+    """The server's one job runner (worker processes start with the first training)."""
+    return LocalRunner(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+
+
+def limits() -> JobLimits:
+    """The per-job limits of this class (the teacher's settings; defaults fit a 2-core laptop)."""
+    return JobLimits(max_seconds=float(os.environ.get("RNNLAB_MAX_JOB_SECONDS", 300)),
+                     max_epochs=int(os.environ.get("RNNLAB_MAX_EPOCHS", 20)),
+                     max_params=int(os.environ.get("RNNLAB_MAX_PARAMS", 3_000_000)))
+
+
+def session_id() -> str:
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        return ctx.session_id if ctx is not None else "local"
+    except Exception:  # noqa: BLE001
+        return "local"
+
+
+def current(key: str) -> Job | None:
+    return st.session_state.get(key)
+
+
+def active(key: str) -> bool:
+    job = current(key)
+    return job is not None and job.running
+
+
+def submit(key: str, target: str, kwargs: dict, *, seed: int = 0, meta: dict | None = None,
+           limits_: JobLimits | None = None) -> Job | None:
+    """Queue a training for this session under ``key`` (one live job per key: a running one is stopped)."""
+    old = current(key)
+    if old is not None and old.running:
+        old.stop()
+    job = runner().submit(target, kwargs, seed=seed, limits=limits_ or limits(), session=session_id(), meta=meta)
+    st.session_state[key] = job
+    st.session_state.pop(f"{key}_seen", None)
+    return job
+
+
+def check_limits(*, epochs: int | None = None, params: int | None = None, seconds: float | None = None) -> str | None:
+    """The first setting over this class's per-job limits, as a message (None if all fit)."""
+    lim = limits()
+    try:
+        if epochs is not None:
+            lim.check_epochs(epochs)
+        if params is not None:
+            lim.check_params(params)
+        if seconds is not None:
+            lim.check_seconds(seconds)
+    except LimitExceeded as err:
+        return str(err)
+    return None
+
+
+def progress_of(job: Job) -> tuple[float, str]:
+    """(fraction done, text) from the job's latest phase, progress and step events."""
+    phase = job.last("phase")
+    name = phase.data.get("name", "") if phase is not None else ""
+    prog = job.last("progress")
+    total = job.meta.get("total_steps")
+    step = job.last("step")
+    if name and name != "training" and prog is not None and (phase is None or prog.t >= phase.t):
+        d = prog.data
+        frac = d["done"] / d["total"] if d.get("total") else 0.0
+        return min(frac, 1.0), d.get("text") or f"{name.capitalize()}…"
+    if step is not None and total:
+        return min(step.step / total, 1.0), f"Training… step {step.step:,}/{total:,} · {job.elapsed():.0f} s"
+    if step is not None:
+        return 0.0, f"Training… step {step.step:,} · {job.elapsed():.0f} s"
+    return 0.0, (name.capitalize() + "…") if name else "Starting…"
+
+
+def panel(key: str, stop_label: str = "■ Stop") -> Job | None:
+    """Inside a live fragment: heartbeat, then the queue position or the progress bar, and Stop."""
+    job = current(key)
+    if job is None:
+        return None
+    job.heartbeat()
+    if job.queued:
+        c1, c2 = st.columns([3, 1])
+        c1.info(f"⏳ Waiting for a free training slot: {describe_wait(job)}. The page can stay open; "
+                "the training starts by itself.")
+        c2.button("Leave the queue", key=f"{key}_leave", on_click=job.stop, width="stretch")
+    elif job.running:
+        frac, text = progress_of(job)
+        c1, c2 = st.columns([3, 1])
+        c1.progress(frac, text=("Stopping… " if job.state == "stopping" else "") + text)
+        stopping = job.state == "stopping"
+        c2.button("■ Stop evaluating too" if stopping else stop_label, key=f"{key}_stop", on_click=job.stop,
+                  width="stretch", help="Training stops after the current step and keeps the best weights so far."
+                  if not stopping else "Skip the rest of the test evaluation.")
+    return job
+
+
+def rerun_once_finished(key: str) -> None:
+    """From a live fragment: when the job has just ended, rerun the whole page (once) to show the results."""
+    job = current(key)
+    if job is not None and not job.running and st.session_state.get(f"{key}_seen") is not job:
+        st.session_state[f"{key}_seen"] = job
         st.rerun()
+
+
+def end_banner(job: Job) -> None:
+    """How the job ended, in one coloured line: finished, early-stopped, diverged, stopped, time limit, error."""
+    state = job.end_state
+    if state is None:
+        return
+    result = job.result or {}
+    message = result.get("message") or job.meta.get("end_message") or ""
+    label = END_LABELS[state].capitalize()
+    if state == "error":
+        st.error(f"**Training failed.** {job.error}")
+    elif state == "diverged":
+        st.error(f"**Diverged.** {message}")
+    elif state in ("stopped", "time_limit"):
+        st.warning(f"**{label}.** {message}")
+    elif state == "early_stopped":
+        st.info(f"**Early-stopped.** {message}")
+    else:
+        st.success(f"**Finished.** {message}")
+
+
+def trained_enough(job: Job) -> bool:
+    """A model worth using or downloading: it trained at least one whole epoch and did not diverge."""
+    if job.end_state in (None, "error", "diverged") or not job.result:
+        return False
+    return int(job.result.get("epochs_completed", 0)) >= 1
+
+
+def wait_for(job: Job, timeout: float = 120.0) -> None:
+    """Tests and scripts: block until the job ends."""
+    end = time.monotonic() + timeout
+    while job.running and time.monotonic() < end:
+        job.heartbeat()
+        time.sleep(0.05)

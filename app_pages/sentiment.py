@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages.common import plot, seed, text_models
-from app_pages.jobs import TrainingJob, rerun_once_finished
+from app_pages.legacy_jobs import TrainingJob, rerun_once_finished
 from rnnlab.data.text import DataError, ImdbUnavailable, TextDataset, download_imdb, find_imdb, load_imdb, read_csv
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import confusion_figure, probability_trajectory, training_curves

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .data.text import ImdbUnavailable, download_imdb, find_imdb, load_imdb
 from .nn.models import save_text_model
+from .runtime.device import seed_everything
 from .labs.sentiment import PRESETS, recipe_from, train_sentiment
 
 
@@ -37,6 +38,7 @@ def train_sentiment_command(args) -> int:
             print(f"\n{err}", file=sys.stderr)
             return 2
         print(file=sys.stderr)
+    seed_everything(args.seed)  # this process runs one training: dropout and batch order follow the seed
     data = load_imdb(folder)
     recipe = recipe_from(args.preset, **({"epochs": args.epochs} if args.epochs else {}))
     print(f"IMDB from {folder}: {len(data['train'])} train, {len(data['test'])} test reviews; recipe {recipe}",

@@ -4,6 +4,11 @@ weights, ReduceLROnPlateau, events for live plots, cancel, and divergence detect
 The trainer never raises on a diverging run: a NaN or exploding loss ends training with
 ``history.status == "diverged"`` and a message, and the last finite weights are kept.
 
+How a run ends is ``history.status``: ``done`` (finished), ``early_stopped``, ``diverged``, ``cancelled``
+(stopped by the user), ``time_limit``. ``should_stop()`` may return a reason: ``"time_limit"`` or any
+truthy value for a stop by the user. The trainer never touches torch's global random generator: a
+caller that wants repeatable dropout seeds its own process (one job per worker process does).
+
     trainer = Trainer(model, loss_fn, TrainConfig(lr=1e-3, clip=1.0, max_steps=500, eval_every=50),
                       on_event=print)
     history = trainer.fit(batches, validate=lambda m: {"loss": ...})
@@ -40,9 +45,13 @@ class TrainConfig:
     min_lr: float = 1e-6
     monitor: str = "loss"                 # validation metric to watch
     mode: str = "min"                     # "min" or "max" for the monitored metric
-    diverge_factor: float = 1e4           # a loss this many times the first one counts as divergence
+    diverge_factor: float = 4.0           # a smoothed loss this many times the first one counts as divergence
+    diverge_after: int = 20               # ... once this many steps have smoothed out the first noisy ones
     event_every: int = 1                  # emit a "step" event every n steps
-    seed: int = 0
+    ema: float | None = None              # keep an exponential moving average of the weights (e.g. 0.999):
+                                          # validation, the best weights and the result use the average
+    time_limit: float | None = None       # seconds of training before stopping with status "time_limit"
+    seed: int = 0                         # recorded with the run (the caller seeds its process)
     device: str | None = None
 
 
@@ -72,6 +81,10 @@ class History:
     examples_seen: int = 0
 
 
+STATUS_LABELS = {"done": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
+                 "cancelled": "stopped by the user", "time_limit": "time limit", "error": "error"}
+
+
 class Trainer:
     def __init__(self, model: nn.Module, loss_fn: Callable, config: TrainConfig | None = None,
                  on_event: Callable[[Event], None] | None = None,
@@ -90,6 +103,8 @@ class Trainer:
         self._bad_evals = 0
         self._plateau = 0
         self._first_loss: float | None = None
+        self._smooth_loss: float | None = None
+        self._ema: dict[str, torch.Tensor] | None = None
 
     # --- helpers -----------------------------------------------------------------------------
     def _emit(self, kind: str, step: int, epoch: int, **data) -> None:
@@ -138,6 +153,7 @@ class Trainer:
     # --- validation --------------------------------------------------------------------------
     def _validate(self, validate, step: int, epoch: int) -> bool:
         """Run validation, update best weights, plateau and early stopping. True: stop training."""
+        live = self._swap_in_ema()
         self.model.eval()
         with torch.no_grad():
             metrics = {k: float(v) for k, v in validate(self.model).items()}
@@ -153,6 +169,8 @@ class Trainer:
         else:
             self._bad_evals += 1
             self._plateau += 1
+        if live is not None:
+            self.model.load_state_dict(live)
         self._emit("eval", step, epoch, improved=improved, **metrics)
         c = self.config
         if c.lr_patience is not None and self._plateau >= c.lr_patience and self._lr() > c.min_lr:
@@ -169,6 +187,58 @@ class Trainer:
             return True
         return False
 
+    # --- weight averaging ---------------------------------------------------------------------
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        decay = self.config.ema
+        state = self.model.state_dict()
+        if self._ema is None:
+            self._ema = {k: v.detach().clone() for k, v in state.items()}
+            return
+        for k, v in state.items():
+            if v.dtype.is_floating_point:
+                self._ema[k].mul_(decay).add_(v.detach(), alpha=1 - decay)
+            else:
+                self._ema[k].copy_(v)
+
+    def _swap_in_ema(self) -> dict | None:
+        """Put the averaged weights in the model; return the live ones to put back (None without EMA)."""
+        if self._ema is None:
+            return None
+        live = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(self._ema)
+        return live
+
+    def _stop_reason(self, start: float) -> str | None:
+        c = self.config
+        if c.time_limit is not None and time.perf_counter() - start > c.time_limit:
+            return "time_limit"
+        reason = self.should_stop()
+        if not reason:
+            return None
+        return reason if reason in ("time_limit", "cancelled") else "cancelled"
+
+    def _stop(self, reason: str, step: int, epoch: int) -> None:
+        h = self.history
+        h.status = reason
+        if reason == "time_limit":
+            h.message = f"Stopped at the time limit after {step} steps."
+        else:
+            h.message = f"Stopped by the user at step {step}."
+        if self._best_state is not None:
+            h.message += f" Best validated weights (step {h.best_step}) kept."
+        self._emit("cancelled" if reason == "cancelled" else "time_limit", step, epoch)
+
+    def _diverged(self, loss: float, norm: float) -> bool:
+        if not math.isfinite(loss) or not math.isfinite(norm):
+            return True
+        if self._first_loss is None:
+            return False
+        self._smooth_loss = loss if self._smooth_loss is None else 0.9 * self._smooth_loss + 0.1 * loss
+        return (len(self.history.steps) >= self.config.diverge_after
+                and self._smooth_loss > self.config.diverge_factor * self._first_loss) or \
+            abs(loss) > 1e4 * self._first_loss
+
     # --- the loop ----------------------------------------------------------------------------
     def fit(self, batches: Callable[[int], Any] | Iterable, validate: Callable[[nn.Module], dict] | None = None) -> History:
         """Train to the end (see the module docstring); returns the history."""
@@ -180,7 +250,6 @@ class Trainer:
         """The training loop as a generator: yields the step number after every step, so that several
         trainers can take turns (a race) and a page can redraw between steps. ``fit`` drives it to the end."""
         c = self.config
-        torch.manual_seed(c.seed)
         h = self.history
         start = time.perf_counter()
         step, epoch = 0, 0
@@ -192,26 +261,30 @@ class Trainer:
         while not stop:
             iterator = (batches(s) for s in itertools.count(step)) if endless else iter(batches)
             for batch in iterator:
-                if self.should_stop():
-                    h.status, h.message = "cancelled", f"Stopped by the user at step {step}."
-                    self._emit("cancelled", step, epoch)
+                reason = self._stop_reason(start)
+                if reason:
+                    self._stop(reason, step, epoch)
                     stop = True
                     break
                 loss, norm, clipped, metrics = self.train_step(batch)
                 if self._first_loss is None and math.isfinite(loss):
                     self._first_loss = max(abs(loss), 1e-8)
-                diverged = (not math.isfinite(loss) or not math.isfinite(norm)
-                            or (self._first_loss is not None and abs(loss) > c.diverge_factor * self._first_loss))
-                if diverged:
+                if self._diverged(loss, norm):
                     self.model.load_state_dict(last_good)
                     h.status = "diverged"
                     bad = loss if not math.isfinite(loss) else norm if not math.isfinite(norm) else None
-                    what = ("NaN" if math.isnan(bad) else "inf") if bad is not None else f"{loss:.3g}"
-                    h.message = (f"Training diverged at step {step + 1} (loss or gradient = {what}). It was stopped "
-                                 "and the last finite weights kept: try a lower learning rate or gradient clipping.")
+                    if bad is not None:
+                        what = f"loss or gradient = {'NaN' if math.isnan(bad) else 'inf'}"
+                    else:
+                        what = f"loss {self._smooth_loss:.3g}, {self._smooth_loss / self._first_loss:.1f}× its start"
+                    h.message = (f"Training diverged at step {step + 1} ({what}). It was stopped and the last good "
+                                 f"weights kept: the learning rate ({self._lr():g}) is too high for this model; try "
+                                 "one 3–10× lower, or turn on gradient clipping.")
                     self._emit("diverged", step + 1, epoch, loss=loss, grad_norm=norm)
                     stop = True
                     break
+                if c.ema:
+                    self._update_ema()
                 step += 1
                 if step % 10 == 0:  # a recent finite state to fall back on if the run diverges
                     last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
@@ -241,9 +314,12 @@ class Trainer:
             self._emit("epoch", step, epoch)
             if endless or epoch >= c.epochs:
                 break
-        # With validation, the model ends on its best validated weights (as Keras' restore_best_weights).
-        if self._best_state is not None and h.status in ("running", "early_stopped", "cancelled"):
+        # With validation, the model ends on its best validated weights (as Keras' restore_best_weights);
+        # without, on its averaged weights if it keeps an average.
+        if self._best_state is not None and h.status in ("running", "early_stopped", "cancelled", "time_limit"):
             self.model.load_state_dict(self._best_state)
+        elif self._ema is not None and h.status != "diverged":
+            self.model.load_state_dict(self._ema)
         if h.status == "running":
             h.status = "done"
             h.message = f"Finished {step} steps."

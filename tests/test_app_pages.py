@@ -1,15 +1,15 @@
 """Every page through Streamlit's AppTest: it renders with no exception and its widgets redraw it."""
 import base64
 import json
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-# The page files, read from app.py's navigation (the first is the home page).
-PAGES = re.findall(r'st\.Page\("(app_pages/[^"]+)"', (Path(__file__).resolve().parents[1] / "app.py").read_text())
+from app_pages.common import all_pages
+
+# The page files of the app's navigation (the first is the home page).
+PAGES = [p.path for p in all_pages()]
 
 
 def _app(root) -> AppTest:

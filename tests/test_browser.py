@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
 
@@ -53,6 +52,12 @@ def app_url(root):
 
 
 @pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Screenshots of this run, for a person to look at; the README's own are made by docs/screenshots.py."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture(scope="module")
 def page(app_url):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
@@ -61,7 +66,6 @@ def page(app_url):
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"])
         pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         yield pg
         browser.close()
 
@@ -73,35 +77,35 @@ def _wait_for_page(page, title: str) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
-def test_deep_link_on_a_fresh_server_keeps_navigation(page, app_url):
+def test_deep_link_on_a_fresh_server_keeps_navigation(page, app_url, shots):
     # The first request to this server is a deep link: it must still get the sidebar and navigation.
     page.goto(app_url + "/step_through", wait_until="domcontentloaded")
     _wait_for_page(page, "Step through an RNN")
     assert page.get_by_text("Global seed").count() >= 1
     assert page.get_by_text("Page not found").count() == 0
-    page.screenshot(path=str(SCREENSHOTS / "step_through.png"))
+    page.screenshot(path=str(shots / "step_through.png"))
 
 
-def test_home_page_shows_title_and_diagram(page, app_url):
+def test_home_page_shows_title_and_diagram(page, app_url, shots):
     page.goto(app_url, wait_until="domcontentloaded")
     _wait_for_page(page, "Recurrent neural networks, step by step")
     assert page.locator(".js-plotly-plot").count() >= 2  # the unrolled diagram and architecture diagrams
     assert "rnnlab" in page.title()
     assert page.get_by_text("Device:").count() >= 1
-    page.screenshot(path=str(SCREENSHOTS / "home.png"))
+    page.screenshot(path=str(shots / "home.png"))
 
 
-def test_memory_page_in_the_browser(page, app_url):
+def test_memory_page_in_the_browser(page, app_url, shots):
     page.goto(app_url + "/memory", wait_until="domcontentloaded")
     _wait_for_page(page, "Inside the memory")
-    page.screenshot(path=str(SCREENSHOTS / "memory.png"))
+    page.screenshot(path=str(shots / "memory.png"))
 
 
 @pytest.mark.parametrize("path,title", [("gradients", "Gradients lab"), ("sentiment", "Sentiment lab"),
                                         ("forecast", "Forecasting lab")])
-def test_lab_pages_in_the_browser(page, app_url, path, title):
+def test_lab_pages_in_the_browser(page, app_url, shots, path, title):
     page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
     page.get_by_text(title).first.wait_for(timeout=60_000)
     page.wait_for_timeout(2500)
     assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(SCREENSHOTS / f"{path}.png"))
+    page.screenshot(path=str(shots / f"{path}.png"))

@@ -12,8 +12,13 @@ because each block is its own recurrence.
 """
 from __future__ import annotations
 
+import math
+from typing import Callable, TypeVar
+
 import torch
 from torch import nn
+
+M = TypeVar("M", bound=nn.Module)
 
 SCHEMES = ("default", "xavier", "orthogonal", "identity")
 
@@ -48,7 +53,7 @@ def initialize(module: nn.Module, scheme: str = "default", spectral_radius_targe
         raise ValueError("no recurrent layer found to initialise")
     for rnn in rnns:
         if scheme == "default":
-            _seeded(rnn.reset_parameters, generator)
+            reset_parameters(rnn, generator)
         else:
             for name, p in rnn.named_parameters():
                 if name.startswith("bias"):
@@ -97,10 +102,67 @@ def _orthogonal(n: int, generator: torch.Generator | None) -> torch.Tensor:
     return (q * torch.sign(torch.diagonal(r))).float()
 
 
-def _seeded(fn, generator: torch.Generator | None):
-    if generator is None:
-        return fn()
-    # reset_parameters draws from the global RNG; fork it so a generator gives repeatable weights.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
-        fn()
+def as_generator(seed: int | torch.Generator | None) -> torch.Generator:
+    """A CPU generator from a seed (or the generator itself): randomness passed down explicitly."""
+    if isinstance(seed, torch.Generator):
+        return seed
+    return torch.Generator().manual_seed(int(seed or 0))
+
+
+@torch.no_grad()
+def reset_parameters(module: nn.Module, generator: torch.Generator | int | None = None) -> nn.Module:
+    """PyTorch's default initialisation of every layer in ``module``, drawn from ``generator``.
+
+    The same distributions as each layer's own ``reset_parameters`` (Linear/Conv: U(±1/sqrt(fan_in)),
+    Embedding: N(0, 1), RNN/LSTM/GRU: U(±1/sqrt(H)), LayerNorm: 1 and 0, attention: Xavier), but from an
+    explicit generator instead of torch's global one, which every thread of the server shares: two
+    students building "seed 0" at the same moment must both get seed 0's weights. A module with
+    parameters of another kind draws them itself in ``init_extra(generator)``; one that keeps computed
+    buffers (a positional encoding) refills them in ``init_buffers()``.
+    """
+    gen = as_generator(generator)
+    for m in module.modules():
+        if hasattr(m, "init_extra"):
+            m.init_extra(gen)
+        elif isinstance(m, (nn.RNNBase, nn.RNNCellBase)):
+            bound = 1.0 / math.sqrt(m.hidden_size) if m.hidden_size > 0 else 0.0
+            for p in m.parameters(recurse=False):
+                nn.init.uniform_(p, -bound, bound, generator=gen)
+        elif isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            fan_in = m.weight[0].numel()
+            bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            nn.init.uniform_(m.weight, -bound, bound, generator=gen)
+            if m.bias is not None:
+                nn.init.uniform_(m.bias, -bound, bound, generator=gen)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, 0.0, 1.0, generator=gen)
+            if m.padding_idx is not None:
+                m.weight[m.padding_idx].zero_()
+        elif isinstance(m, nn.LayerNorm):
+            if m.weight is not None:
+                m.weight.fill_(1.0)
+            if m.bias is not None:
+                m.bias.zero_()
+        elif isinstance(m, nn.MultiheadAttention):
+            for w in (m.in_proj_weight, m.q_proj_weight, m.k_proj_weight, m.v_proj_weight):
+                if w is not None:
+                    nn.init.xavier_uniform_(w, generator=gen)
+            if m.in_proj_bias is not None:
+                m.in_proj_bias.zero_()
+        elif any(True for _ in m.parameters(recurse=False)):
+            raise TypeError(f"reset_parameters cannot initialise {type(m).__name__}: give it an "
+                            "init_extra(generator) method")
+        if hasattr(m, "init_buffers"):
+            m.init_buffers()
+    return module
+
+
+def seeded(build: Callable[[], M], generator: torch.Generator | int | None = 0) -> M:
+    """Build a module without touching torch's global random generator, initialised from ``generator``.
+
+    ``seeded(lambda: nn.LSTM(8, 16), 0)`` builds the layer on the meta device (nothing is drawn),
+    gives it CPU storage and fills it with :func:`reset_parameters`: the same weights for the same seed,
+    whatever other threads are doing at the time."""
+    with torch.device("meta"):
+        module = build()
+    return reset_parameters(module.to_empty(device="cpu"), generator)

@@ -1,0 +1,136 @@
+"""Start `streamlit run app.py` on a free local port and drive it with Debian's Chromium (Playwright).
+
+Shared by the browser tests, the screenshot script and the benchmarks that need a real server:
+
+    with serve_app() as url, browser() as chromium:
+        page = chromium.new_page(viewport=SIZES["projector"])
+        page.goto(url + "/step_through")
+        wait_for_app(page)
+
+Playwright cannot download browsers here; it drives ``/usr/bin/chromium`` through ``executable_path``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SIZES = {"laptop": {"width": 1400, "height": 900}, "projector": {"width": 1024, "height": 768},
+         "phone": {"width": 390, "height": 844}}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+@contextlib.contextmanager
+def serve_app(env: dict | None = None, port: int | None = None, log: Path | None = None, timeout: float = 90):
+    """Run the app in its own process; yields its URL; stops it afterwards. The app's data folder is a
+    fresh temporary one unless ``env`` sets ``RNNLAB_DATA``."""
+    port = port or free_port()
+    with tempfile.TemporaryDirectory(prefix="rnnlab-app-") as tmp:
+        full_env = {**os.environ, "RNNLAB_DEVICE": "cpu", "PYTHONUNBUFFERED": "1", "RNNLAB_DATA": tmp,
+                    **(env or {})}
+        out = open(log, "wb") if log else subprocess.DEVNULL
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
+             "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            end = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    if proc.poll() is not None or time.monotonic() > end:
+                        raise RuntimeError("streamlit did not start") from None
+                    time.sleep(0.3)
+            proc.rnnlab_url = url
+            yield url
+        finally:
+            _stop(proc)
+            if log:
+                out.close()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)   # the server and its training workers
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
+@contextlib.contextmanager
+def browser():
+    """A headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def wait_for_app(page, text: str | None = None, timeout: float = 60_000, plots: bool = True) -> None:
+    """Wait until the page has run: its title (or ``text``) is there and no script is running."""
+    if text:
+        page.get_by_text(text).first.wait_for(timeout=timeout)
+    else:
+        page.locator("h1").first.wait_for(timeout=timeout)
+    wait_idle(page, timeout)
+    if plots and page.locator(".js-plotly-plot").count():
+        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=timeout)
+
+
+def wait_idle(page, timeout: float = 60_000) -> None:
+    """Wait while Streamlit shows its 'running' indicator."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+
+
+def horizontal_overflow(page) -> int:
+    """How many pixels wider than the window the page is (0 = no horizontal scroll)."""
+    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+
+
+def cut_labels(page) -> list[str]:
+    """Widget labels and button texts whose text is wider than their box (cut with an ellipsis)."""
+    return page.evaluate("""() => {
+        const out = [];
+        const els = document.querySelectorAll('[data-testid="stWidgetLabel"] p, .stButton button p, '
+            + '[data-testid="stSelectbox"] div[value], button[role="tab"] p');
+        for (const el of els) {
+            if (el.offsetParent === null) continue;          // hidden
+            if (el.scrollWidth > el.clientWidth + 1) out.push(el.innerText.slice(0, 60));
+        }
+        return out;
+    }""")

@@ -1,0 +1,63 @@
+"""Job functions for the job-runner tests (imported by name in the worker processes)."""
+import os
+import time
+
+import torch
+
+
+def count(ctx, n=5, pause=0.01):
+    for k in range(n):
+        ctx.check()
+        ctx.emit("step", k + 1, loss=1.0 / (k + 1))
+        time.sleep(pause)
+    return {"status": "done", "n": n, "weights": torch.arange(3.0), "threads": torch.get_num_threads()}
+
+
+def phases(ctx, seconds=30.0):
+    """Loads 'data' for a long time, checking for a stop between pieces, then trains until stopped."""
+    ctx.phase("loading data")
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        ctx.check()
+        time.sleep(0.02)
+    ctx.phase("training")
+    step = 0
+    while True:
+        reason = ctx.should_stop()
+        if reason:
+            return {"status": reason, "steps": step}
+        step += 1
+        ctx.emit("step", step)
+        time.sleep(0.02)
+
+
+def evaluating(ctx):
+    """Trains until stopped, then evaluates until stopped a second time."""
+    step = 0
+    while not ctx.should_stop():
+        step += 1
+        time.sleep(0.01)
+    ctx.phase("evaluating")
+    scored = 0
+    while ctx.stop_requests < 2 and ctx.remaining() > 0:
+        scored += 1
+        time.sleep(0.01)
+    return {"status": "cancelled", "scored": scored, "steps": step}
+
+
+def stubborn(ctx, seconds=60):
+    """Never checks for a stop."""
+    time.sleep(seconds)
+    return {"status": "done"}
+
+
+def crash(ctx):
+    os._exit(3)
+
+
+def fail(ctx):
+    raise ValueError("the learning rate must be positive (got -1 in /srv/secret/path/file.py)")
+
+
+def seeded_draw(ctx):
+    return {"status": "done", "x": torch.rand(3), "dropout": torch.nn.functional.dropout(torch.ones(8), 0.5)}
