@@ -21,6 +21,7 @@ import time
 import streamlit as st
 
 from rnnlab.runtime.jobs import END_LABELS, Job, JobLimits, LimitExceeded, LocalRunner, describe_wait
+from rnnlab.runtime.settings import load_settings
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("RNNLAB_HEARTBEAT_TIMEOUT", 60))
 
@@ -28,14 +29,12 @@ HEARTBEAT_TIMEOUT = float(os.environ.get("RNNLAB_HEARTBEAT_TIMEOUT", 60))
 @st.cache_resource(show_spinner=False)
 def runner() -> LocalRunner:
     """The server's one job runner (worker processes start with the first training)."""
-    return LocalRunner(heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    return LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT)
 
 
 def limits() -> JobLimits:
     """The per-job limits of this class (the teacher's settings; defaults fit a 2-core laptop)."""
-    return JobLimits(max_seconds=float(os.environ.get("RNNLAB_MAX_JOB_SECONDS", 300)),
-                     max_epochs=int(os.environ.get("RNNLAB_MAX_EPOCHS", 20)),
-                     max_params=int(os.environ.get("RNNLAB_MAX_PARAMS", 3_000_000)))
+    return load_settings().limits()
 
 
 def session_id() -> str:
