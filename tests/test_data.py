@@ -76,3 +76,68 @@ def test_read_csv_explains_what_is_wrong(content, message):
 def test_read_csv_size_limit():
     with pytest.raises(DataError, match="limit"):
         read_csv(b"text,label\n" + b"x,1\n" * 1000, max_mb=0.001)
+
+
+def test_subsets_keep_the_label_balance_whatever_the_file_order(tmp_path):
+    # aclImdb lists every positive review before every negative one: the first rows are all positive
+    make_aclimdb(tmp_path, per_class=300)
+    train = read_aclimdb(tmp_path)["train"]
+    assert train.labels[:300].sum() == 300
+    whole = train.positive_fraction
+    for percent in (5, 10, 25, 33, 50, 90):
+        n = len(train) * percent // 100
+        sub = train.stratified(n, seed=percent)
+        assert len(sub) == n and len(set(sub.texts)) == n
+        assert abs(sub.positive_fraction - whole) <= 0.01, (percent, sub.positive_fraction)
+    assert train.stratified(60, seed=1).texts == train.stratified(60, seed=1).texts      # seeded
+    assert train.stratified(60, seed=1).texts != train.stratified(60, seed=2).texts
+
+
+def test_unbalanced_subsets_keep_their_share():
+    from rnnlab.data.text import TextDataset
+
+    labels = np.array([1] * 700 + [0] * 300)
+    ds = TextDataset([str(i) for i in range(1000)], labels)
+    for n in (10, 37, 101, 999):
+        assert abs(ds.stratified(n, seed=0).positive_fraction - 0.7) <= max(0.01, 1 / n)
+    fit, val = ds.split(0.1, seed=0, stratify=True)
+    assert len(val) == 100 and val.labels.sum() == 70 and len(fit) == 900
+    assert not set(fit.texts) & set(val.texts)
+
+
+def test_the_compact_subset_ships_balanced_and_small(root):
+    from rnnlab.data.text import COMPACT_IMDB, compact_imdb_info, imdb_sources, load_compact_imdb
+
+    size = sum(f.stat().st_size for f in COMPACT_IMDB.iterdir())
+    assert size <= 8e6
+    data = load_compact_imdb()
+    info = compact_imdb_info()
+    for split in ("train", "test"):
+        ds = data[split]
+        assert len(ds) == info[split]["reviews"] == 5000
+        assert ds.labels.sum() == info[split]["positive"] == 2500
+        assert len(set(ds.texts)) == len(ds)
+        assert ds.labels[:100].mean() != 1.0                 # shuffled, not grouped by label
+    assert not set(data["train"].texts) & set(data["test"].texts)
+    assert imdb_sources().compact
+
+
+def test_the_compact_subset_is_drawn_reproducibly(tmp_path, shared_data):
+    from rnnlab.data.imdb_subset import main
+    from rnnlab.data.text import COMPACT_IMDB
+
+    assert main(["--data", str(shared_data / "imdb"), "--out", str(tmp_path), "--train", "5000", "--test", "5000"]) == 0
+    for name in ("imdb_train.csv.gz", "imdb_test.csv.gz"):
+        assert (tmp_path / name).read_bytes() == (COMPACT_IMDB / name).read_bytes()
+
+
+def test_imdb_sources_never_take_a_students_path(tmp_path, monkeypatch):
+    from rnnlab.data.text import imdb_sources
+
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
+    none = imdb_sources(None, allow_download=True)
+    assert none.full is None and none.can_download
+    assert not imdb_sources(None, allow_download=False).can_download
+    make_aclimdb(tmp_path / "teacher", per_class=3)
+    configured = imdb_sources(str(tmp_path / "teacher"), allow_download=True)
+    assert configured.full == tmp_path / "teacher" and not configured.can_download

@@ -33,3 +33,15 @@ def test_vocabulary_round_trip(tmp_path):
 def test_pad_rejects_unknown_modes():
     with pytest.raises(ValueError):
         pad([1, 2], 3, padding="middle")
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u202e"])
+def test_invisible_characters_do_not_split_words(invisible):
+    assert tokenize(f"a gr{invisible}eat fi{invisible}lm") == ["a", "great", "film"]
+    assert tokenize(invisible * 50) == []
+
+
+def test_odd_unicode_stays_in_its_word():
+    assert tokenize("It’s फ़िल्म हिन्दी") == ["it's", "फ़िल्म", "हिन्दी"]           # marks stay inside the word
+    assert tokenize("ｇｒｅａｔ") == ["great"]                                  # NFKC folds full-width letters
+    assert tokenize("🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f") == ["🏴"]

@@ -1,9 +1,15 @@
 """Text-classification data: the IMDB reviews (Maas et al. 2011) and CSV files of (text, label).
 
-Sources, in the order ``find_imdb`` tries them:
-1. a folder given by the user: an extracted ``aclImdb/`` (train/pos, train/neg, test/pos, test/neg) or a
-   folder with ``imdb_train.csv(.gz)`` and ``imdb_test.csv(.gz)``;
-2. the cache folder (``$RNNLAB_CACHE``, default ``~/.cache/rnnlab``), where ``download_imdb`` puts it.
+IMDB comes from one of:
+* the compact subset shipped in ``assets/imdb_subset/`` (5,000 training and 5,000 test reviews, label-
+  balanced, drawn from the official split by ``python -m rnnlab.data.imdb_subset``): always there, so a
+  fresh install trains with no download and no path (``load_compact_imdb``);
+* the full dataset, in a folder the *teacher* configured (``RNNLAB_IMDB``) or the cache folder
+  (``$RNNLAB_CACHE``, default ``~/.cache/rnnlab``) where ``download_imdb`` puts it. A folder holds an
+  extracted ``aclImdb/`` (train/pos, train/neg, test/pos, test/neg) or ``imdb_train.csv(.gz)`` and
+  ``imdb_test.csv(.gz)``. ``find_imdb`` tries the given folders, then the cache.
+
+Students never type a server path: the page only shows which of these is available (``imdb_sources``).
 
 ``download_imdb`` fetches the official tarball once (84 MB), checks its MD5 and extracts it. When it
 cannot, ``ImdbUnavailable`` says exactly what to download and where to put it.
@@ -27,6 +33,7 @@ import numpy as np
 IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
 IMDB_SIZE_MB = 84
+COMPACT_IMDB = Path(__file__).resolve().parents[2] / "assets" / "imdb_subset"
 MAX_UPLOAD_MB = 200
 POSITIVE = {"1", "pos", "positive", "true", "yes", "good"}
 NEGATIVE = {"0", "neg", "negative", "false", "no", "bad"}
@@ -48,16 +55,51 @@ class TextDataset:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def split(self, fraction: float, seed: int = 0) -> tuple["TextDataset", "TextDataset"]:
-        """A shuffled split: ``fraction`` of the rows go to the second part (e.g. validation)."""
+    def take(self, index) -> "TextDataset":
+        index = np.asarray(index, dtype=np.int64)
+        return TextDataset([self.texts[i] for i in index], self.labels[index])
+
+    def split(self, fraction: float, seed: int = 0, stratify: bool = False) -> tuple["TextDataset", "TextDataset"]:
+        """A shuffled split: ``fraction`` of the rows go to the second part (e.g. validation). With
+        ``stratify``, each label is split in the same proportion, so both parts keep the label balance."""
+        n_second = int(round(len(self) * fraction))
+        if stratify:
+            second = _stratified_index(self.labels, n_second, seed)
+            rest = np.setdiff1d(np.arange(len(self)), second)
+            first = rest[np.random.default_rng(seed + 1).permutation(len(rest))]
+            return self.take(first), self.take(second)
         order = np.random.default_rng(seed).permutation(len(self))
-        cut = len(self) - int(round(len(self) * fraction))
-        a, b = order[:cut], order[cut:]
-        return (TextDataset([self.texts[i] for i in a], self.labels[a]),
-                TextDataset([self.texts[i] for i in b], self.labels[b]))
+        cut = len(self) - n_second
+        return self.take(order[:cut]), self.take(order[cut:])
+
+    def stratified(self, n: int, seed: int = 0) -> "TextDataset":
+        """``n`` rows drawn at random (seeded) with each label's share as in the whole, in shuffled order.
+
+        Never the first ``n`` rows: a folder of reviews lists every positive one before every negative one."""
+        if n >= len(self):
+            return self.take(np.random.default_rng(seed).permutation(len(self)))
+        return self.take(_stratified_index(self.labels, n, seed))
+
+    @property
+    def positive_fraction(self) -> float:
+        return float(self.labels.mean()) if len(self) else float("nan")
 
     def head(self, n: int) -> "TextDataset":
         return TextDataset(self.texts[:n], self.labels[:n])
+
+
+def _stratified_index(labels: np.ndarray, n: int, seed: int) -> np.ndarray:
+    """Indices of ``n`` rows, each label getting its share of ``n`` (largest remainders), shuffled."""
+    rng = np.random.default_rng(seed)
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * n / max(len(labels), 1)
+    quota = np.floor(exact).astype(np.int64)
+    for k in np.argsort(-(exact - quota), kind="stable")[: n - int(quota.sum())]:
+        quota[k] += 1
+    picked = [rng.choice(np.flatnonzero(labels == c), size=min(q, cnt), replace=False)
+              for c, q, cnt in zip(classes, quota, counts)]
+    index = np.concatenate(picked) if picked else np.zeros(0, dtype=np.int64)
+    return index[rng.permutation(len(index))]
 
 
 def cache_dir() -> Path:
@@ -176,6 +218,38 @@ def load_imdb(source: str | Path) -> dict[str, TextDataset]:
     if (folder / "aclImdb").is_dir() or (folder / "train" / "pos").is_dir():
         return read_aclimdb(folder)
     raise ImdbUnavailable(unavailable_message(folder))
+
+
+def load_compact_imdb(folder: str | Path = COMPACT_IMDB) -> dict[str, TextDataset]:
+    """The compact IMDB subset shipped with the app (see ``assets/imdb_subset/README.md``)."""
+    pair = _csv_pair(Path(folder))
+    if pair is None:
+        raise ImdbUnavailable(f"The compact IMDB subset is missing from {Path(folder).name}/: reinstall the app.")
+    return pair
+
+
+def compact_imdb_info(folder: str | Path = COMPACT_IMDB) -> dict | None:
+    """What the shipped subset holds (counts per split and label, from its manifest), or None if absent."""
+    path = Path(folder) / "manifest.json"
+    if not path.exists() or not _csv_pair_exists(Path(folder)):
+        return None
+    import json
+
+    return json.loads(path.read_text())
+
+
+@dataclass
+class ImdbSources:
+    """Which IMDB data this server has, for a page to offer (never a path a student typed)."""
+
+    compact: bool            # the shipped subset
+    full: Path | None        # a folder with the full dataset (teacher's setting, or the download cache)
+    can_download: bool       # the teacher allows the download and it is not there yet
+
+
+def imdb_sources(imdb_path: str | None = None, allow_download: bool = False) -> ImdbSources:
+    full = find_imdb([imdb_path] if imdb_path else [])
+    return ImdbSources(compact_imdb_info() is not None, full, allow_download and full is None)
 
 
 def find_imdb(extra: list[str | Path] = ()) -> Path | None:

@@ -1,7 +1,10 @@
 """Text to token ids, in the spirit of Keras' ``Tokenizer`` and ``pad_sequences``.
 
 * ``tokenize``: lower-case words and single punctuation marks (and emoji); HTML tags such as the
-  ``<br />`` that litter IMDB reviews are removed first.
+  ``<br />`` that litter IMDB reviews are removed first, and invisible format characters (zero-width
+  spaces and joiners, soft hyphens, direction marks) are dropped, so that ``"gr\u200beat"`` is still
+  ``great``. Combining marks (Devanagari vowel signs, accents that NFKC cannot compose) stay inside
+  their word.
 * ``Vocabulary``: index 0 is padding, 1 the out-of-vocabulary (OOV) token, then words by frequency.
   ``num_words`` keeps the ``num_words - 2`` most frequent words (ids below ``num_words``).
 * ``encode(..., maxlen, padding, truncating)``: Keras' defaults are ``"pre"`` for both: keep the end
@@ -21,14 +24,45 @@ PAD, OOV = 0, 1
 PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"
 
 _TAG = re.compile(r"<[^>]{0,200}>")
-_TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[^\w\s]", re.UNICODE)
+
+
+def _char_classes() -> tuple[str, str]:
+    """Regex character-class bodies, from one pass over the Basic Multilingual Plane: invisible format
+    characters (category Cf, plus the tag characters used in flag emoji) and combining marks (Mn, Mc, Me)."""
+    found: dict[bool, list[int]] = {True: [], False: []}
+    for c in range(0x10000):
+        cat = unicodedata.category(chr(c))
+        if cat == "Cf" or cat[0] == "M":
+            found[cat == "Cf"].append(c)
+
+    def ranges(codes: list[int]) -> str:
+        parts, start, prev = [], codes[0], codes[0]
+        for c in codes[1:] + [-1]:
+            if c == prev + 1:
+                prev = c
+                continue
+            parts.append(re.escape(chr(start)) + ("-" + re.escape(chr(prev)) if prev > start else ""))
+            start = prev = c
+        return "".join(parts)
+
+    return ranges(found[True]) + "\U000e0000-\U000e007f", ranges(found[False])
+
+
+_FORMAT_CHARS, _MARKS = _char_classes()
+# Invisible format characters (zero-width space/joiners, soft hyphen, bidi marks, BOM, tags) must neither
+# split a word nor be a token of their own; combining marks belong to their word (Python's \w skips them).
+_FORMAT = re.compile(f"[{_FORMAT_CHARS}]")
+_LETTER = f"(?:[^\\W_]|[{_MARKS}])"
+_TOKEN = re.compile(f"{_LETTER}+(?:'{_LETTER}+)*|[^\\w\\s{_MARKS}]", re.UNICODE)
 
 
 def clean(text: str) -> str:
-    """Remove HTML tags (``<br />`` becomes a space), unescape entities, normalise Unicode (NFKC)."""
+    """Remove HTML tags (``<br />`` becomes a space), unescape entities, normalise Unicode (NFKC), drop
+    invisible format characters, and write the typographic apostrophe (’) as ``'``."""
     text = _TAG.sub(" ", str(text))
     text = html.unescape(text)
-    return unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text)
+    return _FORMAT.sub("", text).replace("\u2019", "'")
 
 
 def tokenize(text: str) -> list[str]:
