@@ -36,6 +36,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class AppURL(str):
+    """The app's URL; ``.pid`` is the server process (its training workers are its children)."""
+
+    pid: int = 0
+
+
 def chromium_available() -> bool:
     return Path(CHROMIUM).exists()
 
@@ -65,8 +71,9 @@ def serve_app(env: dict | None = None, port: int | None = None, log: Path | None
                     if proc.poll() is not None or time.monotonic() > end:
                         raise RuntimeError("streamlit did not start") from None
                     time.sleep(0.3)
-            proc.rnnlab_url = url
-            yield url
+            app_url = AppURL(url)
+            app_url.pid = proc.pid
+            yield app_url
         finally:
             _stop(proc)
             if log:
