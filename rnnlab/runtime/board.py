@@ -1,0 +1,456 @@
+"""The class board: every training that ends, in any lab, leaves one row that the whole class sees.
+
+A row holds what the experiment was and what came of it, and nothing else about the student: the lab,
+the task or data set, the cell, every hyperparameter the page sent (``job.meta["params"]``), the seed,
+the device, the wall time, how the job ended, the final metrics (``job.result["metrics"]``) and a
+nickname the student may choose (no login). Together, 30 students' runs map what one cannot: accuracy
+against hidden size, sequence length or learning rate, per cell, with the spread across seeds.
+
+    board = Board()                                  # the app's database (rnnlab.runtime.database)
+    runner.listeners.append(board.listener(device="CPU"))   # one row per job that ends
+    rows = board.rows(class_code="2B")               # newest first, plain dicts
+    groups = pooled(filter_rows(rows, lab="longrange"), metric="accuracy", x="T")
+    board.to_csv(rows)  /  from_csv(blob)            # a round trip: what was exported reads back the same
+
+What is recorded: a job that ran and returned its result, whatever its end (finished, early-stopped,
+diverged, stopped, time limit). Not recorded: a job that failed with an error (it has no result, and
+its message may be about a bug rather than the experiment), and a job stopped before it started
+training (left the queue, or stopped while loading data): neither says anything about the model.
+
+Every field is bounded (lengths, number of keys) and made JSON-safe; a NaN or infinite metric (a
+diverged loss) is stored as empty, since JSON and PostgreSQL have no NaN.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import queue
+import statistics
+import threading
+import time
+import traceback
+import unicodedata
+from collections import OrderedDict
+from typing import Any, Iterable
+
+from sqlalchemy import delete, func, select
+
+from .database import database, runs
+
+MAX_KEYS = 40
+MAX_TEXT = 200
+NICKNAME_CHARS = 24
+MAX_ROWS = 5000
+RECORDED_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit")
+STATE_LABELS = {"finished": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
+                "stopped": "stopped", "time_limit": "time limit"}
+#: the columns of a row, in the order of the table and of the CSV (params and metrics follow, flattened)
+FIELDS = ("id", "recorded_at", "class_code", "nickname", "lab", "task", "cell", "end_state", "seed", "device",
+          "wall_seconds", "epochs")
+#: metric names where smaller is better (anything else: larger is better)
+LOWER_IS_BETTER = ("loss", "mae", "rmse", "mse", "mase", "error", "err", "perplexity", "ppl", "bpc", "nll",
+                   "seconds", "time")
+
+
+# --- making a row ----------------------------------------------------------------------------------------
+def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
+    """A short single-line string: control and zero-width characters removed, whitespace collapsed."""
+    text = "" if value is None else str(value)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in " \t")
+    return " ".join(text.split())[:limit]
+
+
+def clean_nickname(value: Any) -> str:
+    return clean_text(value, NICKNAME_CHARS)
+
+
+def _scalar(value: Any):
+    """A NumPy or torch scalar (0-d array/tensor) as a Python number; anything else unchanged."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and hasattr(value, "item") and tuple(shape) in ((), (1,)):
+        try:
+            return value.item()
+        except Exception:  # noqa: BLE001
+            return value
+    return value
+
+
+def _json_value(value: Any, depth: int = 0):
+    """A hyperparameter as JSON: numbers, strings, booleans, None and short lists of them."""
+    value = _scalar(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if hasattr(value, "tolist") and hasattr(value, "shape"):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)) and depth < 2:
+        return [_json_value(v, depth + 1) for v in list(value)[:MAX_KEYS]]
+    if isinstance(value, dict) and depth < 2:
+        return {clean_text(k, 64): _json_value(v, depth + 1) for k, v in list(value.items())[:MAX_KEYS]}
+    return clean_text(value)
+
+
+def _metric(value: Any) -> float | None:
+    value = _scalar(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def clean_params(params: Any) -> dict:
+    if not isinstance(params, dict):
+        return {}
+    return {clean_text(k, 64): _json_value(v) for k, v in list(params.items())[:MAX_KEYS]}
+
+
+def clean_metrics(metrics: Any) -> dict:
+    """Scalar metrics only (a confusion matrix or a curve is no board entry); NaN/inf become None."""
+    if not isinstance(metrics, dict):
+        return {}
+    out = {}
+    for k, v in list(metrics.items())[:MAX_KEYS]:
+        try:
+            out[clean_text(k, 64)] = _metric(v)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def row_from_job(job, *, class_code: str = "", device: str = "") -> dict | None:
+    """The board's row for an ended job, or None if it is not one to record (see the module's doc).
+
+    Robust to what a page did not send: a missing lab, task, cell, params or metrics is left empty."""
+    state = getattr(job, "end_state", None)
+    if state not in RECORDED_STATES or job.result is None or job.started is None:
+        return None
+    meta = job.meta if isinstance(job.meta, dict) else {}
+    result = job.result if isinstance(job.result, dict) else {}
+    lab = meta.get("lab") or str(getattr(job, "target", "")).partition(":")[0].rsplit(".", 1)[-1]
+    epochs = result.get("epochs_completed")
+    return {"recorded_at": time.time(), "class_code": clean_text(class_code, 64), "lab": clean_text(lab, 64),
+            "task": clean_text(meta.get("task", "")), "cell": clean_text(meta.get("cell", ""), 64),
+            "params": clean_params(meta.get("params")), "seed": int(job.seed) if job.seed is not None else None,
+            "device": clean_text(result.get("device") or meta.get("device") or device, 64),
+            "wall_seconds": round(float(job.elapsed()), 3), "end_state": state,
+            "metrics": clean_metrics(result.get("metrics")),
+            "epochs": int(epochs) if isinstance(epochs, (int, float)) and math.isfinite(epochs) else None,
+            "nickname": clean_nickname(meta.get("nickname", ""))}
+
+
+# --- the store -------------------------------------------------------------------------------------------
+class Board:
+    """The class board in a database (default: the app's; see rnnlab.runtime.database)."""
+
+    def __init__(self, url: str | None = None):
+        self.url = url
+        self.engine = database(url)
+        self._queue: queue.Queue = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._pending = 0
+
+    # writing
+    def record(self, row: dict) -> int:
+        """Insert one row now; returns its id."""
+        values = {k: v for k, v in row.items() if k in runs.c and k != "id"}
+        values.setdefault("recorded_at", time.time())
+        values.setdefault("params", {})
+        values.setdefault("metrics", {})
+        with self.engine.begin() as conn:
+            return int(conn.execute(runs.insert().values(**values)).inserted_primary_key[0])
+
+    def record_later(self, row: dict) -> None:
+        """Insert in a background thread: the job runner's thread never waits for the database."""
+        with self._lock:
+            self._pending += 1
+            if self._writer is None or not self._writer.is_alive():
+                self._writer = threading.Thread(target=self._write_loop, name="rnnlab-board", daemon=True)
+                self._writer.start()
+        self._queue.put(row)
+
+    def _write_loop(self) -> None:
+        while True:
+            try:
+                row = self._queue.get(timeout=30)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._writer = None
+                        return
+                continue
+            for attempt in range(3):
+                try:
+                    self.record(row)
+                    break
+                except Exception:  # noqa: BLE001 - the board must never take the trainings down
+                    if attempt == 2:
+                        traceback.print_exc()
+                    time.sleep(0.5 * (attempt + 1))
+            with self._lock:
+                self._pending -= 1
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every row handed to :meth:`record_later` is written (tests, shutdown)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                if self._pending == 0:
+                    return True
+            time.sleep(0.01)
+        return False
+
+    def listener(self, device: str = "", class_code=None):
+        """A job-runner listener that records each ended job. ``class_code``: a string, or a function
+        returning the class code in force when the job ends."""
+        def on_end(job) -> None:
+            code = class_code() if callable(class_code) else (class_code or "")
+            row = row_from_job(job, class_code=code, device=device)
+            if row is not None:
+                self.record_later(row)
+        return on_end
+
+    def clear(self, class_code: str | None = None) -> int:
+        """Delete every row (or one class code's); returns how many."""
+        stmt = delete(runs)
+        if class_code is not None:
+            stmt = stmt.where(runs.c.class_code == class_code)
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)
+
+    # reading
+    def version(self, class_code: str | None = None) -> tuple[int, int]:
+        """(number of rows, newest id): cheap, and changes whenever a row is added or removed."""
+        stmt = select(func.count(runs.c.id), func.max(runs.c.id))
+        if class_code is not None:
+            stmt = stmt.where(runs.c.class_code == class_code)
+        with self.engine.connect() as conn:
+            n, newest = conn.execute(stmt).one()
+        return int(n or 0), int(newest or 0)
+
+    def rows(self, class_code: str | None = None, lab: str | None = None, limit: int = MAX_ROWS) -> list[dict]:
+        """The newest ``limit`` rows (of one class code, one lab), newest first, as plain dicts."""
+        stmt = select(runs).order_by(runs.c.id.desc()).limit(limit)
+        if class_code is not None:
+            stmt = stmt.where(runs.c.class_code == class_code)
+        if lab is not None:
+            stmt = stmt.where(runs.c.lab == lab)
+        with self.engine.connect() as conn:
+            return [_row_dict(r._mapping) for r in conn.execute(stmt)]
+
+
+def _row_dict(mapping) -> dict:
+    row = dict(mapping)
+    for key in ("params", "metrics"):
+        value = row.get(key)
+        if isinstance(value, str):   # a driver that hands JSON back as text
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = {}
+        row[key] = value if isinstance(value, dict) else {}
+    return row
+
+
+# --- looking at rows -------------------------------------------------------------------------------------
+def filter_rows(rows: Iterable[dict], *, lab: str | None = None, labs: Iterable[str] | None = None,
+                states: Iterable[str] | None = None, task: str | None = None) -> list[dict]:
+    labs = set(labs) if labs is not None else None
+    states = set(states) if states is not None else None
+    return [r for r in rows if (lab is None or r.get("lab") == lab) and (labs is None or r.get("lab") in labs)
+            and (states is None or r.get("end_state") in states) and (task is None or r.get("task") == task)]
+
+
+def keys_of(rows: Iterable[dict], field: str) -> list[str]:
+    """Every key of ``params`` or ``metrics`` seen in the rows, in order of first appearance."""
+    seen: OrderedDict[str, None] = OrderedDict()
+    for r in rows:
+        for k in (r.get(field) or {}):
+            seen.setdefault(k, None)
+    return list(seen)
+
+
+def lower_is_better(metric: str) -> bool:
+    name = metric.lower()
+    return any(part in name.replace("-", "_").split("_") or name.endswith(part) for part in LOWER_IS_BETTER)
+
+
+def primary_metric(rows: Iterable[dict]) -> str | None:
+    """A lab's headline metric: the first one its jobs report (the job function lists it first)."""
+    keys = keys_of(rows, "metrics")
+    return keys[0] if keys else None
+
+
+def best_runs(rows: Iterable[dict], per_lab: int = 3) -> dict[str, dict]:
+    """Per lab: its headline metric, whether lower is better, and the ``per_lab`` best rows by it."""
+    by_lab: OrderedDict[str, list[dict]] = OrderedDict()
+    for r in rows:
+        by_lab.setdefault(r.get("lab") or "", []).append(r)
+    out = {}
+    for lab, lab_rows in by_lab.items():
+        metric = primary_metric(lab_rows)
+        if metric is None:
+            continue
+        scored = [r for r in lab_rows if isinstance((r.get("metrics") or {}).get(metric), (int, float))]
+        low = lower_is_better(metric)
+        scored.sort(key=lambda r: (r["metrics"][metric] if low else -r["metrics"][metric], r.get("id", 0)))
+        out[lab] = {"metric": metric, "lower_is_better": low, "rows": scored[:per_lab], "n": len(lab_rows)}
+    return out
+
+
+def _hashable(value):
+    if isinstance(value, list):
+        return tuple(_hashable(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _hashable(v)) for k, v in value.items()))
+    return value
+
+
+def pooled(rows: Iterable[dict], metric: str, x: str, same_settings: bool = True) -> list[dict]:
+    """Mean ± sd of ``metric`` against hyperparameter ``x``, per cell.
+
+    With ``same_settings`` a group holds the runs whose every other hyperparameter (all but ``x`` and the
+    seed) is the same too: only the seed differs inside a group, so its spread is the seed's. Without it,
+    a group pools every run of one cell at one value of ``x``, whatever the other settings.
+
+    Returns one dict per group: cell, x, settings (the other hyperparameters, or {} when pooling), n (runs
+    with a finite metric), mean, sd (sample sd, None for one run), values, and n_missing (runs without
+    the metric, e.g. a diverged loss). Groups are sorted by cell, settings and x."""
+    groups: OrderedDict[tuple, dict] = OrderedDict()
+    for r in rows:
+        params = r.get("params") or {}
+        if x not in params:
+            continue
+        xv = params[x]
+        other = {k: v for k, v in params.items() if k != x and k != "seed"} if same_settings else {}
+        key = (r.get("cell") or "", _hashable(other), _hashable(xv))
+        g = groups.setdefault(key, {"cell": r.get("cell") or "", "x": xv, "settings": other, "values": [],
+                                    "n_missing": 0, "ids": []})
+        value = (r.get("metrics") or {}).get(metric)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            g["values"].append(float(value))
+        else:
+            g["n_missing"] += 1
+        g["ids"].append(r.get("id"))
+    out = []
+    for g in groups.values():
+        vals = g["values"]
+        g["n"] = len(vals)
+        g["mean"] = statistics.fmean(vals) if vals else None
+        g["sd"] = statistics.stdev(vals) if len(vals) >= 2 else None
+        out.append(g)
+    out.sort(key=lambda g: (g["cell"], json.dumps(g["settings"], sort_keys=True, default=str), _sort_key(g["x"])))
+    return out
+
+
+def _sort_key(value):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, json.dumps(value, default=str))
+
+
+def settings_label(settings: dict, limit: int = 80) -> str:
+    """'lr=0.01, layers=2' for a legend (shortened)."""
+    text = ", ".join(f"{k}={_cell_text(v)}" for k, v in settings.items())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+# --- CSV -------------------------------------------------------------------------------------------------
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _cell_value(text: str):
+    if text == "null":
+        return None
+    if text in ("true", "false"):
+        return text == "true"
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    if text[:1] in "[{":
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
+
+
+def to_csv(rows: list[dict]) -> bytes:
+    """The rows as CSV (UTF-8): one column per field, then ``param.<name>`` and ``metric.<name>`` columns,
+    ready for a spreadsheet. ``recorded_at`` is ISO 8601 UTC."""
+    params, metrics = keys_of(rows, "params"), keys_of(rows, "metrics")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(list(FIELDS) + [f"param.{k}" for k in params] + [f"metric.{k}" for k in metrics])
+    for r in rows:
+        line = []
+        for f in FIELDS:
+            v = r.get(f)
+            if f == "recorded_at" and isinstance(v, (int, float)):
+                v = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(v)) + f"{v % 1:.3f}"[1:] + "Z"
+            line.append(_cell_text(v))
+        # an empty cell: the run has no such key; "null" / "NaN": it has one, without a value (a NaN metric)
+        line += [(_cell_text(r["params"][k]) if r["params"][k] is not None else "null")
+                 if k in (r.get("params") or {}) else "" for k in params]
+        line += [(_cell_text(r["metrics"][k]) if r["metrics"][k] is not None else "NaN")
+                 if k in (r.get("metrics") or {}) else "" for k in metrics]
+        writer.writerow([_csv_safe(c) for c in line])
+    return buf.getvalue().encode("utf-8")
+
+
+def _csv_safe(text: str) -> str:
+    """A spreadsheet runs a cell that starts with = + - @ as a formula: a nickname must not (CSV injection).
+    Numbers keep their sign."""
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        try:
+            float(text)
+            return text
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def from_csv(blob: bytes | str) -> list[dict]:
+    """Rows read back from :func:`to_csv` (types restored: numbers, booleans, lists; empty cells dropped)."""
+    import calendar
+
+    text = blob.decode("utf-8") if isinstance(blob, bytes) else blob
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None) or []
+    out = []
+    for line in reader:
+        row: dict = {"params": {}, "metrics": {}}
+        for name, cell in zip(header, line):
+            if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+                cell = cell[1:]
+            if name.startswith("param."):
+                if cell != "":
+                    row["params"][name[6:]] = _cell_value(cell)
+            elif name.startswith("metric."):
+                if cell != "":
+                    row["metrics"][name[7:]] = None if cell == "NaN" else float(cell)
+            elif name == "recorded_at" and cell:
+                stamp, _, frac = cell.rstrip("Z").partition(".")
+                row[name] = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%S")) + float("0." + (frac or "0"))
+            elif name in ("id", "seed", "epochs"):
+                row[name] = int(cell) if cell else None
+            elif name == "wall_seconds":
+                row[name] = float(cell) if cell else None
+            else:
+                row[name] = cell
+        out.append(row)
+    return out
