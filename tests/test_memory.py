@@ -54,12 +54,19 @@ def test_read_text_and_prefix_probabilities_match_the_model():
     assert long.truncated and len(long.tokens) == 20
 
 
+def _bidirectional(vocab, cell="LSTM", sizes=(5, 3), pooling="last", seed=0):
+    from rnnlab.nn.init import seeded
+    from rnnlab.nn.models import ClassifierConfig, SentimentClassifier
+
+    config = ClassifierConfig(len(vocab), 4, sizes, cell, bidirectional=True, pooling=pooling)
+    return seeded(lambda: SentimentClassifier(config), seed).eval()
+
+
 def test_bidirectional_prefix_probabilities(tmp_path):
     vocab = Vocabulary().fit(["one two three four"])
-    from rnnlab.nn.models import ClassifierConfig, SentimentClassifier
-    torch.manual_seed(0)
-    model = SentimentClassifier(ClassifierConfig(len(vocab), 4, (5, 3), "LSTM", bidirectional=True)).eval()
+    model = _bidirectional(vocab)
     r = read_text(model, vocab, "one two three four")
+    assert r.every_prefix and list(r.prefix_positions) == [0, 1, 2, 3]
     ids = torch.tensor([r.ids])
     for k in (1, 3):
         assert r.prefix_probabilities[k - 1] == pytest.approx(torch.sigmoid(model(ids[:, :k])).item(), abs=1e-5)
@@ -80,3 +87,61 @@ def test_figures_carry_the_data_and_escape_html():
     coords, share = pca_path(np.random.default_rng(0).normal(size=(4, 5)))
     fig = trajectory_figure(coords, list("abcde"), share)
     np.testing.assert_allclose(fig.data[0].x, coords[:, 0])
+
+
+@pytest.mark.parametrize("cell,sizes,pooling", [("LSTM", (6,), "maxmean"), ("GRU", (5, 3), "last"),
+                                                ("RNN_RELU", (4, 4), "maxmean")])
+def test_bidirectional_prefixes_are_exact_on_any_positions(cell, sizes, pooling):
+    """Only the first layer's forward half is shared between prefixes: every other number is re-read."""
+    vocab = Vocabulary().fit(["w%d" % k for k in range(40)])
+    model = _bidirectional(vocab, cell, sizes, pooling, seed=2)
+    ids = torch.randint(1, len(vocab), (1, 23), generator=torch.Generator().manual_seed(0))
+    positions = [22, 0, 5, 13, 7]                      # any order, answered in that order
+    got = model.prefix_probabilities(ids, positions, chunk=2)
+    want = torch.stack([torch.sigmoid(model(ids[:, :k + 1]))[0] for k in positions])
+    torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="positions"):
+        model.prefix_probabilities(ids, [23])
+
+
+def test_long_bidirectional_text_reads_a_bounded_set_of_prefixes():
+    from rnnlab.labs.memory import MAX_PREFIXES, prefix_positions
+
+    assert list(prefix_positions(10, True)) == list(range(10))
+    assert len(prefix_positions(5000, False)) == 5000          # unidirectional: one pass gives them all
+    pos = prefix_positions(2000, True)
+    assert len(pos) <= MAX_PREFIXES + 1 and pos[0] == 0 and pos[-1] == 1999
+    gaps = np.diff(pos)
+    assert gaps.max() - gaps.min() <= 1                         # evenly spaced
+    vocab = Vocabulary().fit(["w%d" % k for k in range(40)])
+    model = _bidirectional(vocab, "GRU", (4,), "maxmean")
+    r = read_text(model, vocab, " ".join("w%d" % (k % 40) for k in range(300)))
+    assert not r.every_prefix and len(r.prefix_positions) == len(r.prefix_probabilities) == MAX_PREFIXES
+    ids = torch.tensor([r.ids])
+    for j in (0, 17, -1):
+        k = int(r.prefix_positions[j])
+        assert r.prefix_probabilities[j] == pytest.approx(torch.sigmoid(model(ids[:, :k + 1])).item(), abs=1e-5)
+    assert r.prefix_probabilities[-1] == pytest.approx(r.probability, abs=1e-5)
+
+
+def test_model_digest_follows_the_weights_not_the_object():
+    from rnnlab.labs.memory import model_digest
+
+    vocab = Vocabulary().fit(["a b c"])
+    a, b = fresh_classifier(vocab, "LSTM", 8, 8, seed=0), fresh_classifier(vocab, "LSTM", 8, 8, seed=0)
+    assert a is not b and model_digest(a) == model_digest(b)
+    assert model_digest(fresh_classifier(vocab, "LSTM", 8, 8, seed=1)) != model_digest(a)
+    before = model_digest(a)
+    with torch.no_grad():
+        a.head[-1].bias.add_(1.0)                              # changed in place: a new digest
+    assert model_digest(a) != before
+
+
+def test_varying_units_puts_the_busiest_first():
+    from rnnlab.labs.memory import varying_units
+
+    sig = np.zeros((5, 20))
+    sig[3] = np.sin(np.arange(20))          # varies most
+    sig[1] = 0.1 * np.sin(np.arange(20))
+    sig[4] = 0.9                            # always on: does not vary
+    assert list(varying_units(sig, 2)) == [3, 1]

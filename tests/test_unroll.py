@@ -67,3 +67,67 @@ def test_sequences_and_bad_input():
     assert u.steps == 200  # capped
     with pytest.raises(IndexError):
         step_values(u, 200)
+
+
+def test_seeded_builds_are_identical_across_threads_while_the_global_rng_is_used():
+    """Issue 9 part 5: eight sessions building seed 5 at once all get seed 5's weights, while another
+    thread keeps re-seeding and drawing from torch's global generator."""
+    import threading
+
+    from rnnlab.data.tokenizer import Vocabulary
+    from rnnlab.labs.memory import fresh_classifier
+
+    vocab = Vocabulary().fit(["a fine film , not a bad one at all"])
+
+    def build():
+        u = build_unroll("LSTM", 4, "sentence", text="a fine film", seed=5, init="xavier")
+        m = fresh_classifier(vocab, "GRU", 8, 8, seed=5)
+        return ([p.detach().clone() for p in u.layer.parameters()] + [p.detach().clone() for p in m.parameters()],
+                u.trace[0].h.clone())
+
+    ref_params, ref_h = build()
+    stop = threading.Event()
+    mismatches, errors = [], []
+
+    def noise():
+        k = 0
+        while not stop.is_set():
+            torch.manual_seed(k)
+            torch.randn(64)
+            torch.nn.Linear(8, 8)       # a module built the ordinary way draws from the global generator
+            k += 1
+
+    def student():
+        try:
+            for _ in range(10):
+                params, h = build()
+                if not (all(torch.equal(a, b) for a, b in zip(params, ref_params)) and torch.equal(h, ref_h)):
+                    mismatches.append(1)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    noisy = threading.Thread(target=noise)
+    noisy.start()
+    threads = [threading.Thread(target=student) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    stop.set()
+    noisy.join()
+    assert not errors, errors
+    assert not mismatches, f"{len(mismatches)} of {8 * 10} builds differed from the reference"
+    # and the seed matters: another seed gives other weights
+    other = build_unroll("LSTM", 4, "sentence", text="a fine film", seed=6, init="xavier")
+    assert not torch.equal(other.layer.weight_hh_l0, ref_params[1])
+
+
+def test_recurrent_scales_name_spectral_radius_and_singular_value():
+    from rnnlab.labs.unroll import recurrent_scales
+
+    u = build_unroll("RNN_TANH", 4, "sine", length=5, seed=0, spectral_radius=0.9)
+    rho, sigma = recurrent_scales(u)["h"]
+    U = u.layer.weight_hh_l0.detach().double()
+    assert rho == pytest.approx(0.9, rel=1e-5)
+    assert rho == pytest.approx(torch.linalg.eigvals(U).abs().max().item(), rel=1e-9)
+    assert sigma == pytest.approx(torch.linalg.svdvals(U)[0].item(), rel=1e-9) and sigma >= rho

@@ -5,16 +5,21 @@ Every signal is a NumPy array (units, tokens), taken from the model's :class:`~r
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
+from ..nn.init import seeded
 from ..nn.layers import Trace
 from ..nn.models import ClassifierConfig, SentimentClassifier
 from ..data.tokenizer import OOV, Vocabulary, tokenize
 
 MAX_TOKENS = 2000
+#: A bidirectional model re-reads every prefix it is asked about: at most this many (evenly spaced, and the last).
+MAX_PREFIXES = 64
 SIGMOID_GATES = {"i", "f", "o", "r", "z"}
 
 
@@ -24,8 +29,14 @@ class Reading:
     ids: list[int]
     traces: list[Trace]                 # one per recurrent layer
     probability: float                  # P(positive) after the whole text
-    prefix_probabilities: np.ndarray    # P(positive) after each token
+    prefix_probabilities: np.ndarray    # P(positive) after the tokens at prefix_positions
     truncated: bool = False             # the text was longer than MAX_TOKENS
+    prefix_positions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))  # 0-based token indices
+
+    @property
+    def every_prefix(self) -> bool:
+        """True when P(positive) was computed after every token (not only after a sample of them)."""
+        return len(self.prefix_positions) == len(self.text_tokens)
 
     @property
     def tokens(self) -> list[str]:
@@ -52,15 +63,27 @@ class Reading:
 
 def fresh_classifier(vocab: Vocabulary, cell: str = "LSTM", hidden_size: int = 32, embed_dim: int = 32,
                      seed: int = 0) -> SentimentClassifier:
-    """An untrained classifier (PyTorch default initialisation, seeded): a baseline to compare with."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = SentimentClassifier(ClassifierConfig(vocab_size=len(vocab), embed_dim=embed_dim,
-                                                     hidden_sizes=(hidden_size,), cell=cell))
-    return model.eval()
+    """An untrained classifier (PyTorch default initialisation, seeded): a baseline to compare with.
+
+    Drawn from its own generator, never torch's global one: every session asking for seed 0 gets the
+    same weights, whatever other sessions' threads draw at the same moment."""
+    config = ClassifierConfig(vocab_size=len(vocab), embed_dim=embed_dim, hidden_sizes=(hidden_size,), cell=cell)
+    return seeded(lambda: SentimentClassifier(config), seed).eval()
 
 
-def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_tokens: int = MAX_TOKENS) -> Reading:
+def prefix_positions(T: int, bidirectional: bool, max_prefixes: int = MAX_PREFIXES) -> np.ndarray:
+    """The tokens (0-based) after which to compute P(positive).
+
+    A unidirectional model gives every prefix in one pass: all of them. A bidirectional one re-reads each
+    prefix (its backward half starts from the prefix's end), so a long text gets ``max_prefixes`` evenly
+    spaced ones plus the last token: the work stays bounded whatever the length."""
+    if not bidirectional or T <= max_prefixes + 1:
+        return np.arange(T)
+    return np.unique(np.r_[np.linspace(0, T - 1, max_prefixes).round().astype(int), T - 1])
+
+
+def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_tokens: int = MAX_TOKENS,
+              max_prefixes: int = MAX_PREFIXES) -> Reading:
     """Tokenise ``text``, run the model step by step and keep everything. ValueError if nothing to read."""
     tokens = tokenize(text)
     if not tokens:
@@ -72,8 +95,36 @@ def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_toke
     device = next(model.parameters()).device
     x = torch.tensor([ids], dtype=torch.long, device=device)
     logits, traces = model.trace(x)
-    probs = model.prefix_probabilities(x).cpu().numpy()
-    return Reading(tokens, ids, traces, float(torch.sigmoid(logits)[0]), probs, truncated)
+    positions = prefix_positions(len(ids), model.config.bidirectional, max_prefixes)
+    probs = model.prefix_probabilities(x, positions).cpu().numpy()
+    return Reading(tokens, ids, traces, float(torch.sigmoid(logits)[0]), probs, truncated, positions)
+
+
+_DIGESTS: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+
+
+def model_digest(model: torch.nn.Module) -> str:
+    """A short hash of the model's configuration and weights: a cache key that two sessions holding the
+    same model share, and that changes when any weight changes (unlike ``id(model)``)."""
+    params = list(model.state_dict().values())
+    versions = tuple(p._version for p in params)
+    known = _DIGESTS.get(model)
+    if known is not None and known[0] == versions:
+        return known[1]
+    h = hashlib.blake2b(digest_size=16)
+    h.update(repr(getattr(model, "config", type(model).__name__)).encode())
+    for p in params:
+        h.update(p.detach().cpu().contiguous().numpy().tobytes())
+    digest = h.hexdigest()
+    _DIGESTS[model] = (versions, digest)
+    return digest
+
+
+def varying_units(signal: np.ndarray, k: int = 16) -> np.ndarray:
+    """The ``k`` units (rows of ``signal`` (H, T)) whose activation varies most over the text, most first:
+    the ones worth looking at in a heatmap of a large layer."""
+    spread = np.asarray(signal, dtype=np.float64).std(axis=1)
+    return np.argsort(-spread, kind="stable")[:k]
 
 
 def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9) -> dict[str, tuple[float, float]]:

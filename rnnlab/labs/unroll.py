@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..nn.cells import GATES
-from ..nn.init import initialize
+from ..nn.init import initialize, recurrent_blocks, spectral_radius
 from ..nn.layers import Trace, make_recurrent
 from ..data.tokenizer import tokenize
 
@@ -87,8 +87,12 @@ def build_unroll(cell: str = "LSTM", hidden_size: int = 3, input_kind: str = "se
         inputs = make_sequence(input_kind, length, frequency, seed)
         vocabulary = None
         labels = [f"{v:+.2f}" for v in inputs[:, 0]]
+    # Built on the meta device and filled from its own generator: torch's global generator, which every
+    # thread of the server shares, is never touched, so the same seed gives the same weights to everyone.
     gen = torch.Generator().manual_seed(seed)
-    layer = make_recurrent(cell, inputs.shape[1], hidden_size, batch_first=True)
+    with torch.device("meta"):
+        layer = make_recurrent(cell, inputs.shape[1], hidden_size, batch_first=True)
+    layer = layer.to_empty(device="cpu")
     initialize(layer, init, spectral_radius_target=spectral_radius, generator=gen)
     layer.eval()
     with torch.no_grad():
@@ -143,3 +147,15 @@ def gate_weights(u: Unroll) -> dict[str, dict[str, np.ndarray]]:
             blocks.update({"b": b_ih[s], "b_hn": b_hh[s]})
         out[name] = blocks
     return out
+
+
+def recurrent_scales(u: Unroll) -> dict[str, tuple[float, float]]:
+    """Per gate block U of W_hh: (spectral radius = largest |eigenvalue|, largest singular value σ_max).
+
+    The spectral radius decides whether repeated multiplication by U alone grows or shrinks a state in the
+    long run; Pascanu et al. (2013)'s condition for vanishing gradients in a tanh RNN is on σ_max (σ_max < 1
+    is sufficient for vanishing). σ_max >= spectral radius always."""
+    names = u.gate_names or ("h",)
+    blocks = recurrent_blocks(u.layer.weight_hh_l0.detach())
+    return {name: (spectral_radius(b), float(torch.linalg.matrix_norm(b.double(), ord=2)))
+            for name, b in zip(names, blocks)}

@@ -89,14 +89,26 @@ class SentimentClassifier(nn.Module):
         return torch.cat([mx, mean], dim=-1)
 
     def features(self, ids: Tensor, lengths: Tensor | None = None) -> Tensor:
-        """What the head reads: final states, or max/mean pooled outputs."""
+        """What the head reads: final states, or max/mean pooled outputs.
+
+        The fused kernel runs on the padded batch whenever padding cannot change a valid step: every row
+        has the same length, or the model reads forwards only (padding sits after the last word, and a
+        forward pass never looks ahead; each row's answer is read at its own last word). Only a
+        bidirectional model on rows of different lengths is packed, so that its backward half starts at
+        each row's last word instead of reading the padding first. Packing costs 2-3x on a CPU, which is
+        why bidirectional recipes train on equal-length batches (``batches(..., equal_length=True)``)."""
         x = self.drop_embed(self.embedding(ids))
         state = None
+        ragged = lengths is not None and bool((lengths != lengths[0]).any())
         for k, rnn in enumerate(self.rnns):
             if k:
                 x = self.drop_between(x)
-            x, state = rnn(x, lengths=lengths)
-        return self._pool(x, lengths) if self.config.pooling == "maxmean" else self._final(state)
+            x, state = rnn(x, lengths=lengths) if ragged and rnn.bidirectional else rnn(x)
+        if self.config.pooling == "maxmean":
+            return self._pool(x, lengths if ragged else None)
+        if ragged and not self.config.bidirectional:
+            return x[torch.arange(x.shape[0], device=x.device), (lengths - 1).to(x.device)]
+        return self._final(state)
 
     def forward(self, ids: Tensor, lengths: Tensor | None = None) -> Tensor:
         """``ids`` (B, T) padded at the end; ``lengths`` (B,). Returns logits (B,)."""
@@ -118,16 +130,23 @@ class SentimentClassifier(nn.Module):
         return logits, traces
 
     @torch.no_grad()
-    def prefix_probabilities(self, ids: Tensor) -> Tensor:
-        """P(positive) after each token of one text (1, T): the head applied to every prefix's state.
+    def prefix_probabilities(self, ids: Tensor, positions=None, chunk: int = 16) -> Tensor:
+        """P(positive) after each token of one text ``ids`` (1, T), or only after the tokens at ``positions``
+        (0-based, any order); returns one probability per position, in the order given.
 
-        Exact for a unidirectional model (its state after token t is what the model would end with
-        on the text cut there). A bidirectional model's backward half needs the whole text, so each
-        prefix is re-read in one batch instead.
+        A unidirectional model's state after token t is what it would end with on the text cut there:
+        one pass gives every prefix. A bidirectional model's backward half starts from the prefix's last
+        token, so each prefix must be re-read: only the first layer's forward half is shared. Prefixes are
+        read ``chunk`` at a time (shortest first, padded only to the chunk's longest), so memory stays
+        bounded; time grows with the total length of the prefixes asked for: ask for a bounded set of
+        positions on long texts.
         """
         was = self.training
         self.eval()
         T = ids.shape[1]
+        pos = torch.arange(T) if positions is None else torch.as_tensor(positions, dtype=torch.long).reshape(-1).cpu()
+        if len(pos) and (int(pos.min()) < 0 or int(pos.max()) >= T):
+            raise ValueError(f"prefix positions must lie in 0..{T - 1}")
         if not self.config.bidirectional:
             x = self.embedding(ids)
             for rnn in self.rnns:
@@ -139,14 +158,49 @@ class SentimentClassifier(nn.Module):
                 feats = torch.cat([out.cummax(dim=0).values, out.cumsum(dim=0) / steps], dim=-1)
             else:
                 feats = out  # top layer output at t is the final state of the prefix ending at t
-            probs = torch.sigmoid(self.head(feats).squeeze(-1))
+            probs = torch.sigmoid(self.head(feats[pos.to(out.device)]).squeeze(-1))
         else:
-            batch = ids.expand(T, T).clone()
-            lengths = torch.arange(1, T + 1)
-            batch[torch.arange(T)[None, :] >= lengths[:, None]] = 0
-            probs = torch.sigmoid(self(batch, lengths))
+            probs = torch.empty(len(pos), device=ids.device)
+            emb = self.embedding(ids)                                       # (1, T, E)
+            first = self.rnns[0]
+            forward0, _ = _one_direction(first, reverse=False)(emb)        # (1, T, H): the same for every prefix
+            backward0 = _one_direction(first, reverse=True)
+            order = torch.argsort(pos)
+            for s in range(0, len(order), chunk):
+                idx = order[s:s + chunk]
+                lengths = pos[idx] + 1
+                n, longest = len(idx), int(lengths.max())
+                x = emb[:, :longest].expand(n, longest, -1)
+                # the backward half reads each prefix from its last token: reverse the valid steps of each row
+                steps = torch.arange(longest)[None, :]
+                rev = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps).to(x.device)
+                flip = lambda t: t.gather(1, rev[..., None].expand(-1, -1, t.shape[-1]))  # noqa: E731
+                back, _ = backward0(flip(x), lengths=lengths)
+                x = torch.cat([forward0[:, :longest].expand(n, -1, -1), flip(back)], dim=-1)
+                for rnn in self.rnns[1:]:
+                    x, _ = rnn(x, lengths=lengths)
+                if self.config.pooling == "maxmean":
+                    feats = self._pool(x, lengths)
+                else:  # final states: forward half at the prefix's last token, backward half at its first
+                    H = x.shape[-1] // 2
+                    last = x[torch.arange(n), (lengths - 1).to(x.device), :H]
+                    feats = torch.cat([last, x[:, 0, H:]], dim=-1)
+                probs[idx.to(probs.device)] = torch.sigmoid(self.head(feats).squeeze(-1))
         self.train(was)
         return probs
+
+
+def _one_direction(rnn: nn.Module, reverse: bool) -> nn.Module:
+    """A one-layer, one-direction copy of ``rnn``'s first layer (its reverse half if ``reverse``), built on
+    the meta device so that nothing is drawn from torch's global random generator."""
+    with torch.device("meta"):
+        one = make_recurrent(rnn.mode, rnn.input_size, rnn.hidden_size, batch_first=True, bias=rnn.bias)
+    p = rnn.weight_ih_l0
+    one = one.to_empty(device=p.device).to(p.dtype)
+    sfx = "_reverse" if reverse else ""
+    names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if rnn.bias else [])
+    one.load_state_dict({f"{n}_l0": getattr(rnn, f"{n}_l0{sfx}") for n in names})
+    return one.eval()
 
 
 @dataclass
