@@ -42,6 +42,9 @@ PAGES: dict[str, list[PageInfo]] = {
                  "Unroll an RNN, LSTM or GRU one step at a time, with the real numbers in the equations."),
         PageInfo("app_pages/memory.py", "Inside the memory", ":material/neurology:",
                  "Watch every unit and gate while a model reads a review: heatmaps, coloured text, the memory's path."),
+        PageInfo("app_pages/scratch.py", "An RNN from scratch (NumPy)", ":material/code:",
+                 "The whole network in a few lines of NumPy: the forward pass, backpropagation through time by "
+                 "hand, checked against PyTorch, and a character model trained with it."),
     ],
     "Labs": [
         PageInfo("app_pages/sentiment.py", "Sentiment lab", ":material/sentiment_satisfied:",

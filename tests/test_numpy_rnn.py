@@ -70,3 +70,55 @@ def test_learns_next_character():
 def test_short_text_is_refused():
     with pytest.raises(ValueError, match="at least"):
         train_chars("abc", seq_len=25)
+
+
+def test_course_style_forward_equals_the_model():
+    from rnnlab.nn.numpy_rnn import rnn_forward
+
+    model, X, targets, h0 = _problem(seed=2, T=7)
+    H, Y = rnn_forward(X, **model.params, h0=h0)
+    cache = model.forward(X, targets, h0)
+    np.testing.assert_allclose(H, cache.H[1:], atol=1e-14)
+    np.testing.assert_allclose(np.exp(Y) / np.exp(Y).sum(1, keepdims=True), cache.P, atol=1e-14)
+
+
+def test_xavier_init_is_bounded_seeded_and_has_zero_biases():
+    from rnnlab.nn.numpy_rnn import init_params
+
+    p = init_params(3, 4, 2, seed=5, init="xavier")
+    for name, (fan_out, fan_in) in {"W_xh": (4, 3), "W_hh": (4, 4), "W_hy": (2, 4)}.items():
+        assert p[name].shape == (fan_out, fan_in)
+        assert np.abs(p[name]).max() <= np.sqrt(6 / (fan_in + fan_out))
+    assert not p["b_h"].any() and not p["b_y"].any()
+    np.testing.assert_array_equal(p["W_hh"], init_params(3, 4, 2, seed=5)["W_hh"])
+    assert not np.array_equal(p["W_hh"], init_params(3, 4, 2, seed=6)["W_hh"])
+    with pytest.raises(ValueError, match="unknown"):
+        init_params(3, 4, 2, init="he")
+
+
+def test_recorded_backward_steps_add_up_to_the_gradients():
+    model, X, targets, h0 = _problem(seed=3, T=5)
+    record = []
+    grads = model.backward(model.forward(X, targets, h0), record=record)
+    assert [r["t"] for r in record] == [5, 4, 3, 2, 1]
+    np.testing.assert_allclose(sum(r["dW_hh"] for r in record), grads["W_hh"], atol=1e-14)
+    np.testing.assert_allclose(sum(r["dW_xh"] for r in record), grads["W_xh"], atol=1e-14)
+    np.testing.assert_allclose(record[-1]["sum_W_hh"], grads["W_hh"], atol=1e-14)
+    assert not record[0]["dh_next"].any()  # nothing comes back from after the last step
+    for later, earlier in zip(record, record[1:]):
+        np.testing.assert_allclose(earlier["dh_next"], model.params["W_hh"].T @ later["da"], atol=1e-14)
+
+
+def test_training_stops_when_asked_and_samples_continue_a_prime():
+    from rnnlab.nn.numpy_rnn import sample_text
+
+    calls = []
+    stop_at = 30
+    model, chars, log = train_chars("abcabcabc" * 10, hidden_size=16, seq_len=8, steps=500, lr=3e-2,
+                                    on_step=lambda s, loss, m: calls.append(s),
+                                    should_stop=lambda: "cancelled" if len(calls) >= stop_at else None)
+    assert log.status == "cancelled" and len(log.losses) == stop_at == len(calls)
+    model, chars, log = train_chars("abcabcabc" * 10, hidden_size=16, seq_len=8, steps=300, lr=3e-2)
+    assert log.status == "done"
+    out = sample_text(model, chars, "ab", 9, np.random.default_rng(0), temperature=0.1)
+    assert out == "cabcabcab"

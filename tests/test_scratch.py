@@ -1,0 +1,222 @@
+"""The 'RNN from scratch' lesson: the course's example, BPTT by hand, the checks, the character job, the page."""
+import numpy as np
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from rnnlab.labs.scratch import (InputError, autograd_gradients, backward_equations, bptt_by_hand, char_model_job,
+                                 continue_text, course_example, gradient_check, parse_indices, torch_hidden_states,
+                                 torch_rnn)
+from rnnlab.nn.numpy_rnn import numerical_gradient, NumpyRNN, relative_error
+
+
+class FakeContext:
+    """What a job sees, without a worker: collects events, stops after ``stop_after`` steps if set."""
+
+    job_id = 1
+
+    def __init__(self, stop_after=None):
+        self.events, self.stop_after = [], stop_after
+
+    def phase(self, name, **data):
+        self.events.append(("phase", 0, {"name": name}))
+
+    def emit(self, kind, step=0, epoch=0, **data):
+        self.events.append((kind, step, data))
+
+    def should_stop(self):
+        steps = sum(1 for e in self.events if e[0] == "step")
+        return "cancelled" if self.stop_after is not None and steps >= self.stop_after else None
+
+    def of(self, kind):
+        return [e for e in self.events if e[0] == kind]
+
+
+def test_course_example_hidden_states_equal_a_direct_computation_and_torch():
+    ex = course_example(3, 4, 2, seed=0, inputs=[0, 1, 2])
+    p = ex.params
+    assert p["W_xh"].shape == (4, 3) and p["W_hh"].shape == (4, 4) and p["W_hy"].shape == (2, 4)
+    np.testing.assert_array_equal(ex.X, np.eye(3))           # the 3 one-hot steps
+    h = np.zeros(4)
+    for t in range(3):
+        h = np.tanh(p["W_xh"][:, t] + p["W_hh"] @ h + p["b_h"])  # one-hot x_t picks column t
+        np.testing.assert_allclose(ex.H[t], h, atol=1e-12)
+        np.testing.assert_allclose(ex.Y[t], p["W_hy"] @ h + p["b_y"], atol=1e-12)
+    rnn = torch.nn.RNN(3, 4, batch_first=True, dtype=torch.float64)
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.tensor(p["W_xh"]))
+        rnn.weight_hh_l0.copy_(torch.tensor(p["W_hh"]))
+        rnn.bias_ih_l0.copy_(torch.tensor(p["b_h"]))
+        rnn.bias_hh_l0.zero_()
+        out, h_n = rnn(torch.tensor(ex.X)[None])
+    np.testing.assert_allclose(out[0].numpy(), ex.H, atol=1e-6)
+    bridge = torch_hidden_states(ex, "float64")
+    assert bridge.max_diff < 1e-12
+    np.testing.assert_allclose(bridge.H, out[0].numpy(), atol=1e-12)
+    assert 1e-9 < torch_hidden_states(ex, "float32").max_diff < 1e-6  # float32 rounds, but stays within 1e-6
+
+
+def test_seed_and_sizes_change_the_example():
+    a, b = course_example(seed=0), course_example(seed=1)
+    assert not np.allclose(a.H, b.H)
+    big = course_example(5, 8, 3, seed=0, inputs=[4, 0, 0, 2], targets=[2, 1, 0, 0])
+    assert big.H.shape == (4, 8) and big.P.shape == (4, 3)
+    np.testing.assert_allclose(big.P.sum(axis=1), 1.0)
+    assert big.loss == pytest.approx(-np.mean(np.log(big.P[np.arange(4), [2, 1, 0, 0]])))
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_hand_written_bptt_equals_finite_differences_and_autograd(seed):
+    ex = course_example(3, 4, 2, seed=seed, inputs=[0, 1, 2], targets=[0, 1, 1])
+    grads, _ = bptt_by_hand(ex)
+    model = NumpyRNN.from_params(ex.params)
+    auto = autograd_gradients(ex)
+    for name in ("W_xh", "W_hh", "b_h", "W_hy", "b_y"):
+        fd = numerical_gradient(model, ex.X, ex.targets, name, eps=1e-6)
+        assert relative_error(grads[name], fd) < 1e-5, name
+        assert relative_error(grads[name], auto[name]) < 1e-12, name
+    rows = gradient_check(ex)
+    assert [r["weight"] for r in rows] == ["W_xh", "W_hh", "b_h", "W_hy", "b_y"]
+    assert max(r["relative error (finite diff.)"] for r in rows) < 1e-5
+    assert max(r["max |BPTT − autograd|"] for r in rows) < 1e-12
+
+
+def test_gradient_check_catches_a_wrong_backward_pass(monkeypatch):
+    ex = course_example(seed=0, targets=[0, 1, 0])
+    original = NumpyRNN.backward
+
+    def forgets_the_tanh_slope(self, cache, record=None):
+        saved = cache.H.copy()
+        cache.H[1:] = 0.0            # 1 - h² becomes 1: the classic bug
+        grads = original(self, cache, record)
+        cache.H[:] = saved
+        return grads
+
+    monkeypatch.setattr(NumpyRNN, "backward", forgets_the_tanh_slope)
+    rows = gradient_check(ex)
+    assert max(r["relative error (finite diff.)"] for r in rows) > 1e-2
+
+
+def test_each_recorded_dh_is_autograds_gradient_of_h_t():
+    ex = course_example(3, 4, 2, seed=3, inputs=[2, 0, 1], targets=[1, 0, 1])
+    _, records = bptt_by_hand(ex)
+    rnn, head = torch_rnn(ex.params)
+    h, hs = torch.zeros(4, dtype=torch.float64), []
+    for x in torch.tensor(ex.X):
+        h = torch.tanh(rnn.weight_ih_l0 @ x + rnn.bias_ih_l0 + rnn.weight_hh_l0 @ h + rnn.bias_hh_l0)
+        h.retain_grad()
+        hs.append(h)
+    loss = torch.nn.functional.cross_entropy(head(torch.stack(hs)), torch.tensor(ex.targets))
+    loss.backward()
+    assert loss.item() == pytest.approx(ex.loss, abs=1e-12)
+    for rec in records:
+        np.testing.assert_allclose(rec["dh"], hs[rec["t"] - 1].grad.numpy(), atol=1e-12)
+
+
+def test_backward_equations_carry_the_steps_numbers():
+    ex = course_example(seed=0, targets=[0, 1, 0])
+    _, records = bptt_by_hand(ex)
+    last = records[0]
+    lines = backward_equations(ex, last)
+    assert r"\underbrace{0}" in lines[1][1]        # at t = T nothing comes from the future
+    assert all(f"{v:.3f}" in lines[1][1] for v in last["dh"])
+    first = backward_equations(ex, records[-1])
+    assert all(f"{v:.3f}" in first[4][1] for v in records[-1]["sum_W_hh"].ravel())
+
+
+@pytest.mark.parametrize("text,size,message", [("", 3, "at least one"), ("0, 3", 3, "from 0 to 2"),
+                                               ("a, b", 3, "not a whole number"), (", ".join("0" * 20), 3, "At most")])
+def test_bad_inputs_get_clear_messages(text, size, message):
+    with pytest.raises(InputError, match=message):
+        parse_indices(text, size, "input")
+
+
+def test_parse_indices_reads_commas_and_spaces():
+    assert parse_indices("0, 1 2;1", 3, "input") == [0, 1, 2, 1]
+
+
+def test_char_model_job_learns_and_streams_loss_and_samples():
+    ctx = FakeContext()
+    res = char_model_job(ctx, sentence="hello world", hidden=32, steps=300, lr=5e-3, sample_every=50, seed=0)
+    steps = ctx.of("step")
+    assert [s[1] for s in steps] == list(range(1, 301))
+    losses = [s[2]["loss"] for s in steps]
+    assert losses[0] == pytest.approx(np.log(8), rel=0.05)          # 8 characters: starts at chance
+    assert np.mean(losses[-20:]) < 0.1 * losses[0]
+    samples = ctx.of("sample")
+    assert [s[1] for s in samples] == [50, 100, 150, 200, 250, 300]
+    assert "hello world" in samples[-1][2]["text"]
+    assert res["status"] == "done" and res["epochs_completed"] >= 1
+    assert res["history"]["loss"] == losses
+    assert set(res["params"]) == {"W_xh", "W_hh", "b_h", "W_hy", "b_y"}
+    assert res["params"]["W_hh"].shape == (32, 32)
+    assert "world" in continue_text(res["params"], res["chars"], "hello", 12, temperature=0.1)
+
+
+def test_char_model_job_stops_and_refuses_bad_settings():
+    res = char_model_job(FakeContext(stop_after=20), sentence="hello world", steps=500)
+    assert res["status"] == "cancelled" and len(res["history"]["loss"]) == 20
+    with pytest.raises(ValueError, match="at most|At most"):
+        char_model_job(FakeContext(), sentence="x" * 500)
+    with pytest.raises(ValueError, match="learning rate"):
+        char_model_job(FakeContext(), lr=float("nan"))
+
+
+# --- the page ------------------------------------------------------------------------------------------
+def _page(root, **state) -> AppTest:
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
+    at.switch_page("app_pages/scratch.py")
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_prints_the_examples_hidden_states(root):
+    at = _page(root)
+    ex = course_example()
+    printed = at.code[1].value.splitlines()
+    assert len(printed) == 3
+    for t, line in enumerate(printed):
+        assert all(f"{v:.3f}" in line for v in ex.H[t])
+    assert "def rnn_forward" in at.code[0].value
+
+
+@pytest.mark.parametrize("tab", ["Backpropagation by hand", "Gradient check", "The same in torch.nn.RNN"])
+def test_page_tabs_render(root, tab):
+    at = _page(root, scr_tab=tab, scr_seed=4, scr_hidden=3, scr_inputs="2, 2, 0, 1", scr_targets="1, 0, 0, 1")
+    ex = course_example(3, 3, 2, seed=4, inputs=[2, 2, 0, 1], targets=[1, 0, 0, 1])
+    if tab == "Gradient check":
+        table = at.dataframe[0].value
+        assert list(table["weight"]) == ["W_xh", "W_hh", "b_h", "W_hy", "b_y"]
+        assert float(at.metric[0].value) < 1e-5
+    elif tab == "The same in torch.nn.RNN":
+        assert float(at.metric[0].value) < 1e-12
+        assert len(at.dataframe[0].value) == 4
+    else:
+        assert any(f"L = {ex.loss:.4f}" in m.value for m in at.markdown)
+        at.select_slider(key="scr_bwd_t").set_value(1).run()
+        assert any("backward step 4 of 4" in m.value for m in at.markdown)
+
+
+def test_page_explains_bad_inputs(root):
+    at = _page(root, scr_inputs="0, 9")
+    assert any("9 is not a valid input" in e.value for e in at.error)
+    at = _page(root, scr_inputs="0, 1", scr_targets="0")
+    assert any("One target per time step" in e.value for e in at.error)
+
+
+@pytest.mark.slow
+def test_page_trains_the_character_model_through_the_job_runner(root):
+    at = _page(root, scr_tab="Train a character model", scr_sentence="hi there $x$ ~~y~~", scr_char_steps=200)
+    at.button(key="scr_char_train").click().run()
+    job = at.session_state["scr_char_job"]
+    assert job.wait(120) and job.end_state == "finished", job.error
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(s.value.startswith("**Finished.**") for s in at.success)
+    assert len(job.of_kind("step")) == 200 and job.of_kind("sample")
+    assert job.meta["lab"] == "scratch" and job.meta["total_steps"] == 200
+    assert at.code[-1].value.startswith("hi th")              # the trained model continues the prime
+    assert job.result["params"]["W_hh"].shape == (32, 32)      # weights came back as tensors
