@@ -57,6 +57,14 @@ PAGES: dict[str, list[PageInfo]] = {
                  "Train a recurrent forecaster live and compare it honestly with naive, seasonal, AR and ARIMA "
                  "baselines."),
     ],
+    "Class": [
+        PageInfo("app_pages/board.py", "Class board", ":material/leaderboard:",
+                 "Every training the class finished, in any lab: the table, the best runs, and pooled plots of a "
+                 "result against a setting, with the spread across seeds."),
+        PageInfo("app_pages/teacher.py", "Teacher", ":material/admin_panel_settings:",
+                 "The teacher's settings behind a password: limits of one training, trainings at once, IMDB, "
+                 "the class code, and exporting or clearing the board."),
+    ],
 }
 
 
@@ -123,6 +131,9 @@ def sidebar() -> None:
                         bind="query-params",
                         help="Every random choice (weights, data, training order) follows this seed, "
                              "so the whole class sees the same numbers. It is kept in the page's URL.")
+        st.text_input("Nickname on the class board (optional)", key="nickname", max_chars=24,
+                      placeholder="e.g. Ada", help="Shown beside the trainings you finish on the Class board, so "
+                      "you can find them. Nothing else about you is recorded. Not kept in the page's URL.")
 
 
 def seed() -> int:

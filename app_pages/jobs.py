@@ -21,15 +21,56 @@ import time
 import streamlit as st
 
 from rnnlab.runtime.jobs import END_LABELS, Job, JobLimits, LimitExceeded, LocalRunner, describe_wait
-from rnnlab.runtime.settings import load_settings
+from rnnlab.runtime.board import board_listener, clean_nickname
+from rnnlab.runtime.settings import explicit_workers, load_settings
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("RNNLAB_HEARTBEAT_TIMEOUT", 60))
 
 
+RUNNER_NOTE: dict[str, str] = {}   # why the Ray cluster was not used, for the Teacher page
+
+
 @st.cache_resource(show_spinner=False)
 def runner() -> LocalRunner:
-    """The server's one job runner (worker processes start with the first training)."""
-    return LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    """The server's one job runner (worker processes start with the first training): a Ray cluster when
+    ``RNNLAB_RAY_ADDRESS`` names one, else worker processes on this machine. Every job that ends leaves a
+    row on the class board."""
+    address = os.environ.get("RNNLAB_RAY_ADDRESS", "").strip()
+    r = None
+    if address:
+        try:
+            from rnnlab.runtime.ray_runner import RayRunner
+
+            r = RayRunner(address=address, workers=explicit_workers(), heartbeat_timeout=HEARTBEAT_TIMEOUT)
+        except Exception as err:  # noqa: BLE001 - no Ray, or the cluster is unreachable: train here instead
+            RUNNER_NOTE["ray"] = f"{type(err).__name__}: {err}"
+            print(f"rnnlab: the Ray cluster at {address!r} could not be used ({err}); training on this server.")
+    if r is None:
+        r = LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+    r.listeners.append(board_listener(device=_device_name()))
+    _STARTED.append(r)
+    return r
+
+
+_STARTED: list = []   # the runner, once a page has started it (the Teacher page changes it without starting one)
+
+
+def apply_workers() -> int | None:
+    """Make the running job runner use the teacher's number of trainings at once (None: not started yet)."""
+    if not _STARTED:
+        return None
+    r = _STARTED[-1]
+    workers = explicit_workers()
+    if workers is not None and workers != r.n_workers:
+        r.set_workers(workers)
+    return r.n_workers
+
+
+def _device_name() -> str:
+    from rnnlab.runtime.device import device_label, pick_device
+
+    label = device_label(pick_device())
+    return "CPU" if label.startswith("CPU") else label
 
 
 def limits() -> JobLimits:
@@ -62,7 +103,14 @@ def submit(key: str, target: str, kwargs: dict, *, seed: int = 0, meta: dict | N
     old = current(key)
     if old is not None and old.running:
         old.stop()
-    job = runner().submit(target, kwargs, seed=seed, limits=limits_ or limits(), session=session_id(), meta=meta)
+    settings = load_settings()
+    r = runner()
+    if r.n_workers != settings.workers and explicit_workers() is not None:
+        r.set_workers(settings.workers)        # the teacher changed it (maybe on another app server)
+    # the class board records the class code in force now and the nickname the student chose (if any)
+    meta = {**(meta or {}), "class_code": settings.class_code,
+            "nickname": clean_nickname(st.session_state.get("nickname", ""))}
+    job = r.submit(target, kwargs, seed=seed, limits=limits_ or limits(), session=session_id(), meta=meta)
     st.session_state[key] = job
     st.session_state.pop(f"{key}_seen", None)
     return job

@@ -206,7 +206,7 @@ def test_the_listener_records_a_real_job_when_it_ends(tmp_path):
     b = B.Board(url)
     r = LocalRunner(workers=1, threads=1, heartbeat_timeout=30)
     try:
-        r.listeners.append(b.listener(device="CPU", class_code=lambda: "7C"))
+        r.listeners.append(b.listener(device="CPU", class_code="7C"))
         ok = r.submit("jobfns:count", {"n": 3}, seed=11, meta={"lab": "test", "cell": "GRU", "params": {"n": 3},
                                                                   "nickname": "kim"})
         bad = r.submit("jobfns:fail")

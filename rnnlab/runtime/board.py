@@ -123,7 +123,9 @@ def clean_metrics(metrics: Any) -> dict:
 def row_from_job(job, *, class_code: str = "", device: str = "") -> dict | None:
     """The board's row for an ended job, or None if it is not one to record (see the module's doc).
 
-    Robust to what a page did not send: a missing lab, task, cell, params or metrics is left empty."""
+    Robust to what a page did not send: a missing lab, task, cell, params or metrics is left empty.
+    The class code and nickname come from ``job.meta`` (set when the job was submitted), the class code
+    else from ``class_code``; the device from the result, the meta, else ``device``."""
     state = getattr(job, "end_state", None)
     if state not in RECORDED_STATES or job.result is None or job.started is None:
         return None
@@ -131,7 +133,8 @@ def row_from_job(job, *, class_code: str = "", device: str = "") -> dict | None:
     result = job.result if isinstance(job.result, dict) else {}
     lab = meta.get("lab") or str(getattr(job, "target", "")).partition(":")[0].rsplit(".", 1)[-1]
     epochs = result.get("epochs_completed")
-    return {"recorded_at": time.time(), "class_code": clean_text(class_code, 64), "lab": clean_text(lab, 64),
+    code = meta.get("class_code", class_code)
+    return {"recorded_at": time.time(), "class_code": clean_text(code, 64), "lab": clean_text(lab, 64),
             "task": clean_text(meta.get("task", "")), "cell": clean_text(meta.get("cell", ""), 64),
             "params": clean_params(meta.get("params")), "seed": int(job.seed) if job.seed is not None else None,
             "device": clean_text(result.get("device") or meta.get("device") or device, 64),
@@ -203,12 +206,10 @@ class Board:
             time.sleep(0.01)
         return False
 
-    def listener(self, device: str = "", class_code=None):
-        """A job-runner listener that records each ended job. ``class_code``: a string, or a function
-        returning the class code in force when the job ends."""
+    def listener(self, device: str = "", class_code: str = ""):
+        """A job-runner listener (``runner.listeners.append(...)``) that records each ended job here."""
         def on_end(job) -> None:
-            code = class_code() if callable(class_code) else (class_code or "")
-            row = row_from_job(job, class_code=code, device=device)
+            row = row_from_job(job, class_code=class_code, device=device)
             if row is not None:
                 self.record_later(row)
         return on_end
@@ -240,6 +241,30 @@ class Board:
             stmt = stmt.where(runs.c.lab == lab)
         with self.engine.connect() as conn:
             return [_row_dict(r._mapping) for r in conn.execute(stmt)]
+
+
+_boards: dict[str, Board] = {}
+_boards_lock = threading.Lock()
+
+
+def shared_board(url: str | None = None) -> Board:
+    """The one :class:`Board` of this process for ``url`` (default: the app's database)."""
+    from .database import database_url, normalise_url
+
+    url = normalise_url(url) if url else database_url()
+    with _boards_lock:
+        if url not in _boards:
+            _boards[url] = Board(url)
+        return _boards[url]
+
+
+def board_listener(device: str = ""):
+    """A job-runner listener that records each ended job on the app's board (found when the job ends)."""
+    def on_end(job) -> None:
+        row = row_from_job(job, device=device)
+        if row is not None:
+            shared_board().record_later(row)
+    return on_end
 
 
 def _row_dict(mapping) -> dict:
@@ -299,6 +324,33 @@ def best_runs(rows: Iterable[dict], per_lab: int = 3) -> dict[str, dict]:
         scored.sort(key=lambda r: (r["metrics"][metric] if low else -r["metrics"][metric], r.get("id", 0)))
         out[lab] = {"metric": metric, "lower_is_better": low, "rows": scored[:per_lab], "n": len(lab_rows)}
     return out
+
+
+def flat(rows: list[dict]) -> list[dict]:
+    """Rows for a table: one column per field, metric and hyperparameter (a hyperparameter named like a
+    metric or a field gets " (setting)" added)."""
+    metrics, params = keys_of(rows, "metrics"), keys_of(rows, "params")
+    taken = set(metrics) | {"#", "ended", "nickname", "lab", "task", "cell", "end", "seed", "device", "wall time (s)",
+                            "epochs"}
+    names = {k: (f"{k} (setting)" if k in taken else k) for k in params}
+    out = []
+    for r in rows:
+        line = {"#": r.get("id"), "ended": r.get("recorded_at"), "nickname": r.get("nickname", ""),
+                "lab": r.get("lab", ""), "task": r.get("task", ""), "cell": r.get("cell", ""),
+                "end": STATE_LABELS.get(r.get("end_state"), r.get("end_state", ""))}
+        line.update({k: (r.get("metrics") or {}).get(k) for k in metrics})
+        line.update({names[k]: _display((r.get("params") or {}).get(k)) for k in params})
+        line.update({"epochs": r.get("epochs"), "seed": r.get("seed"), "device": r.get("device", ""),
+                     "wall time (s)": r.get("wall_seconds")})
+        out.append(line)
+    return out
+
+
+def _display(value):
+    """A table cell holds one type per column: lists and dicts as text."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return value
 
 
 def _hashable(value):

@@ -1,0 +1,136 @@
+"""Class board: every training the class finished, in one table, with the best runs and pooled plots."""
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import streamlit as st
+
+from app_pages.common import escape_md, lesson, next_page, plot
+from rnnlab.figures.board import pooled_figure
+from rnnlab.runtime.board import (MAX_ROWS, RECORDED_STATES, STATE_LABELS, best_runs, filter_rows, flat, keys_of,
+                                  lower_is_better, pooled, primary_metric, settings_label, shared_board, to_csv)
+from rnnlab.runtime.database import database_url
+from rnnlab.runtime.settings import load_settings
+
+REFRESH = float(os.environ.get("RNNLAB_BOARD_REFRESH", 5.0))
+TABLE_ROWS = 500
+ALL = "All labs"
+
+
+@st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
+def _rows(url: str, class_code: str, version: tuple[int, int]) -> list[dict]:
+    """The board's rows, read once per change for the whole server (``version`` changes with every row)."""
+    return shared_board(url).rows(class_code=class_code, limit=MAX_ROWS)
+
+
+@st.cache_data(max_entries=8, ttl=600, show_spinner=False)
+def _csv(url: str, class_code: str, version: tuple[int, int], lab: str, states: tuple[str, ...]) -> bytes:
+    rows = _rows(url, class_code, version)
+    return to_csv(filter_rows(rows, lab=None if lab == ALL else lab, states=states))
+
+
+st.title("Class board")
+settings = load_settings()
+st.markdown("Every training anyone in the class finishes, in any lab, lands here: its settings, its seed and "
+            "how it ended. Together the class maps what one student cannot: how accuracy moves with the hidden "
+            "size, the sequence length or the learning rate, per cell, and how much of that is just the seed.")
+if settings.class_code:
+    st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
+lesson("Pick the Gradients lab and plot the final accuracy against <b>T</b>: past which length do plain RNNs "
+       "fall to chance, and do LSTMs?",
+       "Look at the error bars: when two settings' bars overlap, the class has not shown that one is better.",
+       "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.")
+
+
+@st.fragment(run_every=REFRESH)
+def live() -> None:
+    url = database_url()
+    code = load_settings().class_code
+    try:
+        board = shared_board(url)
+        version = board.version(class_code=code)
+        rows = _rows(url, code, version)
+    except Exception as err:  # noqa: BLE001 - the database is down: say so, keep the page
+        st.error("The class board's database cannot be reached right now; it will appear here once it can. "
+                 f"({escape_md(type(err).__name__)})")
+        return
+    if not rows:
+        st.info("No training has ended yet. Train a model in any lab: when it ends, it appears here for everyone.")
+        return
+
+    labs = sorted({r["lab"] for r in rows})
+    c1, c2 = st.columns([1, 2])
+    lab = c1.selectbox("Lab", [ALL] + labs, key="board_lab", bind="query-params")
+    states = c2.multiselect("How the run ended", list(RECORDED_STATES), default=list(RECORDED_STATES),
+                            format_func=STATE_LABELS.get, key="board_states")
+    shown = filter_rows(rows, lab=None if lab == ALL else lab, states=states)
+    more = f" (the newest {MAX_ROWS:,} are shown)" if version[0] > len(rows) else ""
+    st.caption(f"{len(shown):,} of {version[0]:,} runs{more} · updates every {REFRESH:g} s · click a column's "
+               "title to sort")
+    if not shown:
+        st.warning("No run matches these filters.")
+        return
+
+    table = pd.DataFrame(flat(shown[:TABLE_ROWS]))
+    table["ended"] = pd.to_datetime(table["ended"], unit="s", utc=True).dt.tz_convert(None)
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 400),
+                 column_config={"ended": st.column_config.DatetimeColumn("ended (UTC)", format="HH:mm:ss"),
+                                "wall time (s)": st.column_config.NumberColumn(format="%.1f")})
+    if len(shown) > TABLE_ROWS:
+        st.caption(f"The table shows the newest {TABLE_ROWS} of these runs; the CSV holds all {len(shown):,}.")
+    st.download_button("Download these runs (CSV)", _csv(url, code, version, lab, tuple(states)),
+                       file_name="class_board.csv", mime="text/csv", key="board_csv",
+                       help="One line per run: its settings as param.* columns, its results as metric.* columns.")
+
+    st.subheader("Best runs per lab")
+    best = best_runs(shown, per_lab=3)
+    lines = []
+    for lab_name, b in best.items():
+        for rank, r in enumerate(b["rows"], 1):
+            lines.append({"lab": lab_name, "rank": rank, "metric": b["metric"] + (" ↓" if b["lower_is_better"] else " ↑"),
+                          "value": r["metrics"][b["metric"]], "nickname": r.get("nickname", ""), "cell": r["cell"],
+                          "settings": settings_label(r["params"], 120), "seed": r["seed"]})
+    if lines:
+        st.dataframe(pd.DataFrame(lines), hide_index=True, width="stretch")
+        st.caption("Each lab's headline metric is the first its trainings report; ↑ higher is better, ↓ lower.")
+    pooled_plot(shown, lab, labs)
+
+
+def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
+    st.subheader("Pooled: a metric against a setting")
+    if lab == ALL:
+        counts = {name: sum(r["lab"] == name for r in shown) for name in labs}
+        lab = st.selectbox("Lab to plot", [n for n in labs if counts[n]], key="board_plot_lab",
+                           help="Settings differ from lab to lab: plot one at a time.")
+    rows = filter_rows(shown, lab=lab)
+    metrics, params = keys_of(rows, "metrics"), keys_of(rows, "params")
+    if not metrics or not params:
+        st.info("These runs have no metric or no setting to plot yet.")
+        return
+    # settings that vary make the interesting x axes: put them first
+    varying = [p for p in params if len({str((r["params"] or {}).get(p)) for r in rows}) > 1]
+    c1, c2 = st.columns(2)
+    metric = c1.selectbox("Metric", metrics, index=metrics.index(primary_metric(rows)), key="board_metric")
+    x = c2.selectbox("Against", varying + [p for p in params if p not in varying], key="board_x")
+    same = st.toggle("Only pool runs whose other settings are the same", value=True, key="board_same",
+                     help="On: a point is the mean over runs that differ only in their seed. Off: a point pools "
+                          "every run of that cell at that value, whatever its other settings.")
+    groups = pooled(rows, metric, x, same_settings=same)
+    low = lower_is_better(metric)
+    plot(pooled_figure(groups, metric, x, lower_is_better=low), key="board_pooled")
+    n_runs = sum(g["n"] for g in groups)
+    st.caption(f"{len(groups)} group{'s' if len(groups) != 1 else ''} from {n_runs} run{'s' if n_runs != 1 else ''}. "
+               "A big dot is the mean of a group, its bar ± one standard deviation across the group's runs "
+               "(no bar: one run only); faint dots are single runs. "
+               + ("A line joins points whose other settings are all the same." if same else
+                  "Other settings are pooled: a difference may come from them, not from the setting on the x axis."))
+    with st.expander("The numbers behind the plot"):
+        st.dataframe(pd.DataFrame([{"cell": g["cell"], x: str(g["x"]), "runs": g["n"], "mean": g["mean"],
+                                    "sd": g["sd"], "without a value": g["n_missing"],
+                                    "other settings": settings_label(g["settings"], 200)} for g in groups]),
+                     hide_index=True, width="stretch")
+
+
+live()
+next_page("app_pages/board.py")

@@ -1,0 +1,179 @@
+"""Teacher: the class's settings behind a password (limits of one training, trainings at once, IMDB,
+the class code) and the class board's export and clearing. Students see only the password box."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from app_pages import jobs
+from app_pages.common import escape_md, next_page
+from rnnlab.runtime.board import shared_board, to_csv
+from rnnlab.runtime.database import database_url, describe_url
+from rnnlab.runtime.jobs import cpu_count
+from rnnlab.runtime.settings import (BOUNDS, Throttle, env_settings, load_settings, password_matches, reset_settings,
+                                     save_settings, stored_settings)
+
+
+@st.cache_resource
+def throttle() -> Throttle:
+    """Wrong passwords, counted for the whole server."""
+    return Throttle(limit=10, window=60.0)
+
+
+def teacher_password() -> str | None:
+    """``RNNLAB_TEACHER_PASSWORD``, else ``teacher_password`` in .streamlit/secrets.toml."""
+    password = os.environ.get("RNNLAB_TEACHER_PASSWORD")
+    if password:
+        return password
+    try:
+        value = st.secrets.get("teacher_password")
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return None
+    return str(value) if value else None
+
+
+def login(password: str) -> bool:
+    if st.session_state.get("teacher_ok"):
+        return True
+    with st.form("teacher_login", clear_on_submit=True):
+        attempt = st.text_input("Teacher password", type="password", key="teacher_attempt", max_chars=200)
+        submitted = st.form_submit_button("Unlock")
+    if submitted:
+        wait = throttle().blocked_for()
+        if wait > 0:
+            st.error(f"Too many wrong passwords on this server: try again in {wait:.0f} s.")
+        elif password_matches(attempt, password):
+            st.session_state["teacher_ok"] = True
+            st.rerun()
+        else:
+            throttle().failed()
+            st.error("That is not the teacher's password.")
+    st.caption("This page is for the teacher. Students: nothing here changes what you can do in the labs.")
+    return False
+
+
+st.title("Teacher")
+password = teacher_password()
+if not password:
+    st.info("**These settings are locked: no teacher password is set on this server.**\n\n"
+            "To set one, start the app with an environment variable:\n\n"
+            "```bash\nRNNLAB_TEACHER_PASSWORD='choose-a-long-one' streamlit run app.py\n```\n\n"
+            "or put `teacher_password = \"choose-a-long-one\"` in `.streamlit/secrets.toml` beside app.py. "
+            "Until then the class's limits come from environment variables (see the README's "
+            "*Classroom set-up*).")
+    next_page("app_pages/teacher.py")
+    st.stop()
+if not login(password):
+    next_page("app_pages/teacher.py")
+    st.stop()
+
+# --- unlocked --------------------------------------------------------------------------------------------
+settings = load_settings()
+stored = stored_settings()
+defaults = env_settings()
+c1, c2 = st.columns([3, 1])
+c1.success("Unlocked for this browser tab. Changes apply to the next training anyone starts, on every app "
+           "server sharing this database.")
+if c2.button("Lock this page", key="teacher_lock", width="stretch"):
+    st.session_state.pop("teacher_ok", None)
+    st.rerun()
+
+
+def _changed(name: str) -> str:
+    return " (changed)" if name in stored else ""
+
+
+with st.form("teacher_settings"):
+    st.subheader("One training")
+    c1, c2, c3 = st.columns(3)
+    seconds = c1.number_input("Time limit (s)" + _changed("max_job_seconds"), *map(float, BOUNDS["max_job_seconds"]),
+                              value=float(settings.max_job_seconds), step=30.0, key="teacher_seconds",
+                              help="The whole job's wall time: loading data, training and evaluating.")
+    epochs = c2.number_input("Most epochs" + _changed("max_epochs"), *map(int, BOUNDS["max_epochs"]),
+                             value=int(settings.max_epochs), step=1, key="teacher_epochs")
+    params = c3.number_input("Most weights in a model" + _changed("max_params"), *map(int, BOUNDS["max_params"]),
+                             value=int(settings.max_params), step=100_000, key="teacher_params")
+    st.subheader("The server")
+    c1, c2 = st.columns(2)
+    workers = c1.number_input("Trainings at once" + _changed("workers"), *map(int, BOUNDS["workers"]),
+                              value=int(settings.workers), step=1, key="teacher_workers",
+                              help=f"This server has {cpu_count()} CPU cores. Each training gets its own process "
+                                   "(or a Ray worker); the others wait in a queue. One per 2 cores keeps the "
+                                   "pages fast while the class trains.")
+    download = c2.toggle("Students may start the IMDB download (84 MB)" + _changed("allow_imdb_download"),
+                         value=settings.allow_imdb_download, key="teacher_download")
+    imdb = st.text_input("IMDB folder on the server (aclImdb/ or imdb_train/test.csv.gz)" + _changed("imdb_path"),
+                         value=settings.imdb_path or "", key="teacher_imdb", max_chars=1000,
+                         help="A path on this server; students never see it, only whether the full IMDB is there.")
+    code = st.text_input("Class code shown on the class board" + _changed("class_code"), value=settings.class_code,
+                         key="teacher_code", max_chars=32,
+                         help="New runs are recorded under this code and the board shows this code's runs: a "
+                              "new code starts a fresh board without deleting the old one.")
+    saved = st.form_submit_button("Save", type="primary")
+
+if saved:
+    try:
+        now = save_settings({"max_job_seconds": seconds, "max_epochs": epochs, "max_params": params,
+                             "workers": workers, "allow_imdb_download": download, "imdb_path": imdb.strip() or None,
+                             "class_code": code})
+    except ValueError as err:
+        st.error(escape_md(str(err)))
+    else:
+        running = jobs.apply_workers()
+        st.success(f"Saved. The next training gets at most {now.max_job_seconds:.0f} s and {now.max_epochs} epochs"
+                   + (f"; {running} run at once." if running is not None else "."))
+if imdb.strip():
+    from rnnlab.data.text import find_imdb
+
+    found = find_imdb([Path(imdb.strip())])
+    if found is not None and Path(imdb.strip()).expanduser() == found:
+        st.caption("✅ IMDB found in that folder.")
+    else:
+        st.warning("No IMDB in that folder (expected aclImdb/train/pos or imdb_train.csv(.gz) + imdb_test.csv(.gz)).")
+if stored and st.button("Back to the server's defaults", key="teacher_reset",
+                        help="Forget the changes made here; the environment's values apply again."):
+    reset_settings()
+    jobs.apply_workers()
+    st.rerun()
+if stored:
+    st.caption("Server defaults (from the environment): "
+               f"{defaults.max_job_seconds:.0f} s, {defaults.max_epochs} epochs, {defaults.max_params:,} weights, "
+               f"{defaults.workers} at once.")
+
+st.subheader("The class board")
+board = shared_board()
+n_code = board.version(class_code=settings.class_code)[0]
+n_all = board.version()[0]
+st.markdown(f"{n_code:,} runs under the current class code"
+            + (f" ({escape_md(settings.class_code)})" if settings.class_code else " (none)")
+            + f", {n_all:,} in the database.")
+if n_all:
+    st.download_button("Export every run (CSV)", to_csv(board.rows(limit=1_000_000)), file_name="class_board_all.csv",
+                       mime="text/csv", key="teacher_export")
+    with st.form("teacher_clear"):
+        which = st.radio("Clear", ["the current class code's runs", "every run in the database"], key="teacher_which")
+        sure = st.checkbox("Yes, delete them (this cannot be undone)", key="teacher_sure")
+        if st.form_submit_button("Clear the board"):
+            if not sure:
+                st.warning("Tick the box to confirm.")
+            else:
+                gone = board.clear(None if which.startswith("every") else settings.class_code)
+                st.session_state["teacher_flash"] = f"Deleted {gone:,} runs."
+                st.rerun()
+if "teacher_flash" in st.session_state:
+    st.success(st.session_state.pop("teacher_flash"))
+
+st.subheader("Where things run")
+address = os.environ.get("RNNLAB_RAY_ADDRESS", "").strip()
+lines = [f"- Database: {escape_md(describe_url(database_url()))}"]
+if address and "ray" not in jobs.RUNNER_NOTE:
+    lines.append(f"- Trainings: on the Ray cluster at {escape_md(address)}")
+elif address:
+    lines.append(f"- Trainings: on this server — the Ray cluster at {escape_md(address)} could not be used "
+                 f"({escape_md(jobs.RUNNER_NOTE['ray'][:300])})")
+else:
+    lines.append(f"- Trainings: worker processes on this server ({cpu_count()} CPU cores)")
+st.markdown("\n".join(lines))
+next_page("app_pages/teacher.py")
