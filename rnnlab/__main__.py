@@ -1,4 +1,5 @@
-"""Command line: ``python -m rnnlab train-sentiment [--data DIR] [--preset shipped] [--out assets/sentiment]``.
+"""Command line: ``python -m rnnlab train-sentiment [--data DIR] [--preset shipped] [--out assets/sentiment]``;
+``python -m rnnlab train-charlm`` (see :mod:`rnnlab.labs.textgen_cli`).
 
 Trains a sentiment model on the IMDB training split (from a folder with aclImdb/ or imdb_*.csv(.gz),
 or the cache, downloading the official archive there if allowed), reports test accuracy on the full
@@ -78,9 +79,13 @@ def main(argv=None) -> int:
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
     t.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "assets" / "sentiment"))
     t.add_argument("--download", action="store_true", help="download the official archive if IMDB is not found")
+    from .labs import textgen_cli
+    textgen_cli.add_parser(sub)
     args = ap.parse_args(argv)
     if args.command == "train-sentiment":
         return train_sentiment_command(args)
+    if args.command == "train-charlm":
+        return textgen_cli.run(args)
     return 1
 
 

@@ -1,0 +1,249 @@
+"""A character-level language model: read text one character at a time, predict the next one.
+
+``CharLM``: character ids -> embedding -> stacked RNN/LSTM/GRU (dropout between layers) -> dropout ->
+linear layer -> logits over the vocabulary. This is the one-to-many shape run autoregressively: feed a
+prompt, then feed back each character the model samples (Karpathy's char-rnn, 2015).
+
+* Training reads long streams window after window and *carries* the state between windows
+  (:func:`tbptt_loss`): the gradient is truncated every ``bptt`` characters, the memory is not.
+* :func:`evaluate` scores a text the same way, as a few long streams read with a carried state, so every
+  character but the first few of each stream is predicted with all the text before it as context.
+* :func:`sample_next` draws the next character with a temperature (logits / T: T → 0 is greedy, T = 1
+  the model's own distribution, T > 1 flatter) and top-k (only the k likeliest characters may be drawn).
+* :func:`generate` yields the continuation one character at a time, with the probability of each draw,
+  so a page can stream it.
+* :func:`activations` runs the step-by-step trace and returns every layer's h (and c) per character.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from ..data.chars import CharVocab, eval_streams
+from .layers import make_recurrent
+
+CELLS = ("RNN", "LSTM", "GRU")
+
+
+@dataclass
+class CharLMConfig:
+    vocab_size: int
+    cell: str = "LSTM"
+    hidden_size: int = 512
+    num_layers: int = 2
+    embed_size: int = 64
+    dropout: float = 0.0            # between recurrent layers and before the output layer
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "CharLMConfig":
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+
+class CharLM(nn.Module):
+    """Next-character model. ``forward(x, state)`` -> (logits (B, T, V), final state)."""
+
+    def __init__(self, config: CharLMConfig):
+        super().__init__()
+        c = self.config = config
+        if c.cell.upper() not in CELLS:
+            raise ValueError(f"unknown cell {c.cell!r}; choose RNN, LSTM or GRU")
+        self.embedding = nn.Embedding(c.vocab_size, c.embed_size)
+        self.rnn = make_recurrent(c.cell, c.embed_size, c.hidden_size, num_layers=c.num_layers,
+                                  dropout=c.dropout if c.num_layers > 1 else 0.0, batch_first=True)
+        self.drop = nn.Dropout(c.dropout)
+        self.head = nn.Linear(c.hidden_size, c.vocab_size)
+
+    @property
+    def cell(self) -> str:
+        return self.config.cell.upper()
+
+    def forward(self, x: Tensor, state=None):
+        out, state = self.rnn(self.embedding(x), state)
+        return self.head(self.drop(out)), state
+
+
+def count_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def charlm_params(config: CharLMConfig) -> int:
+    """Weights of a model with this configuration, without building it."""
+    c = config
+    gates = {"RNN": 1, "LSTM": 4, "GRU": 3}[c.cell.upper()]
+    n = c.vocab_size * c.embed_size + c.hidden_size * c.vocab_size + c.vocab_size
+    size_in = c.embed_size
+    for _ in range(c.num_layers):
+        n += gates * c.hidden_size * (size_in + c.hidden_size + 2)
+        size_in = c.hidden_size
+    return n
+
+
+def detach_state(state):
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def tbptt_loss(model: CharLM, x: Tensor, y: Tensor, state=None, bptt: int | None = None):
+    """Mean cross-entropy (nats/char) of ``model`` reading ``x`` from ``state``, with the gradient cut every
+    ``bptt`` characters (None: flows through the whole window). Returns (loss, final state, detached).
+
+    Cutting the gradient while carrying the state is truncated BPTT: the forward pass remembers
+    everything since the stream began, the backward pass only looks ``bptt`` steps back. Backpropagating
+    the summed loss of chunks whose starting states are detached gives exactly that gradient."""
+    T = x.shape[1]
+    k = T if not bptt or bptt >= T else int(bptt)
+    total = x.new_zeros((), dtype=torch.float32)
+    for a in range(0, T, k):
+        logits, state = model(x[:, a:a + k], state)
+        total = total + F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y[:, a:a + k].reshape(-1),
+                                        reduction="sum")
+        state = detach_state(state)
+    return total / y.numel(), state
+
+
+@torch.no_grad()
+def evaluate(model: CharLM, ids: Tensor, n_streams: int = 32, window: int = 512,
+             max_chars: int | None = None) -> dict:
+    """Mean loss in nats per character of ``model`` on ``ids``, read as ``n_streams`` long streams with a
+    carried state (see :func:`rnnlab.data.chars.eval_streams`). ``max_chars`` scores only the start of
+    ``ids`` (a quick estimate while training). Returns ``{"loss", "bpc", "chars"}``."""
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    if max_chars is not None:
+        ids = ids[: max_chars + 1]
+    rows = eval_streams(ids, n_streams).to(device)
+    total, count, state = 0.0, 0, None
+    for a in range(0, rows.shape[1] - 1, window):
+        x = rows[:, a:min(a + window, rows.shape[1] - 1)]
+        y = rows[:, a + 1:a + 1 + x.shape[1]]
+        logits, state = model(x, state)
+        total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), y.reshape(-1), reduction="sum"))
+        count += y.numel()
+    model.train(was_training)
+    loss = total / max(count, 1)
+    return {"loss": loss, "bpc": loss / math.log(2), "chars": count}
+
+
+# --- sampling ------------------------------------------------------------------------------------------
+def sampling_probs(logits: Tensor, temperature: float = 1.0, top_k: int | None = None) -> Tensor:
+    """The distribution characters are drawn from: softmax(logits / T) over the ``top_k`` likeliest.
+    ``temperature`` <= 0 means greedy: all the mass on the likeliest character."""
+    logits = logits.float()
+    if temperature <= 0:
+        probs = torch.zeros_like(logits)
+        probs.scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
+        return probs
+    scaled = logits / temperature
+    if top_k is not None and 0 < top_k < logits.shape[-1]:
+        keep = scaled.topk(top_k, dim=-1).indices
+        masked = torch.full_like(scaled, float("-inf"))
+        scaled = masked.scatter(-1, keep, scaled.gather(-1, keep))
+    return torch.softmax(scaled, dim=-1)
+
+
+def sample_next(logits: Tensor, temperature: float = 1.0, top_k: int | None = None,
+                generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    """Draw one character id per row of ``logits`` (..., V): (ids, the distribution drawn from)."""
+    probs = sampling_probs(logits, temperature, top_k)
+    flat = probs.reshape(-1, probs.shape[-1])
+    ids = torch.multinomial(flat, 1, generator=generator).reshape(probs.shape[:-1])
+    return ids, probs
+
+
+@dataclass
+class GenStep:
+    """One generated character: ``p`` is its probability under the model (temperature 1, no top-k),
+    ``p_sampled`` under the distribution it was drawn from; ``top`` the model's likeliest choices."""
+
+    char: str
+    p: float
+    p_sampled: float
+    top: list[tuple[str, float]]
+
+
+@torch.no_grad()
+def generate(model: CharLM, vocab: CharVocab, prompt: str, length: int, temperature: float = 1.0,
+             top_k: int | None = None, seed: int = 0, n_top: int = 5) -> Iterator[GenStep]:
+    """Read ``prompt`` (characters outside the vocabulary are skipped; an empty prompt starts from a
+    newline if the vocabulary has one), then yield ``length`` sampled characters one at a time."""
+    model.eval()
+    device = next(model.parameters()).device
+    ids = vocab.encode(prompt, unknown="drop")
+    if len(ids) == 0:
+        ids = vocab.encode("\n", unknown="drop") if "\n" in vocab.index else torch.zeros(1, dtype=torch.long)
+    gen = torch.Generator().manual_seed(int(seed))
+    logits, state = model(ids.view(1, -1).to(device))
+    logits = logits[0, -1].float().cpu()
+    for _ in range(int(length)):
+        nxt, probs = sample_next(logits, temperature, top_k, gen)
+        model_p = torch.softmax(logits, -1)
+        i = int(nxt)
+        best = model_p.topk(min(n_top, len(vocab)))
+        yield GenStep(vocab.chars[i], float(model_p[i]), float(probs[i]),
+                      [(vocab.chars[int(j)], float(v)) for v, j in zip(best.values, best.indices)])
+        out, state = model(torch.tensor([[i]], device=device), state)
+        logits = out[0, -1].float().cpu()
+
+
+def greedy(model: CharLM, vocab: CharVocab, prompt: str, length: int) -> str:
+    """The likeliest character at every step (temperature 0)."""
+    return "".join(s.char for s in generate(model, vocab, prompt, length, temperature=0.0))
+
+
+# --- looking inside ------------------------------------------------------------------------------------
+@torch.no_grad()
+def activations(model: CharLM, ids: Tensor) -> dict[str, Tensor]:
+    """Every layer's hidden state (and LSTM cell state) after each character of ``ids`` (1-D, or (B, T)).
+
+    Keys ``"h0"``, ``"c0"``, ``"h1"``...: tensors (T, H) for 1-D input, (B, T, H) for a batch."""
+    model.eval()
+    x = ids if ids.dim() == 2 else ids.view(1, -1)
+    device = next(model.parameters()).device
+    _, _, trace = model.rnn.trace(model.embedding(x.to(device)))
+    out = {}
+    for layer in range(model.config.num_layers):
+        part = trace[layer, "forward"]
+        out[f"h{layer}"] = part.h.detach().cpu()
+        if part.c is not None:
+            out[f"c{layer}"] = part.c.detach().cpu()
+    if ids.dim() == 1:
+        out = {k: v[0] for k, v in out.items()}
+    return out
+
+
+# --- saving --------------------------------------------------------------------------------------------
+def save_charlm(model: CharLM, vocab: CharVocab, folder, meta: dict | None = None, half: bool = True) -> None:
+    """Weights (weights-only torch file, float16 unless ``half=False``), vocabulary and config in ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    dtype = torch.float16 if half else torch.float32
+    state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in model.state_dict().items()}
+    torch.save(state, folder / "model.pt")
+    info = {"config": model.config.to_dict(), "vocab": vocab.to_json(), "meta": meta or {}}
+    (folder / "config.json").write_text(json.dumps(info, indent=2, ensure_ascii=False))
+
+
+def load_charlm(folder, device: torch.device | str = "cpu") -> tuple[CharLM, CharVocab, dict]:
+    """Load what :func:`save_charlm` wrote, in float32: (model in eval mode, vocabulary, meta)."""
+    folder = Path(folder)
+    info = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    with torch.device("meta"):
+        model = CharLM(CharLMConfig.from_dict(info["config"]))
+    state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
+    model = model.to_empty(device="cpu")
+    model.load_state_dict({k: v.float() for k, v in state.items()})
+    return model.to(device).eval(), CharVocab(info["vocab"]), info.get("meta", {})
