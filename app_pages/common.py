@@ -46,6 +46,11 @@ PAGES: dict[str, list[PageInfo]] = {
                  "The whole network in a few lines of NumPy: the forward pass, backpropagation through time by "
                  "hand, checked against PyTorch, and a character model trained with it."),
     ],
+    "Architectures": [
+        PageInfo("app_pages/batches.py", "Batches of sequences", ":material/view_week:",
+                 "Padding, masking and packing a batch of sentences (and what packing costs), and the word vectors "
+                 "a trained model reads."),
+    ],
     "Labs": [
         PageInfo("app_pages/sentiment.py", "Sentiment lab", ":material/sentiment_satisfied:",
                  "Type a review and see the prediction word by word, which words mattered, and what an edit "
