@@ -61,6 +61,9 @@ PAGES: dict[str, list[PageInfo]] = {
         PageInfo("app_pages/forecast.py", "Forecasting lab", ":material/show_chart:",
                  "Train a recurrent forecaster live and compare it honestly with naive, seasonal, AR and ARIMA "
                  "baselines."),
+        PageInfo("app_pages/textgen.py", "Text generation", ":material/edit_note:",
+                 "A character-level LSTM writes Shakespeare from your prompt; train one live and watch gibberish "
+                 "turn into words; find the units that count characters in a line."),
     ],
     "Class": [
         PageInfo("app_pages/board.py", "Class board", ":material/leaderboard:",

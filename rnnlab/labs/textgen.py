@@ -233,3 +233,220 @@ def train_charlm(recipe: CharRecipe, corpus: CharCorpus, seed: int = 0, device: 
     history = trainer.fit(batches, validate if select_best else None)
     val = evaluate(model, corpus.val) if final_eval else {}
     return CharRun(model.eval(), corpus.vocab, history, val, samples, recipe)
+
+
+# --- the job --------------------------------------------------------------------------------------------
+#: what a student may ask of a live training (the page's sliders stay inside; the job checks again)
+LIVE_BOUNDS = {"hidden_size": (8, 1024), "num_layers": (1, 3), "seq_len": (8, 512), "bptt": (1, 512),
+               "batch_size": (1, 256), "embed_size": (4, 256)}
+EVAL_RESERVE = 15.0        # seconds of a job's time limit kept for the final validation
+EVAL_MAX_CHARS = 200_000   # the final validation scores at most this many characters
+
+
+def check_recipe(recipe: CharRecipe) -> None:
+    """Raise ValueError with a clear message for a setting out of bounds."""
+    for name, (lo, hi) in LIVE_BOUNDS.items():
+        value = getattr(recipe, name)
+        if value is not None and not lo <= value <= hi:
+            raise ValueError(f"{name.replace('_', ' ')} must be between {lo} and {hi} (got {value})")
+    if recipe.cell.upper() not in ("RNN", "LSTM", "GRU"):
+        raise ValueError("the cell must be RNN, LSTM or GRU")
+    if not (math.isfinite(recipe.lr) and 0 < recipe.lr <= 1):
+        raise ValueError("the learning rate must be a positive number up to 1")
+    if recipe.seconds is not None and not recipe.seconds > 0:
+        raise ValueError("the training time must be positive")
+    if not 0 <= recipe.dropout < 1:
+        raise ValueError("dropout must be in [0, 1)")
+
+
+def textgen_job(ctx, recipe: dict, text: str | None = None, seed: int = 0) -> dict:
+    """Train a character model live (the page's "Train live"): tiny-shakespeare, or ``text`` (a student's
+    own, checked by :func:`rnnlab.data.chars.read_user_text`). Streams the trainer's events and a
+    ``sample`` event with generated text every ``recipe["sample_every"]`` seconds; validates on the held-out
+    10% (its first ``eval_chars`` characters) while training and on all of it (up to 200,000) at the end."""
+    ctx.phase("loading data")
+    r = CharRecipe.from_dict(recipe)
+    check_recipe(r)
+    corpus = shakespeare() if text is None else user_corpus(text)
+    ctx.check()
+    budget = max(ctx.remaining() - EVAL_RESERVE, 1.0)
+    r = replace(r, seconds=min(r.seconds or budget, budget))
+    ctx.phase("training")
+    run = train_charlm(r, corpus, seed=seed, on_event=ctx.on_trainer_event, should_stop=ctx.should_stop,
+                       final_eval=False)
+    h = run.history
+    ctx.phase("evaluating")
+    val = None
+    if h.status != "diverged" and ctx.stop_requests < 2:
+        val = evaluate(run.model, corpus.val[:EVAL_MAX_CHARS + 1],
+                       should_stop=lambda: ctx.stop_requests >= 2 or ctx.remaining() <= 0)
+    chars_seen = h.examples_seen * r.seq_len
+    passes = chars_seen / max(len(corpus.train), 1)
+    metrics = {"train_loss": float(np.mean(h.loss[-20:])) if h.loss else float("nan"),
+               "passes": round(passes, 3), "steps": len(h.steps), "seconds": round(h.seconds, 1)}
+    message = h.message
+    if val is not None and val["chars"]:
+        metrics.update(val_loss=val["loss"], val_bpc=val["bpc"], val_chars=val["chars"])
+        message += (f" Validation loss {val['loss']:.3f} nats/char on {val['chars']:,} held-out characters "
+                    f"(chance: ln {len(corpus.vocab)} = {math.log(len(corpus.vocab)):.2f}).")
+    return {"status": h.status, "message": message, "epochs_completed": int(passes), "metrics": metrics,
+            "state_dict": {k: v.detach().cpu() for k, v in run.model.state_dict().items()},
+            "config": run.model.config.to_dict(), "vocab": corpus.vocab.to_json(), "recipe": r.to_dict(),
+            "corpus": corpus.name, "samples": run.samples,
+            "history": {"steps": h.steps, "loss": h.loss, "evals": h.evals, "lr": h.lr}}
+
+
+def model_from_result(result: dict) -> tuple[CharLM, CharVocab]:
+    """The model a job returned (eval mode, CPU)."""
+    with torch.device("meta"):
+        model = CharLM(CharLMConfig.from_dict(result["config"]))
+    model = model.to_empty(device="cpu")
+    model.load_state_dict({k: v.float() for k, v in result["state_dict"].items()})
+    return model.eval(), CharVocab(result["vocab"])
+
+
+def shipped_model():
+    """The pretrained tiny-shakespeare model: (model, vocab, meta), or None if it is not in assets/."""
+    if not (SHIPPED / "model.pt").exists():
+        return None
+    return load_charlm(SHIPPED)
+
+
+# --- interpretable units --------------------------------------------------------------------------------
+FEATURE_HELP = {
+    "position in the line": "characters since the last newline (Karpathy et al.'s line-length cell)",
+    "inside a word": "1 on letters (and apostrophes inside words), 0 on spaces and punctuation",
+    "start of a word": "1 on the first letter of a word",
+    "upper case": "1 on capital letters",
+    "speaker name": "1 on a line that ends with a colon: in a play, the name of who speaks next",
+    "inside quotes or brackets": "1 between \" \" or inside ( ), [ ], { } (Karpathy et al.'s quote cell)",
+}
+FEATURES = tuple(FEATURE_HELP)
+
+
+def feature_values(text: str) -> dict[str, np.ndarray]:
+    """Each feature of :data:`FEATURES` at every character of ``text`` (float arrays of len(text))."""
+    n = len(text)
+    out = {name: np.zeros(n) for name in FEATURES}
+    col = 0
+    depth, quoted = 0, False
+    for t, ch in enumerate(text):
+        col = 0 if ch == "\n" else col + 1
+        out["position in the line"][t] = col
+        letter = ch.isalpha() or (ch == "'" and 0 < t < n - 1 and text[t - 1].isalpha() and text[t + 1].isalpha())
+        out["inside a word"][t] = letter
+        out["start of a word"][t] = ch.isalpha() and (t == 0 or not text[t - 1].isalpha())
+        out["upper case"][t] = ch.isupper()
+        if ch in "([{":
+            depth += 1
+        if ch == '"':
+            quoted = not quoted
+        out["inside quotes or brackets"][t] = depth > 0 or quoted or ch == '"'
+        if ch in ")]}":
+            depth = max(depth - 1, 0)
+    start = 0
+    for line in text.split("\n"):
+        if line.rstrip().endswith(":") and line.strip():
+            out["speaker name"][start:start + len(line)] = 1.0
+        start += len(line) + 1
+    return out
+
+
+def correlations(signal: np.ndarray, feature: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each column of ``signal`` (T, N) with ``feature`` (T,); 0 where either is
+    constant (a unit that never moves, or a feature absent from the text, tells nothing)."""
+    s = signal - signal.mean(0)
+    f = feature - feature.mean()
+    denom = np.sqrt((s ** 2).sum(0) * (f ** 2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = (s * f[:, None]).sum(0) / denom
+    return np.where(denom > 1e-12, r, 0.0)
+
+
+def signal_label(key: str) -> str:
+    """``"c1"`` -> "layer 2 cell state c" (keys of :func:`rnnlab.nn.charlm.activations`)."""
+    kind = {"h": "hidden state h", "c": "cell state c"}[key[0]]
+    return f"layer {int(key[1:]) + 1} {kind}"
+
+
+def find_units(signals: dict[str, np.ndarray], text: str, top: int = 3,
+               skip: np.ndarray | None = None) -> list[dict]:
+    """For each feature of ``text``, the ``top`` units whose activation correlates best with it (by |r|).
+
+    ``signals``: {"h0": (T, H), "c0": ...} for the T characters of ``text``; ``skip``: a boolean mask of
+    positions left out (the first characters of a stream, read without context). Rows:
+    ``{"feature", "signal", "unit", "r"}``; a feature constant over the text gives no row."""
+    keep = np.ones(len(text), bool) if skip is None else ~np.asarray(skip, bool)
+    feats = feature_values(text)
+    rows = []
+    for name in FEATURES:
+        f = feats[name][keep]
+        if f.std() < 1e-12:
+            continue
+        found = []
+        for key, sig in signals.items():
+            r = correlations(np.asarray(sig, dtype=np.float64)[keep], f)
+            for unit in np.argsort(-np.abs(r))[:top]:
+                found.append({"feature": name, "signal": key, "unit": int(unit), "r": float(r[unit])})
+        rows.extend(sorted(found, key=lambda d: -abs(d["r"]))[:top])
+    return rows
+
+
+def unit_report(model: CharLM, vocab: CharVocab, text: str, streams: int = 16, warmup: int = 50,
+                control: bool = True) -> dict:
+    """The unit finder on ``text`` read as ``streams`` side-by-side pieces (the first ``warmup`` characters
+    of each are left out of the correlations: the model reads them without context). Returns
+    ``{"rows": find_units(...), "chars": characters used, "signals": keys, "digest": the model's,
+    "control": the same for an untrained model of the same shape}``: a recurrent state integrates its
+    input, so even random weights give units that correlate a little with, say, the position in the line;
+    what training adds is the difference."""
+    from .memory import model_digest
+
+    report = _unit_rows(model, vocab, text, streams, warmup)
+    report["digest"] = model_digest(model)
+    if control:
+        untrained = seeded(lambda: CharLM(model.config), 0)
+        report["control"] = _unit_rows(untrained, vocab, text, streams, warmup)["rows"]
+    return report
+
+
+def _unit_rows(model: CharLM, vocab: CharVocab, text: str, streams: int, warmup: int) -> dict:
+    ids = vocab.encode(text, unknown="map" if vocab.unknown_id is not None else "drop")
+    text = vocab.decode(ids)
+    streams = max(1, min(streams, len(ids) // (2 * warmup + 1)))
+    length = len(ids) // streams
+    ids = ids[: streams * length].view(streams, length)
+    acts = activations(model, ids)
+    pieces = [text[b * length:(b + 1) * length] for b in range(streams)]
+    joined = "".join(pieces)
+    signals = {k: v.reshape(streams * length, -1).numpy() for k, v in acts.items()}
+    skip = np.zeros(len(joined), bool)
+    for b in range(streams):
+        skip[b * length: b * length + warmup] = True
+    rows = find_units(signals, joined, skip=skip)
+    return {"rows": rows, "chars": int((~skip).sum()), "signals": list(signals)}
+
+
+def passages(text: str, n: int = 5, length: int = 600) -> list[tuple[int, str]]:
+    """``n`` pieces of ``text`` about ``length`` characters long, spread over it, each starting at the
+    beginning of a line: (start, passage)."""
+    if len(text) <= length:
+        return [(0, text)]
+    out = []
+    for k in range(n):
+        start = int(k * (len(text) - length) / max(n - 1, 1))
+        nl = text.rfind("\n", 0, start + 1)
+        start = 0 if nl < 0 else nl + 1
+        out.append((start, text[start:start + length]))
+    return out
+
+
+UNIT_CHARS = 8000     # held-out characters the unit finder reads (16 streams of 500)
+
+
+def shipped_units() -> dict | None:
+    """The unit finder's result for the shipped model, saved beside it by ``train-charlm`` (None if absent)."""
+    import json
+
+    path = SHIPPED / "units.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

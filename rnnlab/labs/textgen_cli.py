@@ -21,7 +21,7 @@ import torch
 
 from ..data.chars import TRAIN_FRACTION, shakespeare, split_text
 from ..nn.charlm import count_params, load_charlm, save_charlm
-from .textgen import PRESETS, SHIPPED, recipe_from, sample_text, train_charlm
+from .textgen import PRESETS, SHIPPED, UNIT_CHARS, recipe_from, sample_text, train_charlm, unit_report
 
 OVERRIDES = {"cell": str, "hidden_size": int, "num_layers": int, "embed_size": int, "dropout": float,
              "batch_size": int, "seq_len": int, "bptt": int, "lr": float, "schedule": str, "ema": float,
@@ -42,11 +42,27 @@ def add_parser(sub) -> None:
     t.add_argument("--checkpoint", default=None, help="folder for the best weights so far, saved at each validation")
     t.add_argument("--init", default=None, help="a saved model folder to start from")
     t.add_argument("--out", default=str(SHIPPED))
+    t.add_argument("--units-only", action="store_true",
+                   help="train nothing: run the unit finder on the model in --out and save units.json there")
+
+
+def save_units(folder, corpus) -> dict:
+    """The unit finder on the first held-out characters, saved as ``units.json`` beside the model."""
+    model, vocab, _ = load_charlm(folder)
+    report = unit_report(model, vocab, corpus.val_text[:UNIT_CHARS])
+    (Path(folder) / "units.json").write_text(json.dumps(report, indent=1))
+    return report
 
 
 def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.units_only:
+        report = save_units(args.out, shakespeare() if not args.data else
+                            split_text(Path(args.data).read_text(encoding="utf-8"), Path(args.data).name))
+        for row in report["rows"]:
+            print(f"{row['feature']:<28} {row['signal']} unit {row['unit']:>4}  r = {row['r']:+.3f}")
+        return 0
     from ..runtime.device import seed_everything
 
     seed_everything(args.seed)  # this process runs one training: dropout follows the seed
@@ -114,6 +130,7 @@ def run(args) -> int:
             "status": h.status, "params": count_params(result.model), "recipe": recipe.to_dict(),
             "seed": args.seed, "command": command}
     save_charlm(result.model, result.vocab, args.out, meta=meta)
+    save_units(args.out, corpus)
     size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
     write(f"saved to {args.out} ({size:.1f} MB)\n{sample_text(result.model, result.vocab, 300)}")
     print(json.dumps({k: meta[k] for k in ("val_loss", "steps", "minutes", "status")}))

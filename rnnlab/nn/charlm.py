@@ -116,10 +116,11 @@ def tbptt_loss(model: CharLM, x: Tensor, y: Tensor, state=None, bptt: int | None
 
 @torch.no_grad()
 def evaluate(model: CharLM, ids: Tensor, n_streams: int = 32, window: int = 512,
-             max_chars: int | None = None) -> dict:
+             max_chars: int | None = None, should_stop=None) -> dict:
     """Mean loss in nats per character of ``model`` on ``ids``, read as ``n_streams`` long streams with a
     carried state (see :func:`rnnlab.data.chars.eval_streams`). ``max_chars`` scores only the start of
-    ``ids`` (a quick estimate while training). Returns ``{"loss", "bpc", "chars"}``."""
+    ``ids`` (a quick estimate while training); ``should_stop()`` true ends early with the characters
+    scored so far. Returns ``{"loss", "bpc", "chars"}``."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
@@ -128,6 +129,8 @@ def evaluate(model: CharLM, ids: Tensor, n_streams: int = 32, window: int = 512,
     rows = eval_streams(ids, n_streams).to(device)
     total, count, state = 0.0, 0, None
     for a in range(0, rows.shape[1] - 1, window):
+        if should_stop is not None and count and should_stop():
+            break
         x = rows[:, a:min(a + window, rows.shape[1] - 1)]
         y = rows[:, a + 1:a + 1 + x.shape[1]]
         logits, state = model(x, state)

@@ -1,0 +1,348 @@
+"""Text generation: a character-level LSTM writes Shakespeare from a prompt, a model trains live while the
+class watches its samples turn from gibberish into words, and a look for units that mean something."""
+import dataclasses
+import math
+import time
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import jobs
+from app_pages.common import (escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text)
+from rnnlab.data.chars import MAX_UPLOAD_BYTES, MAX_USER_CHARS, MIN_USER_CHARS, read_user_text, shakespeare, split_text
+from rnnlab.data.text import DataError
+from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, unit_vs_feature
+from rnnlab.labs.memory import model_digest
+from rnnlab.labs.textgen import (EVAL_RESERVE, FEATURE_HELP, FEATURES, UNIT_CHARS, CharRecipe, PRESETS,
+                                 correlations, feature_values, model_from_result, passages, shipped_model,
+                                 shipped_units, signal_label, unit_report)
+from rnnlab.nn.charlm import activations, charlm_params, generate
+
+PAGE = "app_pages/textgen.py"
+JOB = "textgen_job"            # not "tg_…": the page's reset button must not forget a running training
+MODELS = "textgen_models"      # models trained in this session
+DEFAULT_PROMPT = "ROMEO:\n"
+MAX_PROMPT = 200
+SHIPPED_LABEL = "Pretrained LSTM (tiny-shakespeare)"
+
+st.title("Text generation")
+st.markdown("A character-level language model reads text one character at a time and predicts the next one. "
+            "Run it in a loop — sample a character, feed it back, predict again — and it writes: the "
+            "one-to-many RNN of the course, as in Karpathy's *char-rnn* (2015).")
+lesson("In <b>Generate</b>, drag the temperature to 0.2, then to 1.5: when does it repeat itself, and when "
+       "does it invent words? Hover a character for its probability.",
+       "In <b>Train live</b>, press Train and read the samples every few seconds: gibberish, then words, then "
+       "lines that look like a play. Which comes first: spaces, words or speaker names?",
+       "In <b>Inside the model</b>, pick <i>position in the line</i>: one unit counts characters since the "
+       "last newline. Does an untrained model have such a unit too?")
+reset_button("tg")
+
+
+# --- models ---------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading the pretrained character model…")
+def pretrained():
+    return shipped_model()
+
+
+def models() -> dict[str, dict]:
+    """Every character model this session can use: the pretrained one, then those trained here."""
+    out = {}
+    shipped = pretrained()
+    if shipped is not None:
+        model, vocab, meta = shipped
+        loss = meta.get("val_loss")
+        label = SHIPPED_LABEL + (f", validation loss {loss:.2f}" if loss else "")
+        out[label] = {"model": model, "vocab": vocab, "meta": meta, "val_text": shakespeare().val_text,
+                      "shipped": True}
+    out.update(st.session_state.get(MODELS, {}))
+    return out
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def passage_signals(digest: str, passage: str, _model, _vocab) -> dict:
+    """Every unit's activation after each character of the passage (read from a zero state)."""
+    ids = _vocab.encode(passage, unknown="map" if _vocab.unknown_id is not None else "drop")
+    return {k: v.numpy() for k, v in activations(_model, ids).items()} | {"text": _vocab.decode(ids)}
+
+
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
+def finder(digest: str, text: str, _model, _vocab) -> dict:
+    return unit_report(_model, _vocab, text)
+
+
+available = models()
+tab_gen, tab_train, tab_inside = st.tabs(["✍️ Generate", "🏋️ Train live", "🔬 Inside the model"], key="tg_tab",
+                                         bind="query-params")
+
+
+# --- generate -------------------------------------------------------------------------------------------
+@st.fragment
+def generate_part():
+    if not available:
+        st.info("No character model yet: the pretrained one is not installed (assets/textgen/). Train one in "
+                "**Train live**, and it appears here.")
+        return
+    names = list(available)
+    name = st.selectbox("Model", names, key="tg_model", help="The pretrained model, or one trained on this page.")
+    entry = available[name]
+    if entry.get("shipped"):
+        m = entry["meta"]
+        st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units "
+                   f"({m.get('params', 0):,} weights) trained for {m.get('minutes', 0) / 60:.1f} hours on one CPU "
+                   f"core over the first 90% of tiny-shakespeare; on the last 10%, which it never trained on, it "
+                   f"loses {m.get('val_loss', float('nan')):.3f} nats per character (measured).")
+    url_text("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
+    prompt = st.text_area("Prompt: the model reads this, then goes on", key="tg_prompt", max_chars=MAX_PROMPT,
+                          height=80, help=f"Up to {MAX_PROMPT} characters. Empty: it starts a new line.")
+    keep_text_in_url("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
+    temperature = c1.select_slider("Temperature", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], 0.8, key="tg_temp",
+                                   bind="query-params", format_func=lambda t: "0 (greedy)" if t == 0 else f"{t:g}",
+                                   help="The logits are divided by T before the softmax. T → 0: always the likeliest "
+                                        "character; T = 1: the model's own probabilities; T > 1: flatter, wilder.")
+    top_k = c2.select_slider("Top-k", [1, 2, 3, 5, 10, 20, 0], 0, key="tg_topk", bind="query-params",
+                             format_func=lambda k: "all" if k == 0 else str(k),
+                             help="Draw only among the k likeliest characters (all: no limit).")
+    length = c3.select_slider("Characters", [50, 100, 200, 300, 500, 800], 300, key="tg_len", bind="query-params")
+    draw = int(st.session_state.get("tg_draw", 0))
+    if c4.button("🎲", key="tg_again", help="Another sample with the same settings", width="stretch"):
+        st.session_state["tg_draw"] = draw = draw + 1
+    missing = entry["vocab"].unknown(prompt)
+    if missing:
+        st.caption("Not in this model's alphabet, skipped: " + escape_md(" ".join(repr(c) for c in missing[:20])))
+    settings = (model_digest(entry["model"]), prompt, temperature, top_k, length, seed(), draw)
+    done = st.session_state.get("tg_generated")
+    if done is None or done["settings"] != settings:
+        box = st.empty()
+        steps, text, last = [], "", time.perf_counter()
+        for s in generate(entry["model"], entry["vocab"], prompt, length, temperature, top_k or None,
+                          seed=seed() * 1000 + draw):
+            steps.append(dataclasses.asdict(s))
+            text += s.char
+            if time.perf_counter() - last > 0.04:   # stream: the text grows as it is written
+                box.code(prompt + text, language=None, wrap_lines=True)
+                last = time.perf_counter()
+                time.sleep(0.01)
+        box.empty()
+        done = st.session_state["tg_generated"] = {"settings": settings, "prompt": prompt, "steps": steps}
+    st.html(generated_html(done["prompt"], done["steps"]))
+    surprise = [-math.log(max(s["p"], 1e-12)) for s in done["steps"]]
+    st.caption(f"Grey: your prompt. Each generated character is coloured by how likely the model found it (white: "
+               f"expected, orange: a surprise); hover for its probability and the model's other choices. Mean "
+               f"surprise of this text under the model: {sum(surprise) / max(len(surprise), 1):.2f} nats per "
+               f"character{' (greedy: always the likeliest)' if temperature == 0 else ''}.")
+    with st.expander("Every character's probability (a table, for touch screens)"):
+        st.dataframe(pd.DataFrame([{"#": k + 1, "character": repr(s["char"]), "p (model)": round(s["p"], 4),
+                                    "p (drawn with)": round(s["p_sampled"], 4),
+                                    "likeliest": ", ".join(f"{c!r} {p:.0%}" for c, p in s["top"][:3])}
+                                   for k, s in enumerate(done["steps"])]), hide_index=True, width="stretch",
+                     height=300)
+
+
+if tab_gen.open:
+    with tab_gen:
+        generate_part()
+
+
+# --- train live -----------------------------------------------------------------------------------------
+def own_text() -> tuple[str | None, str | None]:
+    """(the student's text, None) or (None, what is wrong with it)."""
+    c1, c2 = st.columns(2)
+    pasted = c1.text_area("Paste a text", key="tg_paste", height=140, max_chars=MAX_USER_CHARS,
+                          help=f"At least {MIN_USER_CHARS:,} characters; the last 10% is kept aside to validate on.")
+    upload = c2.file_uploader(f"…or upload a UTF-8 .txt file (up to {MAX_UPLOAD_BYTES / 1e6:.0f} MB)", type=["txt"],
+                              key="tg_upload")
+    source = upload.getvalue() if upload is not None else pasted
+    if not source:
+        return None, f"Paste or upload a text of at least {MIN_USER_CHARS:,} characters."
+    try:
+        return read_user_text(source), None
+    except DataError as err:
+        return None, str(err)
+
+
+LIVE = PRESETS["live"]
+
+
+def train_part():
+    st.markdown("Train a character model from scratch. It reads the text as 32 long streams side by side, "
+                "window after window; the final state of one window is where the next one starts (carried "
+                "state), while the gradient flows back at most *truncated BPTT length* characters.")
+    data = st.radio("Text", ["tiny-shakespeare", "Your own text"], key="tg_data", horizontal=True,
+                    bind="query-params")
+    text = None
+    if data == "Your own text":
+        text, problem = own_text()
+        if problem:
+            st.warning(escape_md(problem))
+            return
+        corpus = split_text(text, "your text")
+    else:
+        corpus = shakespeare()
+    V = len(corpus.vocab)
+    c1, c2, c3 = st.columns(3)
+    cell = c1.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="tg_cell", bind="query-params")
+    hidden = c2.select_slider("Hidden units", [32, 64, 128, 256, 384, 512, 768, 1024], LIVE.hidden_size,
+                              key="tg_hidden", bind="query-params")
+    layers = c3.select_slider("Layers", [1, 2, 3], LIVE.num_layers, key="tg_layers", bind="query-params")
+    c4, c5, c6 = st.columns(3)
+    seq_len = c4.select_slider("Sequence length", [16, 32, 64, 128, 256], LIVE.seq_len, key="tg_seq",
+                               bind="query-params", help="Characters per training window (and per update).")
+    bptt = c5.select_slider("Truncated BPTT length", [8, 16, 32, 64, 128, 256], 128, key="tg_bptt",
+                            bind="query-params",
+                            help="How far back the gradient flows; the state itself is carried further.")
+    lr = c6.select_slider("Learning rate (Adam)", [3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1], LIVE.lr,
+                          key="tg_lr", bind="query-params", format_func=lambda v: f"{v:g}",
+                          help="Decays along a cosine to 5% of this by the end of the training time.")
+    max_train = max(int(jobs.limits().max_seconds - EVAL_RESERVE), 10)
+    choices = [s for s in (30, 60, 120, 180, 240, 300, 600) if s <= max_train] or [max_train]
+    c7, c8 = st.columns([2, 1], vertical_alignment="bottom")
+    seconds = c7.select_slider("Training time (s)", choices, 180 if 180 in choices else choices[-1], key="tg_secs",
+                               bind="query-params", help="The class's limit per training is "
+                                                         f"{jobs.limits().max_seconds:.0f} s, evaluation included.")
+    carry = c8.toggle("Carry the state", True, key="tg_carry", bind="query-params",
+                      help="Off: every window starts from a zero state, as if the text began there.")
+    recipe = dataclasses.replace(LIVE, cell=cell, hidden_size=hidden, num_layers=layers, seq_len=seq_len,
+                                 bptt=min(bptt, seq_len), lr=lr, seconds=float(seconds), carry_state=carry)
+    n_params = charlm_params(recipe.model_config(V))
+    notes = [f"{n_params:,} weights", f"{V} different characters (a blind guess loses ln {V} = {math.log(V):.2f} "
+             "nats per character)", f"{len(corpus.train):,} characters to train on, {len(corpus.val):,} to validate"]
+    if bptt > seq_len:
+        notes.append(f"a BPTT length above the sequence length acts as {seq_len}")
+    st.caption(" · ".join(notes))
+    limit_msg = jobs.check_limits(params=n_params, seconds=seconds + EVAL_RESERVE)
+    if limit_msg:
+        st.error(limit_msg)
+    if st.button("▶ Train", type="primary", key="tg_train", disabled=bool(limit_msg)):
+        lim = dataclasses.replace(jobs.limits(), max_seconds=min(seconds + EVAL_RESERVE, jobs.limits().max_seconds))
+        params = {"hidden_size": hidden, "num_layers": layers, "seq_len": seq_len, "bptt": recipe.bptt,
+                  "lr": lr, "seconds": seconds, "carry_state": carry, "batch_size": recipe.batch_size}
+        jobs.submit(JOB, "rnnlab.labs.textgen:textgen_job",
+                    {"recipe": recipe.to_dict(), "text": text, "seed": seed()}, seed=seed(), limits_=lim,
+                    meta={"lab": "textgen", "task": corpus.name, "cell": cell, "params": params})
+        st.session_state["textgen_val_text"] = corpus.val_text
+
+    reference = available.get(next((k for k in available if k.startswith(SHIPPED_LABEL)), ""), {})
+    ref_loss = reference.get("meta", {}).get("val_loss") if data == "tiny-shakespeare" else None
+
+    @st.fragment(run_every=1.0 if jobs.active(JOB) else None)
+    def live():
+        job = jobs.panel(JOB)
+        if job is None:
+            st.caption("Press Train: the loss curves and a sample every few seconds appear here.")
+            return
+        steps = job.of_kind("step")
+        evals = job.of_kind("eval")
+        samples = job.of_kind("sample")
+        V_job = len(job.result["vocab"]) if job.result and "vocab" in job.result else V
+        refs = {f"pretrained model ({ref_loss:.2f})": ref_loss} if ref_loss and job.meta.get("task") == "tiny-shakespeare" else {}
+        plot(loss_curves([e.step for e in steps], [e.data["loss"] for e in steps],
+                         [{"step": e.step, "loss": e.data["loss"]} for e in evals], chance=math.log(V_job),
+                         references=refs, samples=[e.step for e in samples]), key="tg_curves")
+        if samples:
+            last = samples[-1]
+            st.markdown(f"**Sample at step {last.step:,}** ({last.t:.0f} s into the job, temperature 0.8)")
+            st.code(last.data["text"], language=None, wrap_lines=True)
+            if len(samples) > 1:
+                with st.expander(f"All {len(samples)} samples, newest first"):
+                    for e in reversed(samples[:-1]):
+                        st.markdown(f"*step {e.step:,}, {e.t:.0f} s*")
+                        st.code(e.data["text"], language=None, wrap_lines=True)
+        jobs.rerun_once_finished(JOB)
+
+    live()
+    job = jobs.current(JOB)
+    if job is not None and job.end_state is not None:
+        jobs.end_banner(job)
+        res = job.result or {}
+        metrics = res.get("metrics", {})
+        if "val_loss" in metrics:
+            m1, m2, m3 = st.columns(3)
+            m1.metric("Validation loss", f"{metrics['val_loss']:.3f}", help="nats per character, held-out 10%")
+            m2.metric("Training steps", f"{metrics['steps']:,}")
+            m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
+        if res.get("state_dict") is not None and job.end_state not in ("error", "diverged"):
+            label = (f"Trained here: {job.meta.get('cell')}-{job.meta['params']['hidden_size']}"
+                     f"×{job.meta['params']['num_layers']} on {job.meta.get('task')} (job {job.id}"
+                     + (f", validation loss {metrics['val_loss']:.2f})" if "val_loss" in metrics else ")"))
+            store = st.session_state.setdefault(MODELS, {})
+            if label not in store:
+                model, vocab = model_from_result(res)
+                store[label] = {"model": model, "vocab": vocab, "meta": res.get("metrics", {}),
+                                "val_text": st.session_state.get("textgen_val_text", "")}
+                if len(store) > 3:   # a session keeps its last three models
+                    store.pop(next(iter(store)))
+            st.caption("This model is now in the model lists of **Generate** and **Inside the model**.")
+
+
+if tab_train.open:
+    with tab_train:
+        train_part()
+
+
+# --- inside the model -----------------------------------------------------------------------------------
+def inside_part():
+    if not available:
+        st.info("No character model yet: train one in **Train live**.")
+        return
+    name = st.selectbox("Model", list(available), key="tg_imodel")
+    entry = available[name]
+    model, vocab, val_text = entry["model"], entry["vocab"], entry.get("val_text", "")
+    if len(val_text) < 1000:
+        st.info("This model's held-out text is no longer in this session: train it again to look inside.")
+        return
+    digest = model_digest(model)
+    report = shipped_units() if entry.get("shipped") else None
+    if report is None or report.get("digest") != digest:
+        with st.spinner("Reading held-out text and correlating every unit with each feature…"):
+            report = finder(digest, val_text[:UNIT_CHARS], model, vocab)
+    st.markdown("**The unit finder.** Each unit's activation, character by character over "
+                f"{report['chars']:,} held-out characters, against features of the text; the units with the "
+                "strongest correlation (r, from −1 to 1) for each feature:")
+    rows = report["rows"]
+    control = {}
+    for r in report.get("control", []):
+        control.setdefault(r["feature"], r)   # rows come best first
+    table = pd.DataFrame([{"feature": r["feature"], "unit": f"{signal_label(r['signal'])} #{r['unit']}",
+                           "r": round(r["r"], 3),
+                           "untrained model's best r": round(control[r["feature"]]["r"], 3)
+                           if r["feature"] in control else None} for r in rows])
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.caption("The last column is the control: the same network with random weights, before any training. A "
+               "recurrent state adds up its inputs, so some units of an untrained model follow the position in "
+               "the line a little too; what training adds is the difference.")
+    found = [f for f in FEATURES if any(r["feature"] == f for r in rows)]
+    absent = [f for f in FEATURES if f not in found]
+    if absent:
+        st.caption("Not in this text, so nothing to correlate: " + ", ".join(absent) + ".")
+    c1, c2 = st.columns(2)
+    feature = c1.selectbox("Feature", found, key="tg_feature", bind="query-params",
+                           help="; ".join(f"{k}: {v}" for k, v in FEATURE_HELP.items()))
+    options = [r for r in rows if r["feature"] == feature]
+    labels = [f"{signal_label(r['signal'])} #{r['unit']} (r = {r['r']:+.2f})" for r in options]
+    pick = c2.selectbox("Unit", range(len(options)), format_func=lambda k: labels[k], key="tg_rank",
+                        bind="query-params")
+    row = options[min(int(pick), len(options) - 1)]
+    pieces = passages(val_text)
+    which = st.select_slider("Held-out passage", list(range(1, len(pieces) + 1)), 1, key="tg_passage",
+                             bind="query-params", help="Pieces of the last 10% of the text, which the model never trained on.")
+    start, passage = pieces[int(which) - 1]
+    with st.spinner("Reading the passage…"):
+        sig = passage_signals(digest, passage, model, vocab)
+    values = sig[row["signal"]][:, row["unit"]]
+    label = f"{signal_label(row['signal'])} #{row['unit']}"
+    st.html(unit_text_html(sig["text"], values, label))
+    feat = feature_values(sig["text"])[feature]
+    r_here = float(correlations(values[:, None], feat)[0]) if feat.std() > 0 else None
+    plot(unit_vs_feature(values, feat, label, feature, r_here), key="tg_unit_plot")
+    st.caption(f"Red: the unit is positive after that character, blue: negative (hover for the value). The passage "
+               f"is read from a zero state, so its first characters have no context. "
+               + (f"Correlation on this passage: r = {r_here:+.2f}." if r_here is not None else
+                  "This feature does not vary in this passage."))
+
+
+if tab_inside.open:
+    with tab_inside:
+        inside_part()
+
+next_page(PAGE)
