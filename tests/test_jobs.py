@@ -1,10 +1,12 @@
 """The training job runner: worker processes, events, the queue, stop in every phase, the time limit, the
 heartbeat, crashes, and the thread plan. Job functions live in tests/jobfns.py (imported by name in the
-workers)."""
+workers). The runner's tests run twice: on local worker processes and on a local Ray instance (the Ray
+backend, rnnlab.runtime.ray_runner; skipped when Ray is not installed)."""
 import threading
 import time
 
 import pytest
+import rayfix
 import torch
 
 from rnnlab.nn.init import seeded
@@ -13,9 +15,29 @@ from rnnlab.runtime.jobs import (JobContext, JobLimits, JobStopped, LocalRunner,
                                  unpack)
 
 
+KINDS = ["local", pytest.param("ray", marks=[pytest.mark.slow, pytest.mark.skipif(rayfix.why_not() is not None,
+                                                                                  reason=str(rayfix.why_not()))])]
+
+
+def make_runner(kind: str, **kwargs):
+    """A LocalRunner, or a RayRunner on the test's local Ray instance, with the same arguments."""
+    if kind == "local":
+        return LocalRunner(**kwargs)
+    rayfix.local_ray()
+    from rnnlab.runtime.ray_runner import RayRunner
+
+    # idle actors give their CPU back after 5 s: the test's 2-CPU Ray is shared by two runners here
+    return RayRunner(keep_warm=5.0, **kwargs)
+
+
+@pytest.fixture(scope="module", params=KINDS)
+def kind(request):
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def runner():
-    r = LocalRunner(workers=1, threads=1, heartbeat_timeout=3.0, grace=1.5)
+def runner(kind):
+    r = make_runner(kind, workers=1, threads=1, heartbeat_timeout=3.0, grace=1.5)
     yield r
     r.shutdown()
 
@@ -40,7 +62,7 @@ def test_queue_positions_and_leaving_the_queue(runner):
     assert third.state == "stopped" and not third.running
     assert second.position == 1 or second.state != "queued"
     first.stop()
-    assert first.wait(30) and second.wait(30)
+    assert _wait_all([first, second], 30)
     assert second.state == "finished"
     assert third.started is None                           # it never ran
 
@@ -105,8 +127,8 @@ def test_a_job_whose_page_is_gone_is_cancelled(runner):
     assert 2.0 < time.monotonic() - t0 < 10
 
 
-def test_a_crash_is_an_error_and_other_jobs_go_on():
-    r = LocalRunner(workers=2, threads=1, heartbeat_timeout=30, grace=1.0)
+def test_a_crash_is_an_error_and_other_jobs_go_on(kind):
+    r = make_runner(kind, workers=2, threads=1, heartbeat_timeout=30, grace=1.0)
     try:
         long = r.submit("jobfns:phases", {"seconds": 0})
         _wait_for_event(long, "step")
@@ -128,8 +150,7 @@ def test_each_job_gets_its_seed_in_its_own_process(runner):
     a = runner.submit("jobfns:seeded_draw", seed=7)
     b = runner.submit("jobfns:seeded_draw", seed=7)
     c = runner.submit("jobfns:seeded_draw", seed=8)
-    for j in (a, b, c):
-        assert j.wait(30)
+    assert _wait_all([a, b, c], 30)
     assert torch.equal(a.result["x"], b.result["x"]) and torch.equal(a.result["dropout"], b.result["dropout"])
     assert not torch.equal(a.result["x"], c.result["x"])
 
@@ -212,6 +233,19 @@ def test_seeded_builds_are_identical_across_threads_while_others_draw():
 
 
 # --- helpers --------------------------------------------------------------------------------------------
+def _wait_all(jobs, timeout):
+    """Wait for every job, sending each one's heartbeat as its page would (a queued job is not left to look
+    abandoned while an earlier one runs: a Ray actor takes seconds to start)."""
+    end = time.monotonic() + timeout
+    while any(j.running for j in jobs):
+        if time.monotonic() > end:
+            return False
+        for j in jobs:
+            j.heartbeat()
+        time.sleep(0.02)
+    return True
+
+
 def _wait_for_event(job, kind, timeout=30):
     end = time.monotonic() + timeout
     while not job.of_kind(kind):

@@ -1,0 +1,401 @@
+"""Training jobs on a Ray cluster, for a course that outgrows one server (or wants GPUs).
+
+Chosen by ``RNNLAB_RAY_ADDRESS`` (e.g. ``ray://head.example.org:10001``, ``auto`` on a node of the
+cluster, or ``local`` to start Ray on this machine); without it, or without Ray installed
+(``pip install -r requirements-cluster.txt``), the app uses :class:`rnnlab.runtime.jobs.LocalRunner` and
+nothing here is imported. The interface is the same:
+
+    runner = RayRunner(address="ray://head:10001", heartbeat_timeout=60)
+    job = runner.submit("rnnlab.labs.sentiment:sentiment_job", {...}, seed=0, limits=..., meta={...})
+    job.events, job.stop(), job.end_state, job.result       # as with local jobs
+
+Each job is one Ray *actor* (its own worker process on some node of the cluster), created when the job
+leaves the queue and killed when it ends, so an idle class holds no CPU or GPU. The actor is threaded:
+one thread runs the job function with the same :class:`JobContext` as a local worker; the server asks
+the others for new events every 0.1 s (``drain``) and sends Stop (``stop``), which the job reads through
+``ctx.should_stop()``. What the job returns travels back as the same weights-only ``torch.save`` bytes.
+
+The queue is the server's, first in, first out, with at most ``workers`` jobs on the cluster at once
+(default: the cluster's CPUs divided by ``threads``, or one per GPU); Ray places each actor where its
+resources are free. A GPU job asks Ray for ``gpus_per_job`` GPUs (``RNNLAB_RAY_GPUS_PER_JOB``; default
+1 when the cluster has GPUs, and a fraction such as 0.25 lets four small trainings share one).
+
+The runner ends jobs itself as the local runner does: past the time limit plus ``grace``, ``grace``
+seconds after an ignored Stop, or when the page's heartbeat stops, it kills the actor; a crashed actor
+(or a lost node) makes its job an ``error`` and the others go on; a job that no node can take within
+``start_timeout`` seconds (no free GPU, say) fails with a message instead of waiting for ever.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+import traceback
+from collections import deque
+from pathlib import Path
+
+from .jobs import (ACTIVE, END_STATES, Job, JobContext, JobLimits, JobStopped, LimitExceeded, LocalRunner,
+                   _short_error, pack, resolve)
+
+POLL = 0.1
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as err:   # the optional dependency
+        raise RuntimeError("Ray is not installed: pip install -r requirements-cluster.txt") from err
+    return ray
+
+
+# --- inside the cluster: one actor per job ---------------------------------------------------------------
+class _Flag:
+    """What ``JobContext`` reads to learn that Stop was pressed (a ``multiprocessing.Value`` locally)."""
+
+    def __init__(self):
+        self.value = 0
+
+
+class JobActor:
+    """Runs one job in a Ray worker process (wrapped by ``ray.remote`` in :func:`_actor_class`)."""
+
+    def __init__(self, threads: int, device: str | None):
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+        self.threads, self.device = threads, device
+        self._lock = threading.Lock()
+        self._messages: list = []
+        self._flag = _Flag()
+        self._ctx: JobContext | None = None
+        self._job_id: int | None = None
+
+    def _send(self, message: tuple) -> None:
+        with self._lock:
+            self._messages.append(message)
+
+    def _take(self) -> list:
+        with self._lock:
+            out, self._messages = self._messages, []
+        return out
+
+    def run(self, job_id: int, target: str, kwargs: dict, seed: int, limits: JobLimits) -> tuple[list, tuple]:
+        """The job, start to end; returns (events not yet drained, the final message)."""
+        from .device import seed_everything
+
+        with self._lock:
+            if self._job_id != job_id:          # a Stop may have arrived before the job did: keep it
+                self._flag = _Flag()
+            self._job_id = job_id
+            ctx = JobContext(job_id, self._send, self._flag, limits.max_seconds, limits, self.threads, self.device)
+            self._ctx = ctx
+        try:
+            seed_everything(seed)   # this process runs this one job: its global RNG is the job's own
+            result = resolve(target)(ctx, **kwargs)
+            final: tuple = (job_id, "result", pack(result or {}))
+        except JobStopped as stopped:
+            final = (job_id, "stopped", stopped.reason)
+        except LimitExceeded as err:
+            final = (job_id, "error", str(err), "")
+        except Exception as err:  # noqa: BLE001 - reported to the page as a message, the traceback to the log
+            final = (job_id, "error", _short_error(err), traceback.format_exc())
+        return self._take(), final
+
+    def drain(self) -> tuple[int | None, float | None, list]:
+        """(the job running now, seconds since it started, the events since the last call)."""
+        with self._lock:
+            ctx, job_id = self._ctx, self._job_id
+        return job_id, (ctx.elapsed() if ctx is not None else None), self._take()
+
+    def stop(self, job_id: int) -> None:
+        """Stop pressed for ``job_id`` (ignored if this actor has moved on to another job)."""
+        with self._lock:
+            if self._job_id is None or self._job_id < job_id:
+                self._job_id, self._flag, self._ctx = job_id, _Flag(), None
+            if self._job_id == job_id:
+                self._flag.value += 1
+
+
+_ACTOR = None
+
+
+def _actor_class():
+    """``JobActor`` as a Ray actor: threaded (so drain and stop run while the job does), never restarted."""
+    global _ACTOR
+    if _ACTOR is None:
+        _ACTOR = _ray().remote(max_concurrency=4, max_restarts=0)(JobActor)
+    return _ACTOR
+
+
+# --- the server's side -----------------------------------------------------------------------------------
+class _Slot:
+    """One of the ``workers`` places for a job on the cluster (the local runner's worker process)."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.job: Job | None = None
+        self.retire = False
+        self.actor = None
+        self.run_ref = None
+        self.drain_ref = None
+        self.confirmed = False
+        self.dispatched = 0.0
+        self.idle_since = 0.0
+
+
+def _crashed(err: BaseException) -> bool:
+    """Did the job's process (or its node) die, rather than Ray failing to run it?"""
+    names = ("RayActorError", "ActorDiedError", "WorkerCrashedError", "ObjectLostError", "NodeDiedError",
+             "OutOfMemoryError")
+    kinds = tuple(k for k in (getattr(_ray().exceptions, n, None) for n in names) if isinstance(k, type))
+    return isinstance(err, kinds)
+
+
+class RayRunner(LocalRunner):
+    """The job runner's interface (submit, stop, jobs, active, set_workers, forget, shutdown, listeners),
+    with each job an actor on a Ray cluster. Queue, end states and listeners are the local runner's."""
+
+    def __init__(self, address: str | None = None, workers: int | None = None, threads: int | None = None,
+                 heartbeat_timeout: float = 60.0, grace: float = 10.0, gpus_per_job: float | None = None,
+                 start_timeout: float = 300.0, keep_warm: float = 60.0, on_end=None, init_kwargs: dict | None = None):
+        ray = _ray()
+        self._owns_ray = False
+        if not ray.is_initialized():
+            address = address or os.environ.get("RNNLAB_RAY_ADDRESS") or None
+            kwargs = {"log_to_driver": False, "namespace": "rnnlab", **(init_kwargs or {})}
+            if address and address != "local":
+                # the cluster's nodes import rnnlab from here (Ray uploads the package once per version)
+                kwargs.setdefault("runtime_env", {"py_modules": [str(Path(__file__).resolve().parents[1])]})
+            ray.init(address=None if address == "local" else address, **kwargs)
+            self._owns_ray = True
+        resources = ray.cluster_resources()
+        env_gpus = os.environ.get("RNNLAB_RAY_GPUS_PER_JOB")
+        if gpus_per_job is None:
+            gpus_per_job = float(env_gpus) if env_gpus else (1.0 if resources.get("GPU", 0) >= 1 else 0.0)
+        self.gpus_per_job = float(gpus_per_job)
+        env_threads = os.environ.get("RNNLAB_JOB_THREADS")
+        self.threads = int(threads or (int(env_threads) if env_threads else 1))
+        if workers is None:
+            if self.gpus_per_job > 0:
+                workers = int(resources.get("GPU", 0) // self.gpus_per_job)
+            else:
+                workers = int(resources.get("CPU", 1) // self.threads)
+        self.n_workers = max(int(workers), 1)
+        self.device = "cuda" if self.gpus_per_job > 0 else "cpu"
+        self.device_label = f"Ray: {'GPU' if self.gpus_per_job > 0 else 'CPU'}"
+        self.heartbeat_timeout = heartbeat_timeout
+        self.grace = grace
+        self.start_timeout = start_timeout
+        self.keep_warm = keep_warm
+        self.devices = None
+        self.listeners = [on_end] if on_end else []
+        self._lock = threading.RLock()
+        self._queue: deque[Job] = deque()
+        self._jobs: dict[int, Job] = {}
+        import itertools
+
+        self._ids = itertools.count(1)
+        self._workers: list[_Slot] = [_Slot(i) for i in range(self.n_workers)]
+        self._closed = False
+        self._durations: deque[float] = deque(maxlen=20)
+        self._pump_thread = threading.Thread(target=self._pump, name="rnnlab-ray-jobs", daemon=True)
+        self._pump_thread.start()
+
+    # --- public (what differs from the local runner) -----------------------------------------------------
+    def stop(self, job: Job, reason: str = "stopped") -> None:
+        with self._lock:
+            if job.state == "queued":
+                self._queue.remove(job)
+                job.stop_reason = reason
+                self._finish(job, "stopped", message="Left the queue before it started.")
+                self._update_positions()
+                return
+            if job.state in ("running", "stopping"):
+                job.stop_reason = job.stop_reason or reason
+                job.state = "stopping"
+                slot = self._worker_of(job)
+                if slot is not None and slot.actor is not None:
+                    slot.actor.stop.remote(job.id)
+                job.meta.setdefault("_stop_asked", time.monotonic())
+
+    def set_workers(self, n: int) -> None:
+        """How many jobs may be on the cluster at once (busy slots finish their job first)."""
+        n = max(int(n), 1)
+        with self._lock:
+            self.n_workers = n
+            live = [s for s in self._workers if not s.retire]
+            for _ in range(len(live), n):
+                self._workers.append(_Slot(max((s.index for s in self._workers), default=-1) + 1))
+            for s in live[n:]:
+                s.retire = True
+                if s.job is None:
+                    self._kill(s)
+                    self._workers.remove(s)
+        self._dispatch()
+
+    def shutdown(self) -> None:
+        self._closed = True
+        with self._lock:
+            for job in list(self._queue):
+                self.stop(job)
+            for s in list(self._workers):
+                if s.job is not None:
+                    self._finish(s.job, "stopped", message="The server is shutting down.")
+                self._kill(s)
+            self._workers = []
+        self._pump_thread.join(5)
+        if self._owns_ray:
+            _ray().shutdown()
+
+    @property
+    def workers_alive(self) -> int:
+        return sum(1 for s in self._workers if not s.retire)
+
+    # --- internals -----------------------------------------------------------------------------------------
+    def _retire(self, slot: _Slot) -> None:
+        if slot in self._workers:
+            self._workers.remove(slot)
+
+    def _kill(self, slot: _Slot) -> None:
+        if slot.actor is not None:
+            try:
+                _ray().kill(slot.actor, no_restart=True)
+            except Exception:  # noqa: BLE001 - already gone
+                pass
+        slot.actor = slot.run_ref = slot.drain_ref = None
+
+    def _free(self, slot: _Slot, keep: bool = False) -> None:
+        """The slot's job is over. ``keep``: the actor ended cleanly and stays warm for the next job
+        (a new actor imports torch again: seconds), for ``keep_warm`` seconds."""
+        if keep and not slot.retire and self.keep_warm > 0:
+            slot.run_ref = slot.drain_ref = None
+            slot.idle_since = time.monotonic()
+        else:
+            self._kill(slot)
+        slot.job = None
+        slot.confirmed = False
+        if slot.retire:
+            self._kill(slot)
+            self._retire(slot)
+
+    def _dispatch(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            for slot in self._workers:
+                if not self._queue:
+                    break
+                if slot.job is None and not slot.retire:
+                    job = self._queue.popleft()
+                    now = time.monotonic()
+                    slot.job, slot.confirmed, slot.dispatched = job, False, now
+                    job.state, job.worker, job.started, job.position = "running", slot.index, now, 0
+                    job.last_seen = max(job.last_seen, now - 1.0)
+                    job.meta.setdefault("device", self.device_label)
+                    options = {"num_cpus": self.threads}
+                    if self.gpus_per_job > 0:
+                        options["num_gpus"] = self.gpus_per_job
+                    if slot.actor is None:
+                        slot.actor = _actor_class().options(**options).remote(self.threads, self.device)
+                    slot.run_ref = slot.actor.run.remote(job.id, job.target, job.kwargs, job.seed, job.limits)
+            self._update_positions()
+
+    def _take_drain(self, slot: _Slot, timeout: float | None = None) -> None:
+        ref, slot.drain_ref = slot.drain_ref, None
+        if ref is None or slot.job is None:
+            return
+        try:
+            job_id, elapsed, messages = _ray().get(ref, timeout=timeout)
+        except Exception:  # noqa: BLE001 - a dead actor: its run_ref says how it ended
+            return
+        if job_id == slot.job.id and elapsed is not None and not slot.confirmed:
+            slot.confirmed = True
+            slot.job.started = time.monotonic() - elapsed   # the limit counts from the job's own start
+        for message in messages:
+            self._handle(message)
+
+    def _take_result(self, slot: _Slot) -> None:
+        job = slot.job
+        if slot.drain_ref is not None:
+            self._take_drain(slot, timeout=5)
+        try:
+            leftovers, final = _ray().get(slot.run_ref)
+        except Exception as err:  # noqa: BLE001
+            reason = "The training process crashed" if _crashed(err) else "The training failed on the cluster"
+            self._finish(job, "error", message=f"{reason} ({type(err).__name__}). Other jobs go on.",
+                         details="".join(traceback.format_exception(err)))
+            self._free(slot)
+            return
+        for message in leftovers:
+            self._handle(message)
+        self._handle(final)       # finishes the job (and frees the slot via _worker_of/_retire)
+        self._free(slot, keep=True)
+
+    def _watch(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for job in list(self._queue):
+                if now - job.last_seen > self.heartbeat_timeout:
+                    self.stop(job, "gone")
+            for slot in list(self._workers):
+                job = slot.job
+                if job is None and slot.actor is not None and now - slot.idle_since > self.keep_warm:
+                    self._kill(slot)          # idle: give its CPU (or GPU) back to the cluster
+                if job is None or job.state not in ACTIVE:
+                    continue
+                if now - job.last_seen > self.heartbeat_timeout and job.stop_reason is None:
+                    self.stop(job, "gone")
+                if not slot.confirmed:
+                    if now - slot.dispatched > self.start_timeout:
+                        self._finish(job, "error", message=f"No machine of the cluster could take this training "
+                                     f"within {self.start_timeout:.0f} s (no free CPU or GPU). Try again later.")
+                        self._free(slot)
+                        continue
+                asked = job.meta.get("_stop_asked")
+                overdue = slot.confirmed and now - job.started > job.limits.max_seconds + self.grace
+                if overdue or (asked is not None and now - asked > self.grace):
+                    state = "time_limit" if overdue and job.stop_reason is None else "stopped"
+                    self._finish(job, state, message="The job did not stop in time and was ended; "
+                                                     "nothing it trained was kept.")
+                    self._free(slot)
+
+    def _pump(self) -> None:
+        ray = _ray()
+        last_watch = 0.0
+        while not self._closed:
+            try:
+                with self._lock:
+                    busy = [s for s in self._workers if s.job is not None and s.run_ref is not None]
+                    for s in busy:
+                        if s.drain_ref is None:
+                            s.drain_ref = s.actor.drain.remote()
+                    refs = [s.run_ref for s in busy] + [s.drain_ref for s in busy if s.drain_ref is not None]
+                if refs:
+                    ready, _ = ray.wait(refs, num_returns=len(refs), timeout=POLL)
+                else:
+                    time.sleep(POLL)
+                    ready = []
+                ready = set(ready)
+                with self._lock:
+                    for s in busy:
+                        if s.job is None or s.job.state in END_STATES:
+                            continue
+                        if s.run_ref in ready:
+                            self._take_result(s)
+                        elif s.drain_ref in ready:
+                            self._take_drain(s)
+                now = time.monotonic()
+                if now - last_watch > 0.25:
+                    last_watch = now
+                    self._watch()
+                self._dispatch()
+            except Exception:  # noqa: BLE001 - the pump must keep running
+                if self._closed:
+                    return
+                traceback.print_exc()
+                time.sleep(POLL)
