@@ -51,6 +51,11 @@ class TrainConfig:
     ema: float | None = None              # keep an exponential moving average of the weights (e.g. 0.999):
                                           # validation, the best weights and the result use the average
     time_limit: float | None = None       # seconds of training before stopping with status "time_limit"
+    lr_schedule: str | None = None        # "cosine": from lr down to lr × min_lr_frac over the run: over
+                                          # time_limit seconds if set (training to a time budget ends
+                                          # annealed, not mid-flight), else over the steps the run will take
+    min_lr_frac: float = 0.0
+    warmup_steps: int = 0                 # linear warm-up from 0 over the first steps (with lr_schedule)
     seed: int = 0                         # recorded with the run (the caller seeds its process)
     device: str | None = None
 
@@ -105,6 +110,8 @@ class Trainer:
         self._first_loss: float | None = None
         self._smooth_loss: float | None = None
         self._ema: dict[str, torch.Tensor] | None = None
+        self._base_lrs = [g["lr"] for g in self.optimizer.param_groups]
+        self._horizon_steps: int | None = None
 
     # --- helpers -----------------------------------------------------------------------------
     def _emit(self, kind: str, step: int, epoch: int, **data) -> None:
@@ -176,6 +183,7 @@ class Trainer:
         if c.lr_patience is not None and self._plateau >= c.lr_patience and self._lr() > c.min_lr:
             for g in self.optimizer.param_groups:
                 g["lr"] = max(g["lr"] * c.lr_factor, c.min_lr)
+            self._base_lrs = [max(b * c.lr_factor, c.min_lr) for b in self._base_lrs]
             self._plateau = 0
             self.history.lr_drops.append(step)
             self._emit("lr", step, epoch, lr=self._lr())
@@ -186,6 +194,27 @@ class Trainer:
             self._emit("early_stop", step, epoch, best_step=self.history.best_step)
             return True
         return False
+
+    # --- learning-rate schedule ---------------------------------------------------------------
+    def _schedule_factor(self, step: int, elapsed: float) -> float:
+        c = self.config
+        if c.warmup_steps and step < c.warmup_steps:
+            return (step + 1) / c.warmup_steps
+        if c.time_limit:
+            progress = elapsed / c.time_limit
+        elif self._horizon_steps:
+            progress = step / self._horizon_steps
+        else:
+            return 1.0
+        progress = min(max(progress, 0.0), 1.0)
+        return c.min_lr_frac + (1 - c.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def _apply_schedule(self, step: int, elapsed: float) -> None:
+        if self.config.lr_schedule != "cosine":
+            return
+        f = self._schedule_factor(step, elapsed)
+        for g, base in zip(self.optimizer.param_groups, self._base_lrs):
+            g["lr"] = base * f
 
     # --- weight averaging ---------------------------------------------------------------------
     @torch.no_grad()
@@ -254,6 +283,10 @@ class Trainer:
         start = time.perf_counter()
         step, epoch = 0, 0
         endless = callable(batches)
+        if c.max_steps is not None:
+            self._horizon_steps = c.max_steps
+        elif not endless and hasattr(batches, "__len__"):
+            self._horizon_steps = c.epochs * len(batches)
         if endless and c.max_steps is None:
             raise ValueError("an endless batch generator needs TrainConfig.max_steps")
         last_good = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
@@ -266,6 +299,7 @@ class Trainer:
                     self._stop(reason, step, epoch)
                     stop = True
                     break
+                self._apply_schedule(step, time.perf_counter() - start)
                 loss, norm, clipped, metrics = self.train_step(batch)
                 if self._first_loss is None and math.isfinite(loss):
                     self._first_loss = max(abs(loss), 1e-8)

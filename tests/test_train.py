@@ -97,3 +97,16 @@ def test_clipping_marks_steps():
     x, y = _regression()
     h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=5, clip=1e-3, device="cpu")).fit(lambda s: (x, y))
     assert all(h.clipped) and all(n > 1e-3 for n in h.grad_norm)
+
+
+def test_cosine_schedule_anneals_over_the_steps_or_the_time_budget():
+    x, y = _regression()
+    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.1, max_steps=11, lr_schedule="cosine", device="cpu")).fit(
+        lambda s: (x, y))
+    assert h.lr == pytest.approx([0.1 * (1 + math.cos(math.pi * k / 11)) / 2 for k in range(11)])
+    trainer = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.1, max_steps=10**6, time_limit=0.3, lr_schedule="cosine",
+                                                          min_lr_frac=0.1, device="cpu"))
+    h = trainer.fit(lambda s: (x, y))
+    assert h.status == "time_limit"
+    assert h.lr[0] > 0.09 and 0.01 <= h.lr[-1] < 0.02          # annealed to its floor at the time limit
+    assert all(a >= b - 1e-12 for a, b in zip(h.lr, h.lr[1:]))   # never goes back up
