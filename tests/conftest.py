@@ -1,5 +1,6 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,8 @@ def shared_data() -> Path:
 
 
 os.environ.setdefault("RNNLAB_DEVICE", "cpu")
+# The app's data folder (class board, teacher settings): a temporary one, never the user's own.
+_DATA = tempfile.TemporaryDirectory(prefix="rnnlab-test-data-")
+os.environ["RNNLAB_DATA"] = _DATA.name
+os.environ.pop("RNNLAB_DATABASE_URL", None)
+os.environ.pop("RNNLAB_TEACHER_PASSWORD", None)

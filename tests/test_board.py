@@ -294,3 +294,92 @@ def test_csv_export_round_trips(board):
             if key != "recorded_at":
                 assert a[key] == b[key], key
         assert a["params"] == b["params"] and a["metrics"] == b["metrics"]
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+TRAINER = """
+import streamlit as st
+
+from app_pages import jobs
+
+# Streamlit runs a script as __main__, and multiprocessing's spawn re-runs __main__ in each new worker
+# (as __mp_main__): only the real run may submit
+if __name__ == "__main__":
+    st.session_state["nickname"] = "Ada $x$"
+    job = jobs.submit("k", "jobfns:scored", {"acc": 0.75}, seed=5,
+                      meta={"lab": "test", "task": "counting", "cell": "LSTM", "params": {"n": 3, "lr": 0.1}})
+    jobs.wait_for(job, 60)
+    st.write(f"ended: {job.state}")
+"""
+
+
+@pytest.mark.slow
+def test_a_row_written_in_one_session_appears_on_another_sessions_board(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from app_pages import jobs
+
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
+    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
+    app = str(Path(__file__).resolve().parents[1] / "app.py")
+    viewer = AppTest.from_file(app, default_timeout=60)
+    viewer.run()
+    viewer.switch_page("app_pages/board.py").run()
+    assert not viewer.exception and "No training has ended yet" in viewer.info[-1].value
+    jobs.runner.clear()
+    try:
+        script = tmp_path / "trainer.py"
+        script.write_text(TRAINER)       # session A: a student with a nickname trains through the app's runner
+        trainer = AppTest.from_file(str(script), default_timeout=90).run()
+        assert not trainer.exception and trainer.markdown[0].value == "ended: finished"
+        assert B.shared_board().flush(10)
+        viewer.run()                                   # the other session's board, next refresh
+        assert not viewer.exception
+        table = viewer.dataframe[0].value
+        assert len(table) == 1
+        row = table.iloc[0]
+        assert (row["nickname"], row["lab"], row["cell"], row["seed"], row["end"]) == ("Ada $x$", "test", "LSTM", 5,
+                                                                                        "finished")
+        assert row["n"] == 3 and row["lr"] == 0.1 and row["acc"] == 0.75 and row["epochs"] == 1
+        assert viewer.selectbox(key="board_x").options == ["n", "lr"]
+        assert "1 group from 1 run" in " ".join(c.value for c in viewer.caption)
+    finally:
+        for r in jobs._STARTED:
+            r.shutdown()
+        jobs._STARTED.clear()
+        jobs.runner.clear()
+        D.dispose()
+
+
+@pytest.mark.slow
+def test_the_board_page_filters_and_plots_the_pooled_statistics(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
+    board = B.shared_board()
+    for r in HAND:
+        board.record({k: v for k, v in r.items() if k != "id"})
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/board.py").run()
+    assert not at.exception and len(at.dataframe[0].value) == len(HAND)
+    at.selectbox(key="board_lab").select("longrange").run()
+    assert len(at.dataframe[0].value) == 12
+    at.multiselect(key="board_states").unselect("diverged").run()
+    assert len(at.dataframe[0].value) == 11
+    at.selectbox(key="board_x").select("T").run()
+    assert not at.exception
+    import json
+
+    fig = json.loads(at.get("plotly_chart")[0].proto.spec)
+    means = {(t["name"], tuple(t["x"])): t["y"] for t in fig["data"] if t.get("mode") == "lines+markers"}
+    assert means[("RNN", (10, 100))] == pytest.approx([0.9, 0.5])       # the hand-computed means
+    lstm = [t for t in fig["data"] if t.get("mode") == "lines+markers" and t["name"] == "LSTM"]
+    assert any(t["error_y"]["array"][-1] == pytest.approx(statistics.stdev([0.9, 0.94])) for t in lstm)
+    best = at.dataframe[1].value
+    assert list(best["value"]) == [1.0, 0.97, 0.95]
+    D.dispose()
