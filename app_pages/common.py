@@ -195,13 +195,44 @@ def next_page(current: str) -> None:
 def reset_button(prefix: str, label: str = "↺ Reset this page") -> None:
     """A button that puts every setting of this page (session keys starting with ``prefix``) back to its
     default, in the URL too."""
+    pending = f"_reset_{prefix}"
+    if pending in st.session_state:
+        # A widget bound to the URL (bind="query-params") takes its value back from the URL, and Streamlit
+        # refuses to delete a bound parameter: reopen the page with the other parameters only. (Here, not in
+        # the callback: the pages are known only once the navigation has run.)
+        keep = st.session_state.pop(pending)
+        for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
+            del st.session_state[k]
+        page = _current_page_path()
+        if page is not None:
+            st.switch_page(page, query_params=keep)
+
     def _reset():
+        st.session_state[pending] = {k: st.query_params.get_all(k) for k in st.query_params
+                                     if not k.startswith(prefix)}
         for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
             del st.session_state[k]
         for k in [k for k in st.query_params if k.startswith(prefix)]:
-            del st.query_params[k]
+            try:
+                del st.query_params[k]
+            except Exception:  # noqa: BLE001 - bound to a widget: cleared by reopening the page (above)
+                pass
 
     st.button(label, key=f"{prefix}_reset_page", on_click=_reset, help="Every setting back to its default.")
+
+
+def _current_page_path() -> str | None:
+    """The registry path of the page being shown (None if it cannot be told)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        for p in all_pages():
+            if st.Page(p.path, title=p.title, default=p.default)._script_hash == ctx.page_script_hash:
+                return p.path
+    except Exception:  # noqa: BLE001 - private API: without it the reset keeps URL-bound values
+        pass
+    return None
 
 
 def url_text(key: str, default: str, max_chars: int = 500) -> None:

@@ -1,181 +1,387 @@
 """Forecasting lab: train recurrent forecasters live, honestly compared with simple baselines."""
-import time
+import hashlib
+import io
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+import torch
 
-from app_pages.common import plot, seed
-from app_pages.legacy_jobs import TrainingJob, rerun_once_finished
+from app_pages import jobs
+from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
+from rnnlab.data.series import (BUILTIN, MAX_CSV_MB, MAX_POINTS, CsvTable, Series, SeriesError, check_values,
+                                parse_times, read_table, series_from_table, split_series)
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
-from rnnlab.labs.forecast import ForecastRecipe, forecasts_frame, train_forecaster
-from rnnlab.data.series import BUILTIN, SeriesError, read_table, series_from_table, split_series
+from rnnlab.labs.forecast import (SCENARIOS, ForecastRecipe, best_method, count_params, forecasts_frame,
+                                  loss_curves, method_kind, quick_baselines, rnn_label, verdict)
 
+JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
+DEFAULT_SERIES = "sum of sines + trend + noise"
+KIND_LABELS = {"rnn": "the network", "naive": "naive", "seasonal": "seasonal naive", "ar": "linear AR",
+               "arima": "ARIMA"}
+
+
+# --- cached work (shared by every session: keys are contents) --------------------------------------------
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def make_builtin(name: str, kwargs: tuple) -> Series:
+    return BUILTIN[name](**dict(kwargs))
+
+
+@st.cache_data(max_entries=8, ttl=900, show_spinner="Reading the file…")
+def read_upload(digest: str, _raw: bytes) -> CsvTable:
+    return read_table(_raw)
+
+
+@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+def cheap_baselines(key: str, window: int, horizon: int, _series: Series) -> list[dict]:
+    return quick_baselines(_series, window, horizon)
+
+
+# --- scenarios -------------------------------------------------------------------------------------------
+def apply_scenario(name: str) -> None:
+    """Put a scenario's series and settings into the widgets (and so into the URL)."""
+    sc = SCENARIOS[name]
+    st.session_state["fc_source"] = "built-in"
+    st.session_state["fc_series"] = sc.series
+    keys = {"n": "fc_n", "tau": "fc_tau", "every": "fc_every"}
+    for k, v in sc.series_kwargs.items():
+        st.session_state[keys[k]] = v
+    st.session_state["fc_window"] = sc.window
+    st.session_state["fc_horizon"] = sc.horizon
+    st.session_state["fc_strategy"] = "direct"
+
+
+def scenario_of(series: Series, recipe: ForecastRecipe):
+    for sc in SCENARIOS.values():
+        made = make_builtin(sc.series, tuple(sorted(sc.series_kwargs.items())))
+        if made.name == series.name and len(made) == len(series) and recipe.window == sc.window \
+                and recipe.horizon == sc.horizon and recipe.strategy == "direct":
+            return sc
+    return None
+
+
+# --- choosing the series ----------------------------------------------------------------------------------
+def builtin_series() -> Series | None:
+    c1, c2, c3 = st.columns(3)
+    names = list(BUILTIN)
+    name = c1.selectbox("Series", names, index=names.index(DEFAULT_SERIES), key="fc_series", bind="query-params")
+    kw = {}
+    if name in ("sine", "sum of sines + trend + noise", "AR(2) process", "Mackey-Glass chaos"):
+        kw["n"] = c2.slider("Points", 200, MAX_POINTS, 2000, 100, key="fc_n", bind="query-params")
+    if name == "sine":
+        kw["period"] = c3.slider("Period", 5, 200, 50, key="fc_period", bind="query-params")
+        kw["noise"] = c3.slider("Noise", 0.0, 1.0, 0.05, 0.05, key="fc_noise", bind="query-params")
+    elif name == "sum of sines + trend + noise":
+        kw["trend"] = c3.slider("Trend per step", -0.01, 0.01, 0.002, 0.001, format="%.3f", key="fc_trend",
+                                bind="query-params")
+        kw["noise"] = c3.slider("Noise", 0.0, 1.0, 0.1, 0.05, key="fc_noise2", bind="query-params")
+    elif name == "AR(2) process":
+        kw["phi1"] = c3.slider("φ1", -1.5, 1.5, 0.6, 0.05, key="fc_phi1", bind="query-params")
+        kw["phi2"] = c3.slider("φ2", -0.95, 0.95, -0.3, 0.05, key="fc_phi2", bind="query-params")
+        if abs(kw["phi2"]) >= 1 or kw["phi1"] + kw["phi2"] >= 1 or kw["phi2"] - kw["phi1"] >= 1:
+            st.warning("These coefficients make the AR(2) process non-stationary: it will drift or explode.")
+    elif name == "Mackey-Glass chaos":
+        kw["tau"] = c3.slider("Delay τ (chaotic above 16.8)", 5, 30, 17, key="fc_tau", bind="query-params")
+        kw["every"] = c3.slider("Sample every … time units", 1, 10, 1, key="fc_every", bind="query-params",
+                                help="The classic benchmark samples every 6 units: more nonlinear change "
+                                     "between two samples.")
+    elif name == "stock prices (plotly)":
+        kw["ticker"] = c2.selectbox("Ticker", ["GOOG", "AAPL", "AMZN", "FB", "NFLX", "MSFT"], key="fc_ticker",
+                                    bind="query-params")
+        st.caption("Weekly prices 2018–2019 (105 points): the other tickers are the extra input features.")
+    if "seed" in BUILTIN[name].__code__.co_varnames:
+        kw["seed"] = seed()
+    series = make_builtin(name, tuple(sorted(kw.items())))
+    try:
+        check_values(series.values, series.columns)
+    except SeriesError as err:
+        st.error(f"This series cannot be forecast with these settings: {escape_md(err)} Choose other parameters.")
+        return None
+    return series
+
+
+def uploaded_series() -> Series | None:
+    upload = st.file_uploader(f"CSV file (one row per time step; up to {MAX_CSV_MB} MB, the last "
+                              f"{MAX_POINTS:,} rows are used)", type=["csv", "txt"], key="fc_upload",
+                              max_upload_size=MAX_CSV_MB)
+    if upload is None:
+        st.caption("A column of numbers is enough; a date column orders the rows. Commas, semicolons, tabs "
+                   "and decimal commas are recognised.")
+        return None
+    raw = upload.getvalue()
+    digest = hashlib.sha1(raw).hexdigest()[:12]
+    try:
+        table = read_upload(digest, raw)
+    except SeriesError as err:
+        st.error(f"This file cannot be used: {escape_md(err)}")
+        return None
+    notes = list(table.notes)
+    # widgets keyed by the file: a new upload starts from fresh choices, never from the last file's
+    d1, d2, d3 = st.columns(3)
+    others = [c for c in table.frame.columns if c not in table.numeric and c not in table.time_candidates]
+    time_options = ["(row order)"] + table.time_candidates + table.numeric + others
+    default_time = table.default_time()
+    time_col = d1.selectbox("Time column", time_options, index=time_options.index(default_time) if default_time else 0,
+                            key=f"fc_time_{digest}", format_func=str)
+    targets = [c for c in table.numeric if c != time_col] or table.numeric
+    target = d2.selectbox("Target", targets, key=f"fc_target_{digest}", format_func=str)
+    features = d3.multiselect("Extra input features", [c for c in targets if c != target],
+                              key=f"fc_feats_{digest}", format_func=str)
+    dayfirst = None
+    if time_col in table.time_candidates:
+        probe = parse_times(table.frame[time_col])
+        if probe.ambiguous:
+            order = st.radio("Dates such as 03/04/2020 mean", ["day first (3 April)", "month first (March 4)"],
+                             horizontal=True, key=f"fc_dayfirst_{digest}",
+                             help="Nothing in this file tells the two apart (no day above 12).")
+            dayfirst = order.startswith("day")
+    n_missing = int(table.frame[[target] + features].isna().any(axis=1).sum())
+    missing = "fill"
+    if n_missing:
+        missing = st.radio(f"{n_missing:,} rows have missing values", ["fill", "drop"], horizontal=True,
+                           format_func=lambda m: {"fill": "fill them (interpolate)", "drop": "drop those rows"}[m],
+                           key=f"fc_missing_{digest}")
+    try:
+        series = series_from_table(table, target, features, None if time_col == "(row order)" else time_col,
+                                   missing, dayfirst)
+    except SeriesError as err:
+        if notes:
+            st.warning("\n".join(f"- {escape_md(n)}" for n in notes))
+        st.error(f"This file cannot be used: {escape_md(err)}")
+        return None
+    notes += series.notes
+    if notes:
+        st.warning("**What was done to the data:**\n" + "\n".join(f"- {escape_md(n)}" for n in notes))
+    return series
+
+
+# --- the page ----------------------------------------------------------------------------------------------
 st.title("Forecasting lab")
 st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it never "
             "saw, with methods that need no training at all. On small series the simple methods often win "
             "(Makridakis et al. 2018): an RNN has to earn its place.")
+lesson("Press **▶ Train** on the default trended series: does the GRU beat **linear AR**? In the test part the "
+       "trend has carried the series above every value seen in training.",
+       "Click **Chaos: the GRU wins** (Mackey–Glass, 5 steps ahead) and train again: now the linear methods "
+       "fall behind, because the future is a *nonlinear* function of the past.",
+       "Set **Horizon** to 10 with the **recursive** strategy: the network's free-running rollout drifts away, "
+       "as its errors are fed back in.")
 
-source = st.radio("Series", ["built-in", "upload a CSV"], horizontal=True, key="fc_source")
-series = None
-if source == "built-in":
-    c1, c2, c3 = st.columns(3)
-    name = c1.selectbox("Series", list(BUILTIN), key="fc_series", bind="query-params")
-    kwargs = {}
-    if name in ("sine", "sum of sines + trend + noise", "AR(2) process", "Mackey-Glass chaos"):
-        kwargs["n"] = c2.slider("Points", 200, 5000, 2000, 100, key="fc_n")
-    if name == "sine":
-        kwargs["period"] = c3.slider("Period", 5, 200, 50, key="fc_period")
-        kwargs["noise"] = c3.slider("Noise", 0.0, 1.0, 0.05, 0.05, key="fc_noise")
-    elif name == "sum of sines + trend + noise":
-        kwargs["trend"] = c3.slider("Trend per step", -0.01, 0.01, 0.002, 0.001, format="%.3f", key="fc_trend")
-        kwargs["noise"] = c3.slider("Noise", 0.0, 1.0, 0.1, 0.05, key="fc_noise2")
-    elif name == "AR(2) process":
-        kwargs["phi1"] = c3.slider("φ1", -1.5, 1.5, 0.6, 0.05, key="fc_phi1")
-        kwargs["phi2"] = c3.slider("φ2", -0.95, 0.95, -0.3, 0.05, key="fc_phi2")
-        if abs(kwargs["phi2"]) >= 1 or kwargs["phi1"] + kwargs["phi2"] >= 1 or kwargs["phi2"] - kwargs["phi1"] >= 1:
-            st.warning("These coefficients make the AR(2) process non-stationary: it will drift or explode.")
-    elif name == "Mackey-Glass chaos":
-        kwargs["tau"] = c3.slider("Delay τ (chaotic above 16.8)", 5, 30, 17, key="fc_tau")
-    elif name == "stock prices (plotly)":
-        kwargs["ticker"] = c2.selectbox("Ticker", ["GOOG", "AAPL", "AMZN", "FB", "NFLX", "MSFT"], key="fc_ticker")
-    if "seed" in BUILTIN[name].__code__.co_varnames:
-        kwargs["seed"] = seed()
-    series = BUILTIN[name](**kwargs)
-    if not np.all(np.isfinite(series.values)):
-        st.error("This series blew up to infinity (non-stationary settings). Choose other parameters.")
-        series = None
-else:
-    upload = st.file_uploader("CSV file (one row per time step)", type=["csv"], key="fc_upload")
-    if upload is not None:
-        try:
-            table = read_table(upload.getvalue())
-            if not table.numeric:
-                raise SeriesError("the file has no numeric column to forecast")
-            d1, d2, d3 = st.columns(3)
-            time_col = d1.selectbox("Time column", ["(row order)"] + table.time_candidates + [
-                c for c in table.frame.columns if c not in table.time_candidates and c not in table.numeric],
-                key="fc_time")
-            target = d2.selectbox("Target", table.numeric, key="fc_target")
-            features = d3.multiselect("Extra input features", [c for c in table.numeric if c != target], key="fc_feats")
-            n_missing = int(table.frame[[target] + features].isna().any(axis=1).sum())
-            missing = "fill"
-            if n_missing:
-                missing = st.radio(f"{n_missing} rows have missing values", ["fill", "drop"], horizontal=True,
-                                   format_func=lambda m: {"fill": "fill them (interpolate)", "drop": "drop those rows"}[m],
-                                   key="fc_missing")
-            series = series_from_table(table, target, features, None if time_col == "(row order)" else time_col, missing)
-        except SeriesError as err:
-            st.error(f"This file cannot be used: {err}")
+b1, b2, b3 = st.columns([1, 1, 1])
+b1.button("📈 " + SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
+          width="stretch", help="The default: a trended series where the linear AR model wins.")
+b2.button("🌀 " + SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
+          width="stretch", help="Mackey–Glass τ = 17 sampled every 6 units, 5 steps ahead.")
+with b3:
+    reset_button("fc")
+
+source = st.radio("Data", ["built-in", "upload a CSV"], horizontal=True, key="fc_source", bind="query-params")
+series = builtin_series() if source == "built-in" else uploaded_series()
+
+recipe = None
+n_seeds = 3
+preview = None
+if series is not None:
+    with st.container(border=True):
+        st.markdown("**Model** · preset: the guide's section 7 stacked GRU (64 → 32 → Dense 32 → Dropout 0.2 "
+                    "→ Dense)")
+        e1, e2, e3, e4 = st.columns(4)
+        cell = e1.selectbox("Cell", ["GRU", "LSTM", "RNN"], key="fc_cell", bind="query-params")
+        sizes = e2.text_input("Hidden sizes (one per layer)", "64, 32", max_chars=40, key="fc_sizes",
+                              bind="query-params")
+        window = e3.slider("Input window", 2, 200, 30, key="fc_window", bind="query-params")
+        horizon = e4.slider("Horizon (steps ahead)", 1, 50, 1, key="fc_horizon", bind="query-params")
+        f1, f2, f3, f4, f5 = st.columns(5)
+        strategy = f1.radio("Multi-step strategy", ["direct", "recursive"], key="fc_strategy", disabled=horizon == 1,
+                            bind="query-params",
+                            help="Direct: the network outputs all steps at once. Recursive: it predicts one step "
+                                 "and feeds its prediction back in.")
+        max_epochs = max(1, min(200, jobs.limits().max_epochs))
+        epochs = f2.slider("Max epochs", 1, max_epochs, min(20, max_epochs), key="fc_epochs", bind="query-params")
+        lr = f3.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0], 1e-3,
+                              format_func=lambda v: f"{v:g}", key="fc_lr", bind="query-params")
+        patience = f4.slider("Early-stopping patience (epochs)", 1, 20, 5, key="fc_patience", bind="query-params")
+        n_seeds = f5.slider("Seeds", 1, 5, 3, key="fc_seeds", bind="query-params",
+                            help="The network is trained this many times from different random weights; the "
+                                 "table shows the mean ± sd and the verdict needs every seed to agree.")
+    try:
+        hidden = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
+        if not hidden or len(hidden) > 4 or any(h < 1 or h > 512 for h in hidden):
+            raise ValueError
+    except ValueError:
+        st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 512, separated by commas (e.g. 64, 32).")
+        hidden = None
+    if hidden is not None:
+        recipe = ForecastRecipe(cell=cell, hidden_sizes=hidden, window=window, horizon=horizon,
+                                strategy=strategy if horizon > 1 else "direct", epochs=epochs, lr=lr,
+                                patience=patience)
+    try:
+        preview = split_series(series, window, horizon)
+    except SeriesError as err:
+        st.error(escape_md(err))
+        preview = None
+    if recipe is not None and recipe.strategy == "recursive" and series.values.shape[1] > 1:
+        st.error("Recursive forecasts need a univariate series: future values of the extra features are unknown. "
+                 "Use the direct strategy or remove the features.")
+        recipe = None
 
 if series is None:
     st.info("Choose a series to begin.")
-    st.stop()
-
-with st.container(border=True):
-    st.markdown("**Model** · preset: the guide's section 7 stacked GRU (64 → 32 → Dense 32 → Dropout 0.2 → Dense)")
-    e1, e2, e3, e4 = st.columns(4)
-    cell = e1.selectbox("Cell", ["GRU", "LSTM", "RNN"], key="fc_cell")
-    sizes = e2.text_input("Hidden sizes (one per layer)", "64, 32", key="fc_sizes")
-    window = e3.slider("Input window", 2, 200, 30, key="fc_window")
-    horizon = e4.slider("Horizon (steps ahead)", 1, 50, 1, key="fc_horizon")
-    f1, f2, f3, f4 = st.columns(4)
-    strategy = f1.radio("Multi-step strategy", ["direct", "recursive"], key="fc_strategy", disabled=horizon == 1,
-                        help="Direct: the network outputs all steps at once. Recursive: it predicts one step and "
-                             "feeds its prediction back in.")
-    epochs = f2.slider("Max epochs", 1, 200, 50, key="fc_epochs")
-    lr = f3.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0], 1e-3,
-                          format_func=lambda v: f"{v:g}", key="fc_lr")
-    patience = f4.slider("Early-stopping patience", 1, 20, 5, key="fc_patience")
-
-try:
-    hidden = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
-    if not hidden or any(h < 1 or h > 512 for h in hidden):
-        raise ValueError
-except ValueError:
-    st.error("Hidden sizes must be whole numbers between 1 and 512, separated by commas (e.g. 64, 32).")
-    st.stop()
-
-recipe = ForecastRecipe(cell=cell, hidden_sizes=hidden, window=window, horizon=horizon,
-                        strategy=strategy if horizon > 1 else "direct", epochs=epochs, lr=lr, patience=patience)
-try:
-    preview = split_series(series, window, horizon)
+elif preview is not None:
     plot(series_figure(series.time, series.target, series.name, preview.bounds), key="fc_series_plot")
     n = {k: len(v[0]) for k, v in preview.parts.items()}
-    st.caption(f"{len(series):,} points · windows: {n['train']:,} train, {n['val']:,} validation, {n['test']:,} test. "
-               "The split is chronological and the scaling uses the training part only.")
-except SeriesError as err:
-    st.error(str(err))
-    st.stop()
-if recipe.strategy == "recursive" and series.values.shape[1] > 1:
-    st.error("Recursive forecasts need a univariate series: future values of the extra features are unknown. "
-             "Use the direct strategy or remove the features.")
-    st.stop()
+    st.caption(f"{len(series):,} points · windows: {n['train']:,} train, {n['val']:,} validation, {n['test']:,} "
+               "test. The split is chronological and the scaling uses the training part only.")
 
-job: TrainingJob | None = st.session_state.get("fc_job")
-b1, b2 = st.columns(2)
-if b1.button("▶ Train", type="primary", key="fc_go", disabled=job is not None and job.running):
-    job = TrainingJob(train_forecaster, series=series, recipe=recipe, seed=seed())
-    job.epochs = epochs
-    st.session_state["fc_job"] = job
-if b2.button("■ Stop", key="fc_stop", disabled=job is None or not job.running):
-    job.stop()
+ready = series is not None and preview is not None and recipe is not None
+key = series.key() if series is not None else ""
+job = jobs.current(JOB)
+mine = job is not None and job.meta.get("series_key") == key
+
+if ready:
+    if not (mine and job.end_state and job.result and job.result.get("rows")):
+        rows = cheap_baselines(key, recipe.window, recipe.horizon, series)
+        best = best_method(rows)
+        st.markdown("**What the network has to beat** (test part, at once; ARIMA is scored when you train)")
+        frame = pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MAE": r["MAE"], "RMSE": r["RMSE"]}
+                              for r in rows]).set_index("method")
+        st.dataframe(frame.style.format("{:.4g}").highlight_min(axis=0, color="#c8e6c9"), width="stretch",
+                     key="fc_quick_table")
+        if best is not None:
+            st.caption(f"Best so far: **{escape_md(best['method'])}**. MASE below 1 beats the naive one-step "
+                       "forecast of the training part.")
+    if st.button("▶ Train", type="primary", key="fc_go", disabled=jobs.active(JOB)):
+        n_features = series.values.shape[1]
+        problem = jobs.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
+        if problem:
+            st.error(problem)
+        else:
+            steps = -(-n["train"] // recipe.batch_size) * recipe.epochs * n_seeds
+            params = {**recipe.to_dict(), "seeds": n_seeds, "series": series.name, "points": len(series),
+                      "features": series.columns[1:]}
+            job = jobs.submit(JOB, "rnnlab.labs.forecast:forecast_job",
+                              {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds,
+                               "seed": seed()},
+                              seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell,
+                                                 "params": params, "total_steps": steps, "series_key": key})
+            mine = True
 
 
-def epoch_curves(j: TrainingJob):
-    steps = j.of_kind("step")
-    evals = j.of_kind("eval")
-    by_epoch: dict[int, list[float]] = {}
-    for e in steps:
-        by_epoch.setdefault(e.epoch + 1, []).append(e.data["loss"])
-    epochs_ = sorted(by_epoch)[:len(evals)]
-    early = j.of_kind("early_stop")
-    return loss_figure(epochs_, [float(np.mean(by_epoch[k])) for k in epochs_], [e.data["loss"] for e in evals][:len(epochs_)],
-                       [e.epoch + 1 for e in j.of_kind("lr")], early[0].epoch + 1 if early else None)
+def baseline_frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MAE": r["MAE"], "RMSE": r["RMSE"]}
+                         for r in rows]).set_index("method")
 
 
-@st.fragment(run_every=1.0 if job is not None and job.running else None)
+@st.fragment(run_every=1.0 if jobs.active(JOB) else None)
 def live():
-    j = st.session_state.get("fc_job")
-    if j is None:
+    j = jobs.panel(JOB)
+    if j is None or not j.running:
+        jobs.rerun_once_finished(JOB)
         return
-    evals = j.of_kind("eval")
-    if j.running:
-        st.progress(min(len(evals) / max(j.epochs, 1), 1.0),
-                    text=f"Epoch {len(evals)}/{j.epochs} · {time.perf_counter() - j.started:.0f} s"
-                         + (" · scoring the baselines (ARIMA)…" if j.of_kind("done") else ""))
-    if evals:
-        plot(epoch_curves(j), key="fc_loss")
-    rerun_once_finished(j, "fc_seen")
+    base = j.last("baselines")
+    if base is not None:
+        st.markdown("**Baselines, ARIMA included** (the network is training)")
+        st.dataframe(baseline_frame(base.data["rows"]).style.format("{:.4g}"), width="stretch", key="fc_live_base")
+    curves = loss_curves(j.events)
+    if curves:
+        plot(loss_figure(curves), key="fc_loss_live")
+    jobs.rerun_once_finished(JOB)
 
 
-live()
+if mine:
+    live()
 
-if job is not None and not job.running:
-    if job.error:
-        st.error(f"Training failed: {job.error}")
-        st.stop()
+
+def results_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MASE sd": r["MASE_sd"], "MAE": r["MAE"],
+                          "RMSE": r["RMSE"], "seeds": r["n"] if r["kind"] == "rnn" else None} for r in rows]
+                        ).set_index("method")
+
+
+def show_results(job, series: Series) -> None:
     res = job.result
-    h = res.history
-    {"diverged": st.error, "cancelled": st.warning, "early_stopped": st.info}.get(h.status, st.success)(
-        h.message + f" ({h.seconds:.1f} s)")
-    table = pd.DataFrame(res.table).set_index("method")
-    best = table["MASE"].idxmin()
+    jobs.end_banner(job)
+    if res is None:
+        return
+    rows = res.get("rows") or []
+    if not rows:
+        return
+    trained = job.meta.get("params", {})
     st.subheader("Test metrics")
-    st.dataframe(table.style.format("{:.4f}").highlight_min(axis=0, color="#c8e6c9"), width="stretch")
-    rnn_name = res.table[0]["method"]
-    verdict = ("The RNN wins" if best == rnn_name else f"**{best}** beats the RNN here")
-    st.markdown(f"{verdict} (lowest MASE; below 1 beats a naive one-step forecast of the training data).")
-    y = res.split.series.target
+    frame = results_table(rows)
+    st.dataframe(frame.style.format("{:.4g}", subset=["MASE", "MASE sd", "MAE", "RMSE"], na_rep="")
+                 .format("{:.0f}", subset=["seeds"], na_rep="")
+                 .highlight_min(axis=0, subset=["MASE", "MAE", "RMSE"], color="#c8e6c9"),
+                 width="stretch", key="fc_table")
+    v = verdict(rows)
+    st.markdown(v.text + (" MASE below 1 beats a naive one-step forecast of the training part." if
+                          v.metric == "MASE" else " (MAE: MASE is undefined for this series.)"))
+    recipe_now = ForecastRecipe.from_dict(trained) if trained else None
+    sc = scenario_of(series, recipe_now) if recipe_now else None
+    if sc is not None:
+        st.info(f"**Why?** {sc.why}")
+    elif v.outcome == "loses":
+        st.caption("Linear models win when the next value is nearly a linear function of the last few, or when "
+                   "the test part leaves the range seen in training (a trend). Try the chaos scenario above.")
+    elif v.outcome == "wins":
+        st.caption("A network can win when the past maps to the future *nonlinearly*, or when extra input "
+                   "features carry information the target's own past lacks.")
+    per_seed = res.get("per_seed") or []
+    if per_seed:
+        st.caption("Each seed: " + "; ".join(escape_md(p["text"]) for p in per_seed) + ".")
+    for note in res.get("notes") or []:
+        st.warning(escape_md(note))
+    curves = loss_curves(job.events)
+    if curves:
+        plot(loss_figure(curves), key="fc_loss")
+    if "forecasts" not in res or not res["forecasts"]:
+        return
+    forecasts = {k: np.asarray(v) for k, v in res["forecasts"].items()}
+    origins = np.asarray(res["origins"]).astype(int)
+    truth = np.asarray(res["truth"])
+    if len(origins) and origins.max() + truth.shape[1] > len(series):
+        return
+    bounds = tuple(int(b) for b in res["bounds"])
+    best = best_method(rows)
+    best_name = best["method"] if best else None
     step = 0
-    if res.truth.shape[1] > 1:
-        step = st.slider("Steps ahead shown", 1, res.truth.shape[1], 1, key="fc_step") - 1
-    shown = st.multiselect("Methods shown", list(res.forecasts), default=list(res.forecasts)[:3], key="fc_shown")
-    plot(forecast_figure(res.split.series.time, y, res.origins, res.forecasts, res.split.bounds, step, res.rollout,
-                         shown), key="fc_forecast")
-    st.caption("Solid: the RNN's forecasts from each test point, made with the true past. Dashed orange: the RNN "
-               "running free from the start of the test part, fed only its own predictions: errors compound.")
-    plot(residual_figure(res.split.series.time, res.origins, res.truth,
-                         {k: v for k, v in res.forecasts.items() if k in shown}, step), key="fc_resid")
-    st.download_button("Download the test forecasts (CSV)", forecasts_frame(res).to_csv(index=False).encode(),
-                       file_name="forecasts.csv", mime="text/csv", key="fc_dl")
+    if truth.shape[1] > 1:
+        step = st.slider("Steps ahead shown", 1, truth.shape[1], 1, key="fc_step", bind="query-params") - 1
+    kinds = [k for k in KIND_LABELS if any(method_kind(name) == k for name in forecasts)]
+    shown_kinds = st.multiselect("Methods shown (the best is always drawn)", kinds,
+                                 default=[k for k in ("rnn", "naive") if k in kinds],
+                                 format_func=KIND_LABELS.get, key="fc_shown", bind="query-params")
+    shown = [name for name in forecasts if method_kind(name) in shown_kinds]
+    rollout = np.asarray(res.get("rollout", []))
+    plot(forecast_figure(series.time, series.target, origins, forecasts, bounds, step,
+                         rollout if "rnn" in shown_kinds else None, shown, best_name), key="fc_forecast")
+    st.caption("Solid blue: the network's forecasts from each test point, made with the true past (seed "
+               f"{per_seed[0]['seed'] if per_seed else 0}). Dashed orange: the network running free from the start "
+               "of the test part, fed only its own predictions: errors compound. Dotted: baselines.")
+    plot(residual_figure(series.time, origins, truth, {k: v for k, v in forecasts.items() if k in shown or
+                                                        k == best_name}, step, best_name), key="fc_resid")
+    if jobs.trained_enough(job):
+        d1, d2 = st.columns(2)
+        d1.download_button("Download the test forecasts (CSV)",
+                           forecasts_frame(series.time, origins, truth, forecasts).to_csv(index=False).encode(),
+                           file_name="forecasts.csv", mime="text/csv", key="fc_dl",
+                           help="Every method's forecast at each test point and step ahead, with the truth.")
+        buf = io.BytesIO()
+        torch.save({"state_dict": res["state_dict"], "config": res["config"]}, buf)
+        d2.download_button("Download the network (PyTorch weights)", buf.getvalue(), file_name="forecaster.pt",
+                           key="fc_dl_model",
+                           help="The first seed's weights (a state_dict of rnnlab.labs.forecast.Forecaster) and "
+                                "its settings; load with torch.load(..., weights_only=True).")
+
+
+if mine and job.end_state is not None:
+    if job.meta.get("params", {}).get("seeds") and recipe is not None:
+        trained_recipe = ForecastRecipe.from_dict(job.meta["params"])
+        if trained_recipe != recipe or job.meta["params"].get("seeds") != n_seeds:
+            st.info("The settings have changed since this run: press **▶ Train** to train with the new ones. "
+                    "Below: the last run.")
+    show_results(job, series)
+elif job is not None and not mine and job.end_state is not None and series is not None:
+    st.caption("The last run was on another series: press **▶ Train** for this one.")
+
+next_page("app_pages/forecast.py")

@@ -1,15 +1,29 @@
-"""Time series for forecasting: built-in series, CSV parsing, windowing, a chronological split and
-scaling fitted on the training part only (so that nothing about the future leaks into training).
+"""Time series for forecasting: built-in series, CSV parsing that says what it did, windowing, a
+chronological split and scaling fitted on the training part only (so that nothing about the future leaks
+into training).
+
+Uploads are bounded and checked: at most ``MAX_CSV_MB`` megabytes and the last ``MAX_POINTS`` rows; the
+separator (comma, semicolon, tab, bar) and decimal commas are detected; cells that are not numbers, infinite
+values, unreadable or ambiguous dates, mixed date formats and mixed time-zone offsets each leave a note for
+the student instead of vanishing silently; and a series that cannot be forecast (constant, or with values
+too large or too small for float arithmetic) is refused with the reason.
 """
 from __future__ import annotations
 
+import csv
+import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 MAX_CSV_MB = 20
+MAX_POINTS = 5_000          # rows kept from an upload (the most recent ones)
+MAX_COLUMNS = 50            # columns kept from an upload
+MAX_ABS = 1e15              # larger values are a data error (or a unit to change), not a series to forecast
+MIN_SPREAD = 1e-12          # a target that varies by less cannot be standardised reliably
 
 
 class SeriesError(ValueError):
@@ -23,6 +37,7 @@ class Series:
     values: np.ndarray               # (N, F) float; column 0 is the target
     columns: list[str]
     period: int | None = None        # a known seasonal period, if any
+    notes: list[str] = field(default_factory=list)   # what was done to the data on the way (shown to students)
 
     @property
     def target(self) -> np.ndarray:
@@ -30,6 +45,24 @@ class Series:
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def key(self) -> str:
+        """A content hash: the same data gives the same key in every session (caches, matching results)."""
+        h = hashlib.sha1(np.ascontiguousarray(self.values, dtype=np.float64).tobytes())
+        h.update(repr((self.name, self.columns, self.period, self.values.shape)).encode())
+        return h.hexdigest()[:16]
+
+    def to_plain(self) -> dict:
+        """What a training job needs, as plain data (the time axis stays with the page)."""
+        return {"name": self.name, "values": np.asarray(self.values, float), "columns": list(self.columns),
+                "period": self.period}
+
+    @classmethod
+    def from_plain(cls, d: dict) -> "Series":
+        values = np.asarray(d["values"], float)
+        if values.ndim == 1:
+            values = values[:, None]
+        return cls(str(d["name"]), np.arange(len(values)), values, list(d["columns"]), d.get("period"))
 
 
 # --- built-in series --------------------------------------------------------------------------------
@@ -59,21 +92,28 @@ def ar2(n: int = 1000, phi1: float = 0.6, phi2: float = -0.3, sigma: float = 1.0
     return Series("AR(2)", np.arange(n), x[100:, None], ["value"])
 
 
-def mackey_glass(n: int = 1000, tau: int = 17, beta: float = 0.2, gamma: float = 0.1, power: int = 10,
-                 dt: float = 1.0, seed: int = 0) -> Series:
-    """dx/dt = β x(t-τ) / (1 + x(t-τ)^n) - γ x(t); chaotic for τ = 17 (integrated with Euler, 10 substeps)."""
+def mackey_glass(n: int = 1000, tau: int = 17, every: int = 1, beta: float = 0.2, gamma: float = 0.1,
+                 power: int = 10, seed: int = 0) -> Series:
+    """dx/dt = β x(t-τ) / (1 + x(t-τ)^p) - γ x(t), sampled every ``every`` time units; chaotic for τ > 16.8.
+
+    Integrated with Euler steps of 0.1 time units; the first 200 time units (the transient) are dropped.
+    Sampling every 3 or 6 units (as in the classic benchmarks) puts more of the nonlinear dynamics between
+    two samples: a linear model then forecasts it much worse than a recurrent network."""
+    if every < 1:
+        raise SeriesError("the sampling interval must be at least 1 time unit")
     rng = np.random.default_rng(seed)
     sub = 10
-    h = dt / sub
+    h = 1.0 / sub
     lag = tau * sub
-    total = (n + 200) * sub
+    total = (n * every + 201) * sub
     x = np.empty(total + lag)
     x[:lag + 1] = 1.2 + 0.01 * rng.normal(size=lag + 1)
     for i in range(lag, total + lag - 1):
         xl = x[i - lag]
         x[i + 1] = x[i] + h * (beta * xl / (1 + xl ** power) - gamma * x[i])
-    y = x[lag::sub][200:200 + n]
-    return Series("Mackey-Glass (τ=17)", np.arange(len(y)), y[:, None], ["value"])
+    y = x[lag + 200 * sub::sub * every][:n]
+    name = f"Mackey-Glass (τ={tau}" + (f", every {every} time units)" if every > 1 else ")")
+    return Series(name, np.arange(len(y)) * every, y[:, None], ["value"])
 
 
 def stocks(ticker: str = "GOOG") -> Series:
@@ -112,68 +152,364 @@ BUILTIN = {
 }
 
 
+# --- checks -------------------------------------------------------------------------------------------
+def check_values(values: np.ndarray, columns: list[str]) -> list[str]:
+    """Refuse what cannot be forecast, with the reason; return notes about what can (e.g. a constant feature).
+
+    Column 0 is the target. Values must be finite and at most ``MAX_ABS`` in size; the target must vary,
+    by more than ``MIN_SPREAD`` and more than a billionth of its size (float32 training sees no less)."""
+    values = np.asarray(values, float)
+    notes = []
+    if len(values) == 0:
+        raise SeriesError("there are no rows left to forecast")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        j = int(np.argmax(bad.any(axis=0)))
+        raise SeriesError(f"{columns[j]!r} has {int(bad[:, j].sum())} values that are not finite numbers "
+                          "(infinite or missing)")
+    big = np.abs(values).max(axis=0)
+    for j, c in enumerate(columns):
+        if big[j] > MAX_ABS:
+            raise SeriesError(f"{c!r} holds values as large as {big[j]:.3g}. This lab computes with values up to "
+                              f"{MAX_ABS:.0e}: remove the outliers, or change the unit (divide the column by a "
+                              "power of ten).")
+    y = values[:, 0]
+    spread = float(y.max() - y.min())
+    if spread == 0:
+        raise SeriesError(f"{columns[0]!r} is constant (every value is {y[0]:.6g}): there is nothing to forecast.")
+    if spread < MIN_SPREAD or spread <= 1e-9 * big[0]:
+        raise SeriesError(f"{columns[0]!r} varies by only {spread:.3g} around {float(np.median(y)):.6g}: too "
+                          "little to compute with reliably. Change the unit (multiply the column by a power of "
+                          "ten) or subtract its typical value.")
+    for j, c in enumerate(columns[1:], start=1):
+        if np.ptp(values[:, j]) == 0:
+            notes.append(f"The feature {c!r} is constant: it carries no information.")
+    return notes
+
+
 # --- CSV ----------------------------------------------------------------------------------------------
 @dataclass
 class CsvTable:
-    frame: pd.DataFrame
+    frame: pd.DataFrame              # numeric columns as float (unreadable and infinite cells: NaN), others as text
     numeric: list[str]
     time_candidates: list[str]
+    notes: list[str] = field(default_factory=list)   # what was done while reading (shown to students)
+    sep: str = ","
+    first_row: int = 2               # the file's line number of the frame's first row (for messages)
+
+    def default_time(self) -> str | None:
+        """The column that most likely orders the rows: the first date column, else a numeric column that
+        only increases (a step number, a year), unless it is the only numeric column."""
+        if self.time_candidates:
+            return self.time_candidates[0]
+        if len(self.numeric) > 1:
+            for c in self.numeric:
+                v = self.frame[c].to_numpy(float)
+                if len(v) > 1 and np.all(np.isfinite(v)) and np.all(np.diff(v) > 0):
+                    return c
+        return None
 
 
-def read_table(raw: bytes, max_mb: float = MAX_CSV_MB) -> CsvTable:
-    """Parse an uploaded CSV; list its numeric columns and the columns that could be the time axis."""
+_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+
+
+def detect_separator(sample: str) -> str:
+    """The delimiter that splits the sample's lines into the same number (> 1) of fields most consistently;
+    ``","`` when none does (a one-column file)."""
+    lines = [ln for ln in sample.splitlines() if ln.strip()][:60]
+    if len(lines) > 1 and not sample.endswith(("\n", "\r")):
+        lines = lines[:-1]                                      # the sample may cut its last line
+    best, best_score = ",", (0.0, 0)
+    for sep in (",", ";", "\t", "|"):
+        try:
+            counts = [len(row) for row in csv.reader(lines, delimiter=sep)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        share = counts.count(mode) / len(counts)
+        score = (share, mode)
+        if mode > 1 and share >= 0.8 and score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _cut_rows(raw: bytes, max_rows: int) -> tuple[bytes, int]:
+    """The header and the last ``max_rows`` lines of a CSV (in linear time), and how many data lines it had."""
+    body_end = len(raw) - (1 if raw.endswith(b"\n") else 0)
+    n_lines = raw.count(b"\n", 0, body_end) + 1
+    if n_lines - 1 <= max_rows:
+        return raw, n_lines - 1
+    header_end = raw.find(b"\n")
+    pos = body_end
+    for _ in range(max_rows):
+        pos = raw.rfind(b"\n", 0, pos)
+    return raw[:header_end + 1] + raw[pos + 1:], n_lines - 1
+
+
+def _decimal_comma(frame: pd.DataFrame) -> bool:
+    """Do the text cells look like numbers written with a decimal comma (1,5)?"""
+    pattern = re.compile(r"^-?\d+,\d+$")
+    hits = total = 0
+    for c in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[c]):
+            continue
+        cells = frame[c].dropna().astype(str).str.strip().head(200)
+        total += len(cells)
+        hits += int(cells.map(lambda s: bool(pattern.match(s))).sum())
+    return total > 0 and hits >= 0.5 * total
+
+
+def _row_list(rows, first_row: int, limit: int = 3) -> str:
+    rows = [int(r) + first_row for r in rows[:limit]]
+    return ", ".join(f"{r:,}" for r in rows)
+
+
+def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str]) -> list[str]:
+    """Convert the columns that hold numbers to float (in place); say what was not a number, or infinite."""
+    numeric = []
+    for c in df.columns:
+        col = df[c]
+        if pd.api.types.is_bool_dtype(col):
+            continue
+        if pd.api.types.is_numeric_dtype(col):
+            values = col.astype(float)
+        else:
+            text = col.astype("string").str.strip()
+            filled = text.notna() & (text != "")
+            if not filled.any():
+                continue
+            values = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
+            junk = filled & values.isna()
+            if junk.sum() > 0.1 * filled.sum():
+                continue                                 # mostly text: not a numeric column
+            if junk.any():
+                idx = np.flatnonzero(junk.to_numpy())
+                examples = ", ".join(repr(str(v))[:30] for v in col[junk].head(3))
+                notes.append(f"Column {c!r}: {len(idx):,} cell{'s' if len(idx) > 1 else ''} "
+                             f"{'are' if len(idx) > 1 else 'is'} not a number ({examples}; line "
+                             f"{_row_list(idx, first_row)}): treated as missing.")
+        inf = np.isinf(values.to_numpy())
+        if inf.any():
+            idx = np.flatnonzero(inf)
+            notes.append(f"Column {c!r}: {len(idx):,} infinite value{'s' if len(idx) > 1 else ''} (line "
+                         f"{_row_list(idx, first_row)}): treated as missing.")
+            values = values.mask(np.isinf(values))
+        df[c] = values
+        numeric.append(c)
+    return numeric
+
+
+def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINTS) -> CsvTable:
+    """Parse an uploaded CSV: separator and decimal comma detected, at most ``max_rows`` rows (the last ones)
+    and ``MAX_COLUMNS`` columns; list its numeric columns and those that could be the time axis. Everything
+    done to the data is said in ``notes``. Linear in the file's size."""
     if len(raw) > max_mb * 1e6:
         raise SeriesError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {max_mb:.0f} MB")
     if not raw.strip():
         raise SeriesError("the file is empty")
-    try:
-        df = pd.read_csv(io.BytesIO(raw))
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
-        raise SeriesError(f"not a readable CSV: {str(err).splitlines()[0]}") from None
+    notes: list[str] = []
+    raw = raw.replace(b"\r\n", b"\n")
+    kept, n_rows = _cut_rows(raw, max_rows)
+    first_row = 2
+    if n_rows > max_rows:
+        first_row = n_rows - max_rows + 2
+        notes.append(f"The file has {n_rows:,} rows: too many to train on in class. Using the last {max_rows:,} "
+                     f"(lines {first_row:,}–{n_rows + 1:,}).")
+    sample = kept[:65536].decode("utf-8", errors="replace")
+    sep = detect_separator(sample)
+    if sep != ",":
+        notes.append(f"Read as a table separated by {_SEPARATORS[sep]}.")
+    encoding = "utf-8-sig"
+    for attempt in range(2):
+        try:
+            df = pd.read_csv(io.BytesIO(kept), sep=sep, encoding=encoding, skipinitialspace=True,
+                             low_memory=False)
+            break
+        except UnicodeDecodeError:
+            if attempt:
+                raise SeriesError("the file is neither UTF-8 nor Latin-1 text") from None
+            encoding = "latin-1"
+            notes.append("The file is not UTF-8: read as Latin-1.")
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
+            raise SeriesError(f"not a readable CSV: {str(err).splitlines()[0]}") from None
     if df.empty or len(df.columns) == 0:
         raise SeriesError("the CSV has no rows")
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-    time_candidates = []
-    for c in df.columns:
-        if c in numeric:
-            continue
-        parsed = pd.to_datetime(df[c], errors="coerce", format="mixed")
-        if parsed.notna().mean() > 0.9:
-            time_candidates.append(c)
-    return CsvTable(df, numeric, time_candidates)
+    if len(df.columns) > MAX_COLUMNS:
+        notes.append(f"The file has {len(df.columns):,} columns: using the first {MAX_COLUMNS}.")
+        df = df.iloc[:, :MAX_COLUMNS]
+    df.columns = [str(c).strip() or f"column {k + 1}" for k, c in enumerate(df.columns)]
+    if sep != "," and _decimal_comma(df):
+        df = pd.read_csv(io.BytesIO(kept), sep=sep, encoding=encoding, decimal=",", thousands=".",
+                         skipinitialspace=True, low_memory=False).iloc[:, :MAX_COLUMNS]
+        df.columns = [str(c).strip() or f"column {k + 1}" for k, c in enumerate(df.columns)]
+        notes.append("Numbers are written with a decimal comma (1,5): read as such.")
+    numeric = _numeric_columns(df, first_row, notes)
+    if not numeric:
+        hint = "" if sep != "," or len(df.columns) > 1 else (
+            " (only one column was found: if the values are separated by something other than commas, "
+            "semicolons, tabs or bars, save the file as a standard CSV)")
+        raise SeriesError("the file has no numeric column to forecast" + hint)
+    time_candidates = [c for c in df.columns if c not in numeric and _looks_like_time(df[c])]
+    return CsvTable(df, numeric, time_candidates, notes, sep, first_row)
+
+
+# --- dates --------------------------------------------------------------------------------------------
+_DATE_STYLES = [("2020-01-31", re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")),
+                ("31/01/2020", re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}")),
+                ("31.01.2020", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}")),
+                ("31-01-2020", re.compile(r"^\d{1,2}-\d{1,2}-\d{4}")),
+                ("2020/01/31", re.compile(r"^\d{4}/\d{1,2}/\d{1,2}"))]
+_TZ = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
+
+
+_ISO = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}")
+_NUMERIC_DMY = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")
+
+
+def _parse(text: pd.Series, dayfirst: bool) -> pd.Series:
+    """Dates from text (unreadable: NaT), offsets converted to UTC, returned without a time zone.
+
+    Each style is read on its own: year-first dates as ISO 8601 (``dayfirst`` must never touch them:
+    dateutil would read 2020-02-01 as 2 January), numeric day/month dates with ``dayfirst``, and the
+    rest (written-out months) by dateutil."""
+    text = text.astype("string").str.strip()
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    filled = text.notna() & (text != "")
+    iso = filled & text.str.contains(_ISO, na=False)
+    dmy = filled & ~iso & text.str.contains(_NUMERIC_DMY, na=False)
+    rest = filled & ~iso & ~dmy
+    groups = [(iso, dict(format="ISO8601"), text.str.replace("/", "-", n=2)),
+              (dmy, dict(format="mixed", dayfirst=dayfirst), text),
+              (rest, dict(format="mixed"), text)]
+    for mask, kw, source in groups:
+        if mask.any():
+            parsed = pd.to_datetime(source[mask], errors="coerce", utc=True, **kw)
+            out[mask] = parsed.dt.tz_convert(None).astype("datetime64[ns]")
+    return out
+
+
+def _looks_like_time(col: pd.Series) -> bool:
+    text = col.dropna().astype(str).str.strip()
+    text = text[text != ""].head(500)
+    if len(text) == 0:
+        return False
+    return bool(_parse(text, True).notna().mean() >= 0.9)
+
+
+@dataclass
+class TimeColumn:
+    times: pd.Series                 # datetime64 (NaT where unreadable)
+    notes: list[str]
+    ambiguous: bool                  # dates such as 03/04/2020: day or month first cannot be told from the data
+    dayfirst: bool
+
+
+def parse_times(col: pd.Series, dayfirst: bool | None = None, first_row: int = 2) -> TimeColumn:
+    """Read a date column and say what was uncertain: mixed date styles, day-first vs month-first (decided
+    from the data where a day above 12 shows it, else ``dayfirst`` or day-first), mixed UTC offsets
+    (converted to UTC), and cells that are not dates."""
+    notes = []
+    text = col.astype("string").str.strip()
+    filled = text.notna() & (text != "")
+    styles = {name: int(text[filled].str.contains(rx).sum()) for name, rx in _DATE_STYLES}
+    used = {k: v for k, v in styles.items() if v}
+    if len(used) > 1:
+        notes.append("The time column mixes date styles (" + ", ".join(f"{v:,} like {k}" for k, v in used.items())
+                     + "): check that the order below is right.")
+    dm = text[filled].str.extract(_DAY_MONTH).dropna().astype(int)
+    day_first_seen = bool((dm[0] > 12).any()) if len(dm) else False
+    month_first_seen = bool((dm[1] > 12).any()) if len(dm) else False
+    ambiguous = False
+    if dayfirst is None:
+        if day_first_seen and month_first_seen:
+            dayfirst = int((dm[0] > 12).sum()) >= int((dm[1] > 12).sum())
+            notes.append("Some dates only make sense day first and others only month first: read as "
+                         f"{'day' if dayfirst else 'month'} first. Check the column.")
+        elif day_first_seen or month_first_seen:
+            dayfirst = day_first_seen
+        else:
+            ambiguous = len(dm) > 0
+            dayfirst = True
+            if ambiguous:
+                example = text[filled][text[filled].str.contains(_NUMERIC_DMY)].iloc[0]
+                notes.append(f"Dates such as {example} could be day first or month first (no day above 12 "
+                             "tells): read day first.")
+    if filled.any() and text[filled].str.contains(_TZ, na=False).any():
+        offsets = text[filled].str.extract(r"(Z|[+-]\d{2}:?\d{2})$")[0].fillna("none").str.replace(":", "")
+        if offsets.replace({"Z": "+0000"}).nunique() > 1:
+            notes.append("The times carry different UTC offsets (time zones): all converted to UTC.")
+    times = _parse(text.where(filled), dayfirst)
+    bad = filled & times.isna()
+    if bad.any():
+        idx = np.flatnonzero(bad.to_numpy())
+        examples = ", ".join(repr(str(v))[:30] for v in col[bad].head(3))
+        notes.append(f"{len(idx):,} time value{'s' if len(idx) > 1 else ''} could not be read as a date "
+                     f"({examples}; line {_row_list(idx, first_row)}): {'those rows are' if len(idx) > 1 else 'that row is'} left out.")
+    return TimeColumn(times, notes, ambiguous, dayfirst)
 
 
 def series_from_table(table: CsvTable, target: str, features: list[str] = (), time_column: str | None = None,
-                      missing: str = "fill") -> Series:
-    """Build a Series from chosen columns. ``missing``: "fill" (interpolate, then edge values) or "drop"."""
+                      missing: str = "fill", dayfirst: bool | None = None) -> Series:
+    """Build a Series from chosen columns, sorted by time. ``missing``: "fill" (interpolate, then edge values)
+    or "drop". What was done is listed in ``series.notes``; what cannot be forecast raises SeriesError."""
     df = table.frame
     cols = [target] + [f for f in features if f != target]
+    notes: list[str] = []
     for c in cols:
         if c not in df.columns:
             raise SeriesError(f"no column {c!r}")
         if c not in table.numeric:
             bad = df[c][pd.to_numeric(df[c], errors="coerce").isna() & df[c].notna()].head(3).tolist()
             raise SeriesError(f"column {c!r} is not numeric (e.g. {bad}); choose a numeric column")
-    data = df[cols].astype(float)
+    data = df[cols].astype(float).reset_index(drop=True)
     t = None
     if time_column:
-        t = pd.to_datetime(df[time_column], errors="coerce", format="mixed")
+        if time_column not in df.columns:
+            raise SeriesError(f"no column {time_column!r}")
+        if time_column in table.numeric:
+            t = df[time_column].astype(float).reset_index(drop=True)
+            bad = t.isna()
+            if bad.any():
+                notes.append(f"{int(bad.sum()):,} rows have no time value: left out.")
+        else:
+            parsed = parse_times(df[time_column], dayfirst, table.first_row)
+            notes += parsed.notes
+            t = parsed.times.reset_index(drop=True)
+            bad = t.isna()
+        if bad.all():
+            raise SeriesError(f"no value of {time_column!r} could be read as a time")
+        data, t = data[~bad].reset_index(drop=True), t[~bad].reset_index(drop=True)
         order = np.argsort(t.to_numpy(), kind="stable")
-        data, t = data.iloc[order].reset_index(drop=True), t.iloc[order].reset_index(drop=True)
+        if np.any(order != np.arange(len(order))):
+            notes.append(f"Rows sorted by {time_column!r} (the file was not in time order).")
+            data, t = data.iloc[order].reset_index(drop=True), t.iloc[order].reset_index(drop=True)
+        dup = int(t.duplicated().sum())
+        if dup:
+            notes.append(f"{dup:,} rows repeat a time already seen: kept in file order.")
     n_missing = int(data.isna().any(axis=1).sum())
     if n_missing:
         if missing == "drop":
             keep = ~data.isna().any(axis=1)
-            data = data[keep]
-            t = t[keep] if t is not None else None
+            data = data[keep].reset_index(drop=True)
+            t = t[keep].reset_index(drop=True) if t is not None else None
+            notes.append(f"{n_missing:,} rows with missing values dropped.")
         elif missing == "fill":
+            empty = [c for c in cols if data[c].isna().all()]
+            if empty:
+                raise SeriesError(f"column {empty[0]!r} is entirely empty")
             data = data.interpolate(limit_direction="both")
+            notes.append(f"{n_missing:,} rows with missing values filled by interpolation.")
         else:
             raise SeriesError(f"{n_missing} rows have missing values: choose to fill or drop them")
     if data.isna().any().any():
         raise SeriesError("a column is entirely empty")
+    values = data.to_numpy(float)
+    notes += check_values(values, cols)
     time = t.to_numpy() if t is not None else np.arange(len(data))
-    return Series(target, time, data.to_numpy(float), cols)
+    return Series(target, time, values, cols, notes=notes)
 
 
 # --- windowing, splitting, scaling --------------------------------------------------------------------
@@ -212,15 +548,13 @@ class Split:
 def make_windows(values: np.ndarray, window: int, horizon: int, start: int, end: int):
     """Samples whose *targets* lie in [start, end): inputs are the ``window`` steps before each target
     block (they may reach back before ``start``: the past is known when forecasting)."""
-    X, Y, idx = [], [], []
-    for t in range(max(start, window), end - horizon + 1):
-        X.append(values[t - window:t])
-        Y.append(values[t:t + horizon, 0])
-        idx.append(t)
     F = values.shape[1]
-    if not X:
+    idx = np.arange(max(start, window), end - horizon + 1)
+    if len(idx) == 0:
         return np.zeros((0, window, F)), np.zeros((0, horizon)), np.zeros(0, dtype=int)
-    return np.stack(X), np.stack(Y), np.array(idx)
+    X = values[idx[:, None] + np.arange(-window, 0)[None, :]]          # (n, window, F)
+    Y = values[idx[:, None] + np.arange(horizon)[None, :], 0]          # (n, horizon)
+    return X, Y, idx
 
 
 def split_series(series: Series, window: int = 30, horizon: int = 1, val: float = 0.15, test: float = 0.15) -> Split:
@@ -234,6 +568,11 @@ def split_series(series: Series, window: int = 30, horizon: int = 1, val: float 
     if v0 < need + 10 or n_val < horizon or n_test < horizon:
         raise SeriesError(f"the series has {N} points: too short for a window of {window} and a horizon of {horizon} "
                           f"(need about {int((need + 10) / (1 - val - test)) + 1} points)")
+    train = series.target[:v0]
+    spread = float(train.max() - train.min())
+    if spread == 0 or spread <= 1e-9 * float(np.abs(train).max()):
+        raise SeriesError(f"the training part (the first {v0:,} points) of {series.columns[0]!r} is constant: "
+                          "there is nothing to learn from. Use a longer or another series.")
     scaler = Scaler.fit(series.values[:v0])
     scaled = scaler.transform(series.values)
     parts = {"train": make_windows(scaled, window, horizon, 0, v0),

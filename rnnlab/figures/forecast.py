@@ -1,84 +1,168 @@
-"""Figures for the forecasting lab: the series and its split, forecasts against the truth, residuals."""
+"""Figures for the forecasting lab: the series and its split, forecasts against the truth, residuals, and
+the loss per epoch of every seed.
+
+Every line has a legend entry (markers such as "learning rate halved" are traces, not bare shapes), and
+long series are thinned to at most ``MAX_POINTS`` points per line, keeping each bucket's minimum and
+maximum so that peaks survive: a chart stays a few hundred kilobytes whatever was uploaded.
+"""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
+from ..labs.baselines import method_kind
 from .style import COLORS, base_layout
 
-METHOD_COLORS = ["#1565c0", "#9e9e9e", "#8d6e63", "#2e7d32", "#6a1b9a", "#ef6c00"]
-REGIONS = (("train", "rgba(46,125,50,0.07)"), ("validation", "rgba(239,108,0,0.09)"), ("test", "rgba(198,40,40,0.08)"))
+MAX_POINTS = 2_000
+KIND_COLORS = {"rnn": "#1565c0", "naive": "#757575", "seasonal": "#8d6e63", "ar": "#2e7d32", "arima": "#6a1b9a"}
+SEED_COLORS = ["#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#c62828"]
+# name, shading, legend swatch
+REGIONS = (("train", "rgba(46,125,50,0.10)", "rgba(46,125,50,0.45)"),
+           ("validation", "rgba(239,108,0,0.13)", "rgba(239,108,0,0.5)"),
+           ("test", "rgba(198,40,40,0.11)", "rgba(198,40,40,0.45)"))
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left")
+
+
+def downsample(x, y, max_points: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points: each of ``max_points // 2`` buckets keeps its lowest and highest
+    point, in time order (the line's envelope is unchanged)."""
+    x, y = np.asarray(x), np.asarray(y, float)
+    n = len(y)
+    if n <= max_points:
+        return x, y
+    buckets = max(max_points // 2, 1)
+    edges = np.linspace(0, n, buckets + 1).astype(int)
+    keep = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        if b <= a:
+            continue
+        seg = y[a:b]
+        finite = np.isfinite(seg)
+        if not finite.any():
+            keep.append(a)
+            continue
+        lo = a + int(np.nanargmin(np.where(finite, seg, np.nan)))
+        hi = a + int(np.nanargmax(np.where(finite, seg, np.nan)))
+        keep.extend(sorted({lo, hi}))
+    idx = np.array(keep)
+    return x[idx], y[idx]
 
 
 def _regions(fig: go.Figure, time, bounds: tuple[int, int]) -> None:
     edges = [0, bounds[0], bounds[1], len(time) - 1]
-    for (name, color), a, b in zip(REGIONS, edges[:-1], edges[1:]):
-        fig.add_vrect(x0=time[a], x1=time[b], fillcolor=color, line_width=0, annotation_text=name,
-                      annotation_position="top left", annotation_font=dict(size=13, color="#444"))
+    n = len(time)
+    for (name, color, swatch), a, b in zip(REGIONS, edges[:-1], edges[1:]):
+        fig.add_vrect(x0=time[a], x1=time[b], fillcolor=color, line_width=0, layer="below")
+        share = (b - a + (1 if b == n - 1 else 0)) / n
+        # the shaded regions are named in the legend (a text label would not fit a phone's width)
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{name} ({share:.0%})",
+                                 marker=dict(symbol="square", size=14, color=swatch),
+                                 hoverinfo="skip"))
 
 
 def series_figure(time, values, name: str, bounds: tuple[int, int] | None = None) -> go.Figure:
     """The whole series, with the chronological train / validation / test regions shaded."""
-    fig = go.Figure(go.Scatter(x=time, y=values, mode="lines", name=name, line=dict(color="#263238", width=1.5),
+    x, y = downsample(time, values)
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color="#263238", width=1.5),
                                hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
     if bounds is not None:
         _regions(fig, time, bounds)
-    fig.update_layout(**base_layout(height=330, title=name), showlegend=False)
+    title = name if len(name) <= 40 else name[:38] + "…"
+    fig.update_layout(**base_layout(height=340, title=title), legend=LEGEND_BELOW)
     return fig
 
 
+def method_style(name: str, best: bool = False) -> dict:
+    kind = method_kind(name)
+    color = KIND_COLORS[kind]
+    if kind == "rnn":
+        return dict(color=color, width=3)
+    return dict(color=color, width=2.6 if best else 1.8, dash=None if best else "dot")
+
+
 def forecast_figure(time, y, origins: np.ndarray, forecasts: dict[str, np.ndarray], bounds, step: int = 0,
-                    rollout: np.ndarray | None = None, show: list[str] | None = None) -> go.Figure:
-    """The test part: truth, each method's ``step``-ahead forecast, and the free-running rollout."""
+                    rollout: np.ndarray | None = None, show: list[str] | None = None,
+                    best: str | None = None) -> go.Figure:
+    """The test part: truth, each shown method's ``step``-ahead forecast, and the free-running rollout.
+
+    ``best`` (the method with the lowest error) is always drawn, marked ★ in the legend."""
     t0 = bounds[1]
     lo = max(t0 - 3 * max(len(origins) // 10, 10), 0)
-    fig = go.Figure(go.Scatter(x=time[lo:], y=y[lo:], mode="lines", name="truth", line=dict(color="#111", width=3),
+    x, yy = downsample(time[lo:], y[lo:])
+    fig = go.Figure(go.Scatter(x=x, y=yy, mode="lines", name="truth", line=dict(color="#111", width=3),
                                hovertemplate="%{x}: truth %{y:.4g}<extra></extra>"))
     idx = origins + step
     keep = idx < len(time)
-    for k, (name, pred) in enumerate(forecasts.items()):
-        if show is not None and name not in show:
+    for name, pred in forecasts.items():
+        is_best = name == best
+        if show is not None and name not in show and not is_best:
             continue
-        fig.add_trace(go.Scatter(x=time[idx[keep]], y=pred[keep, step], mode="lines", name=name,
-                                 line=dict(color=METHOD_COLORS[k % len(METHOD_COLORS)], width=3 if k == 0 else 1.8,
-                                           dash=None if k == 0 else "dot"),
+        px, py = downsample(time[idx[keep]], pred[keep, step])
+        fig.add_trace(go.Scatter(x=px, y=py, mode="lines", name=name + (" ★ best" if is_best else ""),
+                                 line=method_style(name, is_best),
                                  hovertemplate="%{x}: " + name + " %{y:.4g}<extra></extra>"))
     if rollout is not None and len(rollout):
-        fig.add_trace(go.Scatter(x=time[t0:t0 + len(rollout)], y=rollout, mode="lines", name="RNN rollout (free-running)",
+        rx, ry = downsample(time[t0:t0 + len(rollout)], rollout)
+        fig.add_trace(go.Scatter(x=rx, y=ry, mode="lines", name="network running free",
                                  line=dict(color=COLORS["highlight"], width=2.5, dash="dash"),
-                                 hovertemplate="%{x}: rollout %{y:.4g}<extra></extra>"))
-    fig.add_vline(x=time[t0], line=dict(color="#c62828", dash="dash"))
-    fig.update_layout(**base_layout(height=420, title=f"Test part: {step + 1}-step-ahead forecasts vs the truth"),
-                      legend=dict(orientation="h", y=-0.2))
+                                 hovertemplate="%{x}: running free %{y:.4g}<extra></extra>"))
+    finite = np.concatenate([yy[np.isfinite(yy)]] + [p[keep, step][np.isfinite(p[keep, step])]
+                                                      for p in forecasts.values()])
+    if len(finite):
+        fig.add_trace(go.Scatter(x=[time[t0], time[t0]], y=[float(finite.min()), float(finite.max())],
+                                 mode="lines", name="test part starts", line=dict(color="#c62828", dash="dash"),
+                                 hoverinfo="skip"))
+    ahead = "1 step ahead" if step == 0 else f"{step + 1} steps ahead"
+    fig.update_layout(**base_layout(height=440, title=f"Test part: {ahead}"), legend=LEGEND_BELOW)
     return fig
 
 
 def residual_figure(time, origins: np.ndarray, truth: np.ndarray, forecasts: dict[str, np.ndarray],
-                    step: int = 0) -> go.Figure:
+                    step: int = 0, best: str | None = None) -> go.Figure:
+    """Forecast − truth at each test origin, per method."""
     fig = go.Figure()
-    for k, (name, pred) in enumerate(forecasts.items()):
-        fig.add_trace(go.Scatter(x=time[origins + step], y=pred[:, step] - truth[:, step], mode="lines", name=name,
-                                 visible=True if k < 2 else "legendonly",
-                                 line=dict(color=METHOD_COLORS[k % len(METHOD_COLORS)], width=2 if k == 0 else 1.2),
+    idx = origins + step
+    for name, pred in forecasts.items():
+        x, r = downsample(time[idx], pred[:, step] - truth[:, step])
+        fig.add_trace(go.Scatter(x=x, y=r, mode="lines", name=name + (" ★ best" if name == best else ""),
+                                 line={**method_style(name, name == best), "dash": None},
                                  hovertemplate="%{x}: " + name + " error %{y:.4g}<extra></extra>"))
-    fig.add_hline(y=0, line=dict(color="#555"))
-    fig.update_layout(**base_layout(height=320, title="Residuals (forecast − truth) on the test part"),
-                      legend=dict(orientation="h", y=-0.25))
+    if len(idx):
+        fig.add_trace(go.Scatter(x=[time[idx[0]], time[idx[-1]]], y=[0, 0], mode="lines", name="no error",
+                                 line=dict(color="#555", width=1), hoverinfo="skip"))
+    fig.update_layout(**base_layout(height=340, title="Residuals (forecast − truth)"), legend=LEGEND_BELOW)
     return fig
 
 
-def loss_figure(steps_or_epochs: list[int], train: list[float], val: list[float], lr_drops: list[int] = (),
-                early_stop: int | None = None) -> go.Figure:
+def loss_figure(curves: dict[int, dict]) -> go.Figure:
+    """Mean training loss and validation loss per epoch for each seed (log scale), with the epochs where
+    the learning rate was halved and where early stopping ended the run."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps_or_epochs, y=train, mode="lines+markers", name="train (MSE)",
-                             line=dict(color=COLORS["hidden"], width=2.5)))
-    fig.add_trace(go.Scatter(x=steps_or_epochs, y=val, mode="lines+markers", name="validation (MSE)",
-                             line=dict(color=COLORS["highlight"], width=2.5)))
-    for s in lr_drops:
-        fig.add_vline(x=s, line=dict(color="#6a1b9a", dash="dot"), annotation_text="LR ÷2", annotation_position="top")
-    if early_stop is not None:
-        fig.add_vline(x=early_stop, line=dict(color=COLORS["output"], width=2), annotation_text="early stop")
-    fig.update_yaxes(type="log")
-    fig.update_layout(**base_layout(height=330, title="Loss per epoch (scaled units)"), xaxis_title="epoch",
-                      legend=dict(orientation="h", y=-0.25))
+    values = [v for c in curves.values() for v in c["train"] + c["val"] if np.isfinite(v) and v > 0]
+    lo, hi = (min(values), max(values)) if values else (1e-3, 1.0)
+    lr_x, lr_y, stop_x, stop_y = [], [], [], []
+    for k, (seed, c) in enumerate(sorted(curves.items())):
+        color = SEED_COLORS[k % len(SEED_COLORS)]
+        fig.add_trace(go.Scatter(x=c["epochs"], y=c["val"], mode="lines+markers", name=f"seed {seed}: validation",
+                                 legendgroup=str(seed), line=dict(color=color, width=2.5),
+                                 hovertemplate="epoch %{x}: validation %{y:.4g}<extra></extra>"))
+        fig.add_trace(go.Scatter(x=c["epochs"], y=c["train"], mode="lines", name=f"seed {seed}: training",
+                                 legendgroup=str(seed), line=dict(color=color, width=1.5, dash="dot"),
+                                 hovertemplate="epoch %{x}: training %{y:.4g}<extra></extra>"))
+        for e in c["lr_drops"]:
+            lr_x += [e, e, None]
+            lr_y += [lo, hi, None]
+        if c["early_stop"] is not None:
+            stop_x += [c["early_stop"], c["early_stop"], None]
+            stop_y += [lo, hi, None]
+    if lr_x:
+        fig.add_trace(go.Scatter(x=lr_x, y=lr_y, mode="lines", name="learning rate halved",
+                                 line=dict(color="#6a1b9a", dash="dot", width=1.5), hoverinfo="skip"))
+    if stop_x:
+        fig.add_trace(go.Scatter(x=stop_x, y=stop_y, mode="lines", name="early stop",
+                                 line=dict(color=COLORS["output"], width=2), hoverinfo="skip"))
+    fig.update_yaxes(type="log", title="MSE (scaled)")
+    last = max((max(c["epochs"]) for c in curves.values() if c["epochs"]), default=1)
+    fig.update_xaxes(title="epoch", dtick=max(1, int(np.ceil(last / 10))), tick0=0, rangemode="tozero")
+    fig.update_layout(**base_layout(height=360, title="Loss per epoch"), legend=LEGEND_BELOW)
     return fig

@@ -1,4 +1,4 @@
-"""Recurrent forecasters, trained with the shared trainer and compared with the baselines.
+"""Recurrent forecasters, trained with the shared trainer and compared honestly with the baselines.
 
 The guide's section 7 model (preset ``guide``):
     GRU(64, return_sequences=True) -> GRU(32) -> Dense(32, relu) -> Dropout(0.2) -> Dense(1)
@@ -6,10 +6,17 @@ The guide's section 7 model (preset ``guide``):
 
 Multi-step forecasts: *direct* (the last layer outputs all h future values at once) or *recursive*
 (one step at a time, each prediction fed back in as the newest input; univariate series only).
+
+A live run is the job :func:`forecast_job`: it scores the baselines (ARIMA included), trains the network
+with several seeds, and reports every method's MASE, MAE and RMSE as mean ± sd over the seeds. The
+verdict on the page (:func:`verdict`) is computed from those numbers, never written in advance: on a
+trended series the GRU loses to a linear model, on a chaotic one it wins (see ``SCENARIOS``).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import time
+from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
 
 import numpy as np
@@ -17,10 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .baselines import all_baselines, metrics, naive_scale
-from ..nn.layers import make_recurrent
 from ..data.series import Series, Split, split_series
+from ..nn.init import seeded
+from ..nn.layers import make_recurrent
 from ..train import History, TrainConfig, Trainer
+from .baselines import all_baselines, method_kind, metrics, naive_scale
 
 
 @dataclass
@@ -34,14 +42,54 @@ class ForecastRecipe:
     strategy: str = "direct"        # "direct" or "recursive" (for horizon > 1)
     lr: float = 1e-3
     batch_size: int = 32
-    epochs: int = 50
+    epochs: int = 20
     patience: int = 5
     lr_patience: int = 3
     lr_factor: float = 0.5
     clip: float | None = None
 
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["hidden_sizes"] = list(self.hidden_sizes)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ForecastRecipe":
+        names = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in names}
+        if "hidden_sizes" in kw:
+            kw["hidden_sizes"] = tuple(int(h) for h in kw["hidden_sizes"])
+        return cls(**kw)
+
 
 PRESETS = {"guide": ForecastRecipe()}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A series and settings that teach one thing; the page's buttons and the benchmark both use these."""
+
+    title: str
+    series: str                       # a key of rnnlab.data.series.BUILTIN
+    series_kwargs: dict
+    window: int
+    horizon: int
+    why: str
+
+
+SCENARIOS = {
+    "trend": Scenario(
+        "Trend: the simple methods win", "sum of sines + trend + noise", {"n": 2000}, 30, 1,
+        "The test part lies above every level seen in training (the trend), and a network standardised on "
+        "the training part has never produced such values; a linear AR model simply extends the pattern. "
+        "Its next value is also close to a linear function of the last few: nothing for a nonlinear model "
+        "to add."),
+    "chaos": Scenario(
+        "Chaos: the GRU wins", "Mackey-Glass chaos", {"n": 2000, "tau": 17, "every": 6}, 20, 5,
+        "Mackey–Glass with τ = 17 is deterministic but chaotic: each value is a smooth *nonlinear* function "
+        "of the recent past. Sampled every 6 time units and forecast 5 samples (30 time units) ahead, that "
+        "function is far from linear, so AR and ARIMA (linear) miss what the GRU learns."),
+}
 
 
 class Forecaster(nn.Module):
@@ -60,6 +108,20 @@ class Forecaster(nn.Module):
         for rnn in self.rnns:
             x, _ = rnn(x)            # every layer returns its sequence; the head reads the last step
         return self.head(x[:, -1])
+
+
+def build_model(n_features: int, recipe: ForecastRecipe, seed: int) -> Forecaster:
+    """The forecaster with weights drawn from ``seed`` (never from torch's global generator)."""
+    return seeded(lambda: Forecaster(n_features, recipe), seed)
+
+
+def count_params(n_features: int, recipe: ForecastRecipe) -> int:
+    with torch.device("meta"):
+        return sum(p.numel() for p in Forecaster(n_features, recipe).parameters())
+
+
+def rnn_label(recipe: ForecastRecipe) -> str:
+    return f"{recipe.cell} ({recipe.strategy})" if recipe.horizon > 1 else recipe.cell
 
 
 def _loss(model, batch):
@@ -90,7 +152,7 @@ def predict_from(model: Forecaster, scaled: np.ndarray, origins: np.ndarray, win
     """Scaled forecasts (n_origins, horizon) from each origin, using scaled[:origin] only."""
     model.eval()
     device = next(model.parameters()).device
-    X = torch.from_numpy(np.stack([scaled[o - window:o] for o in origins])).float().to(device)
+    X = torch.from_numpy(scaled[origins[:, None] + np.arange(-window, 0)[None, :]]).float().to(device)
     if strategy == "direct":
         return model(X).cpu().numpy()[:, :horizon]
     out = []
@@ -104,22 +166,85 @@ def predict_from(model: Forecaster, scaled: np.ndarray, origins: np.ndarray, win
 
 
 @torch.no_grad()
-def rollout(model: Forecaster, split: Split, start: int, steps: int, strategy: str) -> np.ndarray:
-    """A free-running forecast of ``steps`` values from ``start`` (original units): recursive feeds its own
-    predictions back; direct predicts ``horizon`` at a time and moves on by that much."""
+def rollout(model: Forecaster, split: Split, start: int, steps: int, strategy: str,
+            keep_going: Callable[[], bool] | None = None) -> np.ndarray:
+    """A free-running forecast of up to ``steps`` values from ``start`` (original units): recursive feeds its
+    own predictions back; direct predicts ``horizon`` at a time and moves on by that much. Stops early
+    (returning what it has) when ``keep_going()`` turns false."""
     scaled = split.scaled.copy()
     w, h = split.window, split.horizon
-    preds = []
+    preds: list[float] = []
     t = start
     while len(preds) < steps and t < len(scaled):
+        if keep_going is not None and not keep_going():
+            break
         block = predict_from(model, scaled, np.array([t]), w, h if strategy == "direct" else 1, strategy)[0]
         for v in block:
             if t >= len(scaled) or len(preds) >= steps:
                 break
             scaled[t, 0] = v     # only the target is fed back; other features keep their observed values
-            preds.append(v)
+            preds.append(float(v))
             t += 1
     return split.scaler.inverse_target(np.array(preds))
+
+
+def score_baselines(split: Split, with_arima: bool = True, check: Callable[[], None] | None = None,
+                    notes: list[str] | None = None) -> dict[str, np.ndarray]:
+    """Every baseline's forecasts of the test part, in the series' units.
+
+    They are fitted on the standardised target (the training part's mean and sd) and mapped back: the
+    same forecasts in any unit, and no overflow or underflow for series measured in 1e9s or 1e-9s."""
+    _, _, origins = split.parts["test"]
+    y = split.scaled[:, 0]
+    base = all_baselines(y, split.bounds[0], origins, split.horizon, split.series.period,
+                         ar_order=min(split.window, 30), with_arima=with_arima, check=check, notes=notes)
+    return {k: split.scaler.inverse_target(v) for k, v in base.items()}
+
+
+def holdout_truth(split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """(origins, truth (n, horizon) in the series' units) of the test part."""
+    _, Yte, origins = split.parts["test"]
+    return origins, split.scaler.inverse_target(Yte)
+
+
+def mase_scale(split: Split) -> float:
+    return naive_scale(split.series.target[:split.bounds[0]])
+
+
+def train_one(split: Split, recipe: ForecastRecipe, seed: int, on_event: Callable | None = None,
+              should_stop: Callable[[], str | None] | None = None, device: str | None = None
+              ) -> tuple[Forecaster, History]:
+    """Train one network (weights and batch order from ``seed``) with early stopping and LR drops."""
+    Xtr, Ytr, _ = split.parts["train"]
+    Xva, Yva, _ = split.parts["val"]
+    if len(Xtr) < 10 or len(Xva) < 1:
+        raise ValueError("too few windows to train on: use a longer series or a shorter window")
+    model = build_model(split.scaled.shape[1], recipe, seed)
+    config = TrainConfig(lr=recipe.lr, clip=recipe.clip, epochs=recipe.epochs, early_stopping=recipe.patience,
+                         lr_patience=recipe.lr_patience, lr_factor=recipe.lr_factor, seed=seed, device=device,
+                         monitor="loss", mode="min")
+    trainer = Trainer(model, _loss, config, on_event=on_event, should_stop=should_stop)
+    xv, yv = torch.from_numpy(Xva).float(), torch.from_numpy(Yva).float()
+
+    def validate(m):
+        loss, extra = _loss(m, trainer._to_device((xv, yv)))
+        return {"loss": loss, **extra}
+
+    history = trainer.fit(_batches(Xtr, Ytr, recipe.batch_size, seed), validate)
+    model.eval()
+    return model, history
+
+
+def rnn_forecasts(model: Forecaster, split: Split, recipe: ForecastRecipe) -> np.ndarray:
+    origins, _ = holdout_truth(split)
+    return split.scaler.inverse_target(
+        predict_from(model, split.scaled, origins, recipe.window, recipe.horizon, recipe.strategy))
+
+
+def check_recipe(series: Series, recipe: ForecastRecipe) -> None:
+    if recipe.strategy == "recursive" and series.values.shape[1] > 1 and recipe.horizon > 1:
+        raise ValueError("recursive multi-step forecasts need a univariate series (future features are unknown); "
+                         "use the direct strategy")
 
 
 @dataclass
@@ -138,55 +263,313 @@ class ForecastResult:
 def train_forecaster(series: Series, recipe: ForecastRecipe, seed: int = 0, on_event: Callable | None = None,
                      should_stop: Callable[[], bool] | None = None, device: str | None = None,
                      with_arima: bool = True) -> ForecastResult:
-    """Window, split, scale, train with early stopping and LR drops, then evaluate against the baselines."""
-    if recipe.strategy == "recursive" and series.values.shape[1] > 1 and recipe.horizon > 1:
-        raise ValueError("recursive multi-step forecasts need a univariate series (future features are unknown); "
-                         "use the direct strategy")
+    """One seed, start to end, in this process (scripts and tests; the app runs :func:`forecast_job`)."""
+    check_recipe(series, recipe)
     split = split_series(series, recipe.window, recipe.horizon)
-    Xtr, Ytr, _ = split.parts["train"]
-    Xva, Yva, _ = split.parts["val"]
-    if len(Xtr) < 10 or len(Xva) < 1:
-        raise ValueError("too few windows to train on: use a longer series or a shorter window")
-    torch.manual_seed(seed)
-    model = Forecaster(series.values.shape[1], recipe)
-    config = TrainConfig(lr=recipe.lr, clip=recipe.clip, epochs=recipe.epochs, early_stopping=recipe.patience,
-                         lr_patience=recipe.lr_patience, lr_factor=recipe.lr_factor, seed=seed, device=device,
-                         monitor="loss", mode="min")
-    trainer = Trainer(model, _loss, config, on_event=on_event, should_stop=should_stop)
-    xv, yv = torch.from_numpy(Xva).float(), torch.from_numpy(Yva).float()
-
-    def validate(m):
-        loss, extra = _loss(m, trainer._to_device((xv, yv)))
-        return {"loss": loss, **extra}
-
-    history = trainer.fit(_batches(Xtr, Ytr, recipe.batch_size, seed), validate)
-    model.eval()
-    y = series.target
-    v0, t0 = split.bounds
-    _, Yte, origins = split.parts["test"]
-    truth = split.scaler.inverse_target(Yte)
-    rnn_name = f"{recipe.cell} ({recipe.strategy})" if recipe.horizon > 1 else recipe.cell
-    forecasts = {rnn_name: split.scaler.inverse_target(
-        predict_from(model, split.scaled, origins, recipe.window, recipe.horizon, recipe.strategy))}
-    period = series.period
-    base = all_baselines(y, v0, origins, recipe.horizon, period, ar_order=min(recipe.window, 30), with_arima=with_arima)
-    forecasts.update(base)
-    scale = naive_scale(y[:v0])
+    model, history = train_one(split, recipe, seed, on_event, should_stop, device)
+    origins, truth = holdout_truth(split)
+    forecasts = {rnn_label(recipe): rnn_forecasts(model, split, recipe)}
+    forecasts.update(score_baselines(split, with_arima))
+    scale = mase_scale(split)
     table = [{"method": name, **metrics(truth, pred, scale)} for name, pred in forecasts.items()]
-    roll = rollout(model, split, t0, len(y) - t0, recipe.strategy)
-    return ForecastResult(split, model, history, origins, truth, forecasts, table, roll, period)
+    roll = rollout(model, split, split.bounds[1], len(series) - split.bounds[1], recipe.strategy)
+    return ForecastResult(split, model, history, origins, truth, forecasts, table, roll, series.period)
 
 
-def forecasts_frame(result: ForecastResult):
+# --- several seeds: the table, the best method, the verdict -------------------------------------------
+METRICS = ("MASE", "MAE", "RMSE")
+
+
+def summarise(rnn_name: str, rnn_per_seed: list[dict], baselines: dict[str, dict]) -> list[dict]:
+    """One row per method: each metric's mean and sd over the RNN's seeds (baselines have no seed: sd 0).
+
+    ``rnn_per_seed``: one {"MASE", "MAE", "RMSE"} per trained seed; ``baselines``: name -> metrics."""
+    rows = []
+    if rnn_per_seed:
+        row = {"method": rnn_name, "kind": "rnn", "n": len(rnn_per_seed)}
+        for m in METRICS:
+            vals = np.array([r[m] for r in rnn_per_seed], float)
+            row[m] = float(vals.mean())
+            row[f"{m}_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+            row[f"{m}_seeds"] = vals.tolist()
+        rows.append(row)
+    for name, met in baselines.items():
+        rows.append({"method": name, "kind": "baseline", "n": 1,
+                     **{m: float(met[m]) for m in METRICS}, **{f"{m}_sd": 0.0 for m in METRICS},
+                     **{f"{m}_seeds": [float(met[m])] for m in METRICS}})
+    return rows
+
+
+def ranking_metric(rows: list[dict]) -> str:
+    """MASE when every method has one (it is undefined for a series whose training part never changes)."""
+    return "MASE" if rows and all(math.isfinite(r["MASE"]) for r in rows) else "MAE"
+
+
+def best_method(rows: list[dict], kind: str | None = None) -> dict | None:
+    """The row with the lowest mean ranking metric (among ``kind`` rows if given); None if none is finite."""
+    metric = ranking_metric(rows)
+    pool = [r for r in rows if (kind is None or r["kind"] == kind) and math.isfinite(r[metric])]
+    return min(pool, key=lambda r: r[metric]) if pool else None
+
+
+@dataclass
+class Verdict:
+    outcome: str          # "wins", "loses", "mixed" or "none" (no RNN or no baseline to compare)
+    text: str             # one markdown sentence for the page
+    metric: str = "MASE"
+    rnn: str = ""
+    baseline: str = ""
+    ratio: float = float("nan")    # best baseline's metric / the RNN's mean (> 1: the RNN is better)
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if math.isfinite(v) else "n/a"
+
+
+def verdict(rows: list[dict]) -> Verdict:
+    """Who wins, from the table: the RNN wins when *every* seed beats the best baseline, loses when every
+    seed is beaten by it, and otherwise the result depends on the seed (too close to call)."""
+    metric = ranking_metric(rows)
+    rnn = next((r for r in rows if r["kind"] == "rnn" and math.isfinite(r[metric])), None)
+    base = best_method(rows, "baseline")
+    if rnn is None or base is None:
+        return Verdict("none", "Nothing to compare yet.", metric)
+    seeds = [v for v in rnn[f"{metric}_seeds"] if math.isfinite(v)]
+    n = len(seeds)
+    b = base[metric]
+    ratio = b / rnn[metric] if rnn[metric] > 0 else float("inf")
+    spread = f"{_fmt(rnn[metric])} ± {_fmt(rnn[f'{metric}_sd'])} over {n} seeds" if n > 1 else \
+        f"{_fmt(rnn[metric])} (one seed: train more seeds before concluding)"
+    name, bname = rnn["method"], base["method"]
+    better = sum(v < b for v in seeds)
+    if better == n:
+        text = (f"**The {name} wins**: {metric} {spread}, against {_fmt(b)} for **{bname}**, the best baseline "
+                f"({ratio:.1f}× lower)." if ratio != float("inf") else
+                f"**The {name} wins**: {metric} {spread}, against {_fmt(b)} for **{bname}**, the best baseline.")
+        return Verdict("wins", text, metric, name, bname, ratio)
+    if better == 0:
+        text = (f"**{bname} beats the {name}**: {metric} {_fmt(b)}, against {spread} for the network "
+                f"({1 / ratio:.1f}× higher)." if ratio > 0 else
+                f"**{bname} beats the {name}**: {metric} {_fmt(b)}, against {spread} for the network.")
+        return Verdict("loses", text, metric, name, bname, ratio)
+    text = (f"**Too close to call**: {better} of {n} seeds of the {name} beat **{bname}** ({metric} {spread}, "
+            f"against {_fmt(b)}). The difference is within the spread between seeds.")
+    return Verdict("mixed", text, metric, name, bname, ratio)
+
+
+def quick_baselines(series: Series, window: int, horizon: int) -> list[dict]:
+    """The baselines that cost milliseconds (naive, seasonal naive, linear AR), scored on the test part:
+    what the page shows at once, before any training. ARIMA (seconds) is scored by the job."""
+    split = split_series(series, window, horizon)
+    _, truth = holdout_truth(split)
+    scale = mase_scale(split)
+    return summarise("", [], {k: metrics(truth, v, scale) for k, v in score_baselines(split, False).items()})
+
+
+# --- the live training job ----------------------------------------------------------------------------
+def _epoch_of(history: History, step: int | None) -> int | None:
+    if step is None:
+        return None
+    return next((e["epoch"] for e in history.evals if e["step"] == step), None)
+
+
+def describe_run(history: History, seed: int, patience: int) -> str:
+    """How one seed's training ended, counted in epochs (as the loss chart is)."""
+    epochs = len(history.evals)
+    best = _epoch_of(history, history.best_step)
+    kept = f"; best epoch {best} kept" if best else ""
+    if history.status == "early_stopped":
+        return (f"seed {seed}: early-stopped after epoch {epochs} (no better validation loss for {patience} "
+                f"epochs){kept}")
+    if history.status == "done":
+        return f"seed {seed}: all {epochs} epochs{kept}"
+    if history.status == "diverged":
+        return f"seed {seed}: diverged in epoch {epochs + 1}. " + history.message
+    what = "stopped by the user" if history.status == "cancelled" else "stopped at the time limit"
+    return f"seed {seed}: {what} after {epochs} full epoch{'s' if epochs != 1 else ''}{kept}"
+
+
+class _Relay:
+    """Forwards one seed's trainer events to the job, tagged with the seed, steps counted across seeds,
+    and each validation carrying the mean training loss of its epoch (what the loss chart draws)."""
+
+    def __init__(self, ctx, seed: int, offset: int):
+        self.ctx, self.seed, self.offset = ctx, seed, offset
+        self.losses: list[float] = []
+
+    def __call__(self, event) -> None:
+        data = dict(event.data)
+        if event.kind == "step":
+            self.losses.append(float(data.get("loss", float("nan"))))
+        if event.kind == "eval":
+            data["train_loss"] = float(np.mean(self.losses)) if self.losses else float("nan")
+            self.losses = []
+        self.ctx.emit(event.kind, event.step + self.offset, event.epoch, seed=self.seed, **data)
+
+
+def loss_curves(events) -> dict[int, dict]:
+    """From a job's events: per seed, the epochs with their mean training and validation losses, the epochs
+    where the learning rate dropped, and the early-stop epoch (None if it did not stop early)."""
+    curves: dict[int, dict] = {}
+    for e in events:
+        if e.kind not in ("eval", "lr", "early_stop") or "seed" not in e.data:
+            continue
+        c = curves.setdefault(int(e.data["seed"]), {"epochs": [], "train": [], "val": [], "lr_drops": [],
+                                                    "early_stop": None})
+        if e.kind == "eval":
+            c["epochs"].append(e.epoch)
+            c["train"].append(e.data.get("train_loss", float("nan")))
+            c["val"].append(e.data.get("loss", float("nan")))
+        elif e.kind == "lr":
+            c["lr_drops"].append(e.epoch)
+        else:
+            c["early_stop"] = e.epoch
+    return curves
+
+
+def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0, with_arima: bool = True,
+                 eval_reserve: float = 4.0) -> dict:
+    """The live run of the Forecasting lab, in a worker process.
+
+    Phases: preparing windows → scoring baselines (ARIMA included) → training (``seeds`` networks,
+    seeds ``seed``, ``seed``+1, …) → evaluating. A stop or the time limit ends any phase; training keeps
+    what it has (each seed's best validated weights) and the evaluation then scores the seeds that trained
+    at least one epoch, unless Stop is pressed again. Each seed gets an equal share of the time left.
+
+    The result: the table (mean ± sd over seeds), the verdict, each method's test forecasts, the first
+    seed's free-running rollout and its weights (state_dict only)."""
+    started = time.monotonic()
+    ctx.phase("preparing windows")
+    s = Series.from_plain(series)
+    r = ForecastRecipe.from_dict(recipe)
+    check_recipe(s, r)
+    split = split_series(s, r.window, r.horizon)
+    ctx.check()
+    ctx.phase("scoring baselines")
+    notes: list[str] = []
+    base_fc = score_baselines(split, with_arima, check=ctx.check, notes=notes)
+    origins, truth = holdout_truth(split)
+    scale = mase_scale(split)
+    base_metrics = {k: metrics(truth, v, scale) for k, v in base_fc.items()}
+    ctx.emit("baselines", rows=summarise(rnn_label(r), [], base_metrics))
+    ctx.check()
+
+    n_train = len(split.parts["train"][0])
+    steps_per_epoch = math.ceil(n_train / r.batch_size)
+    histories: list[tuple[int, History]] = []
+    models: list[Forecaster] = []
+    stopped_by = None
+    for k in range(seeds):
+        sd = seed + k
+        ctx.phase("training", seed=sd, of=seeds, index=k)
+        share = (ctx.remaining() - eval_reserve) / (seeds - k)
+        if share <= 1 and k > 0:
+            stopped_by = "time_limit"
+            break
+        deadline = time.monotonic() + max(share, 1.0)
+
+        def should_stop(deadline=deadline):
+            reason = ctx.should_stop()
+            if reason:
+                return reason
+            return "time_limit" if time.monotonic() > deadline else None
+
+        relay = _Relay(ctx, sd, k * r.epochs * steps_per_epoch)
+        model, history = train_one(split, r, sd, relay, should_stop, ctx.device)
+        histories.append((sd, history))
+        models.append(model)
+        if history.status in ("cancelled", "diverged") or ctx.should_stop():
+            stopped_by = history.status if history.status in ("cancelled", "diverged") else ctx.should_stop()
+            break
+
+    ctx.phase("evaluating")
+    name = rnn_label(r)
+    forecasts: dict[str, np.ndarray] = {}
+    per_seed = []
+    rnn_metrics = []
+    for (sd, history), model in zip(histories, models):
+        epochs = len(history.evals)
+        row = {"seed": sd, "status": history.status, "epochs": epochs,
+               "best_epoch": _epoch_of(history, history.best_step) or 0, "seconds": history.seconds,
+               "text": describe_run(history, sd, r.patience)}
+        if epochs >= 1 and history.status != "diverged" and ctx.stop_requests < 2:
+            pred = rnn_forecasts(model, split, r)
+            if not forecasts:
+                forecasts[name] = pred
+            met = metrics(truth, pred, scale)
+            row.update(met)
+            rnn_metrics.append(met)
+        per_seed.append(row)
+    forecasts.update(base_fc)
+    roll = np.zeros(0)
+    if name in forecasts and ctx.stop_requests < 2:
+        t0 = split.bounds[1]
+        roll = rollout(models[0], split, t0, len(s) - t0, r.strategy,
+                       keep_going=lambda: ctx.stop_requests < 2 and ctx.remaining() > 0)
+    rows = summarise(name, rnn_metrics, base_metrics)
+    v = verdict(rows)
+    best_base = best_method(rows, "baseline")
+
+    statuses = [h.status for _, h in histories]
+    if stopped_by == "cancelled" or "cancelled" in statuses:
+        status = "cancelled"
+    elif stopped_by == "diverged" or "diverged" in statuses:
+        status = "diverged"
+    elif stopped_by == "time_limit" or "time_limit" in statuses:
+        status = "time_limit"
+    elif statuses and all(st == "early_stopped" for st in statuses):
+        status = "early_stopped"
+    else:
+        status = "done"
+    trained = len(rnn_metrics)
+    message = (f"{trained} of {seeds} seed{'s' if seeds > 1 else ''} trained and scored in "
+               f"{time.monotonic() - started:.0f} s. " + "; ".join(p["text"] for p in per_seed) + ".")
+    if status == "diverged":
+        message += " " + next(h.message for _, h in histories if h.status == "diverged")
+    metrics_out = {}
+    rnn_row = next((row for row in rows if row["kind"] == "rnn"), None)
+    if rnn_row is not None:
+        for m in METRICS:
+            metrics_out[f"rnn_{m}"] = rnn_row[m]
+            metrics_out[f"rnn_{m}_sd"] = rnn_row[f"{m}_sd"]
+    if best_base is not None:
+        for m in METRICS:
+            metrics_out[f"baseline_{m}"] = best_base[m]
+    metrics_out["seeds"] = float(trained)
+    first = next(((h, m) for (_, h), m in zip(histories, models)), None)
+    return {
+        "status": status, "message": message,
+        "epochs_completed": len(first[0].evals) if first else 0,
+        "metrics": metrics_out,
+        "best_baseline": best_base["method"] if best_base else "",
+        "rnn_name": name,
+        "rows": rows,
+        "verdict": {"outcome": v.outcome, "text": v.text, "metric": v.metric, "ratio": v.ratio,
+                    "baseline": v.baseline},
+        "per_seed": per_seed,
+        "notes": notes,
+        "origins": origins, "truth": truth, "forecasts": forecasts, "rollout": roll,
+        "bounds": list(split.bounds), "period": s.period if s.period else 0,
+        "state_dict": {k: v.detach().cpu() for k, v in first[1].state_dict().items()} if first else {},
+        "config": {**r.to_dict(), "n_features": int(s.values.shape[1]), "seeds": seeds, "seed": seed},
+    }
+
+
+def forecasts_frame(time_axis, origins: np.ndarray, truth: np.ndarray, forecasts: dict[str, np.ndarray]):
     """Test-part forecasts as a table (one row per origin and step ahead), for download as CSV."""
     import pandas as pd
 
-    time = result.split.series.time
     rows = []
-    for k, o in enumerate(result.origins):
-        for h in range(result.truth.shape[1]):
-            row = {"time": time[o + h], "origin_index": int(o), "steps_ahead": h + 1, "truth": result.truth[k, h]}
-            for name, pred in result.forecasts.items():
+    for k, o in enumerate(origins):
+        for h in range(truth.shape[1]):
+            row = {"time": time_axis[o + h], "origin_index": int(o), "steps_ahead": h + 1, "truth": truth[k, h]}
+            for name, pred in forecasts.items():
                 row[name] = pred[k, h]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+__all__ = ["ForecastRecipe", "PRESETS", "SCENARIOS", "Scenario", "Forecaster", "build_model", "count_params",
+           "rnn_label", "predict_from", "rollout", "score_baselines", "train_one", "train_forecaster",
+           "summarise", "quick_baselines", "best_method", "verdict", "Verdict", "forecast_job", "loss_curves", "forecasts_frame",
+           "method_kind", "describe_run"]
