@@ -1,4 +1,6 @@
-"""Weight initialisations a teacher can compare, and rescaling W_hh to a chosen spectral radius.
+"""Weight initialisations a teacher can compare, and rescaling W_hh to a chosen spectral radius ρ (its
+largest |eigenvalue|; not its largest singular value σ_max, on which Pascanu et al.'s vanishing/exploding
+criterion is stated: ρ <= σ_max, with equality for normal matrices such as orthogonal ones).
 
 * ``default``    PyTorch's: every weight and bias uniform in (-1/sqrt(H), 1/sqrt(H)).
 * ``xavier``     Glorot uniform for each gate's block of W_ih and W_hh; biases zero.
@@ -43,8 +45,9 @@ def initialize(module: nn.Module, scheme: str = "default", spectral_radius_targe
                generator: torch.Generator | None = None) -> nn.Module:
     """Initialise every recurrent layer inside ``module`` in place and return it.
 
-    ``spectral_radius_target`` then rescales each W_hh block so its spectral radius is that value
-    (e.g. 0.5 for vanishing, 2.0 for exploding gradients in a tanh RNN).
+    ``spectral_radius_target`` then rescales each W_hh block so its spectral radius ρ is that value
+    (e.g. 0.5 or 2.0 to show vanishing or exploding gradients in a tanh RNN). This sets ρ, not σ_max:
+    ρ = 0.5 *guarantees* vanishing gradients only when σ_max < 1 too, as for a rescaled orthogonal block.
     """
     if scheme not in SCHEMES:
         raise ValueError(f"unknown initialisation {scheme!r}; choose from {', '.join(SCHEMES)}")
@@ -80,7 +83,8 @@ def initialize(module: nn.Module, scheme: str = "default", spectral_radius_targe
 
 @torch.no_grad()
 def set_spectral_radius(module: nn.Module, radius: float) -> nn.Module:
-    """Rescale every W_hh block in ``module`` so its spectral radius equals ``radius``."""
+    """Rescale every W_hh block in ``module`` so its spectral radius (largest |eigenvalue|, not the largest
+    singular value) equals ``radius``."""
     if radius <= 0:
         raise ValueError("spectral radius must be positive")
     for name, p in module.named_parameters():
