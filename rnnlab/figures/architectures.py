@@ -1,0 +1,391 @@
+"""Figures of the Architectures page: what goes in and comes out of each shape of RNN (drawn from the
+tensors of a real run), what each small model learned, and the measurements that compare them.
+
+Pure functions: data in, ``go.Figure`` (or an HTML string) out.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .style import COLORS, base_layout
+
+MODEL_COLORS = {"unidirectional": COLORS["hidden"], "bidirectional": COLORS["backward"],
+                "without attention": "#8d6e63", "with attention": COLORS["hidden"],
+                "teacher forcing": COLORS["input"], "free running": COLORS["output"]}
+SHOW = {" ": "␣", "</s>": "■", "<s>": "▶"}
+
+
+def _show(symbol: str) -> str:
+    return SHOW.get(symbol, symbol)
+
+
+# --- input → output diagrams ------------------------------------------------------------------------------
+def _window(n: int, max_steps: int) -> list[int | None]:
+    """The steps drawn for a sequence of n: all of them, or the first and last few around a gap (None)."""
+    if n <= max_steps:
+        return list(range(n))
+    head = (max_steps - 1) // 2
+    tail = max_steps - 1 - head
+    return list(range(head)) + [None] + list(range(n - tail, n))
+
+
+def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[str, str],
+                 bidirectional: bool = False, attention: bool = False, max_steps: int = 9,
+                 height: int = 300) -> go.Figure:
+    """The network unrolled over the real input and output of one example.
+
+    ``kind``: one_to_one | one_to_many | many_to_one | sync | seq2seq. ``inputs``/``outputs``: the symbols
+    read and written (one node per step; long sequences show their ends around "…"). ``shapes``: a label
+    per row ("x", "h", "y", and "enc"/"dec" for seq2seq), e.g. {"x": "x: 1 × 7 × 2"}, from the tensors.
+    """
+    traces, notes, arrows = [], [], []
+    gap = 1.25
+
+    def arrow(x0, y0, x1, y1, color, dash=False, width=2.0):
+        arrows.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width, arrowcolor=color,
+                           opacity=0.5 if dash else 1.0))
+
+    def row(name, xs, y, texts, hovers, color, size=30):
+        traces.append(go.Scatter(x=xs, y=[y] * len(xs), mode="markers+text", name=name, text=texts,
+                                 hovertext=hovers, hoverinfo="text", textfont=dict(color="white", size=13),
+                                 marker=dict(symbol="square", size=size, color=color, line=dict(width=1.5, color="#222"))))
+
+    def dots(x, y):
+        notes.append(dict(x=x, y=y, text="…", showarrow=False, font=dict(size=20, color="#555")))
+
+    def label(y, key):
+        if shapes.get(key):
+            notes.append(dict(x=-0.55, y=y, text=html.escape(shapes[key]), showarrow=False, xanchor="right",
+                              font=dict(size=12, color="#333")))
+
+    def chain(steps, start_x, y, color, name, symbols_in, symbols_out, in_y, out_y, backward=False,
+              feed_back=False):
+        """One recurrent row over ``steps`` (indices or None), with its inputs below and outputs above."""
+        xs, xi, xo, ti, to, hi, ho = [], [], [], [], [], [], []
+        for k, s in enumerate(steps):
+            x = start_x + k * gap
+            if s is None:
+                dots(x, y)
+                continue
+            xs.append(x)
+            if symbols_in is not None and s < len(symbols_in):
+                xi.append(x), ti.append(_show(symbols_in[s])), hi.append(f"input {s + 1}: {symbols_in[s]!r}")
+                arrow(x, in_y + 0.22, x, y - 0.25, COLORS["W"])
+                if feed_back and s > 0:
+                    arrow(x - gap + 0.2, out_y - 0.1, x - 0.2, in_y + 0.15, COLORS["output"], dash=True, width=1.5)
+            if symbols_out is not None and s < len(symbols_out):
+                xo.append(x), to.append(_show(symbols_out[s])), ho.append(f"output {s + 1}: {symbols_out[s]!r}")
+                arrow(x, y + 0.25, x, out_y - 0.22, COLORS["V"])
+        row(name, xs, y, [""] * len(xs), [f"{name} step {s + 1}" for s in steps if s is not None], color)
+        for a, b in zip(xs[:-1], xs[1:]):
+            if b - a > gap * 1.5:
+                continue    # across the gap: the dots stand for the steps in between
+            if backward:
+                arrow(b - 0.22, y, a + 0.22, y, color)
+            else:
+                arrow(a + 0.22, y, b - 0.22, y, color)
+        if xi:
+            row("inputs", xi, in_y, ti, hi, COLORS["input"], size=26)
+        if xo:
+            row("outputs", xo, out_y, to, ho, COLORS["output"], size=26)
+        return xs
+
+    n_in, n_out = len(inputs), len(outputs)
+    if kind == "one_to_one":
+        row("inputs", [0.0], 0, ["x"], [f"the input: {inputs[0] if inputs else ''}"], COLORS["input"], size=30)
+        row("hidden", [0.0], 1, [""], ["a hidden layer (no state: nothing carries over)"], COLORS["hidden"])
+        row("outputs", [0.0], 2, ["y"], [f"the output: {outputs[0] if outputs else ''}"], COLORS["output"], size=30)
+        arrow(0, 0.22, 0, 0.75, COLORS["W"])
+        arrow(0, 1.25, 0, 1.78, COLORS["V"])
+        width, top = 1.0, 2
+        label(0, "x"), label(1, "h"), label(2, "y")
+    elif kind == "seq2seq":
+        enc = _window(n_in, max(max_steps // 2, 3))
+        dec = _window(n_out, max(max_steps - len(enc), 3))
+        ex = chain(enc, 0.0, 1, COLORS["encoder"], "encoder", inputs, None, 0, 2)
+        start = len(enc) * gap + 0.35
+        dx = chain(dec, start, 1, COLORS["hidden"], "decoder", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
+        if ex and dx:
+            arrow(ex[-1] + 0.22, 1, dx[0] - 0.22, 1, COLORS["encoder"], width=3)
+            notes.append(dict(x=(ex[-1] + dx[0]) / 2, y=1.32, text="c", showarrow=False,
+                              font=dict(size=14, color=COLORS["encoder"])))
+        if attention and ex and dx:
+            for x in dx:
+                for xe in ex:
+                    arrows.append(dict(x=xe, y=1.18, ax=x, ay=1.18, xref="x", yref="y", axref="x", ayref="y",
+                                       text="", showarrow=True, arrowhead=0, arrowwidth=0.6,
+                                       arrowcolor="rgba(21,101,192,0.25)"))
+        width = start + len(dec) * gap - gap
+        top = 2
+        label(0, "x"), label(1, "enc"), label(2, "y")
+        if shapes.get("dec"):
+            notes.append(dict(x=start, y=1.45, text=html.escape(shapes["dec"]), showarrow=False, xanchor="left",
+                              font=dict(size=12, color="#333")))
+    else:
+        steps = _window(max(n_in, n_out), max_steps)
+        if kind == "one_to_many":
+            chain(steps, 0.0, 1, COLORS["hidden"], "hidden", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
+        elif kind == "many_to_one":
+            last = n_in - 1
+            chain(steps, 0.0, 1, COLORS["hidden"], "hidden", inputs, None, 0, 2)
+            x_last = (len(steps) - 1) * gap
+            row("outputs", [x_last], 2, [_show(outputs[0]) if outputs else "y"],
+                [f"the answer after input {last + 1}: {outputs[0] if outputs else ''}"], COLORS["output"], size=26)
+            arrow(x_last, 1.25, x_last, 1.78, COLORS["V"])
+        else:   # sync
+            top_y = 2.6 if bidirectional else 2
+            chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top_y)
+            if bidirectional:
+                xs = chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, None, 0, top_y, backward=True)
+                for x in xs:
+                    arrow(x + 0.3, 0.22, x + 0.3, 1.5, COLORS["backward"], dash=True, width=1.2)
+        width = (len(steps) - 1) * gap
+        top = 2.6 if kind == "sync" and bidirectional else 2
+        label(0, "x"), label(1, "h"), label(top, "y")
+        if kind == "sync" and bidirectional:
+            label(1.75, "h_back")
+    fig = go.Figure(data=traces)
+    fig.update_layout(**{**base_layout(height=height), "margin": dict(l=5, r=5, t=10, b=5)}, showlegend=False,
+                      annotations=notes + arrows)
+    fig.update_xaxes(visible=False, range=[-4.2, width + 0.7])
+    fig.update_yaxes(visible=False, range=[-0.5, top + 0.5])
+    return fig
+
+
+# --- one-to-one ---------------------------------------------------------------------------------------------
+def digit_figure(pixels, title: str = "", height: int = 230) -> go.Figure:
+    """A 7×5 image, black on white."""
+    img = np.asarray(pixels, dtype=float).reshape(7, 5)
+    fig = go.Figure(go.Heatmap(z=img, colorscale=[[0, "#ffffff"], [1, "#111111"]], zmin=0, zmax=1, showscale=False,
+                               xgap=2, ygap=2, hovertemplate="row %{y}, column %{x}: %{z:.0f}<extra></extra>"))
+    fig.update_layout(**{**base_layout(height=height, title=title or None), "margin": dict(l=5, r=5, t=40 if title else 5, b=5)})
+    fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
+    fig.update_xaxes(visible=False, constrain="domain")
+    return fig
+
+
+def probability_bars(labels: list[str], probs, reference=None, reference_name: str = "", highlight: int | None = None,
+                     title: str = "", height: int = 280) -> go.Figure:
+    """Bars of probabilities, one per label; ``reference`` (same order) drawn as black ticks (e.g. the exact
+    answer); ``highlight`` the index of the label to colour."""
+    colors = [COLORS["highlight"] if k == highlight else COLORS["hidden"] for k in range(len(labels))]
+    fig = go.Figure(go.Bar(x=[_show(s) for s in labels], y=list(probs), marker_color=colors, name="the network",
+                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    if reference is not None:
+        fig.add_trace(go.Scatter(x=[_show(s) for s in labels], y=list(reference), mode="markers", name=reference_name,
+                                 marker=dict(symbol="line-ew", size=26, line=dict(width=3, color="#111")),
+                                 hovertemplate="%{x}: %{y:.1%} (" + html.escape(reference_name) + ")<extra></extra>"))
+    fig.update_layout(**base_layout(height=height, title=title or None), bargap=0.25,
+                      legend=dict(orientation="h", y=-0.22, x=0))
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def confusion_figure(confusion, height: int = 380) -> go.Figure:
+    cm = np.asarray(confusion)
+    fig = go.Figure(go.Heatmap(z=cm, x=[str(d) for d in range(10)], y=[str(d) for d in range(10)], colorscale="Blues",
+                               showscale=False, text=cm, texttemplate="%{text}",
+                               hovertemplate="true %{y}, predicted %{x}: %{z}<extra></extra>"))
+    fig.update_layout(**base_layout(height=height, title="Test images: true digit × predicted digit"))
+    fig.update_xaxes(title_text="predicted", type="category")
+    fig.update_yaxes(title_text="true", autorange="reversed", type="category")
+    return fig
+
+
+# --- one-to-many ------------------------------------------------------------------------------------------
+def choices_figure(steps: list[dict], height: int = 330) -> go.Figure:
+    """The letters' probabilities at each step of one generation (symbols × steps); the one drawn is boxed.
+
+    ``steps``: dicts with ``chosen`` (a symbol) and ``probs`` ({symbol: probability})."""
+    symbols = sorted({s for st in steps for s, p in st["probs"].items() if p >= 0.02} | {st["chosen"] for st in steps})
+    symbols.sort(key=lambda s: (s == "</s>", s))
+    z = [[st["probs"].get(s, 0.0) for st in steps] for s in symbols]
+    text = [[f"{v:.0%}" if v >= 0.05 else "" for v in r] for r in z]
+    xs = [f"{k + 1}" for k in range(len(steps))]
+    ys = [_show(s) for s in symbols]
+    fig = go.Figure(go.Heatmap(z=z, x=xs, y=ys, zmin=0, zmax=1, colorscale="Blues", text=text, texttemplate="%{text}",
+                               colorbar=dict(title="P", thickness=12, tickformat=".0%"),
+                               hovertemplate="step %{x}: P(%{y}) = %{z:.1%}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=xs, y=[_show(st["chosen"]) for st in steps], mode="markers", name="drawn",
+                             marker=dict(symbol="square-open", size=30, line=dict(width=3, color=COLORS["output"])),
+                             hovertemplate="step %{x}: drew %{y}<extra></extra>"))
+    fig.update_layout(**base_layout(height=max(height, 26 * len(symbols) + 90)), showlegend=False)
+    fig.update_xaxes(title_text="step (letter written)", type="category")
+    fig.update_yaxes(type="category", autorange="reversed")
+    return fig
+
+
+def word_counts_figure(counts: dict[str, int], ideal: dict[str, float], n: int, height: int = 320) -> go.Figure:
+    """How often each word was written in ``n`` draws, beside the true share of each real name."""
+    words = sorted(set(counts) | set(ideal), key=lambda w: (-ideal.get(w, 0), -counts.get(w, 0), w))[:14]
+    fig = go.Figure(go.Bar(x=words, y=[counts.get(w, 0) / n for w in words], name=f"written ({n} draws)",
+                           marker_color=[COLORS["hidden"] if w in ideal else COLORS["output"] for w in words],
+                           hovertemplate="%{x}: %{y:.1%} of the draws<extra></extra>"))
+    fig.add_trace(go.Scatter(x=words, y=[ideal.get(w, 0) for w in words], mode="markers", name="true share",
+                             marker=dict(symbol="line-ew", size=28, line=dict(width=3, color="#111")),
+                             hovertemplate="%{x}: %{y:.0%} of the languages<extra></extra>"))
+    fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.3, x=0), bargap=0.25)
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_xaxes(type="category", tickangle=-30)
+    return fig
+
+
+# --- many-to-one ------------------------------------------------------------------------------------------
+def length_accuracy_figure(acc: list[float], train_len: int, chance: float = 0.5, height: int = 320) -> go.Figure:
+    """Test accuracy at each length 1..len(acc), the trained lengths shaded, chance dotted."""
+    L = list(range(1, len(acc) + 1))
+    fig = go.Figure(go.Scatter(x=L, y=acc, mode="lines+markers", name="test accuracy",
+                               line=dict(color=COLORS["hidden"], width=3),
+                               hovertemplate="length %{x}: %{y:.1%}<extra></extra>"))
+    fig.add_vrect(x0=0.5, x1=train_len + 0.5, fillcolor=COLORS["input"], opacity=0.08, line_width=0)
+    fig.add_annotation(x=(train_len + 1) / 2, y=0.02, yref="paper", text="lengths seen in training", showarrow=False,
+                       font=dict(size=12, color=COLORS["input"]))
+    fig.add_hline(y=chance, line=dict(color="#777", dash="dot"))
+    fig.add_annotation(x=1, xref="paper", y=chance, text="chance", showarrow=False, xanchor="right", yanchor="bottom",
+                       font=dict(size=12, color="#555"))
+    fig.update_layout(**base_layout(height=height), showlegend=False)
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%", title_text="test accuracy")
+    fig.update_xaxes(title_text="length of the bit string")
+    return fig
+
+
+def running_answer_figure(bits: list[int], p_odd, height: int = 280) -> go.Figure:
+    """P(odd) read after each bit, and the true parity of each prefix (the answer if the string ended there)."""
+    x = list(range(1, len(bits) + 1))
+    truth = np.cumsum(bits) % 2
+    fig = go.Figure(go.Scatter(x=x, y=list(p_odd), mode="lines+markers", name="the network's P(odd)",
+                               line=dict(color=COLORS["hidden"], width=3), customdata=bits,
+                               hovertemplate="after bit %{x} (%{customdata}): P(odd) = %{y:.1%}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=x, y=truth, mode="markers", name="true parity so far",
+                             marker=dict(symbol="x", size=9, color=COLORS["output"]),
+                             hovertemplate="after bit %{x}: %{y} ones mod 2<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color="#777", dash="dot"))
+    fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.3, x=0))
+    fig.update_yaxes(range=[-0.05, 1.05], tickformat=".0%")
+    fig.update_xaxes(title_text="bits read", tickvals=x if len(x) <= 24 else None,
+                     ticktext=[str(b) for b in bits] if len(x) <= 24 else None)
+    return fig
+
+
+# --- many-to-many synced ------------------------------------------------------------------------------------
+def _tag_color(p: float) -> str:
+    """White at 50/50, orange towards "question", blue towards "statement"."""
+    s = max(-1.0, min(1.0, 2 * p - 1))
+    if s >= 0:
+        r, g, b = 255, int(255 - 105 * s), int(255 - 200 * s)
+    else:
+        r, g, b = int(255 + 180 * s), int(255 + 110 * s), 255
+    return f"rgb({r},{g},{b})"
+
+
+def tags_html(text: str, rows: dict[str, list[float]], truth: list[int]) -> str:
+    """The text once per model, each character coloured by the model's P(question) (orange "?", blue ".",
+    white: a coin flip), wrong answers underlined in red; the true tags on the first line.
+
+    Characters are HTML-escaped (typed text is shown, never run)."""
+    lines = []
+
+    def cell(ch, p, wrong, tip):
+        style = f"background:{_tag_color(p)};padding:1px 0;font-family:monospace;font-size:1.05rem"
+        if wrong:
+            style += ";text-decoration:underline;text-decoration-color:#c62828;text-decoration-thickness:3px"
+        return f'<span title="{html.escape(tip, quote=True)}" style="{style}">{html.escape(ch) if ch != " " else "&nbsp;"}</span>'
+
+    truth_cells = [cell(c, 0.5 if t < 0 else float(t), False,
+                        f"{k + 1} {c!r}: " + ("no end mark follows" if t < 0 else ("question" if t else "statement")))
+                   for k, (c, t) in enumerate(zip(text, truth))]
+    lines.append(("true tag", truth_cells))
+    for name, probs in rows.items():
+        cells = [cell(c, p, t >= 0 and (p >= 0.5) != bool(t), f"{k + 1} {c!r}: P(question) = {p:.0%}")
+                 for k, (c, p, t) in enumerate(zip(text, probs, truth))]
+        lines.append((name, cells))
+    body = "".join(f'<div style="margin:2px 0"><div style="font-size:0.85rem;color:#444">{html.escape(name)}</div>'
+                   f'<div style="word-break:break-all;line-height:1.6">{"".join(cells)}</div></div>'
+                   for name, cells in lines)
+    return f'<div style="color:#111">{body}</div>'
+
+
+def distance_figure(by_distance: dict[str, list[float]], ceiling_by_distance: list[float], height: int = 330) -> go.Figure:
+    """Test accuracy by how many characters remain before the sentence's end mark (0: the mark itself),
+    one line per model, and the best any left-to-right reader can expect at each distance."""
+    fig = go.Figure()
+    n = max(len(v) for v in by_distance.values())
+    fig.add_trace(go.Scatter(x=list(range(len(ceiling_by_distance))), y=ceiling_by_distance, mode="lines",
+                             name="best left-to-right reader", line=dict(color="#555", dash="dot", width=2),
+                             hovertemplate="%{x} characters before the mark: at best %{y:.0%}<extra></extra>"))
+    for name, acc in by_distance.items():
+        fig.add_trace(go.Scatter(x=list(range(len(acc))), y=acc, mode="lines+markers", name=name,
+                                 line=dict(color=MODEL_COLORS.get(name, COLORS["hidden"]), width=3),
+                                 hovertemplate=f"{name}: %{{y:.1%}} at %{{x}} characters before the mark<extra></extra>"))
+    fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.3, x=0))
+    fig.update_yaxes(range=[0.3, 1.03], tickformat=".0%", title_text="test accuracy")
+    fig.update_xaxes(title_text="characters until the sentence's end mark", range=[-0.5, n - 0.5])
+    return fig
+
+
+# --- seq2seq ----------------------------------------------------------------------------------------------
+def forcing_figure(teacher: list[float], free: list[float], height: int = 320) -> go.Figure:
+    """The share of wrong output symbols at each position: fed the true previous symbol vs its own."""
+    x = list(range(1, len(teacher) + 1))
+    fig = go.Figure()
+    for name, v in (("teacher forcing", teacher), ("free running", free)):
+        fig.add_trace(go.Scatter(x=x, y=v, mode="lines+markers", name=name,
+                                 line=dict(color=MODEL_COLORS[name], width=3),
+                                 hovertemplate=f"{name}: %{{y:.1%}} wrong at output symbol %{{x}}<extra></extra>"))
+    fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.3, x=0))
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title_text="wrong symbols")
+    fig.update_xaxes(title_text="output position", dtick=1)
+    return fig
+
+
+def attention_heatmap(weights, src: str, out: list[str], height: int | None = None) -> go.Figure:
+    """α: output steps (rows) × input positions (columns); each row sums to 1."""
+    w = np.asarray(weights, dtype=float)
+    xs = [f"{k + 1} {_show(c)}" for k, c in enumerate(src)]
+    ys = [f"{k + 1} {_show(c)}" for k, c in enumerate(out)]
+    fig = go.Figure(go.Heatmap(z=w, x=xs, y=ys, zmin=0, zmax=1, colorscale="Blues",
+                               colorbar=dict(title="α", thickness=12),
+                               hovertemplate="writing %{y}, looking at %{x}: α = %{z:.2f}<extra></extra>"))
+    fig.update_layout(**base_layout(height=height or int(min(max(24 * len(out) + 140, 260), 620))))
+    fig.update_xaxes(title_text="input position (read)", type="category", tickangle=0 if len(src) <= 12 else -60)
+    fig.update_yaxes(title_text="output step (written)", type="category", autorange="reversed")
+    return fig
+
+
+def length_comparison_figure(bins: list[str], curves: dict[str, list[float]], counts: list[int],
+                             metric: str = "whole output right", height: int = 340) -> go.Figure:
+    """Test accuracy against input length, one line per model."""
+    fig = go.Figure()
+    for name, acc in curves.items():
+        fig.add_trace(go.Scatter(x=bins, y=acc, mode="lines+markers", name=name, customdata=counts,
+                                 line=dict(color=MODEL_COLORS.get(name, COLORS["hidden"]), width=3),
+                                 hovertemplate=f"{name}: %{{y:.1%}} at input length %{{x}} "
+                                               "(%{customdata} test inputs)<extra></extra>"))
+    fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.3, x=0))
+    fig.update_yaxes(range=[0, 1.03], tickformat=".0%", title_text=metric)
+    fig.update_xaxes(title_text="input length (characters)", type="category")
+    return fig
+
+
+# --- training ---------------------------------------------------------------------------------------------
+def training_figure(curves: dict[str, tuple[list[int], list[float]]], total_steps: int, ylabel: str,
+                    references: dict[str, float] | None = None, height: int = 280) -> go.Figure:
+    """Validation accuracy against the training step, one line per model, with reference levels dotted."""
+    fig = go.Figure()
+    for name, (steps, acc) in curves.items():
+        fig.add_trace(go.Scatter(x=steps, y=acc, mode="lines+markers", name=name,
+                                 line=dict(color=MODEL_COLORS.get(name, COLORS["hidden"]), width=3),
+                                 hovertemplate=f"{name}, step %{{x}}: %{{y:.1%}}<extra></extra>"))
+    for label, value in (references or {}).items():
+        fig.add_hline(y=value, line=dict(color="#777", dash="dot", width=1.5))
+        fig.add_annotation(x=0, xref="paper", y=value, text=html.escape(label), showarrow=False, xanchor="left",
+                           yanchor="bottom", font=dict(size=12, color="#555"))
+    fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.35, x=0))
+    fig.update_yaxes(range=[0, 1.03], tickformat=".0%", title_text=ylabel)
+    fig.update_xaxes(title_text="training step", range=[0, max(total_steps, 1) * 1.02])
+    return fig
