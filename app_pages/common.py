@@ -47,6 +47,9 @@ PAGES: dict[str, list[PageInfo]] = {
                  "hand, checked against PyTorch, and a character model trained with it."),
     ],
     "Architectures": [
+        PageInfo("app_pages/architectures.py", "Architectures", ":material/account_tree:",
+                 "Each shape of the course's table trained live in seconds: one-to-one, one-to-many, many-to-one, "
+                 "synced tagging one- and two-directional, an encoder–decoder, and the same with attention."),
         PageInfo("app_pages/batches.py", "Batches of sequences", ":material/view_week:",
                  "Padding, masking and packing a batch of sentences (and what packing costs), and the word vectors "
                  "a trained model reads."),
