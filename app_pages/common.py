@@ -126,8 +126,26 @@ STYLE = """
 """
 
 
+#: On a narrow screen (below 768 px) the top navigation folds into the sidebar, which Streamlit leaves open
+#: over the page after a choice (319 of 390 px on a phone): close it once a page is picked. Static code, no
+#: user input.
+NAV_SCRIPT = """<script>
+if (!window.__rnnlabNavHook) {
+  window.__rnnlabNavHook = true;
+  document.addEventListener("click", (event) => {
+    if (window.innerWidth >= 768 || !event.target.closest('[data-testid="stSidebarNav"] a')) return;
+    setTimeout(() => {
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) close.click();
+    }, 150);
+  }, true);
+}
+</script>"""
+
+
 def style() -> None:
     st.html(STYLE)
+    st.sidebar.html(NAV_SCRIPT, unsafe_allow_javascript=True)
 
 
 def sidebar() -> None:

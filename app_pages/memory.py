@@ -3,148 +3,203 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import plot, seed, text_models
-from rnnlab.figures.memory import (activation_heatmap, colored_text_html, saturation_bars, saturation_timeline,
-                                   trajectory_figure)
-from rnnlab.labs.memory import (MAX_TOKENS, firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
-                           saturation_over_time, top_units)
-from rnnlab.nn.models import TextModel
+from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, text_models, url_text
 from rnnlab.data.tokenizer import Vocabulary, tokenize
+from rnnlab.figures.memory import (activation_heatmap, colored_text_html, prefix_figure, saturation_bars,
+                                   saturation_timeline, trajectory_figure)
+from rnnlab.labs.memory import (MAX_TOKENS, Reading, firing_positions, fresh_classifier,
+                                gate_saturation, model_digest, pca_path, read_text, saturation_over_time, top_units,
+                                varying_units)
+from rnnlab.nn.models import TextModel
 
-WINDOW = 250  # tokens drawn at once in the heatmaps
+PAGE = "app_pages/memory.py"
+WINDOW = 250         # tokens drawn at once in the heatmaps
+FEW_UNITS = 16       # units shown first: those that vary most
+MAX_CHARS = 20_000   # what the box takes: comfortably more than MAX_TOKENS words
+URL_CHARS = 1_000    # what a link carries
+FRESH = "Freshly initialised (untrained)"
 DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "
                   "never drags, although the ending felt rushed. Not perfect, yet I would happily watch it again.")
 
 st.title("Inside the memory")
-st.markdown("A model reads your text one token at a time. Here you see every unit of its hidden state, "
-            "every gate, and the path its memory takes, token by token.")
+lesson("Open <b>Colour the text</b> and move <b>Unit</b>: find a unit that lights up on <i>not</i> or on the "
+       "sentiment words, then check it in the heatmap.",
+       "Switch <b>Model</b> between the pretrained one and a freshly initialised one: which gates saturate "
+       "(<b>Gate saturation</b>) only after training?",
+       "Open <b>Trajectory</b>: after which words does the memory jump?")
+
+url_text("mem_text", DEFAULT_REVIEW, URL_CHARS)
+text = st.text_area("Text to read", height=120, key="mem_text", max_chars=MAX_CHARS,
+                    help=f"Up to {MAX_TOKENS:,} tokens are read; HTML tags are removed.")
+keep_text_in_url("mem_text", DEFAULT_REVIEW, URL_CHARS)
+text = text[:MAX_CHARS]   # the browser enforces max_chars; the server does too
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def fresh_model(words: tuple[str, ...], cell: str, hidden: int, seed_: int) -> TextModel:
     vocab = Vocabulary().fit([" ".join(words)])
     return TextModel(f"fresh {cell}-{hidden}", fresh_classifier(vocab, cell, hidden, 32, seed_), vocab)
 
 
-text = st.text_area("Text to read", DEFAULT_REVIEW, height=120, key="mem_text", max_chars=200_000,
-                    help=f"Up to {MAX_TOKENS} tokens are read; HTML tags are removed.")
+@st.cache_resource(max_entries=24, ttl=1800, show_spinner="Reading the text…")
+def reading_of(digest: str, text: str, _tm: TextModel) -> Reading:
+    """Shared by every session reading the same text with the same model (the key is the model's weights'
+    digest, not the object): a whole class pasting the example review costs one read."""
+    return read_text(_tm.model, _tm.vocab, text)
+
 
 models = text_models()
-sources = {name: name for name in models}
-sources["Freshly initialised (untrained)"] = "fresh"
+sources = list(models) + [FRESH]
 c1, c2, c3 = st.columns([2, 1, 1])
-source_label = c1.radio("Model", list(sources), key="mem_source",
-                        help="An untrained model shows how the machinery works; a trained one shows what it learned.")
-source = sources[source_label]
-if source == "fresh":
+source = c1.radio("Model", sources, key="mem_source", bind="query-params",
+                  help="An untrained model shows how the machinery works; a trained one shows what it learned.")
+if source == FRESH:
     cell = c2.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="mem_cell", bind="query-params")
     hidden = c3.slider("Hidden units", 4, 64, 16, key="mem_hidden", bind="query-params")
     tm = fresh_model(tuple(tokenize(text)[:MAX_TOKENS]), cell, hidden, seed())
-else:
-    tm = models[source]
-if source == "fresh":
     st.caption("An untrained model shows the machinery; the pretrained model and those you train in the "
                "Sentiment lab show what was learned.")
+else:
+    tm = models[source]
 
 try:
-    reading = read_text(tm.model, tm.vocab, text)
+    reading = reading_of(model_digest(tm.model), text, tm)
 except ValueError as err:
     st.warning(str(err))
+    reset_button("mem_")
     st.stop()
 if reading.truncated:
-    st.info(f"The text is longer than {MAX_TOKENS} tokens: only the first {MAX_TOKENS} are read.")
+    st.info(f"The text is longer than {MAX_TOKENS:,} tokens: only the first {MAX_TOKENS:,} are read.")
 
 tokens = reading.tokens
 T = len(tokens)
 m1, m2, m3 = st.columns(3)
-m1.metric("Tokens read", T)
+m1.metric("Tokens read", f"{T:,}")
 m2.metric("Unknown to the model", f"{sum(reading.unknown)}", help="Words outside the vocabulary read as <oov>.")
-if source == "fresh":
-    m3.metric("P(positive)", f"{reading.probability:.0%}", help="Untrained: this number means nothing yet.")
-else:
-    m3.metric("P(positive)", f"{reading.probability:.0%}")
+m3.metric("P(positive)", f"{reading.probability:.0%}",
+          help="Untrained: this number means nothing yet." if source == FRESH else None)
+plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
+     key="mem_prefix")
+if not reading.every_prefix:
+    gap = int(np.diff(reading.prefix_positions).max())
+    st.caption(f"A bidirectional model must read each prefix again (its backward half starts at the prefix's last "
+               f"token), so P(positive) is computed after {len(reading.prefix_positions)} evenly spaced tokens "
+               f"(one every {gap} or so, and the last), not after all {T:,}: the markers show where. A "
+               f"forward-only model gives every token in one pass.")
 
 n_layers = len(reading.traces)
-l1, l2, l3 = st.columns(3)
-layer = l1.selectbox("Layer", range(n_layers), format_func=lambda k: f"layer {k + 1}", key="mem_layer") \
-    if n_layers > 1 else 0
+controls = st.columns(3)
+col = iter(controls)
+layer = next(col).selectbox("Layer", range(n_layers), format_func=lambda k: f"layer {k + 1}", key="mem_layer",
+                            bind="query-params") if n_layers > 1 else 0
 directions = reading.directions(layer)
-direction = l2.radio("Direction", directions, horizontal=True, key="mem_dir") if len(directions) > 1 else "forward"
+direction = next(col).radio("Direction", directions, horizontal=True, key="mem_dir", bind="query-params") \
+    if len(directions) > 1 else "forward"
 signals = reading.signals(layer, direction)
 H = signals["h"].shape[0]
-start = 0
-if T > WINDOW:
-    start = l3.slider("First token shown", 0, T - WINDOW, 0, step=10, key="mem_start",
-                      help=f"The heatmaps show {WINDOW} tokens at a time so that each stays readable.")
-end = min(start + WINDOW, T)
-shown = tokens[start:end]
+ranked = varying_units(signals["h"], H)         # every unit, the most varying first
+which = next(col).radio("Units", [f"{FEW_UNITS} most varying", f"all {H}"], horizontal=True, key="mem_units",
+                        bind="query-params",
+                        help="Ranked by how much their h changes over the text (standard deviation).") \
+    if H > FEW_UNITS else f"all {H}"
+units = ranked[:FEW_UNITS] if which.endswith("most varying") else ranked
 gate_names = [g for g in signals if g not in ("h", "c")]
 
-tab_heat, tab_text, tab_sat, tab_path, tab_units = st.tabs(
-    ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"])
+start = 0
+if T > WINDOW:
+    start = st.slider("First token shown", 0, T - WINDOW, 0, step=10, key="mem_start", bind="query-params",
+                      help=f"The heatmaps and the saturation plot show {WINDOW} tokens at a time so that each "
+                           "stays readable.")
+end = min(start + WINDOW, T)
+shown = tokens[start:end]
 
-with tab_heat:
-    # keyed by the set of signals so that switching cell type starts again from "all of them"
-    chosen = st.multiselect("Signals", list(signals), default=list(signals), key="mem_signals_" + "-".join(signals))
-    st.caption("Rows are units, columns are tokens. Hidden and cell states: red positive, blue negative. "
-               "Gates: dark = shut (0), yellow = open (1). Hover for exact values.")
-    for name in chosen:
-        plot(activation_heatmap(signals[name][:, start:end], shown, name, start), key=f"mem_heat_{name}")
+tabs = st.tabs(["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"], key="mem_tab",
+               bind="query-params")
+tab_heat, tab_text, tab_sat, tab_path, tab_units = tabs
 
-with tab_text:
-    how = st.radio("Colour by", ["one unit of h", "one unit of c", "a gate's mean over units"], horizontal=True,
-                   key="mem_colour_by") if "c" in signals else \
-        st.radio("Colour by", ["one unit of h", "a gate's mean over units"], horizontal=True, key="mem_colour_by")
-    if how.startswith("one unit"):
-        sig = "c" if how == "one unit of c" else "h"
-        unit = st.slider("Unit", 0, H - 1, 0, key="mem_unit")
-        values = signals[sig][unit]
-        lim = float(np.abs(values).max(initial=1e-6))
-        html = colored_text_html(tokens, values, -lim, lim, diverging=True, label=f"{sig}[{unit}]")
-        st.caption(f"Red: {sig}[{unit}] positive, blue: negative, white: near zero. Look for a unit that "
-                   "lights up on negations, punctuation or sentiment words.")
-    elif gate_names:
-        gate = st.selectbox("Gate", gate_names, key="mem_colour_gate")
-        values = signals[gate].mean(axis=0)
-        html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
-        st.caption(f"Darker = the {gate} gate is more open on average at that token.")
-    else:
+if tab_heat.open:
+    with tab_heat:
+        default = ["h", "c"] if "c" in signals else ["h", gate_names[1] if len(gate_names) > 1 else "h"]
+        chosen = st.multiselect("Signals", list(signals), default=list(dict.fromkeys(default)),
+                                key="mem_signals_" + "-".join(signals),
+                                help="Add the gates to see when each opens and shuts.")
+        st.caption(f"Rows are units ({'the ' + str(len(units)) + ' that vary most, most first' if len(units) < H else 'all of them, the most varying first'}), "
+                   "columns are tokens. Hidden and cell states: red positive, blue negative. Gates: dark = shut (0), "
+                   "yellow = open (1). Hover for exact values.")
+        for name in chosen:
+            plot(activation_heatmap(signals[name][units, start:end], shown, name, start, units=units),
+                 key=f"mem_heat_{name}")
+
+if tab_text.open:
+    with tab_text:
+        options = ["one unit of h"] + (["one unit of c"] if "c" in signals else []) + \
+            (["a gate's mean over units"] if gate_names else [])
+        how = st.radio("Colour by", options, horizontal=True, key="mem_colour_by", bind="query-params")
         html = None
-        st.info("A vanilla RNN has no gates: colour by a unit of h instead.")
-    if html:
+        if how.startswith("one unit"):
+            sig = "c" if how == "one unit of c" else "h"
+            asked = st.session_state.get("mem_unit", st.query_params.get("mem_unit"))
+            try:
+                asked = int(asked)
+            except (TypeError, ValueError):
+                asked = -1
+            # start on the unit that varies most; a unit this model does not have falls back to it too
+            st.session_state["mem_unit"] = asked if 0 <= asked < H else int(ranked[0])
+            unit = st.slider("Unit", 0, H - 1, key="mem_unit", bind="query-params",
+                             help=f"Units ranked by how much they vary here: {', '.join(map(str, ranked[:8]))}, …")
+            values = signals[sig][unit]
+            lim = float(np.abs(values).max(initial=1e-6))
+            html = colored_text_html(tokens, values, -lim, lim, diverging=True, label=f"{sig}[{unit}]")
+            st.caption(f"Red: {sig}[{unit}] positive, blue: negative, white: near zero. Look for a unit that "
+                       "lights up on negations, punctuation or sentiment words.")
+        else:
+            gate = st.selectbox("Gate", gate_names, key="mem_colour_gate", bind="query-params")
+            values = signals[gate].mean(axis=0)
+            html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
+            st.caption(f"Darker = the {gate} gate is more open on average at that token.")
+        if not gate_names:
+            st.caption("A vanilla RNN has no gates: colour by a unit of h.")
         st.html(html)
 
-with tab_sat:
-    if gate_names:
-        gates = {g: signals[g] for g in gate_names}
-        plot(saturation_bars(gate_saturation(gates)), key="mem_sat_bars")
-        series = {g: s[start:end] for g, s in saturation_over_time(gates).items()}
-        plot(saturation_timeline(series, shown, start), key="mem_sat_time")
-        st.caption("A saturated gate behaves like a switch: fully shut (< 0.1) or fully open (> 0.9). Trained "
-                   "LSTMs often saturate their forget gates to hold information over long spans. "
-                   "The candidates g and n live in [-1, 1] and count as saturated beyond ±0.8.")
-    else:
-        st.info("A vanilla RNN has no gates to saturate.")
+if tab_sat.open:
+    with tab_sat:
+        if gate_names:
+            gates = {g: signals[g] for g in gate_names}
+            plot(saturation_bars(gate_saturation(gates)), key="mem_sat_bars")
+            series = {g: s[start:end] for g, s in saturation_over_time(gates).items()}
+            plot(saturation_timeline(series, shown, start), key="mem_sat_time")
+            st.caption("A saturated gate behaves like a switch: fully shut (< 0.1) or fully open (> 0.9). Trained "
+                       "LSTMs often saturate their forget gates to hold information over long spans. "
+                       "The candidates g and n live in [-1, 1] and count as saturated beyond ±0.8.")
+        else:
+            st.info("A vanilla RNN has no gates to saturate.")
 
-with tab_path:
-    coords, explained = pca_path(signals["h"])
-    plot(trajectory_figure(coords, tokens, explained, tm.model.cell), key="mem_pca")
-    st.caption("Each point is the hidden state after one token, projected on the two directions along which "
-               "it varies most (PCA). Jumps show the words that changed the memory most.")
+if tab_path.open:
+    with tab_path:
+        coords, explained = pca_path(signals["h"])
+        plot(trajectory_figure(coords, tokens, explained, tm.model.cell), key="mem_pca")
+        st.caption("Each point is the hidden state after one token (all units), projected on the two directions "
+                   "along which it varies most (PCA). Words are written where they do not overlap, the biggest "
+                   "jumps first; hover any point for its token.")
 
-with tab_units:
-    if T < 2:
-        st.info("Type at least two tokens to compare a stretch of text with the rest.")
-    else:
-        lo, hi = st.select_slider("Token range", options=list(range(T)), value=(0, min(2, T - 1)),
-                                  format_func=lambda k: f"{k} {tokens[k]}", key="mem_range")
-        sig = st.radio("Signal", [s for s in ("h", "c") if s in signals], horizontal=True, key="mem_units_sig")
-        rows = []
-        for unit, score, mean_in in top_units(signals[sig], lo, hi, k=min(5, H)):
-            elsewhere = firing_positions(signals[sig][unit], mean_in, exclude=(lo, hi), limit=8)
-            rows.append({"unit": unit, "selectivity": round(score, 3), f"mean {sig} in range": round(mean_in, 3),
-                         "also fires on": ", ".join(f"{k} {tokens[k]}" for k in elsewhere) or "nowhere else"})
-        st.markdown(f"Units most active on **{' '.join(tokens[lo:hi + 1])}** (tokens {lo}–{hi}):")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        st.caption("Selectivity = mean |activation| inside the range minus mean |activation| elsewhere. "
-                   "'Also fires on' lists other tokens where the unit is at least as strong.")
+if tab_units.open:
+    with tab_units:
+        if T < 2:
+            st.info("Type at least two tokens to compare a stretch of text with the rest.")
+        else:
+            lo, hi = st.select_slider("Token range", options=list(range(T)), value=(0, min(2, T - 1)),
+                                      format_func=lambda k: f"{k} {tokens[k]}", key="mem_range")
+            sig = st.radio("Signal", [s for s in ("h", "c") if s in signals], horizontal=True, key="mem_units_sig",
+                           bind="query-params")
+            rows = []
+            for unit, score, mean_in in top_units(signals[sig], lo, hi, k=min(5, H)):
+                elsewhere = firing_positions(signals[sig][unit], mean_in, exclude=(lo, hi), limit=8)
+                rows.append({"unit": unit, "selectivity": round(score, 3), f"mean {sig} in range": round(mean_in, 3),
+                             "also fires on": ", ".join(f"{k} {tokens[k]}" for k in elsewhere) or "nowhere else"})
+            st.markdown(f"Units most active on **{escape_md(' '.join(tokens[lo:hi + 1]))}** (tokens {lo}–{hi}):")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.caption("Selectivity = mean |activation| inside the range minus mean |activation| elsewhere. "
+                       "'Also fires on' lists other tokens where the unit is at least as strong.")
+
+reset_button("mem_")
+next_page(PAGE)

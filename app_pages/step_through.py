@@ -1,119 +1,206 @@
-"""Step through an RNN: one time step at a time, with the real numbers in the equations."""
+"""Step through an RNN: one time step at a time, with the real numbers in the equations.
+
+The settings at the top rebuild the network (cached, shared by every session with the same settings); the
+step controls live in a fragment, so Previous / Next / Play / the slider redraw only the step view."""
+import time
+
 import streamlit as st
 
-from app_pages.common import plot, seed
-from rnnlab.nn.cells import GATE_DESCRIPTIONS
-from rnnlab.labs.equations import step_equations
-from rnnlab.figures.diagrams import unrolled_diagram
-from rnnlab.figures.steps import state_history, vector_bars, weight_heatmaps
-from rnnlab.nn.init import SCHEMES
-from rnnlab.labs.unroll import INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, step_values
+from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tokenizer import tokenize
+from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, unrolled_diagram
+from rnnlab.figures.steps import MAX_LINES, shown_units, state_history, vector_bars, weight_heatmaps
+from rnnlab.labs.equations import GRU_NOTE, step_equations
+from rnnlab.labs.unroll import (INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, recurrent_scales,
+                                step_values)
+from rnnlab.nn.cells import GATE_DESCRIPTIONS
+from rnnlab.nn.init import SCHEMES
 
+PAGE = "app_pages/step_through.py"
 CELLS = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
-WINDOW = 8  # steps drawn in the unrolled diagram around the current one
+RADII = ["as initialised", "0.5", "0.9", "1.0", "1.5", "2.0"]
+WINDOW = 6        # steps drawn in the unrolled diagram around the current one (6 still fit a phone)
+WRITTEN_OUT = 4   # up to this hidden size the equations are written out number by number
+DEFAULT_TEXT = "the movie was not good at all"
+MAX_CHARS = 500   # a typed sentence: enough for MAX_STEPS words, short enough for a link
+
+STEP_CSS = """<style>
+.st-key-st_controls [data-testid="stSlider"] { flex: 1 1 240px; min-width: 240px; }
+.st-key-st_controls .stButton button { min-width: 6.5rem; }
+</style>"""
 
 st.title("Step through an RNN")
-st.markdown("Pick a cell and an input, then walk through time. At every step you see the cell's equations "
-            "with that step's actual numbers, every gate, and how the memory changes.")
+st.html(STEP_CSS)
+lesson("Press <b>Next ▶</b> until the cell reads <i>not</i>: which gate bars move most, and does h change sign?",
+       "Pick <b>RNN (tanh)</b> and set <b>U's spectral radius</b> to 0.5, then 2.0: does the memory fade away or "
+       "pin every unit at ±1?",
+       "Raise <b>Hidden size</b> above 4: the equations fold into heatmaps, the bars still show every unit.")
 
 with st.container(border=True):
     c1, c2, c3, c4 = st.columns(4)
     cell_label = c1.selectbox("Cell", list(CELLS), index=2, key="st_cell", bind="query-params")
     hidden = c2.slider("Hidden size", 2, 16, 3, key="st_hidden", bind="query-params",
-                       help="Up to 4 the equations are written out number by number; above, as heatmaps.")
-    init = c3.selectbox("Initialisation", SCHEMES, key="st_init", bind="query-params")
+                       help=f"Up to {WRITTEN_OUT} units the equations are written out number by number; above, "
+                            "they are folded away as heatmaps.")
+    init = c3.selectbox("Initialisation", SCHEMES, key="st_init", bind="query-params",
+                        help="default: PyTorch's uniform(±1/√H) · xavier: Glorot uniform · orthogonal: every "
+                             "singular value of each U is 1 · identity: U = I (IRNN, Le et al. 2015).")
     kind = c4.selectbox("Input", INPUT_KINDS, key="st_input", bind="query-params",
                         help="A sentence is read word by word, each word turned into a small vector (an embedding).")
+    d1, d2 = st.columns([3, 1])
     if kind == "sentence":
-        text = st.text_input("Sentence", "the movie was not good at all", key="st_text", max_chars=5000)
+        url_text("st_text", DEFAULT_TEXT, MAX_CHARS)
+        text = d1.text_input("Sentence", key="st_text", max_chars=MAX_CHARS)
+        keep_text_in_url("st_text", DEFAULT_TEXT, MAX_CHARS)
         length, freq = 0, 1.0
     else:
-        d1, d2 = st.columns(2)
-        length = d1.slider("Length (steps)", 2, 60, 20, key="st_length")
-        freq = d2.slider("Cycles over the sequence", 0.5, 5.0, 1.0, 0.5, key="st_freq", disabled=kind == "random walk")
+        e1, e2 = d1.columns(2)
+        length = e1.slider("Length (steps)", 2, 60, 20, key="st_length", bind="query-params")
+        freq = e2.slider("Cycles over the sequence", 0.5, 5.0, 1.0, 0.5, key="st_freq", bind="query-params",
+                         disabled=kind == "random walk")
         text = ""
+    radius_label = d2.selectbox(
+        "U's spectral radius", RADII, key="st_radius", bind="query-params",
+        help="Rescales each recurrent block U (one per gate) so that its spectral radius, its largest "
+             "|eigenvalue|, is this number. That is not its largest singular value σ_max, the quantity in "
+             "Pascanu et al.'s (2013) condition for vanishing gradients: both are printed below the equations.")
 
 mode = CELLS[cell_label]
+radius = None if radius_label == RADII[0] else float(radius_label)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def unroll(mode, hidden, kind, text, length, freq, init, seed):
-    return build_unroll(mode, hidden, kind, text=text, length=length, frequency=freq, seed=seed, init=init)
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def unroll(mode, hidden, kind, text, length, freq, init, radius, seed_):
+    """Shared by every session: the key is the settings themselves, the build is seeded from its own generator."""
+    return build_unroll(mode, hidden, kind, text=text, length=length, frequency=freq, seed=seed_, init=init,
+                        spectral_radius=radius)
 
 
 if kind == "sentence" and len(tokenize(text)) > MAX_STEPS:
     st.info(f"Only the first {MAX_STEPS} words are read here: stepping through more is no longer a lesson.")
 try:
-    u = unroll(mode, hidden, kind, text, length, freq, init, seed())
+    u = unroll(mode, hidden, kind, text, length, freq, init, radius, seed())
 except ValueError as err:
     st.warning(str(err))
+    reset_button("st_")
     st.stop()
 
 T = u.steps
-if st.session_state.get("st_t", 1) > T:
-    st.session_state["st_t"] = T
+# A link may carry a step past the end of this sequence: clamp it before the slider reads it.
+asked = st.session_state.get("st_t", st.query_params.get("st_t", 1))
+try:
+    asked = int(asked)
+except (TypeError, ValueError):
+    asked = 1
+st.session_state["st_t"] = min(max(asked, 1), T)
+UNITS = shown_units(history(u, T - 1))
 
 
 def _move(delta: int) -> None:
     st.session_state["st_t"] = min(max(st.session_state.get("st_t", 1) + delta, 1), T)
 
 
-playing = st.toggle("▶ Play (one step a second, looping)", key="st_play")
+def fmt(v) -> str:
+    return "[" + ", ".join(f"{x:.2f}" for x in v) + "]"
 
 
-@st.fragment(run_every=1.0 if playing else None)
-def step_view():
-    if playing and T > 1:
-        st.session_state["st_t"] = st.session_state.get("st_t", 1) % T + 1
-    b1, b2, b3 = st.columns([1.3, 7, 1.3])
-    b1.button("◀ Previous", on_click=_move, args=(-1,), disabled=T == 1, width="stretch")
-    t1 = b2.slider("Time step t", 1, max(T, 2), key="st_t", disabled=T == 1, label_visibility="collapsed") if T > 1 else 1
-    b3.button("Next ▶", on_click=_move, args=(1,), disabled=T == 1, width="stretch")
+def step_view(ticking: bool) -> None:
+    """Everything that changes from one step to the next. Run as a fragment: its buttons, slider and the
+    Play timer rerun only this, not the page."""
+    now = time.monotonic()
+    if ticking and T > 1 and now - st.session_state.get("_st_last_tick", now) >= 0.9:
+        st.session_state["st_t"] = st.session_state["st_t"] % T + 1      # a tick of Play
+    st.session_state["_st_last_tick"] = now
+    # One row on a laptop or projector; on a phone the slider wraps onto its own line (see STEP_CSS).
+    with st.container(horizontal=True, vertical_alignment="center", gap="small", key="st_controls"):
+        st.button("◀ Prev", on_click=_move, args=(-1,), disabled=T == 1, key="st_prev", help="One step back")
+        st.button("Next ▶", on_click=_move, args=(1,), disabled=T == 1, key="st_next", help="One step forward")
+        playing = st.toggle("Play", key="st_play", disabled=T == 1, help="One step a second, looping.")
+        if T > 1:
+            t1 = st.slider("Time step t", 1, T, key="st_t", bind="query-params", label_visibility="collapsed",
+                           width="stretch")
+        else:
+            t1 = 1
+    if playing != ticking:
+        st.rerun()   # the timer is set when the fragment is registered: start or stop it with a page run
     t = t1 - 1
     vals = step_values(u, t)
-    fmt = lambda v: "[" + ", ".join(f"{x:.2f}" for x in v) + "]"  # noqa: E731
-    st.markdown(f"#### Step {t1} of {T}: reading **{u.labels[t]}**")
+    st.markdown(f"##### Step {t1} of {T}: reading **{escape_md(u.labels[t])}**")
+
+    states = {"h": vals["h"], **({"c": vals["c"]} if "c" in vals else {})}
+    if u.gate_names:
+        left, right = st.columns([len(states), len(u.gate_names)])
+        with left:
+            plot(vector_bars(states, title=f"State after step {t1}"), key="st_state_bars")
+        with right:
+            plot(vector_bars({g: vals[g] for g in u.gate_names}, title=f"Gates at step {t1}"), key="st_gate_bars")
+        st.caption(" · ".join(f"**{g}**: {GATE_DESCRIPTIONS[g].split(': ')[1]}" for g in u.gate_names))
+    else:
+        plot(vector_bars(states, title=f"State after step {t1}"), key="st_state_bars")
 
     first = min(max(t - WINDOW // 2, 0), max(T - WINDOW, 0))
     shown = range(first, min(first + WINDOW, T))
     hist = history(u, T - 1)
     plot(unrolled_diagram(len(shown), mode, highlight=t, first=first, input_labels=[u.labels[k] for k in shown],
                           hidden_hover=[f"h_{k + 1} = {fmt(hist['h'][k])}" for k in shown], outputs=False),
-         key="st_diagram")
-    st.caption("The orange cell is step t. h" + (" and c flow" if mode == "LSTM" else " flows") +
-               " in from step t-1 on the left; hover a cell to read its h.")
+         key="st_diagram", toolbar=False)
+    st.caption("The orange cell is step t: h" + (" and c flow" if mode == "LSTM" else " flows") +
+               " in from step t-1 on the left; hover a cell to read its h. " + SHARED_WEIGHTS_NOTE)
 
-    info = f"**Input x_{t1}**: `{u.labels[t]}` → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) = {fmt(vals['h_prev'])}"
+    info = (f"**Input x_{t1}**: `{escape_md(u.labels[t])}` → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) "
+            f"= {fmt(vals['h_prev'])}")
     if "c_prev" in vals:
         info += f" · **c_{t1 - 1}** = {fmt(vals['c_prev'])}"
     st.markdown(info)
-    if u.gate_names:
-        st.caption(" · ".join(f"**{g}**: {GATE_DESCRIPTIONS[g].split(': ')[1]}" for g in u.gate_names))
-    st.markdown("**The equations at this step**")
+    if hidden <= WRITTEN_OUT:
+        st.markdown("**The equations at this step**, with its numbers")
+        equations(t1, vals)
+    else:
+        box = st.expander(f"The equations at this step ({hidden} units: the matrices as heatmaps)",
+                          key="st_equations", on_change="rerun")
+        if box.open:
+            with box:
+                equations(t1, vals)
+
+    plot(state_history(history(u, t), u.labels, t, UNITS), key="st_history")
+    if len(UNITS) < hidden:
+        st.caption(f"Showing {len(UNITS)} of {hidden} units: those whose h varies most over the whole sequence "
+                   f"(units {', '.join(map(str, UNITS))}). The bars above show every unit.")
+
+
+def equations(t1: int, vals: dict) -> None:
     weights = gate_weights(u)
-    if hidden <= 4:
+    if hidden <= WRITTEN_OUT:
         for line in step_equations(mode, weights, vals, t1):
             st.latex(line)
     else:
         for line in step_equations(mode, weights, vals, t1, numbers=False):
             st.latex(line)
+        names = list(weights)
+        name = st.segmented_control("Block", names, default=names[0], key="st_eq_gate", required=True,
+                                    format_func=lambda n: "h" if n == "h" else f"gate {n}") if len(names) > 1 \
+            else names[0]
         st.caption(f"With {hidden} units the matrices are too big to write out: here they are as heatmaps "
                    "(red positive, blue negative; hover for the exact number).")
-        names = list(weights)
-        tabs = st.tabs([f"gate {n}" if n != "h" else "h" for n in names])
-        for tab, name in zip(tabs, names):
-            with tab:
-                blocks = {f"W_{name}": weights[name]["W"], f"x_{t1}": vals["x"],
-                          f"U_{name}": weights[name]["U"], f"h_{t1 - 1}": vals["h_prev"],
-                          f"b_{name}": weights[name]["b"], "pre-activation": vals[f"pre_{name}"]}
-                plot(weight_heatmaps(blocks), key=f"st_heat_{name}")
-
-    states = {"h": vals["h"], **({"c": vals["c"]} if "c" in vals else {})}
-    plot(vector_bars(states, title=f"State after step {t1}"), key="st_state_bars")
-    if u.gate_names:
-        plot(vector_bars({g: vals[g] for g in u.gate_names}, title=f"Gates at step {t1}"), key="st_gate_bars")
-    plot(state_history(history(u, t), u.labels, t), key="st_history")
+        blocks = {f"W_{name}": weights[name]["W"], f"x_{t1}": vals["x"], f"U_{name}": weights[name]["U"],
+                  f"h_{t1 - 1}": vals["h_prev"], f"b_{name}": weights[name]["b"],
+                  "pre-activation": vals[f"pre_{name}"]}
+        plot(weight_heatmaps(blocks), key="st_heat")
+    if mode == "GRU":
+        st.caption(GRU_NOTE)
+    scales = recurrent_scales(u)
+    st.caption("Each U, measured: " + " · ".join(
+        f"U{'_' + g if g != 'h' else ''}: spectral radius {rho:.2f}, largest singular value {sig:.2f}"
+        for g, (rho, sig) in scales.items()))
 
 
-step_view()
+# While Play is on, the step view reruns itself once a second (and only it).
+_playing = bool(st.session_state.get("st_play")) and T > 1
+st.fragment(step_view, run_every=1.0 if _playing else None)(_playing)
+
+c1, c2 = st.columns([1, 3])
+with c1:
+    reset_button("st_")
+c2.caption(f"Every setting here, and the step, is in the page's link: share it and the class sees step "
+           f"{st.session_state.get('st_t', 1)} of the same network.")
+next_page(PAGE)

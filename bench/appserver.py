@@ -108,25 +108,41 @@ def browser():
 
 
 def wait_for_app(page, text: str | None = None, timeout: float = 60_000, plots: bool = True) -> None:
-    """Wait until the page has run: its title (or ``text``) is there and no script is running."""
+    """Wait until the page has run and drawn: its title (or ``text``) is there, then :func:`wait_idle`."""
     if text:
         page.get_by_text(text).first.wait_for(timeout=timeout)
     else:
         page.locator("h1").first.wait_for(timeout=timeout)
-    wait_idle(page, timeout)
-    if plots and page.locator(".js-plotly-plot").count():
-        page.locator(".js-plotly-plot .main-svg").first.wait_for(timeout=timeout)
+    wait_idle(page, timeout, plots=plots)
 
 
-def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait while Streamlit shows its 'running' indicator."""
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout)
+#: Streamlit is done with a run when its running indicator is gone, no element is a loading skeleton or
+#: stale (greyed while a rerun may replace it), and every Plotly chart has drawn its SVG.
+_BUSY = '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'
+_IDLE_JS = """([busy, plots, settle]) => {
+    const idle = !document.querySelector(busy) && (!plots ||
+        [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg')));
+    const now = performance.now();
+    if (!idle) { window.__rnnlabIdleSince = null; return false; }
+    if (window.__rnnlabIdleSince == null) window.__rnnlabIdleSince = now;
+    return now - window.__rnnlabIdleSince >= settle;
+}"""
+
+
+def wait_idle(page, timeout: float = 60_000, plots: bool = True, settle_ms: float = 300) -> None:
+    """Wait until Streamlit has finished running and drawing, and has stayed so for ``settle_ms`` (one run
+    can start right after another, and the running indicator shows only after a short delay)."""
+    page.evaluate("() => { window.__rnnlabIdleSince = null; }")
+    page.wait_for_function(_IDLE_JS, arg=[_BUSY, plots, settle_ms], timeout=timeout, polling=50)
 
 
 def horizontal_overflow(page) -> int:
-    """How many pixels wider than the window the page is (0 = no horizontal scroll)."""
-    return int(page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth"))
+    """How many pixels wider than the window the page is (0 = no horizontal scroll).
+
+    Streamlit scrolls its main area (``stMain``) rather than the document, so that box counts too."""
+    return int(page.evaluate("""() => Math.max(document.documentElement.scrollWidth - window.innerWidth,
+        ...[...document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]')]
+            .map(e => e.scrollWidth - e.clientWidth))"""))
 
 
 def cut_labels(page) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.appserver import SIZES, browser, horizontal_overflow, serve_app, wait_for_app  # noqa: E402
+from bench.appserver import SIZES, browser, horizontal_overflow, serve_app, wait_for_app, wait_idle  # noqa: E402
 
 README_SET = [("home", "", "laptop"), ("step_through", "step_through", "laptop"), ("memory", "memory", "laptop"),
               ("sentiment", "sentiment", "laptop"), ("gradients", "gradients", "laptop"),
@@ -39,9 +39,14 @@ def main(argv=None) -> int:
             page = chromium.new_page(viewport=SIZES[size])
             page.goto(f"{url}/{path}" + (f"?{args.query}" if args.query else ""), wait_until="domcontentloaded")
             wait_for_app(page)
-            page.wait_for_timeout(800)
             file = out / f"{name}.png"
-            page.screenshot(path=str(file), full_page=args.full)
+            if args.full:
+                # Streamlit scrolls its main area, not the document: grow the window to the page's height
+                # (the page's own width is kept), let it redraw, then take the whole of it.
+                height = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+                page.set_viewport_size({"width": SIZES[size]["width"], "height": min(int(height) + 40, 16_000)})
+                wait_idle(page)
+            page.screenshot(path=str(file))
             print(f"{file}  ({size}, horizontal overflow {horizontal_overflow(page)} px)")
             page.close()
     return 0

@@ -72,10 +72,12 @@ def test_home_diagram_follows_the_controls(root):
 
 def test_home_lists_every_architecture_type(root):
     at = _app(root).run()
-    table = at.dataframe[0].value
-    assert list(table["Type"]) == ["One-to-one", "One-to-many", "Many-to-one", "Many-to-many (synced)",
-                                   "Many-to-many (encoder-decoder)", "Bidirectional"]
+    cards = [m.value.split(" · ")[0].strip("*") for m in at.markdown if " · " in m.value and m.value.startswith("**")]
+    assert cards == ["One-to-one", "One-to-many", "Many-to-one", "Many-to-many (synced)",
+                     "Many-to-many (encoder-decoder)", "Bidirectional"]
     assert len(figures(at)) == 1 + 6
+    assert any("same cell again" in m.value for m in at.markdown)        # the lesson prompts
+    assert at.button(key="home__reset_page")
 
 
 def _by_title(at: AppTest, prefix: str) -> dict:
@@ -102,7 +104,7 @@ def test_step_page_numbers_equal_the_trace(root):
     u = build_unroll("GRU", 3, "sentence", text="the movie was not good at all", seed=0)
     v = step_values(u, 2)
     gates = _by_title(at, "Gates at step 3")
-    by_name = {trace["name"]: trace["y"] for trace in gates["data"]}
+    by_name = {trace["meta"]: trace["y"] for trace in gates["data"]}
     for g in ("r", "z", "n"):
         np.testing.assert_allclose(by_name[g], v[g], atol=1e-6)
     state = _by_title(at, "State after step 3")
@@ -112,6 +114,7 @@ def test_step_page_numbers_equal_the_trace(root):
     assert last.startswith(r"\begin{aligned}h_{3}")
     assert all(f"{x:.2f}" in last for x in v["h"])
     assert any("reading **was**" in m.value for m in at.markdown)
+    assert any("reset-after" in c.value and "Cho et al. (2014)" in c.value for c in at.caption)
 
 
 def test_step_page_controls_redraw(root):
@@ -119,9 +122,14 @@ def test_step_page_controls_redraw(root):
     assert len(_by_title(at, "State after step 1")["data"][0]["y"]) == 3
     at.button[1].click().run()  # Next ▶
     assert any("Step 2 of 7" in m.value for m in at.markdown)
-    at.slider(key="st_hidden").set_value(8).run()   # above 4: heatmaps instead of written-out matrices
+    assert len(at.latex) == 6                        # LSTM, 3 units: six equations written out
+    at.slider(key="st_hidden").set_value(8).run()   # above 4: folded away, as heatmaps
     assert len(_by_title(at, "State after step 2")["data"][0]["y"]) == 8
-    assert any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
+    assert not at.latex and not any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
+    assert "8 units" in at.expander[0].label
+    at.session_state["st_equations"] = True          # open the expander
+    at.run()
+    assert len(at.latex) == 6 and any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
     at.selectbox(key="st_input").set_value("sine").run()
     at.slider(key="st_length").set_value(30).run()
     assert any("of 30" in m.value for m in at.markdown)
@@ -152,9 +160,18 @@ def test_memory_page_reads_with_the_shipped_model(root):
     assert at.radio(key="mem_source").value.startswith("Pretrained on IMDB")
     tm = load_text_model(root / "assets" / "sentiment")
     reading = read_text(tm.model, tm.vocab, at.text_area(key="mem_text").value)
+    from rnnlab.labs.memory import varying_units
+
+    h = reading.signals()["h"]                        # (128, T): the 16 units that vary most are drawn
+    units = varying_units(h, 16)
     fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("h:"))
-    np.testing.assert_allclose(np.array(fig["data"][0]["z"]), reading.signals()["h"], atol=1e-5)
+    np.testing.assert_allclose(np.array(fig["data"][0]["z"]), h[units], atol=1e-5)
+    assert fig["data"][0]["y"] == [f"unit {u}" for u in units]
+    assert fig["layout"]["height"] <= 600
     assert {m.label: m.value for m in at.metric}["P(positive)"] == f"{reading.probability:.0%}"
+    at.radio(key="mem_units").set_value("all 128").run()
+    fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("h:"))
+    assert len(fig["data"][0]["y"]) == 128 and fig["layout"]["height"] <= 600
 
 
 def test_memory_page_heatmaps_equal_the_trace(root):
@@ -166,25 +183,35 @@ def test_memory_page_heatmaps_equal_the_trace(root):
     vocab = Vocabulary().fit([" ".join(tokenize(text))])
     reading = read_text(fresh_classifier(vocab, "LSTM", 16, 32, seed=0), vocab, text)
     sig = reading.signals()
+    at.multiselect[0].set_value(["h", "c", "f"]).run()
+    order = [int(u.split()[1]) for u in next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("h:"))
+             ["data"][0]["y"]]
+    assert sorted(order) == list(range(16))           # 16 units: all of them, the most varying first
     for name in ("h", "c", "f"):
         fig = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith(f"{name}:"))
-        np.testing.assert_allclose(np.array(fig["data"][0]["z"]), sig[name], atol=1e-6)
+        np.testing.assert_allclose(np.array(fig["data"][0]["z"]), sig[name][order], atol=1e-6)
         assert len(fig["data"][0]["x"]) == len(reading.tokens)
 
 
 def test_memory_page_widgets_change_the_drawing(root):
     at = _memory(root)
     heat = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
-    assert len(heat) == 6 and len(heat[0]["data"][0]["y"]) == 16       # h, c, i, f, g, o
+    assert len(heat) == 2 and len(heat[0]["data"][0]["y"]) == 16       # h and c first; the gates on request
     at.selectbox(key="mem_cell").set_value("GRU").run()
     at.slider(key="mem_hidden").set_value(8).run()
     heat = [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
-    assert len(heat) == 4 and len(heat[0]["data"][0]["y"]) == 8        # h, r, z, n: a GRU has no c
-    at.multiselect[0].set_value(["h"]).run()
-    assert len([f for f in figures(at) if f["data"][0]["type"] == "heatmap"]) == 1
-    html_before = at.get("html")[0].proto.body
+    assert [f["layout"]["title"]["text"][0] for f in heat] == ["h", "z"] and len(heat[0]["data"][0]["y"]) == 8
+    at.multiselect[0].set_value(["h", "r", "z", "n"]).run()              # a GRU has no c
+    assert len([f for f in figures(at) if f["data"][0]["type"] == "heatmap"]) == 4
+    at.session_state["mem_tab"] = "Colour the text"                     # tabs are lazy: open one
+    at.run()
+    assert not [f for f in figures(at) if f["data"][0]["type"] == "heatmap"]
+    coloured = [h for h in at.get("html") if "background:rgb" in h.proto.body]
+    assert len(coloured) == 1
     at.slider(key="mem_unit").set_value(5).run()
-    assert at.get("html")[0].proto.body != html_before
+    assert [h for h in at.get("html") if "background:rgb" in h.proto.body][0].proto.body != coloured[0].proto.body
+    at.session_state["mem_tab"] = "Find units"
+    at.run()
     table = at.dataframe[0].value
     assert len(table) == 5 and "also fires on" in table.columns
     assert not at.exception

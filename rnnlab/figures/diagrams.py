@@ -19,19 +19,51 @@ def sub(i: int | str) -> str:
     return str(i).translate(SUB)
 
 
-def _arrow(fig: go.Figure, x0, y0, x1, y1, color, label: str = "", label_shift=(0.0, 0.0), width=2.5, dash=False):
-    fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
-                       showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=width, arrowcolor=color,
-                       opacity=0.55 if dash else 1.0)
-    if label:
-        fig.add_annotation(x=(x0 + x1) / 2 + label_shift[0], y=(y0 + y1) / 2 + label_shift[1], text=f"<b>{label}</b>",
-                           showarrow=False, font=dict(size=16, color=color), bgcolor="rgba(255,255,255,0.85)")
+class _Drawing:
+    """Collects a diagram's traces, arrows and labels, and makes the figure in one go at the end: Plotly
+    validates a figure each time an annotation is added, so adding 60 arrows one by one took 0.3-1 s."""
+
+    def __init__(self):
+        self.traces: list[go.Scatter] = []
+        self.annotations: list[dict] = []
+        self.shapes: list[dict] = []
+
+    def arrow(self, x0, y0, x1, y1, color, label: str = "", label_shift=(0.0, 0.0), width=2.5, dash=False):
+        self.annotations.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                                     showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=width,
+                                     arrowcolor=color, opacity=0.55 if dash else 1.0))
+        if label:
+            self.annotations.append(dict(x=(x0 + x1) / 2 + label_shift[0], y=(y0 + y1) / 2 + label_shift[1],
+                                         text=f"<b>{label}</b>", showarrow=False, font=dict(size=16, color=color),
+                                         bgcolor="rgba(255,255,255,0.85)"))
+
+    def label(self, x, y, text, **kwargs):
+        self.annotations.append(dict(x=x, y=y, text=text, showarrow=False, **kwargs))
+
+    def nodes(self, name, xs, ys, texts, hovers, color, size=46, symbol="square", text_color="white",
+              box: tuple[float, float] | None = None):
+        """Nodes as markers of ``size`` pixels, or, with ``box=(width, height)``, as rectangles in data units
+        that shrink with the figure (an unrolled chain still fits a phone) under their text and hover."""
+        if box is None:
+            marker = dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="#222"))
+        else:
+            colors = color if isinstance(color, list) else [color] * len(xs)
+            w, h = box
+            self.shapes += [dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2, layer="below",
+                                 fillcolor=c, line=dict(width=2, color="#222")) for x, y, c in zip(xs, ys, colors)]
+            marker = dict(symbol="square", size=30, color=colors, opacity=0)   # invisible: it carries the hover
+        self.traces.append(go.Scatter(x=xs, y=ys, mode="markers+text", name=name, text=texts, hovertext=hovers,
+                                      hoverinfo="text", textfont=dict(color=text_color, size=15), marker=marker))
+
+    def figure(self, layout: dict, x_range, y_range) -> go.Figure:
+        axis = dict(visible=False)
+        return go.Figure(data=self.traces, layout=dict(
+            **layout, showlegend=False, annotations=self.annotations, shapes=self.shapes,
+            xaxis=dict(axis, range=x_range), yaxis=dict(axis, range=y_range)))
 
 
-def _nodes(fig, name, xs, ys, texts, hovers, color, size=46, symbol="square", text_color="white"):
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+text", name=name, text=texts, hovertext=hovers,
-                             hoverinfo="text", textfont=dict(color=text_color, size=15),
-                             marker=dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="#222"))))
+#: What every unrolled drawing means; pages print it under the figure (inside it, it was cut on narrow screens).
+SHARED_WEIGHTS_NOTE = "The same W, U and V are used at every step: unrolling copies the cell, not the weights."
 
 
 def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highlight: int | None = None,
@@ -47,22 +79,22 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
         raise ValueError("T must be at least 1")
     label = CELL_LABEL.get(cell.upper(), cell)
     lstm = label == "LSTM"
-    fig = go.Figure()
+    d = _Drawing()
     if folded:
-        _nodes(fig, "inputs", [0], [0], ["x" + "ₜ"], ["x_t: the input at step t"], COLORS["input"])
-        _nodes(fig, "hidden", [0], [1], [label], [f"h_t = {_update_text(label)}"], COLORS["hidden"], size=62)
-        _nodes(fig, "outputs", [0], [2], ["yₜ"], ["y_t = V h_t + c"], COLORS["output"])
-        _arrow(fig, 0, 0.22, 0, 0.78, COLORS["W"], "W", (0.18, 0))
-        _arrow(fig, 0, 1.24, 0, 1.78, COLORS["V"], "V", (0.18, 0))
+        d.nodes("inputs", [0], [0], ["x" + "ₜ"], ["x_t: the input at step t"], COLORS["input"])
+        d.nodes("hidden", [0], [1], [label], [f"h_t = {_update_text(label)}"], COLORS["hidden"], size=62)
+        d.nodes("outputs", [0], [2], ["yₜ"], ["y_t = V h_t + c"], COLORS["output"])
+        d.arrow(0, 0.22, 0, 0.78, COLORS["W"], "W", (0.18, 0))
+        d.arrow(0, 1.24, 0, 1.78, COLORS["V"], "V", (0.18, 0))
         # the loop: out of the cell's right side and back in, the arrowhead on the way in
-        fig.add_shape(type="path", path="M 0.32,1.1 C 1.3,1.75 1.3,0.25 0.62,0.8",
-                      line=dict(color=COLORS["U"], width=3))
-        _arrow(fig, 0.62, 0.8, 0.33, 0.92, COLORS["U"])
-        fig.add_annotation(x=0.95, y=1.0, text="<b>U</b>  (h<sub>t-1</sub> → h<sub>t</sub>)", showarrow=False,
-                           font=dict(size=16, color=COLORS["U"]), xanchor="left")
+        d.shapes.append(dict(type="path", path="M 0.32,1.1 C 1.3,1.75 1.3,0.25 0.62,0.8",
+                             line=dict(color=COLORS["U"], width=3)))
+        d.arrow(0.62, 0.8, 0.33, 0.92, COLORS["U"])
+        d.label(0.95, 1.0, "<b>U</b>  (h<sub>t-1</sub> → h<sub>t</sub>)", font=dict(size=16, color=COLORS["U"]),
+                xanchor="left")
         if lstm:
-            fig.add_annotation(x=-0.45, y=1.35, text="c carried too", showarrow=False, font=dict(color=COLORS["c"]))
-        fig.update_xaxes(range=[-1.2, 2.2])
+            d.label(-0.45, 1.35, "c carried too", font=dict(color=COLORS["c"]))
+        x_range = [-1.2, 2.2]
     else:
         xs = [2 * t for t in range(T)]
         steps = [first + t + 1 for t in range(T)]  # 1-based step numbers shown
@@ -72,32 +104,31 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
         if input_labels is not None:
             x_hover = [f"x_{n} = {lab!r}" for n, lab in zip(steps, input_labels)]
         h_hover = hidden_hover or [f"step {n}: h_{n} = {_update_text(label, n)}" for n in steps]
-        _nodes(fig, "inputs", xs, [0] * T, x_text, x_hover, COLORS["input"])
-        _nodes(fig, "hidden", xs, [1] * T, [f"h{sub(n)}" for n in steps], h_hover, colors, size=56)
+        d.nodes("inputs", xs, [0] * T, x_text, x_hover, COLORS["input"], box=(0.95, 0.4))
+        d.nodes("hidden", xs, [1] * T, [f"h{sub(n)}" for n in steps], h_hover, colors, box=(1.15, 0.5))
         if outputs:
-            _nodes(fig, "outputs", xs, [2] * T, [f"y{sub(n)}" for n in steps],
-                   [f"y_{n} = V h_{n} + c" for n in steps], COLORS["output"])
-        _nodes(fig, "initial_state", [-2], [1], [f"h{sub(first)}"],
-               ["h_0: the initial state (zeros)" if first == 0 else f"h_{first}: the state carried in"],
-               COLORS["state0"], size=40, text_color="#222")
+            d.nodes("outputs", xs, [2] * T, [f"y{sub(n)}" for n in steps],
+                    [f"y_{n} = V h_{n} + c" for n in steps], COLORS["output"], box=(0.95, 0.4))
+        d.nodes("initial_state", [-2], [1], [f"h{sub(first)}"],
+                ["h_0: the initial state (zeros)" if first == 0 else f"h_{first}: the state carried in"],
+                COLORS["state0"], text_color="#222", box=(0.85, 0.4))
         if input_labels is not None:
             for x, lab in zip(xs, input_labels):
-                fig.add_annotation(x=x, y=-0.42, text=_short(lab), showarrow=False, font=dict(size=15, color="#222"))
+                d.label(x, -0.42, _short(lab), font=dict(size=15, color="#222"))
         for t, x in enumerate(xs):
-            _arrow(fig, x, 0.2, x, 0.75, COLORS["W"], "W", (0.3, 0))
+            d.arrow(x, 0.2, x, 0.75, COLORS["W"], "W", (0.3, 0))
             if outputs:
-                _arrow(fig, x, 1.25, x, 1.8, COLORS["V"], "V", (0.3, 0))
-            _arrow(fig, x - 1.55, 1.0, x - 0.45, 1.0, COLORS["U"], "U", (0, 0.14))
+                d.arrow(x, 1.25, x, 1.8, COLORS["V"], "V", (0.3, 0))
+            d.arrow(x - 1.55, 1.0, x - 0.45, 1.0, COLORS["U"], "U", (0, 0.14))
             if lstm:
-                _arrow(fig, x - 1.55, 1.3, x - 0.45, 1.3, COLORS["c"], "c" if t == 0 else "", (0, 0.12), width=2)
-        fig.update_xaxes(range=[-2.8, 2 * T - 1])
-        fig.add_annotation(x=(2 * T - 2) / 2 - 1, y=-0.75 if input_labels is not None else -0.55, showarrow=False, font=dict(size=14, color="#333"),
-                           text="The same W, U and V are used at every step: unrolling copies the cell, not the weights.")
-    fig.update_yaxes(range=[-1.0 if input_labels is not None else -0.8, 2.5 if outputs else 1.6])
-    fig.update_layout(**base_layout(height=(360 if outputs else 290) if not folded else 380), showlegend=False)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
+                d.arrow(x - 1.55, 1.3, x - 0.45, 1.3, COLORS["c"], "c" if t == 0 else "", (0, 0.12), width=2)
+        x_range = [-2.8, 2 * T - 1]
+    y_range = [-0.6 if input_labels is not None else -0.4, 2.5 if outputs else 1.55]
+    if folded:
+        height = 380
+    else:
+        height = 330 if outputs else 230
+    return d.figure(base_layout(height=height), x_range, y_range)
 
 
 def _short(text: str, n: int = 12) -> str:
@@ -115,37 +146,35 @@ def _update_text(label: str, t: int | str = "t") -> str:
 
 def architecture_diagram(arch: Architecture) -> go.Figure:
     """A small diagram of one architecture type: inputs below, outputs above, state flowing right."""
-    fig = go.Figure()
+    d = _Drawing()
     n = arch.steps
     xs = [1.6 * t for t in range(n)]
     enc = arch.encoder_steps
     hid_colors = [COLORS["encoder"] if t < enc else COLORS["hidden"] for t in range(n)]
     hidden_y = 1.0
-    _nodes(fig, "hidden", xs, [hidden_y] * n, ["" for _ in xs],
-           [("encoder" if t < enc else "decoder" if enc else "hidden") + f" step {t + 1}" for t in range(n)],
-           hid_colors, size=34)
+    d.nodes("hidden", xs, [hidden_y] * n, ["" for _ in xs],
+            [("encoder" if t < enc else "decoder" if enc else "hidden") + f" step {t + 1}" for t in range(n)],
+            hid_colors, size=34)
     if arch.bidirectional:
-        _nodes(fig, "hidden_backward", xs, [1.7] * n, ["" for _ in xs], [f"backward step {t + 1}" for t in range(n)],
-               COLORS["backward"], size=34)
-    _nodes(fig, "inputs", [xs[t] for t in arch.inputs], [0] * len(arch.inputs), ["" for _ in arch.inputs],
-           [f"input {t + 1}" for t in arch.inputs], COLORS["input"], size=28)
+        d.nodes("hidden_backward", xs, [1.7] * n, ["" for _ in xs], [f"backward step {t + 1}" for t in range(n)],
+                COLORS["backward"], size=34)
+    d.nodes("inputs", [xs[t] for t in arch.inputs], [0] * len(arch.inputs), ["" for _ in arch.inputs],
+            [f"input {t + 1}" for t in arch.inputs], COLORS["input"], size=28)
     top = 2.5 if arch.bidirectional else 2.0
-    _nodes(fig, "outputs", [xs[t] for t in arch.outputs], [top] * len(arch.outputs), ["" for _ in arch.outputs],
-           [f"output {t + 1}" for t in arch.outputs], COLORS["output"], size=28)
+    d.nodes("outputs", [xs[t] for t in arch.outputs], [top] * len(arch.outputs), ["" for _ in arch.outputs],
+            [f"output {t + 1}" for t in arch.outputs], COLORS["output"], size=28)
     for t in arch.inputs:
-        _arrow(fig, xs[t], 0.2, xs[t], 0.75, COLORS["W"], width=2)
+        d.arrow(xs[t], 0.2, xs[t], 0.75, COLORS["W"], width=2)
         if arch.bidirectional:
-            _arrow(fig, xs[t] + 0.25, 0.2, xs[t] + 0.25, 1.5, COLORS["backward"], width=1.5, dash=True)
+            d.arrow(xs[t] + 0.25, 0.2, xs[t] + 0.25, 1.5, COLORS["backward"], width=1.5, dash=True)
     for t in arch.outputs:
-        _arrow(fig, xs[t], 1.95 if arch.bidirectional else 1.25, xs[t], top - 0.22, COLORS["V"], width=2)
+        d.arrow(xs[t], 1.95 if arch.bidirectional else 1.25, xs[t], top - 0.22, COLORS["V"], width=2)
         if arch.bidirectional:
-            _arrow(fig, xs[t] - 0.25, 1.25, xs[t] - 0.25, top - 0.22, COLORS["V"], width=1.5, dash=True)
+            d.arrow(xs[t] - 0.25, 1.25, xs[t] - 0.25, top - 0.22, COLORS["V"], width=1.5, dash=True)
     if arch.recurrent:
         for t in range(1, n):
-            _arrow(fig, xs[t - 1] + 0.3, hidden_y, xs[t] - 0.3, hidden_y, COLORS["U"], width=2)
+            d.arrow(xs[t - 1] + 0.3, hidden_y, xs[t] - 0.3, hidden_y, COLORS["U"], width=2)
             if arch.bidirectional:
-                _arrow(fig, xs[t] - 0.3, 1.7, xs[t - 1] + 0.3, 1.7, COLORS["backward"], width=2)
-    fig.update_layout(**{**base_layout(height=200), "margin": dict(l=5, r=5, t=5, b=5)}, showlegend=False)
-    fig.update_xaxes(visible=False, range=[-0.8, max(xs) + 0.8 if n > 1 else 0.8])
-    fig.update_yaxes(visible=False, range=[-0.5, top + 0.5])
-    return fig
+                d.arrow(xs[t] - 0.3, 1.7, xs[t - 1] + 0.3, 1.7, COLORS["backward"], width=2)
+    layout = {**base_layout(height=200), "margin": dict(l=5, r=5, t=5, b=5)}
+    return d.figure(layout, [-0.8, max(xs) + 0.8 if n > 1 else 0.8], [-0.5, top + 0.5])

@@ -18,22 +18,49 @@ def token_labels(tokens: list[str], start: int = 0) -> list[str]:
     return [f"{start + k} {t}" for k, t in enumerate(tokens)]
 
 
-def activation_heatmap(signal: np.ndarray, tokens: list[str], name: str, start: int = 0) -> go.Figure:
-    """Units x tokens; ``signal`` is (H, T) for the tokens shown, ``start`` the first token's index."""
+def heatmap_height(rows: int) -> int:
+    """A fixed, bounded height: 16 units get readable rows; 128 units share at most 560 pixels."""
+    return int(min(max(14 * rows + 130, 240), 560))
+
+
+def activation_heatmap(signal: np.ndarray, tokens: list[str], name: str, start: int = 0,
+                       units: list[int] | None = None) -> go.Figure:
+    """Units x tokens; ``signal`` is (rows, T) for the tokens shown, ``start`` the first token's index and
+    ``units`` the unit number of each row (rows may be a chosen subset, in any order)."""
     signal = np.asarray(signal)
+    units = list(range(signal.shape[0])) if units is None else [int(u) for u in units]
     gate = name not in ("h", "c", "g", "n")
     if gate:
         zmin, zmax, scale = 0.0, 1.0, SEQUENTIAL
     else:
         lim = max(float(np.abs(signal).max(initial=0.0)), 1e-6) if name == "c" else 1.0
         zmin, zmax, scale = -lim, lim, DIVERGING
+    few = len(units) <= 32
     fig = go.Figure(go.Heatmap(
-        z=signal, x=token_labels(tokens, start), y=[f"unit {u}" for u in range(signal.shape[0])],
+        z=signal, x=token_labels(tokens, start), y=[f"unit {u}" for u in units],
         zmin=zmin, zmax=zmax, colorscale=scale, colorbar=dict(title=name, thickness=14),
         hovertemplate="token %{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>"))
-    fig.update_layout(**base_layout(height=max(260, 14 * signal.shape[0] + 150), title=SIGNAL_TITLES.get(name, name)))
+    fig.update_layout(**base_layout(height=heatmap_height(len(units)), title=SIGNAL_TITLES.get(name, name)))
     fig.update_xaxes(tickangle=-60, tickfont=dict(size=12), type="category")
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=11))
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=11), type="category", showticklabels=few,
+                     title=None if few else f"{len(units)} units")
+    return fig
+
+
+def prefix_figure(positions: np.ndarray, probs: np.ndarray, tokens: list[str], every_prefix: bool) -> go.Figure:
+    """P(positive) after the tokens at ``positions`` (0-based); markers only where it was computed."""
+    positions = np.asarray(positions, dtype=int)
+    fig = go.Figure(go.Scatter(
+        x=positions + 1, y=probs, mode="lines+markers" if len(positions) <= 200 or not every_prefix else "lines",
+        customdata=[f"{k} {tokens[k]}" for k in positions], line=dict(color=COLORS["hidden"], width=2.5),
+        marker=dict(size=6), name="P(positive)",
+        hovertemplate="after token %{customdata}: %{y:.1%}<extra></extra>"))
+    fig.add_hline(y=0.5, line=dict(color="#777", dash="dash"))
+    title = "P(positive) after each token" if every_prefix else \
+        f"P(positive) after {len(positions)} of {len(tokens)} tokens"
+    fig.update_layout(**base_layout(height=260, title=title), showlegend=False,
+                      yaxis=dict(range=[0, 1], tickformat=".0%"),
+                      xaxis=dict(title="tokens read", range=[0.5, len(tokens) + 0.5]))
     return fig
 
 
@@ -93,24 +120,52 @@ def saturation_timeline(series: dict[str, np.ndarray], tokens: list[str], start:
     return fig
 
 
+def label_subset(coords: np.ndarray, limit: int = 30, width: float = 0.1, height: float = 0.06) -> list[int]:
+    """Which points of a path to label so that no two labels overlap.
+
+    Candidates go in order of interest: the start, the end, then the tokens after which the state moved
+    most. A label is kept if no kept label lies within ``width`` x ``height`` of it, in units of the plot's
+    width and height (about one word's box on a 700 x 450-pixel plot)."""
+    xy = np.asarray(coords, dtype=float)[:, :2]
+    T = len(xy)
+    if T == 0:
+        return []
+    span = np.ptp(xy, axis=0)
+    norm = (xy - xy.min(axis=0)) / np.where(span > 0, span, 1.0)
+    jumps = np.r_[np.inf, np.linalg.norm(np.diff(xy, axis=0), axis=1)]
+    order = [0, T - 1] + [int(k) for k in np.argsort(-jumps, kind="stable") if k not in (0, T - 1)]
+    kept: list[int] = []
+    for k in order:
+        if len(kept) >= limit:
+            break
+        if all(abs(norm[k, 0] - norm[j, 0]) >= width or abs(norm[k, 1] - norm[j, 1]) >= height for j in kept):
+            kept.append(k)
+    return sorted(set(kept))
+
+
 def trajectory_figure(coords: np.ndarray, tokens: list[str], explained: np.ndarray, cell: str = "LSTM",
-                      max_labels: int = 60) -> go.Figure:
-    """The path of h_t through the plane of its first two principal components, labelled by token."""
+                      max_labels: int = 30) -> go.Figure:
+    """The path of h_t through the plane of its first two principal components.
+
+    Only a subset of the points carry their word (:func:`label_subset`: no two labels overlap); every
+    point names its token on hover. The start and end markers are listed under the plot, away from the
+    colour bar on the right."""
     T = len(tokens)
-    every = max(1, int(np.ceil(T / max_labels)))
-    labels = [tok if k % every == 0 or k == T - 1 else "" for k, tok in enumerate(tokens)]
+    shown = set(label_subset(coords, max_labels))
+    labels = [tok if k in shown else "" for k, tok in enumerate(tokens)]
     fig = go.Figure(go.Scatter(
         x=coords[:, 0], y=coords[:, 1], mode="lines+markers+text", text=labels, textposition="top center",
-        customdata=[f"{k} {t}" for k, t in enumerate(tokens)],
-        marker=dict(size=8, color=np.arange(T), colorscale="Viridis", showscale=True,
+        textfont=dict(size=13), customdata=[f"{k} {t}" for k, t in enumerate(tokens)], showlegend=False,
+        marker=dict(size=7 if T <= 300 else 4, color=np.arange(T), colorscale="Viridis", showscale=True,
                     colorbar=dict(title="token #", thickness=14)),
-        line=dict(color=CELL_COLORS.get(cell, "#555"), width=1.5),
+        line=dict(color=CELL_COLORS.get(cell, "#555"), width=1.5 if T <= 300 else 0.8),
         hovertemplate="%{customdata}<br>PC1 %{x:.3f}, PC2 %{y:.3f}<extra></extra>", name="h_t"))
-    fig.add_trace(go.Scatter(x=[coords[0, 0]], y=[coords[0, 1]], mode="markers", name="start",
+    fig.add_trace(go.Scatter(x=[coords[0, 0]], y=[coords[0, 1]], mode="markers", name="start (first token)",
                              marker=dict(size=16, symbol="star", color=COLORS["input"])))
-    fig.add_trace(go.Scatter(x=[coords[-1, 0]], y=[coords[-1, 1]], mode="markers", name="end",
+    fig.add_trace(go.Scatter(x=[coords[-1, 0]], y=[coords[-1, 1]], mode="markers", name="end (last token)",
                              marker=dict(size=16, symbol="x", color=COLORS["output"])))
     fig.update_layout(**base_layout(height=520, title="The hidden state's path while reading"),
                       xaxis_title=f"PC1 ({explained[0]:.0%} of variance)",
-                      yaxis_title=f"PC2 ({explained[1]:.0%} of variance)")
+                      yaxis_title=f"PC2 ({explained[1]:.0%} of variance)",
+                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top"))
     return fig

@@ -1,71 +1,141 @@
-"""Figures for one time step: bar charts of vectors, heatmaps of weight blocks, states over time."""
+"""Figures for one time step: bar charts of vectors, heatmaps of weight blocks, states over time.
+
+Each figure is built in one ``go.Figure(data, layout)`` call with the subplot axes laid out by hand:
+``make_subplots`` and ``add_trace(row=, col=)`` re-validate the figure at every call, which made one step of
+the Step-through page cost several hundred milliseconds on a small CPU.
+"""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from ..nn.cells import GATE_DESCRIPTIONS
 from .style import COLORS, DIVERGING, base_layout
 
 TITLES = {"h": "h (hidden state)", "c": "c (cell state)", "h_prev": "h (previous)", "c_prev": "c (previous)",
-          **{g: f"{g}: {d.split(':')[0]}" for g, d in GATE_DESCRIPTIONS.items()}}
+          "i": "i (input)", "f": "f (forget)", "g": "g (candidate)", "o": "o (output)",
+          "r": "r (reset)", "z": "z (update)", "n": "n (candidate)"}
 BOUNDED01 = {"i", "f", "o", "r", "z"}
+#: One colour per unit, the same for h and c: a unit is one line colour everywhere.
+UNIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+MAX_LINES = 8  # lines (and legend entries) per panel of the history figure
 
 
-def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None) -> go.Figure:
-    """One small bar chart per named vector, each bar labelled with its value.
+def _columns(n: int, spacing: float) -> list[list[float]]:
+    width = (1.0 - spacing * (n - 1)) / n
+    return [[round(k * (width + spacing), 6), min(round(k * (width + spacing) + width, 6), 1.0)] for k in range(n)]
 
-    Gates (i, f, o, r, z) share the axis 0..1; tanh outputs (h, g, n) -1..1; c is unbounded."""
+
+def _title(text: str, domain: list[float], y: float = 1.0) -> dict:
+    return dict(text=text, x=(domain[0] + domain[1]) / 2, y=y, xref="paper", yref="paper", xanchor="center",
+                yanchor="bottom", showarrow=False, font=dict(size=15))
+
+
+#: One colour per vector in the bar charts (gates and states), on every screen size.
+VECTOR_COLORS = {"h": COLORS["hidden"], "c": COLORS["c"], "i": "#2e7d32", "f": "#ef6c00", "g": "#6a1b9a",
+                 "o": "#c62828", "r": "#00838f", "z": "#ef6c00", "n": "#6a1b9a"}
+
+
+def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height: int = 280) -> go.Figure:
+    """The named vectors (gates, or h and c) as grouped bars: one group per unit, one colour per vector.
+
+    One shared axis rather than one panel per vector, so the chart reads the same on a phone as on a
+    projector. Gates (i, f, o, r, z) live in 0..1, tanh outputs (h, g, n) in -1..1, c is unbounded: the
+    axis covers -1..1 unless every vector is a gate (0..1) or c goes further. Values are written on the
+    bars while there are few enough of them to read."""
     names = list(vectors)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[TITLES.get(n, n) for n in names],
-                        horizontal_spacing=0.06)
-    for k, name in enumerate(names, start=1):
-        v = np.asarray(vectors[name], dtype=float)
-        units = [f"unit {j}" for j in range(len(v))]
-        color = [COLORS["output"] if val < 0 else COLORS["hidden"] for val in v]
-        fig.add_trace(go.Bar(x=units, y=v, name=name, text=[f"{val:.2f}" for val in v], textposition="outside",
-                             marker_color=color, hovertemplate=f"{name}[%{{x}}] = %{{y:.4f}}<extra></extra>",
-                             cliponaxis=False), row=1, col=k)
-        top = float(np.abs(v).max(initial=0.0)) * 1.3
-        rng = [0, 1.15] if name in BOUNDED01 else [-max(top, 1.2), max(top, 1.2)]
-        fig.update_yaxes(range=rng, row=1, col=k)
-        fig.update_xaxes(showticklabels=len(v) <= 8, row=1, col=k)
-    fig.update_layout(**base_layout(height=320, title=title), showlegend=False)
-    return fig
+    arrays = {n: np.asarray(vectors[n], dtype=float) for n in names}
+    H = len(next(iter(arrays.values()))) if arrays else 0
+    labelled = H * len(names) <= 12
+    data = [go.Bar(x=list(range(H)), y=v, name=TITLES.get(n, n), legendgroup=n,
+                   marker_color=VECTOR_COLORS.get(n, COLORS["hidden"]),
+                   text=[f"{val:.2f}" for val in v] if labelled else None,
+                   textposition="outside" if labelled else "none", textfont=dict(size=12), cliponaxis=False,
+                   hovertemplate=f"{n}[%{{x}}] = %{{y:.4f}}<extra></extra>", meta=n)
+            for n, v in arrays.items()]
+    top = max([float(np.abs(v).max(initial=0.0)) for v in arrays.values()] + [1.0]) * 1.18
+    bottom = 0.0 if all(n in BOUNDED01 for n in names) else -top
+    base = base_layout(height=height, title=title)
+    base["margin"] = dict(l=45, r=10, t=50 if title else 15, b=40)
+    # the legend goes under the axis: above it, a legend that wraps on a narrow screen would cover the title
+    ticks = dict(tickmode="array", tickvals=list(range(H)), ticktext=[f"unit {j}" for j in range(H)]) \
+        if H <= 8 else dict(dtick=1 if H <= 16 else None)
+    return go.Figure(data=data, layout=dict(
+        **base, barmode="group", bargap=0.25, bargroupgap=0.05, showlegend=True,
+        legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top", font=dict(size=13)),
+        xaxis=dict(**ticks, tickfont=dict(size=12)),
+        yaxis=dict(range=[bottom, top], tickfont=dict(size=12), zeroline=True, zerolinecolor="#888")))
 
 
 def weight_heatmaps(blocks: dict[str, np.ndarray], title: str | None = None) -> go.Figure:
     """Heatmaps of weight blocks or vectors side by side (for hidden sizes too large to write out)."""
     names = list(blocks)
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.05)
-    for k, name in enumerate(names, start=1):
+    domains = _columns(len(names), 0.05)
+    data, layout, titles = [], {}, []
+    for k, (name, dom) in enumerate(zip(names, domains), start=1):
         m = np.asarray(blocks[name], dtype=float)
         if m.ndim == 1:
             m = m[:, None]
+        sfx = "" if k == 1 else str(k)
         lim = float(np.abs(m).max(initial=1e-9))
-        fig.add_trace(go.Heatmap(z=m, zmin=-lim, zmax=lim, colorscale=DIVERGING, showscale=k == len(names),
-                                 hovertemplate=f"{name}[%{{y}}, %{{x}}] = %{{z:.4f}}<extra></extra>"), row=1, col=k)
-        fig.update_yaxes(autorange="reversed", row=1, col=k)
-    fig.update_layout(**base_layout(height=320, title=title))
-    return fig
+        data.append(go.Heatmap(z=m, zmin=-lim, zmax=lim, colorscale=DIVERGING, showscale=False,
+                               xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+                               hovertemplate=f"{name}[%{{y}}, %{{x}}] = %{{z:.4f}}<extra></extra>"))
+        layout[f"xaxis{sfx}"] = dict(domain=dom, anchor=f"y{sfx}", showticklabels=m.shape[1] > 1)
+        layout[f"yaxis{sfx}"] = dict(anchor=f"x{sfx}", autorange="reversed", showticklabels=k == 1)
+        titles.append(_title(name, dom))
+    base = base_layout(height=300, title=title)
+    base["margin"] = dict(l=40, r=10, t=70 if title else 30, b=30)
+    return go.Figure(data=data, layout=dict(**base, **layout, annotations=titles))
 
 
-def state_history(history: dict[str, np.ndarray], labels: list[str], current: int) -> go.Figure:
-    """h (and c) of every unit over the steps so far; the current step is marked."""
+def shown_units(history: dict[str, np.ndarray], limit: int = MAX_LINES) -> list[int]:
+    """Which units the history figure draws: all of them up to ``limit``, else the ``limit`` whose h varies
+    most over the whole sequence (chosen once, so the lines do not change while stepping)."""
+    h = np.asarray(history["h"])
+    if h.shape[1] <= limit:
+        return list(range(h.shape[1]))
+    return sorted(int(u) for u in np.argsort(-h.std(axis=0), kind="stable")[:limit])
+
+
+def state_history(history: dict[str, np.ndarray], labels: list[str], current: int,
+                  units: list[int] | None = None) -> go.Figure:
+    """h (and c) of the chosen ``units`` over the steps so far (``history`` holds steps 0..current).
+
+    At most 8 units are drawn (one legend entry and colour per unit, shared by h and c); time steps are
+    whole numbers from 1; the current step is marked."""
     names = list(history)
-    fig = make_subplots(rows=len(names), cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[TITLES.get(n, n) + " over time" for n in names])
+    H = np.asarray(history["h"]).shape[1]
+    units = list(range(H)) if units is None else list(units)
+    if len(units) > MAX_LINES:
+        raise ValueError(f"at most {MAX_LINES} units per panel (got {len(units)})")
     steps = list(range(1, current + 2))
-    for r, name in enumerate(names, start=1):
+    rows = len(names)
+    gap = 0.12
+    height_share = (1.0 - gap * (rows - 1)) / rows
+    data, layout, titles, shapes = [], {}, [], []
+    for r, name in enumerate(names):
         arr = np.asarray(history[name])
-        for j in range(arr.shape[1]):
-            fig.add_trace(go.Scatter(x=steps, y=arr[:, j], mode="lines+markers", name=f"{name}[{j}]",
-                                     legendgroup=name, showlegend=r == 1,
-                                     customdata=labels[: current + 1],
-                                     hovertemplate=f"step %{{x}} (%{{customdata}}): {name}[{j}] = %{{y:.3f}}<extra></extra>"),
-                          row=r, col=1)
-        fig.add_vline(x=current + 1, line=dict(color=COLORS["highlight"], width=2, dash="dot"), row=r, col=1)
-    fig.update_xaxes(title_text="time step", row=len(names), col=1)
-    fig.update_layout(**base_layout(height=260 * len(names) + 40), legend=dict(orientation="h", y=-0.2))
-    return fig
+        sfx = "" if r == 0 else str(r + 1)
+        top = 1.0 - r * (height_share + gap)
+        dom = [max(round(top - height_share, 6), 0.0), min(round(top, 6), 1.0)]
+        for j, u in enumerate(units):
+            data.append(go.Scatter(x=steps, y=arr[:, u], mode="lines+markers", name=f"unit {u}",
+                                   legendgroup=f"unit {u}", showlegend=r == 0, xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+                                   line=dict(color=UNIT_COLORS[j % len(UNIT_COLORS)]),
+                                   marker=dict(size=6), customdata=labels[: current + 1],
+                                   hovertemplate=f"step %{{x}} (%{{customdata}}): {name}[{u}] = %{{y:.3f}}<extra></extra>"))
+        # the whole sequence's time axis from the start, in whole steps: it does not rescale while stepping
+        layout[f"xaxis{sfx}"] = dict(domain=[0, 1], anchor=f"y{sfx}", range=[0.5, max(len(labels), 2) + 0.5],
+                                     tickmode="linear", tick0=1, dtick=max(1, int(np.ceil(len(labels) / 10))),
+                                     tickformat="d", matches="x" if r else None)
+        layout[f"yaxis{sfx}"] = dict(domain=dom, anchor=f"x{sfx}")
+        titles.append(dict(text=("h: hidden state" if name == "h" else "c: cell state" if name == "c" else name)
+                           + " at each time step t", x=0, y=dom[1], xref="paper", yref="paper", xanchor="left",
+                           yanchor="bottom", showarrow=False, font=dict(size=15)))
+        shapes.append(dict(type="line", x0=current + 1, x1=current + 1, y0=dom[0], y1=dom[1], xref=f"x{sfx}",
+                           yref="paper", line=dict(color=COLORS["highlight"], width=2, dash="dot")))
+    base = base_layout(height=230 * rows + 90)
+    base["margin"] = dict(l=50, r=10, t=30, b=40)
+    return go.Figure(data=data, layout=dict(**base, **layout, annotations=titles, shapes=shapes,
+                                            legend=dict(orientation="h", x=0, y=-0.16 if rows == 1 else -0.08,
+                                                        yanchor="top", font=dict(size=13))))

@@ -27,6 +27,11 @@ SYMBOLIC = {
     ],
 }
 
+#: Which GRU these equations are: say it wherever they are shown.
+GRU_NOTE = ("This is PyTorch's GRU: the \"reset-after\" variant of Cho et al. (2014). The reset gate r multiplies "
+            "U_n h_(t-1) + b_hn after the matrix product; Cho et al. reset the state first, U_n (r ⊙ h_(t-1)). "
+            "cuDNN and Keras (reset_after=True) use the same variant as PyTorch.")
+
 ACT = {"i": r"\sigma", "f": r"\sigma", "o": r"\sigma", "r": r"\sigma", "z": r"\sigma", "g": r"\tanh", "n": r"\tanh"}
 
 
