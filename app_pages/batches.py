@@ -9,7 +9,8 @@ from app_pages import jobs
 from app_pages.common import (escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
                               shipped_model, url_text)
 from rnnlab.data.tokenizer import Vocabulary
-from rnnlab.figures.batching import cost_figure, direction_gap, packed_layout_figure, padded_batch, word_map
+from rnnlab.figures.batching import (cost_figure, direction_gap_html, packed_layout_html, padded_batch_html,
+                                     word_map)
 from rnnlab.labs.batching import (COST_CONFIGS, LENGTHS, MAX_SENTENCES, MAX_TOKENS, QUOTED, BatchError,
                                   compare_masking, fresh_bidirectional, make_batch, packed_layout)
 from rnnlab.labs.embeddings import (MAX_NEIGHBOURS, MAX_WORDS, WordError, chance_cosine, choose_words,
@@ -20,7 +21,7 @@ PAGE = "app_pages/batches.py"
 COST_JOB = "bat_cost_job"
 DEFAULT_SENTENCES = ("A wonderful film.\nThe plot is thin but the actors are great.\n"
                      "I did not enjoy a single minute of this boring mess.")
-DEFAULT_WORD = "wonderful"
+DEFAULT_WORD = "awful"
 DEFAULT_WORDS = ("good great excellent wonderful brilliant superb bad awful terrible boring worst waste "
                  "movie film actor plot ending funny dull")
 MAX_TEXT = 600
@@ -29,13 +30,14 @@ COST_SECONDS = {"small": 60.0, "course": 240.0}
 st.title("Batches of sequences")
 st.markdown("A network learns from batches: many sentences in one tensor. Sentences differ in length, so the "
             "short ones are **padded**; the layer must then be told where each one ends (**masking**, or "
-            "**packing** in PyTorch), or it reads the padding as if it were words. Below the batches: the "
+            "**packing** in PyTorch), or it reads the padding as if it were words. The last tab opens the "
             "**word vectors** a trained model reads.")
 lesson("Add a short line to the batch: in <b>Padding and masking</b>, the rows with the most pads get the "
        "largest gaps in the backward direction, while the forward direction stays at 0.",
        "Switch <b>Pads go</b> to <i>at the start</i> (Keras' default): now the forward direction reads the pads first.",
        "In <b>What it costs</b>, measure with <i>every sentence full length</i>: packing saves nothing, and still costs.",
-       "In <b>Embeddings</b>, look up <i>awful</i>: are its neighbours synonyms, or words that push a review the same way?")
+       "In <b>Embeddings</b>, are the neighbours of <i>awful</i> synonyms, or words that push a review the same way? "
+       "Try <i>wonderful</i>, and compare the cosines with the random level under the table.")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -83,10 +85,9 @@ if tab_pad.open:
             st.markdown(f"**The padded tensor**: {batch.size} × {batch.width} token ids "
                         f"({batch.padding_share:.0%} of it padding).")
             token_ids = [r[:n] for r, n in zip(batch.ids.tolist(), batch.lengths.tolist())]
-            plot(padded_batch(batch.tokens, token_ids, batch.unknown, batch.width, padding), key="bat_tensor",
-                 toolbar=False)
+            st.html(padded_batch_html(batch.tokens, token_ids, batch.unknown, batch.width, padding))
             if any(any(u) for u in batch.unknown):
-                st.caption("Orange: words outside the model's vocabulary, read as <oov>.")
+                st.caption("Orange: words outside the model's vocabulary, read as <oov> (id 1).")
             cmp = compare_masking(model, batch, padding)
             gaps = cmp.final_gap("unmasked")
             rows = []
@@ -109,10 +110,10 @@ if tab_pad.open:
             m2.metric("Unmasked: max |final state − alone|", f"{float(gaps.max()):.3f}")
             m3.metric("Unmasked: largest change of P(pos)",
                       f"{float(np.abs(cmp.prob_unmasked - cmp.prob_alone).max()) * 100:.2f} points")
-            plot(direction_gap(cmp.token_diff, batch.tokens, padding), key="bat_gap", toolbar=False)
+            st.markdown("**Per token**: how far each output of the unmasked batch is from the sentence read alone")
+            st.html(direction_gap_html(cmp.token_diff, batch.tokens))
             first = "backward" if padding == "post" else "forward"
-            st.caption(f"How far each token's output in the unmasked batch is from the sentence read alone (max over "
-                       f"units). The {first} direction meets the pads before the words, so every word of a padded "
+            st.caption(f"The largest difference over the units, at each token. The {first} direction meets the pads before the words, so every word of a padded "
                        f"row is read from a state that has drifted; the other direction reads the pads only "
                        "after the last word (its outputs at the words are exact, but its final state, and any "
                        "pooling over time, still include the pads). The full-length row is untouched.")
@@ -124,8 +125,7 @@ if tab_pack.open:
         if got is not None:
             batch = got[0]
             lay = packed_layout(batch.lengths)
-            plot(packed_layout_figure(lay.lengths, lay.batch_sizes, lay.sorted_indices, lay.order),
-                 key="bat_packed", toolbar=False)
+            st.html(packed_layout_html(lay.lengths, lay.batch_sizes, lay.sorted_indices, lay.order))
             st.code("from torch.nn.utils.rnn import pack_padded_sequence\n"
                     f"lengths = torch.tensor({lay.lengths})\n"
                     "packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)\n"
@@ -155,7 +155,7 @@ if tab_cost.open:
         if config == "course":
             st.caption("The course's size takes a minute or more on a 2-core CPU (it trains a 2-layer BiLSTM of "
                        "256 units, 8 steps in all), longer while others train: it queues like any training.")
-        if st.button("⏱ Measure", type="primary", key="bat_cost_run"):
+        if st.button("▶ Measure", type="primary", key="bat_cost_run"):
             lim = jobs.limits()
             lim = dataclasses.replace(lim, max_seconds=min(COST_SECONDS[config], lim.max_seconds))
             jobs.submit(COST_JOB, "rnnlab.labs.batching:padding_cost_job",

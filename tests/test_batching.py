@@ -25,8 +25,6 @@ class FakeContext:
 
     def __init__(self, stop_after=None, remaining=1e9):
         self.reports, self.stop_after, self._remaining = [], stop_after, remaining
-        from rnnlab.runtime.jobs import JobLimits
-        self.limits = JobLimits()
 
     def phase(self, name, **data):
         pass
@@ -243,6 +241,24 @@ def test_page_shows_the_batch_and_the_masking_table(root):
     assert list(table["tokens"]) == [3, 10] and list(table["pads"]) == [7, 0]   # $ x $ ~ ~ y ~ ~ z: tags gone
     assert list(table["P(pos) alone"]) == list(table["with lengths="])
     assert float(at.metric[0].value) < 1e-5
+    tensor = next(h.proto.body for h in at.get("html") if "token and its id" in h.proto.body)
+    assert tensor.count("pad<br><small>0</small>") == 7 and "<b>z</b>" not in tensor
+
+
+def test_grids_escape_tokens_and_mark_pads_and_unknown_words():
+    from rnnlab.figures.batching import direction_gap_html, packed_layout_html, padded_batch_html
+
+    grid = padded_batch_html([["a", "<", "&"], ["b"]], [[5, 6, 1], [7]], [[False, False, True], [False]], 3, "pre")
+    assert "&lt;<br>" in grid and "&amp;<br>" in grid and "<<br>" not in grid
+    assert grid.count("pad<br><small>0</small>") == 2
+    row1 = grid.split("row 1 (1)")[1]
+    assert row1.index("pad<br>") < row1.index("b<br><small>7</small>")   # pre-padding: pads first
+    assert grid.count("#ffcc80") == 1                                    # one unknown word
+    lay = packed_layout([3, 1])
+    packed = packed_layout_html(lay.lengths, lay.batch_sizes, lay.sorted_indices, lay.order)
+    assert [packed.count(f">{k}</td>") for k in range(4)] == [1, 1, 1, 1]
+    gaps = direction_gap_html({"forward": np.array([[0.0, 0.5], [0.25, np.nan]])}, [["x", "y"], ["z"]])
+    assert "0.50" in gaps and "0.25" in gaps and "nan" not in gaps
 
 
 def test_page_packing_and_embeddings_tabs(root):

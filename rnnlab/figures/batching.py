@@ -1,6 +1,9 @@
 """Figures for batches of sequences: the padded tensor, the PackedSequence layout, what unmasked padding does
-to each direction, the measured cost of packing, and word vectors projected to 2-D."""
+to each direction (HTML grids: a cell per token stays readable on a phone, scrolling inside its box), the
+measured cost of packing, and word vectors projected to 2-D (Plotly)."""
 from __future__ import annotations
+
+import html
 
 import numpy as np
 import plotly.graph_objects as go
@@ -11,103 +14,88 @@ from .style import COLORS, base_layout
 PAD_GREY, WORD_BLUE, OOV_ORANGE = "#e0e0e0", "#bbdefb", "#ffcc80"
 
 
-def _short(token: str, n: int = 7) -> str:
-    return token if len(token) <= n else token[:n - 1] + "…"
+def _table(head: list[str], rows: list[tuple[str, list[tuple[str, str, str]]]], caption: str = "") -> str:
+    """An HTML grid that scrolls sideways inside its own box on a narrow screen (never the page).
+    ``rows``: (row label, [(cell html, background, tooltip), ...])."""
+    th = "".join(f'<th style="font-weight:normal;color:#555;padding:0 4px;font-size:.8rem">{h}</th>' for h in head)
+    body = []
+    for label, cells in rows:
+        tds = "".join(f'<td title="{html.escape(tip, quote=True)}" style="background:{bg};padding:3px 6px;'
+                      f'text-align:center;border-radius:3px;white-space:nowrap;min-width:2.6em">{text}</td>'
+                      for text, bg, tip in cells)
+        body.append(f'<tr><th style="font-weight:normal;color:#555;text-align:right;padding-right:6px;'
+                    f'white-space:nowrap;font-size:.85rem">{label}</th>{tds}</tr>')
+    cap = f'<div style="color:#555;font-size:.85rem;padding-top:2px">{caption}</div>' if caption else ""
+    return ('<div style="max-width:100%;font-family:sans-serif;color:#111"><div style="overflow-x:auto">'
+            '<table style="border-collapse:separate;border-spacing:2px;font-size:.9rem">'
+            f'<thead><tr><th></th>{th}</tr></thead><tbody>{"".join(body)}</tbody></table></div>{cap}</div>')
 
 
-def _cell_text(tokens: list[list[str]], width: int, positions: list[list[int]]) -> list[list[str]]:
-    """Token text per cell; ``positions[b]`` says where row b's tokens sit (post or pre padding)."""
-    out = [["pad"] * width for _ in tokens]
-    for b, (toks, pos) in enumerate(zip(tokens, positions)):
-        for tok, t in zip(toks, pos):
-            out[b][t] = _short(tok)
-    return out
+def padded_batch_html(tokens: list[list[str]], ids: list[list[int]], unknown: list[list[bool]], width: int,
+                      padding: str = "post") -> str:
+    """The batch as the tensor the layer receives: one row per sentence, one column per time step, each
+    cell the token and its id; grey cells are padding (id 0), orange ones words the model does not know
+    (read as <oov>, id 1). ``ids[b]`` are row b's token ids (unpadded); ``padding`` puts the pads after
+    ("post") or before ("pre") them. Tokens are HTML-escaped."""
+    rows = []
+    for b, (toks, row_ids, unk) in enumerate(zip(tokens, ids, unknown)):
+        n = len(toks)
+        start = 0 if padding == "post" else width - n
+        cells = [("pad<br><small>0</small>", PAD_GREY, f"row {b}, step {t}: padding") for t in range(width)]
+        for k, (tok, i, u) in enumerate(zip(toks, row_ids, unk)):
+            shown = html.escape(tok if len(tok) <= 12 else tok[:11] + "…")
+            cells[start + k] = (f"{shown}<br><small>{i}</small>", OOV_ORANGE if u else WORD_BLUE,
+                                f"row {b}, step {start + k}: '{tok}' (id {i}{', unknown: <oov>' if u else ''})")
+        rows.append((f"row {b} ({n})", cells))
+    return _table([str(t) for t in range(width)], rows, "columns: time steps; in each cell the token and its id")
 
 
-def padded_batch(tokens: list[list[str]], ids: list[list[int]], unknown: list[list[bool]], width: int,
-                 padding: str = "post") -> go.Figure:
-    """The batch as the tensor the layer receives: one row per sentence, one column per time step; grey
-    cells are padding (id 0), orange ones words the model does not know (<oov>, id 1). ``ids[b]`` are row
-    b's token ids (unpadded); ``padding`` puts the pads after ("post") or before ("pre") them."""
-    B, T = len(tokens), width
-    lengths = [len(t) for t in tokens]
-    positions = [list(range(n)) if padding == "post" else list(range(T - n, T)) for n in lengths]
-    kind = np.zeros((B, T))
-    hover = [[f"row {b}, step {t}: pad (id 0)" for t in range(T)] for b in range(B)]
-    for b in range(B):
-        for k, t in enumerate(positions[b]):
-            kind[b, t] = 2 if unknown[b][k] else 1
-            hover[b][t] = f"row {b}, step {t}: '{tokens[b][k]}' (id {ids[b][k]})"
-    text = _cell_text(tokens, T, positions)
-    show_text = T <= 24
-    fig = go.Figure(go.Heatmap(
-        z=kind, zmin=0, zmax=2, showscale=False, xgap=2, ygap=2,
-        colorscale=[[0, PAD_GREY], [0.33, PAD_GREY], [0.34, WORD_BLUE], [0.66, WORD_BLUE], [0.67, OOV_ORANGE],
-                    [1, OOV_ORANGE]],
-        text=text if show_text else None, texttemplate="%{text}" if show_text else None,
-        textfont=dict(size=12), customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-        x=list(range(T)), y=[f"row {b} ({n})" for b, n in enumerate(lengths)]))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title_text="time step", dtick=1 if T <= 24 else 5)
-    layout = base_layout(height=110 + 40 * B)
-    layout["margin"] = dict(l=80, r=10, t=10, b=50)
-    fig.update_layout(**layout)
-    return fig
-
-
-def packed_layout_figure(lengths: list[int], batch_sizes: list[int], sorted_indices: list[int],
-                         order: list[tuple[int, int]]) -> go.Figure:
+def packed_layout_html(lengths: list[int], batch_sizes: list[int], sorted_indices: list[int],
+                       order: list[tuple[int, int]]) -> str:
     """The PackedSequence: rows sorted longest first, each cell numbered with its place in ``packed.data``;
-    the layer reads column by column, ``batch_sizes[t]`` rows at step t, and never a pad."""
-    B, T = len(lengths), max(lengths)
-    place = np.full((B, T), np.nan)
-    rank_of_row = {row: r for r, row in enumerate(sorted_indices)}
-    for k, (row, t) in enumerate(order):
-        place[rank_of_row[row], t] = k
-    text = [["" if np.isnan(v) else str(int(v)) for v in r] for r in place]
-    fig = go.Figure(go.Heatmap(
-        z=np.where(np.isnan(place), 0.0, 1.0), zmin=0, zmax=1, showscale=False, xgap=2, ygap=2,
-        colorscale=[[0, "#fafafa"], [1, "#c8e6c9"]], text=text, texttemplate="%{text}", textfont=dict(size=12),
-        x=list(range(T)), y=[f"row {row} ({lengths[row]})" for row in sorted_indices],
-        hovertemplate="%{y}, step %{x}: element %{text} of packed.data<extra></extra>"))
-    for t, n in enumerate(batch_sizes):
-        fig.add_annotation(x=t, y=-0.5, yref="y", text=f"<b>{n}</b>", showarrow=False, yshift=14,
-                           font=dict(size=13, color=COLORS["encoder"]))
-    fig.update_yaxes(autorange="reversed", range=[B - 0.5, -1.3])
-    fig.update_xaxes(title_text="time step (purple: batch_sizes[t], the rows read at step t)",
-                     dtick=1 if T <= 24 else 5)
-    layout = base_layout(height=140 + 40 * B)
-    layout["margin"] = dict(l=80, r=10, t=10, b=50)
-    fig.update_layout(**layout)
-    return fig
+    the header gives ``batch_sizes[t]``, the rows the layer reads at step t (never a pad)."""
+    T = max(lengths)
+    place = {cell: k for k, cell in enumerate(order)}
+    rows = []
+    for row in sorted_indices:
+        cells = []
+        for t in range(T):
+            k = place.get((row, t))
+            cells.append((str(k), "#c8e6c9", f"row {row}, step {t}: element {k} of packed.data") if k is not None
+                         else ("", "#f5f5f5", f"row {row} has ended: nothing stored"))
+        rows.append((f"row {row} ({lengths[row]})", cells))
+    head = [f'step {t}<br><b style="color:{COLORS["encoder"]};font-size:1rem">{n}</b>'
+            for t, n in enumerate(batch_sizes)]
+    return _table(head, rows, "purple: batch_sizes[t], the rows computed at step t; in each cell: its place in "
+                              "packed.data")
 
 
-def direction_gap(token_diff: dict[str, np.ndarray], tokens: list[list[str]], padding: str = "post") -> go.Figure:
-    """max |output unmasked − output alone| per token, one panel per direction: zero where padding did
-    not reach, large where a direction read the pads before the words."""
-    names = list(token_diff)
-    B = len(tokens)
+def _orange(v: float, top: float) -> str:
+    a = 0.0 if not np.isfinite(v) else min(max(v / top, 0.0), 1.0)
+    r, g, b = (255 - int(a * (255 - 191)), 245 - int(a * (245 - 54)), 235 - int(a * (235 - 12)))
+    return f"rgb({r},{g},{b})"
+
+
+def direction_gap_html(token_diff: dict[str, np.ndarray], tokens: list[list[str]]) -> str:
+    """max |output unmasked − output alone| per token, one block of rows per direction: zero where the pads
+    came after the words, large where a direction read the pads before them."""
     T = max(len(t) for t in tokens)
-    fig = make_subplots(rows=len(names), cols=1, vertical_spacing=0.18 if B <= 3 else 0.1,
-                        subplot_titles=[f"{n} direction" for n in names])
-    top = max(float(np.nanmax(d)) if np.isfinite(d).any() else 0.0 for d in token_diff.values())
-    top = max(top, 1e-6)
-    for k, name in enumerate(names, start=1):
-        d = token_diff[name][:, :T]
-        text = [[("" if not np.isfinite(v) else f"{v:.2f}") for v in row] for row in d]
-        hover = [[(f"'{tokens[b][t]}': {d[b, t]:.2e}" if t < len(tokens[b]) else "pad") for t in range(T)]
-                 for b in range(B)]
-        fig.add_trace(go.Heatmap(z=d, zmin=0, zmax=top, colorscale="Oranges", showscale=k == 1, xgap=2, ygap=2,
-                                 text=text, texttemplate="%{text}" if T <= 24 else None, textfont=dict(size=11),
-                                 customdata=hover, hovertemplate="row %{y}, %{customdata}<extra></extra>",
-                                 colorbar=dict(title="gap", thickness=12, len=0.8),
-                                 x=list(range(T)), y=[f"row {b}" for b in range(B)]), row=k, col=1)
-        fig.update_yaxes(autorange="reversed", row=k, col=1)
-    fig.update_xaxes(title_text="token (in the sentence)", row=len(names), col=1, dtick=1 if T <= 24 else 5)
-    layout = base_layout(height=120 + len(names) * (50 + 34 * B))
-    layout["margin"] = dict(l=70, r=10, t=40, b=50)
-    fig.update_layout(**layout)
-    return fig
+    top = max([float(np.nanmax(d)) for d in token_diff.values() if np.isfinite(d).any()] + [1e-6])
+    rows = []
+    for name, d in token_diff.items():
+        for b, toks in enumerate(tokens):
+            cells = []
+            for t in range(T):
+                if t < len(toks):
+                    v = float(d[b, t])
+                    colour = "#fff" if v / top > 0.6 else "#111"
+                    cells.append((f'<span style="color:{colour}">{v:.2f}</span>', _orange(v, top),
+                                  f"{name}, row {b}, '{toks[t]}': {v:.2e}"))
+                else:
+                    cells.append(("", "#fafafa", "past the end of the sentence"))
+            rows.append((f"{name} · row {b}", cells))
+    return _table([str(t) for t in range(T)], rows, "columns: the sentence's tokens; darker = further from the "
+                                                    "sentence read alone")
 
 
 def cost_figure(times: dict[str, list[float]], medians: dict[str, float], measured_label: str,
