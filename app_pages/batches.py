@@ -112,11 +112,19 @@ if tab_pad.open:
                       f"{float(np.abs(cmp.prob_unmasked - cmp.prob_alone).max()) * 100:.2f} points")
             st.markdown("**Per token**: how far each output of the unmasked batch is from the sentence read alone")
             st.html(direction_gap_html(cmp.token_diff, batch.tokens))
-            first = "backward" if padding == "post" else "forward"
-            st.caption(f"The largest difference over the units, at each token. The {first} direction meets the pads before the words, so every word of a padded "
-                       f"row is read from a state that has drifted; the other direction reads the pads only "
-                       "after the last word (its outputs at the words are exact, but its final state, and any "
-                       "pooling over time, still include the pads). The full-length row is untouched.")
+            if "backward" in cmp.token_diff:
+                first = "backward" if padding == "post" else "forward"
+                st.caption(f"The largest difference over the units, at each token. The {first} direction meets "
+                           "the pads before the words, so every word of a padded row is read from a state that has "
+                           "drifted; the other direction reads the pads only after the last word (its outputs at the "
+                           "words are exact, but its final state, and any pooling over time, still include the pads). "
+                           "The full-length row is untouched. Δ final h: the first recurrent layer's final state, "
+                           "max |unmasked − alone| over the units.")
+            else:
+                st.caption("This model reads forwards only. With the pads at the end its outputs at the words are "
+                           "exact and only its final state (and any pooling over time) includes the pads; with the "
+                           "pads at the start, every word is read after them. Δ final h: the first recurrent "
+                           "layer's final state, max |unmasked − alone| over the units.")
 
 # --- packing ------------------------------------------------------------------------------------------
 if tab_pack.open:
@@ -186,7 +194,7 @@ if tab_cost.open:
                 cfg = COST_CONFIGS[res["config_name"]]
                 label = (f"{cfg['label']}; {LENGTHS[res['lengths_kind']]} ({res['padding_share']:.0%} padding); "
                          f"{res['params']:,} weights; {res['threads']} torch thread(s)")
-                plot(cost_figure(res["times"], med, label, QUOTED), key="bat_cost_fig")
+                plot(cost_figure(res["times"], med, QUOTED), key="bat_cost_fig")
                 st.caption(f"Measured on this machine just now: {label}. Dots are single steps, bars their median. "
                            "The course's numbers are quoted as it reports them (its §6 model on 64 × 200 tokens, a "
                            "2-core CPU); compare the ratio rather than the seconds, which depend on the machine, "

@@ -73,6 +73,13 @@ def vec(v, decimals=3) -> str:
     return "[" + ", ".join(f"{x: .{decimals}f}" for x in v) + "]"
 
 
+def latex_grid(items: list[str], per_row: int) -> None:
+    """Matrices ``per_row`` to a row (one to a row once they are too wide to share it)."""
+    for start in range(0, len(items), per_row):
+        for col, item in zip(st.columns(per_row), items[start:start + per_row]):
+            col.latex(item)
+
+
 def needs_example() -> bool:
     if example is None:
         st.error(f"**These settings cannot be used.** {escape_md(problem)}")
@@ -93,11 +100,12 @@ if tab_fwd.open:
                 st.markdown("**The code** (this is what runs on this page)")
                 st.code(inspect.getsource(rnn_forward) +
                         "\n# the weights below, the inputs as one-hot rows of X\nhs, ys = rnn_forward(X, W_xh, W_hh, "
-                        "W_hy, b_h, b_y)\nfor t, h in enumerate(hs, 1):\n    print(f\"step {t}: h =\", h)",
+                        "W_hy, b_h, b_y)\nfor t, h in enumerate(hs, 1):\n    print(f\"step {t}: h =\", "
+                        "np.round(h, 3))",
                         language="python")
             with right:
                 st.markdown("**What it prints**")
-                printed = "\n".join(f"step {t}: h = {vec(h)}" for t, h in enumerate(ex.H, 1))
+                printed = "\n".join(f"step {t}: h = {np.round(h, 3)}" for t, h in enumerate(ex.H, 1))
                 outputs = "\n".join(f"step {t}: y = {vec(y)}   softmax = {vec(p)}"
                                     for t, (y, p) in enumerate(zip(ex.Y, ex.P), 1))
                 st.code(printed, language="text")
@@ -105,15 +113,10 @@ if tab_fwd.open:
                 st.code(outputs, language="text")
                 plot(states_heatmap(ex.H, [f"t={t}" for t in range(1, T + 1)]), key="scr_h_heat", toolbar=False)
             st.markdown("**The weights** (Xavier: uniform in ±√(6 / (fan in + fan out)); the biases start at zero)")
-            w1, w2, w3 = st.columns(3)
             p = ex.params
-            w1.latex(rf"W_{{xh}} = {matrix(p['W_xh'])}")
-            w2.latex(rf"W_{{hh}} = {matrix(p['W_hh'])}")
-            w3.latex(rf"W_{{hy}} = {matrix(p['W_hy'])}")
-            b1, b2, b3 = st.columns(3)
-            b1.latex(rf"b_h = {matrix(p['b_h'])}")
-            b2.latex(rf"b_y = {matrix(p['b_y'])}")
-            b3.latex(r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1)))
+            latex_grid([rf"W_{{xh}} = {matrix(p['W_xh'])}", rf"W_{{hh}} = {matrix(p['W_hh'])}",
+                        rf"W_{{hy}} = {matrix(p['W_hy'])}", rf"b_h = {matrix(p['b_h'])}", rf"b_y = {matrix(p['b_y'])}",
+                        r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1))], 3 if n_hidden <= 4 else 1)
 
             if st.session_state.get("scr_fwd_t", 1) > T:
                 st.session_state["scr_fwd_t"] = T
@@ -161,20 +164,17 @@ if tab_bptt.open:
                 for what, latex in backward_equations(ex, rec):
                     st.caption(what)
                     st.latex(latex)
-                plot(backward_flow(records, t), key="scr_bwd_flow")
+                plot(backward_flow(records, t), key="scr_bwd_flow", toolbar=False)
                 st.caption("The size of ∂L/∂h_t at every step. Red: what the step's own output sends; blue: what "
                            "comes back from the later steps through W_hh and the tanh. At t = T nothing comes from "
                            "the future.")
 
             backward_step()
             st.markdown("**The gradients, all steps summed** (what an optimiser would use)")
-            g1, g2 = st.columns(2)
-            g1.latex(rf"\frac{{\partial L}}{{\partial W_{{xh}}}} = {matrix(grads['W_xh'], 3)}")
-            g2.latex(rf"\frac{{\partial L}}{{\partial W_{{hh}}}} = {matrix(grads['W_hh'], 3)}")
-            h0, h1, h2 = st.columns(3)
-            h0.latex(rf"\frac{{\partial L}}{{\partial W_{{hy}}}} = {matrix(grads['W_hy'], 3)}")
-            h1.latex(rf"\frac{{\partial L}}{{\partial b_h}} = {matrix(grads['b_h'], 3)}")
-            h2.latex(rf"\frac{{\partial L}}{{\partial b_y}} = {matrix(grads['b_y'], 3)}")
+            d = lambda name: rf"\frac{{\partial L}}{{\partial {name}}} = "  # noqa: E731
+            latex_grid([d("W_{xh}") + matrix(grads["W_xh"], 3), d("W_{hh}") + matrix(grads["W_hh"], 3),
+                        d("W_{hy}") + matrix(grads["W_hy"], 3), d("b_h") + matrix(grads["b_h"], 3),
+                        d("b_y") + matrix(grads["b_y"], 3)], 2 if n_hidden <= 4 else 1)
             with st.expander("The backward pass in code (rnnlab/nn/numpy_rnn.py)"):
                 st.code(inspect.getsource(NumpyRNN.backward), language="python")
 

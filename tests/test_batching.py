@@ -290,3 +290,18 @@ def test_page_measures_the_cost_through_the_job_runner(root):
     assert res["config_name"] == "small" and len(res["times"]["packed"]) == batching.COST_CONFIGS["small"]["rounds"]
     assert at.metric[0].value == f"{res['median']['padded']:.3g} s"
     assert at.metric[2].value == f"{res['ratio']:.2f}×"
+
+
+def test_a_unidirectional_model_only_changes_its_final_state_with_pads_at_the_end(small):
+    from rnnlab.nn.init import seeded
+    from rnnlab.nn.models import ClassifierConfig, SentimentClassifier
+
+    _, vocab = small
+    model = seeded(lambda: SentimentClassifier(ClassifierConfig(len(vocab), 8, (8,), "GRU")), 1).eval()
+    batch = make_batch(SENTENCES, vocab)
+    cmp = compare_masking(model, batch)
+    assert list(cmp.token_diff) == ["forward"] and cmp.final_alone.shape == (3, 1, 8)
+    assert np.nanmax(cmp.token_diff["forward"]) < 1e-5
+    padded = (batch.lengths < batch.width).numpy()
+    assert (cmp.final_gap("unmasked")[padded] > 1e-3).all()
+    np.testing.assert_allclose(cmp.prob_masked, cmp.prob_alone, atol=1e-5)

@@ -98,17 +98,16 @@ def direction_gap_html(token_diff: dict[str, np.ndarray], tokens: list[list[str]
                                                     "sentence read alone")
 
 
-def cost_figure(times: dict[str, list[float]], medians: dict[str, float], measured_label: str,
+def cost_figure(times: dict[str, list[float]], medians: dict[str, float],
                 quoted: dict[str, float] | None = None) -> go.Figure:
     """Seconds per training step padded vs packed: what was measured here (every timed step a dot, the
-    bar its median) beside what the course quotes."""
+    bar its median) beside what the course quotes (bars labelled with their value)."""
     cols = 2 if quoted else 1
-    fig = make_subplots(rows=1, cols=cols, horizontal_spacing=0.16,
-                        subplot_titles=["Measured here"] + (["Quoted by the course"] if quoted else []))
+    fig = make_subplots(rows=1, cols=cols, horizontal_spacing=0.18,
+                        subplot_titles=["Measured here"] + (["Course (quoted)"] if quoted else []))
     colours = {"padded": COLORS["hidden"], "packed": COLORS["encoder"]}
     for kind in ("padded", "packed"):
         fig.add_trace(go.Bar(x=[kind], y=[medians[kind]], marker_color=colours[kind], name=kind, showlegend=False,
-                             text=[f"{medians[kind]:.3g} s"], textposition="outside", cliponaxis=False,
                              hovertemplate=f"{kind}: median %{{y:.4f}} s per step<extra></extra>"), row=1, col=1)
         fig.add_trace(go.Scatter(x=[kind] * len(times[kind]), y=times[kind], mode="markers", showlegend=False,
                                  marker=dict(color="#111", size=7, symbol="circle-open"),
@@ -118,15 +117,13 @@ def cost_figure(times: dict[str, list[float]], medians: dict[str, float], measur
                                  showlegend=False, text=[f"{quoted[kind]:.2f} s"], textposition="outside",
                                  cliponaxis=False, hovertemplate=f"{kind}: %{{y:.2f}} s (quoted)<extra></extra>"),
                           row=1, col=2)
-    top = max(max(times["padded"] + times["packed"] + list(medians.values())), 1e-9) * 1.25
+    top = max(max(times["padded"] + times["packed"] + list(medians.values())), 1e-9) * 1.1
     fig.update_yaxes(title_text="seconds per step", range=[0, top], row=1, col=1)
     if quoted:
         fig.update_yaxes(range=[0, max(quoted.values()) * 1.25], row=1, col=2)
-    layout = base_layout(height=340)
-    layout["margin"] = dict(l=65, r=10, t=50, b=40)
+    layout = base_layout(height=320)
+    layout["margin"] = dict(l=65, r=10, t=45, b=30)
     fig.update_layout(**layout)
-    fig.add_annotation(text=measured_label, x=0, xref="paper", y=-0.14, yref="paper", showarrow=False,
-                       xanchor="left", font=dict(size=12, color="#555"))
     return fig
 
 
