@@ -37,8 +37,8 @@ st.markdown("Every training anyone in the class finishes, in any lab, lands here
             "size, the sequence length or the learning rate, per cell, and how much of that is just the seed.")
 if settings.class_code:
     st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
-lesson("Pick the Gradients lab and plot the final accuracy against <b>T</b>: past which length do plain RNNs "
-       "fall to chance, and do LSTMs?",
+lesson("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
+       "learning rate): where does each cell stop working?",
        "Look at the error bars: when two settings' bars overlap, the class has not shown that one is better.",
        "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.")
 
@@ -101,7 +101,8 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
     st.subheader("Pooled: a metric against a setting")
     if lab == ALL:
         counts = {name: sum(r["lab"] == name for r in shown) for name in labs}
-        lab = st.selectbox("Lab to plot", [n for n in labs if counts[n]], key="board_plot_lab",
+        choices = sorted((n for n in labs if counts[n]), key=lambda n: -counts[n])   # the busiest lab first
+        lab = st.selectbox("Lab to plot", choices, key="board_plot_lab",
                            help="Settings differ from lab to lab: plot one at a time.")
     rows = filter_rows(shown, lab=lab)
     metrics, params = keys_of(rows, "metrics"), keys_of(rows, "params")

@@ -89,7 +89,7 @@ with st.form("teacher_settings"):
     st.subheader("One training")
     c1, c2, c3 = st.columns(3)
     seconds = c1.number_input("Time limit (s)" + _changed("max_job_seconds"), *map(float, BOUNDS["max_job_seconds"]),
-                              value=float(settings.max_job_seconds), step=30.0, key="teacher_seconds",
+                              value=float(settings.max_job_seconds), step=30.0, format="%.0f", key="teacher_seconds",
                               help="The whole job's wall time: loading data, training and evaluating.")
     epochs = c2.number_input("Most epochs" + _changed("max_epochs"), *map(int, BOUNDS["max_epochs"]),
                              value=int(settings.max_epochs), step=1, key="teacher_epochs")
