@@ -2,6 +2,7 @@
 
 Plain SGD is used on purpose: Adam divides each step by a running gradient scale, which hides an
 explosion; SGD's step is proportional to the gradient, so one huge gradient throws the weights away.
+Both runs start from the same weights (drawn from the seed's own generator) and see the same batches.
 """
 from __future__ import annotations
 
@@ -10,29 +11,62 @@ from typing import Callable
 
 import torch
 
-from .gradients import build_layer
-from .longrange import TaskModel, task_loss
+from .longrange import build_task_model, task_loss
 from ..data.tasks import adding_problem
 from ..train import TrainConfig, Trainer
+
+RUNS = ("without clipping", "with clipping")
 
 
 def clipping_experiment(cell: str = "RNN_RELU", T: int = 50, radius: float = 1.5, lr: float = 0.03,
                         threshold: float = 1.0, steps: int = 200, hidden: int = 32, batch: int = 32, seed: int = 0,
-                        on_progress: Callable[[float, str], None] | None = None) -> dict[str, dict]:
-    """Train twice from identical weights on identical batches; returns per run its step curves and status."""
-    torch.manual_seed(seed)
-    model = TaskModel("adding", "RNN", hidden, seed)
-    model.rnn = build_layer(cell, 2, hidden, "default", radius, seed)
+                        scale_by: str = "radius", on_event: Callable[[str, object], None] | None = None,
+                        should_stop: Callable[[], object] | None = None) -> dict[str, dict]:
+    """Train twice from identical weights on identical batches; returns per run its step curves and status.
+
+    ``radius`` rescales W_hh (its spectral radius, or with ``scale_by="sigma"`` its largest singular
+    value). ``on_event(run_name, trainer_event)`` sees every trainer event of both runs."""
+    model = build_task_model("adding", cell, hidden, seed, radius=radius, scale_by=scale_by)
     runs = {}
-    for k, (name, clip) in enumerate([("without clipping", None), ("with clipping", threshold)]):
+    for name, clip in zip(RUNS, (None, threshold)):
         m = copy.deepcopy(model)
         data = torch.Generator().manual_seed(1000 + seed)
         trainer = Trainer(m, task_loss, TrainConfig(clip=clip, max_steps=steps, seed=seed, device="cpu"),
-                          optimizer=torch.optim.SGD(m.parameters(), lr=lr))
-        for step in trainer.run(lambda _s: adding_problem(batch, T, data)):
-            if on_progress is not None and step % 10 == 0:
-                on_progress((k + step / steps) / 2, f"{name}: step {step}/{steps}")
-        h = trainer.history
+                          optimizer=torch.optim.SGD(m.parameters(), lr=lr), should_stop=should_stop,
+                          on_event=None if on_event is None else (lambda e, name=name: on_event(name, e)))
+        h = trainer.fit(lambda _s: adding_problem(batch, T, data))
         runs[name] = {"steps": h.steps, "loss": h.loss, "grad_norm": h.grad_norm, "clipped": h.clipped,
                       "status": h.status, "message": h.message}
+        if h.status in ("cancelled", "time_limit"):
+            break
     return runs
+
+
+def clipping_job(ctx, cell: str = "RNN_TANH", T: int = 50, radius: float = 1.5, lr: float = 0.3,
+                 threshold: float = 1.0, steps: int = 200, hidden: int = 32, batch: int = 32, seed: int = 0,
+                 scale_by: str = "radius") -> dict:
+    """The clipping experiment as a job: streams ``step`` events tagged with ``run`` (loss, gradient norm
+    before clipping, clipped) and a ``diverged`` event when a run blows up."""
+    ctx.phase("training with and without clipping")
+
+    def on_event(name, e):
+        if e.kind == "step":
+            ctx.emit("step", e.step, run=name, loss=e.data["loss"], grad_norm=e.data["grad_norm"],
+                     clipped=bool(e.data["clipped"]))
+            if e.step % 10 == 0:
+                k = RUNS.index(name)
+                ctx.progress(k * steps + e.step, 2 * steps, f"{name}: step {e.step:,}/{steps:,}")
+        elif e.kind == "diverged":
+            ctx.emit("diverged", e.step, run=name)
+
+    runs = clipping_experiment(cell, T, radius, lr, threshold, steps, hidden, batch, seed, scale_by,
+                               on_event=on_event, should_stop=ctx.should_stop)
+    stops = [r["status"] for r in runs.values() if r["status"] in ("cancelled", "time_limit")]
+    status = stops[0] if stops else "done"
+    metrics = {}
+    for name, r in runs.items():
+        key = name.replace(" ", "_")
+        metrics[f"final_loss_{key}"] = float(r["loss"][-1]) if r["loss"] else float("nan")
+        metrics[f"diverged_{key}"] = float(r["status"] == "diverged")
+    return {"status": status, "message": "" if not stops else runs[list(runs)[-1]]["message"],
+            "metrics": metrics, "runs": runs, "threshold": threshold, "epochs_completed": 0}

@@ -5,143 +5,315 @@ For a loss that depends on the last step only, the gradient reaching step t is
 
     ∂L/∂h_t = ∂L/∂h_T · ∂h_T/∂h_(T-1) · ... · ∂h_(t+1)/∂h_t
 
-For a tanh RNN each factor is diag(1 - h_k²) W_hh, so its norm is at most σ_max(W_hh) · γ with γ = 1
-(the largest slope of tanh). If σ_max(W_hh) < 1/γ the product shrinks geometrically: gradients vanish
-(a sufficient condition). If the spectral radius is > 1 they *can* explode (a necessary condition).
+For a tanh RNN each factor is diag(1 - h_k²) W_hh, so its norm is at most σ_max(W_hh) · γ, where σ_max is
+the largest *singular value* of W_hh and γ = 1 the largest slope of tanh. If σ_max(W_hh) < 1/γ the
+product shrinks geometrically: gradients vanish (a sufficient condition); so σ_max(W_hh) > 1/γ is
+necessary for them to explode. The spectral radius ρ (largest |eigenvalue|) is never larger than σ_max
+and can be much smaller: ρ < 1/γ does *not* guarantee vanishing. Both are reported for every block.
 
-Everything here runs the step-by-step loop once and the hand-written BPTT of ``rnnlab.nn.recurrence``
-once, in float64 (so 1e-200 is still a number), with no autograd graph.
+Gated cells do not follow that simple rule: an LSTM's cell state is carried by c_t = f_t ⊙ c_(t-1) + ...,
+a path multiplied by the forget gate and by no weight matrix, and a GRU keeps z_t ⊙ h_(t-1) the same way.
+With gates near 1 the gradient survives whatever σ_max of the W_h blocks is.
+
+Numbers far below 1e-308 do not fit in a float64, and at T = 1,000 a tanh RNN's gradient is about
+1e-400. So the backward pass here renormalises the gradient at every step and accumulates the scale as
+a log10: every norm is returned as log10 ‖·‖, exact where a float64 could hold it and still right where it
+could not. It runs the step loop once and a hand-written backward pass (the same equations as
+``rnnlab.nn.recurrence``) once, in float64, with no autograd graph.
+
+*Residual connections across time* (``residual=True``): h_t = cell(x_t, h_(t-1)) + h_(t-1). Each
+Jacobian factor becomes I + ∂cell/∂h_(t-1): an identity path that carries the gradient back unchanged.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ..nn.init import initialize, recurrent_blocks, spectral_radius
+from ..nn.cells import gru_step, lstm_step, rnn_step
+from ..nn.init import initialize, recurrent_blocks, seeded, spectral_radius
 from ..nn.layers import make_recurrent
-from ..nn.recurrence import _loop, backward_through_time, input_projection
+from ..nn.recurrence import input_projection
 
 CELL_CHOICES = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
 EXACT_JACOBIAN_MAX_HIDDEN = 64
 SKETCH_DIRECTIONS = 32
-GAMMA = {"RNN_TANH": 1.0, "RNN_RELU": 1.0}  # largest slope of the nonlinearity (Pascanu et al.'s γ)
+JACOBIAN_POINTS = 250      # spectral norms at most at this many steps (one SVD each), evenly spread
+SIGMOID_SLOPE = 0.25       # the largest slope of the logistic sigmoid
+#: γ of each W_h block: the largest slope of the nonlinearity that block's product goes through.
+BLOCK_GAMMA = {"RNN_TANH": {"W_hh": 1.0}, "RNN_RELU": {"W_hh": 1.0},
+               "LSTM": {"W_hi": SIGMOID_SLOPE, "W_hf": SIGMOID_SLOPE, "W_hg": 1.0, "W_ho": SIGMOID_SLOPE},
+               "GRU": {"W_hr": SIGMOID_SLOPE, "W_hz": SIGMOID_SLOPE, "W_hn": 1.0}}
+SCALE_BY = ("radius", "sigma")   # what a rescaling sets: spectral radius ρ, or largest singular value σ_max
 
 
 @dataclass
 class GradientFlow:
     cell: str
     steps: np.ndarray              # t = 1..T
-    grad_norms: np.ndarray         # ‖∂L/∂h_t‖, with L = w·h_T for a fixed unit vector w
-    jacobian_norms: np.ndarray     # ‖∂h_T/∂h_t‖₂ (spectral norm of the Jacobian product)
+    log10_grad: np.ndarray         # log10 ‖∂L/∂h_t‖, L = w·h_T for a fixed unit vector w (-inf: exactly 0)
+    jacobian_steps: np.ndarray     # the steps t where ‖∂h_T/∂h_t‖₂ was computed (all when T <= 250)
+    log10_jacobian: np.ndarray     # log10 ‖∂h_T/∂h_t‖₂ at those steps
     jacobian_exact: bool           # False: a lower bound from random directions (large hidden sizes)
-    sigma_max: dict[str, float]    # largest singular value of each W_hh block
-    radius: dict[str, float]       # spectral radius of each W_hh block
-    gamma: float | None            # the slope bound for vanilla RNNs; None for gated cells
+    sigma_max: dict[str, float]    # largest singular value of each W_h block
+    radius: dict[str, float]       # spectral radius (largest |eigenvalue|) of each W_h block
+    gamma: dict[str, float]        # γ of each block (see BLOCK_GAMMA)
+    residual: bool = False
+    forget_bias: float = 0.0
+
+    @property
+    def gated(self) -> bool:
+        return len(self.gamma) > 1
 
     @property
     def threshold(self) -> float | None:
-        """Pascanu et al.'s 1/γ: σ_max(W_hh) below it guarantees vanishing gradients (vanilla RNN)."""
-        return None if self.gamma is None else 1.0 / self.gamma
+        """Pascanu et al.'s 1/γ for a vanilla RNN: σ_max(W_hh) below it guarantees vanishing gradients
+        (without a residual path). None for gated cells, which the simple rule does not cover."""
+        if self.gated or self.residual:
+            return None
+        return 1.0 / self.gamma["W_hh"]
 
-    def ratio_first_last(self) -> float:
-        """‖∂L/∂h_1‖ / ‖∂L/∂h_T‖: below 1 the gradient shrank on its way back."""
-        return float(self.grad_norms[0] / max(self.grad_norms[-1], 1e-300))
+    @property
+    def grad_norms(self) -> np.ndarray:
+        """‖∂L/∂h_t‖ as float64 (values below ~1e-308 underflow to 0: use ``log10_grad``)."""
+        with np.errstate(under="ignore"):
+            return np.power(10.0, self.log10_grad)
+
+    @property
+    def jacobian_norms(self) -> np.ndarray:
+        with np.errstate(under="ignore", over="ignore"):
+            return np.power(10.0, self.log10_jacobian)
+
+    def log10_ratio_first_last(self) -> float:
+        """log10 (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖): below 0 the gradient shrank on its way back."""
+        return float(self.log10_grad[0] - self.log10_grad[-1])
 
 
+def sci(log10_value: float, digits: int = 1) -> str:
+    """A number given by its log10, in scientific notation: sci(-400.5) == '3.2e-401', as Python's '%.1e' would print it. Works far beyond
+    float64's range; -inf is '0'."""
+    if not math.isfinite(log10_value):
+        return "0" if log10_value < 0 else "inf"
+    exponent = math.floor(log10_value)
+    mantissa = 10 ** (log10_value - exponent)
+    if round(mantissa, digits) >= 10:
+        mantissa, exponent = mantissa / 10, exponent + 1
+    return f"{mantissa:.{digits}f}e{exponent:+03d}"
+
+
+# --- building the layer -----------------------------------------------------------------------------
 def build_layer(cell: str, input_size: int, hidden: int, init: str = "default", radius: float | None = None,
-                seed: int = 0, forget_bias: float = 0.0) -> torch.nn.Module:
-    """A one-layer traced RNN/LSTM/GRU initialised as asked (``init`` may also be ``"irnn"``).
+                seed: int = 0, forget_bias: float = 0.0, scale_by: str = "radius") -> torch.nn.Module:
+    """A one-layer traced RNN/LSTM/GRU initialised as asked (``init`` may also be ``"irnn"``), from its own
+    generator (never torch's global one).
 
+    ``radius``: rescale every W_h block so that its spectral radius ρ (``scale_by="radius"``) or its largest
+    singular value σ_max (``scale_by="sigma"``) is this number. Pascanu et al.'s criterion is on σ_max.
     ``forget_bias`` is added to an LSTM's forget-gate bias: at 0 a fresh LSTM forgets about half of c at
-    every step (f ≈ 0.5); at 2-3, f ≈ 0.9-0.95 and c carries information (and gradient) much further."""
+    every step (f ≈ 0.5); at 1 (Keras' ``unit_forget_bias=True``), f ≈ 0.73 and at 3, f ≈ 0.95: c carries
+    information, and gradient, much further back."""
     if init == "irnn":
         cell, init = "RNN_RELU", "identity"
-    layer = make_recurrent(cell, input_size, hidden, batch_first=True)
-    initialize(layer, init, spectral_radius_target=radius, generator=torch.Generator().manual_seed(seed))
+    if scale_by not in SCALE_BY:
+        raise ValueError(f"scale_by must be one of {SCALE_BY}")
+    gen = torch.Generator().manual_seed(seed)
+    layer = seeded(lambda: make_recurrent(cell, input_size, hidden, batch_first=True), gen)
+    if init != "default":
+        initialize(layer, init, generator=gen)
+    if radius is not None:
+        rescale_recurrent(layer, radius, scale_by)
     if forget_bias and layer.mode == "LSTM":
         with torch.no_grad():
             layer.bias_ih_l0[hidden:2 * hidden] += forget_bias
     return layer
 
 
-def _forward64(layer, x: torch.Tensor):
-    """The step loop in float64 from zero states, keeping what BPTT needs: (mode, w_hh, h0, c0, pre, hs, cs, hn)."""
+@torch.no_grad()
+def rescale_recurrent(layer, value: float, scale_by: str = "radius") -> None:
+    """Scale each W_h block so that its spectral radius (``"radius"``) or its largest singular value
+    (``"sigma"``) equals ``value``."""
+    if value <= 0:
+        raise ValueError("the target must be positive")
+    for name, p in layer.named_parameters():
+        if "weight_hh" in name:
+            for block in recurrent_blocks(p):
+                current = (spectral_radius(block) if scale_by == "radius"
+                           else float(torch.linalg.matrix_norm(block.double(), ord=2)))
+                if current > 1e-12:
+                    block.mul_(value / current)
+
+
+# --- forward and backward in float64, norms in log space ----------------------------------------------
+@dataclass
+class _Forward:
+    mode: str
+    w_hh: torch.Tensor
+    h0: torch.Tensor
+    c0: torch.Tensor | None
+    pre: torch.Tensor              # (T, B, G*H) pre-activations, as rnnlab.nn.recurrence keeps them
+    hs: torch.Tensor               # (T, B, H) state after each step
+    cs: torch.Tensor | None
+    hn: torch.Tensor | None        # GRU: W_hn h + b_hn per step
+    residual: bool = False
+
+
+def _forward64(layer, x: torch.Tensor, residual: bool = False) -> _Forward:
+    """The step loop in float64 from zero states, keeping what the backward pass needs."""
     dt = torch.float64
     mode = layer.mode
-    w_ih, w_hh = layer.weight_ih_l0.to(dt), layer.weight_hh_l0.to(dt)
-    b_ih, b_hh = layer.bias_ih_l0.to(dt), layer.bias_hh_l0.to(dt)
-    x = x.to(dt).transpose(0, 1)                            # (T, B, D)
+    w_ih, w_hh = layer.weight_ih_l0.detach().to(dt), layer.weight_hh_l0.detach().to(dt)
+    b_ih, b_hh = layer.bias_ih_l0.detach().to(dt), layer.bias_hh_l0.detach().to(dt)
+    x = x.detach().to(dt).transpose(0, 1)                             # (T, B, D)
     xw = input_projection(mode, x, w_ih, b_ih, b_hh)
-    h0 = x.new_zeros(x.shape[1], layer.hidden_size)
-    c0 = h0.clone() if mode == "LSTM" else None
-    _, _, _, pre, hs, cs, hn = _loop(mode, xw, h0, c0, w_hh, b_hh if mode == "GRU" else None, None)
-    return mode, w_hh, h0, c0, pre, hs, cs, hn
+    h = h0 = x.new_zeros(x.shape[1], layer.hidden_size)
+    c = c0 = h0.clone() if mode == "LSTM" else None
+    pres, hs, cs, hns = [], [], [], []
+    relu = mode == "RNN_RELU"
+    for xw_t in xw.unbind(0):
+        if mode == "LSTM":
+            h_new, c, parts = lstm_step(xw_t, h, c, w_hh, None)
+            cs.append(c)
+        elif mode == "GRU":
+            h_new, parts = gru_step(xw_t, h, w_hh, b_hh)
+            hns.append(parts["hn"])
+        else:
+            h_new, parts = rnn_step(xw_t, h, w_hh, None, relu=relu)
+        h = h_new + h if residual else h_new
+        pres.append(parts["pre"])
+        hs.append(h)
+    stack = lambda xs: torch.stack(xs) if xs else None  # noqa: E731
+    return _Forward(mode, w_hh, h0, c0, torch.stack(pres), torch.stack(hs), stack(cs), stack(hns), residual)
 
 
-def _probe(cell: str, T: int, hidden: int, init: str, radius: float | None, inputs: np.ndarray | None,
-           input_size: int, seed: int, forget_bias: float = 0.0):
-    """The seeded setup both analyses share: inputs (1, T, D), a fresh layer, and the unit vector w of L = w·h_T."""
-    gen = torch.Generator().manual_seed(seed)
-    if inputs is None:
-        x = torch.randn(1, T, input_size, generator=gen)
+@dataclass
+class BackwardNorms:
+    log10_loss: np.ndarray         # (T,) log10 ‖∂L/∂h_t‖ (Frobenius over the batch)
+    jacobian_steps: np.ndarray     # 1-based steps with a Jacobian norm
+    log10_jacobian: np.ndarray | None
+
+
+def _state_backward(fw: _Forward, rows: torch.Tensor, keep_at: np.ndarray, n_loss: int):
+    """Send ``rows`` (gradient vectors at h_T, one per row) back through time. After every step each row
+    is divided by its norm and the log10 of that norm is kept, so nothing underflows or overflows.
+
+    Returns, per step t = 1..T (index t-1): the first ``n_loss`` rows scaled (T, n_loss, H), all rows
+    scaled at the 0-based steps ``keep_at`` (K, rows, H), and each row's accumulated log10 scale
+    (T, rows): the true gradient of row r at step t is ``scaled[t, r] * 10**log_scale[t, r]``."""
+    mode, pre, hs, w_hh = fw.mode, fw.pre, fw.hs, fw.w_hh
+    T, _, H = hs.shape
+    if hs.shape[1] not in (1, rows.shape[0]):
+        raise ValueError("the gradient rows must match the batch, or the batch must be one sequence")
+    h_prev = torch.cat([fw.h0[None], hs[:-1]])
+    if mode == "LSTM":
+        i, f, _, o = pre.sigmoid().chunk(4, dim=2)
+        g = pre[..., 2 * H:3 * H].tanh()
+        c_prev = torch.cat([fw.c0[None], fw.cs[:-1]])
+        tc = fw.cs.tanh()
+        k = o * (1 - tc * tc)                                         # dh -> dc through h = o tanh(c)
+        scale = torch.cat([g * i * (1 - i), c_prev * f * (1 - f), i * (1 - g * g), tc * o * (1 - o)], dim=2)
+    elif mode == "GRU":
+        r, z, _ = pre.sigmoid().chunk(3, dim=2)
+        n = pre[..., 2 * H:].tanh()
+        p_n = (1 - z) * (1 - n * n)
+        p_z = (h_prev - n) * z * (1 - z)
+        p_r = fw.hn * r * (1 - r)
     else:
-        x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))[None]
-    layer = build_layer(cell, x.shape[2], hidden, init, radius, seed, forget_bias)
-    w = torch.randn(1, hidden, generator=gen)
-    return layer, x, w / w.norm()
+        slope = (pre > 0).to(pre.dtype) if mode == "RNN_RELU" else 1 - torch.tanh(pre) ** 2
+
+    def renorm(dh, dc):
+        norm = torch.linalg.vector_norm(dh if dc is None else torch.cat([dh, dc], 1), dim=1, keepdim=True)
+        norm = torch.where(norm > 0, norm, 1.0)                       # a row that is exactly 0 stays 0
+        return dh / norm, (None if dc is None else dc / norm), norm
+
+    dh, dc, norm = renorm(rows, torch.zeros_like(rows) if mode == "LSTM" else None)
+    keep = set(int(t) for t in keep_at)
+    scaled, norms, kept = [dh[:n_loss]], [norm], []
+    if T - 1 in keep:
+        kept.append(dh)
+    for t in range(T - 1, 0, -1):           # from the gradient at h_(t+1) (index t) to h_t (index t-1)
+        if mode == "LSTM":
+            dc_new = torch.addcmul(dc, dh, k[t])
+            d_pre = torch.cat([dc_new, dc_new, dc_new, dh], dim=1) * scale[t]
+            dc_prev = dc_new * f[t]
+            dh_prev = d_pre @ w_hh
+        elif mode == "GRU":
+            dp_n = dh * p_n[t]
+            d_hw = torch.cat([dp_n * p_r[t], dh * p_z[t], dp_n * r[t]], dim=1)
+            dh_prev = torch.addmm(dh * z[t], d_hw, w_hh)
+            dc_prev = None
+        else:
+            dh_prev = (dh * slope[t]) @ w_hh
+            dc_prev = None
+        if fw.residual:
+            dh_prev = dh_prev + dh                                    # the identity path of h_t = cell + h_(t-1)
+        dh, dc, norm = renorm(dh_prev, dc_prev)
+        scaled.append(dh[:n_loss])
+        norms.append(norm)
+        if t - 1 in keep:
+            kept.append(dh)
+    # index 0 is step T: flip to time order; the scale of step t multiplies every renormalisation from T to t
+    log_scale = torch.stack(norms)[..., 0].log10().cumsum(0).flip(0)
+    scaled = torch.stack(scaled).flip(0)
+    kept = torch.stack(kept).flip(0) if kept else None
+    return scaled, kept, log_scale
+
+
+def _log10_norm(rows: torch.Tensor, log_scale: torch.Tensor, spectral: bool = False) -> torch.Tensor:
+    """log10 of the Frobenius (or spectral) norm of a stack of matrices (K, R, H) whose row r is
+    ``rows[k, r] * 10**log_scale[k, r]``: rows are rescaled relative to the largest scale first."""
+    top = log_scale.amax(dim=1)
+    finite = torch.isfinite(top)
+    rel = torch.pow(10.0, (log_scale - torch.where(finite, top, 0.0)[:, None]))   # <= 1: no overflow
+    m = rows * rel[..., None]
+    if spectral:
+        fro = torch.linalg.vector_norm(m, dim=(1, 2))
+        safe = torch.where(fro > 0, fro, 1.0)
+        # spectral norms in float32 of blocks scaled to unit Frobenius norm: fast, and safe from underflow
+        val = torch.linalg.matrix_norm((m / safe[:, None, None]).float(), ord=2).double() * fro
+    else:
+        val = torch.linalg.vector_norm(m, dim=(1, 2))
+    return val.log10() + top
 
 
 @torch.no_grad()
 def hidden_gradient_norms(layer, x: torch.Tensor, d_hT: torch.Tensor, jacobian: bool = False,
-                          sketch: int | None = None, seed: int = 0):
+                          sketch: int | None = None, seed: int = 0, residual: bool = False) -> BackwardNorms:
     """Run ``layer`` (one layer, one direction) on ``x`` (B, T, D) and send ``d_hT`` (B, H) back.
 
-    Returns ‖∂L/∂h_t‖ for t = 1..T (Frobenius over the batch), and, if ``jacobian`` (B must be 1),
-    ‖∂h_T/∂h_t‖₂ for t = 1..T, exact or (with ``sketch`` = k) a lower bound from k random directions.
-    """
-    dtype = torch.float64
-    mode, w_hh, h0, c0, pre, hs, cs, hn = _forward64(layer, x)
-    T, B, H = hs.shape
-    rows = [d_hT.to(dtype)]
+    Returns log10 ‖∂L/∂h_t‖ for t = 1..T (Frobenius over the batch), and, if ``jacobian`` (B must be 1),
+    log10 ‖∂h_T/∂h_t‖₂ at up to ``JACOBIAN_POINTS`` steps: exact, or (with ``sketch`` = k) a lower bound
+    from k random unit directions."""
+    fw = _forward64(layer, x, residual)
+    T, B, H = fw.hs.shape
+    extra, keep_at = None, np.zeros(0, dtype=int)
     if jacobian:
         if B != 1:
             raise ValueError("the Jacobian product is computed for a single sequence")
         if sketch:
-            omega = torch.randn(sketch, H, generator=torch.Generator().manual_seed(seed), dtype=dtype)
-            rows.append(omega / omega.norm(dim=1, keepdim=True))
+            omega = torch.randn(sketch, H, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+            extra = omega / omega.norm(dim=1, keepdim=True)
         else:
-            rows.append(torch.eye(H, dtype=dtype))
-    seed_rows = torch.cat(rows)                              # (B + J, H) gradient vectors sent back together
-    n_loss = d_hT.shape[0]
-    grads: list[torch.Tensor] = [None] * T                  # ∂/∂h_t for t = 1..T, all rows
-    grads[T - 1] = seed_rows
-
-    def record(t, dh, dc):
-        if t:  # t == 0 is the gradient w.r.t. h_0, the initial state
-            grads[t - 1] = dh
-
-    backward_through_time(mode, pre, hs, cs, hn, h0, c0, w_hh, d_hT=seed_rows, record=record)
-    stacked = torch.stack(grads)                            # (T, rows, H)
-    norms = torch.linalg.vector_norm(stacked[:, :n_loss], dim=(1, 2)).numpy()
-    jac = None
-    if jacobian:
-        blocks = stacked[:, n_loss:]
-        if sketch:
-            jac = blocks.norm(dim=2).amax(dim=1).numpy()
+            extra = torch.eye(H, dtype=torch.float64)
+        keep_at = np.unique(np.round(np.linspace(0, T - 1, min(T, JACOBIAN_POINTS))).astype(int))
+    d_hT = d_hT.detach().to(torch.float64)
+    rows = d_hT if extra is None else torch.cat([d_hT, extra])
+    scaled, kept, log_scale = _state_backward(fw, rows, keep_at, d_hT.shape[0])
+    B_loss = d_hT.shape[0]
+    log_loss = _log10_norm(scaled, log_scale[:, :B_loss]).numpy()
+    log_jac = None
+    if kept is not None:
+        blocks, scales = kept[:, B_loss:], log_scale[keep_at, B_loss:]
+        if sketch:   # the largest of the random directions' norms
+            log_jac = (torch.linalg.vector_norm(blocks, dim=2).log10() + scales).amax(dim=1).numpy()
         else:
-            # Spectral norms in float32 after scaling each block to unit Frobenius norm: fast, and the
-            # scale (which may be 1e-200) is restored in float64.
-            fro = torch.linalg.vector_norm(blocks, dim=(1, 2))
-            safe = torch.where(fro > 0, fro, torch.ones_like(fro))   # an underflowed block stays 0
-            unit = (blocks / safe[:, None, None]).float()
-            jac = (torch.linalg.matrix_norm(unit, ord=2).double() * fro).numpy()
-    return norms, jac
+            log_jac = _log10_norm(blocks, scales, spectral=True).numpy()
+    return BackwardNorms(log_loss, keep_at + 1, log_jac)
 
 
 def weight_criterion(layer) -> tuple[dict[str, float], dict[str, float]]:
-    """σ_max and spectral radius of each gate's W_hh block (the whole matrix for a vanilla RNN)."""
+    """σ_max and spectral radius of each gate's W_h block (the whole matrix for a vanilla RNN)."""
     names = {"LSTM": "ifgo", "GRU": "rzn"}.get(layer.mode, ["W_hh"])
     sig, rad = {}, {}
     for name, block in zip(names, recurrent_blocks(layer.weight_hh_l0.detach().double())):
@@ -151,32 +323,52 @@ def weight_criterion(layer) -> tuple[dict[str, float], dict[str, float]]:
     return sig, rad
 
 
+def _probe(cell: str, T: int, hidden: int, init: str, radius: float | None, inputs: np.ndarray | None,
+           input_size: int, seed: int, forget_bias: float = 0.0, scale_by: str = "radius"):
+    """The seeded setup both analyses share: inputs (1, T, D), a fresh layer, and the unit vector w of L = w·h_T."""
+    gen = torch.Generator().manual_seed(seed)
+    if inputs is None:
+        x = torch.randn(1, T, input_size, generator=gen)
+    else:
+        x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))[None]
+    layer = build_layer(cell, x.shape[2], hidden, init, radius, seed, forget_bias, scale_by)
+    w = torch.randn(1, hidden, generator=gen)
+    return layer, x, w / w.norm()
+
+
 def gradient_flow(cell: str, T: int = 100, hidden: int = 32, init: str = "default", radius: float | None = None,
                   inputs: np.ndarray | None = None, input_size: int = 8, seed: int = 0,
-                  forget_bias: float = 0.0) -> GradientFlow:
+                  forget_bias: float = 1.0, scale_by: str = "radius", residual: bool = False) -> GradientFlow:
     """‖∂L/∂h_t‖ and ‖∂h_T/∂h_t‖ for one freshly initialised cell, with L = w·h_T (w a fixed unit vector).
 
     ``inputs`` (T, D): the sequence to read (e.g. embedded words); default N(0, 1) noise of ``input_size``.
+    ``forget_bias`` (LSTM only) defaults to 1, as Keras' ``unit_forget_bias=True`` (Jozefowicz et al. 2015).
     """
-    layer, x, w = _probe(cell, T, hidden, init, radius, inputs, input_size, seed, forget_bias)
-    T = x.shape[1]
+    layer, x, w = _probe(cell, T, hidden, init, radius, inputs, input_size, seed, forget_bias, scale_by)
     exact = hidden <= EXACT_JACOBIAN_MAX_HIDDEN
-    norms, jac = hidden_gradient_norms(layer, x, w, jacobian=True, sketch=None if exact else SKETCH_DIRECTIONS,
-                                       seed=seed)
+    bw = hidden_gradient_norms(layer, x, w, jacobian=True, sketch=None if exact else SKETCH_DIRECTIONS, seed=seed,
+                               residual=residual)
     sig, rad = weight_criterion(layer)
-    return GradientFlow(layer.mode if init != "irnn" else "IRNN", np.arange(1, T + 1), norms, jac, exact, sig, rad,
-                        GAMMA.get(layer.mode))
+    T = x.shape[1]
+    return GradientFlow(layer.mode if init != "irnn" else "IRNN", np.arange(1, T + 1), bw.log10_loss,
+                        bw.jacobian_steps, bw.log10_jacobian, exact, sig, rad, dict(BLOCK_GAMMA[layer.mode]),
+                        residual, forget_bias if layer.mode == "LSTM" else 0.0)
 
 
+# --- truncated BPTT -------------------------------------------------------------------------------------
 @torch.no_grad()
 def truncation_effect(cell: str, T: int, k: int, hidden: int = 32, init: str = "default",
-                      radius: float | None = None, input_size: int = 8, seed: int = 0) -> dict[str, float]:
+                      radius: float | None = None, input_size: int = 8, seed: int = 0,
+                      forget_bias: float = 1.0) -> dict[str, float]:
     """Truncated BPTT with window ``k``: compare ∂L/∂W_hh from the last k steps with the full gradient.
 
     Returns the cosine between the two gradients and the norm of the truncated one relative to the full one.
     """
-    layer, x, w = _probe(cell, T, hidden, init, radius, None, input_size, seed)
-    mode, w_hh, h0, c0, pre, hs, cs, hn = _forward64(layer, x)
+    from ..nn.recurrence import backward_through_time
+
+    layer, x, w = _probe(cell, T, hidden, init, radius, None, input_size, seed, forget_bias)
+    fw = _forward64(layer, x)
+    mode, w_hh, h0, c0, pre, hs, cs, hn = fw.mode, fw.w_hh, fw.h0, fw.c0, fw.pre, fw.hs, fw.cs, fw.hn
     w = w.double()
     full = backward_through_time(mode, pre, hs, cs, hn, h0, c0, w_hh, d_hT=w)["w_hh"]
     k = max(1, min(k, T))
@@ -189,11 +381,33 @@ def truncation_effect(cell: str, T: int, k: int, hidden: int = 32, init: str = "
     return {"cosine": cos, "norm_ratio": float(part.norm() / max(float(full.norm()), 1e-300))}
 
 
-def truncated_share(flow_norms: np.ndarray, k: int) -> float:
-    """Share of the gradient signal (sum of ‖∂L/∂h_t‖) that comes from steps more than ``k`` before the end:
-    what truncated BPTT with window ``k`` throws away."""
-    T = len(flow_norms)
-    if k >= T:
+def truncated_share(log10_norms: np.ndarray, k: int) -> float:
+    """Share of the gradient signal (Σ_t ‖∂L/∂h_t‖, given as log10 norms) that comes from steps more than
+    ``k`` before the end: what truncated BPTT with window ``k`` throws away."""
+    log10_norms = np.asarray(log10_norms, dtype=float)
+    T = len(log10_norms)
+    if k >= T or not np.isfinite(log10_norms).any():
         return 0.0
-    total = float(np.sum(flow_norms))
-    return float(np.sum(flow_norms[: T - k]) / total) if total > 0 else 0.0
+    top = np.max(log10_norms[np.isfinite(log10_norms)])
+    with np.errstate(under="ignore"):
+        rel = np.power(10.0, log10_norms - top)       # the largest term is 1: nothing overflows
+    return float(np.sum(rel[: T - k]) / np.sum(rel))
+
+
+# --- a typed sentence as the input -----------------------------------------------------------------------
+MAX_SENTENCE_TOKENS = 1000
+
+
+def sentence_inputs(text: str, dim: int = 8, seed: int = 0,
+                    max_tokens: int = MAX_SENTENCE_TOKENS) -> tuple[np.ndarray | None, int]:
+    """The words of ``text`` (at most ``max_tokens``) as a (T, dim) sequence of seeded random word vectors,
+    and how many tokens the text had; (None, 0) if it has no words."""
+    from ..data.tokenizer import tokenize
+    from .unroll import embed_tokens
+
+    tokens = tokenize(text or "")
+    if not tokens:
+        return None, 0
+    kept = tokens[:max_tokens]
+    vocab = embed_tokens(kept, dim, seed)
+    return np.stack([vocab[t] for t in kept]), len(tokens)
