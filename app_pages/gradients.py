@@ -1,254 +1,451 @@
-"""Gradients lab: watch gradients vanish and explode, and see why LSTM and GRU exist."""
+"""Gradients lab: watch gradients vanish and explode, and see why LSTM and GRU exist.
+
+Every setting is a widget keyed ``gr_...`` and bound to the URL; the sliders of a section run in a
+fragment that redraws only that section; every training runs as a job in a worker process
+(``rnnlab.labs.longrange`` / ``rnnlab.labs.clipping``) whose events the live fragments plot.
+"""
+from __future__ import annotations
+
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
-import torch
 
-from app_pages.common import plot, seed
-from rnnlab.figures.gradients import (LABELS, clipping_figure, gradient_flow_figure, sweep_figure, task_curves,
-                                      training_heatmap, truncation_figure, weight_criterion_figure)
-from rnnlab.labs.gradients import CELL_CHOICES, gradient_flow, truncated_share, truncation_effect
-from rnnlab.labs.longrange import CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, gradient_profile, race, \
-    run_sweep, start_task
-from rnnlab.data.tasks import adding_problem
-from rnnlab.data.tokenizer import tokenize
-from rnnlab.labs.unroll import embed_tokens
+from app_pages import jobs
+from app_pages.common import keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
+from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, LE_2015_ADDING_MSE
+from rnnlab.figures.gradients import (LABELS, clipping_figure, flow_label, gradient_flow_figure, jacobian_figure,
+                                      sweep_figure, task_curves, training_heatmap, truncation_figure,
+                                      weight_criterion_figure)
+from rnnlab.labs.gradients import (CELL_CHOICES, JACOBIAN_POINTS, gradient_flow, sci, sentence_inputs,
+                                   truncated_share, truncation_effect)
+from rnnlab.labs.longrange import CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, solved_threshold
 
 SWEEP_FILE = Path(__file__).resolve().parents[1] / "assets" / "gradients" / "sweep_adding.json"
 INITS = {"PyTorch default": "default", "orthogonal": "orthogonal", "identity": "identity"}
+SCALES = {"no rescaling": None, "spectral radius ρ": "radius", "largest singular value σ_max": "sigma"}
+DEFAULT_TEXT = "the film starts slowly but the ending is wonderful"
+MAX_TEXT = 5000          # characters read from a typed sentence (the first 1,000 words are used)
+URL_TEXT = 300           # the longest sentence kept in a link
+MAX_STEPS = 2000
+JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP = "job_gr_race", "job_gr_record", "job_gr_clip", "job_gr_sweep"
 
 st.title("Gradients lab")
-st.markdown("Training an RNN means sending the error back through every time step (backpropagation through "
-            "time). Each step multiplies the gradient by a Jacobian ∂h_k/∂h_(k-1); over many steps the product "
+lesson("Drag **T** to 200: whose gradient survives the trip back to step 1?",
+       "Set the **LSTM forget-gate bias** to 0: how much of the LSTM's advantage is left?",
+       "Race the cells on the adding problem (last tab): which ones beat the baseline, and after how many steps?")
+st.markdown("Training an RNN sends the error back through every time step (backpropagation through time). "
+            "Each step multiplies the gradient by a Jacobian ∂h_t/∂h_(t-1); over many steps the product "
             "shrinks to nothing (**vanishing**) or blows up (**exploding**). Here you measure it.")
+reset_button("gr")
 
 tab_flow, tab_clip, tab_trunc, tab_long = st.tabs(
-    ["Gradient flow", "Exploding gradients & clipping", "Truncated BPTT", "Long-range tasks"])
+    ["Gradient flow", "Exploding & clipping", "Truncated BPTT", "Long-range tasks"], key="gr_tab",
+    bind="query-params")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def flows(cells: tuple[str, ...], T: int, hidden: int, init: str, radius: float | None, text: str | None, seed_: int,
-          forget_bias: float = 0.0):
-    inputs = None
-    if text is not None:
-        toks = tokenize(text)[:1000]
-        vocab = embed_tokens(toks, 8, seed_)
-        inputs = np.stack([vocab[t] for t in toks])
-    return [gradient_flow(c, T, hidden, init, radius, inputs=inputs, seed=seed_, forget_bias=forget_bias) for c in cells]
+# --- shared, cached computations (keyed by content; the same for every session) --------------------------
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def flows(cells: tuple[str, ...], T: int, hidden: int, init: str, scale_by: str | None, value: float,
+          text: str | None, seed_: int, forget_bias: float, residual: bool):
+    inputs = sentence_inputs(text, 8, seed_)[0] if text is not None else None
+    out = []
+    for with_skip in ((False, True) if residual else (False,)):
+        out += [gradient_flow(c, T, hidden, init, value if scale_by else None, inputs=inputs, seed=seed_,
+                              forget_bias=forget_bias, scale_by=scale_by or "radius", residual=with_skip)
+                for c in cells]
+    return out
 
 
-# --- gradient flow -------------------------------------------------------------------------------
-with tab_flow:
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def truncation(cell: str, T: int, k: int, seed_: int):
+    flow = gradient_flow(cell, T, 32, seed=seed_)
+    return flow, truncation_effect(cell, T, k, seed=seed_)
+
+
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
+def task_baseline(task: str, T: int) -> tuple[float, float]:
+    return baseline(task, T), solved_threshold(task, T)
+
+
+def live(key: str, draw, when_done=None) -> None:
+    """The job under ``key``: a fragment that polls it every second while it runs (queue place, progress,
+    Stop, live figure from ``draw(job)``), then reruns the page once and shows ``when_done(job)``."""
+    @st.fragment(run_every=1.0 if jobs.active(key) else None)
+    def _live():
+        job = jobs.panel(key)
+        if job is None:
+            return
+        if job.running:
+            draw(job)
+        jobs.rerun_once_finished(key)
+
+    _live()
+    job = jobs.current(key)
+    if job is not None and not job.running:
+        jobs.end_banner(job)
+        if when_done is not None and job.result:
+            when_done(job)
+
+
+# --- gradient flow -------------------------------------------------------------------------------------
+@st.fragment
+def flow_section() -> None:
     c1, c2, c3 = st.columns(3)
     T = c1.slider("Sequence length T", 5, 1000, 100, key="gr_T", bind="query-params")
-    cells = c2.multiselect("Cells", list(CELL_CHOICES), default=["RNN (tanh)", "LSTM", "GRU"], key="gr_cells")
+    cells = c2.multiselect("Cells", list(CELL_CHOICES), default=["RNN (tanh)", "LSTM", "GRU"], key="gr_cells",
+                           bind="query-params")
     hidden = c3.select_slider("Hidden size", [4, 8, 16, 32, 64, 128, 256], 32, key="gr_hidden", bind="query-params")
     c4, c5, c6 = st.columns(3)
-    init_label = c4.selectbox("Initialisation", list(INITS), key="gr_init")
-    rescale = c5.toggle("Rescale W_hh to a spectral radius", value=False, key="gr_rescale")
-    radius = c5.slider("Spectral radius of W_hh", 0.1, 3.0, 1.0, 0.05, key="gr_radius", disabled=not rescale,
-                       help="Every W_hh block is rescaled so that its largest |eigenvalue| is this number.")
-    source = c6.radio("Input", ["random", "typed sentence"], horizontal=True, key="gr_input")
-    forget_bias = c6.slider("LSTM forget-gate bias", 0.0, 5.0, 0.0, 0.5, key="gr_fbias",
-                            help="Raise it and the fresh LSTM's forget gate opens (f → 1): c then carries the "
-                                 "gradient back through many more steps. This is why LSTMs are often initialised "
-                                 "with a forget bias of 1 or more.")
+    init_label = c4.selectbox("Initialisation", list(INITS), key="gr_init", bind="query-params")
+    scale_label = c5.selectbox("Rescale each W_hh block to", list(SCALES), key="gr_scale", bind="query-params",
+                               help="The spectral radius ρ is the largest |eigenvalue|; σ_max the largest "
+                                    "singular value. ρ ≤ σ_max always, and Pascanu et al.'s criterion is on σ_max.")
+    scale_by = SCALES[scale_label]
+    value = c5.slider("σ_max(W_hh)" if scale_by == "sigma" else "ρ(W_hh)", 0.1, 3.0, 1.0, 0.05, key="gr_radius",
+                      disabled=scale_by is None, bind="query-params",
+                      help="Every W_hh block is multiplied by one number so that its "
+                           + ("largest singular value" if scale_by == "sigma" else "spectral radius")
+                           + " is this value.")
+    forget_bias = c6.slider("LSTM forget-gate bias", 0.0, 5.0, 1.0, 0.5, key="gr_fbias", bind="query-params",
+                            help="Added to the fresh LSTM's forget-gate bias. At 0, f ≈ 0.5: half of c is forgotten "
+                                 "at every step. At 1 (Keras' default, unit_forget_bias=True, after Jozefowicz et "
+                                 "al. 2015), f ≈ 0.73; at 3, f ≈ 0.95 and c carries the gradient much further back.")
+    c7, c8 = st.columns(2)
+    residual = c7.toggle("Skip connections across time", key="gr_skip", bind="query-params",
+                         help="h_t = cell(x_t, h_(t-1)) + h_(t-1): each step adds an identity path. "
+                              "The plots then show every cell with (dashed) and without (solid).")
+    source = c8.radio("Input", ["random", "typed sentence"], horizontal=True, key="gr_input", bind="query-params")
     text = None
     if source == "typed sentence":
-        text = st.text_input("Sentence", "the film starts slowly but the ending is wonderful", key="gr_text")
-        if not tokenize(text):
+        url_text("gr_text", DEFAULT_TEXT, URL_TEXT)
+        text = st.text_input("Sentence (each word becomes a random 8-number vector)", key="gr_text",
+                             max_chars=MAX_TEXT)[:MAX_TEXT]
+        keep_text_in_url("gr_text", DEFAULT_TEXT, URL_TEXT)
+        inputs, n_tokens = sentence_inputs(text, 8, seed())
+        if inputs is None:
             st.warning("The sentence has no words: using random input instead.")
             text = None
         else:
-            st.caption(f"The sentence ({len(tokenize(text)[:1000])} tokens) sets T; each word is a random 8-dim embedding.")
+            note = f" (only the first {len(inputs):,} are read)" if n_tokens > len(inputs) else ""
+            st.caption(f"{n_tokens:,} tokens{note}: the sentence sets T.")
     if not cells:
         st.info("Choose at least one cell.")
-    else:
-        with st.spinner("Backpropagating…"):
-            result = flows(tuple(CELL_CHOICES[c] for c in cells), T, hidden, INITS[init_label],
-                           radius if rescale else None, text, seed(), forget_bias)
+        return
+    result = flows(tuple(CELL_CHOICES[c] for c in cells), T, hidden, INITS[init_label], scale_by, value, text,
+                   seed(), forget_bias, residual)
+    T_shown = len(result[0].steps)
+    g1, g2 = st.columns(2)
+    with g1:
+        st.markdown("**‖∂L/∂h<sub>t</sub>‖: the gradient that reaches step t**", unsafe_allow_html=True)
         plot(gradient_flow_figure(result), key="gr_flow")
-        st.caption("The loss L = w·h_T depends on the last step only. Read each curve from right to left: how much "
-                   "of the error signal is left after travelling back T - t steps. The dashed line is 1; "
-                   "curves that fall are vanishing gradients, curves that climb are exploding ones.")
-        cols = st.columns(len(result))
-        for col, f in zip(cols, result):
-            ratio = f.ratio_first_last()
-            col.metric(f"{LABELS.get(f.cell, f.cell)}: ‖∂L/∂h₁‖", f"{ratio:.1e}",
-                       help="Gradient reaching the first step, relative to the last (1 = nothing lost).")
-        if any(not f.jacobian_exact for f in result):
-            st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound estimated from 32 random directions "
-                       "(the exact one needs a matrix per step).")
-        plot(weight_criterion_figure(result), key="gr_sigma")
-        rnn = [f for f in result if f.threshold is not None]
-        for f in rnn:
+    with g2:
+        st.markdown("**‖∂h<sub>T</sub>/∂h<sub>t</sub>‖: the Jacobian product's norm**", unsafe_allow_html=True)
+        plot(jacobian_figure(result), key="gr_jac")
+    st.caption("The loss L = w·h_T depends on the last step only. Read each curve from right to left: how much of "
+               "the error signal is left after travelling back T - t steps. The dotted line is 1; falling curves "
+               "are vanishing gradients, climbing ones exploding gradients. The norms are computed in log space, "
+               "so values far below 1e-308 (the smallest float64) are still exact."
+               + (f" The Jacobian's norm is drawn at {JACOBIAN_POINTS} evenly spread steps." if T_shown > JACOBIAN_POINTS
+                  else ""))
+    if any(not f.jacobian_exact for f in result):
+        st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound from 32 random directions "
+                   "(the exact one needs an SVD of a large matrix per step).")
+    cols = st.columns(min(len(result), 4))
+    for k, f in enumerate(result):
+        cols[k % len(cols)].metric(f"{flow_label(f)}: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖", sci(f.log10_ratio_first_last()),
+                                   help="How much of the gradient reaches the first step (1 = nothing lost).")
+    lstm = next((f for f in result if f.cell == "LSTM"), None)
+    if lstm is not None:
+        st.caption(f"LSTM forget-gate bias: +{forget_bias:g}"
+                   + (" (Keras' default `unit_forget_bias=True`; Jozefowicz et al. 2015 found it closes most of "
+                      "the gap to more complex cells). Set it to 0 to see PyTorch's plain initialisation."
+                      if forget_bias == 1.0 else "."))
+
+    st.markdown("**Pascanu et al.'s criterion: the largest singular value σ_max of each W_h block**")
+    plot(weight_criterion_figure(result), key="gr_sigma")
+    for f in result:
+        if f.threshold is not None:
             s = f.sigma_max["W_hh"]
-            side = ("below 1/γ: the gradient is guaranteed to vanish" if s < f.threshold else
-                    "above 1/γ: vanishing is no longer guaranteed and explosion is possible")
-            st.markdown(f"**{LABELS.get(f.cell, f.cell)}**: σ_max(W_hh) = {s:.2f}, {side}.")
-        st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = f(W_hh h_(t-1) + ...), if σ_max(W_hh) < 1/γ, where γ "
-                   "bounds |f'| (γ = 1 for tanh), the gradient shrinks at least geometrically. LSTM and GRU escape this: "
-                   "their cell/state path is multiplied by gates (f, z), not by a weight matrix.")
+            side = ("below 1/γ = 1: the gradient is guaranteed to vanish" if s < f.threshold else
+                    "above 1/γ = 1: vanishing is no longer guaranteed, and explosion becomes possible")
+            st.markdown(f"**{LABELS.get(f.cell, f.cell)}**: σ_max(W_hh) = {s:.2f} (ρ = {f.radius['W_hh']:.2f}), {side}.")
+    st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = f(W_hh h_(t-1) + ...), each step multiplies the gradient "
+               "by at most σ_max(W_hh)·γ, where γ bounds |f'| (γ = 1 for tanh and relu). So σ_max < 1/γ guarantees "
+               "vanishing, and σ_max > 1/γ is necessary for explosion. The spectral radius ρ (◆) is never larger "
+               "than σ_max and is *not* the quantity in the theorem: with ρ < 1 the gradient can still grow for a "
+               "while. Each block's own 1/γ is drawn (—): 1 for a tanh block, 4 for a sigmoid gate (γ = 1/4). "
+               "For LSTM and GRU the simple rule does not decide anything: the LSTM's cell state travels back "
+               "through c_t = f_t·c_(t-1) + …, multiplied by the forget gate and by no weight matrix, and the "
+               "GRU keeps z_t·h_(t-1) the same way; with gates near 1 the gradient survives whatever σ_max is.")
+    if residual:
+        st.caption("Skip connections (dashed): every Jacobian factor becomes I + ∂cell/∂h_(t-1). The identity "
+                   "carries the gradient back unchanged, so it no longer vanishes; the price is a state that "
+                   "keeps adding up (residual networks pair skips with normalisation).")
 
+
+# --- while a model trains ----------------------------------------------------------------------------------
+def record_section() -> None:
     st.subheader("While a model trains")
-    st.markdown("A tanh RNN learns the adding problem (below); every few steps we measure how far back its gradient "
-                "reaches. Each row of the heatmap is one snapshot.")
+    st.markdown("A cell learns the adding problem (last tab); every few steps we measure how far back its gradient "
+                "reaches on a fixed batch. Each row of the heatmap is one snapshot.")
     d1, d2, d3 = st.columns(3)
-    hm_cell = d1.selectbox("Cell", list(CELLS), key="gr_hm_cell")
-    hm_T = d2.slider("T", 10, 200, 50, 10, key="gr_hm_T")
-    hm_steps = d3.slider("Training steps", 50, 1000, 300, 50, key="gr_hm_steps")
+    cell = d1.selectbox("Cell", list(CELLS), key="gr_hm_cell", bind="query-params")
+    T = d2.slider("T", 10, 200, 50, 10, key="gr_hm_T", bind="query-params")
+    steps = d3.slider("Training steps", 50, 1000, 300, 50, key="gr_hm_steps", bind="query-params")
     if st.button("Train and record", key="gr_hm_go", type="primary"):
-        run = start_task("adding", hm_cell, hm_T, steps=hm_steps, hidden=32, seed=seed(), eval_every=25)
-        probe = adding_problem(64, hm_T, torch.Generator().manual_seed(seed() + 7))
-        every = max(hm_steps // 40, 1)
-        profiles, at_steps = [], []
-        bar = st.progress(0.0, text="Training…")
-        chart = st.empty()
-        for step in run.steps:
-            if step % every == 0 or step == 1:
-                profiles.append(gradient_profile(run.model, *probe))
-                at_steps.append(step)
-                bar.progress(step / hm_steps, text=f"Training… step {step}/{hm_steps}")
-                if len(profiles) % 5 == 0:
-                    chart.plotly_chart(training_heatmap(np.array(profiles), at_steps), width="stretch")
-        bar.progress(1.0, text=run.trainer.history.message)
-        if profiles:
-            chart.plotly_chart(training_heatmap(np.array(profiles), at_steps), width="stretch")
-        st.session_state["gr_hm_result"] = (np.array(profiles), at_steps)
-    elif "gr_hm_result" in st.session_state:
-        plot(training_heatmap(*st.session_state["gr_hm_result"]), key="gr_hm_plot")
+        jobs.submit(JOB_RECORD, "rnnlab.labs.longrange:record_job",
+                    dict(cell=cell, T=T, steps=steps, hidden=32, seed=seed()), seed=seed(),
+                    meta={"lab": "gradients", "task": f"adding problem, T={T} (gradient snapshots)", "cell": cell,
+                          "params": {"T": T, "steps": steps, "hidden": 32, "seed": seed()}, "total_steps": steps})
+
+    def draw(job):
+        prof = job.of_kind("profile")
+        if prof:
+            plot(training_heatmap(np.array([e.data["log10"] for e in prof]), [e.step for e in prof]),
+                 key="gr_hm_live")
+
+    def done(job):
+        r = job.result
+        plot(training_heatmap(np.asarray(r["profiles"]), list(r["at_steps"])), key="gr_hm_plot")
+        run = r["run"]
+        st.caption(f"{LABELS.get(r['cell'], r['cell'])} at T = {r['T']}: best validation MSE {run['final']:.4f} "
+                   f"(baseline {run['baseline']:.4f}); "
+                   + (f"solved at step {run['solved_at']}." if run["solved"] else "not solved.")
+                   + " Dark rows on the left: the gradient from the loss does not reach the early steps.")
+
+    live(JOB_RECORD, draw, done)
 
 
-# --- clipping ------------------------------------------------------------------------------------
-with tab_clip:
-    st.markdown("A tanh RNN whose W_hh has spectral radius above 1, trained with plain SGD on the adding problem: "
-                "the gradient can grow exponentially with T, and one update can throw the weights off to infinity. "
+# --- clipping ------------------------------------------------------------------------------------------------
+def clipping_section() -> None:
+    st.markdown("A recurrent net whose W_hh is scaled up, trained with plain SGD on the adding problem: the "
+                "gradient can grow exponentially with T, and one update can throw the weights off to infinity. "
                 "`clip_grad_norm_` rescales every gradient whose norm exceeds the threshold.")
-    e1, e2, e3, e4 = st.columns(4)
-    cl_cell = e1.selectbox("Cell", list(CELL_CHOICES), index=0, key="cl_cell")
-    cl_radius = e2.slider("Spectral radius", 0.5, 3.0, 1.5, 0.1, key="cl_radius")
-    cl_lr = e3.select_slider("SGD learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], 0.3, key="cl_lr")
-    cl_thr = e4.slider("Clipping threshold", 0.1, 10.0, 1.0, 0.1, key="cl_thr")
-    f1, f2 = st.columns(2)
-    cl_T = f1.slider("T", 10, 200, 50, 10, key="cl_T")
-    cl_steps = f2.slider("Steps", 50, 500, 200, 50, key="cl_steps")
-    if st.button("Train with and without clipping", key="cl_go", type="primary"):
-        from rnnlab.labs.clipping import clipping_experiment
-        bar = st.progress(0.0, text="Training…")
-        runs = clipping_experiment(CELL_CHOICES[cl_cell], cl_T, cl_radius, cl_lr, cl_thr, cl_steps, seed=seed(),
-                                   on_progress=lambda f, msg: bar.progress(min(f, 1.0), text=msg))
-        bar.empty()
-        st.session_state["cl_result"] = (runs, cl_thr)
-    if "cl_result" in st.session_state:
-        runs, thr = st.session_state["cl_result"]
-        plot(clipping_figure(runs, thr), key="cl_plot")
-        for name, r in runs.items():
-            if r["status"] == "diverged":
-                st.error(f"**{name}**: {r['message']}")
-            else:
-                n_clip = sum(r["clipped"])
-                st.success(f"**{name}**: {r['message']} Final loss {r['loss'][-1]:.4f}"
-                           + (f"; {n_clip} of {len(r['clipped'])} steps were clipped." if name == "with clipping" else "."))
-    else:
+    e1, e2, e3 = st.columns(3)
+    cell = e1.selectbox("Cell", list(CELL_CHOICES), index=0, key="gr_cl_cell", bind="query-params")
+    scale_label = e2.selectbox("Scale W_hh to", list(SCALES)[1:], key="gr_cl_scale", bind="query-params",
+                               help="ρ: the spectral radius (largest |eigenvalue|); σ_max: the largest singular value.")
+    scale_by = SCALES[scale_label]
+    value = e3.slider("σ_max(W_hh)" if scale_by == "sigma" else "ρ(W_hh)", 0.5, 3.0, 1.5, 0.1, key="gr_cl_radius",
+                      bind="query-params")
+    f1, f2, f3, f4 = st.columns(4)
+    lr = f1.select_slider("SGD learning rate", [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], 0.3, key="gr_cl_lr",
+                          bind="query-params")
+    thr = f2.slider("Clipping threshold", 0.1, 10.0, 1.0, 0.1, key="gr_cl_thr", bind="query-params")
+    T = f3.slider("T", 10, 200, 50, 10, key="gr_cl_T", bind="query-params")
+    steps = f4.slider("Steps", 50, 500, 200, 50, key="gr_cl_steps", bind="query-params")
+    if st.button("Train with and without clipping", key="gr_cl_go", type="primary"):
+        params = dict(cell=CELL_CHOICES[cell], T=T, radius=value, scale_by=scale_by, lr=lr, threshold=thr,
+                      steps=steps, seed=seed())
+        jobs.submit(JOB_CLIP, "rnnlab.labs.clipping:clipping_job", params, seed=seed(),
+                    meta={"lab": "gradients", "task": f"adding problem, T={T} (clipping)", "cell": cell,
+                          "params": params, "total_steps": 2 * steps})
+
+    def curves(job) -> dict:
+        runs: dict = {}
+        for e in job.of_kind("step"):
+            r = runs.setdefault(e.data["run"], {"steps": [], "loss": [], "grad_norm": [], "clipped": []})
+            r["steps"].append(e.step)
+            r["loss"].append(e.data["loss"])
+            r["grad_norm"].append(e.data["grad_norm"])
+            r["clipped"].append(e.data["clipped"])
+        for e in job.of_kind("diverged"):
+            runs.setdefault(e.data["run"], {"steps": [], "loss": [], "grad_norm": [], "clipped": []})["status"] = "diverged"
+        return runs
+
+    def draw(job):
+        runs = curves(job)
+        if runs:
+            plot(clipping_figure(runs, job.kwargs["threshold"]), key="gr_cl_live")
+
+    def done(job):
+        r = job.result
+        plot(clipping_figure(r["runs"], r["threshold"]), key="gr_cl_plot")
+        for name, run in r["runs"].items():
+            if run["status"] == "diverged":
+                st.error(f"**{name}**: {run['message']}")
+            elif run["loss"]:
+                n_clip = sum(bool(c) for c in run["clipped"])
+                st.success(f"**{name}**: {run['message']} Final loss {run['loss'][-1]:.4f}"
+                           + (f"; {n_clip} of {len(run['clipped'])} steps were clipped." if name == "with clipping"
+                              else "."))
+
+    if jobs.current(JOB_CLIP) is None:
         st.info("Press the button: both runs start from the same weights and see the same batches.")
+    live(JOB_CLIP, draw, done)
 
 
-# --- truncated BPTT -----------------------------------------------------------------------------
-with tab_trunc:
+# --- truncated BPTT -------------------------------------------------------------------------------------------
+@st.fragment
+def truncation_section() -> None:
     st.markdown("Truncated BPTT sends the error back only k steps: cheaper, but nothing older than k steps can be "
                 "learned from this loss.")
     g1, g2, g3 = st.columns(3)
-    tr_cell = g1.selectbox("Cell", list(CELL_CHOICES), index=2, key="tr_cell")
-    tr_T = g2.slider("T", 10, 500, 100, 10, key="tr_T")
-    tr_k = g3.slider("Truncation length k", 1, tr_T, min(20, tr_T), key="tr_k")
-    flow = flows((CELL_CHOICES[tr_cell],), tr_T, 32, "default", None, None, seed())[0]
-    plot(truncation_figure(flow.grad_norms, tr_k, flow.cell), key="tr_plot")
-    eff = truncation_effect(CELL_CHOICES[tr_cell], tr_T, tr_k, seed=seed())
+    cell = g1.selectbox("Cell", list(CELL_CHOICES), index=2, key="gr_tr_cell", bind="query-params")
+    T = g2.slider("T", 10, 500, 100, 10, key="gr_tr_T", bind="query-params")
+    k_asked = g3.slider("Truncation length k", 1, 500, 20, key="gr_tr_k", bind="query-params")
+    k = min(k_asked, T)
+    flow, eff = truncation(CELL_CHOICES[cell], T, k, seed())
+    plot(truncation_figure(flow.log10_grad, k, flow.cell), key="gr_tr_plot")
     m1, m2, m3 = st.columns(3)
-    m1.metric("Gradient signal thrown away", f"{truncated_share(flow.grad_norms, tr_k):.1%}",
+    m1.metric("Gradient signal thrown away", f"{truncated_share(flow.log10_grad, k):.1%}",
               help="Share of Σ_t ‖∂L/∂h_t‖ that lies more than k steps back.")
-    m2.metric("cos(truncated ∂L/∂W_hh, full)", f"{eff['cosine']:.4f}",
+    m2.metric("cos(truncated, full ∂L/∂W_hh)", f"{eff['cosine']:.4f}",
               help="1: truncation points the update the same way as full BPTT.")
     m3.metric("‖truncated‖ / ‖full‖", f"{eff['norm_ratio']:.3f}")
     st.caption("When the gradient vanishes anyway, truncation loses almost nothing: the cosine stays near 1. "
-               "With a cell that carries gradients far (or near the edge of chaos), truncation cuts real signal.")
+               "With a cell that carries gradients far, truncation cuts real signal."
+               + (f" (k is capped at T = {T}.)" if k_asked > T else ""))
 
 
-# --- long-range tasks ----------------------------------------------------------------------------
-with tab_long:
-    st.markdown("**The adding problem**: two numbers in a long sequence are marked; output their sum. **Copy memory**: "
-                "read 10 symbols, wait T steps, write them back. Both baselines are the score of a model that "
-                "learned nothing about the long-range part.")
+# --- long-range tasks -----------------------------------------------------------------------------------------
+def race_section() -> None:
+    st.markdown("**The adding problem**: two numbers in a long sequence are marked; output their sum. **Copy "
+                "memory**: read 10 symbols, wait T steps, write them back. The baseline is the score of a model "
+                "that learned nothing about the long-range part, measured on the validation data the curves use.")
     h1, h2, h3 = st.columns(3)
-    task = h1.radio("Task", ["adding", "copy"], horizontal=True, key="lr_task")
-    lr_T = h2.select_slider("T", [10, 20, 50, 100, 200, 500], 50, key="lr_T")
-    lr_cells = h3.multiselect("Cells", list(CELLS), default=list(CELLS), key="lr_cells")
+    task = h1.radio("Task", ["adding", "copy"], horizontal=True, key="gr_lr_task", bind="query-params")
+    T = h2.select_slider("T", [10, 20, 50, 100, 200, 500], 50, key="gr_lr_T", bind="query-params")
+    cells = h3.multiselect("Cells", list(CELLS), default=list(CELLS), key="gr_lr_cells", bind="query-params")
     i1, i2, i3 = st.columns(3)
-    lr_steps = i1.slider("Training steps", 50, 2000, 400, 50, key="lr_steps")
-    lr_hidden = i2.select_slider("Hidden size", [16, 32, 64, 128], 32, key="lr_hidden")
-    mode = i3.radio("Mode", ["race (all together)", "one after another"], key="lr_mode")
-    base = baseline(task, lr_T)
-    base_label = (f"baseline: predict 1 (MSE {base:.4f}, Le et al. 2015)" if task == "adding"
-                  else f"baseline: 10·log 8/(T+20) = {base:.4f}")
-    if st.button("Train", key="lr_go", type="primary", disabled=not lr_cells):
-        runs = [start_task(task, c, lr_T, steps=lr_steps, hidden=lr_hidden, seed=seed(), eval_every=25)
-                for c in lr_cells]
-        bar = st.progress(0.0, text="Training…")
-        chart = st.empty()
+    steps = i1.slider("Training steps", 50, MAX_STEPS, 400, 50, key="gr_lr_steps", bind="query-params")
+    hidden = i2.select_slider("Hidden size", [16, 32, 64, 128], 32, key="gr_lr_hidden", bind="query-params")
+    mode = i3.radio("Mode", ["race (all together)", "one after another"], key="gr_lr_mode", bind="query-params")
+    base, threshold = task_baseline(task, T)
+    if task == "adding":
+        st.caption(f"Baseline: always predict 1. On these {512} validation sequences it scores MSE {base:.4f} "
+                   f"(its expectation is exactly 1/6 = {ADDING_EXPECTED_BASELINE:.4f}; Le et al. 2015 report "
+                   f"{LE_2015_ADDING_MSE} on their data). Solved: validation MSE below {SOLVED_FRACTION:.0%} of the "
+                   f"baseline, {threshold:.4f}.")
+    else:
+        st.caption(f"Baseline: blanks, then a uniform guess among the 8 symbols: cross-entropy 10·log 8/(T+20) = "
+                   f"{base:.4f}. Solved: below {SOLVED_FRACTION:.0%} of it, {threshold:.4f}.")
+    if st.button("Train", key="gr_lr_go", type="primary", disabled=not cells):
+        params = dict(task=task, cells=list(cells), T=T, steps=steps, hidden=hidden,
+                      together=mode.startswith("race"), seed=seed())
+        jobs.submit(JOB_RACE, "rnnlab.labs.longrange:race_job", params, seed=seed(),
+                    meta={"lab": "gradients", "task": f"{task} problem, T={T}", "cell": ", ".join(cells),
+                          "params": params, "total_steps": steps * len(cells)})
 
-        def redraw(step):
-            curves = {r.cell: ([e["step"] for e in r.trainer.history.evals], [e["loss"] for e in r.trainer.history.evals])
-                      for r in runs}
-            chart.plotly_chart(task_curves(curves, base, "MSE" if task == "adding" else "cross-entropy", base_label),
-                               width="stretch")
-            bar.progress(min(step / lr_steps, 1.0), text=f"Step {step}/{lr_steps}")
+    def metric_name(task_):
+        return "MSE" if task_ == "adding" else "cross-entropy"
 
-        if mode.startswith("race"):
-            race(runs, on_round=redraw, every=25)
+    def base_label(task_, b):
+        return f"baseline: predict 1 ({b:.4f})" if task_ == "adding" else f"baseline: 10·log 8/(T+20) = {b:.4f}"
+
+    def draw(job):
+        kw = job.kwargs
+        b = job.last("baseline")
+        if b is None:
+            return
+        curves: dict = {c: ([], []) for c in kw["cells"]}
+        for e in job.of_kind("eval"):
+            curves[e.data["cell"]][0].append(e.step)
+            curves[e.data["cell"]][1].append(e.data["loss"])
+        solved = {e.data["cell"]: e.step for e in job.of_kind("solved")}
+        plot(task_curves(curves, b.data["value"], b.data["threshold"], kw["steps"], metric_name(kw["task"]),
+                         base_label(kw["task"], b.data["value"]), solved), key="gr_lr_live")
+
+    def done(job):
+        r = job.result
+        runs = r["runs"]
+        solved = {c: int(v["solved_at"]) for c, v in runs.items() if v["solved"]}
+        plot(task_curves({c: (v["val_steps"], v["val_loss"]) for c, v in runs.items()}, r["baseline"], r["threshold"],
+                         r["steps"], metric_name(r["task"]), base_label(r["task"], r["baseline"]), solved),
+             key="gr_lr_plot")
+        cols = st.columns(min(len(runs), 4))
+        for k, (c, v) in enumerate(runs.items()):
+            if v["solved"]:
+                verdict, detail = "✅ solved", f"after {int(v['solved_at']):,} steps"
+            elif v["status"] == "diverged":
+                verdict, detail = "💥 diverged", f"best {v['final']:.4f}"
+            else:
+                verdict, detail = "❌ not solved", f"best {v['final']:.4f}"
+            cols[k % len(cols)].metric(c, verdict, detail, delta_color="off")
+        if not solved and r["steps"] == MAX_STEPS:
+            st.info(f"No cell solved it within {r['steps']:,} steps. Try a shorter T, or a bigger hidden size.")
+        elif not solved:
+            more = min(MAX_STEPS, max(2 * r["steps"], 1000))
+            st.info(f"No cell solved it within {r['steps']:,} steps: long-range tasks need many updates before the "
+                    f"first signal gets through. Try {more:,} steps (the LSTM and GRU usually get there first), "
+                    "or a shorter T.")
         else:
-            for r in runs:
-                for step in r.steps:
-                    if step % 25 == 0:
-                        redraw(step)
-        bar.progress(1.0, text="Done")
-        st.session_state["lr_result"] = ({r.cell: r.result() for r in runs}, base, base_label, task)
-    if "lr_result" in st.session_state:
-        results, b, b_label, t_name = st.session_state["lr_result"]
-        plot(task_curves({c: (r.val_steps, r.val_loss) for c, r in results.items()}, b,
-                         "MSE" if t_name == "adding" else "cross-entropy", b_label), key="lr_plot")
-        cols = st.columns(len(results))
-        for col, (c, r) in zip(cols, results.items()):
-            verdict = "✅ solved" if r.solved else ("💥 diverged" if r.status == "diverged" else "❌ not solved")
-            col.metric(c, verdict, f"best {r.final:.4f}", delta_color="off")
-        st.caption(f"Solved: the best validation loss is below {SOLVED_FRACTION:.0%} of the baseline. LSTMs use the "
-                   "chrono initialisation of their gate biases (Tallec & Ollivier 2018).")
+            st.caption("The step counts are the first validation (every 25 steps) below the threshold. LSTMs use the "
+                       "chrono initialisation of their gate biases (Tallec & Ollivier 2018).")
 
+    live(JOB_RACE, draw, done)
+
+
+def sweep_section() -> None:
     st.subheader("Success against sequence length")
     cfg = DEFAULT_SWEEP
     st.markdown(f"Each cell trained for up to {cfg['steps']} steps on the adding problem at T = "
-                f"{', '.join(map(str, cfg['Ts']))}, with {len(cfg['seeds'])} seeds each.")
-    sweep_slot = st.empty()
-    if "sweep" in st.session_state:
-        sweep = st.session_state["sweep"]
-    elif SWEEP_FILE.exists():
-        sweep = Sweep.load(SWEEP_FILE)
-    else:
-        sweep = None
-    if sweep is not None:
-        sweep_slot.plotly_chart(sweep_figure(sweep.success(), sweep.Ts, len(sweep.seeds)), width="stretch",
-                                key="lr_sweep_plot")
-        source = "this session" if "sweep" in st.session_state else "shipped with the app (bench/sweep.py)"
-        st.caption(f"Results: {source}.")
-    if st.button("Rerun the sweep live (about 3 minutes on a laptop CPU)", key="lr_sweep_go"):
-        total = len(cfg["Ts"]) * len(cfg["seeds"]) * len(cfg["cells"])
-        bar = st.progress(0.0, text="Sweeping…")
+                f"{', '.join(map(str, cfg['Ts']))}, with {len(cfg['seeds'])} seeds each (a run stops once solved).")
+    job = jobs.current(JOB_SWEEP)
+    shipped = Sweep.load(SWEEP_FILE) if SWEEP_FILE.exists() else None
+    if st.button("Rerun the sweep live", key="gr_sw_go",
+                 help="Trains every cell at every T again in a worker process; the figure fills in as runs end."):
+        jobs.submit(JOB_SWEEP, "rnnlab.labs.longrange:sweep_job", {}, seed=seed(),
+                    meta={"lab": "gradients", "task": "adding problem sweep", "cell": ", ".join(cfg["cells"]),
+                          "params": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+                          "total_steps": cfg["steps"] * len(cfg["Ts"]) * len(cfg["seeds"]) * len(cfg["cells"])})
+        job = jobs.current(JOB_SWEEP)
+    if shipped is not None and shipped.meta.get("cpu_seconds"):
+        st.caption(f"Making the shipped sweep took {shipped.meta['cpu_seconds']:.0f} s of CPU time on one thread "
+                   f"({shipped.meta.get('machine', 'machine not recorded')}); a rerun here runs in a worker "
+                   "process and takes at least that, more while other trainings run.")
 
-        def on_result(sw, row):
-            done = len(sw.results)
-            bar.progress(done / total, text=f"{done}/{total}: T={row['T']} {row['cell']} "
-                                            f"{'solved' if row['solved'] else 'not solved'}")
-            sweep_slot.plotly_chart(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), width="stretch")
+    def partial(job_) -> Sweep:
+        sw = Sweep(cfg["task"], list(cfg["Ts"]), list(cfg["cells"]), list(cfg["seeds"]), cfg["steps"])
+        sw.results = [dict(e.data) for e in job_.of_kind("result")]
+        return sw
 
-        st.session_state["sweep"] = run_sweep(on_result=on_result, **cfg)
-        st.rerun()
+    def draw(job_):
+        sw = partial(job_)
+        plot(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), key="gr_sw_live")
+
+    def done(job_):
+        sw = Sweep.from_dict(job_.result["sweep"])
+        plot(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), key="gr_sw_plot")
+        st.caption(f"Results: this session's rerun ({len(sw.results)} runs).")
+
+    if job is None:
+        if shipped is None:
+            st.info("No shipped sweep here (run `python bench/sweep.py` to make one): press the button to run it.")
+        else:
+            plot(sweep_figure(shipped.success(), shipped.Ts, len(shipped.seeds)), key="gr_sw_plot")
+            st.caption("Results: shipped with the app (made by `python bench/sweep.py`).")
+    live(JOB_SWEEP, draw, done)
+
+
+ALL_JOBS = (JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP)
+
+
+@st.fragment(run_every=2.0 if any(jobs.active(k) for k in ALL_JOBS) else None)
+def keep_jobs_alive() -> None:
+    """A training keeps running while this page is open, whichever tab is shown (its own live view only
+    polls while its tab is open; a job that hears nothing for a minute is stopped as abandoned)."""
+    for key in ALL_JOBS:
+        job = jobs.current(key)
+        if job is not None and job.running:
+            job.heartbeat()
+
+
+keep_jobs_alive()
+with tab_flow:
+    if tab_flow.open:
+        flow_section()
+        record_section()
+with tab_clip:
+    if tab_clip.open:
+        clipping_section()
+with tab_trunc:
+    if tab_trunc.open:
+        truncation_section()
+with tab_long:
+    if tab_long.open:
+        race_section()
+        sweep_section()
+
+next_page("app_pages/gradients.py")

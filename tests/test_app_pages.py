@@ -226,59 +226,6 @@ def test_memory_page_odd_text_never_crashes(root, text):
     assert figures(at) or at.warning
 
 
-def _gradients(root) -> AppTest:
-    at = _app(root).run()
-    at.switch_page("app_pages/gradients.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def _flow_figure(at):
-    return next(f for f in figures(at) if "‖∂L/∂h<sub>t</sub>‖" in str(f["layout"].get("annotations", "")))
-
-
-def test_gradients_page_plots_the_computed_norms(root):
-    from rnnlab.labs.gradients import gradient_flow
-
-    at = _gradients(root)
-    fig = _flow_figure(at)
-    names = [t["name"] for t in fig["data"] if t.get("showlegend", True) is not False]
-    assert names == ["RNN (tanh)", "LSTM", "GRU"]
-    expected = gradient_flow("RNN_TANH", 100, 32, seed=0)
-    np.testing.assert_allclose(fig["data"][0]["y"], np.maximum(expected.grad_norms, 1e-300), rtol=1e-9)
-    at.slider(key="gr_T").set_value(300).run()
-    assert len(_flow_figure(at)["data"][0]["x"]) == 300
-
-
-def test_gradients_page_extreme_settings(root):
-    at = _gradients(root)
-    at.slider(key="gr_T").set_value(1000).run()
-    at.toggle(key="gr_rescale").set_value(True).run()
-    at.slider(key="gr_radius").set_value(3.0).run()
-    at.select_slider(key="gr_hidden").set_value(256).run()
-    assert not at.exception
-    fig = _flow_figure(at)
-    assert len(fig["data"][0]["x"]) == 1000
-    assert all(np.isfinite(fig["data"][0]["y"]))
-    at.radio(key="gr_input").set_value("typed sentence").run()
-    at.text_input(key="gr_text").set_value("").run()
-    assert not at.exception and at.warning
-
-
-def test_gradients_page_clipping_and_race(root):
-    at = _gradients(root)
-    at.slider(key="cl_steps").set_value(50).run()
-    at.button(key="cl_go").click().run()
-    assert not at.exception
-    assert any("diverged" in e.value for e in at.error)          # reported, not raised
-    assert any("with clipping" in s.value for s in at.success)
-    at.select_slider(key="lr_T").set_value(10).run()
-    at.slider(key="lr_steps").set_value(50).run()
-    at.button(key="lr_go").click().run()
-    assert not at.exception
-    assert len(at.metric) >= 4 and {m.label for m in at.metric} >= {"RNN", "LSTM", "GRU", "IRNN"}
-
-
 def _sentiment(root) -> AppTest:
     at = _app(root).run()
     at.switch_page("app_pages/sentiment.py").run()
