@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 import torch
+from streamlit.errors import StreamlitAPIException
 
 from app_pages import jobs
 from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
@@ -37,18 +38,42 @@ def cheap_baselines(key: str, window: int, horizon: int, _series: Series) -> lis
     return quick_baselines(_series, window, horizon)
 
 
+# --- tables ------------------------------------------------------------------------------------------------
+def results_table(rows: list[dict]) -> pd.DataFrame:
+    rnn = [r["kind"] == "rnn" for r in rows]
+    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MASE sd": r["MASE_sd"] if k else np.nan,
+                          "MAE": r["MAE"], "RMSE": r["RMSE"], "seeds": float(r["n"]) if k else np.nan}
+                         for r, k in zip(rows, rnn)]).set_index("method")
+
+
+def metrics_table(rows: list[dict], key: str) -> None:
+    """The test metrics, one row per method (the network's as mean ± sd over its seeds), best highlighted."""
+    frame = results_table(rows)
+    st.dataframe(frame.style.format("{:.4g}", subset=["MASE", "MASE sd", "MAE", "RMSE"], na_rep="–")
+                 .format("{:.0f}", subset=["seeds"], na_rep="–")
+                 .highlight_min(axis=0, subset=["MASE", "MAE", "RMSE"], color="#c8e6c9"),
+                 width="stretch", key=key)
+
+
 # --- scenarios -------------------------------------------------------------------------------------------
+SCENARIO_KEYS = {"n": "fc_n", "tau": "fc_tau", "every": "fc_every"}
+PRESET_WIDGETS = {"fc_source": "built-in", "fc_cell": "GRU", "fc_sizes": "64, 32", "fc_lr": 1e-3, "fc_patience": 5,
+                  "fc_seeds": 3, "fc_strategy": "direct"}
+
+
 def apply_scenario(name: str) -> None:
-    """Put a scenario's series and settings into the widgets (and so into the URL)."""
+    """Put a scenario's series and settings (and the guide's preset) into the widgets and the URL."""
     sc = SCENARIOS[name]
-    st.session_state["fc_source"] = "built-in"
-    st.session_state["fc_series"] = sc.series
-    keys = {"n": "fc_n", "tau": "fc_tau", "every": "fc_every"}
-    for k, v in sc.series_kwargs.items():
-        st.session_state[keys[k]] = v
-    st.session_state["fc_window"] = sc.window
-    st.session_state["fc_horizon"] = sc.horizon
-    st.session_state["fc_strategy"] = "direct"
+    values = {**PRESET_WIDGETS, "fc_series": sc.series, "fc_window": sc.window, "fc_horizon": sc.horizon,
+              **{SCENARIO_KEYS[k]: v for k, v in sc.series_kwargs.items()}}
+    for k, v in values.items():
+        # A widget already on the page writes its new value into the URL itself (and refuses a direct
+        # write); one that appears only now (τ, "sample every") would not: write it for it.
+        try:
+            st.query_params[k] = str(v)
+        except StreamlitAPIException:
+            pass
+        st.session_state[k] = v
 
 
 def scenario_of(series: Series, recipe: ForecastRecipe):
@@ -168,10 +193,10 @@ lesson("Press **▶ Train** on the default trended series: does the GRU beat **l
        "as its errors are fed back in.")
 
 b1, b2, b3 = st.columns([1, 1, 1])
-b1.button("📈 " + SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
-          width="stretch", help="The default: a trended series where the linear AR model wins.")
-b2.button("🌀 " + SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
-          width="stretch", help="Mackey–Glass τ = 17 sampled every 6 units, 5 steps ahead.")
+b1.button(SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
+          icon=":material/trending_up:", width="stretch", help="The default: a trended series where the linear AR model wins.")
+b2.button(SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
+          icon=":material/cyclone:", width="stretch", help="Mackey–Glass τ = 17 sampled every 6 units, 5 steps ahead.")
 with b3:
     reset_button("fc")
 
@@ -267,21 +292,20 @@ if ready:
             mine = True
 
 
-def baseline_frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MAE": r["MAE"], "RMSE": r["RMSE"]}
-                         for r in rows]).set_index("method")
-
-
 @st.fragment(run_every=1.0 if jobs.active(JOB) else None)
 def live():
     j = jobs.panel(JOB)
     if j is None or not j.running:
         jobs.rerun_once_finished(JOB)
         return
-    base = j.last("baselines")
-    if base is not None:
+    done, base = j.last("seed_done"), j.last("baselines")
+    if done is not None:
+        n_done = len(j.of_kind("seed_done"))
+        st.markdown(f"**Test metrics so far** ({n_done} of {j.meta['params']['seeds']} seeds trained)")
+        metrics_table(done.data["rows"], "fc_live_table")
+    elif base is not None:
         st.markdown("**Baselines, ARIMA included** (the network is training)")
-        st.dataframe(baseline_frame(base.data["rows"]).style.format("{:.4g}"), width="stretch", key="fc_live_base")
+        metrics_table(base.data["rows"], "fc_live_table")
     curves = loss_curves(j.events)
     if curves:
         plot(loss_figure(curves), key="fc_loss_live")
@@ -290,12 +314,6 @@ def live():
 
 if mine:
     live()
-
-
-def results_table(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MASE sd": r["MASE_sd"], "MAE": r["MAE"],
-                          "RMSE": r["RMSE"], "seeds": r["n"] if r["kind"] == "rnn" else None} for r in rows]
-                        ).set_index("method")
 
 
 def show_results(job, series: Series) -> None:
@@ -308,11 +326,7 @@ def show_results(job, series: Series) -> None:
         return
     trained = job.meta.get("params", {})
     st.subheader("Test metrics")
-    frame = results_table(rows)
-    st.dataframe(frame.style.format("{:.4g}", subset=["MASE", "MASE sd", "MAE", "RMSE"], na_rep="")
-                 .format("{:.0f}", subset=["seeds"], na_rep="")
-                 .highlight_min(axis=0, subset=["MASE", "MAE", "RMSE"], color="#c8e6c9"),
-                 width="stretch", key="fc_table")
+    metrics_table(rows, "fc_table")
     v = verdict(rows)
     st.markdown(v.text + (" MASE below 1 beats a naive one-step forecast of the training part." if
                           v.metric == "MASE" else " (MAE: MASE is undefined for this series.)"))

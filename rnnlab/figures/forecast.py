@@ -163,6 +163,7 @@ def loss_figure(curves: dict[int, dict]) -> go.Figure:
                                  line=dict(color=COLORS["output"], width=2), hoverinfo="skip"))
     fig.update_yaxes(type="log", title="MSE (scaled)")
     last = max((max(c["epochs"]) for c in curves.values() if c["epochs"]), default=1)
-    fig.update_xaxes(title="epoch", dtick=max(1, int(np.ceil(last / 10))), tick0=0, rangemode="tozero")
+    # no axis title under the ticks: the legend sits there (the chart's title says "per epoch")
+    fig.update_xaxes(dtick=max(1, int(np.ceil(last / 10))), tick0=0, rangemode="tozero")
     fig.update_layout(**base_layout(height=360, title="Loss per epoch"), legend=LEGEND_BELOW)
     return fig

@@ -436,8 +436,10 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
     what it has (each seed's best validated weights) and the evaluation then scores the seeds that trained
     at least one epoch, unless Stop is pressed again. Each seed gets an equal share of the time left.
 
+    Events for the page: ``baselines`` (their table, before any training), the trainer's events tagged with
+    ``seed``, and ``seed_done`` (the table so far) as each seed is scored.
     The result: the table (mean ± sd over seeds), the verdict, each method's test forecasts, the first
-    seed's free-running rollout and its weights (state_dict only)."""
+    scored seed's free-running rollout and its weights (state_dict only)."""
     started = time.monotonic()
     ctx.phase("preparing windows")
     s = Series.from_plain(series)
@@ -456,8 +458,12 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
 
     n_train = len(split.parts["train"][0])
     steps_per_epoch = math.ceil(n_train / r.batch_size)
+    name = rnn_label(r)
     histories: list[tuple[int, History]] = []
-    models: list[Forecaster] = []
+    forecasts: dict[str, np.ndarray] = {}
+    first_model: Forecaster | None = None
+    per_seed: list[dict] = []
+    rnn_metrics: list[dict] = []
     stopped_by = None
     for k in range(seeds):
         sd = seed + k
@@ -477,34 +483,30 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
         relay = _Relay(ctx, sd, k * r.epochs * steps_per_epoch)
         model, history = train_one(split, r, sd, relay, should_stop, ctx.device)
         histories.append((sd, history))
-        models.append(model)
+        epochs = len(history.evals)
+        row = {"seed": sd, "status": history.status, "epochs": epochs,
+               "best_epoch": _epoch_of(history, history.best_step) or 0, "seconds": history.seconds,
+               "text": describe_run(history, sd, r.patience)}
+        # each seed is scored as soon as it has trained (one forward pass): the page shows it at once
+        if epochs >= 1 and history.status != "diverged" and ctx.stop_requests < 2:
+            pred = rnn_forecasts(model, split, r)
+            if first_model is None:
+                first_model, forecasts[name] = model, pred
+            met = metrics(truth, pred, scale)
+            row.update(met)
+            rnn_metrics.append(met)
+        per_seed.append(row)
+        ctx.emit("seed_done", seed=sd, row=row, rows=summarise(name, rnn_metrics, base_metrics))
         if history.status in ("cancelled", "diverged") or ctx.should_stop():
             stopped_by = history.status if history.status in ("cancelled", "diverged") else ctx.should_stop()
             break
 
     ctx.phase("evaluating")
-    name = rnn_label(r)
-    forecasts: dict[str, np.ndarray] = {}
-    per_seed = []
-    rnn_metrics = []
-    for (sd, history), model in zip(histories, models):
-        epochs = len(history.evals)
-        row = {"seed": sd, "status": history.status, "epochs": epochs,
-               "best_epoch": _epoch_of(history, history.best_step) or 0, "seconds": history.seconds,
-               "text": describe_run(history, sd, r.patience)}
-        if epochs >= 1 and history.status != "diverged" and ctx.stop_requests < 2:
-            pred = rnn_forecasts(model, split, r)
-            if not forecasts:
-                forecasts[name] = pred
-            met = metrics(truth, pred, scale)
-            row.update(met)
-            rnn_metrics.append(met)
-        per_seed.append(row)
     forecasts.update(base_fc)
     roll = np.zeros(0)
-    if name in forecasts and ctx.stop_requests < 2:
+    if first_model is not None and ctx.stop_requests < 2:
         t0 = split.bounds[1]
-        roll = rollout(models[0], split, t0, len(s) - t0, r.strategy,
+        roll = rollout(first_model, split, t0, len(s) - t0, r.strategy,
                        keep_going=lambda: ctx.stop_requests < 2 and ctx.remaining() > 0)
     rows = summarise(name, rnn_metrics, base_metrics)
     v = verdict(rows)
@@ -536,10 +538,10 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
         for m in METRICS:
             metrics_out[f"baseline_{m}"] = best_base[m]
     metrics_out["seeds"] = float(trained)
-    first = next(((h, m) for (_, h), m in zip(histories, models)), None)
+    first_scored = next((p for p in per_seed if "MASE" in p), None)
     return {
         "status": status, "message": message,
-        "epochs_completed": len(first[0].evals) if first else 0,
+        "epochs_completed": first_scored["epochs"] if first_scored else 0,
         "metrics": metrics_out,
         "best_baseline": best_base["method"] if best_base else "",
         "rnn_name": name,
@@ -550,7 +552,8 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
         "notes": notes,
         "origins": origins, "truth": truth, "forecasts": forecasts, "rollout": roll,
         "bounds": list(split.bounds), "period": s.period if s.period else 0,
-        "state_dict": {k: v.detach().cpu() for k, v in first[1].state_dict().items()} if first else {},
+        "weights_seed": first_scored["seed"] if first_scored else None,
+        "state_dict": {k: v.detach().cpu() for k, v in first_model.state_dict().items()} if first_model else {},
         "config": {**r.to_dict(), "n_features": int(s.values.shape[1]), "seeds": seeds, "seed": seed},
     }
 
