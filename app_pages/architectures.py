@@ -10,6 +10,7 @@ from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plo
 from rnnlab.data import seqtasks as T
 from rnnlab.figures import architectures as F
 from rnnlab.labs import archlab as A
+from rnnlab.labs.architectures import ARCHITECTURES
 
 PAGE = "app_pages/architectures.py"
 JOB_SECONDS = 60.0      # each training is built for ≤ 20 s on 2 cores; this cap holds on a busy server
@@ -30,6 +31,10 @@ reset_button("ar")
 
 SECTIONS = {"one_to_one": "1 → 1", "one_to_many": "1 → many", "many_to_one": "many → 1",
             "sync": "many → many, synced", "seq2seq": "Encoder–decoder", "attention": "Attention"}
+with st.expander("The course's table, and the tab where each row trains"):
+    st.dataframe(pd.DataFrame([{"Type": a.name, "Shape": a.shape, "Course example": a.example,
+                                "Trained live here": a.live_task, "Tab": SECTIONS[a.tab]} for a in ARCHITECTURES]),
+                 hide_index=True, width="stretch")
 tabs = dict(zip(SECTIONS, st.tabs(list(SECTIONS.values()), key="ar_tab", bind="query-params")))
 
 
