@@ -97,6 +97,9 @@ def run(args) -> int:
             loss = e.data["loss"]
             state["loss"] = loss if state["loss"] != state["loss"] else 0.98 * state["loss"] + 0.02 * loss
             state["lr"] = e.data.get("lr", state["lr"])
+            if e.step % 50 == 0:
+                write(f"step {e.step} {(time.perf_counter() - start) / 60:.1f} min train {state['loss']:.4f} "
+                      f"lr {state['lr']:.2e}")
         elif e.kind in ("lr", "diverged", "time_limit", "done"):
             write(f"{e.kind} at step {e.step}: {e.data}")
         elif e.kind == "sample":
