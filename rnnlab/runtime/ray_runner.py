@@ -132,6 +132,34 @@ def _actor_class():
     return _ACTOR
 
 
+_RAY_HOME_STOP = threading.Event()
+
+
+def _init_ray(address: str | None, kwargs: dict) -> None:
+    """``ray.init`` in a thread that lives as long as the server.
+
+    A local Ray (``RNNLAB_RAY_ADDRESS=local``) starts its own processes and asks Linux to kill them when
+    their parent *thread* ends (``PR_SET_PDEATHSIG``). Called from a Streamlit page, that thread is the
+    script run's, which ends a moment later, and Ray with it. So a thread of our own starts Ray and stays."""
+    ray = _ray()
+    done, errors = threading.Event(), []
+
+    def home() -> None:
+        try:
+            ray.init(address=address, **kwargs)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            errors.append(err)
+        finally:
+            done.set()
+        if not errors:
+            _RAY_HOME_STOP.wait()
+
+    threading.Thread(target=home, name="rnnlab-ray-home", daemon=True).start()
+    done.wait()
+    if errors:
+        raise errors[0]
+
+
 # --- the server's side -----------------------------------------------------------------------------------
 class _Slot:
     """One of the ``workers`` places for a job on the cluster (the local runner's worker process)."""
@@ -168,10 +196,9 @@ class RayRunner(LocalRunner):
         if not ray.is_initialized():
             address = address or os.environ.get("RNNLAB_RAY_ADDRESS") or None
             kwargs = {"log_to_driver": False, "namespace": "rnnlab", **(init_kwargs or {})}
-            if address and address != "local":
-                # the cluster's nodes import rnnlab from here (Ray uploads the package once per version)
-                kwargs.setdefault("runtime_env", {"py_modules": [str(Path(__file__).resolve().parents[1])]})
-            ray.init(address=None if address == "local" else address, **kwargs)
+            # Ray's workers import rnnlab from here, on every node (Ray uploads the package once per version)
+            kwargs.setdefault("runtime_env", {"py_modules": [str(Path(__file__).resolve().parents[1])]})
+            _init_ray(None if address == "local" else address, kwargs)
             self._owns_ray = True
         resources = ray.cluster_resources()
         env_gpus = os.environ.get("RNNLAB_RAY_GPUS_PER_JOB")
