@@ -71,7 +71,7 @@ def finder(digest: str, text: str, _model, _vocab) -> dict:
 
 
 available = models()
-tab_gen, tab_train, tab_inside = st.tabs(["✍️ Generate", "🏋️ Train live", "🔬 Inside the model"], key="tg_tab",
+tab_gen, tab_train, tab_inside = st.tabs(["Generate", "Train live", "Inside the model"], key="tg_tab",
                                          bind="query-params")
 
 
@@ -95,7 +95,7 @@ def generate_part():
     prompt = st.text_area("Prompt: the model reads this, then goes on", key="tg_prompt", max_chars=MAX_PROMPT,
                           height=80, help=f"Up to {MAX_PROMPT} characters. Empty: it starts a new line.")
     keep_text_in_url("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 1], vertical_alignment="bottom")
+    c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
     temperature = c1.select_slider("Temperature", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], 0.8, key="tg_temp",
                                    bind="query-params", format_func=lambda t: "0 (greedy)" if t == 0 else f"{t:g}",
                                    help="The logits are divided by T before the softmax. T → 0: always the likeliest "
@@ -104,9 +104,15 @@ def generate_part():
                              format_func=lambda k: "all" if k == 0 else str(k),
                              help="Draw only among the k likeliest characters (all: no limit).")
     length = c3.select_slider("Characters", [50, 100, 200, 300, 500, 800], 300, key="tg_len", bind="query-params")
-    draw = int(st.session_state.get("tg_draw", 0))
-    if c4.button("🎲", key="tg_again", help="Another sample with the same settings", width="stretch"):
+    if "tg_draw" not in st.session_state:     # which sample: in the link too, so a link shows the same text
+        raw = st.query_params.get("tg_draw", "0")
+        st.session_state["tg_draw"] = min(int(raw), 10**6) if raw.isdigit() else 0
+    draw = st.session_state["tg_draw"]
+    if c4.button("Another", icon=":material/casino:", key="tg_again", help="Another sample with the same settings",
+                 width="stretch"):
         st.session_state["tg_draw"] = draw = draw + 1
+    if draw:
+        st.query_params["tg_draw"] = str(draw)
     missing = entry["vocab"].unknown(prompt)
     if missing:
         st.caption("Not in this model's alphabet, skipped: " + escape_md(" ".join(repr(c) for c in missing[:20])))

@@ -329,7 +329,7 @@ def test_page_generates_greedy_text_equal_to_the_model(root):
 def test_page_unit_finder_uses_the_measured_report(root):
     if not (SHIPPED / "model.pt").exists():
         pytest.skip("no shipped character model")
-    at = _page(root, tg_tab="🔬 Inside the model", tg_feature="position in the line")
+    at = _page(root, tg_tab="Inside the model", tg_feature="position in the line")
     units = json.loads((SHIPPED / "units.json").read_text())
     best = next(r for r in units["rows"] if r["feature"] == "position in the line")
     table = at.dataframe[0].value
@@ -339,14 +339,14 @@ def test_page_unit_finder_uses_the_measured_report(root):
 
 
 def test_page_refuses_a_text_too_short_with_a_clear_message(root):
-    at = _page(root, tg_tab="🏋️ Train live", tg_data="Your own text", tg_paste="only a few words ~~x~~ $y$")
+    at = _page(root, tg_tab="Train live", tg_data="Your own text", tg_paste="only a few words ~~x~~ $y$")
     assert any("at least 2,000" in w.value for w in at.warning)
     assert all(b.key != "tg_train" for b in at.button)            # nothing to train on: no Train button
 
 
 @pytest.mark.slow
 def test_page_trains_live_through_the_job_runner(root):
-    at = _page(root, tg_tab="🏋️ Train live", tg_hidden=32, tg_seq=32, tg_bptt=16, tg_secs=30)
+    at = _page(root, tg_tab="Train live", tg_hidden=32, tg_seq=32, tg_bptt=16, tg_secs=30)
     at.button(key="tg_train").click().run()
     job = at.session_state["textgen_job"]
     assert job.meta["lab"] == "textgen" and job.meta["params"]["bptt"] == 16 and job.meta["cell"] == "LSTM"
