@@ -21,12 +21,6 @@ st.markdown("An RNN maps sequences to sequences in several shapes: one input or 
             "outputs as the inputs arrive or after the whole input is read. Each tab below trains a small "
             "model of one shape on a task that needs it (seconds, on this server's CPU), draws its input and "
             "output from a real run, and shows what it learned, measured against what *can* be done.")
-lesson("In <b>Many → many, synced</b>, train and read the coloured text: where is the one-directional tagger "
-       "right, and why only there?",
-       "In <b>Encoder–decoder</b>, make the decoder write one wrong digit: does the rest of the date go wrong "
-       "too when it runs free?",
-       "In <b>Attention</b>, train both models: at which input length does the fixed context vector give up? "
-       "Type your own word and look at where each output letter looks.")
 reset_button("ar")
 
 SECTIONS = {"one_to_one": "1 → 1", "one_to_many": "1 → many", "many_to_one": "many → 1",
@@ -43,15 +37,17 @@ def job_key(section: str) -> str:
     return f"job_arch_{section}"   # not "ar…": resetting the page's settings must not forget a training
 
 
-def settings(section: str, cells=("GRU", "LSTM"), hidden=(16, 32, 64, 128), default_hidden=32,
-             steps=(100, 150, 200, 300, 400, 600, 800, 1000), default_steps=300, with_cell=True) -> dict:
+def settings(section: str, cells=("GRU", "LSTM"), hidden=(16, 32, 64, 128),
+             steps=(100, 150, 200, 300, 400, 600, 800, 1000), with_cell=True) -> dict:
+    """Cell, hidden units and training steps, defaults from ``archlab.DEFAULTS`` (what the benchmark times)."""
+    default = A.DEFAULTS[section]
     c1, c2, c3 = st.columns(3)
     out = {}
     if with_cell:
         out["cell"] = c1.selectbox("Cell", cells, key=f"ar_{section}_cell", bind="query-params")
-    out["hidden"] = c2.select_slider("Hidden units", hidden, default_hidden, key=f"ar_{section}_hidden",
+    out["hidden"] = c2.select_slider("Hidden units", hidden, default["hidden"], key=f"ar_{section}_hidden",
                                      bind="query-params")
-    out["steps"] = c3.select_slider("Training steps", steps, default_steps, key=f"ar_{section}_steps",
+    out["steps"] = c3.select_slider("Training steps", steps, default["steps"], key=f"ar_{section}_steps",
                                     bind="query-params", help="Each step: one batch of fresh examples from the "
                                                               "task's generator, one Adam update.")
     return out
@@ -153,18 +149,22 @@ def best_possible_digits(noise: float) -> float:
 
 
 def one_to_one():
+    lesson("Change the image number: the same digit with other pixels flipped. One image in, one answer out: "
+           "nothing remembered from the image before.",
+           "Drag the noise to 0.35: how far below 100% is even the best possible rule? Does the network get close?")
     st.markdown("**One input, one output, no sequence.** A feed-forward network reads a 5×7 image of a digit "
                 "(some pixels flipped at random) and answers with the digit: the course's *image "
                 "classification*. Nothing carries over from one input to the next: there is no hidden state, "
                 "so this is the row of the table that is *not* an RNN, here for contrast.")
     c1, c2, c3 = st.columns(3)
     digit = c1.selectbox("Digit shown", list(range(10)), 3, key="ar_1_digit", bind="query-params")
-    noise = c2.slider("Pixel noise", 0.0, 0.4, 0.15, 0.05, key="ar_1_noise", bind="query-params",
+    noise = c2.slider("Pixel noise", 0.0, 0.4, A.DEFAULTS["one_to_one"]["noise"], 0.05, key="ar_1_noise",
+                      bind="query-params",
                       help="Each of the 35 pixels is flipped with this probability (in training and test).")
     draw = c3.number_input("Image number", 0, 10_000, 0, key="ar_1_draw", bind="query-params",
                            help="Another noisy image of the same digit.")
     x, _ = T.digit_images(1, noise, [seed(), int(draw)], digits=[digit])
-    cfg = settings("one_to_one", with_cell=False, hidden=(8, 16, 32, 64, 128), default_hidden=32)
+    cfg = settings("one_to_one", with_cell=False, hidden=(8, 16, 32, 64, 128))
     with st.container():
         left, right = st.columns([1, 2])
         with left:
@@ -207,6 +207,9 @@ def one_to_one():
 
 # --- 1 → many --------------------------------------------------------------------------------------------
 def one_to_many():
+    lesson("Drag the temperature to 0: it always writes the same name. Which one, and why that one? (Look at the "
+           "first letter's probabilities.)",
+           "At temperature 1, draw a few times: does each language come out as often as the black ticks say? At 2?")
     st.markdown("**One input, a sequence out.** From a digit alone, a recurrent network writes the digit's "
                 "name, letter by letter, in English, French, German, Spanish or Italian: each letter it draws "
                 "is fed back in as the next input, until it writes the end symbol ■ (the course's *image "
@@ -220,7 +223,7 @@ def one_to_many():
                                  "likely letter, 1 the network's own probabilities, above 1 flattens them.")
     draw = c3.number_input("Draw number", 0, 100_000, 0, key="ar_2_draw", bind="query-params",
                            help="Another draw at random, repeatable: the same number gives the same word.")
-    cfg = settings("one_to_many", hidden=(16, 32, 64, 128), default_hidden=64)
+    cfg = settings("one_to_many", hidden=(16, 32, 64, 128))
     config = {"cell": cfg["cell"], "hidden": cfg["hidden"]}
     res = result_of("one_to_many")
     model = models_of("one_to_many", res)["model"] if res else A.build_model("one_to_many", config, seed())
@@ -265,21 +268,24 @@ def one_to_many():
 
 # --- many → 1 --------------------------------------------------------------------------------------------
 def many_to_one():
+    lesson("Type 1, then 11, 111, 1111: does the answer after each bit flip at every 1 and stay put at every 0?",
+           "Train on strings up to 4 long and look at lengths 5 to 12: did it learn the rule or the examples? "
+           "Try the RNN cell too.")
     st.markdown("**A sequence in, one answer out.** The network reads a bit string one bit at a time and "
                 "answers at the end: is the number of 1s odd? (parity). Only its last hidden state is read, "
                 "as for the course's *sentiment analysis*: the **Sentiment lab** does the real thing with reviews.")
     c1, c2 = st.columns([2, 1])
     with c1:
         text = text_box("ar_3_bits", "Your bit string", "1101001", 80, help="0s and 1s, up to 64")
-    train_len = c2.slider("Longest string in training", 4, 20, 10, key="ar_3_len", bind="query-params",
+    train_len = c2.slider("Longest string in training", 4, 20, A.DEFAULTS["many_to_one"]["train_len"],
+                          key="ar_3_len", bind="query-params",
                           help=f"Trained on lengths 1 to this; tested up to 3× as long (at most {T.PARITY_MAX}).")
     try:
         bits = T.parse_bits(text)
     except ValueError as err:
         st.error(str(err))
         bits = [1, 1, 0, 1, 0, 0, 1]
-    cfg = settings("many_to_one", cells=("GRU", "LSTM", "RNN"), hidden=(8, 16, 32, 64), default_hidden=32,
-                   default_steps=400)
+    cfg = settings("many_to_one", cells=("GRU", "LSTM", "RNN"), hidden=(8, 16, 32, 64))
     config = {"cell": cfg["cell"], "hidden": cfg["hidden"]}
     res = result_of("many_to_one")
     model = models_of("many_to_one", res)["model"] if res else A.build_model("many_to_one", config, seed())
@@ -316,6 +322,8 @@ QA_DEFAULT = "did you see the sun? we saw it. who ran?"
 
 
 def sync():
+    lesson("Read the one-directional line of the coloured text: where is it sure, and where is it a coin flip?",
+           "Type a long question: which model gets its first letter right, and how could it know?")
     st.markdown("**One output per input, as the inputs arrive.** The network tags every character of a text: "
                 "does its sentence end with **?** or with **.**? (the course's *part-of-speech tagging* and "
                 "*named-entity recognition* are tags of this kind). The sentences are random words, and each "
@@ -328,7 +336,7 @@ def sync():
     except ValueError as err:
         st.error(str(err))
         text = QA_DEFAULT
-    cfg = settings("sync", default_steps=150)
+    cfg = settings("sync")
     res = result_of("sync")
     configs = {n: {"cell": cfg["cell"], "hidden": cfg["hidden"], "bidirectional": n == "bidirectional"}
                for n in ("unidirectional", "bidirectional")}
@@ -399,13 +407,15 @@ def answer_line(text: str, output: str, reference: tuple[str, str] | None) -> No
 
 
 def seq2seq():
+    lesson("Type 11/25/26, then 25.11.2026 and November 25, 2026: different lengths in, the same output?",
+           "Put a mistake at symbol 3: running free, does the decoder recover, or does the rest go wrong too?")
     st.markdown("**A sequence in, a sequence of another length out.** An *encoder* RNN reads a date written "
                 "in one of 10 ways; its last hidden state, the **context vector c**, starts a *decoder* RNN that "
                 "writes the date as YYYY-MM-DD, one symbol at a time, each fed back in (the course's *machine "
                 "translation* and *summarisation*). In training the decoder is fed the true previous symbol "
                 "(**teacher forcing**); in use it is fed its own (**free running**), greedily.")
     text = date_input("ar_5_date")
-    cfg = settings("seq2seq", hidden=(32, 64, 128), default_hidden=64, default_steps=400)
+    cfg = settings("seq2seq", hidden=(32, 64, 128))
     config = A.seq2seq_config("dates", cfg["cell"], cfg["hidden"], None)
     res = result_of("seq2seq")
     model = models_of("seq2seq", res)["model"] if res else A.build_model("seq2seq", config, seed())
@@ -467,6 +477,8 @@ def seq2seq():
 
 # --- attention ---------------------------------------------------------------------------------------------
 def attention():
+    lesson("Train both: at which input length does the fixed context vector give up, and the attention model?",
+           "Type your own word: where does each output letter look? Is the heatmap an anti-diagonal?")
     st.markdown("**The same encoder–decoder, with attention.** Without it, everything the decoder knows of the "
                 "input is one vector, c. With attention, at every output step the decoder scores every encoder "
                 "state, turns the scores into weights α that sum to 1 (a softmax over the input positions), and "
@@ -491,7 +503,7 @@ def attention():
             text = "attention"
     else:
         text = date_input("ar_6_date")
-    cfg = settings("attention", hidden=(32, 64, 128), default_hidden=64, default_steps=300)
+    cfg = settings("attention", hidden=(32, 64, 128))
     res = result_of("attention")
     if res is not None and (res.get("task") != task or res["config"]["attention"] != kind):
         st.info(f"The models below were trained on **{res['task']}** with **{res['config']['attention']}** "

@@ -35,6 +35,28 @@ from ..train import TrainConfig, Trainer
 SECTIONS = ("one_to_one", "one_to_many", "many_to_one", "sync", "seq2seq", "attention")
 EVAL_RESERVE = 4.0     # seconds of a job's time limit kept for the final evaluation
 
+#: The page's default settings for each section (also what bench/architectures.py times): each trains in
+#: well under 20 s on one core of a 2-core CPU.
+DEFAULTS = {
+    "one_to_one": {"noise": 0.15, "hidden": 32, "steps": 300},
+    "one_to_many": {"cell": "GRU", "hidden": 64, "steps": 300},
+    "many_to_one": {"cell": "GRU", "hidden": 32, "train_len": 10, "steps": 400},
+    "sync": {"cell": "GRU", "hidden": 32, "steps": 150},
+    "seq2seq": {"task": "dates", "cell": "GRU", "hidden": 64, "steps": 400},
+    "attention": {"task": "reverse", "cell": "GRU", "hidden": 64, "attention": "luong", "steps": 300},
+}
+JOBS = {s: f"{s}_job" for s in SECTIONS}
+
+#: What each section states it reaches (validation accuracy, the metric its live curve shows), and in words.
+TARGETS = {
+    "one_to_one": (0.95, "95% of validation images right (the best possible rule: about 97.7%)"),
+    "one_to_many": (0.90, "90% of names drawn at temperature 1 real"),
+    "many_to_one": (0.99, "99% of validation strings (lengths 1-10) right"),
+    "sync": (0.99, "bidirectional: 99% of validation characters tagged right"),
+    "seq2seq": (0.90, "90% of validation dates entirely right"),
+    "attention": (0.70, "with attention: 70% of validation strings entirely reversed"),
+}
+
 
 # =====================================================================================================
 # Models
