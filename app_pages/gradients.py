@@ -40,7 +40,7 @@ st.markdown("Training an RNN sends the error back through every time step (backp
 reset_button("gr")
 
 tab_flow, tab_clip, tab_trunc, tab_long = st.tabs(
-    ["Gradient flow", "Exploding & clipping", "Truncated BPTT", "Long-range tasks"], key="gr_tab",
+    ["Gradient flow", "Clipping", "Truncated BPTT", "Long-range tasks"], key="gr_tab",
     bind="query-params")
 
 
@@ -91,7 +91,7 @@ def live(key: str, draw, when_done=None) -> None:
 # --- gradient flow -------------------------------------------------------------------------------------
 @st.fragment
 def flow_section() -> None:
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = st.columns([1, 1.6, 1])
     T = c1.slider("Sequence length T", 5, 1000, 100, key="gr_T", bind="query-params")
     cells = c2.multiselect("Cells", list(CELL_CHOICES), default=["RNN (tanh)", "LSTM", "GRU"], key="gr_cells",
                            bind="query-params")
@@ -158,8 +158,8 @@ def flow_section() -> None:
     lstm = next((f for f in result if f.cell == "LSTM"), None)
     if lstm is not None:
         st.caption(f"LSTM forget-gate bias: +{forget_bias:g}"
-                   + (" (Keras' default `unit_forget_bias=True`; Jozefowicz et al. 2015 found it closes most of "
-                      "the gap to more complex cells). Set it to 0 to see PyTorch's plain initialisation."
+                   + (" (Keras' default `unit_forget_bias=True`: Jozefowicz et al. 2015 found that a bias of 1 closes "
+                      "the gap between the LSTM and the GRU). Set it to 0 to see PyTorch's plain initialisation."
                       if forget_bias == 1.0 else "."))
 
     st.markdown("**Pascanu et al.'s criterion: the largest singular value σ_max of each W_h block**")
@@ -174,7 +174,7 @@ def flow_section() -> None:
                "by at most σ_max(W_hh)·γ, where γ bounds |f'| (γ = 1 for tanh and relu). So σ_max < 1/γ guarantees "
                "vanishing, and σ_max > 1/γ is necessary for explosion. The spectral radius ρ (◆) is never larger "
                "than σ_max and is *not* the quantity in the theorem: with ρ < 1 the gradient can still grow for a "
-               "while. Each block's own 1/γ is drawn (—): 1 for a tanh block, 4 for a sigmoid gate (γ = 1/4). "
+               "while. Each block's own 1/γ is drawn (|): 1 for a tanh block, 4 for a sigmoid gate (γ = 1/4). "
                "For LSTM and GRU the simple rule does not decide anything: the LSTM's cell state travels back "
                "through c_t = f_t·c_(t-1) + …, multiplied by the forget gate and by no weight matrix, and the "
                "GRU keeps z_t·h_(t-1) the same way; with gates near 1 the gradient survives whatever σ_max is.")
@@ -304,7 +304,7 @@ def race_section() -> None:
     st.markdown("**The adding problem**: two numbers in a long sequence are marked; output their sum. **Copy "
                 "memory**: read 10 symbols, wait T steps, write them back. The baseline is the score of a model "
                 "that learned nothing about the long-range part, measured on the validation data the curves use.")
-    h1, h2, h3 = st.columns(3)
+    h1, h2, h3 = st.columns([1, 1, 1.6])
     task = h1.radio("Task", ["adding", "copy"], horizontal=True, key="gr_lr_task", bind="query-params")
     T = h2.select_slider("T", [10, 20, 50, 100, 200, 500], 50, key="gr_lr_T", bind="query-params")
     cells = h3.multiselect("Cells", list(CELLS), default=list(CELLS), key="gr_lr_cells", bind="query-params")

@@ -8,7 +8,7 @@ from bench.appserver import SIZES, browser, chromium_available, cut_labels, hori
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-TABS = ["Gradient flow", "Exploding & clipping", "Truncated BPTT", "Long-range tasks"]
+TABS = ["Gradient flow", "Clipping", "Truncated BPTT", "Long-range tasks"]
 
 
 @pytest.fixture(scope="module")

@@ -338,8 +338,8 @@ def test_figures_draw_the_computed_numbers():
     jac = jacobian_figure(flows)
     assert list(jac.data[0].x) == list(flows[0].jacobian_steps)
     bars = weight_criterion_figure(flows)
-    assert list(bars.data[0].y) == list(flows[0].sigma_max.values()) + list(flows[1].sigma_max.values())
-    assert list(bars.data[2].y) == [1.0, 4.0, 4.0, 1.0, 4.0]            # 1/γ: W_hh, then LSTM's i, f, g, o
+    assert list(bars.data[0].x) == list(flows[0].sigma_max.values()) + list(flows[1].sigma_max.values())
+    assert list(bars.data[2].x) == [1.0, 4.0, 4.0, 1.0, 4.0]            # 1/γ: W_hh, then LSTM's i, f, g, o
     assert log_ticks(-454.2, 0.3)[0] == list(range(-500, 1, 100))
     curves = task_curves({"LSTM": ([25, 50], [0.1, 0.01])}, 0.17, 0.0425, 50, solved_at={"LSTM": 50})
     names = [t.name for t in curves.data]
@@ -416,6 +416,10 @@ def test_page_link_restores_the_settings(root):
     assert at.slider(key="gr_fbias").value == 0.0 and at.slider(key="gr_radius").value == 0.8
     flow = gradient_flow("LSTM", 250, 16, seed=0, forget_bias=0.0, radius=0.8, scale_by="sigma")
     np.testing.assert_allclose(_figures(at)[0]["data"][1]["y"], flow.log10_grad, rtol=1e-12)
+    at.button(key="gr_reset_page").click().run()                      # and the reset button undoes it all
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.slider(key="gr_T").value == 100 and at.slider(key="gr_fbias").value == 1.0
+    assert at.select_slider(key="gr_hidden").value == 32
 
 
 @pytest.mark.slow
@@ -428,7 +432,7 @@ def test_page_extreme_settings(root):
 
 @pytest.mark.slow
 def test_page_trains_through_the_job_runner(root):
-    at = _page(root, gr_tab="Exploding & clipping", gr_cl_steps="50")
+    at = _page(root, gr_tab="Clipping", gr_cl_steps="50")
     job = _run_job(at, "job_gr_clip", "gr_cl_go")
     runs = job.result["runs"]
     clip_fig = _figures(at)[0]

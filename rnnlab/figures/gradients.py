@@ -20,6 +20,8 @@ from .style import CELL_COLORS, COLORS, base_layout
 LABELS = {"RNN_TANH": "RNN (tanh)", "RNN_RELU": "RNN (relu)", "LSTM": "LSTM", "GRU": "GRU", "IRNN": "IRNN",
           "RNN": "RNN (tanh)"}
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.2, x=0, xanchor="left")
+SWEEP_STYLE = {"RNN": ("circle-open", 18, "solid"), "LSTM": ("square-open", 16, "solid"),
+               "GRU": ("diamond", 9, "dash"), "IRNN": ("x-thin", 10, "dot")}
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -93,37 +95,38 @@ def jacobian_figure(flows: list[GradientFlow], height: int = 380) -> go.Figure:
     return fig
 
 
-def weight_criterion_figure(flows: list[GradientFlow], height: int = 400) -> go.Figure:
-    """σ_max of each recurrent weight block (bars), its spectral radius ρ (◆) and its own bound 1/γ (—):
-    γ is the largest slope of the nonlinearity the block goes through (1 for tanh and relu, 1/4 for a
-    sigmoid gate)."""
+def weight_criterion_figure(flows: list[GradientFlow]) -> go.Figure:
+    """σ_max of each recurrent weight block (bars), its spectral radius ρ (◆) and its own bound 1/γ (|): γ is
+    the largest slope of the nonlinearity the block goes through (1 for tanh and relu, 1/4 for a sigmoid
+    gate). Horizontal bars, so that the block names are never turned sideways on a phone."""
     fig = go.Figure()
     seen = set()
-    cells, blocks, sig, rad, bound, colors = [], [], [], [], [], []
+    names, sig, rad, bound, colors = [], [], [], [], []
     for f in flows:
         if f.cell in seen:          # the same weights with and without skip connections
             continue
         seen.add(f.cell)
         for n in f.sigma_max:
-            cells.append(_label(f.cell))
-            blocks.append(n)
+            names.append(f"{_label(f.cell)} {n}")
             sig.append(f.sigma_max[n])
             rad.append(f.radius[n])
             bound.append(1.0 / f.gamma[n])
             colors.append(CELL_COLORS.get(f.cell, "#555"))
-    x = [cells, blocks]
-    fig.add_trace(go.Bar(x=x, y=sig, name="σ_max (largest singular value)", marker_color=colors,
+    fig.add_trace(go.Bar(y=names, x=sig, orientation="h", name="σ_max (largest singular value)", marker_color=colors,
                          text=[f"{v:.2f}" for v in sig], textposition="outside", cliponaxis=False,
-                         hovertemplate="%{x}: σ_max = %{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=rad, mode="markers", name="ρ (spectral radius)",
+                         hovertemplate="%{y}: σ_max = %{x:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(y=names, x=rad, mode="markers", name="ρ (spectral radius)",
                              marker=dict(symbol="diamond", size=11, color="white", line=dict(color="#222", width=2)),
-                             hovertemplate="%{x}: spectral radius ρ = %{y:.3f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=x, y=bound, mode="markers", name="1/γ for this block",
-                             marker=dict(symbol="line-ew", size=34, line=dict(color="#222", width=3)),
-                             hovertemplate="%{x}: 1/γ = %{y:g}<extra></extra>"))
-    top = max(sig + bound + [1.0]) * 1.2
-    fig.update_layout(**base_layout(height=height), legend=LEGEND_BELOW, bargap=0.35,
-                      yaxis=dict(range=[0, top], title="value"), xaxis=dict(tickfont=dict(size=13)))
+                             hovertemplate="%{y}: spectral radius ρ = %{x:.3f}<extra></extra>"))
+    fig.add_trace(go.Scatter(y=names, x=bound, mode="markers", name="1/γ for this block",
+                             marker=dict(symbol="line-ns", size=18, line=dict(color="#222", width=3)),
+                             hovertemplate="%{y}: 1/γ = %{x:g}<extra></extra>"))
+    top = max(sig + bound + [1.0]) * 1.15
+    layout = base_layout(height=130 + 30 * len(names))
+    layout["margin"] = dict(l=10, r=20, t=10, b=40)
+    fig.update_layout(**layout, legend=LEGEND_BELOW, bargap=0.3,
+                      xaxis=dict(range=[0, top], title="value"),
+                      yaxis=dict(autorange="reversed", automargin=True, tickfont=dict(size=14)))
     return fig
 
 
@@ -232,8 +235,11 @@ def sweep_figure(success: dict[str, list[float]], Ts: list[int], seeds: int, hei
     """Share of seeds that solved the task, against the sequence length T."""
     fig = go.Figure()
     for cell, row in success.items():
+        # different marker sizes and dashes: two cells with the same results stay visible, one over the other
+        symbol, size, dash = SWEEP_STYLE.get(cell, ("circle", 11, "solid"))
         fig.add_trace(go.Scatter(x=Ts, y=row, mode="lines+markers", name=_label(cell),
-                                 line=dict(color=CELL_COLORS.get(cell, "#555"), width=3), marker=dict(size=11),
+                                 line=dict(color=CELL_COLORS.get(cell, "#555"), width=3, dash=dash),
+                                 marker=dict(size=size, symbol=symbol, line=dict(width=2, color=CELL_COLORS.get(cell, "#555"))),
                                  hovertemplate=_label(cell) + ": T=%{x}, solved in %{y:.0%} of runs<extra></extra>"))
     fig.update_layout(**base_layout(height=height),
                       yaxis=dict(range=[-0.05, 1.05], tickformat=".0%", title=f"runs solved (of {seeds})"),
