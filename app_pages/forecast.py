@@ -1,6 +1,7 @@
 """Forecasting lab: train recurrent forecasters live, honestly compared with simple baselines."""
 import hashlib
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -9,14 +10,15 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from app_pages import jobs
-from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
+from app_pages.common import ROOT, escape_md, lesson, next_page, plot, reset_button, seed
 from rnnlab.data.series import (BUILTIN, MAX_CSV_MB, MAX_POINTS, CsvTable, Series, SeriesError, check_values,
                                 parse_times, read_table, series_from_table, split_series)
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
-from rnnlab.labs.forecast import (SCENARIOS, ForecastRecipe, best_method, count_params, forecasts_frame,
+from rnnlab.labs.forecast import (SCENARIOS, ForecastRecipe, bench_rows, best_method, count_params, forecasts_frame,
                                   loss_curves, method_kind, quick_baselines, rnn_label, verdict)
 
 JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
+BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python bench/forecast.py --write`
 DEFAULT_SERIES = "sum of sines + trend + noise"
 KIND_LABELS = {"rnn": "the network", "naive": "naive", "seasonal": "seasonal naive", "ar": "linear AR",
                "arima": "ARIMA"}
@@ -40,18 +42,21 @@ def cheap_baselines(key: str, window: int, horizon: int, _series: Series) -> lis
 
 # --- tables ------------------------------------------------------------------------------------------------
 def results_table(rows: list[dict]) -> pd.DataFrame:
-    rnn = [r["kind"] == "rnn" for r in rows]
-    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MASE sd": r["MASE_sd"] if k else np.nan,
-                          "MAE": r["MAE"], "RMSE": r["RMSE"], "seeds": float(r["n"]) if k else np.nan}
-                         for r, k in zip(rows, rnn)]).set_index("method")
+    """One row per method; the network's spread over seeds and their number as text (blank for a baseline,
+    which has no seed)."""
+    return pd.DataFrame([{"method": r["method"], "MASE": r["MASE"],
+                          "± sd": f"{r['MASE_sd']:.2g}" if r["kind"] == "rnn" and r["n"] > 1 else "",
+                          "MAE": r["MAE"], "RMSE": r["RMSE"], "seeds": str(r["n"]) if r["kind"] == "rnn" else ""}
+                         for r in rows]).set_index("method")
 
 
 def metrics_table(rows: list[dict], key: str) -> None:
     """The test metrics, one row per method (the network's as mean ± sd over its seeds), best highlighted."""
     frame = results_table(rows)
-    st.dataframe(frame.style.format("{:.4g}", subset=["MASE", "MASE sd", "MAE", "RMSE"], na_rep="–")
-                 .format("{:.0f}", subset=["seeds"], na_rep="–")
-                 .highlight_min(axis=0, subset=["MASE", "MAE", "RMSE"], color="#c8e6c9"),
+    if not (frame["seeds"] != "").any():
+        frame = frame.drop(columns=["± sd", "seeds"])
+    numbers = ["MASE", "MAE", "RMSE"]
+    st.dataframe(frame.style.format("{:.4g}", subset=numbers).highlight_min(axis=0, subset=numbers, color="#c8e6c9"),
                  width="stretch", key=key)
 
 
@@ -263,18 +268,18 @@ key = series.key() if series is not None else ""
 job = jobs.current(JOB)
 mine = job is not None and job.meta.get("series_key") == key
 
+def quick_table() -> None:
+    """The cheap baselines of the current settings: shown at once, before (and until) a training reports."""
+    rows = cheap_baselines(key, recipe.window, recipe.horizon, series)
+    st.markdown("**What the network has to beat** (test part, at once; ARIMA is scored when you train)")
+    metrics_table(rows, "fc_quick_table")
+    best = best_method(rows)
+    if best is not None:
+        st.caption(f"Best so far: **{escape_md(best['method'])}**. MASE below 1 beats the naive one-step forecast "
+                   "of the training part.")
+
+
 if ready:
-    if not (mine and job.end_state and job.result and job.result.get("rows")):
-        rows = cheap_baselines(key, recipe.window, recipe.horizon, series)
-        best = best_method(rows)
-        st.markdown("**What the network has to beat** (test part, at once; ARIMA is scored when you train)")
-        frame = pd.DataFrame([{"method": r["method"], "MASE": r["MASE"], "MAE": r["MAE"], "RMSE": r["RMSE"]}
-                              for r in rows]).set_index("method")
-        st.dataframe(frame.style.format("{:.4g}").highlight_min(axis=0, color="#c8e6c9"), width="stretch",
-                     key="fc_quick_table")
-        if best is not None:
-            st.caption(f"Best so far: **{escape_md(best['method'])}**. MASE below 1 beats the naive one-step "
-                       "forecast of the training part.")
     if st.button("▶ Train", type="primary", key="fc_go", disabled=jobs.active(JOB)):
         n_features = series.values.shape[1]
         problem = jobs.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
@@ -292,11 +297,16 @@ if ready:
             mine = True
 
 
-@st.fragment(run_every=1.0 if jobs.active(JOB) else None)
+@st.fragment(run_every=1.0 if mine and jobs.active(JOB) else None)
 def live():
-    j = jobs.panel(JOB)
+    """While a training runs: its progress, the table so far (cheap baselines, then ARIMA, then each seed) and
+    the loss curves. Before any training: the cheap baselines."""
+    j = jobs.panel(JOB) if mine else None
     if j is None or not j.running:
-        jobs.rerun_once_finished(JOB)
+        if ready and not (j is not None and j.result and j.result.get("rows")):
+            quick_table()
+        if j is not None:
+            jobs.rerun_once_finished(JOB)
         return
     done, base = j.last("seed_done"), j.last("baselines")
     if done is not None:
@@ -306,13 +316,15 @@ def live():
     elif base is not None:
         st.markdown("**Baselines, ARIMA included** (the network is training)")
         metrics_table(base.data["rows"], "fc_live_table")
+    elif ready:
+        quick_table()
     curves = loss_curves(j.events)
     if curves:
         plot(loss_figure(curves), key="fc_loss_live")
     jobs.rerun_once_finished(JOB)
 
 
-if mine:
+if ready or mine:
     live()
 
 
@@ -397,5 +409,30 @@ if mine and job.end_state is not None:
     show_results(job, series)
 elif job is not None and not mine and job.end_state is not None and series is not None:
     st.caption("The last run was on another series: press **▶ Train** for this one.")
+
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def measured(mtime: float) -> dict | None:
+    try:
+        return json.loads(BENCH.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+if BENCH.exists():
+    doc = measured(BENCH.stat().st_mtime)
+    if doc and doc.get("results"):
+        with st.expander(f"Where a recurrent network wins, and where it does not: {len(doc['results'])} series, "
+                         f"{doc['seeds']} seeds each"):
+            table = pd.DataFrame(bench_rows(doc)).set_index("series")
+            st.dataframe(table.style.format("{:.3f}", subset=[c for c in ("naive", "seasonal naive", "AR", "ARIMA")
+                                                              if c in table.columns], na_rep="–"),
+                         width="stretch", key="fc_bench")
+            st.caption(f"MASE on each test part (lower is better), the GRU's as mean ± sd over {doc['seeds']} seeds; "
+                       f"the guide's preset, up to {doc['epochs']} epochs. Measured with `{escape_md(doc['command'])}` "
+                       f"on {escape_md(doc['date'])} ({escape_md(doc['machine'])}).")
+            by = {v: [s for s, row in table.iterrows() if row["verdict"] == v] for v in table["verdict"].unique()}
+            st.markdown(" · ".join(f"**{escape_md(v)}**: {escape_md(', '.join(names))}" for v, names in by.items()))
 
 next_page("app_pages/forecast.py")

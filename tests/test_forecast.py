@@ -93,6 +93,7 @@ def test_period_detection_is_fft_and_fast():
     assert time.perf_counter() - t0 < 5      # the old O(n²) loop took minutes at this length
 
 
+@pytest.mark.slow
 def test_arima_baseline_runs():
     s = BUILTIN["AR(2) process"](n=400)
     y = s.target
@@ -218,6 +219,37 @@ def test_verdict_is_computed_from_the_seeds():
     assert verdict(summarise("GRU", [], BASE)).outcome == "none"
 
 
+# --- figures ----------------------------------------------------------------------------------------------
+def test_charts_are_thinned_but_keep_their_extremes():
+    from rnnlab.figures.forecast import downsample, log_ticks, loss_figure, series_figure
+
+    t = np.arange(100_000)
+    y = np.sin(t / 500.0)
+    y[12_345], y[67_890] = 5.0, -7.0                          # two spikes must survive the thinning
+    x2, y2 = downsample(t, y, 2000)
+    assert len(y2) <= 2000 and y2.max() == 5.0 and y2.min() == -7.0 and np.all(np.diff(x2) > 0)
+    fig = series_figure(t, y, "long", (70_000, 85_000))
+    assert len(fig.data[0].y) <= 2000 and len(fig.to_json()) < 200_000
+    assert log_ticks(0.04, 0.7) == [0.05, 0.1, 0.2, 0.5] and log_ticks(1e-3, 5) == [1e-3, 1e-2, 0.1, 1.0]
+    curves = {0: {"epochs": [1, 2, 3], "train": [1.0, 0.5, 0.4], "val": [1.1, 0.6, 0.7], "lr_drops": [3],
+                  "early_stop": 3}}
+    names = [tr.name for tr in loss_figure(curves).data]
+    assert names == ["seed 0: validation", "seed 0: training", "learning rate halved", "early stop"]
+    assert not loss_figure(curves).layout.shapes               # every line is a trace with a legend entry
+
+
+def test_bench_table_rows_and_verdicts():
+    from rnnlab.labs.forecast import bench_rows
+
+    doc = {"results": [{"name": "chaos", "why": "nonlinear", "points": 2000, "horizon": 5,
+                        "rows": summarise("GRU (direct)", _rnn(0.12, 0.13, 0.14), BASE)},
+                       {"name": "trend", "why": "trend", "points": 2000, "horizon": 1,
+                        "rows": summarise("GRU", _rnn(1.1, 1.3, 1.2), BASE)}]}
+    rows = bench_rows(doc)
+    assert rows[0]["GRU"] == "0.130 ± 0.010" and rows[0]["AR"] == 0.5 and rows[0]["verdict"] == "GRU wins"
+    assert rows[1]["verdict"] == "a baseline wins"
+
+
 # --- training -----------------------------------------------------------------------------------------------
 SMALL = ForecastRecipe(hidden_sizes=(8,), dense=8, window=15, epochs=3, batch_size=64)
 
@@ -244,6 +276,7 @@ def test_short_training_beats_naive_on_a_clean_sine():
     assert list(frame.columns[:4]) == ["time", "origin_index", "steps_ahead", "truth"] and len(frame) == 90
 
 
+@pytest.mark.slow
 def test_multistep_direct_and_recursive():
     s = sine(300, period=30)
     for strategy in ("direct", "recursive"):
@@ -270,6 +303,7 @@ def _ctx(max_seconds=120.0, stop_at_step=None):
     return JobContext(1, send, flag, max_seconds), events
 
 
+@pytest.mark.slow
 def test_job_reports_baselines_first_then_seeds_and_weights():
     ctx, events = _ctx()
     res = forecast_job(ctx, sines_trend(400).to_plain(), SMALL.to_dict(), seeds=2, seed=5, with_arima=False)
@@ -295,6 +329,7 @@ def test_job_reports_baselines_first_then_seeds_and_weights():
     assert steps == sorted(steps)                                     # steps count on across seeds
 
 
+@pytest.mark.slow
 def test_job_stop_keeps_what_trained_and_reports_it():
     ctx, events = _ctx(stop_at_step=4)
     res = forecast_job(ctx, sines_trend(400).to_plain(), SMALL.to_dict(), seeds=3, with_arima=False)
@@ -309,6 +344,7 @@ def test_job_stop_keeps_what_trained_and_reports_it():
         forecast_job(ctx, sines_trend(400).to_plain(), SMALL.to_dict(), with_arima=False)
 
 
+@pytest.mark.slow
 def test_job_time_limit_in_every_phase():
     ctx, _ = _ctx(max_seconds=0.0)
     with pytest.raises(JobStopped) as stopped:
@@ -321,7 +357,8 @@ def test_job_time_limit_in_every_phase():
                        with_arima=False, eval_reserve=1.0)
     assert time.monotonic() - t0 < 2.5 + 2.0
     assert res["status"] == "time_limit" and len(res["per_seed"]) < 3
-    assert "stopped at the time limit" in res["message"]
+    assert "time limit left no time for the other seeds" in res["message"]
+    assert "seed 0: stopped at the time limit" in res["per_seed"][0]["text"]
 
 
 # --- the page ---------------------------------------------------------------------------------------------
@@ -343,6 +380,7 @@ def _figures(at):
     return figures(at)
 
 
+@pytest.mark.slow
 def test_page_shows_the_baselines_at_once_and_teaches(root):
     at = _page(root)
     assert at.selectbox(key="fc_series").value == "sum of sines + trend + noise"
@@ -432,10 +470,12 @@ def test_page_trains_through_the_job_runner(root):
     assert not at.exception and job.error is None, job.error
     res = job.result
     table = next(d.value for d in at.dataframe if "seeds" in d.value.columns)
-    assert table.loc["GRU", "seeds"] == 2 and any(str(i).startswith("ARIMA") for i in table.index)
+    arima = next(i for i in table.index if str(i).startswith("ARIMA"))
+    assert table.loc["GRU", "seeds"] == "2" and table.loc[arima, "seeds"] == ""
     assert table.loc["GRU", "MASE"] == pytest.approx(np.mean([p["MASE"] for p in res["per_seed"]]))
     assert any(verdict(res["rows"]).text in m.value for m in at.markdown)
     assert any("seed 0: all 2 epochs" in c.value for c in at.caption)
+    assert any("2 of 2 seeds trained and scored" in m.value for m in at.success)
     figs = {f["layout"]["title"]["text"]: f for f in _figures(at)}
     forecast = figs["Test part: 1 step ahead"]
     names = [t["name"] for t in forecast["data"]]

@@ -134,6 +134,21 @@ def residual_figure(time, origins: np.ndarray, truth: np.ndarray, forecasts: dic
     return fig
 
 
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Tick values 1, 2 and 5 × 10^k inside [lo, hi] (a few readable labels on a log axis, whatever its range);
+    only the powers of ten when that gives at least three; three rounded values on a narrow range."""
+    if not (lo > 0 and hi >= lo):
+        return []
+    decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+    powers = [10.0 ** k for k in decades if lo <= 10.0 ** k <= hi]
+    if len(powers) >= 3:
+        return powers
+    ticks = [m * 10.0 ** k for k in decades for m in (1, 2, 5) if lo <= m * 10.0 ** k <= hi]
+    if len(ticks) >= 2:
+        return ticks
+    return sorted({float(f"{v:.2g}") for v in np.geomspace(lo, hi, 3)})     # a narrow range: 3 rounded values
+
+
 def loss_figure(curves: dict[int, dict]) -> go.Figure:
     """Mean training loss and validation loss per epoch for each seed (log scale), with the epochs where
     the learning rate was halved and where early stopping ended the run."""
@@ -161,7 +176,8 @@ def loss_figure(curves: dict[int, dict]) -> go.Figure:
     if stop_x:
         fig.add_trace(go.Scatter(x=stop_x, y=stop_y, mode="lines", name="early stop",
                                  line=dict(color=COLORS["output"], width=2), hoverinfo="skip"))
-    fig.update_yaxes(type="log", title="MSE (scaled)")
+    ticks = log_ticks(lo, hi)
+    fig.update_yaxes(type="log", title="MSE (scaled)", tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     last = max((max(c["epochs"]) for c in curves.values() if c["epochs"]), default=1)
     # no axis title under the ticks: the legend sits there (the chart's title says "per epoch")
     fig.update_xaxes(dtick=max(1, int(np.ceil(last / 10))), tick0=0, rangemode="tozero")

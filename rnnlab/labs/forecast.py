@@ -525,8 +525,12 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
         status = "done"
     trained = len(rnn_metrics)
     message = (f"{trained} of {seeds} seed{'s' if seeds > 1 else ''} trained and scored in "
-               f"{time.monotonic() - started:.0f} s. " + "; ".join(p["text"] for p in per_seed) + ".")
-    if status == "diverged":
+               f"{time.monotonic() - started:.0f} s.")
+    if status == "early_stopped":
+        message += " Every seed stopped early: its validation loss had stopped improving."
+    elif status == "time_limit" and trained < seeds:
+        message += " The time limit left no time for the other seeds: fewer epochs or seeds would fit."
+    elif status == "diverged":
         message += " " + next(h.message for _, h in histories if h.status == "diverged")
     metrics_out = {}
     rnn_row = next((row for row in rows if row["kind"] == "rnn"), None)
@@ -558,6 +562,25 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
     }
 
 
+def bench_rows(doc: dict) -> list[dict]:
+    """The table stored by ``bench/forecast.py --write``: one row per series, the network's MASE as
+    "mean ± sd" and each baseline's MASE, with the verdict computed from those rows."""
+    out = []
+    for r in doc.get("results", []):
+        row = {"series": r["name"], "what it tests": r.get("why", ""), "points": r.get("points"),
+               "horizon": r.get("horizon")}
+        for m in r["rows"]:
+            kind = method_kind(m["method"])
+            if kind == "rnn":
+                row["GRU"] = f"{m['MASE']:.3f} ± {m['MASE_sd']:.3f}" if m["n"] > 1 else f"{m['MASE']:.3f}"
+            else:
+                row[{"naive": "naive", "seasonal": "seasonal naive", "ar": "AR", "arima": "ARIMA"}[kind]] = m["MASE"]
+        row["verdict"] = {"wins": "GRU wins", "loses": "a baseline wins", "mixed": "too close",
+                          "none": "–"}[verdict(r["rows"]).outcome]
+        out.append(row)
+    return out
+
+
 def forecasts_frame(time_axis, origins: np.ndarray, truth: np.ndarray, forecasts: dict[str, np.ndarray]):
     """Test-part forecasts as a table (one row per origin and step ahead), for download as CSV."""
     import pandas as pd
@@ -575,4 +598,4 @@ def forecasts_frame(time_axis, origins: np.ndarray, truth: np.ndarray, forecasts
 __all__ = ["ForecastRecipe", "PRESETS", "SCENARIOS", "Scenario", "Forecaster", "build_model", "count_params",
            "rnn_label", "predict_from", "rollout", "score_baselines", "train_one", "train_forecaster",
            "summarise", "quick_baselines", "best_method", "verdict", "Verdict", "forecast_job", "loss_curves", "forecasts_frame",
-           "method_kind", "describe_run"]
+           "method_kind", "describe_run", "bench_rows"]
