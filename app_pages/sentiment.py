@@ -1,17 +1,25 @@
-"""Sentiment lab: type a review and see the prediction at once; train a sentiment model live."""
+"""Sentiment lab: type a review and see the prediction at once; then why (word by word, which words
+mattered, what an edit changes, how far to trust the probability); train a sentiment model live."""
+import hashlib
 import time
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from app_pages.common import plot, seed, text_models
-from app_pages.legacy_jobs import TrainingJob, rerun_once_finished
-from rnnlab.data.text import DataError, ImdbUnavailable, TextDataset, download_imdb, find_imdb, load_imdb, read_csv
+from app_pages import jobs
+from app_pages.common import (escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, text_models,
+                              url_text)
+from rnnlab.data.text import DataError, ImdbUnavailable, compact_imdb_info, download_imdb, imdb_sources, read_csv
 from rnnlab.figures.memory import colored_text_html
-from rnnlab.figures.sentiment import confusion_figure, probability_trajectory, training_curves
-from rnnlab.nn.models import text_model_zip
-from rnnlab.labs.sentiment import PRESETS, Recipe, occlusion, predict, train_sentiment, trajectory
-from rnnlab.data.tokenizer import tokenize
+from rnnlab.figures.sentiment import (confusion_figure, importance_bars, probability_trajectory, reliability_figure,
+                                      training_curves)
+from rnnlab.labs import explain
+from rnnlab.labs.calibration import reliability_from_report
+from rnnlab.labs.sentiment import (MAX_REVIEW_CHARS, PRESETS, Recipe, compare, count_params, fingerprint, importance,
+                                   read, recipe_to_dict, temperature, text_model_from_result, trajectory)
+from rnnlab.nn.models import TextModel, text_model_zip
+from rnnlab.runtime.settings import load_settings
 
 EXAMPLES = {
     "A rave": "One of the best films I have seen in years. The performances are wonderful, the script is sharp "
@@ -22,175 +30,293 @@ EXAMPLES = {
                         "gripping and the finale is brilliant. Worth watching.",
     "Mixed, ends badly": "Beautiful photography and a great soundtrack, but the story falls apart and the "
                          "ending is a terrible letdown. Disappointing.",
-    "Negation": "This movie is not good. It is not funny and not even bad in an entertaining way.",
+    "Negation": "I would not say this film is bad. It is not boring at all, and the acting is not without charm.",
 }
-NEGATABLE = ("good", "great", "bad", "funny", "boring", "wonderful", "terrible", "best", "worst", "brilliant")
+DEFAULT_EXAMPLE = "Mixed, ends well"
 PRESET_LABELS = {"fast": "Fast live recipe (LSTM 64, pooled)", "guide_keras": "Guide §8: Keras BiLSTM 64→32",
                  "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2", "shipped": "The pretrained model's recipe"}
+TABS = ["Word by word", "Which words mattered", "What if…", "Calibration"]
+OWN_EDIT = "✏️ My own edit (type below)"
+URL_TEXT_CHARS = 1_000      # a review longer than this stays in the session but not in the link
+MAX_SESSION_MODELS = 3      # models trained in this session kept for use (each holds its weights in memory)
+MAX_UPLOAD_ROWS = 50_000
 
 st.title("Sentiment lab")
 st.markdown("Type a movie review: a recurrent network reads it word by word and says whether it is positive. "
-            "Then train your own model and watch it learn.")
+            "The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word Vectors "
+            "for Sentiment Analysis*, ACL). Then train your own model below and watch it learn.")
+lesson("Pick the **Negation** example, then open *Which words mattered*: P(positive) sits near 0%, yet the bars "
+       "still show which words pushed it down, in log-odds.",
+       "In *What if…*, choose the edit “is not boring” → “is boring”: how far does one word move the log-odds?",
+       "Train the fast recipe below and watch the validation accuracy against reviews read; then set the learning "
+       "rate to 1 with clipping off, and see the run diverge.")
+reset_button("sent")
 
 
 def _example_changed():
     st.session_state["sent_text"] = EXAMPLES[st.session_state["sent_example"]]
 
 
-@st.cache_data(max_entries=256, show_spinner="Reading the review word by word…")
-def explain(model_key: str, text: str, _tm):
-    """Trajectory and occlusion for one text (cached per model and text: each costs many forward passes)."""
-    tokens, probs = trajectory(_tm, text)
-    _, importance, _ = occlusion(_tm, text)
-    return tokens, probs, importance
+def _key(tm: TextModel) -> str:
+    return fingerprint(tm)
 
 
-def negate(text: str) -> str:
-    """A 'what if' edit: put 'not' before the first sentiment word (or at the start)."""
-    words = text.split(" ")
-    for k, w in enumerate(words):
-        if w.strip(".,!?").lower() in NEGATABLE:
-            return " ".join(words[:k] + ["not"] + words[k:])
-    return "Not " + text[:1].lower() + text[1:] if text else text
+# Heavy views, cached across sessions by the model's content and the text; bounded in number and age.
+@st.cache_data(max_entries=128, ttl=3600, show_spinner="Reading the review word by word…")
+def cached_trajectory(model_key: str, text: str, _tm: TextModel) -> dict:
+    tr = trajectory(_tm, text)
+    return {"tokens": tr.tokens, "positions": tr.positions, "probs": tr.probs, "every": tr.every}
+
+
+@st.cache_data(max_entries=128, ttl=3600, show_spinner="Removing each word in turn…")
+def cached_importance(model_key: str, text: str, _tm: TextModel) -> dict:
+    imp = importance(_tm, text)
+    return {"tokens": imp.tokens, "logodds": imp.logodds, "dprob": imp.dprob, "span": imp.span,
+            "logit": imp.logit, "prob": imp.prob}
+
+
+@st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
+def cached_read(model_key: str, text: str, _tm: TextModel) -> dict:
+    r = read(_tm, text)
+    return {"logit": r.logit, "prob": r.prob, "words": r.words, "known": r.known, "dropped": r.dropped,
+            "unknown": r.unknown_words, "tokens": len(r.tokens)}
 
 
 # --- the model in use ----------------------------------------------------------------------------
 models = text_models()
 if not models:
-    st.info("No trained model yet: the pretrained model is not installed. Train one below (about a minute), "
-            "and it will appear here.")
+    st.info("No trained model yet: the pretrained model is not installed. Train one below; it will appear here.")
+    tm = None
 else:
     names = list(models)
     if "sent_activate" in st.session_state:  # a model chosen below, applied before the widget exists
-        st.session_state["sent_active"] = st.session_state.pop("sent_activate")
-    if st.session_state.get("sent_active") not in names:
-        st.session_state["sent_active"] = names[0]
-    active = st.selectbox("Model", names, key="sent_active")
+        st.session_state["sent_model"] = st.session_state.pop("sent_activate")
+    if st.session_state.get("sent_model") not in names:
+        st.session_state.pop("sent_model", None)
+    active = st.selectbox("Model", names, key="sent_model", bind="query-params")
     tm = models[active]
 
-    st.selectbox("Example reviews", list(EXAMPLES), index=list(EXAMPLES).index("Mixed, ends well"), key="sent_example",
-                 on_change=_example_changed)
-    if "sent_text" not in st.session_state:
-        st.session_state["sent_text"] = EXAMPLES["Mixed, ends well"]
-    text = st.text_area("Your review", key="sent_text", height=120, max_chars=100_000)
-    if not tokenize(text):
-        st.warning("Type a review: there is no word to read yet.")
-    else:
-        t0 = time.perf_counter()
-        p = predict(tm, text)
-        ms = (time.perf_counter() - t0) * 1e3
-        c1, c2, c3 = st.columns([1, 1, 2])
-        c1.metric("Prediction", "😀 positive" if p >= 0.5 else "☹️ negative")
-        c2.metric("P(positive)", f"{p:.1%}")
-        c3.caption(f"Computed in {ms:.0f} ms by {active}. "
-                   + (f"Only the last {tm.maxlen} words are read, as in training." if len(tokenize(text)) > (tm.maxlen or 1e9) else ""))
+    c1, c2 = st.columns([1, 2])
+    c1.selectbox("Example reviews", list(EXAMPLES), index=list(EXAMPLES).index(DEFAULT_EXAMPLE), key="sent_example",
+                 on_change=_example_changed, bind="query-params")
+    url_text("sent_text", EXAMPLES[st.session_state.get("sent_example", DEFAULT_EXAMPLE)], URL_TEXT_CHARS)
+    text = st.text_area("Your review", key="sent_text", height=110, max_chars=MAX_REVIEW_CHARS)
+    keep_text_in_url("sent_text", EXAMPLES[st.session_state.get("sent_example", DEFAULT_EXAMPLE)], URL_TEXT_CHARS)
+    if len(text) >= MAX_REVIEW_CHARS:  # the server cuts longer values too (the browser's limit can be bypassed)
+        st.warning(f"The review box holds at most {MAX_REVIEW_CHARS:,} characters: a longer text is cut there, "
+                   "and only the first 100,000 are read.")
+        text = text[:MAX_REVIEW_CHARS]
 
-        tab_traj, tab_imp, tab_what = st.tabs(["Word by word", "Which words mattered", "What if…"])
-        key = f"{active}:{id(tm)}"
-        tokens, probs, imp = explain(key, text, tm)
-        with tab_traj:
-            plot(probability_trajectory(probs, tokens), key="sent_traj")
-            st.caption("The model's opinion after reading each word: the head applied to the memory so far. Watch it "
-                       "swing at 'but', 'not' and strong adjectives." +
-                       (" (Bidirectional model: each prefix is re-read on its own.)" if tm.model.config.bidirectional else ""))
-        with tab_imp:
-            lim = float(np.abs(imp).max(initial=1e-6))
-            st.html(colored_text_html(tokens, imp, -lim, lim, diverging=True, label="importance"))
-            order = np.argsort(-np.abs(imp))[:8]
-            st.caption("Occlusion: each word is removed in turn and the prediction recomputed. Red words pushed "
-                       "towards positive, blue towards negative. Strongest: " +
-                       ", ".join(f"'{tokens[k]}' ({imp[k]:+.2f})" for k in order))
-        with tab_what:
-            edited = st.text_area("Edited review", negate(text), key=f"sent_edit_{hash(text)}", height=100)
-            if tokenize(edited):
-                tok2, probs2, _ = explain(key, edited, tm)
-                p2 = float(probs2[-1])
-                e1, e2 = st.columns(2)
-                e1.metric("Original", f"{p:.1%} positive")
-                e2.metric("Edited", f"{p2:.1%} positive", f"{(p2 - p) * 100:+.1f} points")
-                plot(probability_trajectory(probs, tokens, "original", probs2, tok2, "edited"), key="sent_whatif")
-            else:
-                st.warning("The edited review is empty.")
+    t0 = time.perf_counter()
+    try:
+        r = cached_read(_key(tm), text, tm)
+    except ValueError:
+        r = None
+    ms = (time.perf_counter() - t0) * 1e3
+    if r is None:
+        st.warning("Type a review: there is no word to read yet (invisible characters and HTML tags do not count).")
+    elif r["known"] == 0:
+        what = "no word, only punctuation or symbols" if r["words"] == 0 else \
+            f"{r['words']} word{'s' if r['words'] > 1 else ''}, none of which it knows (" + \
+            ", ".join(f"“{escape_md(w)}”" for w in r["unknown"][:5]) + ")"
+        st.warning(f"**No prediction.** The model read {what}. It learnt English movie reviews: on words it has "
+                   "never seen, any answer would be a guess dressed up as a probability. Try a review in English.")
+    else:
+        p = r["prob"]
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Prediction", "😀 positive" if p >= 0.5 else "☹️ negative")
+        m2.metric("P(positive)", f"{p:.1%}" if 0.001 <= p <= 0.999 else "> 99.9%" if p > 0.5 else "< 0.1%")
+        m3.metric("Log-odds", f"{r['logit']:+.2f}", help="log(p / (1 − p)): 0 is undecided, ±2.2 is 90/10, "
+                  "±4.6 is 99/1. Unlike the probability, it keeps growing with the evidence.")
+        T = temperature(tm)
+        notes = [f"Computed in {ms:.0f} ms by {escape_md(active)}."]
+        notes.append(f"Probabilities calibrated: logits divided by T = {T:.2f} (fitted on held-out reviews)."
+                     if T != 1.0 else "Probabilities not calibrated (no temperature fitted for this model).")
+        if r["dropped"]:
+            notes.append(f"Only the last {r['tokens']:,} tokens are read, as in training ({r['dropped']:,} "
+                         "earlier ones skipped).")
+        st.caption(" ".join(notes))
+        if r["known"] < 0.5 * r["words"]:
+            st.warning(f"The model knows only {r['known']} of the {r['words']} words here (unknown: "
+                       + ", ".join(f"“{escape_md(w)}”" for w in r["unknown"][:5])
+                       + "): read this prediction with caution.")
+
+        tabs = st.tabs(TABS, key="sent_tab", bind="query-params")
+        key = _key(tm)
+        with tabs[0]:
+            if tabs[0].open:
+                tr = cached_trajectory(key, text, tm)
+                plot(probability_trajectory(tr["positions"], tr["probs"], tr["tokens"]), key="sent_traj")
+                st.caption("The model's opinion after reading each word: what it would say if the review ended "
+                           "there. Watch it swing at 'but', 'not' and strong adjectives."
+                           + ("" if tr["every"] else f" A bidirectional model re-reads each prefix, so on a review "
+                              f"this long it is measured after {len(tr['positions'])} evenly spaced words, not "
+                              f"all {len(tr['tokens']):,}."))
+        with tabs[1]:
+            if tabs[1].open:
+                imp = cached_importance(key, text, tm)
+                lo = np.asarray(imp["logodds"])
+                lim = float(np.abs(lo).max(initial=1e-6))
+                st.html(colored_text_html(imp["tokens"], lo, -lim, lim, diverging=True, label="Δ log-odds"))
+                plot(importance_bars(imp["tokens"], lo, imp["dprob"]), key="sent_imp")
+                k = int(np.argmax(np.abs(lo)))
+                st.caption(
+                    "Occlusion: each word is removed in turn and the review read again. Red words pushed towards "
+                    "positive, blue towards negative; the bar is the change in **log-odds**, which stays readable "
+                    "when the probability is pinned near 0% or 100%. "
+                    f"Strongest: “{escape_md(imp['tokens'][k])}”, {lo[k]:+.2f} log-odds "
+                    f"({imp['dprob'][k] * 100:+.2f} points of probability)."
+                    + (f" This review is long: words were removed {imp['span']} at a time, to keep the work bounded."
+                       if imp["span"] > 1 else ""))
+        with tabs[2]:
+            if tabs[2].open:
+                edits = explain.suggest(text)
+                options = [f"{explain.TEMPLATES[e.kind]}: {e.label}" for e in edits] + [OWN_EDIT]
+                if st.session_state.get("sent_whatif") not in options:
+                    st.session_state.pop("sent_whatif", None)
+                choice = st.selectbox("Edit", options, key="sent_whatif", bind="query-params",
+                                      help="Ready-made edits: negate a verb, swap a word for its opposite, or drop "
+                                           "one side of a 'but'. Or type your own in the box.")
+                # One edit box for the whole session (not one per review): refilled when the review or the
+                # chosen edit changes, left alone while the student types in it.
+                source = hashlib.sha1(f"{text}\x00{choice}".encode()).hexdigest()
+                if st.session_state.get("sent_edit_for") != source:
+                    chosen = next((e.text for e, o in zip(edits, options) if o == choice), text)
+                    st.session_state["sent_edit"] = chosen
+                    st.session_state["sent_edit_for"] = source
+                edited = st.text_area("Edited review", key="sent_edit", height=100, max_chars=MAX_REVIEW_CHARS)
+                try:
+                    d = compare(tm, text, edited[:MAX_REVIEW_CHARS])
+                except ValueError:
+                    d = None
+                if d is None:
+                    st.warning("The edited review has no word to read.")
+                else:
+                    e1, e2, e3 = st.columns(3)
+                    e1.metric("Original", f"{d['p_original']:.1%} positive")
+                    e2.metric("Edited", f"{d['p_edited']:.1%} positive", f"{d['d_prob'] * 100:+.1f} points")
+                    e3.metric("Change in log-odds", f"{d['d_logodds']:+.2f}",
+                              help="The same change measured where it does not saturate.")
+                    a = cached_trajectory(key, text, tm)
+                    b = cached_trajectory(key, edited[:MAX_REVIEW_CHARS], tm)
+                    plot(probability_trajectory(a["positions"], a["probs"], a["tokens"], "original",
+                                                other=(b["positions"], b["probs"], b["tokens"])), key="sent_whatif_fig")
+        with tabs[3]:
+            if tabs[3].open:
+                cal = tm.meta.get("calibration")
+                if not cal or "bins" not in cal:
+                    st.info("**Calibration: not measured** for this model (no reliability data was stored with "
+                            "it), so there is no ECE to show. A model trained below is measured on its test reviews.")
+                else:
+                    c1, c2, c3 = st.columns(3)
+                    c1.metric("Temperature T", f"{cal['temperature']:.2f}")
+                    c2.metric("ECE before (T = 1)", f"{cal['ece_before']:.1%}")
+                    c3.metric("ECE after", f"{cal['ece_after']:.1%}",
+                              f"{(cal['ece_after'] - cal['ece_before']) * 100:+.1f} points", delta_color="inverse")
+                    plot(reliability_figure(reliability_from_report(cal, "before"), reliability_from_report(cal, "after"),
+                                            cal["temperature"]), key="sent_rel")
+                    st.caption(f"Measured on {escape_md(str(cal.get('split', 'the test reviews')))} "
+                               f"({cal.get('n', 0):,} reviews), sorted into 15 bins by how sure the model was. "
+                               "On the dashed diagonal, “90% sure” is right 90% of the time. Temperature scaling "
+                               "(Guo et al. 2017) divides every logit by one number T fitted on validation reviews: "
+                               "it never changes a prediction's side of 50%, only how sure it sounds. ECE: the "
+                               "average gap between confidence and accuracy, weighted by the reviews in each bin.")
 
 # --- live training -------------------------------------------------------------------------------
 st.divider()
 st.header("Train a model live")
+settings = load_settings()
+sources = imdb_sources(settings.imdb_path, settings.allow_imdb_download)
+compact = compact_imdb_info()
+SOURCES = {}
+if compact:
+    SOURCES["compact"] = "IMDB, compact subset"
+if sources.full is not None:
+    SOURCES["imdb"] = "IMDB, full"
+SOURCES["upload"] = "Upload a CSV (text,label)"
 
-
-@st.cache_data(show_spinner="Reading IMDB…", max_entries=2)
-def imdb(folder: str) -> dict[str, TextDataset]:
-    return load_imdb(folder)
-
-
-source = st.radio("Data", ["IMDB movie reviews", "Upload a CSV (text,label)"], horizontal=True, key="sent_source")
-train_ds = test_ds = None
-if source.startswith("IMDB"):
-    path = st.text_input("Local IMDB folder (optional)", key="sent_path",
-                         help="A folder with an extracted aclImdb/, or with imdb_train.csv(.gz) and imdb_test.csv(.gz). "
-                              "Empty: the download cache.")
-    folder = find_imdb([path] if path.strip() else [])
-    if folder is None:
-        st.info("IMDB is not on this machine yet. Download the official archive (84 MB) once, or give a folder "
-                "that holds it.")
-        if st.button("Download IMDB", key="sent_download"):
-            bar = st.progress(0.0, text="Downloading…")
-            try:
-                download_imdb(progress=lambda d, t: bar.progress(d / t if t else 0.0,
-                                                                 text=f"Downloading… {d / 1e6:.0f} MB"))
-                st.rerun()
-            except ImdbUnavailable as err:
-                bar.empty()
-                st.error(str(err))
-    else:
-        try:
-            data = imdb(str(folder))
-            train_ds, test_ds = data["train"], data["test"]
-            st.caption(f"IMDB from {folder}: {len(train_ds):,} training and {len(test_ds):,} test reviews.")
-        except (DataError, ImdbUnavailable, OSError) as err:
-            st.error(f"Could not read IMDB from {folder}: {err}")
+src = st.radio("Data", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="sent_source",
+               bind="query-params")
+upload_data = None
+if src == "compact":
+    st.caption(f"A random, label-balanced sample of the IMDB reviews (Maas et al. 2011): "
+               f"{compact['train']['reviews']:,} to train on (10% of them kept for validation) and "
+               f"{compact['test']['reviews']:,} unseen ones to test on. Half positive, half negative.")
+elif src == "imdb":
+    st.caption("The whole IMDB dataset (Maas et al. 2011: 25,000 training and 25,000 test reviews), set up on this "
+               "server by the teacher: more reviews, slower epochs, higher accuracy.")
 else:
     upload = st.file_uploader("CSV with a text column and a label column (0/1 or pos/neg)", type=["csv"],
                               key="sent_upload")
     if upload is not None:
         try:
-            ds = read_csv(upload.getvalue())
-            train_ds, test_ds = ds.split(0.2, seed())
-            st.caption(f"{len(ds):,} rows: {len(train_ds):,} to train on, {len(test_ds):,} held out for the test.")
+            ds = read_csv(upload.getvalue())   # read in memory: an upload never touches the server's disk
+            note = ""
+            if len(ds) > MAX_UPLOAD_ROWS:
+                ds = ds.stratified(MAX_UPLOAD_ROWS, seed())
+                note = f" Only a random {MAX_UPLOAD_ROWS:,} of them (same label balance) are used."
+            upload_data = {"texts": ds.texts, "labels": ds.labels.tolist()}
+            st.caption(f"{len(ds):,} rows ({ds.positive_fraction:.0%} positive): 80% to train on, 20% held out "
+                       f"to test, both with the same label balance.{note}")
         except DataError as err:
-            st.error(f"This file cannot be used: {err}")
+            st.error(f"This file cannot be used: {escape_md(str(err))}")
+if sources.can_download:
+    st.caption("The teacher allows downloading the full IMDB here, once for the whole class.")
+    if st.button("Download the full IMDB", key="sent_download"):
+        bar = st.progress(0.0, text="Downloading…")
+        try:
+            download_imdb(progress=lambda d, t: bar.progress(d / t if t else 0.0,
+                                                             text=f"Downloading… {d / 1e6:.0f} of {t / 1e6:.0f} MB"))
+            st.rerun()
+        except ImdbUnavailable:
+            bar.empty()
+            st.error("The download failed (no internet on this server?). Ask the teacher; the compact subset works "
+                     "without it.")
 
-preset = st.selectbox("Recipe", list(PRESETS), format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset")
+preset = st.selectbox("Recipe", list(PRESETS), format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset",
+                      bind="query-params")
 base = PRESETS[preset]
+max_seconds = int(settings.max_job_seconds)
 with st.expander("Settings", expanded=False):
     s1, s2, s3, s4 = st.columns(4)
     cell = s1.selectbox("Cell", ["LSTM", "GRU", "RNN"], index=["LSTM", "GRU", "RNN"].index(base.cell),
-                        key=f"sent_cell_{preset}")
-    embed = s2.select_slider("Embedding size", [16, 32, 64, 128, 256], base.embed_dim, key=f"sent_embed_{preset}")
-    sizes = s3.text_input("Hidden sizes (one per layer)", ", ".join(map(str, base.hidden_sizes)), key=f"sent_sizes_{preset}")
-    bidir = s4.toggle("Bidirectional", base.bidirectional, key=f"sent_bidir_{preset}")
+                        key=f"sent_cell_{preset}", bind="query-params")
+    embed = s2.select_slider("Embedding size", [16, 32, 64, 128, 256], base.embed_dim, key=f"sent_embed_{preset}",
+                             bind="query-params")
+    sizes = s3.text_input("Hidden sizes (one per layer)", ", ".join(map(str, base.hidden_sizes)),
+                          key=f"sent_sizes_{preset}", bind="query-params", max_chars=40)
+    bidir = s4.toggle("Bidirectional", base.bidirectional, key=f"sent_bidir_{preset}", bind="query-params")
     s5, s6, s7, s8 = st.columns(4)
-    dropout = s5.slider("Dropout", 0.0, 0.7, float(max(base.dropout, base.head_dropout)), 0.05, key=f"sent_drop_{preset}")
+    dropout = s5.slider("Dropout", 0.0, 0.7, float(max(base.dropout, base.head_dropout)), 0.05,
+                        key=f"sent_drop_{preset}", bind="query-params")
     words = s6.select_slider("Vocabulary (words)", [2000, 5000, 10000, 20000, 30000, 50000], base.num_words,
-                             key=f"sent_words_{preset}")
-    maxlen = s7.select_slider("Max length (tokens)", [50, 100, 200, 300, 400, 500], base.maxlen, key=f"sent_maxlen_{preset}")
-    epochs = s8.slider("Epochs", 1, 10, base.epochs, key=f"sent_epochs_{preset}")
+                             key=f"sent_words_{preset}", bind="query-params")
+    maxlen = s7.select_slider("Max length (tokens)", [50, 100, 200, 300, 400, 500, 1000], base.maxlen,
+                              key=f"sent_maxlen_{preset}", bind="query-params")
+    epochs = s8.slider("Epochs", 1, max(settings.max_epochs, 1), min(base.epochs, settings.max_epochs),
+                       key=f"sent_epochs_{preset}", bind="query-params")
     s9, s10, s11, s12 = st.columns(4)
     lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
-                          format_func=lambda v: f"{v:g}", key=f"sent_lr_{preset}")
-    clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}")
-    clip = s10.slider("Clip norm", 0.1, 10.0, float(base.clip or 1.0), 0.1, key=f"sent_clip_{preset}", disabled=not clip_on)
-    subset = s11.slider("Training reviews used (%)", 5, 100, 100, 5, key="sent_subset",
-                        help="Fewer reviews train faster (and less well).")
-    budget = s12.slider("Time limit (s)", 10, 1800, 120, 10, key="sent_budget",
-                        help="Training stops at this limit; the best validated weights are kept.")
+                          format_func=lambda v: f"{v:g}", key=f"sent_lr_{preset}", bind="query-params")
+    clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}", bind="query-params")
+    clip = s10.slider("Clip norm", 0.1, 10.0, float(base.clip or 1.0), 0.1, key=f"sent_clip_{preset}",
+                      disabled=not clip_on, bind="query-params")
+    subset = s11.slider("Training reviews used (%)", 5, 100, 100, 5, key="sent_subset", bind="query-params",
+                        help="A random sample with the same share of positive reviews as the whole: fewer "
+                             "reviews train faster (and less well).")
+    budget = s12.slider("Time limit (s)", 10, max(max_seconds, 10), min(120, max_seconds), 10, key="sent_budget",
+                        bind="query-params", help="The whole job (reading the data, training, testing) ends by this "
+                                                  "limit; training stops early enough to leave time for the test.")
+    full_test = st.toggle("After a stop, score the whole test set (slower) instead of a random sample of 2,000",
+                          False, key="sent_fulltest", bind="query-params")
 
 try:
     hidden_sizes = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
-    if not hidden_sizes or any(h < 1 or h > 1024 for h in hidden_sizes):
+    if not hidden_sizes or len(hidden_sizes) > 4 or any(h < 1 or h > 1024 for h in hidden_sizes):
         raise ValueError
 except ValueError:
     hidden_sizes = None
-    st.error("Hidden sizes must be whole numbers between 1 and 1024, separated by commas (e.g. 64, 32).")
+    st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 1024, separated by commas (e.g. 64, 32).")
 recipe = None
 if hidden_sizes:
     recipe = Recipe(**{**base.__dict__, "name": f"{cell.lower()}-{'-'.join(map(str, hidden_sizes))}",
@@ -199,67 +325,125 @@ if hidden_sizes:
                        "num_words": words, "maxlen": maxlen, "epochs": epochs, "lr": lr,
                        "clip": clip if clip_on else None})
 
-job: TrainingJob | None = st.session_state.get("sent_job")
-b1, b2 = st.columns(2)
-can_start = recipe is not None and train_ds is not None and (job is None or not job.running)
-if b1.button("▶ Start training", type="primary", disabled=not can_start, key="sent_start"):
-    n = max(int(len(train_ds) * subset / 100), 10)
-    job = TrainingJob(train_sentiment, recipe=recipe, train=train_ds.head(n) if n < len(train_ds) else train_ds,
-                      test=test_ds, seed=seed(), time_budget=float(budget))
-    job.total_steps = epochs * -(-int(n * (1 - recipe.val_fraction)) // recipe.batch_size)
-    job.recipe = recipe
-    st.session_state["sent_job"] = job
-    st.session_state.pop("sent_saved", None)
-if b2.button("■ Stop", disabled=job is None or not job.running, key="sent_stop"):
-    job.stop()
+data_ready = src != "upload" or upload_data is not None
+job = jobs.current("sent_job")
+b1, b2 = st.columns([1, 2])
+start = b1.button("▶ Start training", type="primary", disabled=recipe is None or not data_ready or jobs.active("sent_job"),
+                  key="sent_start")
+if recipe is not None:
+    n_params = count_params(recipe)
+    b2.caption(f"{n_params:,} weights ({n_params * 4 / 1e6:.1f} MB as float32).")
+if start and recipe is not None and data_ready:
+    problem = jobs.check_limits(epochs=recipe.epochs, params=n_params, seconds=budget)
+    if problem:
+        st.error(problem)
+    else:
+        n_train = (len(upload_data["texts"]) * 0.8 if upload_data else
+                   compact["train"]["reviews"] if src == "compact" else 25_000) * subset / 100
+        per_epoch = -(-int(n_train * (1 - recipe.val_fraction)) // recipe.batch_size)
+        params = {k: v for k, v in recipe_to_dict(recipe).items() if k != "name"}
+        job = jobs.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job",
+                          {"recipe": recipe_to_dict(recipe), "source": src, "upload": upload_data,
+                           "subset_percent": subset, "full_test": full_test, "seed": seed()},
+                          seed=seed(), limits_=replace(jobs.limits(), max_seconds=float(budget)),
+                          meta={"lab": "sentiment", "task": SOURCES[src], "cell": cell,
+                                "params": {**params, "subset_percent": subset, "time_limit": budget},
+                                "total_steps": recipe.epochs * per_epoch})
 
 
-def curves(job: TrainingJob):
-    steps = [e for e in job.of_kind("step")]
-    evals = [{"step": e.step, **e.data} for e in job.of_kind("eval")]
-    early = job.of_kind("early_stop")
-    return training_curves([e.step for e in steps], [e.data["loss"] for e in steps], [e.data.get("acc") for e in steps],
-                           evals, [e.step for e in job.of_kind("lr")], early[0].step if early else None)
-
-
-@st.fragment(run_every=1.0 if job is not None and job.running else None)
-def live():
-    j: TrainingJob | None = st.session_state.get("sent_job")
-    if j is None:
-        st.caption("Choose data and a recipe, then start. Curves update every second while it trains.")
-        return
+def curves(j) -> None:
     steps = j.of_kind("step")
-    done = steps[-1].step if steps else 0
+    evals = [{"reviews": e.data.get("reviews", 0), **e.data} for e in j.of_kind("eval")]
+    if not steps:
+        return
+    early = j.of_kind("early_stop")
+    fig = training_curves([e.data.get("reviews", 0) for e in steps], [e.data["loss"] for e in steps],
+                          [e.data.get("acc") for e in steps], evals,
+                          lr_drops=[e.data.get("reviews", 0) for e in j.of_kind("lr")],
+                          early_stop=early[0].data.get("reviews") if early else None,
+                          epochs=[e.data.get("reviews", 0) for e in j.of_kind("epoch")])
+    plot(fig, key="sent_curves")
+
+
+@st.fragment(run_every=1.0 if jobs.active("sent_job") else None)
+def live():
+    j = jobs.panel("sent_job")
+    if j is None:
+        st.caption("Choose data and a recipe, then start. The curves update every second while it trains; "
+                   "the rest of the page stays usable.")
+        return
+    curves(j)
     if j.running:
-        elapsed = time.perf_counter() - j.started
-        testing = bool(j.of_kind("done"))  # the trainer is done; the test set is being scored
-        st.progress(1.0 if testing else min(done / max(j.total_steps, 1), 1.0),
-                    text="Measuring accuracy on the test reviews…" if testing else
-                    f"Training… step {done}/{j.total_steps}, {elapsed:.0f} s")
-    plot(curves(j), key="sent_curves")
-    rerun_once_finished(j, "sent_seen")
+        phase = j.last("phase")
+        if phase is not None and phase.data.get("name") == "training" and j.last("step") is not None:
+            s = j.last("step")
+            per_step = s.t / max(s.step, 1) if s.step else 0
+            st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s "
+                       f"(measured: {per_step * 1000:.0f} ms per step of {recipe.batch_size if recipe else ''} reviews).")
+    jobs.rerun_once_finished("sent_job")
 
 
 live()
 
-if job is not None and not job.running:
-    if job.error:
-        st.error(f"Training failed: {job.error}")
-    else:
-        run = job.result
-        h = run.history
-        {"diverged": st.error, "cancelled": st.warning, "early_stopped": st.info}.get(h.status, st.success)(h.message)
-        if run.test is not None:
-            r1, r2 = st.columns([1, 2])
-            r1.metric("Test accuracy", f"{run.test['acc']:.1%}", help=f"On {int(run.test['confusion'].sum()):,} held-out reviews.")
-            r1.metric("Training time", f"{h.seconds:.0f} s")
-            with r2:
-                plot(confusion_figure(run.test["confusion"]), key="sent_cm")
-        name = f"{run.text_model.name} ({run.test['acc']:.1%})" if run.test else run.text_model.name
+
+def _session_model(j) -> tuple[str, TextModel]:
+    """The job's model rebuilt from its weights (once per job), and the name it is listed under."""
+    cache = st.session_state.setdefault("sent_rebuilt", {})
+    if j.id not in cache:
+        cache.clear()   # only the latest job's model is kept rebuilt
+        cache[j.id] = text_model_from_result(j.result)
+    tm_ = cache[j.id]
+    acc = j.result.get("metrics", {}).get("test_acc")
+    return f"Trained this session (#{j.id}): {tm_.name}" + (f" ({acc:.1%})" if acc is not None else ""), tm_
+
+
+def _use(name: str, tm_: TextModel) -> None:
+    kept = st.session_state.setdefault("text_models", {})
+    kept[name] = tm_
+    while len(kept) > MAX_SESSION_MODELS:
+        kept.pop(next(iter(kept)))
+    st.session_state["sent_activate"] = name
+
+
+if job is not None and job.end_state is not None:
+    jobs.end_banner(job)
+    res = job.result or {}
+    metrics = res.get("metrics", {})
+    if "test_acc" in metrics:
+        r1, r2 = st.columns([1, 2])
+        n_test = metrics["test_reviews"]
+        r1.metric("Test accuracy", f"{metrics['test_acc']:.1%}",
+                  help=f"On {n_test:,} held-out reviews of the {res.get('test_total', n_test):,}.")
+        r1.metric("Training time", f"{metrics['train_seconds']:.1f} s",
+                  help="Measured in the training process, training steps and validations only.")
+        r1.metric("Reviews read", f"{metrics['reviews_seen']:,}", help=f"{metrics['epochs']} full epoch(s).")
+        with r2:
+            plot(confusion_figure(np.asarray(res["confusion"]), f"Confusion matrix on {n_test:,} test reviews"),
+                 key="sent_cm", toolbar=False)
+        cal = res.get("calibration")
+        if cal:
+            with st.expander(f"Calibration of this model: ECE {cal['ece_before']:.1%} → {cal['ece_after']:.1%} "
+                             f"with T = {cal['temperature']:.2f}"):
+                plot(reliability_figure(reliability_from_report(cal, "before"), reliability_from_report(cal, "after"),
+                                        cal["temperature"]), key="sent_rel_live")
+                st.caption(f"T fitted on the validation reviews; measured on {cal['n']:,} test reviews.")
+    timing = res.get("timing")
+    if timing:
+        st.caption("Where the time went (measured): " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()) + ".")
+    if jobs.trained_enough(job):
+        name, trained = _session_model(job)
+        size_mb = sum(v.numel() * v.element_size() for v in trained.model.state_dict().values()) / 1e6
         u1, u2 = st.columns(2)
-        if u1.button("Use this model above", key="sent_use", disabled=h.status == "diverged"):
-            st.session_state.setdefault("text_models", {})[f"Trained this session: {name}"] = run.text_model
-            st.session_state["sent_activate"] = f"Trained this session: {name}"
+        if u1.button("Use this model above", key="sent_use"):
+            _use(name, trained)
             st.rerun()
-        u2.download_button("Download the model (.zip)", text_model_zip(run.text_model), file_name="sentiment_model.zip",
-                           mime="application/zip", key="sent_dl", disabled=h.status == "diverged")
+        u2.download_button("Download the model (.zip)", lambda: text_model_zip(trained), file_name="sentiment_model.zip",
+                           mime="application/zip", key="sent_dl")
+        st.caption(f"Both hold this run's weights ({size_mb:.1f} MB of float32 numbers, a weights-only file), its "
+                   f"vocabulary ({len(trained.vocab):,} words), its settings and its temperature T = "
+                   f"{temperature(trained):.2f}. The zip is what `rnnlab.nn.models.load_text_model` reads.")
+    elif job.end_state not in ("error",) and res:
+        st.caption("“Use this model” and the download appear once a run has trained at least one whole epoch "
+                   "without diverging.")
+
+next_page("app_pages/sentiment.py")

@@ -1,15 +1,26 @@
-"""Sentiment recipes, encoding, training on made-up reviews, explanations, the CLI, the shipped model."""
+"""Sentiment recipes, training (the CLI and the live job), explanations in log-odds, calibration in use,
+the model zip, the shipped model."""
+import io
 import json
+import zipfile
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
 from fixtures import csv_bytes, make_aclimdb
 from rnnlab.__main__ import main as cli
-from rnnlab.data.text import load_imdb, read_csv
-from rnnlab.nn.models import SentimentClassifier, load_text_model, text_model_zip
-from rnnlab.labs.sentiment import (PRESETS, batches, encode, occlusion, predict, recipe_from, train_sentiment, trajectory)
+from rnnlab.data.text import load_compact_imdb, load_imdb, read_csv
 from rnnlab.data.tokenizer import Vocabulary
+from rnnlab.labs import calibration
+from rnnlab.labs.sentiment import (PRESETS, TokenCache, batches, compare, encode, fingerprint, importance, logits_of,
+                                   predict, read, recipe_from, recipe_to_dict, sentiment_job, text_model_from_result,
+                                   train_sentiment, trajectory)
+from rnnlab.nn.models import SentimentClassifier, load_text_model, text_model_zip
+from rnnlab.runtime.jobs import JobContext, JobLimits, JobStopped
+
+SHIPPED = "assets/sentiment"
 
 
 def test_presets_follow_the_guide():
@@ -44,6 +55,18 @@ def test_encode_and_bucketed_batches():
     assert pad_bucketed < 0.8 * N * 50
 
 
+def test_the_jobs_token_cache_encodes_as_encode_does():
+    texts = [r.decode() for r in csv_bytes(60).splitlines()[1:]] + ["", "<br />", "zzz unknown"]
+    cache = TokenCache()
+    docs = cache.many(texts)
+    assert cache.many(texts)[5] is docs[5]                               # the second job reads from the cache
+    vocab, reference = cache.vocabulary(docs, 12), Vocabulary(12).fit(texts)
+    assert vocab.words == reference.words
+    for truncating in ("pre", "post"):
+        a, b = cache.encode(docs, vocab, 7, truncating), encode(texts, reference, 7, truncating)
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
+
+
 @pytest.fixture(scope="module")
 def small_run():
     ds = read_csv(csv_bytes(600))
@@ -59,38 +82,60 @@ def test_training_learns_made_up_reviews(small_run):
     assert run.test["confusion"].sum() == 150
     assert run.text_model.meta["test_accuracy"] == pytest.approx(run.test["acc"], abs=1e-4)
     assert predict(run.text_model, "wonderful brilliant superb film") > 0.5 > predict(run.text_model, "awful dull waste")
+    cal = run.text_model.meta["calibration"]        # what the page's reliability diagram reads
+    assert cal["temperature"] == run.text_model.meta["temperature"] and cal["n"] == 150
+    assert sum(cal["bins"]["after"]["counts"]) == 150
 
 
-def test_trajectory_and_occlusion_agree_with_the_model(small_run):
+def test_trajectory_and_importance_agree_with_the_model(small_run):
     tm = small_run.text_model
     text = "The plot was dull but the acting was wonderful and superb"
-    tokens, probs = trajectory(tm, text)
-    assert len(tokens) == len(probs) == 11
-    assert probs[-1] == pytest.approx(predict(tm, text), abs=1e-5)
-    assert probs[3] == pytest.approx(predict(tm, "the plot was dull"), abs=1e-5)
-    tokens, imp, full = occlusion(tm, text)
-    k = tokens.index("dull")
-    assert imp[k] == pytest.approx(full - predict(tm, text.replace("dull ", "")), abs=1e-5)
-    assert imp[tokens.index("superb")] > 0 > imp[k]
+    tr = trajectory(tm, text)
+    assert tr.every and len(tr.tokens) == len(tr.probs) == 11 and tr.positions.tolist() == list(range(1, 12))
+    assert tr.probs[-1] == pytest.approx(predict(tm, text), abs=1e-5)
+    assert tr.probs[3] == pytest.approx(predict(tm, "the plot was dull"), abs=1e-5)
+    imp = importance(tm, text)
+    k = imp.tokens.index("dull")
+    without = read(tm, text.replace("dull ", ""))
+    assert imp.span == 1
+    assert imp.logodds[k] == pytest.approx(imp.logit - without.logit, abs=1e-4)
+    assert imp.dprob[k] == pytest.approx(imp.prob - without.prob, abs=1e-5)
+    assert imp.logodds[imp.tokens.index("superb")] > 0 > imp.logodds[k]
     with pytest.raises(ValueError, match="no word"):
         predict(tm, "  <br />  ")
+    with pytest.raises(ValueError, match="no word"):
+        predict(tm, "\u200b\u200c\u200d" * 10)
 
 
-def test_divergent_hyperparameters_stop_cleanly():
-    ds = read_csv(csv_bytes(200))
-    run = train_sentiment(recipe_from("fast", lr=1e6, clip=None, epochs=2, hidden_sizes=(8,), embed_dim=8,
-                                      early_stopping=None), ds, None, device="cpu")
-    assert run.history.status in ("diverged", "done")
-    assert all(torch.isfinite(p).all() for p in run.text_model.model.parameters())
+def test_temperature_changes_confidence_never_the_label(small_run):
+    tm = small_run.text_model
+    texts = ["wonderful film", "dull and awful", "the plot", "superb superb superb", "waste"]
+    before = [read(tm, t) for t in texts]
+    hot = type(tm)(tm.name, tm.model, tm.vocab, tm.maxlen, {**tm.meta, "temperature": 3.0})
+    after = [read(hot, t) for t in texts]
+    for b, a in zip(before, after):
+        assert (a.prob > 0.5) == (b.prob > 0.5)
+        assert a.logit == pytest.approx(b.logit * tm.meta["temperature"] / 3.0, rel=1e-4)
+    assert fingerprint(hot) != fingerprint(tm)                    # caches keyed by content see the change
+    assert all(p.equal(q) for p, q in zip(tm.model.parameters(), hot.model.parameters()))   # shared model untouched
 
 
-def test_save_load_zip(small_run, tmp_path):
-    import io
-    import zipfile
+def test_unknown_words_are_counted(small_run):
+    r = read(small_run.text_model, "Zorblax quindle wonderful!")
+    assert (r.words, r.known) == (3, 1) and r.unknown_words == ["zorblax", "quindle"]
+    r = read(small_run.text_model, "Xqzt vvvrp")
+    assert r.known == 0 and r.known_fraction == 0.0
 
+
+def test_the_model_zip_loads_and_predicts_as_the_original(small_run, tmp_path):
     data = text_model_zip(small_run.text_model)
-    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert sorted(names) == ["config.json", "model.pt", "vocab.json"]
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        assert sorted(z.namelist()) == ["config.json", "model.pt", "vocab.json"]
+        z.extractall(tmp_path)
+    loaded = load_text_model(tmp_path)
+    for text in ["wonderful brilliant superb film", "awful dull waste", "the plot", "Zorblax"]:
+        assert read(loaded, text).logit == pytest.approx(read(small_run.text_model, text).logit, abs=1e-5)
+    assert fingerprint(loaded) == fingerprint(small_run.text_model)
 
 
 def test_cli_trains_on_an_aclimdb_folder(tmp_path, capsys):
@@ -111,16 +156,142 @@ def test_cli_offline_message(tmp_path, monkeypatch, capsys):
     assert "aclImdb_v1.tar.gz" in capsys.readouterr().err
 
 
-def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data):
-    folder = root / "assets" / "sentiment"
-    if not (folder / "model.pt").exists():
+# --- the live job (called directly: the worker process is tested in test_jobs.py and the page tests) ---
+class Ctx(JobContext):
+    """A JobContext whose Stop is pressed when ``stop_at`` is seen (a phase name or "step N")."""
+
+    def __init__(self, seconds=60.0, stop_at=(), presses=1):
+        self.events = []
+        self.stop_at = set(stop_at)
+        self.presses = presses
+        super().__init__(1, self._record, SimpleNamespace(value=0), seconds, JobLimits(max_seconds=seconds))
+
+    def _record(self, msg):
+        e = msg[2]
+        self.events.append(e)
+        if (e.kind == "phase" and e.data["name"] in self.stop_at) or (e.kind == "step" and f"step {e.step}" in self.stop_at):
+            self._flag.value = self.presses
+
+    def kinds(self, kind):
+        return [e for e in self.events if e.kind == kind]
+
+
+def _upload(n=400, seed=0):
+    ds = read_csv(csv_bytes(n, seed=seed))
+    return {"texts": ds.texts, "labels": ds.labels.tolist()}
+
+
+TINY = recipe_to_dict(recipe_from("fast", epochs=3, batch_size=16, hidden_sizes=(16,), embed_dim=16, num_words=500))
+
+
+def test_job_trains_calibrates_and_returns_weights_only():
+    ctx = Ctx()
+    res = sentiment_job(ctx, TINY, source="upload", upload=_upload(), seed=0)
+    phases = [e.data["name"] for e in ctx.kinds("phase")]
+    assert phases == ["loading data", "tokenising", "training", "calibrating", "evaluating"]
+    assert res["status"] in ("done", "early_stopped") and res["epochs_completed"] >= 1
+    m = res["metrics"]
+    assert m["test_acc"] > 0.9 and m["test_reviews"] == 80 and 0.05 <= m["temperature"] <= 20
+    # curves against reviews seen: every step event carries the count, growing by a batch at a time
+    seen = [e.data["reviews"] for e in ctx.kinds("step")]
+    assert seen == sorted(seen) and seen[0] == 16 and seen[-1] == m["reviews_seen"]
+    # the page rebuilds the model from plain data: it predicts what the job measured
+    tm = text_model_from_result(res)
+    assert tm.meta["temperature"] == m["temperature"]
+    assert read(tm, "wonderful brilliant superb film").prob > 0.5 > read(tm, "awful dull waste").prob
+    cal = res["calibration"]
+    assert cal["ece_before"] == pytest.approx(m["ece_before"]) and sum(cal["bins"]["before"]["counts"]) == 80
+    from rnnlab.runtime.jobs import pack, unpack
+    back = unpack(pack(res))                                  # crosses to the server as weights-only data
+    assert back["vocab"]["words"] == res["vocab"]["words"] and torch.equal(back["confusion"], torch.as_tensor(res["confusion"]))
+
+
+def test_job_stops_in_the_tokenising_phase():
+    ctx = Ctx(stop_at=["tokenising"])
+    with pytest.raises(JobStopped):
+        sentiment_job(ctx, TINY, source="upload", upload=_upload(), seed=0)
+    assert not ctx.kinds("step")
+
+
+def test_job_after_a_stop_scores_a_bounded_sample_and_a_second_stop_skips_it():
+    ctx = Ctx(stop_at=["step 3"])
+    res = sentiment_job(ctx, TINY, source="upload", upload=_upload(2000), seed=0, eval_sample=100)
+    assert res["status"] == "cancelled" and len(ctx.kinds("step")) == 3
+    assert res["metrics"]["test_reviews"] == 100 and "random sample of 100 of the 400" in res["message"]
+    assert res["epochs_completed"] == 0                      # not enough to offer "Use this model"
+    ctx2 = Ctx(stop_at=["step 3"], presses=2)
+    res2 = sentiment_job(ctx2, TINY, source="upload", upload=_upload(2000), seed=0, eval_sample=100)
+    assert res2["metrics"]["test_reviews"] == 0 and "test_acc" not in res2["metrics"]
+
+
+def test_job_keeps_within_its_time_limit():
+    limit = 8.0
+    ctx = Ctx(seconds=limit)
+    res = sentiment_job(ctx, recipe_to_dict(recipe_from("fast", epochs=20, batch_size=16, hidden_sizes=(16,),
+                                                        embed_dim=16, num_words=500, early_stopping=None,
+                                                        lr_patience=None)),
+                        source="upload", upload=_upload(1000), seed=0)
+    assert res["status"] == "time_limit"
+    # training stopped early enough to calibrate and evaluate within the limit (one chunk of scoring may
+    # overrun it: the check comes between chunks; the runner itself ends a job at the limit plus a grace)
+    assert ctx.elapsed() <= limit + 1.0, res["timing"]
+    assert res["metrics"]["test_reviews"] > 0
+
+
+@pytest.mark.slow
+def test_learning_rate_one_without_clipping_diverges():
+    """Real reviews, the live recipe at lr = 1.0 with no clipping: the loss jumps to several times its start
+    within 20 steps and the run must end as "diverged", with the learning-rate advice (seed 3 overshoots
+    by 10×, far from the 4× threshold: checked for seeds 0-3 on the compact subset, all diverge)."""
+    ds = load_compact_imdb()["train"].stratified(800, 0)
+    rec = recipe_to_dict(recipe_from("fast", lr=1.0, clip=None, batch_size=32, maxlen=100))
+    ctx = Ctx(seconds=120)
+    res = sentiment_job(ctx, rec, source="upload", upload={"texts": ds.texts, "labels": ds.labels.tolist()}, seed=3)
+    assert res["status"] == "diverged"
+    assert "learning rate (1) is too high" in res["message"] and "clipping" in res["message"]
+    assert "test_acc" not in res["metrics"] and res["confusion"] is None     # a diverged model is not scored
+    assert ctx.kinds("diverged") and not ctx.kinds("phase")[-1].data["name"] == "evaluating"
+
+
+# --- the shipped model -------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def shipped(root):
+    if not (root / SHIPPED / "model.pt").exists():
         pytest.skip("no shipped model in assets/sentiment")
+    return load_text_model(root / SHIPPED)
+
+
+def test_importance_in_log_odds_survives_a_saturated_prediction(shipped):
+    text = "I would not say this film is bad. It is not boring at all, and the acting is not without charm."
+    imp = importance(shipped, text)
+    assert abs(imp.logit) > 5                                 # saturated: |log-odds| > 5 is P < 0.7% or > 99.3%
+    assert np.abs(imp.logodds).max() > 1.0                    # yet some word moves the log-odds by more than 1
+    assert np.count_nonzero(np.abs(imp.logodds) > 0.1) >= 5
+    assert np.abs(imp.dprob).max() < 0.05                     # where the probability hardly moves
+
+
+def test_long_reviews_stay_within_the_work_budget(shipped):
+    text = " ".join(load_compact_imdb()["test"].texts[:3])
+    tr = trajectory(shipped, text, budget=6000)
+    T = len(tr.tokens)
+    assert not tr.every and tr.positions[-1] == T
+    assert int(tr.positions.sum()) <= 6000 * 1.1              # the prefixes read fit the budget
+    assert tr.probs[-1] == pytest.approx(read(shipped, text).prob, abs=1e-4)
+    imp = importance(shipped, text, budget=6000)
+    assert imp.span > 1 and len(imp.logodds) == T and np.ceil(T / imp.span) * T <= 6000 * 1.2
+
+
+def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data, shipped):
+    folder = root / SHIPPED
     size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
     assert size_mb <= 20
-    tm = load_text_model(folder)
     test = load_imdb(shared_data / "imdb")["test"]
     assert len(test) == 25_000
-    from rnnlab.labs.sentiment import evaluate
-    ids, lengths = encode(test.texts, tm.vocab, tm.maxlen, tm.meta["recipe"]["truncating"])
-    acc = evaluate(tm.model, ids, lengths, torch.from_numpy(test.labels))["acc"]
+    ids, lengths = encode(test.texts, shipped.vocab, shipped.maxlen, shipped.meta["recipe"]["truncating"])
+    z = logits_of(shipped.model, ids, lengths)
+    acc = float(((z > 0) == (test.labels == 1)).mean())
     assert acc >= 0.89, f"shipped model scores {acc:.4f} on the IMDB test split"
+    cal = shipped.meta.get("calibration")
+    if cal is not None:                                       # the stored ECE is what the test split gives
+        T = shipped.meta.get("temperature", cal["temperature"])
+        assert calibration.ece(calibration.sigmoid(z / T), test.labels) == pytest.approx(cal["ece_after"], abs=2e-3)

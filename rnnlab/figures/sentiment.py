@@ -1,4 +1,5 @@
-"""Figures for the sentiment lab: the probability after each word, training curves, the confusion matrix."""
+"""Figures for the sentiment lab: the probability after each word, word importance, training curves
+against reviews read, the confusion matrix and the reliability diagram."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,77 +8,133 @@ from plotly.subplots import make_subplots
 
 from .style import COLORS, base_layout
 
-def probability_trajectory(probs: np.ndarray, tokens: list[str], name: str = "P(positive)",
-                           other: np.ndarray | None = None, other_tokens: list[str] | None = None,
-                           other_name: str = "edited") -> go.Figure:
-    """P(positive) after each word; optionally a second text's trajectory for comparison."""
+
+def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(positive)",
+                           other: tuple | None = None, other_name: str = "edited") -> go.Figure:
+    """P(positive) after each word read (``positions``: 1-based counts of tokens read; ``tokens``: all
+    the tokens, for the hover). ``other``: a second text's ``(positions, probs, tokens)`` to compare."""
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=list(range(1, len(probs) + 1)), y=probs, mode="lines+markers", name=name,
-                             customdata=tokens, line=dict(color=COLORS["hidden"], width=3),
-                             hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra></extra>"))
+
+    def add(pos, p, toks, label, color, dash):
+        pos = np.asarray(pos, dtype=int)
+        words = [toks[k - 1] for k in pos]
+        fig.add_trace(go.Scatter(x=pos, y=np.asarray(p, dtype=float), mode="lines+markers" if len(pos) <= 80 else "lines",
+                                 name=label, customdata=words, line=dict(color=color, width=3, dash=dash),
+                                 hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra>" + label + "</extra>"))
+
+    add(positions, probs, tokens, name, COLORS["hidden"], None)
     if other is not None:
-        fig.add_trace(go.Scatter(x=list(range(1, len(other) + 1)), y=other, mode="lines+markers", name=other_name,
-                                 customdata=other_tokens, line=dict(color=COLORS["highlight"], width=3, dash="dot"),
-                                 hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="#777", dash="dash"), annotation_text="undecided")
-    fig.update_layout(**base_layout(height=340, title="P(positive) after each word"),
-                      yaxis=dict(range=[0, 1], tickformat=".0%"), xaxis_title="words read")
+        add(*other, other_name, COLORS["highlight"], "dot")
+    fig.add_hline(y=0.5, line=dict(color="#777", dash="dash"))
+    fig.update_layout(**base_layout(height=330), showlegend=other is not None,
+                      legend=dict(orientation="h", y=-0.3, x=0), yaxis=dict(range=[-0.02, 1.02], tickformat=".0%",
+                                                                         title="P(positive)"),
+                      xaxis=dict(title="words read", rangemode="tozero"))
+    fig.update_layout(margin=dict(l=60, r=20, t=20, b=50 if other is None else 90))
     return fig
 
 
-def training_curves(steps: list[int], loss: list[float], acc: list[float], evals: list[dict],
-                    lr_drops: list[int] = (), early_stop: int | None = None, smooth: int = 20) -> go.Figure:
-    """Loss and accuracy per step (smoothed) with validation points; LR drops and early stopping marked."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.08)
+def importance_bars(tokens: list[str], logodds: np.ndarray, dprob: np.ndarray, top: int = 10) -> go.Figure:
+    """The ``top`` words that moved the log-odds most (removing the word changes it by the bar's length)."""
+    logodds = np.asarray(logodds, dtype=float)
+    order = np.argsort(-np.abs(logodds), kind="stable")[:top][::-1]
+    labels = [f"{tokens[k]} · {k + 1}" for k in order]   # position keeps repeated words apart
+    colors = ["#c62828" if logodds[k] > 0 else "#1565c0" for k in order]
+    fig = go.Figure(go.Bar(
+        x=logodds[order], y=labels, orientation="h", marker_color=colors,
+        customdata=np.stack([np.asarray(dprob, dtype=float)[order] * 100], axis=-1),
+        text=[f"{logodds[k]:+.2f}" for k in order], textposition="auto",
+        hovertemplate="%{y}: %{x:+.2f} log-odds, %{customdata[0]:+.2f} points of probability<extra></extra>"))
+    fig.add_vline(x=0, line=dict(color="#555"))
+    fig.update_layout(**base_layout(height=80 + 30 * len(order)), xaxis_title="Δ log-odds (word kept − word removed)",
+                      yaxis=dict(automargin=True))
+    return fig
 
-    def smoothed(v):
-        v = np.asarray(v, dtype=float)
-        if len(v) < 2 or smooth <= 1:
-            return v
-        k = min(smooth, len(v))
-        c = np.cumsum(np.insert(v, 0, 0.0))
-        out = np.empty_like(v)
-        out[k - 1:] = (c[k:] - c[:-k]) / k
-        out[:k - 1] = c[1:k] / np.arange(1, k)
-        return out
 
-    if steps:
-        fig.add_trace(go.Scatter(x=steps, y=smoothed(loss), name="train", line=dict(color=COLORS["hidden"], width=2),
-                                 hovertemplate="step %{x}: train loss %{y:.4f}<extra></extra>"), row=1, col=1)
-        fig.add_trace(go.Scatter(x=steps, y=smoothed(acc), name="train", showlegend=False,
+def _smoothed(v, smooth: int) -> np.ndarray:
+    v = np.asarray([np.nan if x is None else x for x in v], dtype=float)
+    if len(v) < 2 or smooth <= 1:
+        return v
+    k = min(smooth, len(v))
+    c = np.cumsum(np.insert(np.nan_to_num(v), 0, 0.0))
+    out = np.empty_like(v)
+    out[k - 1:] = (c[k:] - c[:-k]) / k
+    out[:k - 1] = c[1:k] / np.arange(1, k)
+    return out
+
+
+def training_curves(reviews: list[int], loss: list[float], acc: list[float], evals: list[dict],
+                    lr_drops: list[int] = (), early_stop: int | None = None, epochs: list[int] = (),
+                    smooth: int = 10) -> go.Figure:
+    """Loss and accuracy against the number of training reviews read: training (smoothed over ``smooth``
+    steps) and validation (``evals``: dicts with "reviews", "loss", "acc"); epoch ends, LR drops and
+    early stopping marked at the review count where they happened."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    x = np.asarray(reviews, dtype=float)
+    if len(x):
+        fig.add_trace(go.Scatter(x=x, y=_smoothed(loss, smooth), name="training (smoothed)",
                                  line=dict(color=COLORS["hidden"], width=2),
-                                 hovertemplate="step %{x}: train accuracy %{y:.3f}<extra></extra>"), row=1, col=2)
+                                 hovertemplate="%{x:,} reviews: training loss %{y:.3f}<extra></extra>"), row=1, col=1)
+        fig.add_trace(go.Scatter(x=x, y=_smoothed(acc, smooth), name="training (smoothed)", showlegend=False,
+                                 line=dict(color=COLORS["hidden"], width=2),
+                                 hovertemplate="%{x:,} reviews: training accuracy %{y:.1%}<extra></extra>"), row=1, col=2)
     if evals:
-        xs = [e["step"] for e in evals]
+        xs = [e["reviews"] for e in evals]
         fig.add_trace(go.Scatter(x=xs, y=[e.get("loss") for e in evals], name="validation", mode="lines+markers",
                                  line=dict(color=COLORS["highlight"], width=3),
-                                 hovertemplate="step %{x}: validation loss %{y:.4f}<extra></extra>"), row=1, col=1)
+                                 hovertemplate="%{x:,} reviews: validation loss %{y:.3f}<extra></extra>"), row=1, col=1)
         fig.add_trace(go.Scatter(x=xs, y=[e.get("acc") for e in evals], name="validation", mode="lines+markers",
                                  showlegend=False, line=dict(color=COLORS["highlight"], width=3),
-                                 hovertemplate="step %{x}: validation accuracy %{y:.3f}<extra></extra>"), row=1, col=2)
-    for s in lr_drops:
+                                 hovertemplate="%{x:,} reviews: validation accuracy %{y:.1%}<extra></extra>"),
+                      row=1, col=2)
+    marks = [(r, "epoch end", "#9e9e9e", "dot") for r in epochs] + \
+            [(r, "learning rate halved", "#6a1b9a", "dash") for r in lr_drops] + \
+            ([(early_stop, "early stop", COLORS["output"], "solid")] if early_stop is not None else [])
+    shown = set()
+    for r, label, color, dash in marks:
         for col in (1, 2):
-            fig.add_vline(x=s, line=dict(color="#6a1b9a", dash="dot"), row=1, col=col)
-        fig.add_annotation(x=s, y=1, yref="y2 domain", xref="x2", text="LR ÷2", showarrow=False,
-                           font=dict(color="#6a1b9a", size=12), yanchor="bottom")
-    if early_stop is not None:
-        for col in (1, 2):
-            fig.add_vline(x=early_stop, line=dict(color=COLORS["output"], width=2), row=1, col=col)
-        fig.add_annotation(x=early_stop, y=0.02, yref="y2 domain", xref="x2", text="early stop", showarrow=False,
-                           font=dict(color=COLORS["output"]), xanchor="right")
-    fig.update_xaxes(title_text="training step")
-    fig.update_layout(**base_layout(height=380), legend=dict(orientation="h", y=-0.25))
+            fig.add_vline(x=r, line=dict(color=color, dash=dash, width=1.5 if label == "epoch end" else 2), row=1, col=col)
+        if label not in shown:   # a legend entry per kind of mark instead of text over the curves
+            shown.add(label)
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=label,
+                                     line=dict(color=color, dash=dash, width=2)), row=1, col=1)
+    fig.update_xaxes(title_text="training reviews read", rangemode="tozero", tickformat="~s")
+    fig.update_yaxes(tickformat=".0%", row=1, col=2)
+    fig.update_layout(**{**base_layout(height=360), "margin": dict(l=60, r=20, t=40, b=110)},
+                      legend=dict(orientation="h", y=-0.3, x=0))
     return fig
 
 
-def confusion_figure(cm: np.ndarray) -> go.Figure:
+def confusion_figure(cm: np.ndarray, title: str = "Confusion matrix on the test reviews") -> go.Figure:
     """[[TN, FP], [FN, TP]] as a labelled heatmap."""
     cm = np.asarray(cm)
     total = max(int(cm.sum()), 1)
-    text = [[f"{cm[i, j]}<br>({cm[i, j] / total:.1%})" for j in range(2)] for i in range(2)]
+    text = [[f"{cm[i, j]:,}<br>({cm[i, j] / total:.1%})" for j in range(2)] for i in range(2)]
     fig = go.Figure(go.Heatmap(z=cm, x=["predicted negative", "predicted positive"],
                                y=["actually negative", "actually positive"], text=text, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False, hovertemplate="%{y}, %{x}: %{z}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_layout(**base_layout(height=340, title="Confusion matrix on the test reviews"))
+                               colorscale="Blues", showscale=False, hovertemplate="%{y}, %{x}: %{z:,}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_layout(**base_layout(height=320, title=title))
+    return fig
+
+
+def reliability_figure(before, after, temperature: float) -> go.Figure:
+    """Reliability diagram: per confidence bin, how often the model was right against how sure it was,
+    before and after temperature scaling (``before``/``after``: :class:`rnnlab.labs.calibration.Reliability`).
+    On the diagonal the model is calibrated; below it, over-confident."""
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0.5, 1.0], y=[0.5, 1.0], mode="lines", name="perfectly calibrated",
+                             line=dict(color="#888", dash="dash"), hoverinfo="skip"))
+    for r, label, color, symbol in ((before, f"T = 1 (ECE {before.ece:.1%})", COLORS["output"], "circle"),
+                                    (after, f"T = {temperature:.2f} (ECE {after.ece:.1%})", COLORS["hidden"], "diamond")):
+        keep = np.asarray(r.counts) > 0
+        fig.add_trace(go.Scatter(
+            x=np.asarray(r.confidence)[keep], y=np.asarray(r.accuracy)[keep], mode="lines+markers", name=label,
+            marker=dict(size=np.clip(6 + 3 * np.log1p(np.asarray(r.counts)[keep]), 6, 22), symbol=symbol, color=color),
+            line=dict(color=color, width=2), customdata=np.asarray(r.counts)[keep],
+            hovertemplate="sure %{x:.1%}, right %{y:.1%} (%{customdata:,} reviews)<extra>" + label + "</extra>"))
+    fig.update_layout(**{**base_layout(height=380), "margin": dict(l=70, r=20, t=20, b=110)},
+                      legend=dict(orientation="h", y=-0.28, x=0),
+                      xaxis=dict(title="confidence (how sure the model is)", range=[0.48, 1.01], tickformat=".0%"),
+                      yaxis=dict(title="accuracy (how often it is right)", range=[0.3, 1.02], tickformat=".0%"))
     return fig

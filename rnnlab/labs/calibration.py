@@ -91,3 +91,32 @@ def ece(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
 def sigmoid(z: np.ndarray) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     return 1.0 / (1.0 + np.exp(-z))
+
+
+def _bins(r: Reliability) -> dict:
+    """Plain lists (JSON, job results): None where a bin is empty."""
+    clean = lambda v: [None if not np.isfinite(x) else round(float(x), 6) for x in v]  # noqa: E731
+    return {"confidence": clean(r.confidence), "accuracy": clean(r.accuracy), "counts": [int(c) for c in r.counts]}
+
+
+def calibration_report(logits: np.ndarray, labels: np.ndarray, temperature: float, split: str = "test",
+                       bins: int = BINS) -> dict:
+    """What a model's ``meta["calibration"]`` holds, measured on ``logits``/``labels`` (e.g. the test split):
+
+    ``{"temperature": T, "ece_before": ECE at T = 1, "ece_after": ECE at T, "n": reviews, "split": split,
+    "bins": {"edges": [...], "before": {"confidence", "accuracy", "counts"}, "after": {...}}}``."""
+    logits = np.asarray(logits, dtype=np.float64)
+    before = reliability(sigmoid(logits), labels, bins)
+    after = reliability(sigmoid(logits / temperature), labels, bins)
+    return {"temperature": float(temperature), "ece_before": before.ece, "ece_after": after.ece,
+            "n": int(len(logits)), "split": split,
+            "bins": {"edges": [float(e) for e in before.edges], "before": _bins(before), "after": _bins(after)}}
+
+
+def reliability_from_report(report: dict, which: str = "after") -> Reliability:
+    """The :class:`Reliability` stored in a calibration report (``which``: "before" or "after")."""
+    b = report["bins"][which]
+    nan = lambda v: np.array([np.nan if x is None else x for x in v], dtype=np.float64)  # noqa: E731
+    return Reliability(np.asarray(report["bins"]["edges"], dtype=np.float64), nan(b["confidence"]),
+                       nan(b["accuracy"]), np.asarray(b["counts"], dtype=np.int64),
+                       float(report["ece_before" if which == "before" else "ece_after"]))
