@@ -19,7 +19,8 @@ from rnnlab.figures.gradients import (LABELS, clipping_figure, flow_label, gradi
                                       weight_criterion_figure)
 from rnnlab.labs.gradients import (CELL_CHOICES, JACOBIAN_POINTS, gradient_flow, sci, sentence_inputs,
                                    truncated_share, truncation_effect)
-from rnnlab.labs.longrange import CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, solved_threshold
+from rnnlab.labs.longrange import (CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, solved_threshold,
+                                   task_model_size)
 
 SWEEP_FILE = Path(__file__).resolve().parents[1] / "assets" / "gradients" / "sweep_adding.json"
 INITS = {"PyTorch default": "default", "orthogonal": "orthogonal", "identity": "identity"}
@@ -324,9 +325,13 @@ def race_section() -> None:
     if st.button("Train", key="gr_lr_go", type="primary", disabled=not cells):
         params = dict(task=task, cells=list(cells), T=T, steps=steps, hidden=hidden,
                       together=mode.startswith("race"), seed=seed())
-        jobs.submit(JOB_RACE, "rnnlab.labs.longrange:race_job", params, seed=seed(),
-                    meta={"lab": "gradients", "task": f"{task} problem, T={T}", "cell": ", ".join(cells),
-                          "params": params, "total_steps": steps * len(cells)})
+        too_big = jobs.check_limits(params=max(task_model_size(task, c, hidden) for c in cells))
+        if too_big:
+            st.error(too_big)
+        else:
+            jobs.submit(JOB_RACE, "rnnlab.labs.longrange:race_job", params, seed=seed(),
+                        meta={"lab": "gradients", "task": f"{task} problem, T={T}", "cell": ", ".join(cells),
+                              "params": params, "total_steps": steps * len(cells)})
 
     def metric_name(task_):
         return "MSE" if task_ == "adding" else "cross-entropy"

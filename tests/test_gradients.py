@@ -453,3 +453,36 @@ def test_page_trains_through_the_job_runner(root):
     job = _run_job(at, "job_gr_record", "gr_hm_go")
     heat = next(f for f in _figures(at) if f["data"][0]["type"] == "heatmap")
     np.testing.assert_allclose(np.array(heat["data"][0]["z"], dtype=float), job.result["profiles"].numpy())
+
+
+def test_page_refuses_a_model_over_the_class_limit(root, monkeypatch):
+    monkeypatch.setenv("RNNLAB_MAX_PARAMS", "1000")                  # the teacher's cap: 1,000 weights
+    at = _page(root, gr_tab="Long-range tasks")
+    at.button(key="gr_lr_go").click().run()
+    assert any("over this class's limit" in e.value for e in at.error)
+    assert "job_gr_race" not in at.session_state                      # nothing was submitted
+
+
+@pytest.mark.slow
+def test_page_sweep_rerun_streams_and_stops(root):
+    import time
+
+    from app_pages import jobs
+
+    at = _page(root, gr_tab="Long-range tasks")
+    at.button(key="gr_sw_go").click().run()
+    job = at.session_state["job_gr_sweep"]
+    end = time.monotonic() + 240
+    while not job.of_kind("result") and time.monotonic() < end:
+        job.heartbeat()
+        time.sleep(0.2)
+    job.stop()
+    jobs.wait_for(job, 120)
+    assert job.end_state == "stopped"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    rows = job.result["sweep"]["results"]
+    assert rows and rows[0]["T"] == 10 and rows[0]["cell"] == "RNN"
+    fig = next(f for f in _figures(at) if f["layout"]["xaxis"].get("title", {}).get("text") == "sequence length T")
+    rnn = next(t for t in fig["data"] if t["name"] == "RNN (tanh)")
+    assert rnn["y"][0] == float(rows[0]["solved"])

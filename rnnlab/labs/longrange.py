@@ -82,6 +82,12 @@ def build_task_model(task: str, cell: str, hidden: int = 64, seed: int = 0, forg
     return model
 
 
+def task_model_size(task: str, cell: str, hidden: int) -> int:
+    """How many weights a :class:`TaskModel` has (built on the meta device: nothing is allocated)."""
+    with torch.device("meta"):
+        return sum(p.numel() for p in TaskModel(task, cell, hidden).parameters())
+
+
 @torch.no_grad()
 def chrono_init(lstm: nn.Module, T: int, seed: int = 0) -> None:
     """Chrono initialisation (Tallec & Ollivier 2018): forget-gate biases log(u), u ~ U(1, T-1), and input-gate
