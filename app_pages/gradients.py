@@ -20,7 +20,7 @@ from rnnlab.figures.gradients import (LABELS, clipping_figure, flow_label, gradi
 from rnnlab.labs.gradients import (CELL_CHOICES, JACOBIAN_POINTS, gradient_flow, sci, sentence_inputs,
                                    truncated_share, truncation_effect)
 from rnnlab.labs.longrange import (CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, solved_threshold,
-                                   task_model_size)
+                                   VALIDATION_SIZE, task_model_size)
 
 SWEEP_FILE = Path(__file__).resolve().parents[1] / "assets" / "gradients" / "sweep_adding.json"
 INITS = {"PyTorch default": "default", "orthogonal": "orthogonal", "identity": "identity"}
@@ -315,7 +315,7 @@ def race_section() -> None:
     mode = i3.radio("Mode", ["race (all together)", "one after another"], key="gr_lr_mode", bind="query-params")
     base, threshold = task_baseline(task, T)
     if task == "adding":
-        st.caption(f"Baseline: always predict 1. On these {512} validation sequences it scores MSE {base:.4f} "
+        st.caption(f"Baseline: always predict 1. On these {VALIDATION_SIZE} validation sequences it scores MSE {base:.4f} "
                    f"(its expectation is exactly 1/6 = {ADDING_EXPECTED_BASELINE:.4f}; Le et al. 2015 report "
                    f"{LE_2015_ADDING_MSE} on their data). Solved: validation MSE below {SOLVED_FRACTION:.0%} of the "
                    f"baseline, {threshold:.4f}.")
