@@ -225,7 +225,7 @@ def train_part():
                   "lr": lr, "seconds": seconds, "carry_state": carry, "batch_size": recipe.batch_size}
         jobs.submit(JOB, "rnnlab.labs.textgen:textgen_job",
                     {"recipe": recipe.to_dict(), "text": text, "seed": seed()}, seed=seed(), limits_=lim,
-                    meta={"lab": "textgen", "task": corpus.name, "cell": cell, "params": params})
+                    meta={"lab": "textgen", "task": corpus.name, "cell": cell, "params": params, "vocab_size": V})
         st.session_state["textgen_val_text"] = corpus.val_text
 
     reference = available.get(next((k for k in available if k.startswith(SHIPPED_LABEL)), ""), {})
@@ -240,7 +240,7 @@ def train_part():
         steps = job.of_kind("step")
         evals = job.of_kind("eval")
         samples = job.of_kind("sample")
-        V_job = len(job.result["vocab"]) if job.result and "vocab" in job.result else V
+        V_job = job.meta.get("vocab_size", V)
         refs = {f"pretrained model ({ref_loss:.2f})": ref_loss} if ref_loss and job.meta.get("task") == "tiny-shakespeare" else {}
         plot(loss_curves([e.step for e in steps], [e.data["loss"] for e in steps],
                          [{"step": e.step, "loss": e.data["loss"]} for e in evals], chance=math.log(V_job),

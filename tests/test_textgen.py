@@ -323,7 +323,8 @@ def test_page_generates_greedy_text_equal_to_the_model(root):
     at.session_state["tg_prompt"] = "<script>alert(1)</script> $x$"
     at.run()
     assert not at.exception
-    assert all("<script>" not in h for h in _html(at)) and any("&lt;script&gt;" in h for h in _html(at))
+    shown = [h for h in _html(at) if "under the model" in h]          # the generated text's element
+    assert len(shown) == 1 and "<script>" not in shown[0] and "&lt;script&gt;alert(1)" in shown[0]
 
 
 def test_page_unit_finder_uses_the_measured_report(root):
