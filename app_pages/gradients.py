@@ -149,6 +149,10 @@ def flow_section() -> None:
                "so values far below 1e-308 (the smallest float64) are still exact."
                + (f" The Jacobian's norm is drawn at {JACOBIAN_POINTS} evenly spread steps." if T_shown > JACOBIAN_POINTS
                   else ""))
+    zero = [flow_label(f) for f in result if np.isneginf(f.log10_grad).any()]
+    if zero:
+        st.caption(f"Gaps in {', '.join(zero)}: there the gradient is exactly 0, not just small (every relu unit "
+                   "on the way back was off, so nothing flows through).")
     if any(not f.jacobian_exact for f in result):
         st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound from 32 random directions "
                    "(the exact one needs an SVD of a large matrix per step).")
