@@ -15,7 +15,7 @@ from rnnlab.data.series import (BUILTIN, MAX_CSV_MB, MAX_POINTS, CsvTable, Serie
                                 parse_times, read_table, series_from_table, split_series)
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
 from rnnlab.labs.forecast import (SCENARIOS, ForecastRecipe, bench_rows, best_method, count_params, forecasts_frame,
-                                  loss_curves, method_kind, quick_baselines, rnn_label, verdict)
+                                  loss_curves, method_kind, outside_training_range, quick_baselines, verdict)
 
 JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
 BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python bench/forecast.py --write`
@@ -118,7 +118,8 @@ def builtin_series() -> Series | None:
     elif name == "stock prices (plotly)":
         kw["ticker"] = c2.selectbox("Ticker", ["GOOG", "AAPL", "AMZN", "FB", "NFLX", "MSFT"], key="fc_ticker",
                                     bind="query-params")
-        st.caption("Weekly prices 2018–2019 (105 points): the other tickers are the extra input features.")
+        st.caption("Weekly closing prices, normalised to 1 at the start: the other tickers are the extra input "
+                   "features (the network reads them; the baselines cannot).")
     if "seed" in BUILTIN[name].__code__.co_varnames:
         kw["seed"] = seed()
     series = make_builtin(name, tuple(sorted(kw.items())))
@@ -190,18 +191,20 @@ st.title("Forecasting lab")
 st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it never "
             "saw, with methods that need no training at all. On small series the simple methods often win "
             "(Makridakis et al. 2018): an RNN has to earn its place.")
-lesson("Press **▶ Train** on the default trended series: does the GRU beat **linear AR**? In the test part the "
-       "trend has carried the series above every value seen in training.",
+lesson("Press **▶ Train** on the default trended series: does the GRU beat **linear AR**? Compare the level of "
+       "the test part with what the network saw in training.",
        "Click **Chaos: the GRU wins** (Mackey–Glass, 5 steps ahead) and train again: now the linear methods "
        "fall behind, because the future is a *nonlinear* function of the past.",
-       "Set **Horizon** to 10 with the **recursive** strategy: the network's free-running rollout drifts away, "
-       "as its errors are fed back in.")
+       "Set **Horizon** to 10 with the **recursive** strategy: how long does the network running free stay "
+       "on the truth once its own errors are fed back in?")
 
 b1, b2, b3 = st.columns([1, 1, 1])
 b1.button(SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
-          icon=":material/trending_up:", width="stretch", help="The default: a trended series where the linear AR model wins.")
+          icon=":material/trending_up:", width="stretch",
+          help="The default: a trended series, one step ahead, with the guide's preset.")
 b2.button(SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
-          icon=":material/cyclone:", width="stretch", help="Mackey–Glass τ = 17 sampled every 6 units, 5 steps ahead.")
+          icon=":material/cyclone:", width="stretch",
+          help="Mackey–Glass τ = 17 sampled every 6 time units, 5 samples ahead, with the guide's preset.")
 with b3:
     reset_button("fc")
 
@@ -267,6 +270,7 @@ ready = series is not None and preview is not None and recipe is not None
 key = series.key() if series is not None else ""
 job = jobs.current(JOB)
 mine = job is not None and job.meta.get("series_key") == key
+
 
 def quick_table() -> None:
     """The cheap baselines of the current settings: shown at once, before (and until) a training reports."""
@@ -349,6 +353,10 @@ def show_results(job, series: Series) -> None:
     elif v.outcome == "loses":
         st.caption("Linear models win when the next value is nearly a linear function of the last few, or when "
                    "the test part leaves the range seen in training (a trend). Try the chaos scenario above.")
+    outside = outside_training_range(series.target, tuple(int(b) for b in res["bounds"]))
+    if outside > 0:
+        st.caption(f"{outside:.0%} of the test part lies outside the range of the training part: there a model "
+                   "must extrapolate.")
     elif v.outcome == "wins":
         st.caption("A network can win when the past maps to the future *nonlinearly*, or when extra input "
                    "features carry information the target's own past lacks.")
@@ -431,7 +439,8 @@ if BENCH.exists():
                          width="stretch", key="fc_bench")
             st.caption(f"MASE on each test part (lower is better), the GRU's as mean ± sd over {doc['seeds']} seeds; "
                        f"the guide's preset, up to {doc['epochs']} epochs. Measured with `{escape_md(doc['command'])}` "
-                       f"on {escape_md(doc['date'])} ({escape_md(doc['machine'])}).")
+                       f"on {escape_md(', '.join(sorted({r['date'] for r in doc['results']})))} "
+                       f"({escape_md('; '.join(sorted({r['machine'] for r in doc['results']})))}).")
             by = {v: [s for s, row in table.iterrows() if row["verdict"] == v] for v in table["verdict"].unique()}
             st.markdown(" · ".join(f"**{escape_md(v)}**: {escape_md(', '.join(names))}" for v, names in by.items()))
 

@@ -4,7 +4,8 @@ default run shows its first metrics.
 
     python bench/forecast.py              # 6 series x 3 seeds, the guide's preset (a few minutes on 2 cores)
     python bench/forecast.py --seeds 1 --series trend,chaos      # quicker
-    python bench/forecast.py --write      # also store the table for the page (assets/forecast/bench.json)
+    python bench/forecast.py --write      # also store the table for the page (assets/forecast/bench.json;
+                                          # with --series, only those rows are replaced)
 
 Targets: on the default (trended) series, the baselines' metrics within 10 s of pressing Train and the
 first seed's within 30 s (1 worker x 1 torch thread, as on a 2-core class server); on Mackey-Glass
@@ -29,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from rnnlab.data.series import BUILTIN  # noqa: E402
 from rnnlab.labs.baselines import method_kind  # noqa: E402
-from rnnlab.labs.forecast import SCENARIOS, ForecastRecipe, forecast_job, verdict  # noqa: E402
+from rnnlab.data.series import split_series  # noqa: E402
+from rnnlab.labs.forecast import SCENARIOS, ForecastRecipe, build_model, forecast_job, verdict  # noqa: E402
 from rnnlab.runtime.device import seed_everything  # noqa: E402
 from rnnlab.runtime.jobs import JobContext  # noqa: E402
 
@@ -68,6 +70,31 @@ def run(name: str, seeds: int, seed: int, epochs: int) -> dict:
             "points": len(series), "rows": result["rows"], "verdict": verdict(result["rows"]).text,
             "outcome": verdict(result["rows"]).outcome, "per_seed": result["per_seed"],
             "seconds": {"baselines": t_base, "first_seed": t_first, "total": total}}
+
+
+def plain_loop_seconds(name: str, epochs: int, seed: int) -> tuple[float, float]:
+    """(seconds, seconds per epoch) of a hand-written PyTorch loop (no validation, no events) training the
+    same model on the same windows for ``epochs`` epochs: the reference for the trainer's overhead."""
+    series_name, kwargs, window, horizon, _ = SERIES[name]
+    make = BUILTIN[series_name]
+    series = make(**({**kwargs, "seed": seed} if "seed" in make.__code__.co_varnames else kwargs))
+    recipe = ForecastRecipe(window=window, horizon=horizon)
+    split = split_series(series, window, horizon)
+    X, Y, _ = split.parts["train"]
+    X, Y = torch.from_numpy(X).float(), torch.from_numpy(Y).float()
+    model = build_model(X.shape[2], recipe, seed)
+    opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
+    gen = torch.Generator().manual_seed(seed)
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(len(X), generator=gen)
+        for s in range(0, len(X), recipe.batch_size):
+            idx = perm[s:s + recipe.batch_size]
+            opt.zero_grad()
+            torch.nn.functional.mse_loss(model(X[idx]), Y[idx]).backward()
+            opt.step()
+    seconds = time.perf_counter() - t0
+    return seconds, seconds / max(epochs, 1)
 
 
 def _fmt(row: dict) -> str:
@@ -111,6 +138,11 @@ def main(argv=None) -> int:
         print("           " + "; ".join(p["text"] for p in r["per_seed"]))
     default = next((r for r in results if r["name"] == "trend"), None)
     if default is not None:
+        first = default["per_seed"][0]
+        plain, per_epoch = plain_loop_seconds("trend", first["epochs"], first["seed"])
+        print(f"\ntrainer overhead: seed {first['seed']} trained {first['epochs']} epochs in {first['seconds']:.1f} s "
+              f"(with validation each epoch); a plain PyTorch loop, same model, windows and epochs: {plain:.1f} s "
+              f"({per_epoch:.2f} s/epoch); ratio {first['seconds'] / plain:.2f}")
         s = default["seconds"]
         print(f"\ntarget: default run's first metrics (the baselines) <= 10 s -> {s['baselines']:.1f} s "
               f"{'PASS' if s['baselines'] <= 10 else 'FAIL'}; first seed <= 30 s -> {s['first_seed']:.1f} s "
@@ -120,14 +152,21 @@ def main(argv=None) -> int:
         print(f"target: the GRU beats AR and ARIMA on every seed on 'chaos' -> "
               f"{'PASS' if chaos['outcome'] == 'wins' else 'FAIL'}")
     if args.write:
+        # rows of series not run this time are kept: the table can be refreshed one series at a time
+        old = json.loads(OUT.read_text()) if OUT.exists() else {}
+        if old.get("seeds") != args.seeds or old.get("epochs") != args.epochs:
+            old = {}
+        machine = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} "
+                   f"thread(s), load average {os.getloadavg()[0]:.1f}")
+        fresh = {r["name"]: {**{k: v for k, v in r.items() if k != "per_seed"}, "date": date.today().isoformat(),
+                             "machine": machine} for r in results}
+        kept = {r["name"]: r for r in old.get("results", []) if r["name"] not in fresh}
+        merged = {**kept, **fresh}
+        doc = {"command": "python bench/forecast.py --write", "seeds": args.seeds, "epochs": args.epochs,
+               "results": [merged[n] for n in SERIES if n in merged]}
         OUT.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"command": "python bench/forecast.py --write", "date": date.today().isoformat(),
-               "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, "
-                          f"{args.threads} thread(s), load average {os.getloadavg()[0]:.1f}",
-               "seeds": args.seeds, "epochs": args.epochs,
-               "results": [{k: v for k, v in r.items() if k != "per_seed"} for r in results]}
         OUT.write_text(json.dumps(doc, indent=1, default=float))
-        print(f"\nwritten: {OUT.relative_to(ROOT)}")
+        print(f"\nwritten: {OUT.relative_to(ROOT)} ({', '.join(r['name'] for r in doc['results'])})")
     return 0
 
 

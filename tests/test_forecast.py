@@ -238,6 +238,13 @@ def test_charts_are_thinned_but_keep_their_extremes():
     assert not loss_figure(curves).layout.shapes               # every line is a trace with a legend entry
 
 
+def test_share_of_the_test_part_outside_the_training_range():
+    from rnnlab.labs.forecast import outside_training_range
+
+    y = np.r_[np.arange(10.0), np.zeros(5), [3.0, 20.0, -1.0, 5.0]]
+    assert outside_training_range(y, (10, 15)) == 0.5            # 20 and -1 of [3, 20, -1, 5]
+
+
 def test_bench_table_rows_and_verdicts():
     from rnnlab.labs.forecast import bench_rows
 

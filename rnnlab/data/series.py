@@ -446,8 +446,9 @@ def parse_times(col: pd.Series, dayfirst: bool | None = None, first_row: int = 2
     if bad.any():
         idx = np.flatnonzero(bad.to_numpy())
         examples = ", ".join(repr(str(v))[:30] for v in col[bad].head(3))
+        rows = "those rows are" if len(idx) > 1 else "that row is"
         notes.append(f"{len(idx):,} time value{'s' if len(idx) > 1 else ''} could not be read as a date "
-                     f"({examples}; line {_row_list(idx, first_row)}): {'those rows are' if len(idx) > 1 else 'that row is'} left out.")
+                     f"({examples}; line {_row_list(idx, first_row)}): {rows} left out.")
     return TimeColumn(times, notes, ambiguous, dayfirst)
 
 

@@ -129,7 +129,7 @@ def residual_figure(time, origins: np.ndarray, truth: np.ndarray, forecasts: dic
                                  hovertemplate="%{x}: " + name + " error %{y:.4g}<extra></extra>"))
     if len(idx):
         fig.add_trace(go.Scatter(x=[time[idx[0]], time[idx[-1]]], y=[0, 0], mode="lines", name="no error",
-                                 line=dict(color="#555", width=1), hoverinfo="skip"))
+                                 line=dict(color="#111", width=1, dash="dash"), hoverinfo="skip"))
     fig.update_layout(**base_layout(height=340, title="Residuals (forecast − truth)"), legend=LEGEND_BELOW)
     return fig
 

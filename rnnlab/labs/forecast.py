@@ -80,10 +80,10 @@ class Scenario:
 SCENARIOS = {
     "trend": Scenario(
         "Trend: the simple methods win", "sum of sines + trend + noise", {"n": 2000}, 30, 1,
-        "The test part lies above every level seen in training (the trend), and a network standardised on "
-        "the training part has never produced such values; a linear AR model simply extends the pattern. "
-        "Its next value is also close to a linear function of the last few: nothing for a nonlinear model "
-        "to add."),
+        "The trend lifts the test part above most of what the network saw in training, and a network fitted "
+        "to the training part's range rarely produces values beyond it; a linear AR model simply carries the "
+        "pattern on. Each next value is also close to a linear function of the last few: nothing for a "
+        "nonlinear model to add."),
     "chaos": Scenario(
         "Chaos: the GRU wins", "Mackey-Glass chaos", {"n": 2000, "tau": 17, "every": 6}, 20, 5,
         "Mackey–Glass with τ = 17 is deterministic but chaotic: each value is a smooth *nonlinear* function "
@@ -366,6 +366,15 @@ def quick_baselines(series: Series, window: int, horizon: int) -> list[dict]:
     return summarise("", [], {k: metrics(truth, v, scale) for k, v in score_baselines(split, False).items()})
 
 
+def outside_training_range(y: np.ndarray, bounds: tuple[int, int]) -> float:
+    """The share of the test part's values outside [min, max] of the training part: how far the test asks a
+    model to extrapolate (a network fitted on the training range rarely leaves it)."""
+    train, test = y[:bounds[0]], y[bounds[1]:]
+    if len(test) == 0:
+        return 0.0
+    return float(np.mean((test > train.max()) | (test < train.min())))
+
+
 # --- the live training job ----------------------------------------------------------------------------
 def _epoch_of(history: History, step: int | None) -> int | None:
     if step is None:
@@ -597,5 +606,5 @@ def forecasts_frame(time_axis, origins: np.ndarray, truth: np.ndarray, forecasts
 
 __all__ = ["ForecastRecipe", "PRESETS", "SCENARIOS", "Scenario", "Forecaster", "build_model", "count_params",
            "rnn_label", "predict_from", "rollout", "score_baselines", "train_one", "train_forecaster",
-           "summarise", "quick_baselines", "best_method", "verdict", "Verdict", "forecast_job", "loss_curves", "forecasts_frame",
-           "method_kind", "describe_run", "bench_rows"]
+           "summarise", "quick_baselines", "best_method", "verdict", "Verdict", "forecast_job", "loss_curves",
+           "forecasts_frame", "method_kind", "describe_run", "bench_rows", "outside_training_range"]
