@@ -10,7 +10,7 @@ from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plo
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, unrolled_diagram
 from rnnlab.figures.steps import MAX_LINES, shown_units, state_history, vector_bars, weight_heatmaps
-from rnnlab.labs.equations import GRU_NOTE, step_equations
+from rnnlab.labs.equations import GRU_NOTE, gathered, step_equations
 from rnnlab.labs.unroll import (INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, recurrent_scales,
                                 step_values)
 from rnnlab.nn.cells import GATE_DESCRIPTIONS
@@ -170,12 +170,12 @@ def step_view(ticking: bool) -> None:
 
 def equations(t1: int, vals: dict) -> None:
     weights = gate_weights(u)
+    # One LaTeX block for all the lines: the browser typesets them in one pass (a block per line cost
+    # about twice as much on every step).
     if hidden <= WRITTEN_OUT:
-        for line in step_equations(mode, weights, vals, t1):
-            st.latex(line)
+        st.latex(gathered(step_equations(mode, weights, vals, t1)))
     else:
-        for line in step_equations(mode, weights, vals, t1, numbers=False):
-            st.latex(line)
+        st.latex(gathered(step_equations(mode, weights, vals, t1, numbers=False)))
         names = list(weights)
         name = st.segmented_control("Block", names, default=names[0], key="st_eq_gate", required=True,
                                     format_func=lambda n: "h" if n == "h" else f"gate {n}") if len(names) > 1 \

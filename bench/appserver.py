@@ -146,14 +146,32 @@ def horizontal_overflow(page) -> int:
 
 
 def cut_labels(page) -> list[str]:
-    """Widget labels and button texts whose text is wider than their box (cut with an ellipsis)."""
+    """Visible widget labels, button texts, chosen options, tab names, metrics and page links whose text does
+    not fit their box and is clipped (often with an ellipsis: "RNN (…", "Ne…")."""
     return page.evaluate("""() => {
         const out = [];
-        const els = document.querySelectorAll('[data-testid="stWidgetLabel"] p, .stButton button p, '
-            + '[data-testid="stSelectbox"] div[value], button[role="tab"] p');
-        for (const el of els) {
-            if (el.offsetParent === null) continue;          // hidden
-            if (el.scrollWidth > el.clientWidth + 1) out.push(el.innerText.slice(0, 60));
+        const roots = document.querySelectorAll('[data-testid="stWidgetLabel"], .stButton button, '
+            + '.stDownloadButton button, [data-testid="stSelectbox"] input, [data-testid="stSelectbox"] '
+            + '[data-baseweb="select"] > div, [data-testid="stMultiSelect"] [data-baseweb="tag"], '
+            + '[role="tab"], [data-testid="stMetricLabel"], [data-testid="stMetricValue"], '
+            + '[data-testid="stPageLink"] a');
+        for (const root of roots) {
+            if (root.offsetParent === null) continue;                  // hidden
+            if (root.tagName === 'INPUT') {                            // a chosen option shown in a box
+                if (root.scrollWidth > root.clientWidth + 1) out.push(root.value.slice(0, 60));
+                continue;
+            }
+            for (const el of [root, ...root.querySelectorAll('*')]) {
+                const cs = getComputedStyle(el);
+                if (!/hidden|clip/.test(cs.overflowX) && cs.textOverflow !== 'ellipsis') continue;
+                const range = document.createRange();
+                range.selectNodeContents(el);
+                const text = range.getBoundingClientRect().width;     // counts inline text a scrollWidth misses
+                if (el.clientWidth > 0 && (el.scrollWidth > el.clientWidth + 1 || text > el.clientWidth + 1)) {
+                    out.push(root.innerText.replace(/\\s+/g, ' ').slice(0, 60));
+                    break;
+                }
+            }
         }
-        return out;
+        return [...new Set(out)];
     }""")

@@ -110,8 +110,9 @@ def test_step_page_numbers_equal_the_trace(root):
     state = _by_title(at, "State after step 3")
     np.testing.assert_allclose(state["data"][0]["y"], v["h"], atol=1e-6)
     # the equations carry the same numbers (two decimals): h_3 closes the last line
-    last = at.latex[-1].value.strip("$\n")
-    assert last.startswith(r"\begin{aligned}h_{3}")
+    assert len(at.latex) == 1                        # one block: typeset in one pass
+    last = at.latex[0].value.split(r"\begin{aligned}")[-1]
+    assert last.startswith("h_{3}")
     assert all(f"{x:.2f}" in last for x in v["h"])
     assert any("reading **was**" in m.value for m in at.markdown)
     assert any("reset-after" in c.value and "Cho et al. (2014)" in c.value for c in at.caption)
@@ -122,14 +123,14 @@ def test_step_page_controls_redraw(root):
     assert len(_by_title(at, "State after step 1")["data"][0]["y"]) == 3
     at.button[1].click().run()  # Next ▶
     assert any("Step 2 of 7" in m.value for m in at.markdown)
-    assert len(at.latex) == 6                        # LSTM, 3 units: six equations written out
+    assert at.latex[0].value.count(r"\begin{aligned}") == 6    # LSTM, 3 units: six equations written out
     at.slider(key="st_hidden").set_value(8).run()   # above 4: folded away, as heatmaps
     assert len(_by_title(at, "State after step 2")["data"][0]["y"]) == 8
     assert not at.latex and not any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
     assert "8 units" in at.expander[0].label
     at.session_state["st_equations"] = True          # open the expander
     at.run()
-    assert len(at.latex) == 6 and any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
+    assert at.latex[0].value.count("=") == 6 and any(fig["data"][0]["type"] == "heatmap" for fig in figures(at))
     at.selectbox(key="st_input").set_value("sine").run()
     at.slider(key="st_length").set_value(30).run()
     assert any("of 30" in m.value for m in at.markdown)

@@ -1,111 +1,99 @@
-"""A real browser: start `streamlit run app.py`, open it in headless Chromium, check and screenshot."""
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
+"""A real browser: `streamlit run app.py` in headless Chromium (bench/appserver.py).
+
+A deep link on a fresh server keeps the navigation; links with settings restore the Home, Step-through and
+Inside-the-memory pages in a fresh browser context; Next on the Step-through page redraws only the step.
+Every page at the three screen sizes is checked in tests/test_layout.py.
+"""
+from urllib.parse import urlencode
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from bench.appserver import SIZES, browser, chromium_available, serve_app, wait_for_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app_url(root):
-    if not Path(CHROMIUM).exists():
+def app_url():
+    if not chromium_available():
         pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    port = _free_port()
-    env = {**os.environ, "RNNLAB_DEVICE": "cpu", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
-         "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise RuntimeError("streamlit did not start")
+    pytest.importorskip("playwright.sync_api")
+    with serve_app(timeout=180) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    """Screenshots of this run, for a person to look at; the README's own are made by docs/screenshots.py."""
-    return tmp_path_factory.mktemp("screenshots")
+def chromium(app_url):
+    with browser() as b:
+        yield b
 
 
-@pytest.fixture(scope="module")
-def page(app_url):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield pg
-        browser.close()
+@pytest.fixture
+def fresh(chromium):
+    """A new browser context (no cookies, no session) per test: what a student opening a shared link gets."""
+    contexts = []
+
+    def open_page(url: str, size: str = "laptop"):
+        context = chromium.new_context(viewport=SIZES[size])
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(url, wait_until="domcontentloaded")
+        wait_for_app(page, timeout=120_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        return page
+
+    yield open_page
+    for c in contexts:
+        c.close()
 
 
-def _wait_for_page(page, title: str) -> None:
-    page.get_by_text(title).first.wait_for(timeout=60_000)
-    page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)  # let Plotly finish drawing before a screenshot
-    assert page.locator('[data-testid="stException"]').count() == 0
-
-
-def test_deep_link_on_a_fresh_server_keeps_navigation(page, app_url, shots):
-    # The first request to this server is a deep link: it must still get the sidebar and navigation.
-    page.goto(app_url + "/step_through", wait_until="domcontentloaded")
-    _wait_for_page(page, "Step through an RNN")
-    assert page.get_by_text("Global seed").count() >= 1
+def test_deep_link_on_a_fresh_server_keeps_navigation(app_url, fresh):
+    # The first request to this server is a deep link: it must still get the navigation and the sidebar.
+    page = fresh(app_url + "/step_through")
+    assert page.get_by_role("heading", name="Step through an RNN").count() == 1
+    assert page.get_by_text("Look inside").count() >= 1            # the top navigation's sections
     assert page.get_by_text("Page not found").count() == 0
-    page.screenshot(path=str(shots / "step_through.png"))
-
-
-def test_home_page_shows_title_and_diagram(page, app_url, shots):
-    page.goto(app_url, wait_until="domcontentloaded")
-    _wait_for_page(page, "Recurrent neural networks, step by step")
-    assert page.locator(".js-plotly-plot").count() >= 2  # the unrolled diagram and architecture diagrams
     assert "rnnlab" in page.title()
-    assert page.get_by_text("Device:").count() >= 1
-    page.screenshot(path=str(shots / "home.png"))
 
 
-def test_memory_page_in_the_browser(page, app_url, shots):
-    page.goto(app_url + "/memory", wait_until="domcontentloaded")
-    _wait_for_page(page, "Inside the memory")
-    page.screenshot(path=str(shots / "memory.png"))
+def test_home_link_restores_its_settings(app_url, fresh):
+    page = fresh(f"{app_url}/?{urlencode({'home_cell': 'LSTM', 'home_T': 7})}")
+    assert page.locator(".st-key-home_T input[type=range]").get_attribute("aria-valuetext") == "7"
+    assert page.locator(".st-key-home_cell input").input_value() == "LSTM"
+    assert page.get_by_text("Unrolled over 7 steps").count() == 1
 
 
-@pytest.mark.parametrize("path,title", [("gradients", "Gradients lab"), ("sentiment", "Sentiment lab"),
-                                        ("forecast", "Forecasting lab")])
-def test_lab_pages_in_the_browser(page, app_url, shots, path, title):
-    page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
-    page.get_by_text(title).first.wait_for(timeout=60_000)
-    page.wait_for_timeout(2500)
-    assert page.locator('[data-testid="stException"]').count() == 0
-    page.screenshot(path=str(shots / f"{path}.png"))
+def test_step_through_link_restores_cell_sentence_and_step(app_url, fresh):
+    query = {"st_cell": "GRU", "st_hidden": 4, "st_text": "a $5 film, ~~not~~ bad at all", "st_t": 5}
+    page = fresh(f"{app_url}/step_through?{urlencode(query)}")
+    assert page.locator(".st-key-st_cell input").input_value() == "GRU"
+    assert page.locator(".st-key-st_text input").input_value() == query["st_text"]
+    main = page.locator('[data-testid="stMain"]')
+    # step 5 of the 8 tokens "a $ 5 film , ~ ~ not..." as the tokenizer reads them
+    assert "Step 5 of" in main.inner_text()
+    assert page.get_by_text("reset-after").count() >= 1            # the GRU's equations say which GRU
+    # Next redraws the step view only: the settings above are not re-sent (their elements stay the same)
+    marker = page.evaluate("() => { const e = document.querySelector('.st-key-st_cell'); e.dataset.probe = '1';"
+                           " return true; }")
+    assert marker
+    page.get_by_role("button", name="Next ▶").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=\"stMain\"]').innerText.includes('Step 6 of')")
+    wait_idle(page)
+    assert page.locator(".st-key-st_cell[data-probe='1']").count() == 1
+    assert "st_t=6" in page.url
+
+
+def test_memory_link_restores_text_tab_and_unit(app_url, fresh):
+    query = {"mem_text": "not good , not bad , simply wonderful", "mem_tab": "Colour the text", "mem_unit": 3}
+    page = fresh(f"{app_url}/memory?{urlencode(query)}")
+    assert page.locator(".st-key-mem_text textarea").input_value() == query["mem_text"]
+    assert page.locator('[role="tab"][aria-selected="true"]').inner_text().strip() == "Colour the text"
+    assert page.locator('span[title*="h[3]"]').count() == 8         # every token coloured by unit 3
+    values = page.locator('[data-testid="stMetricValue"]:visible').all_inner_texts()
+    assert values[0].strip() == "8"                                  # tokens read
+
+
+def test_memory_page_on_a_phone_draws_its_prefix_plot(app_url, fresh):
+    page = fresh(f"{app_url}/memory", size="phone")
+    assert page.locator(".st-key-mem_prefix .main-svg").count() >= 1
+    assert page.locator(".st-key-mem_heat_h .main-svg").count() >= 1

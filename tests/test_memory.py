@@ -145,3 +145,28 @@ def test_varying_units_puts_the_busiest_first():
     sig[1] = 0.1 * np.sin(np.arange(20))
     sig[4] = 0.9                            # always on: does not vary
     assert list(varying_units(sig, 2)) == [3, 1]
+
+
+def test_memory_figures_are_valid_and_labels_never_overlap():
+    from rnnlab.figures.fast import validated
+    from rnnlab.figures.memory import heatmap_height, label_subset, prefix_figure
+
+    rng = np.random.default_rng(0)
+    big = rng.normal(size=(128, 250))
+    fig = validated(activation_heatmap(big[[5, 9]], [f"w{k}" for k in range(250)], "h", 0, units=[5, 9]))
+    assert list(fig.data[0].y) == ["unit 5", "unit 9"]
+    assert heatmap_height(16) < heatmap_height(128) == heatmap_height(1000) <= 600       # bounded
+    fig = validated(prefix_figure(np.array([0, 31, 63]), np.array([0.2, 0.6, 0.9]), ["a"] * 64, False))
+    assert list(fig.data[0].x) == [1, 32, 64] and "3 of 64" in fig.layout.title.text
+    coords = np.cumsum(rng.normal(size=(2000, 2)), axis=0)
+    kept = label_subset(coords, limit=30, width=0.1, height=0.06)
+    assert 0 in kept and 1999 in kept and len(kept) <= 30
+    span = coords.max(axis=0) - coords.min(axis=0)
+    norm = (coords - coords.min(axis=0)) / span
+    for i in kept:
+        for j in kept:
+            if i < j:
+                assert abs(norm[i, 0] - norm[j, 0]) >= 0.1 or abs(norm[i, 1] - norm[j, 1]) >= 0.06
+    fig = validated(trajectory_figure(coords, [f"w{k}" for k in range(2000)], np.array([0.5, 0.2])))
+    assert sum(bool(t) for t in fig.data[0].text) == len(kept)
+    assert fig.layout.legend.y < 0 and fig.data[0].marker.colorbar.title.text == "token #"   # legend under the plot

@@ -131,3 +131,40 @@ def test_recurrent_scales_name_spectral_radius_and_singular_value():
     assert rho == pytest.approx(0.9, rel=1e-5)
     assert rho == pytest.approx(torch.linalg.eigvals(U).abs().max().item(), rel=1e-9)
     assert sigma == pytest.approx(torch.linalg.svdvals(U)[0].item(), rel=1e-9) and sigma >= rho
+
+
+def test_step_figures_are_valid_plotly_and_carry_the_numbers():
+    """The step figures skip Plotly's validation for speed (rnnlab.figures.fast): validate them here."""
+    from rnnlab.figures.diagrams import architecture_diagram, unrolled_diagram
+    from rnnlab.figures.fast import validated
+    from rnnlab.figures.steps import MAX_LINES, shown_units, state_history, vector_bars, weight_heatmaps
+    from rnnlab.labs.architectures import ARCHITECTURES
+
+    u = build_unroll("LSTM", 16, "sentence", text="the plot was not bad at all , really", seed=2)
+    v = step_values(u, 3)
+    gates = validated(vector_bars({g: v[g] for g in "ifgo"}, title="Gates"))
+    assert [t.meta for t in gates.data] == list("ifgo")
+    np.testing.assert_allclose(gates.data[1].y, v["f"], rtol=1e-6)
+    full = history(u, u.steps - 1)
+    units = shown_units(full)
+    assert len(units) == MAX_LINES
+    # the 8 drawn are those whose h varies most over the whole sequence
+    spread = full["h"].std(axis=0)
+    assert spread[units].min() >= np.delete(spread, units).max()
+    hist = validated(state_history(history(u, 3), u.labels, 3, units))
+    assert len([t for t in hist.data if t.showlegend]) == MAX_LINES          # one legend entry per unit
+    assert hist.layout.xaxis.dtick == 1 and hist.layout.xaxis.tickformat == "d"   # whole time steps
+    np.testing.assert_allclose(hist.data[0].y, full["h"][:4, units[0]], rtol=1e-6)
+    with pytest.raises(ValueError):
+        state_history(full, u.labels, u.steps - 1, list(range(16)))
+    w = gate_weights(u)["f"]
+    heat = validated(weight_heatmaps({"W_f": w["W"], "U_f": w["U"], "b_f": w["b"]}))
+    np.testing.assert_allclose(heat.data[1].z, w["U"], rtol=1e-6)
+    diagram = validated(unrolled_diagram(6, "LSTM", highlight=3, first=1, input_labels=u.labels[1:7], outputs=False))
+    hidden = next(t for t in diagram.data if t.name == "hidden")
+    assert list(hidden.text) == ["h₂", "h₃", "h₄", "h₅", "h₆", "h₇"]
+    boxes = [s for s in diagram.layout.shapes if s.type == "rect"]
+    assert sum(s.fillcolor == "#ef6c00" for s in boxes) == 1                # step 4 highlighted
+    for arch in ARCHITECTURES:
+        validated(architecture_diagram(arch))
+    validated(unrolled_diagram(4, "GRU", folded=True))

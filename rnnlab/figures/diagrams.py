@@ -8,6 +8,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..labs.architectures import Architecture
+from .fast import figure
 from .style import COLORS, base_layout
 
 CELL_LABEL = {"RNN": "RNN", "RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
@@ -20,11 +21,12 @@ def sub(i: int | str) -> str:
 
 
 class _Drawing:
-    """Collects a diagram's traces, arrows and labels, and makes the figure in one go at the end: Plotly
-    validates a figure each time an annotation is added, so adding 60 arrows one by one took 0.3-1 s."""
+    """Collects a diagram's traces, arrows and labels as plain dicts and makes the figure in one call at the
+    end (:func:`rnnlab.figures.fast.figure`): Plotly validated the figure each time an annotation was added,
+    and 60 arrows added one by one took 0.3-1 s."""
 
     def __init__(self):
-        self.traces: list[go.Scatter] = []
+        self.traces: list[dict] = []
         self.annotations: list[dict] = []
         self.shapes: list[dict] = []
 
@@ -52,14 +54,14 @@ class _Drawing:
             self.shapes += [dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2, layer="below",
                                  fillcolor=c, line=dict(width=2, color="#222")) for x, y, c in zip(xs, ys, colors)]
             marker = dict(symbol="square", size=30, color=colors, opacity=0)   # invisible: it carries the hover
-        self.traces.append(go.Scatter(x=xs, y=ys, mode="markers+text", name=name, text=texts, hovertext=hovers,
-                                      hoverinfo="text", textfont=dict(color=text_color, size=15), marker=marker))
+        self.traces.append(dict(type="scatter", x=list(xs), y=list(ys), mode="markers+text", name=name,
+                                text=list(texts), hovertext=list(hovers), hoverinfo="text",
+                                textfont=dict(color=text_color, size=15), marker=marker))
 
     def figure(self, layout: dict, x_range, y_range) -> go.Figure:
         axis = dict(visible=False)
-        return go.Figure(data=self.traces, layout=dict(
-            **layout, showlegend=False, annotations=self.annotations, shapes=self.shapes,
-            xaxis=dict(axis, range=x_range), yaxis=dict(axis, range=y_range)))
+        return figure(self.traces, dict(**layout, showlegend=False, annotations=self.annotations, shapes=self.shapes,
+                                        xaxis=dict(axis, range=list(x_range)), yaxis=dict(axis, range=list(y_range))))
 
 
 #: What every unrolled drawing means; pages print it under the figure (inside it, it was cut on narrow screens).

@@ -1,4 +1,8 @@
-"""Figures for looking inside a model's memory while it reads a text."""
+"""Figures for looking inside a model's memory while it reads a text.
+
+The heatmaps, the prefix plot and the trajectory redraw on every change of unit, layer or direction and
+carry thousands of values: they are built from plain dicts in one call (:func:`rnnlab.figures.fast.figure`);
+the tests validate them."""
 from __future__ import annotations
 
 import html
@@ -7,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..nn.cells import GATE_DESCRIPTIONS
+from .fast import figure
 from .style import CELL_COLORS, COLORS, DIVERGING, SEQUENTIAL, base_layout
 
 SIGNAL_TITLES = {"h": "h: hidden state", "c": "c: cell state",
@@ -36,32 +41,30 @@ def activation_heatmap(signal: np.ndarray, tokens: list[str], name: str, start: 
         lim = max(float(np.abs(signal).max(initial=0.0)), 1e-6) if name == "c" else 1.0
         zmin, zmax, scale = -lim, lim, DIVERGING
     few = len(units) <= 32
-    fig = go.Figure(go.Heatmap(
-        z=signal, x=token_labels(tokens, start), y=[f"unit {u}" for u in units],
-        zmin=zmin, zmax=zmax, colorscale=scale, colorbar=dict(title=name, thickness=14),
-        hovertemplate="token %{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>"))
-    fig.update_layout(**base_layout(height=heatmap_height(len(units)), title=SIGNAL_TITLES.get(name, name)))
-    fig.update_xaxes(tickangle=-60, tickfont=dict(size=12), type="category")
-    fig.update_yaxes(autorange="reversed", tickfont=dict(size=11), type="category", showticklabels=few,
-                     title=None if few else f"{len(units)} units")
-    return fig
+    layout = base_layout(height=heatmap_height(len(units)), title=SIGNAL_TITLES.get(name, name))
+    return figure([dict(
+        type="heatmap", z=signal.tolist(), x=token_labels(tokens, start), y=[f"unit {u}" for u in units],
+        zmin=zmin, zmax=zmax, colorscale=scale, colorbar=dict(title=dict(text=name), thickness=14),
+        hovertemplate="token %{x}<br>%{y}<br>" + name + " = %{z:.3f}<extra></extra>")], dict(
+        **layout, xaxis=dict(tickangle=-60, tickfont=dict(size=12), type="category"),
+        yaxis=dict(autorange="reversed", tickfont=dict(size=11), type="category", showticklabels=few,
+                   title=dict(text=None if few else f"{len(units)} units"))))
 
 
 def prefix_figure(positions: np.ndarray, probs: np.ndarray, tokens: list[str], every_prefix: bool) -> go.Figure:
     """P(positive) after the tokens at ``positions`` (0-based); markers only where it was computed."""
     positions = np.asarray(positions, dtype=int)
-    fig = go.Figure(go.Scatter(
-        x=positions + 1, y=probs, mode="lines+markers" if len(positions) <= 200 or not every_prefix else "lines",
-        customdata=[f"{k} {tokens[k]}" for k in positions], line=dict(color=COLORS["hidden"], width=2.5),
-        marker=dict(size=6), name="P(positive)",
-        hovertemplate="after token %{customdata}: %{y:.1%}<extra></extra>"))
-    fig.add_hline(y=0.5, line=dict(color="#777", dash="dash"))
     title = "P(positive) after each token" if every_prefix else \
         f"P(positive) after {len(positions)} of {len(tokens)} tokens"
-    fig.update_layout(**base_layout(height=260, title=title), showlegend=False,
-                      yaxis=dict(range=[0, 1], tickformat=".0%"),
-                      xaxis=dict(title="tokens read", range=[0.5, len(tokens) + 0.5]))
-    return fig
+    return figure([dict(
+        type="scatter", x=(positions + 1).tolist(), y=np.asarray(probs, dtype=float).tolist(),
+        mode="lines+markers" if len(positions) <= 200 or not every_prefix else "lines",
+        customdata=[f"{k} {tokens[k]}" for k in positions], line=dict(color=COLORS["hidden"], width=2.5),
+        marker=dict(size=6), name="P(positive)", hovertemplate="after token %{customdata}: %{y:.1%}<extra></extra>")],
+        dict(**base_layout(height=260, title=title), showlegend=False,
+             shapes=[dict(type="line", xref="paper", x0=0, x1=1, y0=0.5, y1=0.5, line=dict(color="#777", dash="dash"))],
+             yaxis=dict(range=[0, 1], tickformat=".0%"),
+             xaxis=dict(title=dict(text="tokens read"), range=[0.5, len(tokens) + 0.5])))
 
 
 def _color(value: float, vmin: float, vmax: float, diverging: bool) -> str:
@@ -153,19 +156,21 @@ def trajectory_figure(coords: np.ndarray, tokens: list[str], explained: np.ndarr
     T = len(tokens)
     shown = set(label_subset(coords, max_labels))
     labels = [tok if k in shown else "" for k, tok in enumerate(tokens)]
-    fig = go.Figure(go.Scatter(
-        x=coords[:, 0], y=coords[:, 1], mode="lines+markers+text", text=labels, textposition="top center",
-        textfont=dict(size=13), customdata=[f"{k} {t}" for k, t in enumerate(tokens)], showlegend=False,
-        marker=dict(size=7 if T <= 300 else 4, color=np.arange(T), colorscale="Viridis", showscale=True,
-                    colorbar=dict(title="token #", thickness=14)),
-        line=dict(color=CELL_COLORS.get(cell, "#555"), width=1.5 if T <= 300 else 0.8),
-        hovertemplate="%{customdata}<br>PC1 %{x:.3f}, PC2 %{y:.3f}<extra></extra>", name="h_t"))
-    fig.add_trace(go.Scatter(x=[coords[0, 0]], y=[coords[0, 1]], mode="markers", name="start (first token)",
-                             marker=dict(size=16, symbol="star", color=COLORS["input"])))
-    fig.add_trace(go.Scatter(x=[coords[-1, 0]], y=[coords[-1, 1]], mode="markers", name="end (last token)",
-                             marker=dict(size=16, symbol="x", color=COLORS["output"])))
-    fig.update_layout(**base_layout(height=520, title="The hidden state's path while reading"),
-                      xaxis_title=f"PC1 ({explained[0]:.0%} of variance)",
-                      yaxis_title=f"PC2 ({explained[1]:.0%} of variance)",
-                      legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top"))
-    return fig
+    x, y = np.asarray(coords[:, 0], dtype=float), np.asarray(coords[:, 1], dtype=float)
+    data = [
+        dict(type="scatter", x=x.tolist(), y=y.tolist(), mode="lines+markers+text", text=labels,
+             textposition="top center", textfont=dict(size=13), customdata=[f"{k} {t}" for k, t in enumerate(tokens)],
+             showlegend=False, name="h_t",
+             marker=dict(size=7 if T <= 300 else 4, color=list(range(T)), colorscale="Viridis", showscale=True,
+                         colorbar=dict(title=dict(text="token #"), thickness=14)),
+             line=dict(color=CELL_COLORS.get(cell, "#555"), width=1.5 if T <= 300 else 0.8),
+             hovertemplate="%{customdata}<br>PC1 %{x:.3f}, PC2 %{y:.3f}<extra></extra>"),
+        dict(type="scatter", x=[x[0]], y=[y[0]], mode="markers", name="start (first token)",
+             marker=dict(size=16, symbol="star", color=COLORS["input"])),
+        dict(type="scatter", x=[x[-1]], y=[y[-1]], mode="markers", name="end (last token)",
+             marker=dict(size=16, symbol="x", color=COLORS["output"])),
+    ]
+    return figure(data, dict(**base_layout(height=520, title="The hidden state's path while reading"),
+                             xaxis=dict(title=dict(text=f"PC1 ({explained[0]:.0%} of variance)")),
+                             yaxis=dict(title=dict(text=f"PC2 ({explained[1]:.0%} of variance)")),
+                             legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top")))

@@ -1,14 +1,15 @@
 """Figures for one time step: bar charts of vectors, heatmaps of weight blocks, states over time.
 
-Each figure is built in one ``go.Figure(data, layout)`` call with the subplot axes laid out by hand:
-``make_subplots`` and ``add_trace(row=, col=)`` re-validate the figure at every call, which made one step of
-the Step-through page cost several hundred milliseconds on a small CPU.
+They redraw on every step, so each is built from plain dicts in one call (:func:`rnnlab.figures.fast.figure`,
+subplot axes laid out by hand): ``make_subplots``, ``add_trace`` and Plotly's validation made one step of the
+Step-through page cost 0.5-0.7 s on a small CPU. The tests validate every figure instead.
 """
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
+import plotly.graph_objects as go  # noqa: F401 (the type returned)
 
+from .fast import figure
 from .style import COLORS, DIVERGING, base_layout
 
 TITLES = {"h": "h (hidden state)", "c": "c (cell state)", "h_prev": "h (previous)", "c_prev": "c (previous)",
@@ -46,11 +47,11 @@ def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height
     arrays = {n: np.asarray(vectors[n], dtype=float) for n in names}
     H = len(next(iter(arrays.values()))) if arrays else 0
     labelled = H * len(names) <= 12
-    data = [go.Bar(x=list(range(H)), y=v, name=TITLES.get(n, n), legendgroup=n,
-                   marker_color=VECTOR_COLORS.get(n, COLORS["hidden"]),
-                   text=[f"{val:.2f}" for val in v] if labelled else None,
-                   textposition="outside" if labelled else "none", textfont=dict(size=12), cliponaxis=False,
-                   hovertemplate=f"{n}[%{{x}}] = %{{y:.4f}}<extra></extra>", meta=n)
+    data = [dict(type="bar", x=list(range(H)), y=v.tolist(), name=TITLES.get(n, n), legendgroup=n,
+                 marker=dict(color=VECTOR_COLORS.get(n, COLORS["hidden"])),
+                 text=[f"{val:.2f}" for val in v] if labelled else None,
+                 textposition="outside" if labelled else "none", textfont=dict(size=12), cliponaxis=False,
+                 hovertemplate=f"{n}[%{{x}}] = %{{y:.4f}}<extra></extra>", meta=n)
             for n, v in arrays.items()]
     top = max([float(np.abs(v).max(initial=0.0)) for v in arrays.values()] + [1.0]) * 1.18
     bottom = 0.0 if all(n in BOUNDED01 for n in names) else -top
@@ -59,7 +60,7 @@ def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height
     # the legend goes under the axis: above it, a legend that wraps on a narrow screen would cover the title
     ticks = dict(tickmode="array", tickvals=list(range(H)), ticktext=[f"unit {j}" for j in range(H)]) \
         if H <= 8 else dict(dtick=1 if H <= 16 else None)
-    return go.Figure(data=data, layout=dict(
+    return figure(data, dict(
         **base, barmode="group", bargap=0.25, bargroupgap=0.05, showlegend=True,
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top", font=dict(size=13)),
         xaxis=dict(**ticks, tickfont=dict(size=12)),
@@ -77,15 +78,15 @@ def weight_heatmaps(blocks: dict[str, np.ndarray], title: str | None = None) -> 
             m = m[:, None]
         sfx = "" if k == 1 else str(k)
         lim = float(np.abs(m).max(initial=1e-9))
-        data.append(go.Heatmap(z=m, zmin=-lim, zmax=lim, colorscale=DIVERGING, showscale=False,
-                               xaxis=f"x{sfx}", yaxis=f"y{sfx}",
-                               hovertemplate=f"{name}[%{{y}}, %{{x}}] = %{{z:.4f}}<extra></extra>"))
+        data.append(dict(type="heatmap", z=m.tolist(), zmin=-lim, zmax=lim, colorscale=DIVERGING, showscale=False,
+                         xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+                         hovertemplate=f"{name}[%{{y}}, %{{x}}] = %{{z:.4f}}<extra></extra>"))
         layout[f"xaxis{sfx}"] = dict(domain=dom, anchor=f"y{sfx}", showticklabels=m.shape[1] > 1)
         layout[f"yaxis{sfx}"] = dict(anchor=f"x{sfx}", autorange="reversed", showticklabels=k == 1)
         titles.append(_title(name, dom))
     base = base_layout(height=300, title=title)
     base["margin"] = dict(l=40, r=10, t=70 if title else 30, b=30)
-    return go.Figure(data=data, layout=dict(**base, **layout, annotations=titles))
+    return figure(data, dict(**base, **layout, annotations=titles))
 
 
 def shown_units(history: dict[str, np.ndarray], limit: int = MAX_LINES) -> list[int]:
@@ -119,11 +120,11 @@ def state_history(history: dict[str, np.ndarray], labels: list[str], current: in
         top = 1.0 - r * (height_share + gap)
         dom = [max(round(top - height_share, 6), 0.0), min(round(top, 6), 1.0)]
         for j, u in enumerate(units):
-            data.append(go.Scatter(x=steps, y=arr[:, u], mode="lines+markers", name=f"unit {u}",
-                                   legendgroup=f"unit {u}", showlegend=r == 0, xaxis=f"x{sfx}", yaxis=f"y{sfx}",
-                                   line=dict(color=UNIT_COLORS[j % len(UNIT_COLORS)]),
-                                   marker=dict(size=6), customdata=labels[: current + 1],
-                                   hovertemplate=f"step %{{x}} (%{{customdata}}): {name}[{u}] = %{{y:.3f}}<extra></extra>"))
+            data.append(dict(type="scatter", x=steps, y=arr[:, u].tolist(), mode="lines+markers", name=f"unit {u}",
+                             legendgroup=f"unit {u}", showlegend=r == 0, xaxis=f"x{sfx}", yaxis=f"y{sfx}",
+                             line=dict(color=UNIT_COLORS[j % len(UNIT_COLORS)]),
+                             marker=dict(size=6), customdata=labels[: current + 1],
+                             hovertemplate=f"step %{{x}} (%{{customdata}}): {name}[{u}] = %{{y:.3f}}<extra></extra>"))
         # the whole sequence's time axis from the start, in whole steps: it does not rescale while stepping
         layout[f"xaxis{sfx}"] = dict(domain=[0, 1], anchor=f"y{sfx}", range=[0.5, max(len(labels), 2) + 0.5],
                                      tickmode="linear", tick0=1, dtick=max(1, int(np.ceil(len(labels) / 10))),
@@ -136,6 +137,6 @@ def state_history(history: dict[str, np.ndarray], labels: list[str], current: in
                            yref="paper", line=dict(color=COLORS["highlight"], width=2, dash="dot")))
     base = base_layout(height=230 * rows + 90)
     base["margin"] = dict(l=50, r=10, t=30, b=40)
-    return go.Figure(data=data, layout=dict(**base, **layout, annotations=titles, shapes=shapes,
+    return figure(data, dict(**base, **layout, annotations=titles, shapes=shapes,
                                             legend=dict(orientation="h", x=0, y=-0.16 if rows == 1 else -0.08,
                                                         yanchor="top", font=dict(size=13))))

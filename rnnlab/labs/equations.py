@@ -100,3 +100,8 @@ def step_equations(mode: str, weights: dict, values: dict, t: int, numbers: bool
         lines.append(aligned(sym[3], rf"\left(1 - {M(values['z'])}\right) \odot {M(values['n'])} + {M(values['z'])} "
                              rf"\odot {M(hp)}", M(values['h'])))
     return lines
+
+
+def gathered(lines: list[str], gap: str = "10pt") -> str:
+    """Several equations as one display block, one under the other with ``gap`` between them."""
+    return r"\begin{gathered}" + (rf" \\[{gap}] ").join(lines) + r"\end{gathered}"

@@ -1,0 +1,242 @@
+"""Time each page's main interaction in a real browser, as a student would feel it.
+
+    python bench/interactions.py                 # every row, 3 repeats each, laptop size
+    python bench/interactions.py --rows step,memory --repeat 5 --size projector
+
+Starts ``streamlit run app.py`` (bench/appserver.py), opens each page in headless Chromium, performs the
+interaction and measures the time from the action to the page being idle with the new content: a script
+run started after the action (Streamlit's websocket says so), it finished, the content the row waits for
+is there, and no element is running, stale, a loading skeleton or an undrawn chart. Prints one table with
+a target per row (1 s unless the issue says otherwise) and the machine's load average, which decides how
+far these numbers are from a quiet 2-core class server: run it on a quiet machine for figures to quote.
+
+Add a row to ``ROWS`` for a new page: the page's URL path, what to do (a function of the Playwright page),
+and optionally a JavaScript condition that is true once the new content is shown.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from bench.appserver import SIZES, browser, serve_app, wait_for_app, wait_idle  # noqa: E402
+
+_BUSY = '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'
+_IDLE_JS = """([busy]) => !document.querySelector(busy) &&
+    [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))"""
+
+
+# --- actions -------------------------------------------------------------------------------------------
+def click(name: str) -> Callable:
+    """Click the button labelled ``name``."""
+    return lambda page, k: page.get_by_role("button", name=name).first.click()
+
+
+def slide(key: str, steps: int = 1) -> Callable:
+    """Move the slider keyed ``key`` by ``steps`` with the arrow keys (the repeat alternates direction)."""
+    def act(page, k):
+        thumb = page.locator(f".st-key-{key} input[type=range]").first
+        thumb.focus()
+        thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
+    return act
+
+
+def type_text(key: str, texts: list[str], area: bool = True) -> Callable:
+    """Replace the text of the box keyed ``key`` and commit it (Ctrl+Enter in a text area, Enter otherwise)."""
+    def act(page, k):
+        box = page.locator(f".st-key-{key} textarea, .st-key-{key} input").first
+        box.fill(texts[k % len(texts)])
+        box.press("Control+Enter" if area else "Enter")
+    return act
+
+
+def choose(key: str, options: list[str]) -> Callable:
+    """Pick an option of the select box keyed ``key`` (cycling through ``options``)."""
+    def act(page, k):
+        page.locator(f".st-key-{key} [data-baseweb=select]").first.click()
+        page.get_by_role("option", name=options[k % len(options)], exact=True).first.click()
+    return act
+
+
+def text_shown(js_text: str) -> str:
+    return f"() => document.querySelector('[data-testid=\"stMain\"]').innerText.includes({js_text!r})"
+
+
+@dataclass
+class Row:
+    page: str                       # URL path ("" = home)
+    name: str                       # what the student does
+    act: Callable                   # act(page, k): the k-th repeat of the interaction
+    target: float = 1.0             # seconds
+    query: str = ""                 # query string to open the page with (a tab, a setting)
+    done: str | None = None         # JS: true once the new content is on the page
+    prepare: Callable | None = None  # before the first repeat, untimed
+    repeat: int | None = None       # repeats for this row (default: --repeat)
+    note: str = ""
+    times: list[float] = field(default_factory=list)
+    runs: list[float] = field(default_factory=list)    # of which the server's script run
+    error: str = ""
+
+
+LONG_REVIEW = " ".join(["This film starts slowly, and the middle drags, but the acting is superb and the ending "
+                        "is moving; I would not call it perfect, yet it stayed with me for days."] * 80)
+
+ROWS: list[Row] = [
+    Row("", "Home: drag Time steps T", slide("home_T")),
+    Row("step_through", "Step through: Next ▶", click("Next ▶"),
+        done="() => /Step \\d+ of/.test(document.querySelector('[data-testid=stMain]').innerText)"),
+    Row("step_through", "Step through: move the step slider", slide("st_t")),
+    Row("step_through", "Step through: Next ▶ at hidden size 16", click("Next ▶"), query="st_hidden=16"),
+    Row("memory", "Inside the memory: change the unit", slide("mem_unit"), query="mem_tab=Colour+the+text"),
+    Row("memory", "Inside the memory: paste a ~2,000-token review", type_text("mem_text", [LONG_REVIEW,
+        LONG_REVIEW.replace("superb", "dreadful")]), target=3.0, repeat=2,
+        note="issue 9: whole page < 3 s"),
+    Row("scratch", "From scratch: move the forward step", slide("scr_fwd_t")),
+    Row("batches", "Batches: type the sentences", type_text("bat_text", ["the film was great\nnot good at all\nok",
+                                                                          "a b c\nthe end"])),
+    Row("sentiment", "Sentiment: type a review → prediction", type_text("sent_text", [
+        "Not bad at all, not boring, and not without charm.", "A dull, lifeless film. I want my money back."]),
+        done=text_shown("P(positive)")),
+    Row("gradients", "Gradients: move the length slider T", slide("gr_T")),
+    Row("forecast", "Forecasting: Train → first metric", click("▶ Train"), target=10.0, repeat=1,
+        done="() => !!document.querySelector('.st-key-fc_loss_live .main-svg, .st-key-fc_table')",
+        note="issue 10: first metrics within 10 s"),
+    Row("textgen", "Text generation: another sample (🎲)", click("🎲")),
+    Row("board", "Class board: change the lab filter", choose("board_lab", ["All labs"]), note="may be empty"),
+]
+
+
+# --- measuring -----------------------------------------------------------------------------------------
+class Wire:
+    """Streamlit's websocket messages as they arrive: when a script run starts and finishes."""
+
+    def __init__(self, page):
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._msg = ForwardMsg
+        self.starts: list[float] = []
+        self.finishes: list[float] = []
+        self.running = False
+        page.on("websocket", lambda ws: ws.on("framereceived", self._frame))
+
+    def _frame(self, payload) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        m = self._msg()
+        try:
+            m.ParseFromString(bytes(payload))
+        except Exception:  # noqa: BLE001 - not a ForwardMsg: ignore
+            return
+        kind = m.WhichOneof("type")
+        if kind == "session_status_changed":
+            now = time.perf_counter()
+            running = m.session_status_changed.script_is_running
+            if running and not self.running:
+                self.starts.append(now)
+            if not running and self.running:
+                self.finishes.append(now)
+            self.running = running
+
+
+def settle_after(page, wire: Wire, t0: float, done: str | None, timeout: float) -> tuple[float, float]:
+    """Seconds from ``t0`` until a run that started after ``t0`` has finished and the page is idle with the
+    new content (the page must then stay idle for 300 ms, else the wait goes on), and how long the server's
+    script runs since ``t0`` took."""
+    end = t0 + timeout
+    first_ok = None
+    while time.perf_counter() < end:
+        page.wait_for_timeout(15)      # lets Playwright deliver the websocket events
+        started = any(s >= t0 for s in wire.starts)
+        ok = started and not wire.running and any(f >= t0 for f in wire.finishes) \
+            and page.evaluate(_IDLE_JS, [_BUSY]) and (done is None or page.evaluate(done))
+        now = time.perf_counter()
+        if ok and first_ok is None:
+            first_ok = now
+        elif not ok:
+            first_ok = None
+        if first_ok is not None and now - first_ok >= 0.3:
+            runs = sum(f - s for s, f in zip(wire.starts, wire.finishes) if s >= t0 and f <= first_ok)
+            return first_ok - t0, runs
+    raise TimeoutError(f"not idle with new content within {timeout:.0f} s")
+
+
+def run_row(chromium, url: str, row: Row, size: str, repeat: int, timeout: float) -> None:
+    context = chromium.new_context(viewport=SIZES[size])
+    page = context.new_page()
+    wire = Wire(page)
+    try:
+        page.goto(f"{url}/{row.page}" + (f"?{row.query}" if row.query else ""), wait_until="domcontentloaded")
+        wait_for_app(page, timeout=120_000)
+        if row.prepare:
+            row.prepare(page)
+            wait_idle(page, 120_000)
+        for k in range(row.repeat or repeat):
+            t0 = time.perf_counter()
+            row.act(page, k)
+            total, server = settle_after(page, wire, t0, row.done, max(timeout, 3 * row.target))
+            row.times.append(total)
+            row.runs.append(server)
+            if page.locator('[data-testid="stException"]').count():
+                row.error = "exception on the page"
+                break
+    except Exception as err:  # noqa: BLE001 - one broken row must not hide the others
+        row.error = f"{type(err).__name__}: {str(err).splitlines()[0][:90]}"
+    finally:
+        context.close()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rows", default="", help="comma-separated words; run the rows whose name contains one")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--size", default="laptop", choices=list(SIZES))
+    ap.add_argument("--timeout", type=float, default=60)
+    args = ap.parse_args(argv)
+    words = [w.strip().lower() for w in args.rows.split(",") if w.strip()]
+    rows = [r for r in ROWS if not words or any(w in r.name.lower() for w in words)]
+    from app_pages.common import all_pages
+
+    known = {p.url_path for p in all_pages()} | {""}
+    missing = sorted(p.url_path for p in all_pages() if p.url_path not in {r.page for r in ROWS} and p.default is False)
+    load_before = os.getloadavg()
+    with serve_app() as url, browser() as chromium:
+        for row in rows:
+            if row.page not in known:
+                row.error = "no such page in all_pages()"
+                continue
+            print(f"… {row.name}", file=sys.stderr, flush=True)
+            run_row(chromium, url, row, args.size, args.repeat, args.timeout)
+    load_after = os.getloadavg()
+
+    print(f"\nInteractions in headless Chromium at {args.size} size ({SIZES[args.size]['width']}×"
+          f"{SIZES[args.size]['height']}); {os.cpu_count()} CPUs; load average (1, 5, 15 min) "
+          f"{' '.join(f'{v:.2f}' for v in load_before)} before, {' '.join(f'{v:.2f}' for v in load_after)} after.")
+    print(f"{'interaction':<52} {'median':>8} {'max':>8} {'server':>8} {'target':>7}  ok   runs  note")
+    failed = 0
+    for r in rows:
+        if r.error or not r.times:
+            failed += 1
+            print(f"{r.name:<52} {'–':>8} {'–':>8} {'–':>8} {r.target:>6.1f}s  ERR  {len(r.times):>4}  {r.error}")
+            continue
+        med, mx = statistics.median(r.times), max(r.times)
+        ok = med <= r.target
+        failed += not ok
+        print(f"{r.name:<52} {med:>7.2f}s {mx:>7.2f}s {statistics.median(r.runs):>7.2f}s {r.target:>6.1f}s  "
+              f"{'yes' if ok else 'NO ':<4} {len(r.times):>4}  {r.note}")
+    if missing:
+        print(f"\nPages with no row yet: {', '.join(missing)}")
+    print("\nmedian/max = from the action to a finished script run with the page idle and the new content drawn; "
+          "server = the script runs' own time (the rest is the browser drawing and the round trips). A load "
+          "average above the CPU count means other processes shared the machine: rerun on a quiet one.")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
