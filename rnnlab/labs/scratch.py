@@ -256,6 +256,7 @@ def char_model_job(ctx, sentence: str = "hello world", hidden: int = 32, steps: 
         raise ValueError(f"Between 1 and {MAX_CHAR_STEPS} steps.")
     if not (np.isfinite(lr) and lr > 0):
         raise ValueError("The learning rate must be a positive number.")
+    sample_every = max(int(sample_every), 1)
     try:
         text = training_text(sentence, seq_len)
     except InputError as err:
