@@ -40,6 +40,23 @@ def cheap_baselines(key: str, window: int, horizon: int, _series: Series) -> lis
     return quick_baselines(_series, window, horizon)
 
 
+@st.cache_resource(max_entries=96, ttl=3600, show_spinner=False)
+def figure(kind: str, view: tuple, _build):
+    """A figure built once per content (series key or job, and view settings) and shared: building a Plotly
+    figure costs about 0.1 s, and a rerun redraws several. Figures are only read, never changed."""
+    return _build()
+
+
+@st.cache_data(max_entries=16, ttl=900, show_spinner=False)
+def csv_of(run: tuple, _frame) -> bytes:
+    return _frame().to_csv(index=False).encode()
+
+
+def run_key(job) -> tuple:
+    """Names one run on this server (job ids restart with the runner; the submit time does not repeat)."""
+    return (job.id, round(job.submitted, 6))
+
+
 # --- tables ------------------------------------------------------------------------------------------------
 def results_table(rows: list[dict]) -> pd.DataFrame:
     """One row per method; the network's spread over seeds and their number as text (blank for a baseline,
@@ -210,6 +227,7 @@ with b3:
 
 source = st.radio("Data", ["built-in", "upload a CSV"], horizontal=True, key="fc_source", bind="query-params")
 series = builtin_series() if source == "built-in" else uploaded_series()
+key = series.key() if series is not None else ""
 
 recipe = None
 n_seeds = 3
@@ -261,13 +279,13 @@ if series is not None:
 if series is None:
     st.info("Choose a series to begin.")
 elif preview is not None:
-    plot(series_figure(series.time, series.target, series.name, preview.bounds), key="fc_series_plot")
+    plot(figure("series", (key, preview.bounds),
+                lambda: series_figure(series.time, series.target, series.name, preview.bounds)), key="fc_series_plot")
     n = {k: len(v[0]) for k, v in preview.parts.items()}
     st.caption(f"{len(series):,} points · windows: {n['train']:,} train, {n['val']:,} validation, {n['test']:,} "
                "test. The split is chronological and the scaling uses the training part only.")
 
 ready = series is not None and preview is not None and recipe is not None
-key = series.key() if series is not None else ""
 job = jobs.current(JOB)
 mine = job is not None and job.meta.get("series_key") == key
 
@@ -353,13 +371,13 @@ def show_results(job, series: Series) -> None:
     elif v.outcome == "loses":
         st.caption("Linear models win when the next value is nearly a linear function of the last few, or when "
                    "the test part leaves the range seen in training (a trend). Try the chaos scenario above.")
+    elif v.outcome == "wins":
+        st.caption("A network can win when the past maps to the future *nonlinearly*, or when extra input "
+                   "features carry information the target's own past lacks.")
     outside = outside_training_range(series.target, tuple(int(b) for b in res["bounds"]))
     if outside > 0:
         st.caption(f"{outside:.0%} of the test part lies outside the range of the training part: there a model "
                    "must extrapolate.")
-    elif v.outcome == "wins":
-        st.caption("A network can win when the past maps to the future *nonlinearly*, or when extra input "
-                   "features carry information the target's own past lacks.")
     per_seed = res.get("per_seed") or []
     if per_seed:
         st.caption("Each seed: " + "; ".join(escape_md(p["text"]) for p in per_seed) + ".")
@@ -367,7 +385,7 @@ def show_results(job, series: Series) -> None:
         st.warning(escape_md(note))
     curves = loss_curves(job.events)
     if curves:
-        plot(loss_figure(curves), key="fc_loss")
+        plot(figure("loss", run_key(job), lambda: loss_figure(curves)), key="fc_loss")
     if "forecasts" not in res or not res["forecasts"]:
         return
     forecasts = {k: np.asarray(v) for k, v in res["forecasts"].items()}
@@ -387,17 +405,20 @@ def show_results(job, series: Series) -> None:
                                  format_func=KIND_LABELS.get, key="fc_shown", bind="query-params")
     shown = [name for name in forecasts if method_kind(name) in shown_kinds]
     rollout = np.asarray(res.get("rollout", []))
-    plot(forecast_figure(series.time, series.target, origins, forecasts, bounds, step,
-                         rollout if "rnn" in shown_kinds else None, shown, best_name), key="fc_forecast")
+    view = (*run_key(job), step, tuple(shown), best_name)
+    plot(figure("forecast", view, lambda: forecast_figure(
+        series.time, series.target, origins, forecasts, bounds, step, rollout if "rnn" in shown_kinds else None,
+        shown, best_name)), key="fc_forecast")
     st.caption("Solid blue: the network's forecasts from each test point, made with the true past (seed "
-               f"{per_seed[0]['seed'] if per_seed else 0}). Dashed orange: the network running free from the start "
-               "of the test part, fed only its own predictions: errors compound. Dotted: baselines.")
-    plot(residual_figure(series.time, origins, truth, {k: v for k, v in forecasts.items() if k in shown or
-                                                        k == best_name}, step, best_name), key="fc_resid")
+               f"{res.get('weights_seed')}). Dashed orange: the network running free from the start of the test "
+               "part, fed only its own predictions: errors compound. Dotted: baselines.")
+    plot(figure("residuals", view, lambda: residual_figure(
+        series.time, origins, truth, {k: v for k, v in forecasts.items() if k in shown or k == best_name}, step,
+        best_name)), key="fc_resid")
     if jobs.trained_enough(job):
         d1, d2 = st.columns(2)
         d1.download_button("Download the test forecasts (CSV)",
-                           forecasts_frame(series.time, origins, truth, forecasts).to_csv(index=False).encode(),
+                           csv_of(run_key(job), lambda: forecasts_frame(series.time, origins, truth, forecasts)),
                            file_name="forecasts.csv", mime="text/csv", key="fc_dl",
                            help="Every method's forecast at each test point and step ahead, with the truth.")
         buf = io.BytesIO()
