@@ -433,8 +433,8 @@ def passages(text: str, n: int = 5, length: int = 600) -> list[tuple[int, str]]:
     out = []
     for k in range(n):
         start = int(k * (len(text) - length) / max(n - 1, 1))
-        nl = text.rfind("\n", 0, start + 1)
-        start = 0 if nl < 0 else nl + 1
+        nl = text.find("\n", start, start + length // 2)   # begin at the next line, if one begins soon
+        start = start if nl < 0 else nl + 1
         out.append((start, text[start:start + length]))
     return out
 
