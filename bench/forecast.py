@@ -97,6 +97,40 @@ def plain_loop_seconds(name: str, epochs: int, seed: int) -> tuple[float, float]
     return seconds, seconds / max(epochs, 1)
 
 
+def upload_and_chart_costs() -> None:
+    """A 2,000,000-row CSV through the upload path (time and peak memory), and the size of the page's figures
+    for the longest series it keeps (the old page sent a 32 MB chart per run)."""
+    import tracemalloc
+
+    from rnnlab.data.series import MAX_POINTS, read_table, series_from_table
+    from rnnlab.figures.forecast import forecast_figure, residual_figure, series_figure
+    from rnnlab.labs.forecast import holdout_truth, score_baselines
+
+    raw = b"t,v\n" + b"".join(b"%d,%d\n" % (i, (i * 7919) % 10) for i in range(2_000_000))   # 19 MB
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    table = read_table(raw)
+    series = series_from_table(table, "v", [], "t")
+    seconds = time.perf_counter() - t0
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"upload: {len(raw) / 1e6:.1f} MB, 2,000,000 rows -> the last {len(series):,} kept in {seconds:.2f} s, "
+          f"{peak / 1e6:.1f} MB of Python memory at most besides the file; target: within seconds")
+    y = np.sin(np.arange(MAX_POINTS) / 7.0) + 0.001 * np.arange(MAX_POINTS)
+    from rnnlab.data.series import Series, split_series as split_of
+
+    s = Series("long", np.arange(MAX_POINTS), y[:, None], ["v"])
+    split = split_of(s, 30, 10)
+    origins, truth = holdout_truth(split)
+    fc = score_baselines(split, with_arima=False)
+    rollout = fc["naive (last value)"][:, 0]
+    sizes = {"series": len(series_figure(s.time, s.target, s.name, split.bounds).to_json()),
+             "forecasts": len(forecast_figure(s.time, s.target, origins, fc, split.bounds, 9, rollout).to_json()),
+             "residuals": len(residual_figure(s.time, origins, truth, fc, 9).to_json())}
+    print(f"charts for a {MAX_POINTS:,}-point series, horizon 10: " +
+          ", ".join(f"{k} {v / 1e3:.0f} kB" for k, v in sizes.items()))
+
+
 def _fmt(row: dict) -> str:
     if row["kind"] == "rnn" and row["n"] > 1:
         return f"{row['MASE']:.3f} ± {row['MASE_sd']:.3f}"
@@ -114,6 +148,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     names = [s.strip() for s in args.series.split(",") if s.strip()]
+    upload_and_chart_costs()
+    print()
     print(f"torch {torch.__version__}, {args.threads} thread(s), {os.cpu_count()} cores, load average "
           f"{os.getloadavg()[0]:.1f}; the guide's preset (GRU 64 -> 32, Dense 32), {args.epochs} epochs max, "
           f"early stopping 5, seeds {args.seed}..{args.seed + args.seeds - 1}\n")

@@ -307,10 +307,11 @@ def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINT
     done to the data is said in ``notes``. Linear in the file's size."""
     if len(raw) > max_mb * 1e6:
         raise SeriesError(f"the file is {len(raw) / 1e6:.1f} MB; the limit is {max_mb:.0f} MB")
-    if not raw.strip():
+    if not raw or raw.isspace():
         raise SeriesError("the file is empty")
     notes: list[str] = []
-    raw = raw.replace(b"\r\n", b"\n")
+    if b"\r\n" in raw:
+        raw = raw.replace(b"\r\n", b"\n")
     kept, n_rows = _cut_rows(raw, max_rows)
     first_row = 2
     if n_rows > max_rows:
