@@ -72,7 +72,7 @@ def test_page_fits_every_screen(app_url, chromium, path):
         problems = {}
         for size in SIZES:
             page.set_viewport_size(SIZES[size])
-            wait_idle(page, timeout=60_000)
+            wait_idle(page, timeout=120_000)
             found = _problems(page)
             if found:
                 problems[f"{size} {SIZES[size]['width']}×{SIZES[size]['height']}"] = found

@@ -107,16 +107,21 @@ def test_bidirectional_prefixes_are_exact_on_any_positions(cell, sizes, pooling)
 def test_long_bidirectional_text_reads_a_bounded_set_of_prefixes():
     from rnnlab.labs.memory import MAX_PREFIXES, prefix_positions
 
+    from rnnlab.labs.memory import PREFIX_BUDGET
+
     assert list(prefix_positions(10, True)) == list(range(10))
     assert len(prefix_positions(5000, False)) == 5000          # unidirectional: one pass gives them all
-    pos = prefix_positions(2000, True)
-    assert len(pos) <= MAX_PREFIXES + 1 and pos[0] == 0 and pos[-1] == 1999
-    gaps = np.diff(pos)
-    assert gaps.max() - gaps.min() <= 1                         # evenly spaced
+    for T in (300, 500, 1000, 2000, 5000):
+        pos = prefix_positions(T, True)
+        assert len(pos) <= MAX_PREFIXES and pos[0] == 0 and pos[-1] == T - 1
+        assert (pos + 1).sum() <= 1.1 * PREFIX_BUDGET or len(pos) == 8     # the tokens re-read stay bounded
+        gaps = np.diff(pos)
+        assert gaps.max() - gaps.min() <= 1                     # evenly spaced
+    assert len(prefix_positions(500, True)) == 64 and len(prefix_positions(2000, True)) == 32
     vocab = Vocabulary().fit(["w%d" % k for k in range(40)])
     model = _bidirectional(vocab, "GRU", (4,), "maxmean")
     r = read_text(model, vocab, " ".join("w%d" % (k % 40) for k in range(300)))
-    assert not r.every_prefix and len(r.prefix_positions) == len(r.prefix_probabilities) == MAX_PREFIXES
+    assert not r.every_prefix and len(r.prefix_positions) == len(r.prefix_probabilities) == 64
     ids = torch.tensor([r.ids])
     for j in (0, 17, -1):
         k = int(r.prefix_positions[j])
