@@ -108,7 +108,9 @@ def step_view(ticking: bool) -> None:
     """Everything that changes from one step to the next. Run as a fragment: its buttons, slider and the
     Play timer rerun only this, not the page."""
     now = time.monotonic()
-    if ticking and T > 1 and now - st.session_state.get("_st_last_tick", now) >= 0.9:
+    # a tick of the timer, not the click that switched Play off (its new value is already in the session)
+    if ticking and st.session_state.get("st_play") and T > 1 \
+            and now - st.session_state.get("_st_last_tick", now) >= 0.9:
         st.session_state["st_t"] = st.session_state["st_t"] % T + 1      # a tick of Play
     st.session_state["_st_last_tick"] = now
     # One row on a laptop or projector; on a phone the slider wraps onto its own line (see STEP_CSS).
