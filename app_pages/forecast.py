@@ -459,7 +459,7 @@ if BENCH.exists():
                                                               if c in table.columns], na_rep="–"),
                          width="stretch", key="fc_bench")
             st.caption(f"MASE on each test part (lower is better), the GRU's as mean ± sd over {doc['seeds']} seeds; "
-                       f"the guide's preset, up to {doc['epochs']} epochs. Measured with `{escape_md(doc['command'])}` "
+                       f"the guide's preset, up to {doc['epochs']} epochs. Measured with `{doc['command'].replace('`', '')}` "
                        f"on {escape_md(', '.join(sorted({r['date'] for r in doc['results']})))} "
                        f"({escape_md('; '.join(sorted({r['machine'] for r in doc['results']})))}).")
             by = {v: [s for s, row in table.iterrows() if row["verdict"] == v] for v in table["verdict"].unique()}

@@ -155,6 +155,11 @@ def test_separators_and_decimal_commas_are_detected():
     assert semi.numeric == ["t", "v"] and semi.sep == ";"
     assert any("semicolons" in n for n in semi.notes) and any("decimal comma" in n for n in semi.notes)
     np.testing.assert_allclose(semi.frame["v"].to_numpy(), np.round(np.sin(np.arange(200) / 5), 4))
+    # a spreadsheet's export: dotted dates stay dates, dots group thousands, the comma is the decimal point
+    euro = read_table(_csv([f"{d:02d}.01.2020;1.{d:03d},5" for d in range(1, 29)], "Datum;Wert"))
+    assert euro.numeric == ["Wert"] and euro.default_time() == "Datum"
+    s = series_from_table(euro, "Wert", [], "Datum")
+    assert s.target[:2].tolist() == [1001.5, 1002.5] and str(s.time[12])[:10] == "2020-01-13"
 
 
 def test_dates_uncertain_or_unreadable_are_said():

@@ -248,16 +248,20 @@ def _cut_rows(raw: bytes, max_rows: int) -> tuple[bytes, int]:
     return raw[:header_end + 1] + raw[pos + 1:], n_lines - 1
 
 
+#: 1,5 · -12,25 · 1.234,5 · 1.234.567,89 (dots group thousands, the comma is the decimal point)
+_EURO_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+
+
 def _decimal_comma(frame: pd.DataFrame) -> bool:
     """Do the text cells look like numbers written with a decimal comma (1,5)?"""
-    pattern = re.compile(r"^-?\d+,\d+$")
+    pattern = _EURO_NUMBER
     hits = total = 0
     for c in frame.columns:
         if pd.api.types.is_numeric_dtype(frame[c]):
             continue
         cells = frame[c].dropna().astype(str).str.strip().head(200)
         total += len(cells)
-        hits += int(cells.map(lambda s: bool(pattern.match(s))).sum())
+        hits += int(cells.map(lambda s: "," in s and bool(pattern.match(s))).sum())
     return total > 0 and hits >= 0.5 * total
 
 
@@ -266,8 +270,9 @@ def _row_list(rows, first_row: int, limit: int = 3) -> str:
     return ", ".join(f"{r:,}" for r in rows)
 
 
-def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str]) -> list[str]:
-    """Convert the columns that hold numbers to float (in place); say what was not a number, or infinite."""
+def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str], decimal_comma: bool = False) -> list[str]:
+    """Convert the columns that hold numbers to float (in place); say what was not a number, or infinite.
+    With ``decimal_comma``, text such as 1.234,5 is read as 1234.5 (a date such as 01.02.2020 is not)."""
     numeric = []
     for c in df.columns:
         col = df[c]
@@ -280,6 +285,9 @@ def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str]) -> list
             filled = text.notna() & (text != "")
             if not filled.any():
                 continue
+            if decimal_comma:
+                euro = text.str.match(_EURO_NUMBER, na=False)
+                text = text.where(~euro, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
             values = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
             junk = filled & values.isna()
             if junk.sum() > 0.1 * filled.sum():
@@ -341,12 +349,10 @@ def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINT
         notes.append(f"The file has {len(df.columns):,} columns: using the first {MAX_COLUMNS}.")
         df = df.iloc[:, :MAX_COLUMNS]
     df.columns = [str(c).strip() or f"column {k + 1}" for k, c in enumerate(df.columns)]
-    if sep != "," and _decimal_comma(df):
-        df = pd.read_csv(io.BytesIO(kept), sep=sep, encoding=encoding, decimal=",", thousands=".",
-                         skipinitialspace=True, low_memory=False).iloc[:, :MAX_COLUMNS]
-        df.columns = [str(c).strip() or f"column {k + 1}" for k, c in enumerate(df.columns)]
+    decimal_comma = sep != "," and _decimal_comma(df)
+    if decimal_comma:
         notes.append("Numbers are written with a decimal comma (1,5): read as such.")
-    numeric = _numeric_columns(df, first_row, notes)
+    numeric = _numeric_columns(df, first_row, notes, decimal_comma)
     if not numeric:
         hint = "" if sep != "," or len(df.columns) > 1 else (
             " (only one column was found: if the values are separated by something other than commas, "
