@@ -35,7 +35,7 @@ EXAMPLES = {
 DEFAULT_EXAMPLE = "Mixed, ends well"
 PRESET_LABELS = {"fast": "Fast live recipe (LSTM 64, pooled)", "guide_keras": "Guide §8: Keras BiLSTM 64→32",
                  "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2", "shipped": "The pretrained model's recipe"}
-TABS = ["Word by word", "Which words mattered", "What if…", "Calibration"]
+TABS = ["Word by word", "Key words", "What if…", "Calibration"]
 OWN_EDIT = "✏️ My own edit (type below)"
 URL_TEXT_CHARS = 1_000      # a review longer than this stays in the session but not in the link
 MAX_SESSION_MODELS = 3      # models trained in this session kept for use (each holds its weights in memory)
@@ -45,12 +45,24 @@ st.title("Sentiment lab")
 st.markdown("Type a movie review: a recurrent network reads it word by word and says whether it is positive. "
             "The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word Vectors "
             "for Sentiment Analysis*, ACL). Then train your own model below and watch it learn.")
-lesson("Pick the **Negation** example, then open *Which words mattered*: P(positive) sits near 0%, yet the bars "
-       "still show which words pushed it down, in log-odds.",
-       "In *What if…*, choose the edit “is not boring” → “is boring”: how far does one word move the log-odds?",
+lesson("Pick the **Negation** example, then open *Key words*: P(positive) is pinned near 0%, yet the bars still "
+       "show which words pushed it down, measured in log-odds.",
+       "Still on **Negation**, open *What if…* and choose “is not boring” → “is boring”: how far does one word "
+       "move the log-odds, and how far the probability?",
        "Train the fast recipe below and watch the validation accuracy against reviews read; then set the learning "
        "rate to 1 with clipping off, and see the run diverge.")
 reset_button("sent")
+
+
+def pct(p: float) -> str:
+    """A probability for a student: saturated ones as "< 0.1%" / "> 99.9%" (their log-odds tell them apart)."""
+    return f"{p:.1%}" if 0.001 <= p <= 0.999 else "> 99.9%" if p > 0.5 else "< 0.1%"
+
+
+def points(d: float) -> str:
+    """A change of probability in percentage points, with enough digits to show a small one."""
+    v = d * 100
+    return f"{v:+.1f} points" if abs(v) >= 0.1 or v == 0 else f"{v:+.1g} points"
 
 
 def _example_changed():
@@ -125,7 +137,7 @@ else:
         p = r["prob"]
         m1, m2, m3 = st.columns(3)
         m1.metric("Prediction", "😀 positive" if p >= 0.5 else "☹️ negative")
-        m2.metric("P(positive)", f"{p:.1%}" if 0.001 <= p <= 0.999 else "> 99.9%" if p > 0.5 else "< 0.1%")
+        m2.metric("P(positive)", pct(p))
         m3.metric("Log-odds", f"{r['logit']:+.2f}", help="log(p / (1 − p)): 0 is undecided, ±2.2 is 90/10, "
                   "±4.6 is 99/1. Unlike the probability, it keeps growing with the evidence.")
         T = temperature(tm)
@@ -165,18 +177,18 @@ else:
                     "positive, blue towards negative; the bar is the change in **log-odds**, which stays readable "
                     "when the probability is pinned near 0% or 100%. "
                     f"Strongest: “{escape_md(imp['tokens'][k])}”, {lo[k]:+.2f} log-odds "
-                    f"({imp['dprob'][k] * 100:+.2f} points of probability)."
+                    f"({points(imp['dprob'][k])} of probability)."
                     + (f" This review is long: words were removed {imp['span']} at a time, to keep the work bounded."
                        if imp["span"] > 1 else ""))
         with tabs[2]:
             if tabs[2].open:
-                edits = explain.suggest(text)
+                edits = explain.suggest(text, per_kind=3)
                 options = [f"{explain.TEMPLATES[e.kind]}: {e.label}" for e in edits] + [OWN_EDIT]
                 if st.session_state.get("sent_whatif") not in options:
                     st.session_state.pop("sent_whatif", None)
-                choice = st.selectbox("Edit", options, key="sent_whatif", bind="query-params",
-                                      help="Ready-made edits: negate a verb, swap a word for its opposite, or drop "
-                                           "one side of a 'but'. Or type your own in the box.")
+                choice = st.radio("Edit", options, key="sent_whatif", bind="query-params",
+                                  help="Ready-made edits: negate a verb, swap a word for its opposite, or drop one "
+                                       "side of a 'but'. Or type your own in the box.")
                 # One edit box for the whole session (not one per review): refilled when the review or the
                 # chosen edit changes, left alone while the student types in it.
                 source = hashlib.sha1(f"{text}\x00{choice}".encode()).hexdigest()
@@ -193,8 +205,8 @@ else:
                     st.warning("The edited review has no word to read.")
                 else:
                     e1, e2, e3 = st.columns(3)
-                    e1.metric("Original", f"{d['p_original']:.1%} positive")
-                    e2.metric("Edited", f"{d['p_edited']:.1%} positive", f"{d['d_prob'] * 100:+.1f} points")
+                    e1.metric("Original", f"{pct(d['p_original'])} positive")
+                    e2.metric("Edited", f"{pct(d['p_edited'])} positive", points(d["d_prob"]))
                     e3.metric("Change in log-odds", f"{d['d_logodds']:+.2f}",
                               help="The same change measured where it does not saturate.")
                     a = cached_trajectory(key, text, tm)
@@ -349,6 +361,7 @@ if start and recipe is not None and data_ready:
                           meta={"lab": "sentiment", "task": SOURCES[src], "cell": cell,
                                 "params": {**params, "subset_percent": subset, "time_limit": budget},
                                 "total_steps": recipe.epochs * per_epoch})
+        st.rerun()   # redraw the page with the job running (Start disabled, Stop shown)
 
 
 def curves(j) -> None:

@@ -415,15 +415,16 @@ def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tupl
 
 
 def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | None = None, subset_percent: int = 100,
-                  full_test: bool = False, eval_sample: int = EVAL_SAMPLE, seed: int = 0, name: str | None = None
-                  ) -> dict:
+                  full_test: bool = False, eval_sample: int = EVAL_SAMPLE, seed: int = 0, name: str | None = None,
+                  max_train_seconds: float | None = None) -> dict:
     """Train a sentiment model live, as a job of :mod:`rnnlab.runtime.jobs` (run in a worker process).
 
     Phases: loading data, tokenising, training, calibrating (temperature on the validation split),
     evaluating (the whole test set after a finished run; a random sample of ``eval_sample`` reviews after
     a stop or the time limit, unless ``full_test``). A stop and the time limit act in every phase; the time
     limit is the job's whole wall time, so training ends early enough to leave time for the evaluation,
-    which itself gives up (keeping what it scored) at the limit or at a second press of Stop."""
+    which itself gives up (keeping what it scored) at the limit or at a second press of Stop.
+    ``max_train_seconds`` (benchmarks): stop training after that many seconds of it, as a time limit does."""
     rec = recipe_from_dict(recipe)
     timing = {}
     mark = [ctx.elapsed()]
@@ -486,6 +487,8 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
         reason = ctx.should_stop()
         if reason:
             return reason
+        if max_train_seconds is not None and ctx.elapsed() - train_start >= max_train_seconds:
+            return "time_limit"
         return "time_limit" if ctx.remaining() <= reserve() else None
 
     def validate(m):
@@ -509,6 +512,7 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
                           early_stopping=rec.early_stopping, lr_patience=rec.lr_patience, monitor="loss", mode="min",
                           seed=seed, device=ctx.device, ema=rec.ema)
     trainer = Trainer(model, loss_fn, tconfig, on_event=on_event, should_stop=should_stop)
+    train_start = ctx.elapsed()
     history = trainer.fit(batches_, validate if val else None)
     model = trainer.model.cpu().eval()
     epochs_completed = batches_.seen // max(len(fit_part), 1)
