@@ -206,6 +206,20 @@ def test_job_trains_calibrates_and_returns_weights_only():
     assert back["vocab"]["words"] == res["vocab"]["words"] and torch.equal(back["confusion"], torch.as_tensor(res["confusion"]))
 
 
+def test_job_reads_the_teachers_imdb_folder_and_stops_while_reading(tmp_path, monkeypatch):
+    make_aclimdb(tmp_path / "imdb", per_class=150)
+    monkeypatch.setenv("RNNLAB_IMDB", str(tmp_path / "imdb"))
+    ctx = Ctx()
+    res = sentiment_job(ctx, TINY, source="imdb", subset_percent=50, seed=0)
+    assert res["meta"]["data"] == "the full IMDB" and res["train_reviews"] == 135 and res["test_total"] == 300
+    reading = [e for e in ctx.kinds("progress") if e.data["text"].startswith("Reading")]
+    assert reading[-1].data["total"] == 600                    # every file of the folder, counted as it is read
+    ctx = Ctx(stop_at=["loading data"])
+    with pytest.raises(JobStopped):
+        sentiment_job(ctx, TINY, source="imdb", seed=0)
+    assert [e.data["name"] for e in ctx.kinds("phase")] == ["loading data"]
+
+
 def test_job_stops_in_the_tokenising_phase():
     ctx = Ctx(stop_at=["tokenising"])
     with pytest.raises(JobStopped):

@@ -180,49 +180,68 @@ def read_csv(source, max_mb: float = MAX_UPLOAD_MB) -> TextDataset:
 
 
 # --- aclImdb folders --------------------------------------------------------------------------------
-def read_aclimdb(root: str | Path) -> dict[str, TextDataset]:
-    """Read an extracted ``aclImdb`` folder (or its parent) into train and test sets."""
+Progress = Callable[[int, int], None]   # (done, total): may raise to stop the reading (a job's stop)
+
+
+def read_aclimdb(root: str | Path, progress: Progress | None = None) -> dict[str, TextDataset]:
+    """Read an extracted ``aclImdb`` folder (or its parent) into train and test sets.
+
+    ``progress(files_read, files_total)`` is called every 500 files (50,000 files take a while)."""
     root = Path(root)
     if (root / "aclImdb").is_dir():
         root = root / "aclImdb"
-    out = {}
+    files = {}
     for split in ("train", "test"):
-        texts, labels = [], []
         for label, name in ((1, "pos"), (0, "neg")):
             folder = root / split / name
             if not folder.is_dir():
                 raise DataError(f"{folder} is missing: not an aclImdb folder")
-            for f in sorted(folder.glob("*.txt")):
+            files[split, label] = sorted(folder.glob("*.txt"))
+    total, done = sum(len(v) for v in files.values()), 0
+    out = {}
+    for split in ("train", "test"):
+        texts, labels = [], []
+        for label in (1, 0):
+            for f in files[split, label]:
+                if progress is not None and done % 500 == 0:
+                    progress(done, total)
                 texts.append(f.read_text(encoding="utf-8", errors="replace"))
                 labels.append(label)
+                done += 1
         out[split] = TextDataset(texts, np.array(labels, dtype=np.int64))
     return out
 
 
-def _csv_pair(folder: Path) -> dict[str, TextDataset] | None:
+def _csv_pair(folder: Path, progress: Progress | None = None) -> dict[str, TextDataset] | None:
     for suffix in (".csv.gz", ".csv"):
         train, test = folder / f"imdb_train{suffix}", folder / f"imdb_test{suffix}"
         if train.exists() and test.exists():
-            return {"train": read_csv(train, max_mb=1e4), "test": read_csv(test, max_mb=1e4)}
+            out = {}
+            for k, (split, path) in enumerate((("train", train), ("test", test))):
+                if progress is not None:
+                    progress(k, 2)
+                out[split] = read_csv(path, max_mb=1e4)
+            return out
     return None
 
 
-def load_imdb(source: str | Path) -> dict[str, TextDataset]:
-    """Load IMDB from a folder: extracted aclImdb, or imdb_train/imdb_test CSV files."""
+def load_imdb(source: str | Path, progress: Progress | None = None) -> dict[str, TextDataset]:
+    """Load IMDB from a folder: extracted aclImdb, or imdb_train/imdb_test CSV files. ``progress(done,
+    total)`` is called between pieces of the reading (it may raise to stop it)."""
     folder = Path(source).expanduser()
     if not folder.exists():
         raise ImdbUnavailable(unavailable_message(folder))
-    pair = _csv_pair(folder)
+    pair = _csv_pair(folder, progress)
     if pair is not None:
         return pair
     if (folder / "aclImdb").is_dir() or (folder / "train" / "pos").is_dir():
-        return read_aclimdb(folder)
+        return read_aclimdb(folder, progress)
     raise ImdbUnavailable(unavailable_message(folder))
 
 
-def load_compact_imdb(folder: str | Path = COMPACT_IMDB) -> dict[str, TextDataset]:
+def load_compact_imdb(folder: str | Path = COMPACT_IMDB, progress: Progress | None = None) -> dict[str, TextDataset]:
     """The compact IMDB subset shipped with the app (see ``assets/imdb_subset/README.md``)."""
-    pair = _csv_pair(Path(folder))
+    pair = _csv_pair(Path(folder), progress)
     if pair is None:
         raise ImdbUnavailable(f"The compact IMDB subset is missing from {Path(folder).name}/: reinstall the app.")
     return pair

@@ -396,6 +396,11 @@ class _Counting:
 def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tuple[TextDataset, TextDataset, str]:
     """(train, test, a description) for a job: the compact subset, the teacher's full IMDB, or an upload
     (its texts and labels passed in memory; 20% held out, stratified, as the test set)."""
+    def progress(done: int, total: int) -> None:
+        if ctx is not None:
+            ctx.check()
+            ctx.progress(done, total, f"Reading the reviews… {done:,}/{total:,}" if total > 2 else "Reading the reviews…")
+
     if source == "upload":
         if not upload or not upload.get("texts"):
             raise ValueError("No uploaded reviews were given.")
@@ -408,9 +413,9 @@ def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tupl
         folder = find_imdb([load_settings().imdb_path] if load_settings().imdb_path else [])
         if folder is None:
             raise ValueError("The full IMDB is not available on this server any more: choose the compact subset.")
-        data = load_imdb(folder)
+        data = load_imdb(folder, progress)
         return data["train"], data["test"], "the full IMDB"
-    data = load_compact_imdb()
+    data = load_compact_imdb(progress=progress)
     return data["train"], data["test"], "the compact IMDB subset"
 
 
@@ -510,7 +515,7 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     # learns its first features), so watching it stops runs that were still learning; the loss moves smoothly.
     tconfig = TrainConfig(lr=rec.lr, clip=rec.clip, epochs=rec.epochs, eval_every=eval_every if val else None,
                           early_stopping=rec.early_stopping, lr_patience=rec.lr_patience, monitor="loss", mode="min",
-                          seed=seed, device=ctx.device, ema=rec.ema)
+                          seed=seed, device=ctx.device, ema=rec.ema, lr_schedule=getattr(rec, "lr_schedule", None))
     trainer = Trainer(model, loss_fn, tconfig, on_event=on_event, should_stop=should_stop)
     train_start = ctx.elapsed()
     history = trainer.fit(batches_, validate if val else None)
