@@ -215,6 +215,8 @@ def test_verdict_is_computed_from_the_seeds():
     assert v.outcome == "loses" and "**linear AR(30) beats the GRU**" in v.text and "2.2× higher" in v.text
     v = verdict(summarise("GRU", _rnn(0.4, 0.6, 0.55), BASE))
     assert v.outcome == "mixed" and "1 of 3 seeds" in v.text
+    v = verdict(summarise("GRU", _rnn(0.45, 0.46, 0.47), BASE))
+    assert v.outcome == "wins" and "(8% lower)" in v.text           # a small margin in percent, not "1.1×"
     v = verdict(summarise("GRU", _rnn(0.3), BASE))
     assert v.outcome == "wins" and "one seed" in v.text
     # MASE undefined (a constant training part): the verdict falls back to MAE

@@ -326,6 +326,12 @@ def _fmt(v: float) -> str:
     return f"{v:.3g}" if math.isfinite(v) else "n/a"
 
 
+def _margin(big: float, small: float, word: str) -> str:
+    """How much worse the worse method is: "12% lower" / "2.4× higher" (a factor once it is 1.5 or more)."""
+    r = big / small
+    return f"{r:.1f}× {word}" if r >= 1.5 else f"{(1 - small / big if word == 'lower' else r - 1):.0%} {word}"
+
+
 def verdict(rows: list[dict]) -> Verdict:
     """Who wins, from the table: the RNN wins when *every* seed beats the best baseline, loses when every
     seed is beaten by it, and otherwise the result depends on the seed (too close to call)."""
@@ -343,14 +349,12 @@ def verdict(rows: list[dict]) -> Verdict:
     name, bname = rnn["method"], base["method"]
     better = sum(v < b for v in seeds)
     if better == n:
-        text = (f"**The {name} wins**: {metric} {spread}, against {_fmt(b)} for **{bname}**, the best baseline "
-                f"({ratio:.1f}× lower)." if ratio != float("inf") else
-                f"**The {name} wins**: {metric} {spread}, against {_fmt(b)} for **{bname}**, the best baseline.")
+        margin = f" ({_margin(b, rnn[metric], 'lower')})" if rnn[metric] > 0 else ""
+        text = f"**The {name} wins**: {metric} {spread}, against {_fmt(b)} for **{bname}**, the best baseline{margin}."
         return Verdict("wins", text, metric, name, bname, ratio)
     if better == 0:
-        text = (f"**{bname} beats the {name}**: {metric} {_fmt(b)}, against {spread} for the network "
-                f"({1 / ratio:.1f}× higher)." if ratio > 0 else
-                f"**{bname} beats the {name}**: {metric} {_fmt(b)}, against {spread} for the network.")
+        margin = f" ({_margin(rnn[metric], b, 'higher')})" if b > 0 else ""
+        text = f"**{bname} beats the {name}**: {metric} {_fmt(b)}, against {spread} for the network{margin}."
         return Verdict("loses", text, metric, name, bname, ratio)
     text = (f"**Too close to call**: {better} of {n} seeds of the {name} beat **{bname}** ({metric} {spread}, "
             f"against {_fmt(b)}). The difference is within the spread between seeds.")
