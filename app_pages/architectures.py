@@ -13,7 +13,7 @@ from rnnlab.labs import archlab as A
 from rnnlab.labs.architectures import ARCHITECTURES
 
 PAGE = "app_pages/architectures.py"
-JOB_SECONDS = 60.0      # each training is built for ≤ 20 s on 2 cores; this cap holds on a busy server
+JOB_SECONDS = 120.0     # each training is built for ≤ 20 s on one core; the cap leaves room for a busy server
 MODELS = "arch_models"  # trained models rebuilt from job results, per section
 
 st.title("Architectures: each shape, trained live")
@@ -79,7 +79,8 @@ def live(section: str, ylabel: str, references: dict[str, float] | None = None) 
         curves: dict[str, tuple[list, list]] = {}
         for e in job.of_kind("eval"):
             xs, ys = curves.setdefault(e.data.get("model", "model"), ([], []))
-            xs.append(e.step), ys.append(e.data["acc"])
+            xs.append(e.step)
+            ys.append(e.data["acc"])
         if len(curves) == 1:
             curves = {ylabel: next(iter(curves.values()))}
         if curves:
@@ -197,12 +198,18 @@ def one_to_one():
     out = A.classify_digit(net, x[0])
     post = T.digit_posterior(x, noise)[0].tolist()
     plot(F.probability_bars([str(d) for d in range(10)], out["probs"], post, "exact probability",
-                            highlight=digit, title="The network's answer for this image"), key="ar_1_probs")
+                            highlight=digit, highlight_name="the digit shown",
+                            title="The network's answer for this image"), key="ar_1_probs")
     st.caption("Bars: the network's probabilities. Black ticks: the exact probability of each digit given this "
                "image (every glyph and the noise level known). Change the image number: one image in, one "
                "answer out, and the same image always gets the same answer.")
     plot(F.confusion_figure(res["confusion"]), key="ar_1_conf")
-    st.caption("Which digits does it confuse? Mostly those whose glyphs differ by few pixels (8 and 0, 5 and 6).")
+    pairs = A.most_confused(res["confusion"])
+    if pairs:
+        st.caption("Its most frequent mistakes on the test images: " + ", ".join(
+            f"{t} read as {p} ({n} times)" for t, p, n in pairs) + ". Compare the glyphs: they differ in few pixels.")
+    else:
+        st.caption("Not a single mistake on the 2,000 test images.")
 
 
 # --- 1 → many --------------------------------------------------------------------------------------------
@@ -257,7 +264,8 @@ def one_to_many():
         plot(F.probability_bars(labels, [first["probs"].get(s, 0.0) for s in labels],
                                 [first["ideal"].get(s, 0.0) for s in labels], "exact share of the languages",
                                 highlight=labels.index(first["chosen"]) if first["chosen"] in labels else None,
-                                title="The first letter: the choice of a language", height=260), key="ar_2_first")
+                                highlight_name="the letter drawn", title="The first letter: the choice of a language",
+                                height=260), key="ar_2_first")
     st.caption("Each column: the probabilities the letter was drawn from (after the temperature); the box: the "
                "letter drawn. The first letter picks the language; after it, most letters are certain.")
     counts = pd.Series(A.word_samples(model, digit, temperature, 200, seed=int(draw) + 1)).value_counts().to_dict()
@@ -351,8 +359,8 @@ def sync():
                                 bidirectional=name == "bidirectional", max_steps=7, height=260),
                  key=f"ar_4_flow_{name}", toolbar=False)
             s = out["shapes"][name]
-            st.caption(f"{s['x']} → {s['h']} → {s['y']}" + (": forward ‖ backward states" if name == "bidirectional"
-                                                               else ""))
+            both = ": forward ‖ backward states" if name == "bidirectional" else ""
+            st.caption(f"{s['x']} → {s['h']} → {s['y']}{both}")
     ceiling, band = A.qa_limits()
     st.caption(f"The limit of reading left to right, exactly: before its mark nothing says how a sentence ends, so "
                f"any one-directional reader is right half the time there, and can be right on every mark: "
@@ -518,10 +526,14 @@ def attention():
                   for n, a in (("without attention", None), ("with attention", kind))}
     infos = {n: A.translate(m, task_now, text) for n, m in models.items()}
     att = infos["with attention"]
-    plot(F.flow_diagram("seq2seq", list(text), att["symbols"], A.seq2seq_shapes(att), attention=True, max_steps=12),
-         key="ar_6_flow", toolbar=False)
-    st.caption("Faint blue lines: at every output step the decoder looks at every input position, with weights "
-               f"α ({len(att['symbols'])} × {len(text)} here, one row per output step).")
+    first_row = att["attention"][0].tolist() if att["attention"] is not None else None
+    plot(F.flow_diagram("seq2seq", list(text), att["symbols"], A.seq2seq_shapes(att), attention=first_row,
+                        max_steps=12), key="ar_6_flow", toolbar=False)
+    shapes = A.seq2seq_shapes(att)
+    st.caption(f"Blue arcs: the weights α with which the {'trained' if res else 'untrained'} decoder reads each "
+               "encoder state while it writes its first symbol (thicker: more weight); it gets a new row of "
+               f"weights for every symbol: α is {len(att['symbols'])} × {len(text)} here. {shapes['x']} → "
+               f"{shapes['enc']} → {shapes['y']}.")
     n_params = sum(A.n_params(m) for m in models.values())
     train_button("attention", "attention_job", {"task": task, "cell": cfg["cell"], "hidden": cfg["hidden"],
                                                 "attention": kind, "steps": cfg["steps"]},
@@ -555,7 +567,8 @@ def attention():
     cols = st.columns(2)
     for col, n in zip(cols, ("without attention", "with attention")):
         if n in infos:
-            col.markdown(f"**{n.capitalize()}**: {escape_md(text)} → **{escape_md(infos[n]['output']) or '(nothing)'}**")
+            written = escape_md(infos[n]["output"]) or "(nothing)"
+            col.markdown(f"**{n.capitalize()}**: {escape_md(text)} → **{written}**")
     if att["attention"] is not None:
         plot(F.attention_heatmap(att["attention"], text, att["symbols"]), key="ar_6_heat")
         st.caption("Each row: where the decoder looked while writing that symbol (α sums to 1 across the row). "

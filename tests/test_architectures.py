@@ -196,6 +196,10 @@ def test_one_to_one_beats_chance_and_stays_under_the_best_possible():
     assert m["test_acc"] >= 0.10 + 0.70                 # chance + 70 points
     assert m["test_acc"] <= m["best_possible_acc"] + 0.02
     assert int(r["confusion"].sum()) == A.DIGIT_TEST
+    cm = r["confusion"].clone()
+    worst = A.most_confused(cm, k=2)
+    cm.fill_diagonal_(-1)
+    assert worst[0][2] == int(cm.max()) and cm[worst[0][0], worst[0][1]] == worst[0][2]
     assert events(ctx, "eval") and all("acc" in e.data for e in events(ctx, "eval"))
     net = A.model_from_result("one_to_one", r)
     x, y = A.digit_test_set(0.15)
@@ -275,13 +279,16 @@ def test_flow_diagram_draws_the_steps_of_the_real_input():
     assert len(inputs.x) == 5 and list(inputs.text) == list("10110")
     outputs = next(t for t in fig.data if t.name == "outputs")
     assert len(outputs.x) == 1
-    assert any(a.text == "x: 1 × 5 × 2" for a in fig.layout.annotations)
+    assert any(a.hovertext == "x: 1 × 5 × 2" for a in fig.layout.annotations)
     long = FIG.flow_diagram("sync", list("a" * 30), list("." * 30), {}, bidirectional=True, max_steps=7)
     assert len(next(t for t in long.data if t.name == "inputs").x) == 6      # 3 + … + 3
     assert any(a.text == "…" for a in long.layout.annotations)
     assert any(t.name == "backward" for t in long.data)
-    s2s = FIG.flow_diagram("seq2seq", list("11/25/26"), list("2026-11-25") + ["</s>"], {}, attention=True)
+    alpha = [0.0] * 7 + [1.0]
+    s2s = FIG.flow_diagram("seq2seq", list("11/25/26"), list("2026-11-25") + ["</s>"], {}, attention=alpha)
     assert {t.name for t in s2s.data} >= {"encoder", "decoder"}
+    arcs = [sh for sh in s2s.layout.shapes if sh.type == "path"]
+    assert len(arcs) == 3 and arcs[-1].line.width > arcs[0].line.width    # boxes 1, …, 7, 8; α = 1 at the 8th
 
 
 def test_the_course_table_points_to_a_live_tab_for_every_row(root):
@@ -293,8 +300,8 @@ def test_the_course_table_points_to_a_live_tab_for_every_row(root):
 
 
 # --- the page ----------------------------------------------------------------------------------------------------
-TABS = {"one_to_one": "1 → 1", "one_to_many": "1 → many", "many_to_one": "many → 1", "sync": "many → many, synced",
-        "seq2seq": "Encoder–decoder", "attention": "Attention"}
+TABS = {"one_to_one": "1 → 1", "one_to_many": "1 → many", "many_to_one": "many → 1",
+        "sync": "many → many, synced", "seq2seq": "Encoder–decoder", "attention": "Attention"}
 
 
 def _page(root, **params) -> AppTest:
@@ -314,7 +321,7 @@ def test_page_draws_the_student_input_in_every_tab(root):
     assert len(next(t for t in flow["data"] if t["name"] == "inputs")["x"]) == 5
     at = _page(root, ar_tab=TABS["seq2seq"], ar_5_date="11/25/26")
     flow = figures(at)[0]
-    assert len(next(t for t in flow["data"] if t["name"] == "encoder")["x"]) == 5       # 8 characters: 2 + … + 2
+    assert len(next(t for t in flow["data"] if t["name"] == "encoder")["x"]) == 5       # 8 characters: 2 + … + 3
     for tab in TABS.values():
         at = _page(root, ar_tab=tab)
         assert figures(at), tab

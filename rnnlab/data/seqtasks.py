@@ -314,7 +314,8 @@ def parse_qa(text: str, max_len: int = 120) -> str:
 # --- seq2seq: dates ------------------------------------------------------------------------------------------
 MONTHS = ("January February March April May June July August September October November December").split()
 WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
-FIRST_DATE, LAST_DATE = dt.date(1950, 1, 1), dt.date(2049, 12, 31)   # two-digit years: 50–99 → 19xx, 00–49 → 20xx
+# two-digit years: 50–99 → 19xx, 00–49 → 20xx
+FIRST_DATE, LAST_DATE = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
 
 
 def _ordinal(d: int) -> str:

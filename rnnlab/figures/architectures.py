@@ -33,34 +33,37 @@ def _window(n: int, max_steps: int) -> list[int | None]:
 
 
 def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[str, str],
-                 bidirectional: bool = False, attention: bool = False, max_steps: int = 9,
+                 bidirectional: bool = False, attention: list[float] | None = None, max_steps: int = 9,
                  height: int = 300) -> go.Figure:
     """The network unrolled over the real input and output of one example.
 
     ``kind``: one_to_one | one_to_many | many_to_one | sync | seq2seq. ``inputs``/``outputs``: the symbols
-    read and written (one node per step; long sequences show their ends around "…"). ``shapes``: a label
-    per row ("x", "h", "y", and "enc"/"dec" for seq2seq), e.g. {"x": "x: 1 × 7 × 2"}, from the tensors.
+    read and written (one box per step; long sequences show their ends around "…"). ``shapes``: the tensors'
+    shapes per row ("x", "h", "y"; "enc", "dec" for seq2seq), shown when hovering the row's letter.
+    ``attention``: α of the first output step over the input positions, drawn as arcs as thick as α.
+    Boxes are sized in data units, so a long chain still fits a phone.
     """
-    traces, notes, arrows = [], [], []
-    gap = 1.25
+    traces, notes, arrows, boxes = [], [], [], []
+    gap, bw, bh = 1.25, 0.8, 0.44
 
     def arrow(x0, y0, x1, y1, color, dash=False, width=2.0):
         arrows.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
                            showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width, arrowcolor=color,
-                           opacity=0.5 if dash else 1.0))
+                           opacity=0.45 if dash else 1.0))
 
-    def row(name, xs, y, texts, hovers, color, size=30):
+    def row(name, xs, y, texts, hovers, color, w=bw):
+        boxes.extend(dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - bh / 2, y1=y + bh / 2, layer="below",
+                          fillcolor=color, line=dict(width=1.5, color="#222")) for x in xs)
         traces.append(go.Scatter(x=xs, y=[y] * len(xs), mode="markers+text", name=name, text=texts,
                                  hovertext=hovers, hoverinfo="text", textfont=dict(color="white", size=13),
-                                 marker=dict(symbol="square", size=size, color=color, line=dict(width=1.5, color="#222"))))
+                                 marker=dict(symbol="square", size=22, color=color, opacity=0)))
 
     def dots(x, y):
-        notes.append(dict(x=x, y=y, text="…", showarrow=False, font=dict(size=20, color="#555")))
+        notes.append(dict(x=x, y=y, text="…", showarrow=False, font=dict(size=18, color="#555")))
 
-    def label(y, key):
-        if shapes.get(key):
-            notes.append(dict(x=-0.55, y=y, text=html.escape(shapes[key]), showarrow=False, xanchor="right",
-                              font=dict(size=12, color="#333")))
+    def label(y, key, text):
+        notes.append(dict(x=-0.75, y=y, text=f"<b>{text}</b>", showarrow=False, xanchor="right",
+                          hovertext=html.escape(shapes.get(key, text)), font=dict(size=14, color="#333")))
 
     def chain(steps, start_x, y, color, name, symbols_in, symbols_out, in_y, out_y, backward=False,
               feed_back=False):
@@ -73,36 +76,43 @@ def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[
                 continue
             xs.append(x)
             if symbols_in is not None and s < len(symbols_in):
-                xi.append(x), ti.append(_show(symbols_in[s])), hi.append(f"input {s + 1}: {symbols_in[s]!r}")
-                arrow(x, in_y + 0.22, x, y - 0.25, COLORS["W"])
-                if feed_back and s > 0:
-                    arrow(x - gap + 0.2, out_y - 0.1, x - 0.2, in_y + 0.15, COLORS["output"], dash=True, width=1.5)
+                xi.append(x)
+                ti.append(_show(symbols_in[s]))
+                hi.append(f"input {s + 1}: {symbols_in[s]!r}")
+                arrow(x, in_y + bh / 2, x, y - bh / 2, COLORS["W"])
+                if feed_back and s > 0 and k > 0 and steps[k - 1] is not None:
+                    arrow(x - gap + 0.15, out_y - bh / 2, x - 0.15, in_y + bh / 2, COLORS["output"], dash=True,
+                          width=1.2)
             if symbols_out is not None and s < len(symbols_out):
-                xo.append(x), to.append(_show(symbols_out[s])), ho.append(f"output {s + 1}: {symbols_out[s]!r}")
-                arrow(x, y + 0.25, x, out_y - 0.22, COLORS["V"])
+                xo.append(x)
+                to.append(_show(symbols_out[s]))
+                ho.append(f"output {s + 1}: {symbols_out[s]!r}")
+                arrow(x, y + bh / 2, x, out_y - bh / 2, COLORS["V"])
         row(name, xs, y, [""] * len(xs), [f"{name} step {s + 1}" for s in steps if s is not None], color)
         for a, b in zip(xs[:-1], xs[1:]):
             if b - a > gap * 1.5:
                 continue    # across the gap: the dots stand for the steps in between
             if backward:
-                arrow(b - 0.22, y, a + 0.22, y, color)
+                arrow(b - bw / 2, y, a + bw / 2, y, color)
             else:
-                arrow(a + 0.22, y, b - 0.22, y, color)
+                arrow(a + bw / 2, y, b - bw / 2, y, color)
         if xi:
-            row("inputs", xi, in_y, ti, hi, COLORS["input"], size=26)
+            row("inputs", xi, in_y, ti, hi, COLORS["input"])
         if xo:
-            row("outputs", xo, out_y, to, ho, COLORS["output"], size=26)
+            row("outputs", xo, out_y, to, ho, COLORS["output"])
         return xs
 
     n_in, n_out = len(inputs), len(outputs)
+    top = 2
     if kind == "one_to_one":
-        row("inputs", [0.0], 0, ["x"], [f"the input: {inputs[0] if inputs else ''}"], COLORS["input"], size=30)
+        row("inputs", [0.0], 0, ["x"], [f"the input: {inputs[0] if inputs else ''}"], COLORS["input"])
         row("hidden", [0.0], 1, [""], ["a hidden layer (no state: nothing carries over)"], COLORS["hidden"])
-        row("outputs", [0.0], 2, ["y"], [f"the output: {outputs[0] if outputs else ''}"], COLORS["output"], size=30)
-        arrow(0, 0.22, 0, 0.75, COLORS["W"])
-        arrow(0, 1.25, 0, 1.78, COLORS["V"])
-        width, top = 1.0, 2
-        label(0, "x"), label(1, "h"), label(2, "y")
+        row("outputs", [0.0], 2, ["y"], [f"the output: {outputs[0] if outputs else ''}"], COLORS["output"])
+        arrow(0, bh / 2, 0, 1 - bh / 2, COLORS["W"])
+        arrow(0, 1 + bh / 2, 0, 2 - bh / 2, COLORS["V"])
+        width = 0.0
+        for y, key, text in ((0, "x", "x"), (1, "h", "h"), (2, "y", "y")):
+            label(y, key, text)
     elif kind == "seq2seq":
         enc = _window(n_in, max(max_steps // 2, 3))
         dec = _window(n_out, max(max_steps - len(enc), 3))
@@ -110,49 +120,56 @@ def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[
         start = len(enc) * gap + 0.35
         dx = chain(dec, start, 1, COLORS["hidden"], "decoder", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
         if ex and dx:
-            arrow(ex[-1] + 0.22, 1, dx[0] - 0.22, 1, COLORS["encoder"], width=3)
-            notes.append(dict(x=(ex[-1] + dx[0]) / 2, y=1.32, text="c", showarrow=False,
+            arrow(ex[-1] + bw / 2, 1, dx[0] - bw / 2, 1, COLORS["encoder"], width=3)
+            notes.append(dict(x=(ex[-1] + dx[0]) / 2, y=1.28, text="c", showarrow=False, yanchor="bottom",
+                              hovertext=html.escape(shapes.get("dec", "c")),
                               font=dict(size=14, color=COLORS["encoder"])))
-        if attention and ex and dx:
-            for x in dx:
-                for xe in ex:
-                    arrows.append(dict(x=xe, y=1.18, ax=x, ay=1.18, xref="x", yref="y", axref="x", ayref="y",
-                                       text="", showarrow=True, arrowhead=0, arrowwidth=0.6,
-                                       arrowcolor="rgba(21,101,192,0.25)"))
-        width = start + len(dec) * gap - gap
-        top = 2
-        label(0, "x"), label(1, "enc"), label(2, "y")
-        if shapes.get("dec"):
-            notes.append(dict(x=start, y=1.45, text=html.escape(shapes["dec"]), showarrow=False, xanchor="left",
-                              font=dict(size=12, color="#333")))
+        if attention is not None and ex and dx:
+            xd = dx[0]
+            positions = [s for s in enc if s is not None]
+            for xe, j in zip(ex, positions):
+                a = float(attention[j]) if j < len(attention) else 0.0
+                lift = min(0.2 + 0.06 * abs(xd - xe), 0.9)
+                boxes.append(dict(type="path", path=f"M {xd},{1 + bh / 2} Q {(xd + xe) / 2},{1 + bh / 2 + lift} "
+                                                    f"{xe},{1 + bh / 2}",
+                                  line=dict(color=f"rgba(21,101,192,{0.15 + 0.85 * a:.3f})", width=0.5 + 6 * a)))
+        width = start + (len(dec) - 1) * gap
+        for y, key, text in ((0, "x", "x"), (1, "enc", "h"), (2, "y", "y")):
+            label(y, key, text)
     else:
         steps = _window(max(n_in, n_out), max_steps)
+        first = 0.0
         if kind == "one_to_many":
-            chain(steps, 0.0, 1, COLORS["hidden"], "hidden", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
+            # the one input sets the first hidden state; the letters fed back are the steps' inputs
+            row("start", [0.0], 1, [_show(inputs[0]) if inputs else "x"],
+                [f"the one input: {inputs[0] if inputs else ''} → h₀"], COLORS["input"])
+            arrow(bw / 2, 1, gap - bw / 2, 1, COLORS["W"], width=2.5)
+            first = gap
+            chain(steps, first, 1, COLORS["hidden"], "hidden", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
         elif kind == "many_to_one":
-            last = n_in - 1
             chain(steps, 0.0, 1, COLORS["hidden"], "hidden", inputs, None, 0, 2)
             x_last = (len(steps) - 1) * gap
-            row("outputs", [x_last], 2, [_show(outputs[0]) if outputs else "y"],
-                [f"the answer after input {last + 1}: {outputs[0] if outputs else ''}"], COLORS["output"], size=26)
-            arrow(x_last, 1.25, x_last, 1.78, COLORS["V"])
+            answer = _show(outputs[0]) if outputs else "y"
+            row("outputs", [x_last], 2, [answer], [f"the answer after input {n_in}: {outputs[0] if outputs else ''}"],
+                COLORS["output"], w=max(bw, 0.3 * len(answer)))
+            arrow(x_last, 1 + bh / 2, x_last, 2 - bh / 2, COLORS["V"])
         else:   # sync
-            top_y = 2.6 if bidirectional else 2
-            chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top_y)
+            top = 2.6 if bidirectional else 2
+            chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top)
             if bidirectional:
-                xs = chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, None, 0, top_y, backward=True)
+                xs = chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, None, 0, top, backward=True)
                 for x in xs:
-                    arrow(x + 0.3, 0.22, x + 0.3, 1.5, COLORS["backward"], dash=True, width=1.2)
-        width = (len(steps) - 1) * gap
-        top = 2.6 if kind == "sync" and bidirectional else 2
-        label(0, "x"), label(1, "h"), label(top, "y")
-        if kind == "sync" and bidirectional:
-            label(1.75, "h_back")
+                    arrow(x + 0.3, bh / 2, x + 0.3, 1.75 - bh / 2, COLORS["backward"], dash=True, width=1.2)
+                label(1.75, "h_back", "h←")
+        width = first + (len(steps) - 1) * gap
+        for y, key, text in ((0, "x", "x"), (1, "h", "h" if kind != "sync" or not bidirectional else "h→"),
+                             (top, "y", "y")):
+            label(y, key, text)
     fig = go.Figure(data=traces)
     fig.update_layout(**{**base_layout(height=height), "margin": dict(l=5, r=5, t=10, b=5)}, showlegend=False,
-                      annotations=notes + arrows)
-    fig.update_xaxes(visible=False, range=[-4.2, width + 0.7])
-    fig.update_yaxes(visible=False, range=[-0.5, top + 0.5])
+                      annotations=notes + arrows, shapes=boxes)
+    fig.update_xaxes(visible=False, range=[-1.5, width + 0.6], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-0.4, top + 0.4], fixedrange=True)
     return fig
 
 
@@ -162,27 +179,32 @@ def digit_figure(pixels, title: str = "", height: int = 230) -> go.Figure:
     img = np.asarray(pixels, dtype=float).reshape(7, 5)
     fig = go.Figure(go.Heatmap(z=img, colorscale=[[0, "#ffffff"], [1, "#111111"]], zmin=0, zmax=1, showscale=False,
                                xgap=2, ygap=2, hovertemplate="row %{y}, column %{x}: %{z:.0f}<extra></extra>"))
-    fig.update_layout(**{**base_layout(height=height, title=title or None), "margin": dict(l=5, r=5, t=40 if title else 5, b=5)})
+    margin = dict(l=5, r=5, t=40 if title else 5, b=5)
+    fig.update_layout(**{**base_layout(height=height, title=title or None), "margin": margin})
     fig.update_yaxes(autorange="reversed", visible=False, scaleanchor="x", constrain="domain")
     fig.update_xaxes(visible=False, constrain="domain")
     return fig
 
 
 def probability_bars(labels: list[str], probs, reference=None, reference_name: str = "", highlight: int | None = None,
-                     title: str = "", height: int = 280) -> go.Figure:
+                     highlight_name: str = "", title: str = "", height: int = 280) -> go.Figure:
     """Bars of probabilities, one per label; ``reference`` (same order) drawn as black ticks (e.g. the exact
-    answer); ``highlight`` the index of the label to colour."""
-    colors = [COLORS["highlight"] if k == highlight else COLORS["hidden"] for k in range(len(labels))]
-    fig = go.Figure(go.Bar(x=[_show(s) for s in labels], y=list(probs), marker_color=colors, name="the network",
-                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    answer); ``highlight``: the index of a label to colour, named ``highlight_name`` in the legend."""
+    shown = [_show(s) for s in labels]
+    rest = [k for k in range(len(labels)) if k != highlight]
+    fig = go.Figure(go.Bar(x=[shown[k] for k in rest], y=[probs[k] for k in rest], marker_color=COLORS["hidden"],
+                           name="the network", hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    if highlight is not None:
+        fig.add_trace(go.Bar(x=[shown[highlight]], y=[probs[highlight]], marker_color=COLORS["highlight"],
+                             name=highlight_name or "the network", hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
     if reference is not None:
-        fig.add_trace(go.Scatter(x=[_show(s) for s in labels], y=list(reference), mode="markers", name=reference_name,
+        fig.add_trace(go.Scatter(x=shown, y=list(reference), mode="markers", name=reference_name,
                                  marker=dict(symbol="line-ew", size=26, line=dict(width=3, color="#111")),
                                  hovertemplate="%{x}: %{y:.1%} (" + html.escape(reference_name) + ")<extra></extra>"))
-    fig.update_layout(**base_layout(height=height, title=title or None), bargap=0.25,
+    fig.update_layout(**base_layout(height=height, title=title or None), bargap=0.25, barmode="overlay",
                       legend=dict(orientation="h", y=-0.22, x=0))
     fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=shown)
     return fig
 
 
@@ -294,7 +316,7 @@ def tags_html(text: str, rows: dict[str, list[float]], truth: list[int]) -> str:
         style = f"background:{_tag_color(p)};padding:1px 0;font-family:monospace;font-size:1.05rem"
         if wrong:
             style += ";text-decoration:underline;text-decoration-color:#c62828;text-decoration-thickness:3px"
-        return f'<span title="{html.escape(tip, quote=True)}" style="{style}">{html.escape(ch) if ch != " " else "&nbsp;"}</span>'
+        return f'<span title="{html.escape(tip, quote=True)}" style="{style}">{html.escape(ch)}</span>'
 
     truth_cells = [cell(c, 0.5 if t < 0 else float(t), False,
                         f"{k + 1} {c!r}: " + ("no end mark follows" if t < 0 else ("question" if t else "statement")))
@@ -305,12 +327,14 @@ def tags_html(text: str, rows: dict[str, list[float]], truth: list[int]) -> str:
                  for k, (c, p, t) in enumerate(zip(text, probs, truth))]
         lines.append((name, cells))
     body = "".join(f'<div style="margin:2px 0"><div style="font-size:0.85rem;color:#444">{html.escape(name)}</div>'
-                   f'<div style="word-break:break-all;line-height:1.6">{"".join(cells)}</div></div>'
+                   '<div style="white-space:pre-wrap;overflow-wrap:anywhere;line-height:1.6">'
+                   f'{"".join(cells)}</div></div>'
                    for name, cells in lines)
     return f'<div style="color:#111">{body}</div>'
 
 
-def distance_figure(by_distance: dict[str, list[float]], ceiling_by_distance: list[float], height: int = 330) -> go.Figure:
+def distance_figure(by_distance: dict[str, list[float]], ceiling_by_distance: list[float],
+                    height: int = 330) -> go.Figure:
     """Test accuracy by how many characters remain before the sentence's end mark (0: the mark itself),
     one line per model, and the best any left-to-right reader can expect at each distance."""
     fig = go.Figure()
@@ -321,7 +345,8 @@ def distance_figure(by_distance: dict[str, list[float]], ceiling_by_distance: li
     for name, acc in by_distance.items():
         fig.add_trace(go.Scatter(x=list(range(len(acc))), y=acc, mode="lines+markers", name=name,
                                  line=dict(color=MODEL_COLORS.get(name, COLORS["hidden"]), width=3),
-                                 hovertemplate=f"{name}: %{{y:.1%}} at %{{x}} characters before the mark<extra></extra>"))
+                                 hovertemplate=f"{name}: %{{y:.1%}} at %{{x}} characters before the mark"
+                                               "<extra></extra>"))
     fig.update_layout(**base_layout(height=height), legend=dict(orientation="h", y=-0.3, x=0))
     fig.update_yaxes(range=[0.3, 1.03], tickformat=".0%", title_text="test accuracy")
     fig.update_xaxes(title_text="characters until the sentence's end mark", range=[-0.5, n - 0.5])

@@ -318,6 +318,14 @@ def one_to_one_job(ctx, noise: float = 0.15, hidden: int = 32, steps: int = 300,
                    **_model_part(model, config, trainers["net"]), confusion=confusion, noise=float(noise))
 
 
+def most_confused(confusion, k: int = 3) -> list[tuple[int, int, int]]:
+    """The ``k`` largest off-diagonal cells of a confusion matrix: (true digit, predicted digit, count)."""
+    cm = torch.as_tensor(confusion).clone()
+    cm.fill_diagonal_(0)
+    values, flat = cm.flatten().topk(k)
+    return [(int(i) // 10, int(i) % 10, int(v)) for v, i in zip(values, flat) if int(v) > 0]
+
+
 # =====================================================================================================
 # One-to-many: the names of digits
 # =====================================================================================================
@@ -344,7 +352,9 @@ def word_nll(model: WordWriter) -> tuple[float, float]:
     digits, words, probs = [], [], []
     for d in range(10):
         for w, p in T.word_distribution(d).items():
-            digits.append(d), words.append(w), probs.append(p)
+            digits.append(d)
+            words.append(w)
+            probs.append(p)
     x, _ = T.WORD_VOCAB.encode(words, bos=True)
     y, _ = T.WORD_VOCAB.encode(words, eos=True)
     with torch.no_grad():
@@ -562,7 +572,8 @@ def accuracy_by_length(task: str, pairs, outputs: list[str]) -> dict:
         sel = [(o, t) for o, (s, t) in zip(outputs, pairs) if lo <= len(s) <= hi]
         counts.append(len(sel))
         exact.append(float(np.mean([o == t for o, t in sel])) if sel else float("nan"))
-        symbols.append(float(np.mean([sum(a == b for a, b in zip(o, t)) / len(t) for o, t in sel])) if sel else float("nan"))
+        right = [sum(a == b for a, b in zip(o, t)) / len(t) for o, t in sel]
+        symbols.append(float(np.mean(right)) if sel else float("nan"))
     return {"bins": [f"{lo}–{hi}" for lo, hi in bins], "exact": exact, "symbols": symbols, "counts": counts}
 
 

@@ -109,7 +109,8 @@ class Seq2Seq(nn.Module):
     def _attend(self, query: Tensor, enc_out: Tensor, mask: Tensor, keys: Tensor | None) -> tuple[Tensor, Tensor]:
         """query (B, T, H) → (context (B, T, H), weights (B, T, S)), softmax over the real source positions."""
         if self.config.attention == "bahdanau":
-            scores = self.attn_score(torch.tanh(self.attn_query(query)[:, :, None, :] + keys[:, None, :, :])).squeeze(-1)
+            energy = torch.tanh(self.attn_query(query)[:, :, None, :] + keys[:, None, :, :])    # (B, T, S, H)
+            scores = self.attn_score(energy).squeeze(-1)
         else:
             scores = self.attn_general(query) @ enc_out.transpose(1, 2)
         scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
