@@ -15,7 +15,8 @@ from rnnlab.data.series import (BUILTIN, MAX_CSV_MB, MAX_POINTS, CsvTable, Serie
                                 parse_times, read_table, series_from_table, split_series)
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
 from rnnlab.labs.forecast import (SCENARIOS, ForecastRecipe, bench_rows, best_method, count_params, forecasts_frame,
-                                  loss_curves, method_kind, outside_training_range, quick_baselines, verdict)
+                                  loss_curves, method_kind, outside_training_range, planned_steps, quick_baselines,
+                                  verdict)
 
 JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
 BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python bench/forecast.py --write`
@@ -308,7 +309,7 @@ if ready:
         if problem:
             st.error(problem)
         else:
-            steps = -(-n["train"] // recipe.batch_size) * recipe.epochs * n_seeds
+            steps = planned_steps(n["train"], recipe, n_seeds)
             params = {**recipe.to_dict(), "seeds": n_seeds, "series": series.name, "points": len(series),
                       "features": series.columns[1:]}
             job = jobs.submit(JOB, "rnnlab.labs.forecast:forecast_job",

@@ -120,6 +120,11 @@ def count_params(n_features: int, recipe: ForecastRecipe) -> int:
         return sum(p.numel() for p in Forecaster(n_features, recipe).parameters())
 
 
+def planned_steps(n_train_windows: int, recipe: ForecastRecipe, seeds: int) -> int:
+    """Training steps if no seed stops early (the job counts steps on across seeds): the progress bar's end."""
+    return math.ceil(n_train_windows / recipe.batch_size) * recipe.epochs * seeds
+
+
 def rnn_label(recipe: ForecastRecipe) -> str:
     return f"{recipe.cell} ({recipe.strategy})" if recipe.horizon > 1 else recipe.cell
 
@@ -469,8 +474,7 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
     ctx.emit("baselines", rows=summarise(rnn_label(r), [], base_metrics))
     ctx.check()
 
-    n_train = len(split.parts["train"][0])
-    steps_per_epoch = math.ceil(n_train / r.batch_size)
+    seed_steps = planned_steps(len(split.parts["train"][0]), r, 1)
     name = rnn_label(r)
     histories: list[tuple[int, History]] = []
     forecasts: dict[str, np.ndarray] = {}
@@ -493,7 +497,7 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
                 return reason
             return "time_limit" if time.monotonic() > deadline else None
 
-        relay = _Relay(ctx, sd, k * r.epochs * steps_per_epoch)
+        relay = _Relay(ctx, sd, k * seed_steps)
         model, history = train_one(split, r, sd, relay, should_stop, ctx.device)
         histories.append((sd, history))
         epochs = len(history.evals)
@@ -611,4 +615,5 @@ def forecasts_frame(time_axis, origins: np.ndarray, truth: np.ndarray, forecasts
 __all__ = ["ForecastRecipe", "PRESETS", "SCENARIOS", "Scenario", "Forecaster", "build_model", "count_params",
            "rnn_label", "predict_from", "rollout", "score_baselines", "train_one", "train_forecaster",
            "summarise", "quick_baselines", "best_method", "verdict", "Verdict", "forecast_job", "loss_curves",
-           "forecasts_frame", "method_kind", "describe_run", "bench_rows", "outside_training_range"]
+           "forecasts_frame", "method_kind", "describe_run", "bench_rows", "outside_training_range",
+           "planned_steps"]
