@@ -291,7 +291,7 @@ def many_to_one():
     try:
         bits = T.parse_bits(text)
     except ValueError as err:
-        st.error(str(err))
+        st.error(escape_md(str(err)))
         bits = [1, 1, 0, 1, 0, 0, 1]
     cfg = settings("many_to_one", cells=("GRU", "LSTM", "RNN"), hidden=(8, 16, 32, 64))
     config = {"cell": cfg["cell"], "hidden": cfg["hidden"]}
@@ -342,7 +342,7 @@ def sync():
     try:
         text = T.parse_qa(text)
     except ValueError as err:
-        st.error(str(err))
+        st.error(escape_md(str(err)))
         text = QA_DEFAULT
     cfg = settings("sync")
     res = result_of("sync")
@@ -400,7 +400,7 @@ def date_input(key: str) -> str:
     try:
         return T.parse_date_input(text)
     except ValueError as err:
-        st.error(str(err))
+        st.error(escape_md(str(err)))
         return DATE_DEFAULT
 
 
@@ -467,9 +467,11 @@ def seq2seq():
     c1, c2 = st.columns(2)
     pos = c1.slider("Put a mistake at output symbol", 1, len(target), 4, key="ar_5_pos", bind="query-params")
     right = target[pos - 1]
-    choices = [s for s in T.ISO_VOCAB.alphabet if s != right]
-    wrong = c2.selectbox(f"Write instead of “{right}”", choices, choices.index("9") if "9" in choices else 0,
-                         key="ar_5_wrong", bind="query-params")
+    choices = list(T.ISO_VOCAB.alphabet)
+    wrong = c2.selectbox(f"Write instead of “{right}”", choices, choices.index("9"), key="ar_5_wrong",
+                         bind="query-params", help="The symbol fed to the decoder at that position.")
+    if wrong == right:
+        st.info(f"“{wrong}” is the right symbol there: choose another one to make a mistake.")
     demo = A.forcing_demo(model, "dates", text, target, pos - 1, wrong)
     st.dataframe(pd.DataFrame({"decoder fed": ["the true previous symbols (teacher forcing)",
                                                 "its own previous symbols (free running)",
@@ -507,7 +509,7 @@ def attention():
         try:
             text = T.parse_letters(raw)
         except ValueError as err:
-            st.error(str(err))
+            st.error(escape_md(str(err)))
             text = "attention"
     else:
         text = date_input("ar_6_date")

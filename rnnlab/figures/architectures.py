@@ -66,7 +66,7 @@ def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[
                           hovertext=html.escape(shapes.get(key, text)), font=dict(size=14, color="#333")))
 
     def chain(steps, start_x, y, color, name, symbols_in, symbols_out, in_y, out_y, backward=False,
-              feed_back=False):
+              feed_back=False, w=bw):
         """One recurrent row over ``steps`` (indices or None), with its inputs below and outputs above."""
         xs, xi, xo, ti, to, hi, ho = [], [], [], [], [], [], []
         for k, s in enumerate(steps):
@@ -88,14 +88,14 @@ def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[
                 to.append(_show(symbols_out[s]))
                 ho.append(f"output {s + 1}: {symbols_out[s]!r}")
                 arrow(x, y + bh / 2, x, out_y - bh / 2, COLORS["V"])
-        row(name, xs, y, [""] * len(xs), [f"{name} step {s + 1}" for s in steps if s is not None], color)
+        row(name, xs, y, [""] * len(xs), [f"{name} step {s + 1}" for s in steps if s is not None], color, w=w)
         for a, b in zip(xs[:-1], xs[1:]):
             if b - a > gap * 1.5:
                 continue    # across the gap: the dots stand for the steps in between
             if backward:
-                arrow(b - bw / 2, y, a + bw / 2, y, color)
+                arrow(b - w / 2, y, a + w / 2, y, color)
             else:
-                arrow(a + bw / 2, y, b - bw / 2, y, color)
+                arrow(a + w / 2, y, b - w / 2, y, color)
         if xi:
             row("inputs", xi, in_y, ti, hi, COLORS["input"])
         if xo:
@@ -155,11 +155,18 @@ def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[
             arrow(x_last, 1 + bh / 2, x_last, 2 - bh / 2, COLORS["V"])
         else:   # sync
             top = 2.6 if bidirectional else 2
-            chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top)
-            if bidirectional:
-                xs = chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, None, 0, top, backward=True)
+            if not bidirectional:
+                chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top)
+            else:
+                # narrower boxes, so that the arrows that skip a row pass beside the other direction's box:
+                # every input feeds both rows, every output reads both
+                narrow = 0.46
+                chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, None, 0, top, w=narrow)
+                xs = chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, outputs, 0, top, backward=True,
+                           w=narrow)
                 for x in xs:
-                    arrow(x + 0.3, bh / 2, x + 0.3, 1.75 - bh / 2, COLORS["backward"], dash=True, width=1.2)
+                    arrow(x + 0.32, bh / 2, x + 0.32, 1.75 - bh / 2, COLORS["backward"], dash=True, width=1.2)
+                    arrow(x - 0.32, 1 + bh / 2, x - 0.32, top - bh / 2, COLORS["hidden"], dash=True, width=1.2)
                 label(1.75, "h_back", "h←")
         width = first + (len(steps) - 1) * gap
         for y, key, text in ((0, "x", "x"), (1, "h", "h" if kind != "sync" or not bidirectional else "h→"),
