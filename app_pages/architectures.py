@@ -267,7 +267,8 @@ def one_to_many():
                                 highlight_name="the letter drawn", title="The first letter: the choice of a language",
                                 height=260), key="ar_2_first")
     st.caption("Each column: the probabilities the letter was drawn from (after the temperature); the box: the "
-               "letter drawn. The first letter picks the language; after it, most letters are certain.")
+               "letter drawn. The first letters choose among the languages; once a single language's word fits "
+               "the letters so far, every next letter is certain (the exact shares: black ticks above).")
     counts = pd.Series(A.word_samples(model, digit, temperature, 200, seed=int(draw) + 1)).value_counts().to_dict()
     plot(F.word_counts_figure(counts, T.word_distribution(digit), 200), key="ar_2_counts")
     st.caption(f"200 more draws for {digit} at temperature {temperature:g}. Bars in red are not real names. At 0 "
@@ -386,8 +387,9 @@ def sync():
     by_distance = {n: res["models"][n]["by_distance"] for n in ("unidirectional", "bidirectional")}
     plot(F.distance_figure(by_distance, T.ceiling_by_distance(len(by_distance["unidirectional"]) - 1)),
          key="ar_4_dist")
-    st.caption("Test accuracy by how far the character is from its sentence's end mark. The one-directional "
-               "model fails exactly where the answer lies in the future: everywhere but on the mark.")
+    st.caption("Test accuracy by how far the character is from its sentence's end mark (0: the mark itself). "
+               "Dotted: the best any left-to-right reader can expect there, a coin flip before the mark. Where the "
+               "answer lies in the future, only reading backwards helps.")
 
 
 # --- encoder–decoder ---------------------------------------------------------------------------------------

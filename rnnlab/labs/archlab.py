@@ -145,7 +145,7 @@ class ParityNet(nn.Module):
     def forward(self, bits: Tensor, lengths: Tensor) -> Tensor:
         # a forward RNN never looks ahead: run the padded batch and read each row at its own last bit
         logits = self.running(bits)
-        return logits[torch.arange(len(bits)), lengths.to(bits.device) - 1]
+        return logits[torch.arange(len(bits), device=bits.device), lengths.to(bits.device) - 1]
 
 
 class Tagger(nn.Module):
