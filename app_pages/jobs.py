@@ -55,6 +55,11 @@ def runner() -> LocalRunner:
 _STARTED: list = []   # the runner, once a page has started it (the Teacher page changes it without starting one)
 
 
+def started_runner():
+    """The job runner if a page has started it, else None (does not start one)."""
+    return _STARTED[-1] if _STARTED else None
+
+
 def apply_workers() -> int | None:
     """Make the running job runner use the teacher's number of trainings at once (None: not started yet)."""
     if not _STARTED:

@@ -175,5 +175,8 @@ elif address:
                  f"({escape_md(jobs.RUNNER_NOTE['ray'][:300])})")
 else:
     lines.append(f"- Trainings: worker processes on this server ({cpu_count()} CPU cores)")
+r = jobs.started_runner()
+if r is not None:
+    lines.append(f"- Now: {len(r.active())} training(s) running or queued, at most {r.n_workers} at once")
 st.markdown("\n".join(lines))
 next_page("app_pages/teacher.py")

@@ -168,12 +168,12 @@ class Board:
 
     def record_later(self, row: dict) -> None:
         """Insert in a background thread: the job runner's thread never waits for the database."""
-        with self._lock:
+        with self._lock:   # queued under the lock: the writer cannot decide to stop between the two
             self._pending += 1
+            self._queue.put(row)
             if self._writer is None or not self._writer.is_alive():
                 self._writer = threading.Thread(target=self._write_loop, name="rnnlab-board", daemon=True)
                 self._writer.start()
-        self._queue.put(row)
 
     def _write_loop(self) -> None:
         while True:
