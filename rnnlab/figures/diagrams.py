@@ -124,7 +124,11 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
             d.arrow(x - 1.55, 1.0, x - 0.45, 1.0, COLORS["U"], "U", (0, 0.14))
             if lstm:
                 d.arrow(x - 1.55, 1.3, x - 0.45, 1.3, COLORS["c"], "c" if t == 0 else "", (0, 0.12), width=2)
-        x_range = [-2.8, 2 * T - 1]
+        # at least six steps' worth of width, centred: boxes scale with the figure, and a short chain on a
+        # wide screen would otherwise get long flat boxes
+        lo, hi = -2.8, 2 * T - 1
+        pad = max(0.0, (2 * 6 + 1.8) - (hi - lo)) / 2
+        x_range = [lo - pad, hi + pad]
     y_range = [-0.6 if input_labels is not None else -0.4, 2.5 if outputs else 1.55]
     if folded:
         height = 380
