@@ -40,7 +40,8 @@ OUT = ROOT / "assets" / "forecast" / "bench.json"
 #: name -> (built-in series, its parameters, window, horizon, why it is here)
 SERIES = {
     "trend": (SCENARIOS["trend"].series, SCENARIOS["trend"].series_kwargs, SCENARIOS["trend"].window,
-              SCENARIOS["trend"].horizon, "the page's default: a trend the network never saw in training"),
+              SCENARIOS["trend"].horizon,
+              "the page's default: the trend lifts the test part beyond the training range"),
     "chaos": (SCENARIOS["chaos"].series, SCENARIOS["chaos"].series_kwargs, SCENARIOS["chaos"].window,
               SCENARIOS["chaos"].horizon, "nonlinear dynamics, 5 samples ahead"),
     "chaos-1": ("Mackey-Glass chaos", {"n": 2000, "tau": 17, "every": 1}, 30, 1,
@@ -192,10 +193,9 @@ def main(argv=None) -> int:
         old = json.loads(OUT.read_text()) if OUT.exists() else {}
         if old.get("seeds") != args.seeds or old.get("epochs") != args.epochs:
             old = {}
-        machine = (f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} "
-                   f"thread(s), load average {os.getloadavg()[0]:.1f}")
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {args.threads} thread(s)"
         fresh = {r["name"]: {**{k: v for k, v in r.items() if k != "per_seed"}, "date": date.today().isoformat(),
-                             "machine": machine} for r in results}
+                             "machine": machine, "load": round(os.getloadavg()[0], 1)} for r in results}
         kept = {r["name"]: r for r in old.get("results", []) if r["name"] not in fresh}
         merged = {**kept, **fresh}
         doc = {"command": "python bench/forecast.py --write", "seeds": args.seeds, "epochs": args.epochs,

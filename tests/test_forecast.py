@@ -260,7 +260,8 @@ def test_bench_table_rows_and_verdicts():
                        {"name": "trend", "why": "trend", "points": 2000, "horizon": 1,
                         "rows": summarise("GRU", _rnn(1.1, 1.3, 1.2), BASE)}]}
     rows = bench_rows(doc)
-    assert rows[0]["GRU"] == "0.130 ± 0.010" and rows[0]["AR"] == 0.5 and rows[0]["verdict"] == "GRU wins"
+    assert rows[0]["GRU"] == "0.130 ± 0.010" and rows[0]["AR"] == "0.500" and rows[0]["verdict"] == "GRU wins"
+    assert rows[0]["seasonal naive"] == "–" and rows[0]["ARIMA"] == "–"           # not scored: said, not blank
     assert rows[1]["verdict"] == "a baseline wins"
 
 

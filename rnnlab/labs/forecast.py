@@ -584,16 +584,15 @@ def bench_rows(doc: dict) -> list[dict]:
     "mean ± sd" and each baseline's MASE, with the verdict computed from those rows."""
     out = []
     for r in doc.get("results", []):
-        row = {"series": r["name"], "what it tests": r.get("why", ""), "points": r.get("points"),
-               "horizon": r.get("horizon")}
+        names = {"rnn": "GRU", "naive": "naive", "seasonal": "seasonal naive", "ar": "AR", "arima": "ARIMA"}
+        # the numbers first (a phone shows the left columns), what the series tests last
+        row = {"series": r["name"], **{v: "–" for v in names.values()}}   # "–": not scored (no season found)
         for m in r["rows"]:
             kind = method_kind(m["method"])
-            if kind == "rnn":
-                row["GRU"] = f"{m['MASE']:.3f} ± {m['MASE_sd']:.3f}" if m["n"] > 1 else f"{m['MASE']:.3f}"
-            else:
-                row[{"naive": "naive", "seasonal": "seasonal naive", "ar": "AR", "arima": "ARIMA"}[kind]] = m["MASE"]
+            row[names[kind]] = f"{m['MASE']:.3f}" + (f" ± {m['MASE_sd']:.3f}" if kind == "rnn" and m["n"] > 1 else "")
         row["verdict"] = {"wins": "GRU wins", "loses": "a baseline wins", "mixed": "too close",
                           "none": "–"}[verdict(r["rows"]).outcome]
+        row.update({"horizon": r.get("horizon"), "points": r.get("points"), "what it tests": r.get("why", "")})
         out.append(row)
     return out
 
