@@ -331,6 +331,7 @@ def test_job_reports_baselines_first_then_seeds_and_weights():
     rnn = res["rows"][0]
     assert rnn["kind"] == "rnn" and rnn["n"] == 2
     assert rnn["MASE"] == pytest.approx(np.mean([p["MASE"] for p in res["per_seed"]]))
+    assert list(res["metrics"])[0] == "rnn_MASE" and res["metrics"]["seeds_trained"] == 2   # the board's headline
     assert res["metrics"]["rnn_MASE"] == rnn["MASE"] and res["metrics"]["baseline_MASE"] == min(
         r["MASE"] for r in res["rows"][1:])
     assert res["verdict"]["outcome"] in ("wins", "loses", "mixed") and res["verdict"]["text"] == verdict(res["rows"]).text

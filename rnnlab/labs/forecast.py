@@ -558,7 +558,7 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
     if best_base is not None:
         for m in METRICS:
             metrics_out[f"baseline_{m}"] = best_base[m]
-    metrics_out["seeds"] = float(trained)
+    metrics_out["seeds_trained"] = float(trained)
     first_scored = next((p for p in per_seed if "MASE" in p), None)
     return {
         "status": status, "message": message,
