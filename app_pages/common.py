@@ -67,6 +67,9 @@ PAGES: dict[str, list[PageInfo]] = {
         PageInfo("app_pages/textgen.py", "Text generation", ":material/edit_note:",
                  "A character-level LSTM writes Shakespeare from your prompt; train one live and watch gibberish "
                  "turn into words; find the units that count characters in a line."),
+        PageInfo("app_pages/compare.py", "RNN vs CNN vs MLP vs Transformer", ":material/compare_arrows:",
+                 "The course's comparison table, measured: four models of the same size on a memory task and on "
+                 "Shakespeare, and their speed and memory timed on this machine."),
     ],
     "Class": [
         PageInfo("app_pages/board.py", "Class board", ":material/leaderboard:",

@@ -299,7 +299,7 @@ def size_of(kind: str, vocab_size: int, n_out: int | None = None, **settings) ->
     return _size(kind, vocab_size, n_out, tuple(sorted(settings.items())))
 
 
-def matched_width(kind: str, target: int, vocab_size: int, n_out: int | None = None, max_width: int = 1024,
+def matched_width(kind: str, target: int, vocab_size: int, n_out: int | None = None, max_width: int = 8192,
                   **settings) -> int:
     """The width (RNN/MLP: hidden units, CNN: channels, Transformer: model dimension, a multiple of its
     heads) whose parameter count is closest to ``target``, the other settings fixed."""
