@@ -117,49 +117,82 @@ tabs = st.tabs(["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", 
                bind="query-params")
 tab_heat, tab_text, tab_sat, tab_path, tab_units = tabs
 
+# The tabs with controls of their own redraw as fragments: moving the unit slider, say, reruns only that tab.
+@st.fragment
+def heat_view(signals: dict, units, start: int, end: int, shown: list[str], gate_names: list[str]) -> None:
+    default = ["h", "c"] if "c" in signals else ["h", gate_names[1] if len(gate_names) > 1 else "h"]
+    chosen = st.multiselect("Signals", list(signals), default=list(dict.fromkeys(default)),
+                            key="mem_signals_" + "-".join(signals),
+                            help="Add the gates to see when each opens and shuts.")
+    H = len(next(iter(signals.values())))
+    which = f"the {len(units)} that vary most, most first" if len(units) < H else "all of them, the most varying first"
+    st.caption(f"Rows are units ({which}), columns are tokens. Hidden and cell states: red positive, blue "
+               "negative. Gates: dark = shut (0), yellow = open (1). Hover for exact values.")
+    for name in chosen:
+        plot(activation_heatmap(signals[name][units, start:end], shown, name, start, units=units),
+             key=f"mem_heat_{name}")
+
+
+@st.fragment
+def colour_view(signals: dict, tokens: list[str], ranked, gate_names: list[str]) -> None:
+    H = len(ranked)
+    options = ["one unit of h"] + (["one unit of c"] if "c" in signals else []) + \
+        (["a gate's mean over units"] if gate_names else [])
+    how = st.radio("Colour by", options, horizontal=True, key="mem_colour_by", bind="query-params")
+    if how.startswith("one unit"):
+        sig = "c" if how == "one unit of c" else "h"
+        asked = st.session_state.get("mem_unit", st.query_params.get("mem_unit"))
+        try:
+            asked = int(asked)
+        except (TypeError, ValueError):
+            asked = -1
+        # start on the unit that varies most; a unit this model does not have falls back to it too
+        st.session_state["mem_unit"] = asked if 0 <= asked < H else int(ranked[0])
+        unit = st.slider("Unit", 0, H - 1, key="mem_unit", bind="query-params",
+                         help=f"Units ranked by how much they vary here: {', '.join(map(str, ranked[:8]))}, …")
+        values = signals[sig][unit]
+        lim = float(np.abs(values).max(initial=1e-6))
+        html = colored_text_html(tokens, values, -lim, lim, diverging=True, label=f"{sig}[{unit}]")
+        st.caption(f"Red: {sig}[{unit}] positive, blue: negative, white: near zero. Look for a unit that "
+                   "lights up on negations, punctuation or sentiment words.")
+    else:
+        gate = st.selectbox("Gate", gate_names, key="mem_colour_gate", bind="query-params")
+        values = signals[gate].mean(axis=0)
+        html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
+        st.caption(f"Darker = the {gate} gate is more open on average at that token.")
+    if not gate_names:
+        st.caption("A vanilla RNN has no gates: colour by a unit of h.")
+    st.html(html)
+
+
+@st.fragment
+def units_view(signals: dict, tokens: list[str]) -> None:
+    T, H = len(tokens), len(signals["h"])
+    if T < 2:
+        st.info("Type at least two tokens to compare a stretch of text with the rest.")
+        return
+    lo, hi = st.select_slider("Token range", options=list(range(T)), value=(0, min(2, T - 1)),
+                              format_func=lambda k: f"{k} {tokens[k]}", key="mem_range")
+    sig = st.radio("Signal", [s for s in ("h", "c") if s in signals], horizontal=True, key="mem_units_sig",
+                   bind="query-params")
+    rows = []
+    for unit, score, mean_in in top_units(signals[sig], lo, hi, k=min(5, H)):
+        elsewhere = firing_positions(signals[sig][unit], mean_in, exclude=(lo, hi), limit=8)
+        rows.append({"unit": unit, "selectivity": round(score, 3), f"mean {sig} in range": round(mean_in, 3),
+                     "also fires on": ", ".join(f"{k} {tokens[k]}" for k in elsewhere) or "nowhere else"})
+    st.markdown(f"Units most active on **{escape_md(' '.join(tokens[lo:hi + 1]))}** (tokens {lo}–{hi}):")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("Selectivity = mean |activation| inside the range minus mean |activation| elsewhere. "
+               "'Also fires on' lists other tokens where the unit is at least as strong.")
+
+
 if tab_heat.open:
     with tab_heat:
-        default = ["h", "c"] if "c" in signals else ["h", gate_names[1] if len(gate_names) > 1 else "h"]
-        chosen = st.multiselect("Signals", list(signals), default=list(dict.fromkeys(default)),
-                                key="mem_signals_" + "-".join(signals),
-                                help="Add the gates to see when each opens and shuts.")
-        st.caption(f"Rows are units ({'the ' + str(len(units)) + ' that vary most, most first' if len(units) < H else 'all of them, the most varying first'}), "
-                   "columns are tokens. Hidden and cell states: red positive, blue negative. Gates: dark = shut (0), "
-                   "yellow = open (1). Hover for exact values.")
-        for name in chosen:
-            plot(activation_heatmap(signals[name][units, start:end], shown, name, start, units=units),
-                 key=f"mem_heat_{name}")
+        heat_view(signals, units, start, end, shown, gate_names)
 
 if tab_text.open:
     with tab_text:
-        options = ["one unit of h"] + (["one unit of c"] if "c" in signals else []) + \
-            (["a gate's mean over units"] if gate_names else [])
-        how = st.radio("Colour by", options, horizontal=True, key="mem_colour_by", bind="query-params")
-        html = None
-        if how.startswith("one unit"):
-            sig = "c" if how == "one unit of c" else "h"
-            asked = st.session_state.get("mem_unit", st.query_params.get("mem_unit"))
-            try:
-                asked = int(asked)
-            except (TypeError, ValueError):
-                asked = -1
-            # start on the unit that varies most; a unit this model does not have falls back to it too
-            st.session_state["mem_unit"] = asked if 0 <= asked < H else int(ranked[0])
-            unit = st.slider("Unit", 0, H - 1, key="mem_unit", bind="query-params",
-                             help=f"Units ranked by how much they vary here: {', '.join(map(str, ranked[:8]))}, …")
-            values = signals[sig][unit]
-            lim = float(np.abs(values).max(initial=1e-6))
-            html = colored_text_html(tokens, values, -lim, lim, diverging=True, label=f"{sig}[{unit}]")
-            st.caption(f"Red: {sig}[{unit}] positive, blue: negative, white: near zero. Look for a unit that "
-                       "lights up on negations, punctuation or sentiment words.")
-        else:
-            gate = st.selectbox("Gate", gate_names, key="mem_colour_gate", bind="query-params")
-            values = signals[gate].mean(axis=0)
-            html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
-            st.caption(f"Darker = the {gate} gate is more open on average at that token.")
-        if not gate_names:
-            st.caption("A vanilla RNN has no gates: colour by a unit of h.")
-        st.html(html)
+        colour_view(signals, tokens, ranked, gate_names)
 
 if tab_sat.open:
     with tab_sat:
@@ -184,22 +217,7 @@ if tab_path.open:
 
 if tab_units.open:
     with tab_units:
-        if T < 2:
-            st.info("Type at least two tokens to compare a stretch of text with the rest.")
-        else:
-            lo, hi = st.select_slider("Token range", options=list(range(T)), value=(0, min(2, T - 1)),
-                                      format_func=lambda k: f"{k} {tokens[k]}", key="mem_range")
-            sig = st.radio("Signal", [s for s in ("h", "c") if s in signals], horizontal=True, key="mem_units_sig",
-                           bind="query-params")
-            rows = []
-            for unit, score, mean_in in top_units(signals[sig], lo, hi, k=min(5, H)):
-                elsewhere = firing_positions(signals[sig][unit], mean_in, exclude=(lo, hi), limit=8)
-                rows.append({"unit": unit, "selectivity": round(score, 3), f"mean {sig} in range": round(mean_in, 3),
-                             "also fires on": ", ".join(f"{k} {tokens[k]}" for k in elsewhere) or "nowhere else"})
-            st.markdown(f"Units most active on **{escape_md(' '.join(tokens[lo:hi + 1]))}** (tokens {lo}–{hi}):")
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-            st.caption("Selectivity = mean |activation| inside the range minus mean |activation| elsewhere. "
-                       "'Also fires on' lists other tokens where the unit is at least as strong.")
+        units_view(signals, tokens)
 
 reset_button("mem_")
 next_page(PAGE)
