@@ -131,7 +131,7 @@ def step_view(ticking: bool) -> None:
 
     states = {"h": vals["h"], **({"c": vals["c"]} if "c" in vals else {})}
     if u.gate_names:
-        left, right = st.columns([len(states), len(u.gate_names)])
+        left, right = st.columns([max(len(states), 1.5), len(u.gate_names)])
         with left:
             plot(vector_bars(states, title=f"State after step {t1}"), key="st_state_bars")
         with right:

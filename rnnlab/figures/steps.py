@@ -58,8 +58,10 @@ def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height
     base = base_layout(height=height, title=title)
     base["margin"] = dict(l=45, r=10, t=50 if title else 15, b=40)
     # the legend goes under the axis: above it, a legend that wraps on a narrow screen would cover the title
+    # named units while there are few; beyond, Plotly's own tick spacing (every unit's number would collide
+    # in a narrow chart)
     ticks = dict(tickmode="array", tickvals=list(range(H)), ticktext=[f"unit {j}" for j in range(H)]) \
-        if H <= 8 else dict(dtick=1 if H <= 16 else None)
+        if H <= 8 else dict(title=dict(text="unit", font=dict(size=13)))
     return figure(data, dict(
         **base, barmode="group", bargap=0.25, bargroupgap=0.05, showlegend=True,
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top", font=dict(size=13)),
