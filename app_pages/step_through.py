@@ -9,7 +9,7 @@ import streamlit as st
 from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, unrolled_diagram
-from rnnlab.figures.steps import MAX_LINES, shown_units, state_history, vector_bars, weight_heatmaps
+from rnnlab.figures.steps import shown_units, state_history, vector_bars, weight_heatmaps
 from rnnlab.labs.equations import GRU_NOTE, gathered, step_equations
 from rnnlab.labs.unroll import (INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, recurrent_scales,
                                 step_values)

@@ -7,7 +7,7 @@ Step-through page cost 0.5-0.7 s on a small CPU. The tests validate every figure
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go  # noqa: F401 (the type returned)
+import plotly.graph_objects as go
 
 from .fast import figure
 from .style import COLORS, DIVERGING, base_layout
