@@ -390,9 +390,10 @@ def live():
         phase = j.last("phase")
         if phase is not None and phase.data.get("name") == "training" and j.last("step") is not None:
             s = j.last("step")
-            per_step = s.t / max(s.step, 1) if s.step else 0
-            st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s "
-                       f"(measured: {per_step * 1000:.0f} ms per step of {recipe.batch_size if recipe else ''} reviews).")
+            per_step = (s.t - phase.t) / max(s.step, 1)     # seconds of training per step, measured
+            batch = j.meta.get("params", {}).get("batch_size")
+            st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s (measured: "
+                       f"{per_step * 1000:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
     jobs.rerun_once_finished("sent_job")
 
 

@@ -238,6 +238,16 @@ def test_job_after_a_stop_scores_a_bounded_sample_and_a_second_stop_skips_it():
     assert res2["metrics"]["test_reviews"] == 0 and "test_acc" not in res2["metrics"]
 
 
+def test_a_stopped_job_ends_its_evaluation_before_the_runner_would_end_it(monkeypatch):
+    import rnnlab.labs.sentiment as lab
+
+    monkeypatch.setattr(lab, "AFTER_STOP", 0.0)       # the runner ends a job 10 s after a Stop: stay inside
+    ctx = Ctx(stop_at=["step 3"])
+    res = sentiment_job(ctx, TINY, source="upload", upload=_upload(4000), seed=0, eval_sample=800)
+    assert res["status"] == "cancelled" and res["metrics"]["test_reviews"] == lab.CHUNK   # one chunk, then no more
+    assert "a stopped run is given" in res["message"]
+
+
 def test_job_keeps_within_its_time_limit():
     limit = 8.0
     ctx = Ctx(seconds=limit)
@@ -247,8 +257,8 @@ def test_job_keeps_within_its_time_limit():
                         source="upload", upload=_upload(1000), seed=0)
     assert res["status"] == "time_limit"
     # training stopped early enough to calibrate and evaluate within the limit (one chunk of scoring may
-    # overrun it: the check comes between chunks; the runner itself ends a job at the limit plus a grace)
-    assert ctx.elapsed() <= limit + 1.0, res["timing"]
+    # overrun it: the check comes between chunks; the runner itself ends a job 10 s past its limit)
+    assert ctx.elapsed() <= limit + 2.0, res["timing"]
     assert res["metrics"]["test_reviews"] > 0
 
 

@@ -303,6 +303,8 @@ def recipe_from_dict(d: dict) -> Recipe:
 
 # --- live training as a job (rnnlab.runtime.jobs) ---------------------------------------------------
 EVAL_SAMPLE = 2_000   # test reviews scored after a stop or the time limit (unless the whole test set is asked)
+AFTER_STOP = 6.0      # seconds a stopped job keeps calibrating and scoring: the runner ends a job that has not
+                      # finished 10 s (its grace) after the first Stop, and would then keep nothing
 CHUNK = 250           # texts tokenised (or scored) between two checks for a stop
 
 
@@ -477,6 +479,7 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     eval_every = max(per_epoch // max(rec.evals_per_epoch, 1), 1)
     n_eval = len(test) if full_test else min(len(test), eval_sample)
     val_rate = {"seconds": 0.0, "reviews": 0}   # measured scoring speed, to size the reserve
+    stopped_at = [None]                         # when training saw the first Stop
     tokenise_rate = timing["tokenising"] / max(n_tok, 1)
 
     def reserve() -> float:
@@ -491,6 +494,8 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     def should_stop():
         reason = ctx.should_stop()
         if reason:
+            if reason == "cancelled" and stopped_at[0] is None:
+                stopped_at[0] = ctx.elapsed()
             return reason
         if max_train_seconds is not None and ctx.elapsed() - train_start >= max_train_seconds:
             return "time_limit"
@@ -523,8 +528,12 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     epochs_completed = batches_.seen // max(len(fit_part), 1)
     lap("training")
 
+    if ctx.stop_requests and stopped_at[0] is None:
+        stopped_at[0] = ctx.elapsed()
+
     def give_up() -> bool:
-        return ctx.stop_requests >= 2 or ctx.remaining() <= 0
+        after_stop = stopped_at[0] is not None and ctx.elapsed() - stopped_at[0] > AFTER_STOP
+        return ctx.stop_requests >= 2 or ctx.remaining() <= 0 or after_stop
 
     # --- calibrating ---
     T = 1.0
@@ -538,14 +547,14 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
 
     # --- evaluating: a bounded, random sample after a stop; stoppable; never past the limit ---
     test_result, sample_note = None, ""
-    if history.status != "diverged" and not give_up():
+    if history.status != "diverged" and ctx.stop_requests < 2:
         ctx.phase("evaluating", reviews=n_eval)
         stopped = history.status in ("cancelled", "time_limit")
         whole = full_test or not stopped
         sample = test.stratified(len(test) if whole else n_eval, seed)
         logits, labels_ = [], []
         for start in range(0, len(sample), CHUNK):
-            if give_up():
+            if give_up() and (logits or ctx.stop_requests >= 2):   # one chunk at least, unless asked twice
                 break
             ctx.progress(start, len(sample), f"Scoring the test reviews… {start:,}/{len(sample):,}")
             part = sample.take(np.arange(start, min(start + CHUNK, len(sample))))
@@ -557,8 +566,9 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
             test_result = test_metrics(z, np.concatenate(labels_), T)
             scored = len(z)
             if scored < len(sample):
-                sample_note = (f" Test accuracy on the {scored:,} test reviews scored before "
-                               f"{'the time limit' if ctx.remaining() <= 0 else 'the second Stop'} "
+                why = ("the time limit" if ctx.remaining() <= 0 else "the second Stop" if ctx.stop_requests >= 2
+                       else f"the {AFTER_STOP:.0f} s a stopped run is given")
+                sample_note = (f" Test accuracy on the {scored:,} test reviews scored before {why} "
                                f"(a random sample of the {len(test):,}).")
             elif not whole:
                 sample_note = (f" Test accuracy on a random sample of {scored:,} of the {len(test):,} test reviews "
