@@ -232,8 +232,10 @@ def reset_button(prefix: str, label: str = "↺ Reset this page") -> None:
             st.switch_page(page, query_params=keep)
 
     def _reset():
+        # Parameters of other widgets bound to the URL (the sidebar's seed) come back by themselves from their
+        # widgets' values, and Streamlit refuses to set them directly: keep only the unbound ones.
         st.session_state[pending] = {k: st.query_params.get_all(k) for k in st.query_params
-                                     if not k.startswith(prefix)}
+                                     if not k.startswith(prefix) and k not in st.session_state}
         for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
             del st.session_state[k]
         for k in [k for k in st.query_params if k.startswith(prefix)]:
