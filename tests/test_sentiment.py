@@ -188,7 +188,7 @@ def test_job_trains_calibrates_and_returns_weights_only():
     ctx = Ctx()
     res = sentiment_job(ctx, TINY, source="upload", upload=_upload(), seed=0)
     phases = [e.data["name"] for e in ctx.kinds("phase")]
-    assert phases == ["loading data", "tokenising", "training", "calibrating", "evaluating"]
+    assert phases == ["loading data", "tokenising", "preparing the training", "training", "calibrating", "evaluating"]
     assert res["status"] in ("done", "early_stopped") and res["epochs_completed"] >= 1
     m = res["metrics"]
     assert m["test_acc"] > 0.9 and m["test_reviews"] == 80 and 0.05 <= m["temperature"] <= 20

@@ -69,7 +69,7 @@ def training_curves(reviews: list[int], loss: list[float], acc: list[float], eva
     """Loss and accuracy against the number of training reviews read: training (smoothed over ``smooth``
     steps) and validation (``evals``: dicts with "reviews", "loss", "acc"); epoch ends, LR drops and
     early stopping marked at the review count where they happened."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.14)
     x = np.asarray(reviews, dtype=float)
     if len(x):
         fig.add_trace(go.Scatter(x=x, y=_smoothed(loss, smooth), name="training (smoothed)",
