@@ -14,14 +14,22 @@ import streamlit as st
 
 from app_pages.common import PAGES, not_found, page_not_found, server_setup, sidebar, style
 
-st.set_page_config(page_title="rnnlab: recurrent networks, step by step", page_icon="🔁", layout="wide",
-                   initial_sidebar_state="collapsed")
-server_setup()
-style()
-navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
-                                      for p in pages] for section, pages in PAGES.items()}, position="top")
-sidebar()
-if page_not_found():
-    not_found()
-else:
-    navigation.run()
+
+def main() -> None:
+    st.set_page_config(page_title="rnnlab: recurrent networks, step by step", page_icon="🔁", layout="wide",
+                       initial_sidebar_state="collapsed")
+    server_setup()
+    style()
+    navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
+                                          for p in pages] for section, pages in PAGES.items()}, position="top")
+    sidebar()
+    if page_not_found():
+        not_found()
+    else:
+        navigation.run()
+
+
+# Streamlit runs this file as ``__main__``. A training worker started with multiprocessing's *spawn* imports
+# the parent's main module again under the name ``__mp_main__``: the guard keeps it from running the app.
+if __name__ == "__main__":
+    main()
