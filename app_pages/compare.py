@@ -35,16 +35,17 @@ st.markdown("The course compares recurrent, convolutional and feed-forward netwo
             "at. Here the claims are **measured**: four models with the same number of weights (a recurrent net, "
             "a causal dilated CNN, an MLP on a window of the last tokens and a small causal Transformer) train on "
             "the same data, and are timed on this machine.")
-lesson("In <b>Memory over distance</b>, press Train: at which k does each model fall to chance? Drag the "
+lesson("In <b>Memory</b>, press Train: at which k does each model fall to chance? Drag the "
        "<i>MLP window</i> to 16 and train again: where is its cliff now?",
        "Switch the <i>recurrent cell</i> to RNN (tanh): does it still hold the symbol 63 steps? The second plot "
        "shows how fast its dependence on that token fades.",
-       "In <b>Speed and memory</b>, read the cost of one new token after 1,024 tokens: the running state "
+       "In <b>Speed</b>, measure, then read the cost of one new token after 1,024 tokens: the running state "
        "against the Transformer without a cache. Is the RNN the slowest to <i>train</i>, as the course's table says?")
 reset_button("cmp")
 
-tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory over distance", "Language model", "Speed and memory",
-                                                 "The course's table"], key="cmp_tab", bind="query-params")
+# short names: the four fit a phone's width
+tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory", "Shakespeare", "Speed", "Table"], key="cmp_tab",
+                                                bind="query-params")
 
 
 def live(key: str, draw, when_done) -> None:
@@ -145,7 +146,7 @@ def memory_part() -> None:
         for col, (k, m) in zip(cols, models.items()):
             value = f"k ≤ {m['span']}" if m["span"] >= 0 else "none"
             col.metric(f"{m['label']}: holds", value, f"{m['mean_acc']:.0%} over all k", delta_color="off",
-                       help=f"The longest distance up to which test accuracy stays at or above {SPAN_ACCURACY:.0%}.")
+                       delta_arrow="off", help=f"The longest distance up to which test accuracy stays at or above {SPAN_ACCURACY:.0%}.")
         lines = []
         for k, m in models.items():
             if m["view"] > 0 and m["view"] < T_job:

@@ -19,6 +19,7 @@ seed): every model, in every session, is scored on the same sequences. Every dra
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -79,9 +80,9 @@ class RecallTask:
 
 
 def draw_k(T: int, n: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` distances in 0 … T-1 with 1 + k log-uniform in [1, T]: as many sequences with k in 1 … 3 as in
-    15 … 63, so a model learns the short distances first and has examples at every scale."""
-    u = torch.rand(n, generator=generator) * torch.log(torch.tensor(float(T)))
+    """``n`` distances in 0 … T-1, 1 + k drawn log-uniformly from [1, T + 1) and rounded down: as many with k
+    in 0 … 2 as in 15 … 62 (for T = 64), so a model learns the short distances first and sees every scale."""
+    u = torch.rand(n, generator=generator) * math.log(T + 1)
     return (torch.exp(u).floor().long() - 1).clamp(0, T - 1)
 
 
@@ -94,7 +95,7 @@ def answer(task: RecallTask, x: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=16)
-def test_set(task: RecallTask, per_k: int = 100, seed: int = TEST_SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def held_out(task: RecallTask, per_k: int = 64, seed: int = TEST_SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``per_k`` sequences for every k in 0 … T-1, fixed by ``seed``: (x (T·per_k, T), y, k). Cached:
     the same task gives the same (read-only) tensors."""
     g = torch.Generator().manual_seed(int(seed) * 1_000 + task.T * 37 + task.symbols)

@@ -113,20 +113,22 @@ def lm_figure(models: dict[str, dict], chance: float | None = None, height: int 
     return fig
 
 
-def _log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Ticks 1-2-5 per decade between lo and hi, labelled in µs, ms or s."""
+def _time_label(v: float) -> str:
+    if v >= 1:
+        return f"{v:g} s"
+    if v >= 1e-3:
+        return f"{v * 1e3:g} ms"
+    return f"{v * 1e6:g} µs"
+
+
+def _log_ticks(lo: float, hi: float, label=_time_label) -> tuple[list[float], list[str]]:
+    """Ticks at 1, 2 and 5 times each power of ten between lo and hi, labelled by ``label``."""
     vals = []
     for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
         for m in (1, 2, 5):
             v = m * 10.0 ** e
             if lo / 1.5 <= v <= hi * 1.5:
                 vals.append(v)
-    def label(v):
-        if v >= 1:
-            return f"{v:g} s"
-        if v >= 1e-3:
-            return f"{v * 1e3:g} ms"
-        return f"{v * 1e6:g} µs"
     return vals, [label(v) for v in vals]
 
 
@@ -144,8 +146,8 @@ def _per_model(xs: list[int], series: dict[str, list[float]], labels: dict[str, 
                                  hovertemplate=hover + "<extra>" + html.escape(labels[kind]) + "</extra>"))
     fig.update_layout(**base_layout(height=height), legend=LEGEND)
     fig.update_xaxes(title_text=x_title, type="log", tickvals=xs, ticktext=[f"{x:,}" for x in xs])
-    if y_log and values and unit == "s":
-        tv, tt = _log_ticks(min(values), max(values))
+    if y_log and values:
+        tv, tt = _log_ticks(min(values), max(values), _time_label if unit == "s" else (lambda v: f"{v:g} {unit}"))
         fig.update_yaxes(title_text=y_title, type="log", tickvals=tv, ticktext=tt)
     else:
         fig.update_yaxes(title_text=y_title, type="log" if y_log else "linear")
@@ -181,13 +183,21 @@ TABLE_STYLE = """
 .cmp-table .measured { font-weight: 600; color: #111; }
 .cmp-table .note td { background: #fff8e1; color: #333; font-size: 0.9rem; }
 .cmp-wrap { max-width: 100%; overflow-x: auto; }
+.cmp-stack { display: none; line-height: 1.4; }
+.cmp-stack h4 { margin: 0.9rem 0 0.3rem 0; font-size: 1.05rem; }
+.cmp-stack .model { margin: 0.15rem 0 0.35rem 0; padding-left: 8px; }
+.cmp-stack .course { color: #555; font-style: italic; }
+.cmp-stack .note { background: #fff8e1; padding: 4px 8px; font-size: 0.9rem; margin: 0.2rem 0; }
+/* a phone: one block per row of the table instead of five columns */
+@media (max-width: 700px) { .cmp-wrap { display: none; } .cmp-stack { display: block; } }
 </style>
 """
 
 
 def course_table_html(rows: list[dict], labels: dict[str, str]) -> str:
     """The course's table with a "measured" line under each claim and, below a row, the notes where a
-    measurement contradicts or qualifies it. Every string is HTML-escaped."""
+    measurement contradicts or qualifies it; on a narrow screen the same as one block per row (CSS picks).
+    Every string is HTML-escaped."""
     kinds = [k for k in ("MLP", "CNN", "RNN", "Transformer")]
     head = "".join(f'<th style="border-top:4px solid {MODEL_COLORS[k]}">{html.escape(labels.get(k, k))}</th>'
                    for k in kinds)
@@ -205,5 +215,14 @@ def course_table_html(rows: list[dict], labels: dict[str, str]) -> str:
     legend = ('<div style="font-size:0.85rem;color:#555;margin:4px 0"><span class="course" '
               'style="font-style:italic">Italic: what the course\'s table says</span> · <b>bold: measured here</b> · '
               'yellow: where they disagree or the measurement adds something</div>')
+    stack = []
+    for r in rows:
+        stack.append(f"<h4>{html.escape(r['aspect'])}</h4>")
+        for k in kinds:
+            stack.append(f'<div class="model" style="border-left:4px solid {MODEL_COLORS[k]}"><b>'
+                         f'{html.escape(labels.get(k, k))}</b>: <span class="course">{html.escape(r["course"].get(k, ""))}'
+                         f'</span><br><b>{html.escape(r["measured"].get(k, ""))}</b></div>')
+        stack += [f'<div class="note">{html.escape(n)}</div>' for n in r.get("notes", [])]
     return (TABLE_STYLE + legend + '<div class="cmp-wrap"><table class="cmp-table"><thead><tr><th></th>' + head
-            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>")
+            + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>"
+            + '<div class="cmp-stack">' + "".join(stack) + "</div>")

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ..data.chars import CharCorpus, StreamBatches, random_windows, shakespeare
-from ..data.recall import RecallTask, accuracy_by_k, test_set
+from ..data.recall import RecallTask, accuracy_by_k, held_out
 from ..nn.charlm import generate, sample_next
 from ..nn.charlm import evaluate as carried_eval
 from ..nn.seqmodels import (KINDS, CausalTransformer, RecurrentNet, build, count_params, last_logits, logits,
@@ -144,7 +144,7 @@ def recall_accuracy(model: nn.Module, task: RecallTask, per_k: int = 64, chunk: 
                     should_stop: Callable[[], bool] | None = None) -> list[float] | None:
     """Test accuracy at every k = 0 … T-1 on the fixed test set (None if stopped before the end)."""
     model.eval()
-    x, y, k = test_set(task, per_k)
+    x, y, k = held_out(task, per_k)
     device = next(model.parameters()).device
     preds = []
     for a in range(0, len(x), chunk):
@@ -211,7 +211,7 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
     problem = size_problem(sizes, lu.params, lu.labels())
     if problem:
         raise ValueError(problem)
-    test_set(task, per_k)
+    held_out(task, per_k)
     results: dict[str, dict] = {}
     for i, kind in enumerate(KINDS):
         if ctx.should_stop():
@@ -343,11 +343,13 @@ def cosine(frac: float, floor: float = 0.05) -> float:
 def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, seq_len: int = 128, batch: int = 32,
              seed: int = 0, device: str | None = None, val: Tensor | None = None,
              on_eval: Callable[[dict], None] | None = None, on_step: Callable[[int, float], None] | None = None,
-             should_stop: Callable[[], object] | None = None, evals: int = EVALS) -> dict:
+             should_stop: Callable[[], object] | None = None, evals: int = EVALS,
+             max_steps: int | None = None) -> dict:
     """Train one model for ``seconds`` of training time (validations not counted) and validate it ``evals``
     times on the way. The recurrent net is trained as the Text generation page's recipe (32 carried-state
     streams, truncated every window); the others on random windows (the Transformer's: its context).
-    Returns {"curve": [{"seconds", "step", "loss"}], "steps", "train_s", "cpu_s", "status"}."""
+    ``max_steps`` ends it earlier if reached first.
+    Returns {"curve": [{"seconds", "step", "loss"}], "steps", "train_s", "cpu_s", "status", ...}."""
     val = corpus.val[:EVAL_CHARS + 1] if val is None else val
     lr = CHAR_LR[kind]
     if kind == "RNN":
@@ -399,8 +401,8 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
             return "time_limit"
         return None
 
-    config = TrainConfig(lr=lr, clip=1.0, max_steps=10**9, seed=seed, device=device, diverge_factor=2.0,
-                         diverge_after=50)
+    config = TrainConfig(lr=lr, clip=1.0, max_steps=max_steps or 10**9, seed=seed, device=device,
+                         diverge_factor=2.0, diverge_after=50)
     trainer = Trainer(model, loss_fn, config, on_event=events, should_stop=stop, optimizer=optimizer)
     h = trainer.fit(batches)
     train_s = train_seconds()
@@ -494,13 +496,15 @@ def _timed(fn: Callable[[], None], reps: int, budget: float) -> list[float]:
 
 def saved_bytes(model: nn.Module, x: Tensor) -> int:
     """Bytes of the tensors a forward pass keeps for its backward pass (the activation memory of a training
-    step; each storage counted once), measured with autograd's saved-tensor hooks."""
+    step: each storage counted once, the weights not counted), measured with autograd's saved-tensor hooks."""
     seen: dict[tuple, int] = {}
+    weights = {(p.untyped_storage().data_ptr(), p.device.type) for p in model.parameters()}
 
     def pack(t: Tensor):
         try:
             key = (t.untyped_storage().data_ptr(), t.device.type)
-            seen[key] = max(seen.get(key, 0), t.untyped_storage().nbytes())
+            if key not in weights:                    # the weights are kept anyway, not for this step
+                seen[key] = max(seen.get(key, 0), t.untyped_storage().nbytes())
         except (RuntimeError, NotImplementedError):   # a tensor without ordinary storage
             seen[(id(t), "other")] = t.numel() * t.element_size()
         return t
@@ -648,7 +652,10 @@ def speed_job(ctx, lineup: dict | None = None, Ts=SPEED_TS, history=INFER_HISTOR
     status = "done" if res["complete"] else ("time_limit" if ctx.should_stop() == "time_limit" else "cancelled")
     at = Ts[-1]
     metrics = {f"step_ms_T{at}_{k}": 1000 * v[-1] for k, v in res["step"].items() if len(v) == len(Ts)}
-    return {"status": status, "message": "" if res["complete"] else f"{done[0]} of {total} measurements done.",
+    took = f"{ctx.elapsed():.0f} s"
+    message = (f"{total} measurements in {took}." if res["complete"] else
+               f"{done[0]} of {total} measurements done in {took}; the figures need them all: measure again.")
+    return {"status": status, "message": message,
             "epochs_completed": 0, "metrics": metrics, **res}
 
 
@@ -704,8 +711,8 @@ def course_table(recall: dict | None = None, charlm: dict | None = None, speed: 
     reads = {"RNN": "any number of tokens, one at a time", "CNN": f"the last {views['CNN']} tokens",
              "MLP": f"the last {views['MLP']} tokens, as one vector", "Transformer": f"up to {views['Transformer']} tokens at once"}
     rows.append({"aspect": "Input type", "course": COURSE["Input type"], "measured": reads,
-                 "notes": ["All four read the same token sequences here; the MLP and the CNN take a sequence as "
-                           "well as a fixed input, through a window that slides along it."]})
+                 "notes": ["Here all four read the same sequences: the MLP and the CNN handle a sequence of any "
+                           "length by sliding a window along it, but see only that window at a time."]})
 
     # memory: the recall task
     measured, notes = {}, []
@@ -733,7 +740,7 @@ def course_table(recall: dict | None = None, charlm: dict | None = None, speed: 
             if r is not None and r["view"] > 0 and r["span"] >= r["view"]:
                 notes.append(f"The {labels[k]} recalled beyond its view — impossible; report this.")
     else:
-        measured = {k: "not measured yet: train in Memory over distance" for k in KINDS}
+        measured = {k: "not measured yet: train in the Memory tab" for k in KINDS}
     rows.append({"aspect": "Memory", "course": COURSE["Memory"], "measured": measured, "notes": notes})
 
     # parameter sharing
@@ -771,7 +778,7 @@ def course_table(recall: dict | None = None, charlm: dict | None = None, speed: 
                              "positions side by side, and attention's work grows with T²: the sequential steps "
                              "cost most where many cores (a GPU) would otherwise work at once.")
     else:
-        measured = {k: "not measured yet: press Measure in Speed and memory" for k in KINDS}
+        measured = {k: "not measured yet: measure in the Speed tab" for k in KINDS}
     rows.append({"aspect": "Training speed", "course": COURSE["Training speed"], "measured": measured, "notes": notes})
 
     # inference and memory (not in the course's table)
@@ -809,6 +816,6 @@ def course_table(recall: dict | None = None, charlm: dict | None = None, speed: 
             notes.append(f"The table names RNNs for text; with the same training time here the {best['label']} "
                          f"reached the lowest validation loss ({best['val_loss']:.2f} nats/char).")
     for k in KINDS:
-        measured.setdefault(k, "not measured yet: train in the task tabs")
+        measured.setdefault(k, "not measured yet: train in the Memory and Shakespeare tabs")
     rows.append({"aspect": "Best use", "course": COURSE["Best use"], "measured": measured, "notes": notes})
     return rows
