@@ -134,16 +134,18 @@ def test_same_seed_same_weights_and_the_global_generator_untouched():
     assert torch.allclose(pe[3, 0], torch.sin(torch.tensor(3.0))) and torch.allclose(pe[3, 1], torch.cos(torch.tensor(3.0)))
 
 
-def test_the_text_generation_bench_finds_this_transformer():
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-    from bench.textgen import same_size_transformer, transformer_class, transformer_kwargs
+def test_the_text_generation_bench_gets_a_transformer_of_the_live_lstm_s_size():
+    """bench/textgen.py races the Text generation page's live LSTM against this Transformer (4 blocks,
+    context 128), its width matched by :func:`matched_settings`."""
+    from rnnlab.labs.textgen import recipe_from
+    from rnnlab.nn.charlm import charlm_params
+    from rnnlab.nn.seqmodels import matched_settings
 
-    cls = transformer_class()
-    assert cls is CausalTransformer
-    kwargs = transformer_kwargs(cls, 65, 128, 64, 4, 4)
-    assert kwargs == {"vocab_size": 65, "d_model": 64, "n_layers": 4, "n_heads": 4, "context": 128, "dropout": 0.0}
-    model, d = same_size_transformer(cls, 65, 128, 200_000)
-    assert abs(count_params(model) - 200_000) < 0.05 * 200_000 and d % 4 == 0
+    target = charlm_params(recipe_from("live").model_config(65))
+    settings = matched_settings("Transformer", target, 65, context=128, n_layers=4, n_heads=4)
+    model = build("Transformer", 65, seed=0, **settings)
+    assert isinstance(model, CausalTransformer) and settings["d_model"] % 4 == 0
+    assert abs(count_params(model) - target) < 0.02 * target
 
 
 # --- the recall task -----------------------------------------------------------------------------------------
