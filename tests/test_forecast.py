@@ -16,6 +16,15 @@ from rnnlab.labs.forecast import (ForecastRecipe, best_method, build_model, fore
 from rnnlab.runtime.jobs import JobContext, JobStopped
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Train as a worker does (one thread): two threads on a busy 2-core machine run 10-40x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_builtin_series_need_no_download():
     for name, make in BUILTIN.items():
         s = make()
