@@ -12,7 +12,7 @@ from app_pages import jobs
 from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
 from rnnlab.data.recall import RecallTask
 from rnnlab.figures.compare import (accuracy_figure, course_table_html, lm_figure, memory_figure, sensitivity_figure,
-                                    step_time_figure, token_time_figure, views_figure)
+                                    step_time_figure, token_time_figure, training_figure, views_figure)
 from rnnlab.labs.compare import (CHAR_LINEUP, EVAL_CHARS, LM_RESERVE, RECALL_LINEUP, SPAN_ACCURACY, SPEED_LINEUP,
                                  Lineup, course_table, size_problem)
 from rnnlab.nn.seqmodels import KINDS, LONG_NAMES, size_of
@@ -127,14 +127,21 @@ def memory_part() -> None:
 
     def draw(job):
         done = partial(job)
-        T_job = job.kwargs["T"]
+        T_job, symbols = job.kwargs["T"], job.kwargs["symbols"]
+        labels = Lineup.from_dict(job.kwargs["lineup"]).labels()
+        curves = {}
+        for e in job.of_kind("train"):
+            xs, ys = curves.setdefault(e.data["model"], ([], []))
+            xs.append(e.step)
+            ys.append(e.data["acc"])
+        if curves:
+            plot(training_figure(curves, labels, 1 / symbols, job.kwargs["steps"]), key="cmp_train_live")
+            last = job.last("train")
+            st.caption(f"Training the {labels[last.data['model']]}: step {last.step:,}; accuracy on its batches "
+                       f"of 64 sequences (every k mixed; chance {1 / symbols:.0%}). Each model's test at every k "
+                       "appears below as soon as it has trained.")
         if done:
-            plot(accuracy_figure(done, 1 / job.kwargs["symbols"], T_job), key="cmp_acc_live")
-        last = job.last("train")
-        if last is not None:
-            name = Lineup.from_dict(job.kwargs["lineup"]).label(last.data["model"])
-            st.caption(f"Training the {name}: step {last.step:,}, loss {last.data['loss']:.3f} on its last batch "
-                       f"(a guess loses ln {job.kwargs['symbols']} = {math.log(job.kwargs['symbols']):.2f}).")
+            plot(accuracy_figure(done, 1 / symbols, T_job), key="cmp_acc_live")
 
     def done(job):
         r = job.result
@@ -180,9 +187,9 @@ if tab_mem.open:
 def lm_part() -> None:
     st.markdown("**Character language modelling** on tiny-shakespeare (the Text generation page's text): each "
                 "model trains for the same number of seconds, one after the other, and is validated on the same "
-                f"{EVAL_CHARS:,} held-out characters as it goes. The recurrent net is the Text generation page's "
-                "recipe (32 long streams, its state carried from window to window); the others train on random "
-                "windows.")
+                f"{EVAL_CHARS:,} held-out characters as it goes. The recurrent net reads the text as the Text generation "
+                "page's recipe does (32 long streams, its state carried from window to window); the others train on "
+                "random windows. Each learning rate was tuned the same way for a short budget.")
     c1, c2, c3 = st.columns(3)
     cell = c1.selectbox("Recurrent cell", list(CELLS), format_func=CELLS.get, key="cmp_lm_cell", bind="query-params")
     size = c2.select_slider("Weights per model", [50_000, 100_000, 200_000, 400_000], CHAR_LINEUP.params,

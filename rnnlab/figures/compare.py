@@ -72,6 +72,23 @@ def accuracy_figure(models: dict[str, dict], chance: float, T: int, height: int 
     return fig
 
 
+def training_figure(curves: dict[str, tuple[list[int], list[float]]], labels: dict[str, str], chance: float,
+                    steps: int, height: int = 320) -> go.Figure:
+    """Accuracy on each training batch (every k mixed) against the step, one line per model, while they train."""
+    fig = go.Figure()
+    for kind in KIND_ORDER:
+        if kind not in curves:
+            continue
+        xs, ys = curves[kind]
+        fig.add_trace(go.Scatter(x=xs, y=ys, name=labels[kind], mode="lines", line=_line(kind),
+                                 hovertemplate="step %{x}: %{y:.0%}<extra>" + html.escape(labels[kind]) + "</extra>"))
+    fig.add_hline(y=chance, line=dict(color="#777", dash="dot", width=1.5))
+    fig.update_layout(**base_layout(height=height), legend=LEGEND)
+    fig.update_xaxes(title_text="training step", range=[0, steps])
+    fig.update_yaxes(title_text="accuracy on its batch", tickformat=".0%", range=[0, 1.05])
+    return fig
+
+
 def sensitivity_figure(models: dict[str, dict], T: int, height: int = 360) -> go.Figure:
     """How strongly each model's answer depends on the marked token k steps back (the gradient's norm, log
     scale); a model that cannot see that far has exactly zero there, left out of the log axis."""
