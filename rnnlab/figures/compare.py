@@ -64,10 +64,11 @@ def accuracy_figure(models: dict[str, dict], chance: float, T: int, height: int 
         if view is not None and view < T:
             fig.add_vline(x=view - 0.5, line=dict(color=MODEL_COLORS[kind], dash="dot", width=1.5))
     fig.add_hline(y=chance, line=dict(color="#777", dash="dot", width=1.5))
-    fig.add_annotation(x=1, xref="paper", y=chance, text=f"chance {chance:.0%}", showarrow=False, xanchor="right",
+    # at the left, where every model still sees the marked symbol, no curve runs along the chance line
+    fig.add_annotation(x=0, xref="paper", y=chance, text=f"chance {chance:.0%}", showarrow=False, xanchor="left",
                        yanchor="bottom", font=dict(size=12, color="#555"))
     fig.update_layout(**base_layout(height=height), legend=LEGEND)
-    fig.update_xaxes(title_text="k: how many steps before the end the marked symbol was", range=[-0.5, T - 0.5])
+    fig.update_xaxes(title_text="k: steps back to the marked symbol", range=[-0.5, T - 0.5])
     fig.update_yaxes(title_text="test accuracy", tickformat=".0%", range=[0, 1.05])
     return fig
 

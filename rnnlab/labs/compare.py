@@ -470,11 +470,11 @@ def charlm_job(ctx, lineup: dict | None = None, seconds: float = 30.0, seq_len: 
         if run["status"] == "cancelled":
             break
     status = _status([r["status"] for r in results.values()] + ([] if len(results) == len(KINDS) else ["cancelled"]))
-    short = [r["label"] for r in results.values() if r["budget"] < seconds - 1e-6]
-    message = f"{len(results)} of {len(KINDS)} models trained for {seconds:g} s each."
+    short = [r for r in results.values() if r["budget"] < seconds - 1e-6 or r["status"] == "time_limit"]
+    message = f"{len(results)} of {len(KINDS)} models trained, {seconds:g} s each."
     if short:
-        given = ", ".join(f"{r['label']} {r['budget']:.0f} s" for r in results.values() if r["label"] in short)
-        message += f" The job's time limit left less than {seconds:g} s to some: {given}."
+        given = ", ".join(f"the {r['label']} {r['train_s']:.0f} s" for r in short)
+        message += f" The job's time limit left less to some: {given}."
     metrics = {f"val_loss_{k}": r["val_loss"] for k, r in results.items()}
     metrics.update({f"steps_{k}": float(r["steps"]) for k, r in results.items()})
     return {"status": status, "message": message, "epochs_completed": 0, "metrics": metrics, "models": results,
