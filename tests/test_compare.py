@@ -191,6 +191,7 @@ def test_span_is_the_longest_reliable_distance():
     assert span([1.0] * 5) == 4
 
 
+@pytest.mark.slow
 def test_a_short_training_beats_chance_for_the_rnn_at_small_k():
     task = RecallTask(T=16)
     model = _model("RNN")
@@ -213,6 +214,7 @@ def _ctx(seconds=600.0):
     return JobContext(1, sent.append, None, max_seconds=seconds), sent
 
 
+@pytest.mark.slow
 def test_recall_job_trains_and_tests_the_four():
     ctx, sent = _ctx()
     res = recall_job(ctx, lineup=Lineup(params=10_000, window=2, cnn_layers=2, context=4).to_dict(), T=8, steps=20,
@@ -239,6 +241,7 @@ def test_windowed_loss_gives_each_character_its_whole_view():
     assert windowed_loss(model, ids, model.view - 1 + 50, 50) == pytest.approx(exact, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_a_short_char_training_lowers_the_validation_loss():
     corpus = split_text(shakespeare_text()[:30_000], "piece")
     Vc = len(corpus.vocab)
