@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from .data.text import ImdbUnavailable, download_imdb, find_imdb, load_imdb
-from .nn.models import save_text_model
+from .nn.models import load_text_model, save_text_model
 from .runtime.device import seed_everything
 from .labs.sentiment import PRESETS, recipe_from, train_sentiment
 
@@ -40,6 +40,10 @@ def train_sentiment_command(args) -> int:
             return 2
         print(file=sys.stderr)
     seed_everything(args.seed)  # this process runs one training: dropout and batch order follow the seed
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     data = load_imdb(folder)
     recipe = recipe_from(args.preset, **({"epochs": args.epochs} if args.epochs else {}))
     print(f"IMDB from {folder}: {len(data['train'])} train, {len(data['test'])} test reviews; recipe {recipe}",
@@ -57,7 +61,15 @@ def train_sentiment_command(args) -> int:
         elif e.kind in ("lr", "early_stop", "diverged"):
             print(f"\n{e.kind} at step {e.step}: {e.data}", file=sys.stderr)
 
-    run = train_sentiment(recipe, data["train"], data["test"], seed=args.seed, device=args.device, on_event=on_event)
+    init = None
+    if args.init:
+        init = load_text_model(args.init)
+        print(f"going on from the model in {args.init} ({init.meta.get('test_accuracy')} test accuracy)",
+              file=sys.stderr)
+    run = train_sentiment(recipe, data["train"], data["test"], seed=args.seed, device=args.device, on_event=on_event,
+                          init=init)
+    if init is not None:
+        run.text_model.meta["init"] = {"from": str(args.init), **init.meta}
     print(file=sys.stderr)
     print(f"{run.history.message} test accuracy {run.test['acc']:.4f} on {len(data['test'])} reviews; "
           f"confusion [[TN, FP], [FN, TP]] = {run.test['confusion'].tolist()}; {run.history.seconds:.0f} s of training")
@@ -71,7 +83,12 @@ def train_sentiment_command(args) -> int:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m rnnlab")
     sub = ap.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train-sentiment", help="train a sentiment model on IMDB and save it")
+    t = sub.add_parser(
+        "train-sentiment", help="train a sentiment model on IMDB and save it",
+        description="Train on the IMDB training split (10% of it held out for validation, early stopping and the "
+                    "calibration temperature), report accuracy and calibration on the full test split, and save "
+                    "weights, vocabulary and config. The shipped model is made in two stages: "
+                    "`--preset shipped --out DIR1`, then `--preset shipped_finetune --init DIR1`.")
     t.add_argument("--data", default=None, help="folder with aclImdb/ or imdb_train/test.csv(.gz)")
     t.add_argument("--preset", default="shipped", choices=sorted(PRESETS))
     t.add_argument("--epochs", type=int, default=None)
@@ -79,6 +96,8 @@ def main(argv=None) -> int:
     t.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
     t.add_argument("--out", default=str(Path(__file__).resolve().parents[1] / "assets" / "sentiment"))
     t.add_argument("--download", action="store_true", help="download the official archive if IMDB is not found")
+    t.add_argument("--init", default=None, help="go on training a saved model (folder with model.pt, vocab.json)")
+    t.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     from .labs import textgen_cli
     textgen_cli.add_parser(sub)
     args = ap.parse_args(argv)

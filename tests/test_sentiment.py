@@ -305,6 +305,7 @@ def test_long_reviews_stay_within_the_work_budget(shipped):
     assert imp.span > 1 and len(imp.logodds) == T and np.ceil(T / imp.span) * T <= 6000 * 1.2
 
 
+@pytest.mark.slow
 def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data, shipped):
     folder = root / SHIPPED
     size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 1e6
@@ -314,8 +315,11 @@ def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data, s
     ids, lengths = encode(test.texts, shipped.vocab, shipped.maxlen, shipped.meta["recipe"]["truncating"])
     z = logits_of(shipped.model, ids, lengths)
     acc = float(((z > 0) == (test.labels == 1)).mean())
-    assert acc >= 0.89, f"shipped model scores {acc:.4f} on the IMDB test split"
+    # the accuracy its config (and the page) states is what the test split gives
+    assert acc == pytest.approx(shipped.meta["test_accuracy"], abs=5e-4), f"shipped model scores {acc:.4f}"
+    assert acc >= 0.897, f"shipped model scores {acc:.4f} on the IMDB test split"
     cal = shipped.meta.get("calibration")
     if cal is not None:                                       # the stored ECE is what the test split gives
         T = shipped.meta.get("temperature", cal["temperature"])
-        assert calibration.ece(calibration.sigmoid(z / T), test.labels) == pytest.approx(cal["ece_after"], abs=2e-3)
+        ece = calibration.ece(calibration.sigmoid(z / T), test.labels)
+        assert ece == pytest.approx(cal["ece_after"], abs=2e-3) and ece <= 0.03
