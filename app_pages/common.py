@@ -210,10 +210,9 @@ def next_page(current: str) -> None:
     k = paths.index(current) if current in paths else -1
     nxt = pages[(k + 1) % len(pages)]
     st.divider()
-    c1, c2 = st.columns([1, 2])
-    with c1:
-        st.page_link(nxt.path, label=f"Next: {nxt.title} →", icon=nxt.icon)
-    c2.caption(nxt.blurb)
+    # the link on its own row: a long title ("RNN vs CNN vs MLP vs Transformer") fits a projector's width
+    st.page_link(nxt.path, label=f"Next: {nxt.title} →", icon=nxt.icon)
+    st.caption(nxt.blurb)
 
 
 def reset_button(prefix: str, label: str = "↺ Reset this page") -> None:

@@ -50,7 +50,7 @@ def test_every_tab_fits_each_screen(app):
 
 def test_a_link_opens_with_its_settings(app):
     url, chromium = app
-    context, page = _open(chromium, url, "projector", "cmp_cell=GRU&cmp_size=50000&cmp_T=128&cmp_steps=800"
+    context, page = _open(chromium, url, "projector", "cmp_cell=GRU&cmp_size=50k&cmp_T=128&cmp_steps=800"
                                                        "&cmp_window=16&cmp_layers=5&cmp_context=64")
     try:
         select = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_text("Recurrent cell", exact=True))

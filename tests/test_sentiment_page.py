@@ -198,7 +198,9 @@ def test_pressing_train_runs_a_job_to_the_end_and_offers_the_model(root):
     at.text_input(key="sent_sizes_fast").set_value("16").run()
     at.select_slider(key="sent_embed_fast").set_value(16).run()
     at.slider(key="sent_epochs_fast").set_value(8).run()
+    assert not at.button(key="sent_start").disabled, [e.value for e in at.error]
     at.button(key="sent_start").click().run()
+    assert "sent_job" in at.session_state, [e.value for e in list(at.error) + list(at.warning)]
     job = at.session_state["sent_job"]
     assert job.meta["lab"] == "sentiment" and job.meta["params"]["hidden_sizes"] == [16]
     wait_for(job, timeout=240)
