@@ -39,3 +39,18 @@ def test_seeded_initialisation_repeats():
 def test_unknown_scheme_is_refused():
     with pytest.raises(ValueError, match="choose from"):
         initialize(RNN(2, 2), "magic")
+
+
+def test_seed_everything_refuses_to_reseed_a_running_app_server(monkeypatch):
+    """Seeding the global generators is for a process that runs one training; in the app server every
+    session's threads share them."""
+    import sys
+    import types
+
+    from rnnlab.runtime.device import seed_everything
+
+    monkeypatch.setitem(sys.modules, "streamlit.runtime", types.SimpleNamespace(exists=lambda: True))
+    with pytest.raises(RuntimeError, match="explicit|Generator"):
+        seed_everything(0)
+    monkeypatch.setitem(sys.modules, "streamlit.runtime", types.SimpleNamespace(exists=lambda: False))
+    assert seed_everything(0).initial_seed() == 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 
 import numpy as np
 import torch
@@ -32,7 +33,15 @@ def device_label(device: torch.device | None = None) -> str:
 
 
 def seed_everything(seed: int) -> torch.Generator:
-    """Seed Python, NumPy and torch (all devices); returns a torch Generator seeded the same way."""
+    """Seed Python, NumPy and torch (all devices); returns a torch Generator seeded the same way.
+
+    Only for a process that runs one training at a time (a job runner's worker, the command line, a
+    benchmark): in the app server the global generators are shared by every session's threads, so the
+    server passes explicit generators instead (see ``rnnlab.nn.init.seeded``) and this refuses to run there."""
+    server = sys.modules.get("streamlit.runtime")
+    if server is not None and getattr(server, "exists", lambda: False)():
+        raise RuntimeError("seed_everything would reseed the generators every session shares: pass a "
+                           "torch.Generator instead")
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
