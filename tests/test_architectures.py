@@ -371,3 +371,67 @@ def test_page_trains_each_architecture_through_the_job_runner(root, section):
     from tests.test_app_pages import figures
 
     assert len(figures(at)) >= 3
+
+
+# --- a real browser at the three classroom sizes ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def app():
+    from bench.appserver import browser, chromium_available, serve_app
+
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright.sync_api")
+    with serve_app() as url, browser() as chromium:
+        yield url, chromium
+
+
+def _fits(page, where: str) -> None:
+    from bench.appserver import cut_labels, horizontal_overflow
+
+    assert page.locator('[data-testid="stException"]').count() == 0, where
+    assert horizontal_overflow(page) <= 0, f"{where}: the page scrolls sideways"
+    assert cut_labels(page) == [], where
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("size", ["laptop", "projector", "phone"])
+def test_every_tab_fits_every_size_in_a_browser(app, size):
+    from bench.appserver import SIZES, wait_for_app, wait_idle
+
+    url, chromium = app
+    page = chromium.new_page(viewport=SIZES[size])
+    try:
+        page.goto(f"{url}/architectures", wait_until="domcontentloaded")
+        wait_for_app(page)
+        for tab in TABS.values():
+            page.get_by_role("tab", name=tab, exact=True).click()
+            page.get_by_role("tab", name=tab, exact=True, selected=True).wait_for(timeout=30_000)
+            wait_idle(page)
+            _fits(page, f"{tab} at {size}")
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_link_restores_the_tab_and_the_input_and_a_trained_view_fits_a_phone(app):
+    from urllib.parse import urlencode
+
+    from bench.appserver import SIZES, wait_for_app, wait_idle
+
+    url, chromium = app
+    query = urlencode({"ar_tab": TABS["many_to_one"], "ar_3_bits": "10110", "ar_many_to_one_steps": 100})
+    page = chromium.new_page(viewport=SIZES["phone"])
+    try:
+        page.goto(f"{url}/architectures?{query}", wait_until="domcontentloaded")
+        wait_for_app(page)
+        page.get_by_role("tab", name=TABS["many_to_one"], exact=True, selected=True).wait_for(timeout=30_000)
+        assert page.get_by_label("Your bit string", exact=True).input_value() == "10110"
+        page.get_by_role("button", name="▶ Train").click()
+        page.get_by_text("Trained (").first.wait_for(timeout=300_000)
+        wait_idle(page, 120_000)
+        assert page.get_by_text("Your string:").count() == 1
+        _fits(page, "many → 1 trained, phone")
+    finally:
+        page.close()

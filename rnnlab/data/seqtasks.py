@@ -11,7 +11,7 @@ seeded generator, each with a fixed test set, and each with a number that says h
   (synced)       The end mark comes *after* the characters it tags: a left-to-right reader can only guess
                  (exactly 50%) until it reaches the mark. :func:`causal_ceiling` is that limit.
 * seq2seq        dates written in 10 ways ("25 November 2026", "11/25/26", "Nov 25th, 2026") → "2026-11-25";
-                 and reversing a string of letters (for the attention experiment: lengths 3 to 24).
+                 and reversing a string of letters (for the attention experiment: lengths 3 to 16).
 
 Every generator takes a ``numpy.random.Generator`` (or a seed): nothing here touches a global random state.
 """

@@ -289,7 +289,7 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
     config = TrainConfig(lr=recipe.lr, clip=recipe.clip, epochs=recipe.epochs, max_steps=max_steps,
                          eval_every=eval_every if val else None, early_stopping=recipe.early_stopping,
                          lr_patience=recipe.lr_patience, monitor="acc", mode="max", seed=seed, device=device,
-                         ema=recipe.ema, lr_schedule=recipe.lr_schedule)
+                         ema=recipe.ema, lr_schedule=recipe.lr_schedule, time_limit=time_budget)
     trainer = Trainer(model, loss_fn, config, on_event=on_event, should_stop=stop)
     validate = (lambda m: {k: v for k, v in evaluate(m, *val).items() if k != "confusion"}) if val else None
     history = trainer.fit(EpochBatches(ids, lengths, labels, recipe.batch_size, seed,
@@ -552,7 +552,11 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     # learns its first features), so watching it stops runs that were still learning; the loss moves smoothly.
     tconfig = TrainConfig(lr=rec.lr, clip=rec.clip, epochs=rec.epochs, eval_every=eval_every if val else None,
                           early_stopping=rec.early_stopping, lr_patience=rec.lr_patience, monitor="loss", mode="min",
-                          seed=seed, device=ctx.device, ema=rec.ema, lr_schedule=getattr(rec, "lr_schedule", None))
+                          seed=seed, device=ctx.device, ema=rec.ema, lr_schedule=rec.lr_schedule)
+    if rec.lr_schedule == "cosine":
+        # the learning rate anneals over the training time this job has (its limit less the evaluation's
+        # reserve): a run cut by its time limit ends at the low rate, not in the middle of a high one
+        tconfig.time_limit = max_train_seconds or max(ctx.remaining() - reserve(), 1.0)
     trainer = Trainer(model, loss_fn, tconfig, on_event=on_event, should_stop=should_stop)
     lap("preparing the training")
     ctx.phase("training", total_steps=rec.epochs * per_epoch, per_epoch=per_epoch, train_reviews=len(fit_part))

@@ -141,7 +141,9 @@ def _load() -> tuple[Settings, dict]:
     with _cache_lock:
         hit = _cache.get(key)
         if hit is not None and now - hit[0] < CACHE_SECONDS:
-            return hit[1], hit[2]
+            # only the database read is cached: the environment is read each time (a test or a restart
+            # that changes it is seen at once)
+            return replace(env_settings(), **hit[2]), hit[2]
     stored: dict[str, Any] = {}
     try:
         engine = _engine(create=False)
