@@ -288,7 +288,7 @@ def speed_part() -> None:
     store = shared_measurements()
     limit = jobs.check_limits(params=max(lu.sizes(SPEED_VOCAB).values()))
     if c3.button("⏱ Measure on this machine", key="cmp_sp_go", disabled=bool(limit), width="stretch",
-                 help="Runs as a job in a worker process (about half a minute on a quiet laptop core)."):
+                 help="Runs as a job in a worker process; its progress shows below."):
         jobs.submit(JOB_SPEED, "rnnlab.labs.compare:speed_job", {"lineup": lu.to_dict(), "seed": seed()}, seed=seed(),
                     meta={"lab": "compare", "task": "speed and memory", "cell": f"{lu.label('RNN')} vs CNN vs MLP vs "
                           "Transformer", "params": {"size": size}})

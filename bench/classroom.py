@@ -228,6 +228,22 @@ async def trainer(url: str, k: int, out: dict, timeout: float):
     await s.close()
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """(server CPU seconds, its child processes' CPU seconds, the running ones') from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def one(p):
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(f[11]) + int(f[12])) / tick, int(f[1])     # utime + stime; ppid
+        except (OSError, IndexError, ValueError):
+            return 0.0, -1
+
+    workers = sum(one(int(d.name))[0] for d in Path("/proc").iterdir()
+                  if d.name.isdigit() and one(int(d.name))[1] == pid)
+    return one(pid)[0], workers
+
+
 def rss_mb(pid: int) -> tuple[float, float]:
     """(server RSS, server + child processes RSS) in MB."""
     def one(p):
@@ -292,6 +308,7 @@ def main(argv=None) -> int:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         t0 = time.perf_counter()
+        cpu0, own0 = cpu_seconds(pid), time.process_time()
 
         async def run_all():
             train_tasks = [asyncio.create_task(trainer(url, k, out, args.training_timeout))
@@ -301,6 +318,7 @@ def main(argv=None) -> int:
             await asyncio.gather(*train_tasks)
 
         asyncio.run(run_all())
+        cpu1, own1 = cpu_seconds(pid), time.process_time()
         stop.set()
         sampler.join()
         wall = time.perf_counter() - t0
@@ -340,6 +358,10 @@ def main(argv=None) -> int:
     for line in mixed[:5] + out["problems"][:5] + out["errors"][:5]:
         print("   ", line)
     print(f"  predictions measured: {len(out['prediction'])}/{args.students}; server log: {log}")
+    # The simulated students run on this machine too: on a real class server their browsers are elsewhere
+    print(f"  CPU seconds in the run ({os.cpu_count()} cores × {wall:.0f} s = {os.cpu_count() * wall:.0f} available): "
+          f"app server {cpu1[0] - cpu0[0]:.1f}, training workers {cpu1[1] - cpu0[1]:.1f}, "
+          f"the simulated students (this script) {own1 - own0:.1f}")
     return 0
 
 
