@@ -23,7 +23,7 @@ JOB = "textgen_job"            # not "tg_…": the page's reset button must not 
 MODELS = "textgen_models"      # models trained in this session
 DEFAULT_PROMPT = "ROMEO:\n"
 MAX_PROMPT = 200
-SHIPPED_LABEL = "Pretrained LSTM (tiny-shakespeare)"
+SHIPPED_LABEL = "Pretrained LSTM (Shakespeare)"
 
 st.title("Text generation")
 st.markdown("A character-level language model reads text one character at a time and predicts the next one. "
@@ -51,7 +51,7 @@ def models() -> dict[str, dict]:
     if shipped is not None:
         model, vocab, meta = shipped
         loss = meta.get("val_loss")
-        label = SHIPPED_LABEL + (f", validation loss {loss:.2f}" if loss else "")
+        label = SHIPPED_LABEL + (f", loss {loss:.2f}" if loss else "")
         out[label] = {"model": model, "vocab": vocab, "meta": meta, "val_text": shakespeare().val_text,
                       "shipped": True}
     out.update(st.session_state.get(MODELS, {}))
@@ -88,8 +88,9 @@ def generate_part():
     if entry.get("shipped"):
         m = entry["meta"]
         st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units "
-                   f"({m.get('params', 0):,} weights) trained for {m.get('minutes', 0) / 60:.1f} hours on one CPU "
-                   f"core over the first 90% of tiny-shakespeare; on the last 10%, which it never trained on, it "
+                   f"({m.get('params', 0):,} weights) trained for about {m.get('minutes', 0):.0f} minutes on a "
+                   f"CPU ({m.get('threads', 1)} threads) over the first 90% of tiny-shakespeare; on the last 10%, "
+                   f"which it never trained on, it "
                    f"loses {m.get('val_loss', float('nan')):.3f} nats per character (measured).")
     url_text("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
     prompt = st.text_area("Prompt: the model reads this, then goes on", key="tg_prompt", max_chars=MAX_PROMPT,
