@@ -70,7 +70,7 @@ def live(section: str, ylabel: str, references: dict[str, float] | None = None) 
     """The running training: queue place or progress bar with Stop, and validation accuracy so far."""
     key = job_key(section)
 
-    @st.fragment(run_every=1.0 if jobs.active(key) else None)
+    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(key) else None)
     def panel():
         job = jobs.panel(key)
         if job is None:

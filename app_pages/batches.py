@@ -172,7 +172,7 @@ if tab_cost.open:
                         meta={"lab": "batches", "task": "padding cost", "cell": "BiLSTM",
                               "params": {"config": config, "lengths": lengths}})
 
-        @st.fragment(run_every=1.0 if jobs.active(COST_JOB) else None)
+        @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(COST_JOB) else None)
         def live():
             job = jobs.panel(COST_JOB)
             if job is None:

@@ -50,7 +50,7 @@ tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory", "Shakespeare", "Speed
 def live(key: str, draw, when_done) -> None:
     """The job under ``key``: a fragment polling it while it runs (queue place, progress, Stop, ``draw(job)``),
     then one rerun of the page and ``when_done(job)``."""
-    @st.fragment(run_every=1.0 if jobs.active(key) else None)
+    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(key) else None)
     def _live():
         job = jobs.panel(key)
         if job is not None and job.running:

@@ -320,7 +320,7 @@ if ready:
             mine = True
 
 
-@st.fragment(run_every=1.0 if mine and jobs.active(JOB) else None)
+@st.fragment(run_every=jobs.LIVE_EVERY if mine and jobs.active(JOB) else None)
 def live():
     """While a training runs: its progress, the table so far (cheap baselines, then ARIMA, then each seed) and
     the loss curves. Before any training: the cheap baselines."""

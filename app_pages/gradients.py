@@ -72,7 +72,7 @@ def task_baseline(task: str, T: int) -> tuple[float, float]:
 def live(key: str, draw, when_done=None) -> None:
     """The job under ``key``: a fragment that polls it every second while it runs (queue place, progress,
     Stop, live figure from ``draw(job)``), then reruns the page once and shows ``when_done(job)``."""
-    @st.fragment(run_every=1.0 if jobs.active(key) else None)
+    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(key) else None)
     def _live():
         job = jobs.panel(key)
         if job is None:
@@ -431,7 +431,7 @@ def sweep_section() -> None:
 ALL_JOBS = (JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP)
 
 
-@st.fragment(run_every=2.0 if any(jobs.active(k) for k in ALL_JOBS) else None)
+@st.fragment(run_every=jobs.LIVE_EVERY if any(jobs.active(k) for k in ALL_JOBS) else None)
 def keep_jobs_alive() -> None:
     """A training keeps running while this page is open, whichever tab is shown (its own live view only
     polls while its tab is open; a job that hears nothing for a minute is stopped as abandoned)."""

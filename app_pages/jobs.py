@@ -4,7 +4,7 @@ its phase and progress, a Stop button, and how it ended. The training itself run
 
     job = jobs.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job", {...}, meta={"lab": "sentiment"})
 
-    @st.fragment(run_every=1.0 if jobs.active("sent_job") else None)
+    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active("sent_job") else None)
     def live():
         job = jobs.panel("sent_job")      # heartbeat, queue position or progress, Stop
         ...draw job.events...
@@ -25,6 +25,9 @@ from rnnlab.runtime.board import board_listener, clean_nickname
 from rnnlab.runtime.settings import explicit_workers, load_settings
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("RNNLAB_HEARTBEAT_TIMEOUT", 60))
+#: Seconds between two redraws of a running job's live panel. Each redraw rebuilds and sends its curves:
+#: at 1 s, two sessions watching trainings kept the app server busy 39% of one core (bench/classroom.py).
+LIVE_EVERY = float(os.environ.get("RNNLAB_LIVE_EVERY", 2.0))
 
 
 RUNNER_NOTE: dict[str, str] = {}   # why the Ray cluster was not used, for the Teacher page

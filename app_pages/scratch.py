@@ -261,7 +261,7 @@ if tab_train.open:
                         limits_=lim, meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
                                            "params": params, "total_steps": steps})
 
-        @st.fragment(run_every=1.0 if jobs.active(JOB) else None)
+        @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(JOB) else None)
         def live():
             job = jobs.panel(JOB)
             if job is None:

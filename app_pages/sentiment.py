@@ -379,7 +379,7 @@ def curves(j) -> None:
     plot(fig, key="sent_curves")
 
 
-@st.fragment(run_every=1.0 if jobs.active("sent_job") else None)
+@st.fragment(run_every=jobs.LIVE_EVERY if jobs.active("sent_job") else None)
 def live():
     j = jobs.panel("sent_job")
     if j is None:

@@ -232,7 +232,7 @@ def train_part():
     reference = available.get(next((k for k in available if k.startswith(SHIPPED_LABEL)), ""), {})
     ref_loss = reference.get("meta", {}).get("val_loss") if data == "tiny-shakespeare" else None
 
-    @st.fragment(run_every=1.0 if jobs.active(JOB) else None)
+    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(JOB) else None)
     def live():
         job = jobs.panel(JOB)
         if job is None:
