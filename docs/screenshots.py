@@ -17,7 +17,8 @@ from bench.appserver import SIZES, browser, horizontal_overflow, serve_app, wait
 README_SET = [("home", "", "laptop"), ("step_through", "step_through", "laptop"), ("memory", "memory", "laptop"),
               ("sentiment", "sentiment", "laptop"), ("gradients", "gradients", "laptop"),
               ("forecast", "forecast", "laptop"), ("step_through_projector", "step_through", "projector"),
-              ("sentiment_phone", "sentiment", "phone")]
+              ("sentiment_phone", "sentiment", "phone"), ("architectures", "architectures", "laptop"),
+              ("textgen", "textgen", "laptop"), ("compare", "compare", "laptop")]
 
 
 def main(argv=None) -> int:
