@@ -28,3 +28,16 @@ _DATA = tempfile.TemporaryDirectory(prefix="rnnlab-test-data-")
 os.environ["RNNLAB_DATA"] = _DATA.name
 os.environ.pop("RNNLAB_DATABASE_URL", None)
 os.environ.pop("RNNLAB_TEACHER_PASSWORD", None)
+
+
+@pytest.fixture(scope="module")
+def app():
+    """A real ``streamlit run app.py`` and a headless Debian Chromium, shared by one test module's browser
+    tests: (the app's URL, the browser)."""
+    from bench.appserver import browser, chromium_available, serve_app
+
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright.sync_api")
+    with serve_app() as url, browser() as chromium:
+        yield url, chromium

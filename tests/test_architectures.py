@@ -374,17 +374,6 @@ def test_page_trains_each_architecture_through_the_job_runner(root, section):
 
 
 # --- a real browser at the three classroom sizes ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def app():
-    from bench.appserver import browser, chromium_available, serve_app
-
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app() as url, browser() as chromium:
-        yield url, chromium
-
-
 def _fits(page, where: str) -> None:
     from bench.appserver import cut_labels, horizontal_overflow
 

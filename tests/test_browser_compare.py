@@ -2,20 +2,11 @@
 scroll, no cut labels), and a link with settings opens with those settings and the views they imply."""
 import pytest
 
-from bench.appserver import SIZES, browser, chromium_available, cut_labels, horizontal_overflow, serve_app, wait_for_app
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 TABS = {"Memory": "", "Shakespeare": "cmp_tab=Shakespeare", "Speed": "cmp_tab=Speed", "Table": "cmp_tab=Table"}
-
-
-@pytest.fixture(scope="module")
-def app():
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app() as url, browser() as chromium:
-        yield url, chromium
 
 
 def _open(chromium, url, size="laptop", query=""):

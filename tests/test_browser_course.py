@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-from bench.appserver import SIZES, browser, chromium_available, cut_labels, horizontal_overflow, serve_app, \
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, \
     wait_for_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -16,15 +16,6 @@ COURSE_PAGES = {
                 "Train a character model"],
     "batches": ["Padding and masking", "Packing", "What it costs", "Embeddings"],
 }
-
-
-@pytest.fixture(scope="module")
-def app():
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app() as url, browser() as chromium:
-        yield url, chromium
 
 
 def _check(page, where: str) -> None:

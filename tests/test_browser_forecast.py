@@ -6,21 +6,12 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bench.appserver import SIZES, browser, chromium_available, cut_labels, horizontal_overflow, serve_app, wait_for_app
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LINK = {"fc_series": "Mackey-Glass chaos", "fc_tau": "20", "fc_every": "6", "fc_window": "20", "fc_horizon": "5",
         "fc_strategy": "recursive", "fc_cell": "LSTM", "fc_sizes": "16, 8", "fc_lr": "0.01", "fc_seeds": "2"}
-
-
-@pytest.fixture(scope="module")
-def app():
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app() as url, browser() as chromium:
-        yield url, chromium
 
 
 def _open(chromium, url, size="laptop", query=""):
