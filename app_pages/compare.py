@@ -48,21 +48,8 @@ tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory", "Shakespeare", "Speed
 
 
 def live(key: str, draw, when_done) -> None:
-    """The job under ``key``: a fragment polling it while it runs (queue place, progress, Stop, ``draw(job)``),
-    then one rerun of the page and ``when_done(job)``."""
-    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(key) else None)
-    def _live():
-        job = jobs.panel(key)
-        if job is not None and job.running:
-            draw(job)
-        jobs.rerun_once_finished(key)
-
-    _live()
-    job = jobs.current(key)
-    if job is not None and not job.running:
-        jobs.end_banner(job)
-        if job.result and job.result.get("models"):
-            when_done(job)
+    """``jobs.live`` for the comparison's jobs: ``when_done(job)`` only for a job that returned models."""
+    jobs.live(key, draw, lambda job: when_done(job) if job.result.get("models") else None)
 
 
 def sizes_table(lu: Lineup, settings: dict, sizes: dict) -> None:

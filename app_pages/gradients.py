@@ -69,26 +69,6 @@ def task_baseline(task: str, T: int) -> tuple[float, float]:
     return baseline(task, T), solved_threshold(task, T)
 
 
-def live(key: str, draw, when_done=None) -> None:
-    """The job under ``key``: a fragment that polls it every second while it runs (queue place, progress,
-    Stop, live figure from ``draw(job)``), then reruns the page once and shows ``when_done(job)``."""
-    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(key) else None)
-    def _live():
-        job = jobs.panel(key)
-        if job is None:
-            return
-        if job.running:
-            draw(job)
-        jobs.rerun_once_finished(key)
-
-    _live()
-    job = jobs.current(key)
-    if job is not None and not job.running:
-        jobs.end_banner(job)
-        if when_done is not None and job.result:
-            when_done(job)
-
-
 # --- gradient flow -------------------------------------------------------------------------------------
 @st.fragment
 def flow_section() -> None:
@@ -219,7 +199,7 @@ def record_section() -> None:
                    + (f"solved at step {run['solved_at']}." if run["solved"] else "not solved.")
                    + " Dark rows on the left: the gradient from the loss does not reach the early steps.")
 
-    live(JOB_RECORD, draw, done)
+    jobs.live(JOB_RECORD, draw, done)
 
 
 # --- clipping ------------------------------------------------------------------------------------------------
@@ -278,7 +258,7 @@ def clipping_section() -> None:
 
     if jobs.current(JOB_CLIP) is None:
         st.info("Press the button: both runs start from the same weights and see the same batches.")
-    live(JOB_CLIP, draw, done)
+    jobs.live(JOB_CLIP, draw, done)
 
 
 # --- truncated BPTT -------------------------------------------------------------------------------------------
@@ -383,7 +363,7 @@ def race_section() -> None:
             st.caption("The step counts are the first validation (every 25 steps) below the threshold. LSTMs use the "
                        "chrono initialisation of their gate biases (Tallec & Ollivier 2018).")
 
-    live(JOB_RACE, draw, done)
+    jobs.live(JOB_RACE, draw, done)
 
 
 def sweep_section() -> None:
@@ -425,7 +405,7 @@ def sweep_section() -> None:
         else:
             plot(sweep_figure(shipped.success(), shipped.Ts, len(shipped.seeds)), key="gr_sw_plot")
             st.caption("Results: shipped with the app (made by `python bench/sweep.py`).")
-    live(JOB_SWEEP, draw, done)
+    jobs.live(JOB_SWEEP, draw, done)
 
 
 ALL_JOBS = (JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP)

@@ -220,3 +220,23 @@ def wait_for(job: Job, timeout: float = 120.0) -> None:
     while job.running and time.monotonic() < end:
         job.heartbeat()
         time.sleep(0.05)
+
+
+def live(key: str, draw, when_done=None) -> None:
+    """The job under ``key``: a fragment that polls it while it runs (queue place, progress,
+    Stop, live figure from ``draw(job)``), then reruns the page once and shows ``when_done(job)``."""
+    @st.fragment(run_every=LIVE_EVERY if active(key) else None)
+    def _live():
+        job = panel(key)
+        if job is None:
+            return
+        if job.running:
+            draw(job)
+        rerun_once_finished(key)
+
+    _live()
+    job = current(key)
+    if job is not None and not job.running:
+        end_banner(job)
+        if when_done is not None and job.result:
+            when_done(job)
