@@ -265,7 +265,7 @@ def test_char_training_stops_when_its_seconds_are_spent():
     curve = run["curve"]
     assert curve[0]["seconds"] == 0 and curve[-1]["step"] == run["steps"] and curve[-1]["seconds"] >= 1.0
     for j, p in enumerate(curve[1:-1]):                  # validations once 1/3 and 2/3 of the time are spent
-        assert p["seconds"] >= (j + 1) / 3
+        assert p["seconds"] >= (j + 1) / 3 - 5e-4           # (curve seconds are rounded to the millisecond)
 
 
 def test_next_token_cost_memory_and_state():
