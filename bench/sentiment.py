@@ -581,7 +581,9 @@ def main(argv=None) -> None:
     for name, r in speeds.items():
         print(f"  {name} s/step: padded {r['padded']:.3f}, packed {r['packed']:.3f} (x{r['packed'] / r['padded']:.2f}), "
               f"equal-length {r['equal']:.3f} (x{r['equal'] / r['padded']:.2f}); dropped_share {r['dropped']:.2%}")
-    if "§6" in speeds:
+    if "§6" in speeds and device.type != "cpu":
+        print("  (the §6 target, <= 1.6 s/step, is for a 2-core CPU: not judged on this device)")
+    elif "§6" in speeds:
         ok = speeds["§6"]["equal"] <= 1.6
         print(f"  target: §6 (equal-length, the preset's path) <= 1.6 s/step on a 2-core CPU -> {'PASS' if ok else 'FAIL'}"
               f" ({speeds['§6']['equal']:.2f} s/step at {torch.get_num_threads()} threads)")

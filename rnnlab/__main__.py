@@ -8,6 +8,8 @@ test split, and saves weights (weights-only torch file), vocabulary and config t
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -22,6 +24,32 @@ def _bar(done: int, total: int, width: int = 30, extra: str = "") -> None:
     frac = 0 if total <= 0 else min(done / total, 1)
     sys.stderr.write(f"\r[{'#' * int(frac * width):<{width}}] {frac:6.1%} {extra}")
     sys.stderr.flush()
+
+
+def recipe_changes(pairs: list[str]) -> dict:
+    """``["hidden_sizes=256", "lr=2e-3"]`` -> changes to a :class:`Recipe`, each converted to its field's type
+    (tuples as comma-separated numbers; ``none`` for None)."""
+    from .labs.sentiment import Recipe
+
+    kinds = {f.name: type(f.default) for f in dataclasses.fields(Recipe)}
+    optional_float = {"clip", "ema"}
+    changes = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in kinds:
+            raise ValueError(f"{pair!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(kinds))}")
+        kind = float if key in optional_float else kinds[key]
+        if value.lower() == "none":
+            changes[key] = None
+        elif kind is tuple:
+            changes[key] = tuple(int(v) for v in value.split(","))
+        elif kind is bool:
+            changes[key] = value.lower() in ("1", "true", "yes")
+        elif kind is type(None):
+            changes[key] = int(value) if value.isdigit() else value
+        else:
+            changes[key] = kind(value)
+    return changes
 
 
 def train_sentiment_command(args) -> int:
@@ -45,7 +73,14 @@ def train_sentiment_command(args) -> int:
 
         torch.set_num_threads(args.threads)
     data = load_imdb(folder)
-    recipe = recipe_from(args.preset, **({"epochs": args.epochs} if args.epochs else {}))
+    try:
+        changes = recipe_changes(args.set or [])
+    except ValueError as err:
+        print(f"--set: {err}", file=sys.stderr)
+        return 2
+    if args.epochs:
+        changes["epochs"] = args.epochs
+    recipe = recipe_from(args.preset, **changes)
     print(f"IMDB from {folder}: {len(data['train'])} train, {len(data['test'])} test reviews; recipe {recipe}",
           file=sys.stderr)
     total_steps = recipe.epochs * -(-int(len(data["train"]) * (1 - recipe.val_fraction)) // recipe.batch_size)
@@ -67,12 +102,16 @@ def train_sentiment_command(args) -> int:
         print(f"going on from the model in {args.init} ({init.meta.get('test_accuracy')} test accuracy)",
               file=sys.stderr)
     run = train_sentiment(recipe, data["train"], data["test"], seed=args.seed, device=args.device, on_event=on_event,
-                          init=init)
+                          init=init, time_budget=args.minutes * 60 if args.minutes else None)
+    h = run.history
+    run.text_model.meta.update({"val_accuracy": h.best_value, "best_step": h.best_step,
+                                "command": "python -m rnnlab " + " ".join(shlex.quote(a) for a in args.argv)})
     if init is not None:
         run.text_model.meta["init"] = {"from": str(args.init), **init.meta}
     print(file=sys.stderr)
     print(f"{run.history.message} test accuracy {run.test['acc']:.4f} on {len(data['test'])} reviews; "
-          f"confusion [[TN, FP], [FN, TP]] = {run.test['confusion'].tolist()}; {run.history.seconds:.0f} s of training")
+          f"confusion [[TN, FP], [FN, TP]] = {run.test['confusion'].tolist()}; {run.history.seconds:.0f} s of training; "
+          f"best validation accuracy {h.best_value} at step {h.best_step}")
     out = Path(args.out)
     save_text_model(run.text_model, out)
     size = sum(f.stat().st_size for f in out.iterdir()) / 1e6
@@ -98,9 +137,15 @@ def main(argv=None) -> int:
     t.add_argument("--download", action="store_true", help="download the official archive if IMDB is not found")
     t.add_argument("--init", default=None, help="go on training a saved model (folder with model.pt, vocab.json)")
     t.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="change one setting of the preset, e.g. --set hidden_sizes=256 --set lr_schedule=cosine "
+                        "(any field of rnnlab.labs.sentiment.Recipe; repeatable)")
+    t.add_argument("--minutes", type=float, default=None,
+                   help="training time limit; a cosine schedule then ends with whichever runs out first")
     from .labs import textgen_cli
     textgen_cli.add_parser(sub)
     args = ap.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)   # recorded in the saved model's config
     if args.command == "train-sentiment":
         return train_sentiment_command(args)
     if args.command == "train-charlm":

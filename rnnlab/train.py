@@ -200,13 +200,13 @@ class Trainer:
         c = self.config
         if c.warmup_steps and step < c.warmup_steps:
             return (step + 1) / c.warmup_steps
-        if c.time_limit:
-            progress = elapsed / c.time_limit
-        elif self._horizon_steps:
-            progress = step / self._horizon_steps
-        else:
+        # progress through whichever budget runs out first (time or steps): a fast GPU finishes its epochs
+        # before the time limit, a busy CPU runs out of time first; either way the rate ends at its floor
+        parts = ([elapsed / c.time_limit] if c.time_limit else []) + \
+                ([step / self._horizon_steps] if self._horizon_steps else [])
+        if not parts:
             return 1.0
-        progress = min(max(progress, 0.0), 1.0)
+        progress = min(max(max(parts), 0.0), 1.0)
         return c.min_lr_frac + (1 - c.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
 
     def _apply_schedule(self, step: int, elapsed: float) -> None:
@@ -312,7 +312,7 @@ class Trainer:
                     else:
                         what = f"loss {self._smooth_loss:.3g}, {self._smooth_loss / self._first_loss:.1f}× its start"
                     h.message = (f"Training diverged at step {step + 1} ({what}). It was stopped and the last good "
-                                 f"weights kept: the learning rate ({self._lr():g}) is too high for this model; try "
+                                 f"weights kept: the learning rate ({self.config.lr:g}) is too high for this model; try "
                                  "one 3–10× lower, or turn on gradient clipping.")
                     self._emit("diverged", step + 1, epoch, loss=loss, grad_norm=norm)
                     stop = True

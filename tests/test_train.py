@@ -110,3 +110,12 @@ def test_cosine_schedule_anneals_over_the_steps_or_the_time_budget():
     assert h.status == "time_limit"
     assert h.lr[0] > 0.09 and 0.01 <= h.lr[-1] < 0.02          # annealed to its floor at the time limit
     assert all(a >= b - 1e-12 for a, b in zip(h.lr, h.lr[1:]))   # never goes back up
+
+
+def test_cosine_schedule_ends_with_the_steps_when_they_run_out_before_the_time_limit():
+    # a fast GPU finishes its epochs long before the time limit: the rate must still reach its floor
+    x, y = _regression()
+    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.1, max_steps=11, time_limit=3600, lr_schedule="cosine",
+                                                    device="cpu")).fit(lambda s: (x, y))
+    assert h.status == "done"
+    assert h.lr == pytest.approx([0.1 * (1 + math.cos(math.pi * k / 11)) / 2 for k in range(11)], abs=1e-6)

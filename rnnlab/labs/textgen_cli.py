@@ -42,6 +42,8 @@ def add_parser(sub) -> None:
     t.add_argument("--checkpoint", default=None, help="folder for the best weights so far, saved at each validation")
     t.add_argument("--init", default=None, help="a saved model folder to start from")
     t.add_argument("--out", default=str(SHIPPED))
+    t.add_argument("--skip-units", action="store_true",
+                   help="do not run the unit finder at the end (run it later with --units-only)")
     t.add_argument("--units-only", action="store_true",
                    help="train nothing: run the unit finder on the model in --out and save units.json there")
 
@@ -81,7 +83,7 @@ def run(args) -> int:
             print("--init: that model's vocabulary differs from this text's", file=sys.stderr)
             return 2
         init = init_model.state_dict()
-    command = "python -m rnnlab " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = "python -m rnnlab " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
     log = open(args.log, "a", encoding="utf-8") if args.log else None
     start = time.perf_counter()
     state = {"best": float("inf"), "loss": float("nan"), "lr": recipe.lr}
@@ -133,7 +135,8 @@ def run(args) -> int:
             "status": h.status, "params": count_params(result.model), "recipe": recipe.to_dict(),
             "seed": args.seed, "command": command}
     save_charlm(result.model, result.vocab, args.out, meta=meta)
-    save_units(args.out, corpus)
+    if not args.skip_units:
+        save_units(args.out, corpus)
     size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
     write(f"saved to {args.out} ({size:.1f} MB)\n{sample_text(result.model, result.vocab, 300)}")
     print(json.dumps({k: meta[k] for k in ("val_loss", "steps", "minutes", "status")}))
