@@ -34,7 +34,7 @@ EXAMPLES = {
 }
 DEFAULT_EXAMPLE = "Mixed, ends well"
 PRESET_LABELS = {"fast": "Fast live recipe (LSTM 64, pooled)", "guide_keras": "Guide §8: Keras BiLSTM 64→32",
-                 "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2", "shipped": "The pretrained model's recipe (stage 1)"}
+                 "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2", "shipped": "The pretrained model's recipe (BiLSTM 256, made on a GPU)"}
 TABS = ["Word by word", "Key words", "What if…", "Calibration"]
 OWN_EDIT = "✏️ My own edit (type below)"
 URL_TEXT_CHARS = 1_000      # a review longer than this stays in the session but not in the link
@@ -285,7 +285,6 @@ if sources.can_download:
             st.error("The download failed (no internet on this server?). Ask the teacher; the compact subset works "
                      "without it.")
 
-# stage 2 of the pretrained model goes on from stage 1's weights: not a recipe to start from scratch
 preset = st.selectbox("Recipe", [k for k in PRESETS if k in PRESET_LABELS], format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset",
                       bind="query-params")
 base = PRESETS[preset]

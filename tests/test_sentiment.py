@@ -150,6 +150,22 @@ def test_cli_trains_on_an_aclimdb_folder(tmp_path, capsys):
     assert tm.meta["test_examples"] == 80 and json.loads((out / "config.json").read_text())["maxlen"] == 200
 
 
+def test_cli_set_changes_the_preset_and_records_the_command(tmp_path, capsys):
+    make_aclimdb(tmp_path / "imdb", per_class=40)
+    out = tmp_path / "model"
+    code = cli(["train-sentiment", "--data", str(tmp_path / "imdb"), "--preset", "fast", "--epochs", "1",
+                "--set", "hidden_sizes=8,4", "--set", "lr_schedule=cosine", "--set", "lr_patience=none",
+                "--set", "equal_length=true", "--set", "ema=0.9", "--minutes", "5", "--out", str(out), "--device", "cpu"])
+    assert code == 0
+    meta = load_text_model(out).meta
+    r = meta["recipe"]
+    assert r["hidden_sizes"] == [8, 4] and r["lr_schedule"] == "cosine" and r["lr_patience"] is None
+    assert r["equal_length"] is True and r["ema"] == 0.9 and r["cell"] == "LSTM"
+    assert "--set hidden_sizes=8,4" in meta["command"] and 0 <= meta["val_accuracy"] <= 1
+    assert cli(["train-sentiment", "--data", str(tmp_path / "imdb"), "--set", "hidden=8", "--out", str(out)]) == 2
+    assert "KEY=VALUE with KEY one of" in capsys.readouterr().err
+
+
 def test_cli_offline_message(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
     assert cli(["train-sentiment", "--out", str(tmp_path / "m")]) == 2
@@ -319,7 +335,7 @@ def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data, s
     acc = float(((z > 0) == (test.labels == 1)).mean())
     # the accuracy its config (and the page) states is what the test split gives
     assert acc == pytest.approx(shipped.meta["test_accuracy"], abs=5e-4), f"shipped model scores {acc:.4f}"
-    assert acc >= 0.897, f"shipped model scores {acc:.4f} on the IMDB test split"
+    assert acc >= 0.900, f"shipped model scores {acc:.4f} on the IMDB test split"
     cal = shipped.meta.get("calibration")
     if cal is not None:                                       # the stored ECE is what the test split gives
         T = shipped.meta.get("temperature", cal["temperature"])

@@ -52,6 +52,7 @@ class Recipe:
     ema: float | None = None         # average the weights over the last ~1/(1-ema) steps (see TrainConfig.ema)
     equal_length: bool = False       # train on equal-length batches (a bidirectional model then needs no packing)
     lr_schedule: str | None = None   # "cosine": the learning rate decays to 0 over the epochs (or the time budget)
+    precision: str = "fp32"          # "auto": bfloat16 mixed precision where the CPU has it natively (AMX)
 
     def classifier_config(self, vocab_size: int) -> ClassifierConfig:
         return ClassifierConfig(vocab_size=vocab_size, embed_dim=self.embed_dim, hidden_sizes=tuple(self.hidden_sizes),
@@ -74,21 +75,16 @@ PRESETS: dict[str, Recipe] = {
     "guide_keras": Recipe(name="guide_keras", num_words=10_000, maxlen=200, cell="LSTM", embed_dim=64,
                           hidden_sizes=(64, 32), bidirectional=True, head_hidden=64, head_dropout=0.5,
                           pooling="last", lr=1e-3, clip=None, batch_size=64, epochs=5, equal_length=True),
-    # The shipped model, in two stages (both by `python -m rnnlab train-sentiment`, on the training split
-    # only, the same 10% held out for validation):
-    # 1. "shipped": a bidirectional LSTM reading the last 400 tokens, max- and mean-pooled over time,
-    #    4 epochs (89.36% test accuracy on its own);
-    # 2. "shipped_finetune" (--init the stage-1 model): whole reviews (up to 1,000 tokens: 99% of IMDB
-    #    reviews are shorter) in equal-length batches, stronger dropout, a lower learning rate, and the
-    #    weights averaged over the last ~500 steps (EMA): 89.75% test accuracy, ECE 0.9% after calibration.
-    #    (Two more epochs annealed to a learning rate of 0 gave 89.74%: this model is at its plateau.)
-    "shipped": Recipe(name="shipped", num_words=30_000, maxlen=400, cell="LSTM", embed_dim=128, hidden_sizes=(128,),
-                      bidirectional=True, embed_dropout=0.2, head_dropout=0.3, pooling="maxmean", lr=3e-3,
-                      batch_size=64, epochs=4, early_stopping=3, lr_patience=1),
-    "shipped_finetune": Recipe(name="shipped", num_words=30_000, maxlen=1000, cell="LSTM", embed_dim=128,
-                               hidden_sizes=(128,), bidirectional=True, embed_dropout=0.3, head_dropout=0.5,
-                               pooling="maxmean", lr=1e-3, batch_size=64, epochs=2, early_stopping=3, lr_patience=1,
-                               ema=0.998, equal_length=True),
+    # The shipped model (`python -m rnnlab train-sentiment --preset shipped`, on the training split only, 10%
+    # of it held out for validation and the calibration temperature): a bidirectional LSTM-256 reading whole
+    # reviews (up to 1,000 tokens: 99% of IMDB reviews are shorter) in equal-length batches, its outputs max-
+    # and mean-pooled over time; strong dropout on the word vectors (0.5) and before the head, 10 epochs of
+    # Adam on a cosine schedule, the weights averaged over the last ~500 steps (EMA), and the best validated
+    # weights kept. 90.23% test accuracy, ECE 5.3% -> 0.4% after calibration; 2 minutes on an H200 GPU.
+    "shipped": Recipe(name="shipped", num_words=30_000, maxlen=1000, cell="LSTM", embed_dim=128, hidden_sizes=(256,),
+                      bidirectional=True, embed_dropout=0.5, head_dropout=0.5, pooling="maxmean", lr=2e-3,
+                      batch_size=64, epochs=10, early_stopping=None, lr_patience=None, evals_per_epoch=4,
+                      ema=0.998, equal_length=True, lr_schedule="cosine"),
 }
 
 
@@ -289,7 +285,8 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
     config = TrainConfig(lr=recipe.lr, clip=recipe.clip, epochs=recipe.epochs, max_steps=max_steps,
                          eval_every=eval_every if val else None, early_stopping=recipe.early_stopping,
                          lr_patience=recipe.lr_patience, monitor="acc", mode="max", seed=seed, device=device,
-                         ema=recipe.ema, lr_schedule=recipe.lr_schedule, time_limit=time_budget)
+                         ema=recipe.ema, lr_schedule=recipe.lr_schedule, time_limit=time_budget,
+                         precision=recipe.precision)
     trainer = Trainer(model, loss_fn, config, on_event=on_event, should_stop=stop)
     validate = (lambda m: {k: v for k, v in evaluate(m, *val).items() if k != "confusion"}) if val else None
     history = trainer.fit(EpochBatches(ids, lengths, labels, recipe.batch_size, seed,
@@ -552,7 +549,8 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     # learns its first features), so watching it stops runs that were still learning; the loss moves smoothly.
     tconfig = TrainConfig(lr=rec.lr, clip=rec.clip, epochs=rec.epochs, eval_every=eval_every if val else None,
                           early_stopping=rec.early_stopping, lr_patience=rec.lr_patience, monitor="loss", mode="min",
-                          seed=seed, device=ctx.device, ema=rec.ema, lr_schedule=rec.lr_schedule)
+                          seed=seed, device=ctx.device, ema=rec.ema, lr_schedule=rec.lr_schedule,
+                          precision=rec.precision)
     if rec.lr_schedule == "cosine":
         # the learning rate anneals over the training time this job has (its limit less the evaluation's
         # reserve): a run cut by its time limit ends at the low rate, not in the middle of a high one
