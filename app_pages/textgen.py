@@ -268,6 +268,10 @@ def train_part():
             m1.metric("Validation loss", f"{metrics['val_loss']:.3f}", help="nats per character, held-out 10%")
             m2.metric("Training steps", f"{metrics['steps']:,}")
             m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
+            if metrics.get("precision") == "bf16":
+                st.caption("Trained in bfloat16 mixed precision: this server's CPU multiplies 16-bit numbers "
+                           "natively (Intel AMX), about 2.5× as many steps in the same time; the weights and "
+                           "the optimizer stay in float32, and the validation loss is measured in float32.")
         if res.get("state_dict") is not None and job.end_state not in ("error", "diverged"):
             label = (f"Trained here: {job.meta.get('cell')}-{job.meta['params']['hidden_size']}"
                      f"×{job.meta['params']['num_layers']} on {job.meta.get('task')} (job {job.id}"

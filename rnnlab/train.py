@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable
 import torch
 from torch import nn
 
-from .runtime.device import pick_device
+from .runtime.device import pick_device, resolve_precision
 
 
 @dataclass
@@ -58,6 +58,9 @@ class TrainConfig:
     warmup_steps: int = 0                 # linear warm-up from 0 over the first steps (with lr_schedule)
     seed: int = 0                         # recorded with the run (the caller seeds its process)
     device: str | None = None
+    precision: str = "fp32"               # "bf16": the forward pass and loss under bfloat16 autocast (weights,
+                                          # gradients and optimizer stay float32); "auto": bf16 where the CPU
+                                          # has native bf16 (runtime.device.native_bf16), else fp32
 
 
 @dataclass
@@ -84,6 +87,7 @@ class History:
     message: str = ""
     seconds: float = 0.0
     examples_seen: int = 0
+    precision: str = "fp32"                                  # what the forward passes ran in (TrainConfig)
 
 
 STATUS_LABELS = {"done": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
@@ -98,12 +102,13 @@ class Trainer:
         self.config = config or TrainConfig()
         self.device = pick_device(self.config.device)
         self.model = model.to(self.device)
+        self.precision = resolve_precision(self.config.precision, self.device)
         self.loss_fn = loss_fn
         self.on_event = on_event
         self.should_stop = should_stop or (lambda: False)
         self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=self.config.lr,
                                                        weight_decay=self.config.weight_decay)
-        self.history = History()
+        self.history = History(precision=self.precision)
         self._best_state: dict | None = None
         self._bad_evals = 0
         self._plateau = 0
@@ -140,7 +145,8 @@ class Trainer:
         self.model.train()
         batch = self._to_device(batch)
         self.optimizer.zero_grad(set_to_none=True)
-        loss, metrics = self.loss_fn(self.model, batch)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            loss, metrics = self.loss_fn(self.model, batch)
         loss_value = float(loss.detach())
         if not math.isfinite(loss_value):
             return loss_value, float("nan"), False, metrics

@@ -222,6 +222,19 @@ def test_live_job_trains_streams_samples_and_returns_a_usable_model():
     assert vocab.decode(vocab.encode("First")) == "First"
     corpus = split_text(text, "x")
     assert evaluate(model, corpus.val)["loss"] == pytest.approx(res["metrics"]["val_loss"], abs=1e-4)
+    assert res["metrics"]["precision"] == "fp32"                    # CharRecipe's default
+
+
+def test_live_job_in_bf16_learns_and_reports_it():
+    ctx, _ = _ctx(600)
+    text = shakespeare_text()[:20_000]
+    recipe = CharRecipe(hidden_size=32, batch_size=8, seq_len=32, seconds=500.0, max_steps=60, eval_every=30,
+                        eval_chars=1000, sample_every=0, precision="bf16").to_dict()
+    res = textgen_job(ctx, recipe=recipe, text=text, seed=1)
+    assert res["status"] == "done" and res["metrics"]["precision"] == "bf16"
+    assert res["metrics"]["val_loss"] < math.log(len(res["vocab"])) - 0.5   # it learned
+    assert all(v.dtype == torch.float32 for v in res["state_dict"].values())
+    assert recipe_from("live").precision == "auto"                  # the page's default follows the CPU
 
 
 def test_live_job_refuses_bad_settings_and_bad_text():
@@ -229,6 +242,8 @@ def test_live_job_refuses_bad_settings_and_bad_text():
         textgen_job(_ctx()[0], recipe=CharRecipe(hidden_size=5000).to_dict())
     with pytest.raises(ValueError, match="learning rate"):
         textgen_job(_ctx()[0], recipe=CharRecipe(lr=float("nan")).to_dict())
+    with pytest.raises(ValueError, match="precision"):
+        textgen_job(_ctx()[0], recipe=CharRecipe(precision="fp8").to_dict())
     with pytest.raises(DataError, match="at least"):
         textgen_job(_ctx()[0], recipe=CharRecipe().to_dict(), text="too short")
     check_recipe(recipe_from("live"))

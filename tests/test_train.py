@@ -119,3 +119,38 @@ def test_cosine_schedule_ends_with_the_steps_when_they_run_out_before_the_time_l
                                                     device="cpu")).fit(lambda s: (x, y))
     assert h.status == "done"
     assert h.lr == pytest.approx([0.1 * (1 + math.cos(math.pi * k / 11)) / 2 for k in range(11)], abs=1e-6)
+
+
+# --- precision ------------------------------------------------------------------------------------------
+def test_precision_auto_is_bf16_only_where_the_cpu_has_it_natively(monkeypatch):
+    from rnnlab.runtime import device as dev
+
+    monkeypatch.delenv("RNNLAB_PRECISION", raising=False)
+    monkeypatch.setattr(dev, "native_bf16", lambda d: True)
+    assert dev.resolve_precision("auto", "cpu") == "bf16" and dev.resolve_precision("fp32", "cpu") == "fp32"
+    monkeypatch.setattr(dev, "native_bf16", lambda d: False)
+    assert dev.resolve_precision("auto", "cpu") == "fp32" and dev.resolve_precision("bf16", "cpu") == "bf16"
+    monkeypatch.setenv("RNNLAB_PRECISION", "fp32")                  # the server's override wins
+    assert dev.resolve_precision("bf16", "cpu") == "fp32"
+    monkeypatch.delenv("RNNLAB_PRECISION")
+    with pytest.raises(ValueError, match="precision"):
+        dev.resolve_precision("fp8", "cpu")
+    assert dev.native_bf16("meta") is False                          # only CPUs are probed
+
+
+def test_bf16_training_learns_in_bfloat16_and_keeps_float32_weights():
+    x, y = _regression()
+    seen = []
+
+    def loss(model, batch):
+        out = model(batch[0])
+        seen.append(out.dtype)
+        return nn.functional.mse_loss(out.squeeze(-1).float(), batch[1]), {}
+
+    model = nn.Linear(3, 1)
+    h = Trainer(model, loss, TrainConfig(lr=0.05, epochs=20, device="cpu", precision="bf16")).fit(_batches(x, y))
+    assert h.precision == "bf16" and set(seen) == {torch.bfloat16}  # the forward pass ran in bf16 ...
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # ... the weights did not
+    assert h.status == "done" and h.loss[-1] < 0.02 * h.loss[0]
+    plain = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.05, max_steps=3, device="cpu")).fit(_batches(x, y))
+    assert plain.precision == "fp32"

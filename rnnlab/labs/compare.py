@@ -350,12 +350,12 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
              seed: int = 0, device: str | None = None, val: Tensor | None = None,
              on_eval: Callable[[dict], None] | None = None, on_step: Callable[[int, float], None] | None = None,
              should_stop: Callable[[], object] | None = None, evals: int = EVALS,
-             max_steps: int | None = None) -> dict:
+             max_steps: int | None = None, precision: str = "fp32") -> dict:
     """Train one model for ``seconds`` of training time (validations not counted) and validate it ``evals``
     times on the way: Adam at :data:`CHAR_LR` with a cosine over the seconds, clipping at 1. The recurrent net
     reads the text as the Text generation page's recipe does (32 carried-state streams, truncated every
     window); the others random windows (the Transformer's: its context).
-    ``max_steps`` ends it earlier if reached first.
+    ``max_steps`` ends it earlier if reached first; ``precision`` as :class:`rnnlab.train.TrainConfig`'s.
     Returns {"curve": [{"seconds", "step", "loss"}], "steps", "train_s", "cpu_s", "status", ...}."""
     val = corpus.val[:EVAL_CHARS + 1] if val is None else val
     lr = CHAR_LR[kind]
@@ -409,7 +409,7 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
         return None
 
     config = TrainConfig(lr=lr, clip=1.0, max_steps=max_steps or 10**9, seed=seed, device=device,
-                         diverge_factor=2.0, diverge_after=50)
+                         diverge_factor=2.0, diverge_after=50, precision=precision)
     trainer = Trainer(model, loss_fn, config, on_event=events, should_stop=stop, optimizer=optimizer)
     h = trainer.fit(batches)
     train_s = train_seconds()
@@ -418,7 +418,7 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
     if status in ("done", "time_limit") or (status == "cancelled" and h.steps):
         validate(len(h.steps))
     return {"curve": curve, "steps": len(h.steps), "train_s": train_s, "cpu_s": cpu_s, "status": status,
-            "message": h.message, "chars": h.examples_seen * (seq_len if kind != "Transformer" else model.context)}
+            "message": h.message, "precision": h.precision, "chars": h.examples_seen * (seq_len if kind != "Transformer" else model.context)}
 
 
 def charlm_job(ctx, lineup: dict | None = None, seconds: float = 30.0, seq_len: int = 128, batch: int = 32,
