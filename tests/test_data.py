@@ -127,7 +127,7 @@ def test_the_compact_subset_is_drawn_reproducibly(tmp_path, shared_data):
     from rnnlab.data.text import COMPACT_IMDB
 
     assert main(["--data", str(shared_data / "imdb"), "--out", str(tmp_path), "--train", "5000", "--test", "5000"]) == 0
-    for name in ("imdb_train.csv.gz", "imdb_test.csv.gz"):
+    for name in ("subset_train.csv.gz", "subset_test.csv.gz"):
         assert (tmp_path / name).read_bytes() == (COMPACT_IMDB / name).read_bytes()
 
 

@@ -5,7 +5,7 @@
 From each split (train, test) it drops exact duplicate reviews, and from the test split every review whose
 text also appears in the training split (IMDB has 123 such pairs), so that no test review was seen in
 training. Then it draws ``--train`` and ``--test`` reviews at random (seeded), exactly half positive and
-half negative, and writes ``imdb_train.csv.gz``, ``imdb_test.csv.gz`` (columns ``text,label``,
+half negative, and writes ``subset_train.csv.gz``, ``subset_test.csv.gz`` (columns ``text,label``,
 the text exactly as in aclImdb) and ``manifest.json`` (counts, seed, the command).
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .text import COMPACT_IMDB, TextDataset, find_imdb, load_imdb
+from .text import COMPACT_IMDB, COMPACT_PREFIX, TextDataset, find_imdb, load_imdb
 
 
 def _unique(ds: TextDataset, exclude: set[str] = frozenset()) -> TextDataset:
@@ -61,8 +61,8 @@ def draw(source: str | Path, out: str | Path, n_train: int = 5000, n_test: int =
     sub_test = balanced(test, n_test, seed + 1)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _write_csv_gz(sub_train, out / "imdb_train.csv.gz")
-    _write_csv_gz(sub_test, out / "imdb_test.csv.gz")
+    _write_csv_gz(sub_train, out / f"{COMPACT_PREFIX}_train.csv.gz")
+    _write_csv_gz(sub_test, out / f"{COMPACT_PREFIX}_test.csv.gz")
     manifest = {
         "source": "IMDB Large Movie Review Dataset v1.0 (Maas et al. 2011), official train/test split",
         "seed": seed, "command": command,

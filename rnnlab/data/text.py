@@ -34,6 +34,8 @@ IMDB_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
 IMDB_MD5 = "7c2ac02c03563afcf9b574c7e56c153a"
 IMDB_SIZE_MB = 84
 COMPACT_IMDB = Path(__file__).resolve().parents[2] / "assets" / "imdb_subset"
+# the shipped subset's files are subset_train/test.csv.gz: named apart from a full IMDB copy (imdb_train/test)
+COMPACT_PREFIX = "subset"
 MAX_UPLOAD_MB = 200
 POSITIVE = {"1", "pos", "positive", "true", "yes", "good"}
 NEGATIVE = {"0", "neg", "negative", "false", "no", "bad"}
@@ -212,9 +214,10 @@ def read_aclimdb(root: str | Path, progress: Progress | None = None) -> dict[str
     return out
 
 
-def _csv_pair(folder: Path, progress: Progress | None = None) -> dict[str, TextDataset] | None:
+def _csv_pair(folder: Path, progress: Progress | None = None, prefix: str = "imdb") -> dict[str, TextDataset] | None:
+    """``{prefix}_train.csv(.gz)`` and ``{prefix}_test.csv(.gz)`` in ``folder``; None if either is missing."""
     for suffix in (".csv.gz", ".csv"):
-        train, test = folder / f"imdb_train{suffix}", folder / f"imdb_test{suffix}"
+        train, test = folder / f"{prefix}_train{suffix}", folder / f"{prefix}_test{suffix}"
         if train.exists() and test.exists():
             out = {}
             for k, (split, path) in enumerate((("train", train), ("test", test))):
@@ -241,7 +244,7 @@ def load_imdb(source: str | Path, progress: Progress | None = None) -> dict[str,
 
 def load_compact_imdb(folder: str | Path = COMPACT_IMDB, progress: Progress | None = None) -> dict[str, TextDataset]:
     """The compact IMDB subset shipped with the app (see ``assets/imdb_subset/README.md``)."""
-    pair = _csv_pair(Path(folder), progress)
+    pair = _csv_pair(Path(folder), progress, prefix=COMPACT_PREFIX)
     if pair is None:
         raise ImdbUnavailable(f"The compact IMDB subset is missing from {Path(folder).name}/: reinstall the app.")
     return pair
@@ -250,7 +253,7 @@ def load_compact_imdb(folder: str | Path = COMPACT_IMDB, progress: Progress | No
 def compact_imdb_info(folder: str | Path = COMPACT_IMDB) -> dict | None:
     """What the shipped subset holds (counts per split and label, from its manifest), or None if absent."""
     path = Path(folder) / "manifest.json"
-    if not path.exists() or not _csv_pair_exists(Path(folder)):
+    if not path.exists() or not _csv_pair_exists(Path(folder), COMPACT_PREFIX):
         return None
     import json
 
@@ -280,8 +283,9 @@ def find_imdb(extra: list[str | Path] = ()) -> Path | None:
     return None
 
 
-def _csv_pair_exists(folder: Path) -> bool:
-    return any((folder / f"imdb_train{s}").exists() and (folder / f"imdb_test{s}").exists() for s in (".csv.gz", ".csv"))
+def _csv_pair_exists(folder: Path, prefix: str = "imdb") -> bool:
+    return any((folder / f"{prefix}_train{s}").exists() and (folder / f"{prefix}_test{s}").exists()
+               for s in (".csv.gz", ".csv"))
 
 
 def unavailable_message(where: Path | None = None) -> str:
