@@ -418,7 +418,8 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
     if status in ("done", "time_limit") or (status == "cancelled" and h.steps):
         validate(len(h.steps))
     return {"curve": curve, "steps": len(h.steps), "train_s": train_s, "cpu_s": cpu_s, "status": status,
-            "message": h.message, "precision": h.precision, "chars": h.examples_seen * (seq_len if kind != "Transformer" else model.context)}
+            "message": h.message, "precision": h.precision,
+            "chars": h.examples_seen * (seq_len if kind != "Transformer" else model.context)}
 
 
 def charlm_job(ctx, lineup: dict | None = None, seconds: float = 30.0, seq_len: int = 128, batch: int = 32,

@@ -50,18 +50,13 @@ def native_bf16(device: torch.device | str) -> bool:
 def resolve_precision(precision: str, device: torch.device | str) -> str:
     """``"fp32"``, ``"bf16"`` or ``"auto"`` -> the precision a training uses: ``auto`` is bf16 where the
     device has native bf16 (:func:`native_bf16`), else fp32. ``RNNLAB_PRECISION=fp32`` forces float32."""
-    forced = os.environ.get("RNNLAB_PRECISION")
-    if forced in ("fp32", "bf16"):
-        return forced
+    if precision not in ("fp32", "bf16", "auto"):
+        raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
+    if os.environ.get("RNNLAB_PRECISION") == "fp32":
+        return "fp32"
     if precision == "auto":
         return "bf16" if native_bf16(device) else "fp32"
-    if precision not in ("fp32", "bf16"):
-        raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
     return precision
-
-
-def precision_label(precision: str) -> str:
-    return {"bf16": "bfloat16 mixed precision (weights and optimizer in float32)", "fp32": "float32"}[precision]
 
 
 def seed_everything(seed: int) -> torch.Generator:
