@@ -26,6 +26,7 @@ from ..data.chars import CharCorpus, CharVocab, StreamBatches, shakespeare, spli
 from ..nn.charlm import (CharLM, CharLMConfig, activations, charlm_params, count_params, detach_state,
                          evaluate, generate, load_charlm, tbptt_loss)
 from ..nn.init import seeded
+from ..runtime.device import PRECISIONS
 from ..train import Event, History, TrainConfig, Trainer
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "textgen" / "shakespeare_lstm"
@@ -260,7 +261,7 @@ def check_recipe(recipe: CharRecipe) -> None:
         raise ValueError("the training time must be positive")
     if not 0 <= recipe.dropout < 1:
         raise ValueError("dropout must be in [0, 1)")
-    if recipe.precision not in ("fp32", "bf16", "auto"):
+    if recipe.precision not in PRECISIONS:
         raise ValueError("precision must be fp32, bf16 or auto")
 
 

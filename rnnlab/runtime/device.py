@@ -47,10 +47,13 @@ def native_bf16(device: torch.device | str) -> bool:
         return False
 
 
+PRECISIONS = ("fp32", "bf16", "auto")
+
+
 def resolve_precision(precision: str, device: torch.device | str) -> str:
     """``"fp32"``, ``"bf16"`` or ``"auto"`` -> the precision a training uses: ``auto`` is bf16 where the
     device has native bf16 (:func:`native_bf16`), else fp32. ``RNNLAB_PRECISION=fp32`` forces float32."""
-    if precision not in ("fp32", "bf16", "auto"):
+    if precision not in PRECISIONS:
         raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
     if os.environ.get("RNNLAB_PRECISION") == "fp32":
         return "fp32"
