@@ -161,9 +161,9 @@ if tab_cost.open:
         lengths = c2.radio("Sentence lengths", list(LENGTHS), key="bat_cost_len", bind="query-params",
                            format_func=lambda k: LENGTHS[k])
         if config == "course":
-            st.caption("The course's size trains a 2-layer BiLSTM of 256 units for 8 steps in all: 20–35 s in a "
-                       "worker on a quiet 2-core CPU (measured by bench/padding.py), longer while others train: it "
-                       "queues like any training.")
+            st.caption("The course's size trains a 2-layer BiLSTM of 256 units for 8 steps in all, the slowest "
+                       "job on this page (many seconds on a laptop CPU, longer while others train; the measured "
+                       "step times appear when it ends). It queues like any training.")
         if st.button("▶ Measure", type="primary", key="bat_cost_run"):
             lim = jobs.limits()
             lim = dataclasses.replace(lim, max_seconds=min(COST_SECONDS[config], lim.max_seconds))

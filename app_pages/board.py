@@ -6,7 +6,7 @@ import os
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import escape_md, lesson, next_page, plot
+from app_pages.common import escape_md, lesson, next_page, plot, reset_button
 from rnnlab.figures.board import pooled_figure
 from rnnlab.runtime.board import (MAX_ROWS, RECORDED_STATES, STATE_LABELS, best_runs, filter_rows, flat, keys_of,
                                   lower_is_better, pooled, primary_metric, settings_label, shared_board, to_csv)
@@ -41,6 +41,7 @@ lesson("Pick a lab and plot its result against a setting the class varied (<b>T<
        "learning rate): where does each cell stop working?",
        "Look at the error bars: when two settings' bars overlap, the class has not shown that one is better.",
        "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.")
+reset_button("board_")
 
 
 @st.fragment(run_every=REFRESH)
@@ -63,7 +64,7 @@ def live() -> None:
     c1, c2 = st.columns([1, 2])
     lab = c1.selectbox("Lab", [ALL] + labs, key="board_lab", bind="query-params")
     states = c2.multiselect("How the run ended", list(RECORDED_STATES), default=list(RECORDED_STATES),
-                            format_func=STATE_LABELS.get, key="board_states")
+                            format_func=STATE_LABELS.get, key="board_states", bind="query-params")
     shown = filter_rows(rows, lab=None if lab == ALL else lab, states=states)
     more = f" (the newest {MAX_ROWS:,} are shown)" if version[0] > len(rows) else ""
     st.caption(f"{len(shown):,} of {version[0]:,} runs{more} · updates every {REFRESH:g} s · click a column's "
@@ -102,7 +103,7 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
     if lab == ALL:
         counts = {name: sum(r["lab"] == name for r in shown) for name in labs}
         choices = sorted((n for n in labs if counts[n]), key=lambda n: -counts[n])   # the busiest lab first
-        lab = st.selectbox("Lab to plot", choices, key="board_plot_lab",
+        lab = st.selectbox("Lab to plot", choices, key="board_plot_lab", bind="query-params",
                            help="Settings differ from lab to lab: plot one at a time.")
     rows = filter_rows(shown, lab=lab)
     metrics, params = keys_of(rows, "metrics"), keys_of(rows, "params")
@@ -112,9 +113,10 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
     # settings that vary make the interesting x axes: put them first
     varying = [p for p in params if len({str((r["params"] or {}).get(p)) for r in rows}) > 1]
     c1, c2 = st.columns(2)
-    metric = c1.selectbox("Metric", metrics, index=metrics.index(primary_metric(rows)), key="board_metric")
-    x = c2.selectbox("Against", varying + [p for p in params if p not in varying], key="board_x")
-    same = st.toggle("Only pool runs whose other settings are the same", value=True, key="board_same",
+    metric = c1.selectbox("Metric", metrics, index=metrics.index(primary_metric(rows)), key="board_metric",
+                          bind="query-params")
+    x = c2.selectbox("Against", varying + [p for p in params if p not in varying], key="board_x", bind="query-params")
+    same = st.toggle("Only pool runs whose other settings are the same", value=True, key="board_same", bind="query-params",
                      help="On: a point is the mean over runs that differ only in their seed. Off: a point pools "
                           "every run of that cell at that value, whatever its other settings.")
     groups = pooled(rows, metric, x, same_settings=same)

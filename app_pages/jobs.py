@@ -49,7 +49,7 @@ def runner() -> LocalRunner:
             RUNNER_NOTE["ray"] = f"{type(err).__name__}: {err}"
             print(f"rnnlab: the Ray cluster at {address!r} could not be used ({err}); training on this server.")
     if r is None:
-        r = LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT)
+        r = LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT, devices=gpu_devices())
     r.listeners.append(board_listener(device=_device_name()))
     _STARTED.append(r)
     return r
@@ -72,6 +72,14 @@ def apply_workers() -> int | None:
     if workers is not None and workers != r.n_workers:
         r.set_workers(workers)
     return r.n_workers
+
+
+def gpu_devices() -> list[str] | None:
+    """One GPU per worker on a machine with several (``cuda:0``, ``cuda:1``, ...); None with one or none."""
+    import torch
+
+    n = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return [f"cuda:{i}" for i in range(n)] if n > 1 else None
 
 
 def _device_name() -> str:

@@ -122,7 +122,7 @@ tab_heat, tab_text, tab_sat, tab_path, tab_units = tabs
 def heat_view(signals: dict, units, start: int, end: int, shown: list[str], gate_names: list[str]) -> None:
     default = ["h", "c"] if "c" in signals else ["h", gate_names[1] if len(gate_names) > 1 else "h"]
     chosen = st.multiselect("Signals", list(signals), default=list(dict.fromkeys(default)),
-                            key="mem_signals_" + "-".join(signals),
+                            key="mem_signals_" + "-".join(signals), bind="query-params",
                             help="Add the gates to see when each opens and shuts.")
     H = len(next(iter(signals.values())))
     which = f"the {len(units)} that vary most, most first" if len(units) < H else "all of them, the most varying first"
@@ -172,7 +172,8 @@ def units_view(signals: dict, tokens: list[str]) -> None:
         st.info("Type at least two tokens to compare a stretch of text with the rest.")
         return
     lo, hi = st.select_slider("Token range", options=list(range(T)), value=(0, min(2, T - 1)),
-                              format_func=lambda k: f"{k} {tokens[k]}", key="mem_range")
+                              format_func=lambda k: f"{k} {tokens[k]}", key="mem_range",
+                              bind="query-params")
     sig = st.radio("Signal", [s for s in ("h", "c") if s in signals], horizontal=True, key="mem_units_sig",
                    bind="query-params")
     rows = []

@@ -194,9 +194,16 @@ else:
                 source = hashlib.sha1(f"{text}\x00{choice}".encode()).hexdigest()
                 if st.session_state.get("sent_edit_for") != source:
                     chosen = next((e.text for e, o in zip(edits, options) if o == choice), text)
+                    shared = st.query_params.get("sent_edit")
+                    if choice == OWN_EDIT and shared and "sent_edit_for" not in st.session_state:
+                        chosen = shared[:URL_TEXT_CHARS]        # a link that carries the student's own edit
                     st.session_state["sent_edit"] = chosen
                     st.session_state["sent_edit_for"] = source
                 edited = st.text_area("Edited review", key="sent_edit", height=100, max_chars=MAX_REVIEW_CHARS)
+                if choice == OWN_EDIT:
+                    keep_text_in_url("sent_edit", text, URL_TEXT_CHARS)
+                elif "sent_edit" in st.query_params:
+                    del st.query_params["sent_edit"]
                 try:
                     d = compare(tm, text, edited[:MAX_REVIEW_CHARS])
                 except ValueError:

@@ -8,7 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import escape_md, next_page
+from app_pages.common import escape_md, lesson, next_page
+from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
 from rnnlab.runtime.jobs import cpu_count
@@ -79,6 +80,13 @@ c1.success("Unlocked for this browser tab. Changes apply to the next training an
 if c2.button("Lock this page", key="teacher_lock", width="stretch"):
     st.session_state.pop("teacher_ok", None)
     st.rerun()
+lesson(f"<b>Trainings at once</b>: this server has {cpu_count()} cores; one training per 2 cores keeps every "
+       "student's page answering in under a second while the class trains. The others queue, and their pages "
+       "show their place and the wait.",
+       "Before a lab where all 30 students train, lower the <b>time limit</b>: 30 jobs × the limit ÷ trainings at "
+       "once is how long the last student waits.",
+       "A new <b>class code</b> starts a fresh board for the next class; the old runs stay in the database and "
+       "in the export.")
 
 
 def _changed(name: str) -> str:
@@ -102,7 +110,7 @@ with st.form("teacher_settings"):
                               help=f"This server has {cpu_count()} CPU cores. Each training gets its own process "
                                    "(or a Ray worker); the others wait in a queue. One per 2 cores keeps the "
                                    "pages fast while the class trains.")
-    download = c2.toggle("Students may start the IMDB download (84 MB)" + _changed("allow_imdb_download"),
+    download = c2.toggle(f"Students may start the IMDB download ({IMDB_SIZE_MB} MB)" + _changed("allow_imdb_download"),
                          value=settings.allow_imdb_download, key="teacher_download")
     imdb = st.text_input("IMDB folder on the server (aclImdb/ or imdb_train/test.csv.gz)" + _changed("imdb_path"),
                          value=settings.imdb_path or "", key="teacher_imdb", max_chars=1000,

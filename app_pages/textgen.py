@@ -15,7 +15,7 @@ from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, 
 from rnnlab.labs.memory import model_digest
 from rnnlab.labs.textgen import (EVAL_RESERVE, FEATURE_HELP, FEATURES, UNIT_CHARS, CharRecipe, PRESETS,
                                  correlations, feature_values, model_from_result, passages, shipped_model,
-                                 shipped_units, signal_label, unit_report)
+                                 shipped_units, signal_label, trained_where, unit_report)
 from rnnlab.nn.charlm import activations, charlm_params, generate
 
 PAGE = "app_pages/textgen.py"
@@ -88,8 +88,8 @@ def generate_part():
     if entry.get("shipped"):
         m = entry["meta"]
         st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units "
-                   f"({m.get('params', 0):,} weights) trained for about {m.get('minutes', 0):.0f} minutes on a "
-                   f"CPU ({m.get('threads', 1)} threads) over the first 90% of tiny-shakespeare; on the last 10%, "
+                   f"({m.get('params', 0):,} weights) trained for {m.get('minutes', 0):.1f} minutes "
+                   f"({trained_where(m)}) over the first 90% of tiny-shakespeare; on the last 10%, "
                    f"which it never trained on, it "
                    f"loses {m.get('val_loss', float('nan')):.3f} nats per character (measured).")
     url_text("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
@@ -270,7 +270,7 @@ def train_part():
             m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
             if metrics.get("precision") == "bf16":
                 st.caption("Trained in bfloat16 mixed precision: this server's CPU multiplies 16-bit numbers "
-                           "natively (Intel AMX), about 2.5× as many steps in the same time; the weights and "
+                           "natively (Intel AMX), so more steps fit in the same time; the weights and "
                            "the optimizer stay in float32, and the validation loss is measured in float32.")
         if res.get("state_dict") is not None and job.end_state not in ("error", "diverged"):
             label = (f"Trained here: {job.meta.get('cell')}-{job.meta['params']['hidden_size']}"

@@ -126,8 +126,13 @@ def main(argv=None) -> int:
         "train-sentiment", help="train a sentiment model on IMDB and save it",
         description="Train on the IMDB training split (10% of it held out for validation, early stopping and the "
                     "calibration temperature), report accuracy and calibration on the full test split, and save "
-                    "weights, vocabulary and config. The shipped model is made in two stages: "
-                    "`--preset shipped --out DIR1`, then `--preset shipped_finetune --init DIR1`.")
+                    "weights, vocabulary and config. The shipped model is `--preset shipped`, one stage: a "
+                    "bidirectional LSTM-256 over 128-d word vectors (30,000 words) reading whole reviews (up to "
+                    "1,000 tokens) in equal-length batches of 64, its outputs max- and mean-pooled over time; "
+                    "dropout 0.5 on the word vectors and before the head; 10 epochs of Adam 2e-3 on a cosine "
+                    "schedule, weights averaged (EMA 0.998), the best validated weights kept (90.23% on the "
+                    "test split; 124 s of training on an H200 GPU). `--set KEY=VALUE` changes "
+                    "any field of the preset.")
     t.add_argument("--data", default=None, help="folder with aclImdb/ or imdb_train/test.csv(.gz)")
     t.add_argument("--preset", default="shipped", choices=sorted(PRESETS))
     t.add_argument("--epochs", type=int, default=None)

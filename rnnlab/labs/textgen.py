@@ -312,6 +312,12 @@ def model_from_result(result: dict) -> tuple[CharLM, CharVocab]:
     return model.eval(), CharVocab(result["vocab"])
 
 
+def trained_where(meta: dict) -> str:
+    """Where a saved char model trained, e.g. ``"on CUDA: NVIDIA H200"``, from its config (older configs: not recorded)."""
+    device = meta.get("device")
+    return f"on {device}" if device else "the device was not recorded"
+
+
 def shipped_model():
     """The pretrained tiny-shakespeare model: (model, vocab, meta), or None if it is not in assets/."""
     if not (SHIPPED / "model.pt").exists():

@@ -65,7 +65,7 @@ def run(args) -> int:
         for row in report["rows"]:
             print(f"{row['feature']:<28} {row['signal']} unit {row['unit']:>4}  r = {row['r']:+.3f}")
         return 0
-    from ..runtime.device import seed_everything
+    from ..runtime.device import device_label, pick_device, seed_everything
 
     seed_everything(args.seed)  # this process runs one training: dropout follows the seed
     changes = {k: getattr(args, k) for k in OVERRIDES if getattr(args, k) is not None}
@@ -133,7 +133,7 @@ def run(args) -> int:
             "val_chars": result.val["chars"], "train_chars": len(corpus.train), "train_fraction": TRAIN_FRACTION,
             "corpus": corpus.name, "steps": len(h.steps), "best_step": h.best_step, "minutes": round(minutes, 1),
             "status": h.status, "params": count_params(result.model), "recipe": recipe.to_dict(),
-            "seed": args.seed, "command": command}
+            "seed": args.seed, "command": command, "device": device_label(pick_device(args.device))}
     save_charlm(result.model, result.vocab, args.out, meta=meta)
     if not args.skip_units:
         save_units(args.out, corpus)
