@@ -13,6 +13,11 @@ def count(ctx, n=5, pause=0.01):
     return {"status": "done", "n": n, "weights": torch.arange(3.0), "threads": torch.get_num_threads()}
 
 
+def where(ctx):
+    """Which GPU the worker may see, and the device its jobs are told to use."""
+    return {"visible": os.environ.get("CUDA_VISIBLE_DEVICES"), "device": ctx.device, "threads": torch.get_num_threads()}
+
+
 def phases(ctx, seconds=30.0):
     """Loads 'data' for a long time, checking for a stop between pieces, then trains until stopped."""
     ctx.phase("loading data")

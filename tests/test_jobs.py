@@ -181,6 +181,48 @@ def test_thread_plan_never_oversubscribes():
     assert thread_plan(1, 2) == (1, 1)
 
 
+def test_default_workers_follow_the_environment_then_the_cores(monkeypatch):
+    from rnnlab.runtime import jobs
+
+    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "3")
+    assert jobs.default_workers() == 3
+    monkeypatch.delenv("RNNLAB_JOB_WORKERS")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    for cores, workers in ((1, 1), (2, 1), (3, 1), (4, 2), (16, 8)):
+        monkeypatch.setattr(jobs, "cpu_count", lambda c=cores: c)
+        assert jobs.default_workers() == workers
+
+
+def test_a_change_of_workers_replans_the_threads_and_never_passes_the_cores(monkeypatch):
+    from rnnlab.runtime import jobs
+
+    monkeypatch.setattr(jobs, "cpu_count", lambda: 4)
+    monkeypatch.delenv("RNNLAB_JOB_THREADS", raising=False)
+    r = LocalRunner(workers=1, heartbeat_timeout=30.0)
+    try:
+        assert (r.n_workers, r.threads) == (1, 2)             # 4 cores: one worker of 2 threads, 2 for the server
+        r.set_workers(3)
+        live = [w for w in r._workers if not w.retire]
+        assert r.threads == 1 and len(live) == 3 and all(w.threads == 1 for w in live)   # 3 × 1 <= 4
+        job = r.submit("jobfns:where")
+        assert job.wait(60) and job.state == "finished"
+        assert job.result["threads"] == 1
+        r.set_workers(100)
+        assert r.n_workers == 4                               # never more workers than cores
+    finally:
+        r.shutdown()
+
+
+def test_a_worker_given_a_gpu_sees_only_that_gpu():
+    r = LocalRunner(workers=1, threads=1, heartbeat_timeout=30.0, devices=["cuda:1"])
+    try:
+        job = r.submit("jobfns:where")
+        assert job.wait(60) and job.state == "finished"
+        assert job.result["visible"] == "1" and job.result["device"] == "cuda"
+    finally:
+        r.shutdown()
+
+
 def test_the_context_reports_why_to_stop():
     sent = []
 

@@ -321,8 +321,14 @@ class Job:
 
 # --- workers ------------------------------------------------------------------------------------------
 def _worker_main(index: int, inbox, outbox, flag, threads: int, device: str | None) -> None:
-    """A worker process: set its threads, then run one job at a time from its inbox."""
+    """A worker process: set its threads (and its GPU), then run one job at a time from its inbox.
+
+    A worker given ``cuda:K`` sees only GPU K, as ``cuda``: every job, whatever device it picks by itself,
+    then trains on that worker's GPU (CUDA reads the variable when it starts, which no import does)."""
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    if device and device.startswith("cuda:"):
+        os.environ["CUDA_VISIBLE_DEVICES"] = device.split(":", 1)[1]
+        device = "cuda"
     import torch
 
     torch.set_num_threads(threads)
@@ -370,6 +376,7 @@ def _strip_paths(text: str) -> str:
 class _Worker:
     def __init__(self, index: int, mpctx, outbox, threads: int, device: str | None):
         self.index = index
+        self.threads = threads
         self.inbox = mpctx.Queue()
         self.flag = mpctx.Value("i", 0)
         self.process = mpctx.Process(target=_worker_main, name=f"rnnlab-worker-{index}",
@@ -398,7 +405,8 @@ class LocalRunner:
                  on_end: Callable[[Job], None] | None = None):
         self._mp = mp.get_context("spawn")
         self._outbox = self._mp.Queue()
-        self.n_workers = workers or default_workers()
+        self._fixed_threads = threads
+        self.n_workers = self._local_count(workers or default_workers())
         self.threads = threads or thread_plan(self.n_workers)[0]
         self.heartbeat_timeout = heartbeat_timeout
         self.grace = grace
@@ -458,10 +466,20 @@ class LocalRunner:
             return [j for j in self._jobs.values() if j.running]
 
     def set_workers(self, n: int) -> None:
-        """Change how many jobs run at once (idle workers are retired; busy ones finish their job first)."""
-        n = max(int(n), 1)
+        """Change how many jobs run at once (idle workers are retired; busy ones finish their job first).
+
+        Each worker's torch threads follow the new count (workers × threads <= cores): when the share
+        changes, every worker is replaced by one with the new share (a busy one once its job ends)."""
+        n = self._local_count(n)
         with self._lock:
             self.n_workers = n
+            threads = self._fixed_threads or thread_plan(n)[0]
+            if threads != self.threads:
+                self.threads = threads
+                for w in [w for w in self._workers if not w.retire]:
+                    w.retire = True
+                    if w.job is None:
+                        self._retire(w)
             live = [w for w in self._workers if not w.retire]
             for i in range(len(live), n):
                 self._workers.append(self._spawn(len(self._workers)))
@@ -504,6 +522,12 @@ class LocalRunner:
         return sum(1 for w in self._workers if w.alive() and not w.retire)
 
     # --- internals -----------------------------------------------------------------------------------
+    @staticmethod
+    def _local_count(n: int) -> int:
+        """Jobs at once on this machine: at least 1, at most one per core (each worker has at least one torch
+        thread, so more workers than cores would oversubscribe them; a Ray cluster has no such cap)."""
+        return min(max(int(n), 1), cpu_count())
+
     def _spawn(self, index: int) -> _Worker:
         device = None
         if self.devices:
