@@ -219,6 +219,25 @@ def test_memory_page_widgets_change_the_drawing(root):
     assert not at.exception
 
 
+def test_memory_page_reads_a_2000_token_review_with_the_pretrained_model(root):
+    """The bidirectional shipped model on a review of about 2,000 tokens: no exception, a bounded set of prefixes
+    re-read (said on the page), the heatmaps drawn over the whole text."""
+    from rnnlab.labs.memory import MAX_PREFIXES, PREFIX_BUDGET
+
+    if not (root / "assets" / "sentiment" / "model.pt").exists():
+        pytest.skip("no shipped model")
+    at = _memory(root, fresh=False)
+    review = " ".join(["the plot was slow but the acting was wonderful and the ending moved me ."] * 140)
+    at.text_area(key="mem_text").set_value(review).run(timeout=120)
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("evenly spaced tokens" in c.value for c in at.caption)
+    prefix = next(f for f in figures(at) if f["layout"]["title"]["text"].startswith("P(positive) after"))
+    x = prefix["data"][0]["x"]
+    T = prefix["layout"]["xaxis"]["range"][1] - 0.5                      # the tokens read
+    assert T >= 1_900 and x[-1] == T                                     # the whole review, up to its last token
+    assert len(x) <= MAX_PREFIXES and sum(x) <= PREFIX_BUDGET * 1.1      # the prefixes re-read stay bounded
+
+
 @pytest.mark.parametrize("text", ["", "<br /><br />", "😀" * 3, "これは素晴らしい映画です", "<script>alert(1)</script> ok",
                                   "great " * 2500])
 def test_memory_page_odd_text_never_crashes(root, text):

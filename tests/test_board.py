@@ -382,4 +382,17 @@ def test_the_board_page_filters_and_plots_the_pooled_statistics(tmp_path, monkey
     assert any(t["error_y"]["array"][-1] == pytest.approx(statistics.stdev([0.9, 0.94])) for t in lstm)
     best = at.dataframe[1].value
     assert list(best["value"]) == [1.0, 0.97, 0.95]
+    # a link restores the board as it was: the lab, the end states and the plot's axis (widgets bound to the
+    # URL: in a browser Streamlit writes them into the address as the student picks them)
+    shared = {"board_lab": "longrange", "board_states": [s for s in B.RECORDED_STATES if s != "diverged"],
+              "board_x": "T"}
+    again = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60)
+    again.query_params.update(shared)
+    again.run()
+    again.switch_page("app_pages/board.py").run()
+    assert not again.exception and len(again.dataframe[0].value) == 11
+    assert again.selectbox(key="board_x").value == "T"
+    again.button(key="board__reset_page").click().run()
+    again.run()
+    assert len(again.dataframe[0].value) == len(HAND)           # reset: every lab and end state again
     D.dispose()

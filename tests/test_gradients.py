@@ -249,6 +249,21 @@ def test_race_and_gradient_profile():
     x, y = adding_problem(16, 20, torch.Generator().manual_seed(0))
     prof = gradient_profile(model, x, y)
     assert prof.shape == (20,) and np.all(np.isfinite(prof))
+    # the same profile by autograd: the tanh RNN unrolled by hand, every h_t kept, L = MSE(head(h_T), y)
+    rnn = model.rnn
+    W_ih, W_hh = rnn.weight_ih_l0.detach().double(), rnn.weight_hh_l0.detach().double().requires_grad_()
+    b = (rnn.bias_ih_l0 + rnn.bias_hh_l0).detach().double()
+    h, hs = torch.zeros(x.shape[0], W_hh.shape[0], dtype=torch.float64), []
+    for t in range(x.shape[1]):
+        h = torch.tanh(model.inputs(x)[:, t].double() @ W_ih.T + h @ W_hh.T + b)
+        h.retain_grad()
+        hs.append(h)
+    head = model.head.double()
+    torch.nn.functional.mse_loss(head(h).squeeze(-1), y.double()).backward()
+    model.head.float()
+    expected = np.array([float(torch.linalg.vector_norm(h_t.grad).log10()) for h_t in hs])
+    np.testing.assert_allclose(prof, expected, atol=1e-4)
+    assert prof[0] < prof[-1] - 1                         # and this untrained RNN's gradient does shrink going back
 
 
 # --- job functions, called directly with a real JobContext -----------------------------------------------

@@ -100,3 +100,34 @@ def test_phone_navigation_closes_after_a_choice(app_url, chromium):
         assert page.url.rstrip("/").endswith(target.url_path)
     finally:
         context.close()
+
+
+def test_an_unknown_link_says_no_such_page(app_url, chromium):
+    """A mistyped link shows a short 'No such page' with a link to every page, not a silent redirect home."""
+    context = chromium.new_context(viewport=SIZES["laptop"])
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/no-such-lab", wait_until="domcontentloaded")
+        wait_for_app(page, timeout=120_000)
+        page.get_by_role("heading", name="No such page").wait_for(timeout=60_000)
+        main = page.locator('[data-testid="stMain"]')
+        for p in all_pages():
+            assert main.get_by_role("link", name=p.title, exact=True).count() == 1, p.title
+        assert not page.get_by_role("heading", name=all_pages()[0].title).count()    # not the home page
+    finally:
+        context.close()
+
+
+def test_the_gradients_lab_points_to_the_attention_tab(app_url, chromium):
+    """The Gradients lab's pointer to attention opens the Architectures page on its Attention tab."""
+    context = chromium.new_context(viewport=SIZES["laptop"])
+    page = context.new_page()
+    try:
+        page.goto(f"{app_url}/gradients", wait_until="domcontentloaded")
+        wait_for_app(page, timeout=120_000)
+        page.get_by_role("link", name="attention reads any earlier step").click()
+        page.get_by_role("heading", name="Architectures").first.wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Attention", selected=True).wait_for(timeout=60_000)
+        assert "ar_tab=Attention" in page.url
+    finally:
+        context.close()

@@ -155,6 +155,19 @@ def test_settings_come_back_from_a_link(root, shipped):
     assert at.radio(key="sent_source").value == "compact"
 
 
+def test_a_students_own_edit_comes_back_from_a_link(root, shipped):
+    from app_pages.sentiment import OWN_EDIT
+    from rnnlab.labs.sentiment import compare
+
+    review, own = "It is not bad at all.", "It is bad, all of it."
+    at = _page(root, sent_text=review, sent_tab="What if…", sent_whatif=OWN_EDIT, sent_edit=own)
+    assert at.radio(key="sent_whatif").value == OWN_EDIT
+    assert at.text_area(key="sent_edit").value == own
+    assert _metrics(at)["Change in log-odds"] == f"{compare(shipped, review, own)['d_logodds']:+.2f}"
+    at.radio(key="sent_whatif").set_value(at.radio(key="sent_whatif").options[0]).run()
+    assert at.text_area(key="sent_edit").value != own                  # a ready-made edit replaces it
+
+
 def test_the_compact_subset_is_the_default_data_and_balanced(root):
     from rnnlab.data.text import load_compact_imdb
 
