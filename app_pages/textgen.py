@@ -15,7 +15,7 @@ from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, 
 from rnnlab.labs.memory import model_digest
 from rnnlab.labs.textgen import (EVAL_RESERVE, FEATURE_HELP, FEATURES, UNIT_CHARS, CharRecipe, PRESETS,
                                  correlations, feature_values, model_from_result, passages, shipped_model,
-                                 shipped_units, signal_label, trained_where, unit_report)
+                                 shipped_units, signal_label, trained_how, unit_report)
 from rnnlab.nn.charlm import activations, charlm_params, generate
 
 PAGE = "app_pages/textgen.py"
@@ -88,8 +88,8 @@ def generate_part():
     if entry.get("shipped"):
         m = entry["meta"]
         st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units "
-                   f"({m.get('params', 0):,} weights) trained for {m.get('minutes', 0):.1f} minutes "
-                   f"({trained_where(m)}) over the first 90% of tiny-shakespeare; on the last 10%, "
+                   f"({m.get('params', 0):,} weights) trained for {trained_how(m)} over the first 90% of "
+                   f"tiny-shakespeare; on the last 10%, "
                    f"which it never trained on, it "
                    f"loses {m.get('val_loss', float('nan')):.3f} nats per character (measured).")
     url_text("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)

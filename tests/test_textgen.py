@@ -126,6 +126,63 @@ def test_evaluation_with_a_carried_state_equals_one_pass():
     assert got["bpc"] == pytest.approx(ref / math.log(2), abs=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["RNN", "LSTM", "GRU"])
+def test_dropconnect_drops_recurrent_weights_only_while_training(cell):
+    """Weight drop = the plain layer run with a randomly masked W_hh (same mask at every step); gradients
+    reach the raw weights; in eval mode the model is the plain one; off, training is unchanged."""
+    from rnnlab.nn.charlm import dropconnect_forward
+
+    model = seeded(lambda: CharLM(CharLMConfig(20, cell, 12, 2, 8, weight_drop=0.5)), 0).train()
+    x = torch.randint(0, 20, (3, 9), generator=torch.Generator().manual_seed(1))
+    e = model.embedding(x)
+    with torch.random.fork_rng():
+        torch.manual_seed(5)
+        out, _ = dropconnect_forward(model.rnn, e, None, 0.5)
+        torch.manual_seed(5)
+        masked = {n: torch.nn.functional.dropout(w, 0.5) for n, w in model.rnn.named_parameters() if n.startswith("weight_hh")}
+    reference = seeded(lambda: CharLM(CharLMConfig(20, cell, 12, 2, 8)), 0).train()
+    with torch.no_grad():
+        for n, w in masked.items():
+            getattr(reference.rnn, n).copy_(w)
+    torch.testing.assert_close(out, reference.rnn(e)[0], atol=1e-5, rtol=1e-5)
+    assert all(float((w == 0).float().mean()) > 0.3 for w in masked.values())   # about half of W_hh dropped
+    out.sum().backward()
+    assert model.rnn.weight_hh_l0.grad is not None and model.rnn.weight_hh_l0.grad.abs().sum() > 0
+    model.eval()                                                                 # eval: all weights, no noise
+    plain = seeded(lambda: CharLM(CharLMConfig(20, cell, 12, 2, 8)), 0).eval()
+    torch.testing.assert_close(model(x)[0], plain(x)[0])
+    model.train()
+    model.config.weight_drop = 0.0
+    with torch.random.fork_rng():
+        torch.manual_seed(3)
+        a = model(x)[0]
+        torch.manual_seed(3)
+        b = plain.train()(x)[0]
+    torch.testing.assert_close(a, b)
+
+
+def test_locked_embedding_dropout_keeps_one_mask_along_the_window():
+    model = seeded(lambda: CharLM(CharLMConfig(20, "LSTM", 12, 1, 64, embed_dropout=0.5)), 0).train()
+    x = torch.zeros(4, 30, dtype=torch.long)                       # the same character at every step
+    seen = {}
+    model.rnn.register_forward_pre_hook(lambda m, inp: seen.update(x=inp[0]) or None)
+    model(x)
+    e = seen["x"]                                                  # (4, 30, 64): what the recurrence reads
+    assert torch.equal(e, e[:, :1].expand_as(e))                   # one mask per stream, held along the window
+    zero = (e[:, 0] == 0).float().mean()
+    assert 0.3 < float(zero) < 0.7 and not torch.equal(e[0, 0], e[1, 0])
+
+
+def test_a_models_caption_says_how_long_and_where_it_trained():
+    from rnnlab.labs.textgen import trained_how
+
+    gpu = {"minutes": 2.4, "device": "CUDA: NVIDIA H200"}
+    assert trained_how(gpu) == "2.4 minutes on CUDA: NVIDIA H200"
+    assert trained_how({"minutes": 11.04, "device": "CPU (2 threads)", "init": gpu}) == \
+        "2.4 minutes on CUDA: NVIDIA H200, then 11.0 minutes on CPU (2 threads)"
+    assert trained_how({"minutes": 3}) == "3.0 minutes (device not recorded)"
+
+
 def test_temperature_towards_zero_is_greedy_decoding():
     logits = torch.randn(50, 30, generator=torch.Generator().manual_seed(0))
     ids, probs = sample_next(logits, temperature=1e-4, generator=torch.Generator().manual_seed(1))

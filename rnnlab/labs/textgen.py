@@ -44,6 +44,8 @@ class CharRecipe:
     num_layers: int = 1
     embed_size: int = 64
     dropout: float = 0.0
+    weight_drop: float = 0.0          # DropConnect on W_hh while training (see rnnlab.nn.charlm)
+    embed_dropout: float = 0.0        # locked dropout on the character vectors while training
     batch_size: int = 32
     seq_len: int = 128
     bptt: int | None = None
@@ -67,7 +69,7 @@ class CharRecipe:
 
     def model_config(self, vocab_size: int) -> CharLMConfig:
         return CharLMConfig(vocab_size, self.cell.upper(), self.hidden_size, self.num_layers, self.embed_size,
-                            self.dropout)
+                            self.dropout, self.weight_drop, self.embed_dropout)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -312,10 +314,15 @@ def model_from_result(result: dict) -> tuple[CharLM, CharVocab]:
     return model.eval(), CharVocab(result["vocab"])
 
 
-def trained_where(meta: dict) -> str:
-    """Where a saved char model trained, e.g. ``"on CUDA: NVIDIA H200"``, from its config (older configs: not recorded)."""
-    device = meta.get("device")
-    return f"on {device}" if device else "the device was not recorded"
+def trained_how(meta: dict) -> str:
+    """How long and where a saved char model trained, from its config: e.g. ``"2.4 minutes on CUDA: NVIDIA
+    H200"``, and for one that went on from another model, both parts."""
+    def part(m: dict) -> str:
+        where = f"on {m['device']}" if m.get("device") else "(device not recorded)"
+        return f"{m.get('minutes', 0):.1f} minutes {where}"
+
+    init = meta.get("init")
+    return f"{part(init)}, then {part(meta)}" if init else part(meta)
 
 
 def shipped_model():

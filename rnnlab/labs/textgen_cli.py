@@ -24,6 +24,7 @@ from ..nn.charlm import count_params, load_charlm, save_charlm
 from .textgen import PRESETS, SHIPPED, UNIT_CHARS, recipe_from, sample_text, train_charlm, unit_report
 
 OVERRIDES = {"cell": str, "hidden_size": int, "num_layers": int, "embed_size": int, "dropout": float,
+             "weight_drop": float, "embed_dropout": float, "precision": str, "warmup_steps": int,
              "batch_size": int, "seq_len": int, "bptt": int, "lr": float, "schedule": str, "ema": float,
              "max_steps": int, "eval_every": int, "eval_chars": int, "lr_patience": int, "seconds": float}
 
@@ -76,9 +77,9 @@ def run(args) -> int:
         corpus = split_text(Path(args.data).read_text(encoding="utf-8"), Path(args.data).name)
     else:
         corpus = shakespeare()
-    init = None
+    init, init_meta = None, None
     if args.init:
-        init_model, init_vocab, _ = load_charlm(args.init)
+        init_model, init_vocab, init_meta = load_charlm(args.init)
         if init_vocab != corpus.vocab:
             print("--init: that model's vocabulary differs from this text's", file=sys.stderr)
             return 2
@@ -134,6 +135,9 @@ def run(args) -> int:
             "corpus": corpus.name, "steps": len(h.steps), "best_step": h.best_step, "minutes": round(minutes, 1),
             "status": h.status, "params": count_params(result.model), "recipe": recipe.to_dict(),
             "seed": args.seed, "command": command, "device": device_label(pick_device(args.device))}
+    if init_meta:   # went on from a saved model: keep how that one was made
+        meta["init"] = {k: init_meta[k] for k in ("val_loss", "steps", "best_step", "minutes", "device", "command",
+                                                  "command_run", "trained_on") if k in init_meta}
     save_charlm(result.model, result.vocab, args.out, meta=meta)
     if not args.skip_units:
         save_units(args.out, corpus)

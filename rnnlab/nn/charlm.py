@@ -1,8 +1,10 @@
 """A character-level language model: read text one character at a time, predict the next one.
 
 ``CharLM``: character ids -> embedding -> stacked RNN/LSTM/GRU (dropout between layers) -> dropout ->
-linear layer -> logits over the vocabulary. This is the one-to-many shape run autoregressively: feed a
-prompt, then feed back each character the model samples (Karpathy's char-rnn, 2015).
+linear layer -> logits over the vocabulary; optionally DropConnect on the recurrent weights and locked
+dropout on the character vectors while training (:func:`dropconnect_forward`). This is the one-to-many
+shape run autoregressively: feed a prompt, then feed back each character the model samples (Karpathy's
+char-rnn, 2015).
 
 * Training reads long streams window after window and *carries* the state between windows
   (:func:`tbptt_loss`): the gradient is truncated every ``bptt`` characters, the memory is not.
@@ -40,6 +42,8 @@ class CharLMConfig:
     num_layers: int = 2
     embed_size: int = 64
     dropout: float = 0.0            # between recurrent layers and before the output layer
+    weight_drop: float = 0.0        # DropConnect on the recurrent weights W_hh while training (AWD-LSTM)
+    embed_dropout: float = 0.0      # locked dropout on the character vectors: one mask per stream and window
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,8 +72,41 @@ class CharLM(nn.Module):
         return self.config.cell.upper()
 
     def forward(self, x: Tensor, state=None):
-        out, state = self.rnn(self.embedding(x), state)
+        e = self.embedding(x)
+        c = self.config
+        if self.training and c.embed_dropout > 0:
+            # the same units dropped at every step of a stream (locked, or variational, dropout): the model
+            # cannot lean on one coordinate of the input, and the noise does not change from step to step
+            keep = 1.0 - c.embed_dropout
+            e = e * e.new_empty(e.shape[0], 1, e.shape[2]).bernoulli_(keep) / keep
+        if self.training and c.weight_drop > 0:
+            out, state = dropconnect_forward(self.rnn, e, state, c.weight_drop)
+        else:
+            out, state = self.rnn(e, state)
         return self.head(self.drop(out)), state
+
+
+def dropconnect_forward(rnn: nn.RNNBase, x: Tensor, state, p: float):
+    """``rnn(x, state)`` with DropConnect on its recurrent weights: a fresh random share ``p`` of every
+    W_hh entry is zeroed for this window (the rest scaled by 1/(1 - p)), the same at every time step.
+
+    Dropout on h_t itself would erase the memory the network is carrying; dropping weights instead
+    regularises the recurrence and leaves the state alone, and it still runs as one fused kernel per
+    window (Merity, Keskar & Socher 2018, AWD-LSTM; Wan et al. 2013). Gradients reach the raw weights
+    through the mask. For training only: in eval mode the plain layer runs with all its weights."""
+    weights = [F.dropout(w, p) if name.startswith("weight_hh") else w
+               for name, w in zip(rnn._flat_weights_names, rnn._flat_weights)]
+    D = 2 if rnn.bidirectional else 1
+    if state is None:
+        zeros = x.new_zeros(rnn.num_layers * D, x.shape[0], rnn.hidden_size)
+        state = (zeros, zeros.clone()) if rnn.mode == "LSTM" else zeros
+    args = (weights, rnn.bias, rnn.num_layers, rnn.dropout, True, rnn.bidirectional, rnn.batch_first)
+    if rnn.mode == "LSTM":
+        out, h, c = torch._VF.lstm(x, state, *args)
+        return out, (h, c)
+    fn = {"GRU": torch._VF.gru, "RNN_TANH": torch._VF.rnn_tanh, "RNN_RELU": torch._VF.rnn_relu}[rnn.mode]
+    out, h = fn(x, state, *args)
+    return out, h
 
 
 def count_params(model: nn.Module) -> int:
