@@ -167,9 +167,10 @@ def flow_section() -> None:
         st.caption("Skip connections (dashed): every Jacobian factor becomes I + ∂cell/∂h_(t-1). The identity "
                    "carries the gradient back unchanged, so it no longer vanishes; the price is a state that "
                    "keeps adding up (residual networks pair skips with normalisation).")
+    st.caption("The fix that made the long trip back unnecessary: attention reads any earlier step directly, "
+               "one step away however far back it is.")
     st.page_link("app_pages/architectures.py", icon="🎯", query_params={"ar_tab": "Attention"},
-                 label="The fix that made the long trip unnecessary: attention reads any earlier step directly "
-                       "(Architectures → Attention)")
+                 label="Attention, trained live")
 
 
 # --- while a model trains ----------------------------------------------------------------------------------

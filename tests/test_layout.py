@@ -125,7 +125,7 @@ def test_the_gradients_lab_points_to_the_attention_tab(app_url, chromium):
     try:
         page.goto(f"{app_url}/gradients", wait_until="domcontentloaded")
         wait_for_app(page, timeout=120_000)
-        page.get_by_role("link", name="attention reads any earlier step").click()
+        page.get_by_role("link", name="Attention, trained live").click()
         page.get_by_role("heading", name="Architectures").first.wait_for(timeout=60_000)
         page.get_by_role("tab", name="Attention", selected=True).wait_for(timeout=60_000)
         assert "ar_tab=Attention" in page.url
