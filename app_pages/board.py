@@ -116,7 +116,8 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
     metric = c1.selectbox("Metric", metrics, index=metrics.index(primary_metric(rows)), key="board_metric",
                           bind="query-params")
     x = c2.selectbox("Against", varying + [p for p in params if p not in varying], key="board_x", bind="query-params")
-    same = st.toggle("Only pool runs whose other settings are the same", value=True, key="board_same", bind="query-params",
+    same = st.toggle("Only pool runs whose other settings are the same", value=True, key="board_same",
+                     bind="query-params",
                      help="On: a point is the mean over runs that differ only in their seed. Off: a point pools "
                           "every run of that cell at that value, whatever its other settings.")
     groups = pooled(rows, metric, x, same_settings=same)

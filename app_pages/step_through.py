@@ -179,7 +179,8 @@ def equations(t1: int, vals: dict) -> None:
     else:
         st.latex(gathered(step_equations(mode, weights, vals, t1, numbers=False)))
         names = list(weights)
-        name = st.segmented_control("Block", names, default=names[0], key="st_eq_gate", required=True, bind="query-params",
+        name = st.segmented_control("Block", names, default=names[0], key="st_eq_gate", required=True,
+                                    bind="query-params",
                                     format_func=lambda n: "h" if n == "h" else f"gate {n}") if len(names) > 1 \
             else names[0]
         st.caption(f"With {hidden} units the matrices are too big to write out: here they are as heatmaps "
