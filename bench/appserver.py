@@ -107,6 +107,20 @@ def browser():
             b.close()
 
 
+@contextlib.contextmanager
+def opened(b, url: str, size: dict, timeout: float = 120_000):
+    """A page of ``url`` in a fresh browser context of ``size`` (one of :data:`SIZES`), once the app has drawn
+    it; the context is closed afterwards."""
+    context = b.new_context(viewport=size)
+    page = context.new_page()
+    try:
+        page.goto(url, wait_until="domcontentloaded")
+        wait_for_app(page, timeout=timeout)
+        yield page
+    finally:
+        context.close()
+
+
 def wait_for_app(page, text: str | None = None, timeout: float = 60_000, plots: bool = True) -> None:
     """Wait until the page has run and drawn: its title (or ``text``) is there, then :func:`wait_idle`."""
     if text:

@@ -8,7 +8,7 @@ sidebar, must close once a page is picked.
 import pytest
 
 from app_pages.common import all_pages
-from bench.appserver import (SIZES, chromium_available, cut_labels, horizontal_overflow, serve_app, wait_for_app,
+from bench.appserver import (SIZES, chromium_available, cut_labels, horizontal_overflow, opened, serve_app,
                              wait_idle)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -63,11 +63,7 @@ def _problems(page) -> list[str]:
 def test_page_fits_every_screen(app_url, chromium, path):
     """The page runs once; the window is then set to each size in turn (the layout is the browser's work:
     the server's output does not depend on the width), and every size is checked."""
-    context = chromium.new_context(viewport=SIZES["laptop"])
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/{path}", wait_until="domcontentloaded")
-        wait_for_app(page, timeout=120_000)
+    with opened(chromium, f"{app_url}/{path}", SIZES["laptop"]) as page:
         assert page.locator("h1").count(), "no title"
         problems = {}
         for size in SIZES:
@@ -77,17 +73,11 @@ def test_page_fits_every_screen(app_url, chromium, path):
             if found:
                 problems[f"{size} {SIZES[size]['width']}×{SIZES[size]['height']}"] = found
         assert not problems, f"/{path}: " + " | ".join(f"{k}: {'; '.join(v)}" for k, v in problems.items())
-    finally:
-        context.close()
 
 
 def test_phone_navigation_closes_after_a_choice(app_url, chromium):
     """At 390 px the top navigation folds into the sidebar; after a page is picked it must not stay open."""
-    context = chromium.new_context(viewport=SIZES["phone"])
-    page = context.new_page()
-    try:
-        page.goto(app_url, wait_until="domcontentloaded")
-        wait_for_app(page, timeout=120_000)
+    with opened(chromium, app_url, SIZES["phone"]) as page:
         sidebar = page.locator('[data-testid="stSidebar"]')
         page.locator('[data-testid="stExpandSidebarButton"]').click()
         page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]')"
@@ -98,36 +88,22 @@ def test_phone_navigation_closes_after_a_choice(app_url, chromium):
         page.wait_for_function("() => document.querySelector('[data-testid=\"stSidebar\"]')"
                                ".getBoundingClientRect().right <= 1", timeout=10_000)
         assert page.url.rstrip("/").endswith(target.url_path)
-    finally:
-        context.close()
 
 
 def test_an_unknown_link_says_no_such_page(app_url, chromium):
     """A mistyped link shows a short 'No such page' with a link to every page, not a silent redirect home."""
-    context = chromium.new_context(viewport=SIZES["laptop"])
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/no-such-lab", wait_until="domcontentloaded")
-        wait_for_app(page, timeout=120_000)
+    with opened(chromium, f"{app_url}/no-such-lab", SIZES["laptop"]) as page:
         page.get_by_role("heading", name="No such page").wait_for(timeout=60_000)
         main = page.locator('[data-testid="stMain"]')
         for p in all_pages():
             assert main.get_by_role("link", name=p.title, exact=True).count() == 1, p.title
         assert not page.get_by_role("heading", name=all_pages()[0].title).count()    # not the home page
-    finally:
-        context.close()
 
 
 def test_the_gradients_lab_points_to_the_attention_tab(app_url, chromium):
     """The Gradients lab's pointer to attention opens the Architectures page on its Attention tab."""
-    context = chromium.new_context(viewport=SIZES["laptop"])
-    page = context.new_page()
-    try:
-        page.goto(f"{app_url}/gradients", wait_until="domcontentloaded")
-        wait_for_app(page, timeout=120_000)
+    with opened(chromium, f"{app_url}/gradients", SIZES["laptop"]) as page:
         page.get_by_role("link", name="Attention, trained live").click()
         page.get_by_role("heading", name="Architectures").first.wait_for(timeout=60_000)
         page.get_by_role("tab", name="Attention", selected=True).wait_for(timeout=60_000)
         assert "ar_tab=Attention" in page.url
-    finally:
-        context.close()
