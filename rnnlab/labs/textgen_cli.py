@@ -1,8 +1,9 @@
 """``python -m rnnlab train-charlm``: train the character model shipped in ``assets/textgen/``.
 
-    python -m rnnlab train-charlm --threads 1 --log /tmp/runs/charlm.log --checkpoint /tmp/runs/charlm
+    python -m rnnlab train-charlm --threads 2 --log /tmp/runs/charlm.log --checkpoint /tmp/runs/charlm
 
-trains the ``shipped`` recipe (2-layer LSTM-600) on the first 90% of tiny-shakespeare, validates on the
+trains the ``shipped`` recipe (2-layer LSTM-600, weight drop 0.25, 3,000 steps; bfloat16 on a CPU with AMX,
+about 45 minutes on two cores) on the first 90% of tiny-shakespeare, validates on the
 last 10% every ``--eval-every`` steps, appends a line per validation to ``--log`` and saves the best
 weights so far to ``--checkpoint`` (so a run stopped early still leaves a usable model), and at the end
 writes the best weights (float16) with their measured validation loss to ``--out``. ``--hours`` bounds
