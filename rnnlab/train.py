@@ -55,6 +55,10 @@ class TrainConfig:
                                           # time_limit seconds if set (training to a time budget ends
                                           # annealed, not mid-flight), else over the steps the run will take
     min_lr_frac: float = 0.0
+    cycles: int = 1                       # with "cosine": warm restarts (SGDR, Loshchilov & Hutter 2017): the
+                                          # schedule runs this many times over the budget; each new cycle
+                                          # starts from the best validated weights with a fresh optimiser
+                                          # state and average, and anneals again
     warmup_steps: int = 0                 # linear warm-up from 0 over the first steps (with lr_schedule)
     seed: int = 0                         # recorded with the run (the caller seeds its process)
     device: str | None = None
@@ -65,7 +69,7 @@ class TrainConfig:
 
 @dataclass
 class Event:
-    kind: str          # step | eval | epoch | lr | early_stop | diverged | cancelled | done
+    kind: str          # step | eval | epoch | lr | restart | early_stop | diverged | cancelled | done
     step: int
     epoch: int
     data: dict = field(default_factory=dict)
@@ -81,6 +85,7 @@ class History:
     metrics: list[dict] = field(default_factory=list)       # training metrics per step
     evals: list[dict] = field(default_factory=list)         # {"step", "epoch", **validation metrics}
     lr_drops: list[int] = field(default_factory=list)       # steps where the learning rate was reduced
+    restarts: list[int] = field(default_factory=list)       # steps where a new cycle began (TrainConfig.cycles)
     best_step: int | None = None
     best_value: float | None = None
     status: str = "running"
@@ -117,6 +122,7 @@ class Trainer:
         self._ema: dict[str, torch.Tensor] | None = None
         self._base_lrs = [g["lr"] for g in self.optimizer.param_groups]
         self._horizon_steps: int | None = None
+        self._cycle = 0
 
     # --- helpers -----------------------------------------------------------------------------
     def _emit(self, kind: str, step: int, epoch: int, **data) -> None:
@@ -202,18 +208,51 @@ class Trainer:
         return False
 
     # --- learning-rate schedule ---------------------------------------------------------------
-    def _schedule_factor(self, step: int, elapsed: float) -> float:
+    def _progress(self, step: int, elapsed: float) -> float | None:
+        """How far the run is through its budget, 0..1 (None: no budget known)."""
         c = self.config
-        if c.warmup_steps and step < c.warmup_steps:
-            return (step + 1) / c.warmup_steps
         # progress through whichever budget runs out first (time or steps): a fast GPU finishes its epochs
         # before the time limit, a busy CPU runs out of time first; either way the rate ends at its floor
         parts = ([elapsed / c.time_limit] if c.time_limit else []) + \
                 ([step / self._horizon_steps] if self._horizon_steps else [])
-        if not parts:
+        return min(max(max(parts), 0.0), 1.0) if parts else None
+
+    def _schedule_factor(self, step: int, elapsed: float) -> float:
+        c = self.config
+        if c.warmup_steps and step < c.warmup_steps:
+            return (step + 1) / c.warmup_steps
+        progress = self._progress(step, elapsed)
+        if progress is None:
             return 1.0
-        progress = min(max(max(parts), 0.0), 1.0)
+        if c.cycles > 1 and progress < 1.0:
+            progress = progress * c.cycles - self._cycle     # progress through the current cycle
+            progress = min(max(progress, 0.0), 1.0)
         return c.min_lr_frac + (1 - c.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    def _maybe_restart(self, step: int, epoch: int, elapsed: float) -> None:
+        """Begin the next warm-restart cycle once the budget says so (see ``TrainConfig.cycles``).
+
+        Going back to the best validated weights keeps what the last cycle found; the fresh Adam moments and
+        average let the high learning rate move away from it again, to a nearby and often better minimum."""
+        c = self.config
+        if c.cycles <= 1 or c.lr_schedule != "cosine":
+            return
+        progress = self._progress(step, elapsed)
+        if progress is None:
+            return
+        cycle = min(int(progress * c.cycles), c.cycles - 1)
+        if cycle <= self._cycle:
+            return
+        self._cycle = cycle
+        if self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
+        elif self._ema is not None:
+            self.model.load_state_dict(self._ema)
+        self.optimizer.state.clear()
+        self._ema = None
+        self._bad_evals = self._plateau = 0
+        self.history.restarts.append(step)
+        self._emit("restart", step, epoch, cycle=cycle + 1, cycles=c.cycles, best_step=self.history.best_step)
 
     def _apply_schedule(self, step: int, elapsed: float) -> None:
         if self.config.lr_schedule != "cosine":
@@ -305,7 +344,9 @@ class Trainer:
                     self._stop(reason, step, epoch)
                     stop = True
                     break
-                self._apply_schedule(step, time.perf_counter() - start)
+                elapsed = time.perf_counter() - start
+                self._maybe_restart(step, epoch, elapsed)
+                self._apply_schedule(step, elapsed)
                 loss, norm, clipped, metrics = self.train_step(batch)
                 if self._first_loss is None and math.isfinite(loss):
                     self._first_loss = max(abs(loss), 1e-8)

@@ -121,6 +121,42 @@ def test_cosine_schedule_ends_with_the_steps_when_they_run_out_before_the_time_l
     assert h.lr == pytest.approx([0.1 * (1 + math.cos(math.pi * k / 11)) / 2 for k in range(11)], abs=1e-6)
 
 
+
+def test_warm_restarts_repeat_the_cosine_and_restart_from_the_best_weights_with_a_fresh_optimiser():
+    x, y = _regression()
+    model = nn.Linear(3, 1)
+    seen = {}
+
+    def loss_fn(m, batch):
+        seen.setdefault("adam_steps", []).append(
+            int(trainer.optimizer.state[m.weight]["step"]) if trainer.optimizer.state.get(m.weight) else 0)
+        return _loss(m, batch)
+
+    events = []
+
+    def on_event(e):
+        if e.kind == "restart":   # the weights it starts from are the best validated ones
+            seen.setdefault("start", []).append({k: v.clone() for k, v in model.state_dict().items()})
+            seen.setdefault("best", []).append({k: v.clone() for k, v in trainer._best_state.items()})
+        events.append(e)
+
+    # validation reads *bad* weights as best at step 2 (a held-out set where the loss rose): a restart must go
+    # back to them, not carry on from the latest ones
+    val = iter([{"loss": 1.0}] + [{"loss": 2.0 + k} for k in range(20)])
+    trainer = Trainer(model, loss_fn, TrainConfig(lr=0.1, max_steps=12, lr_schedule="cosine", cycles=3, eval_every=2,
+                                                 device="cpu"), on_event=on_event)
+    h = trainer.fit(lambda s: (x, y), validate=lambda m: next(val))
+    per_cycle = [0.1 * (1 + math.cos(math.pi * k / 4)) / 2 for k in range(4)]
+    assert h.lr == pytest.approx(per_cycle * 3)
+    assert h.restarts == [4, 8] and [e.data["cycle"] for e in events if e.kind == "restart"] == [2, 3]
+    for start, best in zip(seen["start"], seen["best"]):
+        assert all(torch.equal(start[k], best[k]) for k in start)
+    assert seen["adam_steps"] == [0, 1, 2, 3] * 3                 # Adam's moments begin again each cycle
+    # one cycle is the plain schedule
+    h1 = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.1, max_steps=12, lr_schedule="cosine", cycles=1,
+                                                    device="cpu")).fit(lambda s: (x, y))
+    assert h1.restarts == [] and h1.lr == pytest.approx([0.1 * (1 + math.cos(math.pi * k / 12)) / 2 for k in range(12)])
+
 # --- precision ------------------------------------------------------------------------------------------
 def test_precision_auto_is_bf16_only_where_the_cpu_has_it_natively(monkeypatch):
     from rnnlab.runtime import device as dev
