@@ -87,6 +87,20 @@ def test_training_learns_made_up_reviews(small_run):
     assert sum(cal["bins"]["after"]["counts"]) == 150
 
 
+def test_the_3_minute_recipe_restarts_its_schedule_and_still_learns():
+    ds = read_csv(csv_bytes(600))
+    train, test = ds.split(0.25, seed=0)
+    # a few hundred made-up reviews: no weight average (its ~100-step horizon outlasts these 26-step cycles)
+    recipe = recipe_from("fast_3min", epochs=6, batch_size=32, hidden_sizes=(16,), embed_dim=16, num_words=500,
+                         val_fraction=0.1, ema=None)
+    assert PRESETS["fast_3min"].cycles == 3 and recipe.cycles == 3
+    run = train_sentiment(recipe, train, test, seed=0, device="cpu")
+    h = run.history
+    per_epoch = len(h.steps) // 6
+    assert h.status == "done" and h.restarts == [2 * per_epoch, 4 * per_epoch]    # three equal cycles
+    assert h.lr[2 * per_epoch] == pytest.approx(recipe.lr) and h.lr[2 * per_epoch - 1] < 0.1 * recipe.lr
+    assert run.test["acc"] > 0.8                                   # chance is 0.5
+
 def test_trajectory_and_importance_agree_with_the_model(small_run):
     tm = small_run.text_model
     text = "The plot was dull but the acting was wonderful and superb"

@@ -52,6 +52,7 @@ class Recipe:
     ema: float | None = None         # average the weights over the last ~1/(1-ema) steps (see TrainConfig.ema)
     equal_length: bool = False       # train on equal-length batches (a bidirectional model then needs no packing)
     lr_schedule: str | None = None   # "cosine": the learning rate decays to 0 over the epochs (or the time budget)
+    cycles: int = 1                  # with "cosine": warm restarts from the best weights (TrainConfig.cycles)
     precision: str = "fp32"          # "auto": bfloat16 mixed precision where the CPU has it natively (AMX)
 
     def classifier_config(self, vocab_size: int) -> ClassifierConfig:
@@ -66,6 +67,14 @@ PRESETS: dict[str, Recipe] = {
     # whose outputs are max- and mean-pooled over time, so every word gets a direct gradient instead of
     # waiting for it to travel back from the last step; a high learning rate with LR drops on plateaus.
     "fast": Recipe(cell="LSTM", lr=6e-3, epochs=3),
+    # The same LSTM-64 given three minutes: whole reviews (up to 1,000 tokens, 30k words), dropout 0.5 on the
+    # word vectors and before the head, and the learning rate in three cosine cycles over the time budget,
+    # each cycle starting again from the best validated weights (warm restarts, SGDR), the weights averaged
+    # (EMA). On all 25,000 IMDB test reviews after 180 s of training on a 2-core CPU: 88.66% / 88.30% (seeds
+    # 0 / 1); the same without restarts 88.34% / 88.19%; "fast" early-stops at 88.0% (README, Measured figures).
+    "fast_3min": Recipe(name="fast_3min", cell="LSTM", num_words=30_000, maxlen=1000, embed_dim=64, hidden_sizes=(64,),
+                        embed_dropout=0.5, head_dropout=0.5, lr=6e-3, epochs=10, val_fraction=0.05,
+                        early_stopping=None, lr_patience=None, ema=0.99, lr_schedule="cosine", cycles=3),
     # The guide's section 6 PyTorch classifier: BiLSTM, 2 layers, 256 units, dropout 0.3, Adam 1e-3, clip 1.0.
     "guide_pytorch": Recipe(name="guide_pytorch", num_words=20_000, maxlen=400, cell="LSTM", embed_dim=128,
                             hidden_sizes=(256, 256), bidirectional=True, dropout=0.3, head_dropout=0.3,
@@ -286,7 +295,7 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
                          eval_every=eval_every if val else None, early_stopping=recipe.early_stopping,
                          lr_patience=recipe.lr_patience, monitor="acc", mode="max", seed=seed, device=device,
                          ema=recipe.ema, lr_schedule=recipe.lr_schedule, time_limit=time_budget,
-                         precision=recipe.precision)
+                         precision=recipe.precision, cycles=recipe.cycles)
     trainer = Trainer(model, loss_fn, config, on_event=on_event, should_stop=stop)
     validate = (lambda m: {k: v for k, v in evaluate(m, *val).items() if k != "confusion"}) if val else None
     history = trainer.fit(EpochBatches(ids, lengths, labels, recipe.batch_size, seed,
@@ -550,7 +559,7 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     tconfig = TrainConfig(lr=rec.lr, clip=rec.clip, epochs=rec.epochs, eval_every=eval_every if val else None,
                           early_stopping=rec.early_stopping, lr_patience=rec.lr_patience, monitor="loss", mode="min",
                           seed=seed, device=ctx.device, ema=rec.ema, lr_schedule=rec.lr_schedule,
-                          precision=rec.precision)
+                          precision=rec.precision, cycles=rec.cycles)
     if rec.lr_schedule == "cosine":
         # the learning rate anneals over the training time this job has (its limit less the evaluation's
         # reserve): a run cut by its time limit ends at the low rate, not in the middle of a high one
