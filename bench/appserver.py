@@ -107,15 +107,26 @@ def browser():
             b.close()
 
 
-@contextlib.contextmanager
-def opened(b, url: str, size: dict, timeout: float = 120_000):
-    """A page of ``url`` in a fresh browser context of ``size`` (one of :data:`SIZES`), once the app has drawn
-    it; the context is closed afterwards."""
+def open_page(b, url: str, size: dict, text: str | None = None, timeout: float = 120_000, plots: bool = True):
+    """``(context, page)``: ``url`` in a fresh browser context of ``size`` (one of :data:`SIZES`; no cookies,
+    no session: what a student opening a shared link gets), once the app has drawn it (see
+    :func:`wait_for_app`). The caller closes the context; :func:`opened` does it for a ``with`` block."""
     context = b.new_context(viewport=size)
-    page = context.new_page()
     try:
+        page = context.new_page()
         page.goto(url, wait_until="domcontentloaded")
-        wait_for_app(page, timeout=timeout)
+        wait_for_app(page, text, timeout=timeout, plots=plots)
+    except BaseException:
+        context.close()
+        raise
+    return context, page
+
+
+@contextlib.contextmanager
+def opened(b, url: str, size: dict, text: str | None = None, timeout: float = 120_000, plots: bool = True):
+    """:func:`open_page` as a ``with`` block: the page, and its context closed afterwards."""
+    context, page = open_page(b, url, size, text, timeout, plots)
+    try:
         yield page
     finally:
         context.close()

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bench.appserver import SIZES, browser, chromium_available, serve_app, wait_for_app, wait_idle
+from bench.appserver import SIZES, browser, chromium_available, open_page, serve_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -33,16 +33,13 @@ def fresh(chromium):
     """A new browser context (no cookies, no session) per test: what a student opening a shared link gets."""
     contexts = []
 
-    def open_page(url: str, size: str = "laptop"):
-        context = chromium.new_context(viewport=SIZES[size])
+    def fresh_page(url: str, size: str = "laptop"):
+        context, page = open_page(chromium, url, SIZES[size])
         contexts.append(context)
-        page = context.new_page()
-        page.goto(url, wait_until="domcontentloaded")
-        wait_for_app(page, timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         return page
 
-    yield open_page
+    yield fresh_page
     for c in contexts:
         c.close()
 

@@ -2,7 +2,7 @@
 scroll, no cut labels), and a link with settings opens with those settings and the views they imply."""
 import pytest
 
-from bench.appserver import SIZES, cut_labels, horizontal_overflow, wait_for_app
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -10,11 +10,8 @@ TABS = {"Memory": "", "Shakespeare": "cmp_tab=Shakespeare", "Speed": "cmp_tab=Sp
 
 
 def _open(chromium, url, size="laptop", query=""):
-    context = chromium.new_context(viewport=SIZES[size])       # fresh: no cookies, no session
-    page = context.new_page()
-    page.goto(f"{url}/compare" + (f"?{query}" if query else ""), wait_until="domcontentloaded")
-    wait_for_app(page, "RNN vs CNN vs MLP vs Transformer", timeout=120_000)
-    return context, page
+    return open_page(chromium, f"{url}/compare" + (f"?{query}" if query else ""), SIZES[size],
+                     "RNN vs CNN vs MLP vs Transformer")
 
 
 def _slider(page, label):

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bench.appserver import SIZES, cut_labels, horizontal_overflow, wait_for_app
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, open_page, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -15,11 +15,7 @@ LINK = {"fc_series": "Mackey-Glass chaos", "fc_tau": "20", "fc_every": "6", "fc_
 
 
 def _open(chromium, url, size="laptop", query=""):
-    context = chromium.new_context(viewport=SIZES[size])       # fresh: no cookies, no session
-    page = context.new_page()
-    page.goto(f"{url}/forecast" + (f"?{query}" if query else ""), wait_until="domcontentloaded")
-    wait_for_app(page, "Forecasting lab", timeout=120_000)
-    return context, page
+    return open_page(chromium, f"{url}/forecast" + (f"?{query}" if query else ""), SIZES[size], "Forecasting lab")
 
 
 def _widget(page, testid, label):

@@ -5,7 +5,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bench.appserver import SIZES, browser, chromium_available, cut_labels, horizontal_overflow, serve_app, wait_for_app
+from bench.appserver import (SIZES, browser, chromium_available, cut_labels, horizontal_overflow, open_page, serve_app,
+                             wait_for_app)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,10 +31,7 @@ def chromium(app_url):
 
 
 def _open(chromium, url: str, size: str = "laptop"):
-    context = chromium.new_context(viewport=SIZES[size])
-    page = context.new_page()
-    page.goto(url, wait_until="domcontentloaded")
-    wait_for_app(page, "Sentiment lab")
+    context, page = open_page(chromium, url, SIZES[size], "Sentiment lab", timeout=60_000)
     assert page.locator('[data-testid="stException"]').count() == 0
     return context, page
 

@@ -2,7 +2,7 @@
 scroll, no cut labels) on each tab, and a link with settings opens with those settings."""
 import pytest
 
-from bench.appserver import SIZES, cut_labels, horizontal_overflow, wait_for_app
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -10,11 +10,8 @@ TABS = {"Generate": "", "Train live": "tg_tab=Train+live", "Inside the model": "
 
 
 def _open(chromium, url, size="laptop", query=""):
-    context = chromium.new_context(viewport=SIZES[size])       # fresh: no cookies, no session
-    page = context.new_page()
-    page.goto(f"{url}/textgen" + (f"?{query}" if query else ""), wait_until="domcontentloaded")
-    wait_for_app(page, "Text generation", timeout=120_000, plots=False)
-    return context, page
+    return open_page(chromium, f"{url}/textgen" + (f"?{query}" if query else ""), SIZES[size], "Text generation",
+                     plots=False)
 
 
 def _widget(page, testid, label):
