@@ -382,7 +382,8 @@ def curves(j) -> None:
                           [e.data.get("acc") for e in steps], evals,
                           lr_drops=[e.data.get("reviews", 0) for e in j.of_kind("lr")],
                           early_stop=early[0].data.get("reviews") if early else None,
-                          epochs=[e.data.get("reviews", 0) for e in j.of_kind("epoch")])
+                          epochs=[e.data.get("reviews", 0) for e in j.of_kind("epoch")],
+                          restarts=[e.data.get("reviews", 0) for e in j.of_kind("restart")])
     plot(fig, key="sent_curves")
 
 

@@ -355,3 +355,15 @@ def test_shipped_model_accuracy_on_the_full_imdb_test_split(root, shared_data, s
         T = shipped.meta.get("temperature", cal["temperature"])
         ece = calibration.ece(calibration.sigmoid(z / T), test.labels)
         assert ece == pytest.approx(cal["ece_after"], abs=2e-3) and ece <= 0.03
+
+
+def test_training_curves_mark_warm_restarts_on_both_panels():
+    from rnnlab.figures.sentiment import training_curves
+
+    fig = training_curves([0, 128, 256, 384], [0.7, 0.6, 0.65, 0.5], [0.5, 0.6, 0.6, 0.7],
+                          [{"reviews": 256, "loss": 0.6, "acc": 0.66}], restarts=[200])
+    lines = [s for s in fig.layout.shapes if s.x0 == 200 and s.x1 == 200]
+    assert len(lines) == 2 and {s.xref for s in lines} == {"x", "x2"}
+    assert [t.name for t in fig.data if t.name and t.name.startswith("warm restart")] == [
+        "warm restart: back to the best weights, learning rate high again"]
+    assert not any(t.name and t.name.startswith("warm restart") for t in training_curves([0, 128], [1, 1], [0, 0], []).data)

@@ -65,10 +65,10 @@ def _smoothed(v, smooth: int) -> np.ndarray:
 
 def training_curves(reviews: list[int], loss: list[float], acc: list[float], evals: list[dict],
                     lr_drops: list[int] = (), early_stop: int | None = None, epochs: list[int] = (),
-                    smooth: int = 10) -> go.Figure:
+                    smooth: int = 10, restarts: list[int] = ()) -> go.Figure:
     """Loss and accuracy against the number of training reviews read: training (smoothed over ``smooth``
-    steps) and validation (``evals``: dicts with "reviews", "loss", "acc"); epoch ends, LR drops and
-    early stopping marked at the review count where they happened."""
+    steps) and validation (``evals``: dicts with "reviews", "loss", "acc"); epoch ends, LR drops, warm
+    restarts and early stopping marked at the review count where they happened."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("Loss", "Accuracy"), horizontal_spacing=0.14)
     x = np.asarray(reviews, dtype=float)
     if len(x):
@@ -89,6 +89,8 @@ def training_curves(reviews: list[int], loss: list[float], acc: list[float], eva
                       row=1, col=2)
     marks = [(r, "epoch end", "#9e9e9e", "dot") for r in epochs] + \
             [(r, "learning rate halved", "#6a1b9a", "dash") for r in lr_drops] + \
+            [(r, "warm restart: back to the best weights, learning rate high again", "#00838f", "dashdot")
+             for r in restarts] + \
             ([(early_stop, "early stop", COLORS["output"], "solid")] if early_stop is not None else [])
     shown = set()
     for r, label, color, dash in marks:
