@@ -72,8 +72,8 @@ PRESETS: dict[str, Recipe] = {
     # each cycle starting again from the best validated weights (warm restarts, SGDR), the weights averaged
     # (EMA). On all 25,000 IMDB test reviews after 180 s of training on a 2-core CPU: 88.66% / 88.30% (seeds
     # 0 / 1); the same without restarts 88.34% / 88.19%; "fast" early-stops at 88.0% (README, Measured figures).
-    "fast_3min": Recipe(name="fast_3min", cell="LSTM", num_words=30_000, maxlen=1000, embed_dim=64, hidden_sizes=(64,),
-                        embed_dropout=0.5, head_dropout=0.5, lr=6e-3, epochs=10, val_fraction=0.05,
+    "fast_3min": Recipe(name="fast_3min", cell="LSTM", num_words=30_000, maxlen=1000, embed_dim=64,
+                        hidden_sizes=(64,), embed_dropout=0.5, head_dropout=0.5, lr=6e-3, epochs=10, val_fraction=0.05,
                         early_stopping=None, lr_patience=None, ema=0.99, lr_schedule="cosine", cycles=3),
     # The guide's section 6 PyTorch classifier: BiLSTM, 2 layers, 256 units, dropout 0.3, Adam 1e-3, clip 1.0.
     "guide_pytorch": Recipe(name="guide_pytorch", num_words=20_000, maxlen=400, cell="LSTM", embed_dim=128,
