@@ -34,7 +34,7 @@ EXAMPLES = {
 }
 DEFAULT_EXAMPLE = "Mixed, ends well"
 PRESET_LABELS = {"fast": "Fast live recipe (LSTM 64, pooled)",
-                 "fast_3min": "3-minute recipe for the full IMDB (LSTM 64, whole reviews, warm restarts)",
+                 "fast_3min": "3-minute recipe for the full IMDB (LSTM 128, whole reviews, warm restarts)",
                  "guide_keras": "Guide §8: Keras BiLSTM 64→32", "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2",
                  "shipped": "The pretrained model's recipe (BiLSTM 256, made on a GPU)"}
 TABS = ["Word by word", "Key words", "What if…", "Calibration"]

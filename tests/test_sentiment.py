@@ -92,8 +92,8 @@ def test_the_3_minute_recipe_restarts_its_schedule_and_still_learns():
     train, test = ds.split(0.25, seed=0)
     # a few hundred made-up reviews: no weight average (its ~100-step horizon outlasts these 26-step cycles)
     recipe = recipe_from("fast_3min", epochs=6, batch_size=32, hidden_sizes=(16,), embed_dim=16, num_words=500,
-                         val_fraction=0.1, ema=None)
-    assert PRESETS["fast_3min"].cycles == 3 and recipe.cycles == 3
+                         val_fraction=0.1, ema=None, precision="fp32")
+    assert PRESETS["fast_3min"].cycles == 3 and recipe.cycles == 3 and PRESETS["fast_3min"].precision == "auto"
     run = train_sentiment(recipe, train, test, seed=0, device="cpu")
     h = run.history
     per_epoch = len(h.steps) // 6

@@ -1,0 +1,83 @@
+"""Reviews per second a sentiment classifier trains on, float32 against bfloat16 mixed precision, by batch size:
+the measurement behind the 3-minute recipe's choice of bfloat16 and batches of 64 (README, "Sentiment at 180 s").
+
+    python3 bench/sentiment_throughput.py                      # LSTM-64 and LSTM-128, batches 64/128/256
+    python3 bench/sentiment_throughput.py --hidden 128 --batch 64 --threads 1
+
+Each configuration is the 3-minute recipe's classifier (``recipe_from("fast_3min")``, 30k words, embed 64,
+max/mean pooling) with the hidden size given, trained for a few Adam steps on random token batches of
+``--tokens`` tokens (270: about the median IMDB review) with all rows the same length, forward and backward
+(bfloat16 under ``torch.autocast``, as ``rnnlab.train`` runs it). The baseline is float32 at batch 128 for the
+same hidden size, measured in the same run. bfloat16 is fast only where the CPU has it natively (Intel AMX,
+``rnnlab.runtime.device.native_bf16``): the run says whether this one has.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from rnnlab.labs.sentiment import recipe_from  # noqa: E402
+from rnnlab.nn.init import seeded  # noqa: E402
+from rnnlab.nn.models import SentimentClassifier  # noqa: E402
+from rnnlab.runtime.device import native_bf16  # noqa: E402
+
+
+def reviews_per_second(hidden: int, batch: int, precision: str, tokens: int, examples: int = 1024,
+                       seed: int = 0) -> float:
+    recipe = recipe_from("fast_3min", hidden_sizes=(hidden,))
+    model = seeded(lambda: SentimentClassifier(recipe.classifier_config(recipe.num_words + 2)), seed)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(2, recipe.num_words, (batch, tokens), generator=g)
+    lengths = torch.full((batch,), tokens)
+    y = torch.randint(0, 2, (batch,), generator=g).float()
+
+    def step():
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits = model(ids, lengths)
+        loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    for _ in range(2):
+        step()
+    n = max(3, examples // batch)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        step()
+    return batch * n / (time.perf_counter() - t0)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hidden", type=int, action="append", help="LSTM hidden size (64 and 128)")
+    ap.add_argument("--batch", type=int, action="append", help="batch size (64, 128, 256)")
+    ap.add_argument("--tokens", type=int, default=270)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, load average {load:.2f}; "
+          f"native bfloat16 (AMX): {'yes' if native_bf16('cpu') else 'no'}; batches of {args.tokens} tokens")
+    print(f"{'hidden':>6} {'batch':>5} {'fp32 rev/s':>10} {'bf16 rev/s':>10} {'bf16/fp32':>9} "
+          f"{'vs fp32 @128':>12}")
+    for hidden in args.hidden or [64, 128]:
+        base = reviews_per_second(hidden, 128, "fp32", args.tokens)
+        for batch in args.batch or [64, 128, 256]:
+            fp32 = base if batch == 128 else reviews_per_second(hidden, batch, "fp32", args.tokens)
+            bf16 = reviews_per_second(hidden, batch, "bf16", args.tokens)
+            print(f"{hidden:>6} {batch:>5} {fp32:>10.0f} {bf16:>10.0f} {bf16 / fp32:>8.2f}x {bf16 / base:>11.2f}x",
+                  flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
