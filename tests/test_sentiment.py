@@ -222,6 +222,7 @@ def test_job_trains_calibrates_and_returns_weights_only():
     assert res["status"] in ("done", "early_stopped") and res["epochs_completed"] >= 1
     m = res["metrics"]
     assert m["test_acc"] > 0.9 and m["test_reviews"] == 80 and 0.05 <= m["temperature"] <= 20
+    assert m["precision"] == "fp32" == res["meta"]["precision"]   # what the page's bfloat16 caption reads
     # curves against reviews seen: every step event carries the count, growing by a batch at a time
     seen = [e.data["reviews"] for e in ctx.kinds("step")]
     assert seen == sorted(seen) and seen[0] == 16 and seen[-1] == m["reviews_seen"]

@@ -312,7 +312,8 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
         test_result["calibration"] = calibration.calibration_report(logits_of(model, t_ids, t_len), test.labels, T)
     meta = {"recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(recipe).items()},
             "seed": seed, "train_examples": len(fit_part), "steps": len(history.steps),
-            "seconds": round(history.seconds, 1), "status": history.status, "temperature": T}
+            "seconds": round(history.seconds, 1), "status": history.status, "temperature": T,
+            "precision": history.precision}
     if test_result is not None:
         meta["test_accuracy"] = round(test_result["acc"], 4)
         meta["test_examples"] = len(test)
@@ -626,7 +627,7 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
     label = name or f"{rec.cell} {'-'.join(map(str, rec.hidden_sizes))}{' bi' if rec.bidirectional else ''}"
     meta = {"recipe": recipe_to_dict(rec), "seed": seed, "data": described, "train_examples": len(fit_part),
             "steps": len(history.steps), "epochs_completed": epochs_completed, "seconds": round(history.seconds, 1),
-            "status": history.status, "temperature": T}
+            "status": history.status, "temperature": T, "precision": history.precision}
     if test_result is not None:
         meta["test_accuracy"] = round(acc, 4)
         meta["test_examples"] = test_result["n"]
@@ -645,7 +646,7 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
             "ece_before": test_result["calibration"]["ece_before"] if test_result else None,
             "ece_after": test_result["calibration"]["ece_after"] if test_result else None,
             "train_seconds": round(history.seconds, 2), "reviews_seen": batches_.seen,
-            "epochs": epochs_completed}.items() if v is not None},
+            "epochs": epochs_completed, "precision": history.precision}.items() if v is not None},
         "confusion": test_result["confusion"] if test_result else None,
         "calibration": meta.get("calibration"),
         "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
