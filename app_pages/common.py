@@ -125,6 +125,13 @@ STYLE = """
 /* Tables and coloured text never push the page wider than the screen. */
 [data-testid="stHtml"] { max-width: 100%; overflow-x: auto; }
 .rnnlab-lesson li { margin-bottom: 0.1rem; }
+/* A projector (1024 x 768) or a short laptop screen: a smaller title and a tighter lesson box, so that the
+   page's first figure starts higher on the first screen. Phones (narrow) keep Streamlit's own sizes. */
+@media (max-height: 820px) and (min-width: 768px) {
+  .block-container h1, [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; padding: 1rem 0 0.5rem; }
+  .rnnlab-lesson { margin-bottom: 0; }
+  .rnnlab-lesson li { margin-bottom: 0; line-height: 1.45; }
+}
 </style>
 """
 

@@ -23,6 +23,7 @@ WINDOW = 6        # steps drawn in the unrolled diagram around the current one (
 WRITTEN_OUT = 4   # up to this hidden size the equations are written out number by number
 DEFAULT_TEXT = "the movie was not good at all"
 MAX_CHARS = 500   # a typed sentence: enough for MAX_STEPS words, short enough for a link
+BARS_HEIGHT = 230  # px: the state and gate bars end within the first screen of a 1024 x 768 projector
 
 STEP_CSS = """<style>
 .st-key-st_controls [data-testid="stSlider"] { flex: 1 1 240px; min-width: 240px; }
@@ -127,18 +128,19 @@ def step_view(ticking: bool) -> None:
         st.rerun()   # the timer is set when the fragment is registered: start or stop it with a page run
     t = t1 - 1
     vals = step_values(u, t)
-    st.markdown(f"##### Step {t1} of {T}: reading **{escape_md(u.labels[t])}**")
+    st.markdown(f"**Step {t1} of {T}**: reading **{escape_md(u.labels[t])}**")
 
     states = {"h": vals["h"], **({"c": vals["c"]} if "c" in vals else {})}
     if u.gate_names:
         left, right = st.columns([max(len(states), 1.5), len(u.gate_names)])
         with left:
-            plot(vector_bars(states, title=f"State after step {t1}"), key="st_state_bars")
+            plot(vector_bars(states, title=f"State after step {t1}", height=BARS_HEIGHT), key="st_state_bars")
         with right:
-            plot(vector_bars({g: vals[g] for g in u.gate_names}, title=f"Gates at step {t1}"), key="st_gate_bars")
+            plot(vector_bars({g: vals[g] for g in u.gate_names}, title=f"Gates at step {t1}", height=BARS_HEIGHT),
+                 key="st_gate_bars")
         st.caption(" · ".join(f"**{g}**: {GATE_DESCRIPTIONS[g].split(': ')[1]}" for g in u.gate_names))
     else:
-        plot(vector_bars(states, title=f"State after step {t1}"), key="st_state_bars")
+        plot(vector_bars(states, title=f"State after step {t1}", height=BARS_HEIGHT), key="st_state_bars")
 
     first = min(max(t - WINDOW // 2, 0), max(T - WINDOW, 0))
     shown = range(first, min(first + WINDOW, T))

@@ -107,3 +107,15 @@ def test_the_gradients_lab_points_to_the_attention_tab(app_url, chromium):
         page.get_by_role("heading", name="Architectures").first.wait_for(timeout=60_000)
         page.get_by_role("tab", name="Attention", selected=True).wait_for(timeout=60_000)
         assert "ar_tab=Attention" in page.url
+
+
+def test_step_through_bars_are_on_a_projectors_first_screen(app_url, chromium):
+    """At 1024×768 the Step-through page's state and gate charts (their whole plotting area, -1 to 1) are on
+    the first screen, under the lesson and the controls: the teacher presses Next and the class sees them."""
+    with opened(chromium, f"{app_url}/step_through", SIZES["projector"]) as page:
+        bottoms = page.evaluate("""() => ['st_state_bars', 'st_gate_bars'].map(k => {
+            const area = document.querySelector('.st-key-' + k + ' .nsewdrag');
+            const bars = document.querySelectorAll('.st-key-' + k + ' .barlayer .point path').length;
+            return area && bars ? area.getBoundingClientRect().bottom : null; })""")
+        assert None not in bottoms, "the bars were not drawn"
+        assert max(bottoms) <= SIZES["projector"]["height"], f"the charts' plotting areas end at {bottoms} px"

@@ -56,7 +56,7 @@ def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height
     top = max([float(np.abs(v).max(initial=0.0)) for v in arrays.values()] + [1.0]) * 1.18
     bottom = 0.0 if all(n in BOUNDED01 for n in names) else -top
     base = base_layout(height=height, title=title)
-    base["margin"] = dict(l=45, r=10, t=50 if title else 15, b=40)
+    base["margin"] = dict(l=45, r=10, t=42 if title else 15, b=40)
     # the legend goes under the axis: above it, a legend that wraps on a narrow screen would cover the title
     # named units while there are few; beyond, Plotly's own tick spacing (every unit's number would collide
     # in a narrow chart)
