@@ -5,11 +5,12 @@ the measurement behind the 3-minute recipe's choice of bfloat16 and batches of 6
     python3 bench/sentiment_throughput.py --hidden 128 --batch 64 --threads 1
 
 Each configuration is the 3-minute recipe's classifier (``recipe_from("fast_3min")``, 30k words, embed 64,
-max/mean pooling) with the hidden size given, trained for a few Adam steps on random token batches of
-``--tokens`` tokens (270: about the median IMDB review) with all rows the same length, forward and backward
-(bfloat16 under ``torch.autocast``, as ``rnnlab.train`` runs it). The baseline is float32 at batch 128 for the
-same hidden size, measured in the same run. bfloat16 is fast only where the CPU has it natively (Intel AMX,
-``rnnlab.runtime.device.native_bf16``): the run says whether this one has.
+max/mean pooling) with the hidden size given, trained for a few steps of ``rnnlab.train.Trainer.train_step``
+(forward under bfloat16 autocast or not, backward, clipping, Adam: the step ``train_sentiment`` runs) on random
+token batches of ``--tokens`` tokens (270: about the median IMDB review) with all rows the same length. The
+baseline is float32 at batch 128 for the same hidden size, measured in the same run. bfloat16 is fast only
+where the CPU has it natively (Intel AMX, ``rnnlab.runtime.device.native_bf16``): the run says whether this
+one has.
 """
 from __future__ import annotations
 
@@ -20,39 +21,30 @@ import time
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rnnlab.labs.sentiment import recipe_from  # noqa: E402
+from rnnlab.labs.sentiment import loss_fn, recipe_from  # noqa: E402
 from rnnlab.nn.init import seeded  # noqa: E402
 from rnnlab.nn.models import SentimentClassifier  # noqa: E402
 from rnnlab.runtime.device import native_bf16  # noqa: E402
+from rnnlab.train import TrainConfig, Trainer  # noqa: E402
 
 
 def reviews_per_second(hidden: int, batch: int, precision: str, tokens: int, examples: int = 1024,
                        seed: int = 0) -> float:
     recipe = recipe_from("fast_3min", hidden_sizes=(hidden,))
     model = seeded(lambda: SentimentClassifier(recipe.classifier_config(recipe.num_words + 2)), seed)
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    # the trainer's own step (autocast, clipping, Adam), as train_sentiment runs it
+    trainer = Trainer(model, loss_fn, TrainConfig(lr=recipe.lr, clip=recipe.clip, precision=precision, device="cpu"))
     g = torch.Generator().manual_seed(seed)
-    ids = torch.randint(2, recipe.num_words, (batch, tokens), generator=g)
-    lengths = torch.full((batch,), tokens)
-    y = torch.randint(0, 2, (batch,), generator=g).float()
-
-    def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(ids, lengths)
-        loss = F.binary_cross_entropy_with_logits(logits.float(), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
+    data = (torch.randint(2, recipe.num_words, (batch, tokens), generator=g), torch.full((batch,), tokens),
+            torch.randint(0, 2, (batch,), generator=g))
     for _ in range(2):
-        step()
+        trainer.train_step(data)
     n = max(3, examples // batch)
     t0 = time.perf_counter()
     for _ in range(n):
-        step()
+        trainer.train_step(data)
     return batch * n / (time.perf_counter() - t0)
 
 
