@@ -210,6 +210,14 @@ def lesson(*prompts: str) -> None:
         st.markdown(f"**👀 What to notice**<ul class='rnnlab-lesson'>{items}</ul>", unsafe_allow_html=True)
 
 
+def bf16_note(more: str, scored: str) -> str:
+    """The caption under a live result trained in bfloat16 mixed precision (``History.precision == "bf16"``):
+    ``more`` is what fits in the same time, ``scored`` what was measured afterwards in float32."""
+    return ("Trained in bfloat16 mixed precision: this server's CPU multiplies 16-bit numbers natively "
+            f"(Intel AMX), so more {more} fit in the same time; the weights and the optimizer stay in float32, "
+            f"and {scored} is measured in float32.")
+
+
 def next_page(current: str) -> None:
     """A link to the next page of the course (and back to the start from the last one)."""
     pages = all_pages()

@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, text_models,
-                              url_text)
+from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
+                              text_models, url_text)
 from rnnlab.data.text import DataError, ImdbUnavailable, compact_imdb_info, download_imdb, imdb_sources, read_csv
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import (confusion_figure, importance_bars, probability_trajectory, reliability_figure,
@@ -442,9 +442,7 @@ if job is not None and job.end_state is not None:
                   help="Measured in the training process, training steps and validations only.")
         r1.metric("Reviews read", f"{metrics['reviews_seen']:,}", help=f"{metrics['epochs']} full epoch(s).")
         if metrics.get("precision") == "bf16":
-            r1.caption("Trained in bfloat16 mixed precision: this server's CPU multiplies 16-bit numbers natively "
-                       "(Intel AMX), so more reviews fit in the same time; the weights and the optimizer stay in "
-                       "float32, and the test is scored in float32.")
+            r1.caption(bf16_note("reviews", "the test accuracy"))
         with r2:
             plot(confusion_figure(np.asarray(res["confusion"]), f"Confusion matrix on {n_test:,} test reviews"),
                  key="sent_cm", toolbar=False)

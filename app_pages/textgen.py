@@ -8,7 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text)
+from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
+                              url_text)
 from rnnlab.data.chars import MAX_UPLOAD_BYTES, MAX_USER_CHARS, MIN_USER_CHARS, read_user_text, shakespeare, split_text
 from rnnlab.data.text import DataError
 from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, unit_vs_feature
@@ -269,9 +270,7 @@ def train_part():
             m2.metric("Training steps", f"{metrics['steps']:,}")
             m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
             if metrics.get("precision") == "bf16":
-                st.caption("Trained in bfloat16 mixed precision: this server's CPU multiplies 16-bit numbers "
-                           "natively (Intel AMX), so more steps fit in the same time; the weights and "
-                           "the optimizer stay in float32, and the validation loss is measured in float32.")
+                st.caption(bf16_note("steps", "the validation loss"))
         if res.get("state_dict") is not None and job.end_state not in ("error", "diverged"):
             label = (f"Trained here: {job.meta.get('cell')}-{job.meta['params']['hidden_size']}"
                      f"×{job.meta['params']['num_layers']} on {job.meta.get('task')} (job {job.id}"
