@@ -6,8 +6,8 @@ trains the ``shipped`` recipe (2-layer LSTM-600, weight drop 0.25, 3,000 steps; 
 about 45 minutes on two cores) on the first 90% of tiny-shakespeare, validates on the
 last 10% every ``--eval-every`` steps, appends a line per validation to ``--log`` and saves the best
 weights so far to ``--checkpoint`` (so a run stopped early still leaves a usable model), and at the end
-writes the best weights (float16) with their measured validation loss to ``--out``. ``--hours`` bounds
-the training time; ``--init`` starts from a saved model (to resume a stopped run).
+writes the best weights (int8, one scale per row: half the bytes of float16; or ``--weights float16``)
+with the validation loss measured on the weights as stored to ``--out``. ``--hours`` bounds the training time; ``--init`` starts from a saved model (to resume a stopped run).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 from ..data.chars import TRAIN_FRACTION, shakespeare, split_text
-from ..nn.charlm import count_params, load_charlm, save_charlm
+from ..nn.charlm import WEIGHTS, as_stored, count_params, evaluate, load_charlm, save_charlm
 from .textgen import PRESETS, SHIPPED, UNIT_CHARS, recipe_from, sample_text, train_charlm, unit_report
 
 OVERRIDES = {"cell": str, "hidden_size": int, "num_layers": int, "embed_size": int, "dropout": float,
@@ -44,6 +44,8 @@ def add_parser(sub) -> None:
     t.add_argument("--checkpoint", default=None, help="folder for the best weights so far, saved at each validation")
     t.add_argument("--init", default=None, help="a saved model folder to start from")
     t.add_argument("--out", default=str(SHIPPED))
+    t.add_argument("--weights", default="int8", choices=WEIGHTS,
+                   help="how --out stores the weights (int8: half the size of float16, one scale per row)")
     t.add_argument("--skip-units", action="store_true",
                    help="do not run the unit finder at the end (run it later with --units-only)")
     t.add_argument("--units-only", action="store_true",
@@ -126,24 +128,27 @@ def run(args) -> int:
           f"# {corpus.name}: {len(corpus.train):,} train / {len(corpus.val):,} validation characters, "
           f"vocabulary {len(corpus.vocab)}; torch threads {torch.get_num_threads()}")
     result = train_charlm(recipe, corpus, seed=args.seed, device=args.device, on_event=on_event,
-                          on_validate=on_validate, init_state=init)
+                          on_validate=on_validate, init_state=init,
+                          final_eval=False)
     minutes = (time.perf_counter() - start) / 60
     h = result.history
-    write(f"{h.message} Validation loss (best weights, all {result.val['chars']:,} validation characters): "
-          f"{result.val['loss']:.4f} nats/char ({result.val['bpc']:.4f} bits/char); {minutes:.1f} min")
-    meta = {"val_loss": round(result.val["loss"], 4), "val_bpc": round(result.val["bpc"], 4),
-            "val_chars": result.val["chars"], "train_chars": len(corpus.train), "train_fraction": TRAIN_FRACTION,
+    model = as_stored(result.model, args.weights)   # the loss of the file, not of the float32 weights
+    val = evaluate(model, corpus.val)
+    write(f"{h.message} Validation loss (best weights as stored in {args.weights}, all {val['chars']:,} validation "
+          f"characters): {val['loss']:.4f} nats/char ({val['bpc']:.4f} bits/char); {minutes:.1f} min")
+    meta = {"val_loss": round(val["loss"], 4), "val_bpc": round(val["bpc"], 4),
+            "val_chars": val["chars"], "train_chars": len(corpus.train), "train_fraction": TRAIN_FRACTION,
             "corpus": corpus.name, "steps": len(h.steps), "best_step": h.best_step, "minutes": round(minutes, 1),
-            "status": h.status, "params": count_params(result.model), "recipe": recipe.to_dict(),
+            "status": h.status, "params": count_params(model), "recipe": recipe.to_dict(),
             "seed": args.seed, "command": command, "device": device_label(pick_device(args.device))}
     if init_meta:   # went on from a saved model: keep how that one was made
         meta["init"] = {k: init_meta[k] for k in ("val_loss", "steps", "best_step", "minutes", "device", "command",
                                                   "command_run", "trained_on") if k in init_meta}
-    save_charlm(result.model, result.vocab, args.out, meta=meta)
+    save_charlm(model, result.vocab, args.out, meta=meta, weights=args.weights)
     if not args.skip_units:
         save_units(args.out, corpus)
     size = sum(f.stat().st_size for f in Path(args.out).iterdir()) / 1e6
-    write(f"saved to {args.out} ({size:.1f} MB)\n{sample_text(result.model, result.vocab, 300)}")
+    write(f"saved to {args.out} ({size:.1f} MB)\n{sample_text(model, result.vocab, 300)}")
     print(json.dumps({k: meta[k] for k in ("val_loss", "steps", "minutes", "status")}))
     if log:
         log.close()

