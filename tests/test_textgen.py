@@ -413,7 +413,7 @@ def test_correlations_and_constant_features():
 @pytest.mark.slow
 def test_shipped_model_validation_loss_is_remeasured(shared_data):
     """The shipped model's validation loss on the last 10% of the development copy of tiny-shakespeare
-    (byte-identical to the shipped one) is the one recorded beside it."""
+    (byte-identical to the shipped one) is the one recorded beside it, and within the issue's 1.40."""
     if not (SHIPPED / "model.pt").exists():
         pytest.skip("no shipped character model")
     text = (shared_data / "tinyshakespeare" / "input.txt").read_text(encoding="utf-8")
@@ -424,6 +424,7 @@ def test_shipped_model_validation_loss_is_remeasured(shared_data):
     got = evaluate(model, corpus.val)
     assert got["chars"] == meta["val_chars"]
     assert got["loss"] == pytest.approx(meta["val_loss"], abs=2e-3)
+    assert got["loss"] <= 1.40                                   # the issue's target, nats per character
     units = json.loads((SHIPPED / "units.json").read_text())
     from rnnlab.labs.memory import model_digest
     assert units["digest"] == model_digest(model)

@@ -3,7 +3,7 @@ something.
 
 * :class:`CharRecipe` and :data:`PRESETS` — ``"live"`` (the 3-minute default of the page: a 1-layer
   LSTM read as carried-state streams, Adam with a cosine decay over the time budget) and ``"shipped"``
-  (the 2-layer LSTM in ``assets/textgen/``, trained for 45 minutes on a CPU by ``python -m rnnlab train-charlm``).
+  (the 2-layer LSTM in ``assets/textgen/``, trained for 33 minutes on a CPU by ``python -m rnnlab train-charlm``).
 * :func:`train_charlm` — the recipe through the shared :class:`rnnlab.train.Trainer`: truncated BPTT
   with a carried state, validation on the held-out 10%, a sample of generated text every few seconds.
 * :func:`textgen_job` — the same as a job of the job runner (the page's "Train live").
@@ -82,13 +82,13 @@ class CharRecipe:
 PRESETS = {
     # bf16 where the CPU multiplies it natively: 2.5x the steps in the same 3 minutes on an AMX CPU
     "live": CharRecipe(precision="auto"),
-    # The shipped model: 2-layer LSTM-600 with two regularisers of AWD-LSTM (Merity et al. 2018): DropConnect
+    # The shipped model: 2-layer LSTM-800 with two regularisers of AWD-LSTM (Merity et al. 2018): DropConnect
     # on the recurrent weights (weight drop 0.25) and locked dropout on the character vectors (0.1), dropout
     # 0.3 between the layers and before the output; windows of 256 characters, 64 streams; a 3,000-step
     # cosine schedule whose best validated weights are kept: tiny-shakespeare is small enough that a model this
-    # size overfits after about 30 passes over it (best at step 1,875). bf16 on a CPU with AMX (about 0.9 s a
-    # step at two threads, 29 minutes to the best step); fp32 elsewhere.
-    "shipped": CharRecipe(name="shipped", hidden_size=600, num_layers=2, dropout=0.3, weight_drop=0.25,
+    # size overfits after about 22 passes over it (best at step 1,375). bf16 on a CPU with AMX (about 1.4 s a
+    # step at two threads, 33 minutes to the best step); fp32 elsewhere. 8 M weights: stored in int8 (8 MB).
+    "shipped": CharRecipe(name="shipped", hidden_size=800, num_layers=2, dropout=0.3, weight_drop=0.25,
                           embed_dropout=0.1, batch_size=64, seq_len=256, lr=2e-3, schedule="cosine",
                           min_lr_frac=0.05, ema=0.998, seconds=None, max_steps=3000, keep="best", eval_every=125,
                           eval_chars=None, sample_every=900.0, precision="auto"),
