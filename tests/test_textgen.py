@@ -280,7 +280,8 @@ def test_train_charlm_command_measures_the_weights_it_stores(tmp_path):
     (tmp_path / "play.txt").write_text(text, encoding="utf-8")
     cmd = [sys.executable, "-m", "rnnlab", "train-charlm", "--data", str(tmp_path / "play.txt"), "--hidden-size", "32",
            "--num-layers", "1", "--batch-size", "8", "--seq-len", "32", "--max-steps", "30", "--eval-every", "10",
-           "--lr", "2e-2", "--threads", "1", "--precision", "fp32", "--skip-units", "--weights", "int8", "--out", str(tmp_path / "out")]
+           "--lr", "2e-2", "--threads", "1", "--precision", "fp32", "--skip-units", "--weights", "int8",
+           "--out", str(tmp_path / "out")]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     model, vocab, meta = load_charlm(tmp_path / "out")

@@ -129,8 +129,7 @@ def run(args) -> int:
           f"# {corpus.name}: {len(corpus.train):,} train / {len(corpus.val):,} validation characters, "
           f"vocabulary {len(corpus.vocab)}; torch threads {torch.get_num_threads()}")
     result = train_charlm(recipe, corpus, seed=args.seed, device=args.device, on_event=on_event,
-                          on_validate=on_validate, init_state=init,
-                          final_eval=False)
+                          on_validate=on_validate, init_state=init, final_eval=False)
     minutes = (time.perf_counter() - start) / 60
     h = result.history
     model = as_stored(result.model, args.weights)   # the loss of the file, not of the float32 weights
