@@ -11,7 +11,12 @@ its phase and progress, a Stop button, and how it ended. The training itself run
         jobs.rerun_once_finished("sent_job")
 
 A job belongs to the session that submitted it (``session_state``); while that page is open its live
-fragment sends heartbeats, and a job whose tab was closed is stopped by the runner.
+fragment sends heartbeats, and a job whose tab was closed is stopped by the runner. A session may hold
+the teacher's number of jobs queued or running (``Settings.jobs_per_session``); the queue serves sessions
+in turn, and ended jobs are forgotten once their session is gone (``rnnlab.runtime.fairness``).
+
+The runner is a process-level singleton (``rnnlab.runtime.singletons``), not an ``st.cache_resource``:
+any client can clear that cache, and a second runner would start a second pool of workers.
 """
 from __future__ import annotations
 
@@ -20,54 +25,83 @@ import time
 
 import streamlit as st
 
-from rnnlab.runtime.jobs import END_LABELS, Job, JobLimits, LimitExceeded, LocalRunner, describe_wait
 from rnnlab.runtime.board import board_listener, clean_nickname
+from rnnlab.runtime.fairness import Retention, SessionLimit
+from rnnlab.runtime.jobs import END_LABELS, Job, JobLimits, LimitExceeded, LocalRunner, describe_wait
 from rnnlab.runtime.settings import explicit_workers, load_settings
+from rnnlab.runtime.singletons import drop_singleton, peek_singleton, process_singleton
 
 HEARTBEAT_TIMEOUT = float(os.environ.get("RNNLAB_HEARTBEAT_TIMEOUT", 60))
 #: Seconds between two redraws of a running job's live panel. Each redraw rebuilds and sends its curves:
 #: at 1 s, two sessions watching trainings kept the app server busy 39% of one core (bench/classroom.py).
 LIVE_EVERY = float(os.environ.get("RNNLAB_LIVE_EVERY", 2.0))
+#: Ended jobs kept per session, and minutes a gone session's jobs (results, weights) are kept for a reconnect.
+KEEP_ENDED = int(os.environ.get("RNNLAB_KEEP_ENDED_JOBS", 5))
+KEEP_MINUTES = float(os.environ.get("RNNLAB_KEEP_ENDED_MINUTES", 15))
 
 
 RUNNER_NOTE: dict[str, str] = {}   # why the Ray cluster was not used, for the Teacher page
 
 
-@st.cache_resource(show_spinner=False)
+RUNNER = "job-runner"
+
+
 def runner() -> LocalRunner:
     """The server's one job runner (worker processes start with the first training): a Ray cluster when
     ``RNNLAB_RAY_ADDRESS`` names one, else worker processes on this machine. Every job that ends leaves a
-    row on the class board."""
+    row on the class board. Made once per process, whatever clients send."""
+    return process_singleton(RUNNER, _make_runner, valid=lambda r: not r._closed)
+
+
+def _make_runner() -> LocalRunner:
     address = os.environ.get("RNNLAB_RAY_ADDRESS", "").strip()
+    rules = {"per_session": load_settings().jobs_per_session, "session_alive": session_alive,
+             "retention": Retention(per_session=KEEP_ENDED, linger=KEEP_MINUTES * 60)}
     r = None
     if address:
         try:
             from rnnlab.runtime.ray_runner import RayRunner
 
-            r = RayRunner(address=address, workers=explicit_workers(), heartbeat_timeout=HEARTBEAT_TIMEOUT)
+            r = RayRunner(address=address, workers=explicit_workers(), heartbeat_timeout=HEARTBEAT_TIMEOUT, **rules)
         except Exception as err:  # noqa: BLE001 - no Ray, or the cluster is unreachable: train here instead
             RUNNER_NOTE["ray"] = f"{type(err).__name__}: {err}"
             print(f"rnnlab: the Ray cluster at {address!r} could not be used ({err}); training on this server.")
     if r is None:
-        r = LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT, devices=gpu_devices())
+        r = LocalRunner(workers=load_settings().workers, heartbeat_timeout=HEARTBEAT_TIMEOUT, devices=gpu_devices(),
+                        **rules)
     r.listeners.append(board_listener(device=_device_name()))
-    _STARTED.append(r)
     return r
-
-
-_STARTED: list = []   # the runner, once a page has started it (the Teacher page changes it without starting one)
 
 
 def started_runner():
     """The job runner if a page has started it, else None (does not start one)."""
-    return _STARTED[-1] if _STARTED else None
+    return peek_singleton(RUNNER)
+
+
+def reset_runner() -> None:
+    """Tests: shut the runner down and forget it (the next ``runner()`` makes a new one)."""
+    r = drop_singleton(RUNNER)
+    if r is not None:
+        r.shutdown()
+
+
+def session_alive(session: str) -> bool | None:
+    """Is this Streamlit session still connected? (True where no Streamlit server runs: tests, scripts.)"""
+    try:
+        from streamlit.runtime import Runtime
+
+        if not Runtime.exists():
+            return True
+        return Runtime.instance().is_active_session(session)
+    except Exception:  # noqa: BLE001 - an internal API: when in doubt, keep the job
+        return True
 
 
 def apply_workers() -> int | None:
     """Make the running job runner use the teacher's number of trainings at once (None: not started yet)."""
-    if not _STARTED:
+    r = started_runner()
+    if r is None:
         return None
-    r = _STARTED[-1]
     workers = explicit_workers()
     if workers is not None and workers != r.n_workers:
         r.set_workers(workers)
@@ -115,10 +149,11 @@ def active(key: str) -> bool:
 
 def submit(key: str, target: str, kwargs: dict, *, seed: int = 0, meta: dict | None = None,
            limits_: JobLimits | None = None) -> Job | None:
-    """Queue a training for this session under ``key`` (one live job per key: a running one is stopped)."""
+    """Queue a training for this session under ``key`` (one live job per key: a running one is stopped).
+
+    None, with a message on the page, when this session already has the class's number of trainings
+    running or waiting (the one under ``key`` does not count: the new one replaces it)."""
     old = current(key)
-    if old is not None and old.running:
-        old.stop()
     settings = load_settings()
     r = runner()
     if r.n_workers != settings.workers and explicit_workers() is not None:
@@ -126,7 +161,12 @@ def submit(key: str, target: str, kwargs: dict, *, seed: int = 0, meta: dict | N
     # the class board records the class code in force now and the nickname the student chose (if any)
     meta = {**(meta or {}), "class_code": settings.class_code,
             "nickname": clean_nickname(st.session_state.get("nickname", ""))}
-    job = r.submit(target, kwargs, seed=seed, limits=limits_ or limits(), session=session_id(), meta=meta)
+    try:
+        job = r.submit(target, kwargs, seed=seed, limits=limits_ or limits(), session=session_id(), meta=meta,
+                       per_session=settings.jobs_per_session, replaces=old if old is not None and old.running else None)
+    except SessionLimit as err:
+        st.warning(str(err), icon="✋")
+        return None
     st.session_state[key] = job
     st.session_state.pop(f"{key}_seen", None)
     return job

@@ -370,7 +370,8 @@ if start and recipe is not None and data_ready:
                           meta={"lab": "sentiment", "task": SOURCES[src], "cell": cell,
                                 "params": {**params, "subset_percent": subset, "time_limit": budget},
                                 "total_steps": recipe.epochs * per_epoch})
-        st.rerun()   # redraw the page with the job running (Start disabled, Stop shown)
+        if job is not None:   # None: this student's limit of trainings was reached (the message is shown)
+            st.rerun()   # redraw the page with the job running (Start disabled, Stop shown)
 
 
 def curves(j) -> None:

@@ -328,7 +328,7 @@ def test_a_row_written_in_one_session_appears_on_another_sessions_board(tmp_path
     viewer.run()
     viewer.switch_page("app_pages/board.py").run()
     assert not viewer.exception and "No training has ended yet" in viewer.info[-1].value
-    jobs.runner.clear()
+    jobs.reset_runner()
     try:
         script = tmp_path / "trainer.py"
         script.write_text(TRAINER)       # session A: a student with a nickname trains through the app's runner
@@ -346,10 +346,7 @@ def test_a_row_written_in_one_session_appears_on_another_sessions_board(tmp_path
         assert viewer.selectbox(key="board_x").options == ["n", "lr"]
         assert "1 group from 1 run" in " ".join(c.value for c in viewer.caption)
     finally:
-        for r in jobs._STARTED:
-            r.shutdown()
-        jobs._STARTED.clear()
-        jobs.runner.clear()
+        jobs.reset_runner()
         D.dispose()
 
 

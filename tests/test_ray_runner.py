@@ -78,12 +78,10 @@ def test_the_app_trains_locally_when_the_cluster_cannot_be_used(monkeypatch, tmp
     monkeypatch.setenv("RNNLAB_RAY_ADDRESS", "ray://nowhere.invalid:10001")
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
-    jobs.runner.clear()
+    jobs.reset_runner()
     try:
         r = jobs.runner()
         assert type(r) is LocalRunner and "not installed" in jobs.RUNNER_NOTE["ray"]
-        r.shutdown()
     finally:
-        jobs.runner.clear()
+        jobs.reset_runner()
         jobs.RUNNER_NOTE.clear()
-        jobs._STARTED.clear()

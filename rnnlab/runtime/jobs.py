@@ -44,6 +44,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from .fairness import FairQueue, Retention, SessionLimit, check_session_cap, release  # noqa: F401 - re-exported
+
 ACTIVE = ("queued", "running", "stopping")
 END_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit", "error")
 END_LABELS = {"finished": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
@@ -52,6 +54,8 @@ END_LABELS = {"finished": "finished", "early_stopped": "early-stopped", "diverge
 TRAINER_STATUS = {"done": "finished", "early_stopped": "early_stopped", "diverged": "diverged",
                   "cancelled": "stopped", "time_limit": "time_limit"}
 MAX_EVENTS = 20_000
+#: seconds between two sweeps of ended jobs (see :class:`rnnlab.runtime.fairness.Retention`)
+SWEEP_EVERY = 10.0
 
 
 # --- limits and configuration ------------------------------------------------------------------------
@@ -398,11 +402,13 @@ class _Worker:
 
 
 class LocalRunner:
-    """Jobs run by a fixed number of local worker processes, first in, first out."""
+    """Jobs run by a fixed number of local worker processes; the queue is fair between sessions
+    (:class:`rnnlab.runtime.fairness.FairQueue`), ended jobs are forgotten by ``retention``."""
 
     def __init__(self, workers: int | None = None, threads: int | None = None, heartbeat_timeout: float = 60.0,
                  grace: float = 10.0, devices: list[str] | None = None,
-                 on_end: Callable[[Job], None] | None = None):
+                 on_end: Callable[[Job], None] | None = None, per_session: int | None = None,
+                 retention: Retention | None = None, session_alive: Callable[[str], bool] | None = None):
         self._mp = mp.get_context("spawn")
         self._outbox = self._mp.Queue()
         self._fixed_threads = threads
@@ -411,29 +417,47 @@ class LocalRunner:
         self.heartbeat_timeout = heartbeat_timeout
         self.grace = grace
         self.devices = devices
-        self.listeners: list[Callable[[Job], None]] = [on_end] if on_end else []
-        self._lock = threading.RLock()
-        self._queue: deque[Job] = deque()
-        self._jobs: dict[int, Job] = {}
-        self._ids = itertools.count(1)
+        self._init_state(on_end, per_session, retention, session_alive)
         self._workers: list[_Worker] = []
-        self._closed = False
-        self._durations: deque[float] = deque(maxlen=20)
         for i in range(self.n_workers):
             self._workers.append(self._spawn(i))
         self._pump_thread = threading.Thread(target=self._pump, name="rnnlab-jobs", daemon=True)
         self._pump_thread.start()
 
+    def _init_state(self, on_end, per_session, retention, session_alive) -> None:
+        """The queue, the jobs and the class's rules (shared with the Ray runner)."""
+        self.listeners: list[Callable[[Job], None]] = [on_end] if on_end else []
+        self.per_session = per_session          # jobs queued or running per session (None: no cap)
+        self.retention = retention or Retention()
+        self.session_alive = session_alive      # is a session still connected (None: unknown)
+        self._lock = threading.RLock()
+        self._queue = FairQueue()
+        self._jobs: dict[int, Job] = {}
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._durations: deque[float] = deque(maxlen=20)
+        self._last_sweep = time.monotonic()
+
     # --- public ------------------------------------------------------------------------------------
     def submit(self, target: str | Callable, kwargs: dict | None = None, *, seed: int = 0,
-               limits: JobLimits | None = None, session: str | None = None, meta: dict | None = None) -> Job:
-        """Queue a job; it starts as soon as a worker is free. ``target``: "module:function"."""
+               limits: JobLimits | None = None, session: str | None = None, meta: dict | None = None,
+               per_session: int | None = None, replaces: Job | None = None) -> Job:
+        """Queue a job; it starts as soon as a worker is free (and it is its session's turn).
+        ``target``: "module:function". Raises :class:`SessionLimit` when ``session`` already has
+        ``per_session`` (default: the runner's) jobs queued or running, not counting ``replaces``: a job
+        this one takes the place of, stopped here once the new one is accepted."""
         if self._closed:
             raise RuntimeError("the job runner is shut down")
         job = Job(next(self._ids), target_name(target), dict(kwargs or {}), int(seed), limits or JobLimits(),
                   session, dict(meta or {}))
         job._runner = self
         with self._lock:
+            if session is not None:
+                cap = per_session if per_session is not None else self.per_session
+                mine = [j for j in self._jobs.values() if j.session == session and j.running and j is not replaces]
+                check_session_cap(len(mine), cap)
+            if replaces is not None and replaces.running:
+                replaces.stop()
             self._jobs[job.id] = job
             self._queue.append(job)
             self._update_positions()
@@ -509,13 +533,40 @@ class LocalRunner:
             self._workers = []
 
     def forget(self, before: float) -> int:
-        """Drop ended jobs that ended more than ``before`` seconds ago (keeps the server's memory bounded)."""
+        """Drop ended jobs that ended more than ``before`` seconds ago, and free what they hold."""
         now = time.monotonic()
         with self._lock:
-            old = [k for k, j in self._jobs.items() if j.ended is not None and now - j.ended > before]
-            for k in old:
-                del self._jobs[k]
+            old = [j for j in self._jobs.values() if j.ended is not None and now - j.ended > before]
+            for job in old:
+                del self._jobs[job.id]
+                release(job)
         return len(old)
+
+    def sweep(self, now: float | None = None) -> int:
+        """Apply the retention policy now (the pump calls it every :data:`SWEEP_EVERY` seconds): forget a
+        session's ended jobs beyond its newest few, and all of them (results freed) once the session is
+        gone for ``retention.linger`` seconds. Returns how many were forgotten."""
+        alive = self.session_alive
+        with self._lock:
+            drop = self.retention.sweep(list(self._jobs.values()), alive, now)
+            for job in drop:
+                self._jobs.pop(job.id, None)
+                if alive is not None and job.session and not alive(job.session):
+                    release(job)       # nobody can look at it any more
+        return len(drop)
+
+    def _running_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for w in self._workers:
+            if w.job is not None:
+                counts[w.job.session or ""] = counts.get(w.job.session or "", 0) + 1
+        return counts
+
+    def _maybe_sweep(self) -> None:
+        now = time.monotonic()
+        if now - self._last_sweep >= SWEEP_EVERY:
+            self._last_sweep = now
+            self.sweep(now)
 
     @property
     def workers_alive(self) -> int:
@@ -553,7 +604,7 @@ class LocalRunner:
             max((j.limits.max_seconds if typical is None else min(typical, j.limits.max_seconds))
                 - (now - (j.started or now)), 0.0) for j in busy)
         free_at += [0.0] * max(self.n_workers - len(free_at), 0)
-        for k, job in enumerate(self._queue):
+        for k, job in enumerate(self._queue.order(self._running_counts())):
             job.position = k + 1
             if free_at:
                 slot = min(range(len(free_at)), key=free_at.__getitem__)
@@ -568,7 +619,7 @@ class LocalRunner:
                 if not self._queue:
                     break
                 if w.job is None and not w.retire and w.ready and w.alive():
-                    job = self._queue.popleft()
+                    job = self._queue.popleft(self._running_counts())
                     w.job = job
                     with w.flag.get_lock():
                         w.flag.value = 0
@@ -695,6 +746,7 @@ class LocalRunner:
                 last_watch = now
                 try:
                     self._watch()
+                    self._maybe_sweep()
                 except Exception:  # noqa: BLE001 - the pump must keep running
                     traceback.print_exc()
             self._dispatch()

@@ -31,9 +31,9 @@ import os
 import threading
 import time
 import traceback
-from collections import deque
 from pathlib import Path
 
+from .fairness import Retention
 from .jobs import (ACTIVE, END_STATES, Job, JobContext, JobLimits, JobStopped, LimitExceeded, LocalRunner,
                    _short_error, pack, resolve)
 
@@ -190,7 +190,8 @@ class RayRunner(LocalRunner):
 
     def __init__(self, address: str | None = None, workers: int | None = None, threads: int | None = None,
                  heartbeat_timeout: float = 60.0, grace: float = 10.0, gpus_per_job: float | None = None,
-                 start_timeout: float = 300.0, keep_warm: float = 60.0, on_end=None, init_kwargs: dict | None = None):
+                 start_timeout: float = 300.0, keep_warm: float = 60.0, on_end=None, init_kwargs: dict | None = None,
+                 per_session: int | None = None, retention: Retention | None = None, session_alive=None):
         ray = _ray()
         self._owns_ray = False
         if not ray.is_initialized():
@@ -220,16 +221,8 @@ class RayRunner(LocalRunner):
         self.start_timeout = start_timeout
         self.keep_warm = keep_warm
         self.devices = None
-        self.listeners = [on_end] if on_end else []
-        self._lock = threading.RLock()
-        self._queue: deque[Job] = deque()
-        self._jobs: dict[int, Job] = {}
-        import itertools
-
-        self._ids = itertools.count(1)
+        self._init_state(on_end, per_session, retention, session_alive)
         self._workers: list[_Slot] = [_Slot(i) for i in range(self.n_workers)]
-        self._closed = False
-        self._durations: deque[float] = deque(maxlen=20)
         self._pump_thread = threading.Thread(target=self._pump, name="rnnlab-ray-jobs", daemon=True)
         self._pump_thread.start()
 
@@ -318,7 +311,7 @@ class RayRunner(LocalRunner):
                 if not self._queue:
                     break
                 if slot.job is None and not slot.retire:
-                    job = self._queue.popleft()
+                    job = self._queue.popleft(self._running_counts())
                     now = time.monotonic()
                     slot.job, slot.confirmed, slot.dispatched = job, False, now
                     job.state, job.worker, job.started, job.position = "running", slot.index, now, 0
@@ -420,6 +413,7 @@ class RayRunner(LocalRunner):
                 if now - last_watch > 0.25:
                     last_watch = now
                     self._watch()
+                    self._maybe_sweep()
                 self._dispatch()
             except Exception:  # noqa: BLE001 - the pump must keep running
                 if self._closed:

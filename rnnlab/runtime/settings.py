@@ -12,6 +12,7 @@ change within :data:`CACHE_SECONDS`.
 | ``RNNLAB_MAX_EPOCHS`` | most epochs one training may ask for | 20 |
 | ``RNNLAB_MAX_PARAMS`` | most weights one model may have | 3,000,000 |
 | ``RNNLAB_JOB_WORKERS`` | trainings that run at once | 1 per 2 CPU cores, or 1 per GPU |
+| ``RNNLAB_JOBS_PER_STUDENT`` | trainings one student (one browser tab) may have running or waiting | 2 |
 | ``RNNLAB_IMDB`` | a folder with the full IMDB (aclImdb/ or imdb_*.csv.gz) | none: the compact subset in assets/ |
 | ``RNNLAB_ALLOW_IMDB_DOWNLOAD`` | whether students may start the 84 MB IMDB download | 0 |
 | ``RNNLAB_CLASS_CODE`` | a code shown on the class board; runs are recorded under it | empty |
@@ -37,7 +38,8 @@ CACHE_SECONDS = 2.0
 
 #: what the teacher may set, and the range each must lie in
 BOUNDS: dict[str, tuple[float, float]] = {"max_job_seconds": (10, 24 * 3600), "max_epochs": (1, 1000),
-                                          "max_params": (1_000, 1_000_000_000), "workers": (1, 256)}
+                                          "max_params": (1_000, 1_000_000_000), "workers": (1, 256),
+                                          "jobs_per_session": (1, 20)}
 TEXT_LIMITS = {"imdb_path": 1000, "class_code": 32}
 
 
@@ -46,12 +48,21 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _env_int(name: str, default: int, low: float, high: float) -> int:
+    """An integer setting from the environment, kept within its bounds (a typo falls back to the default)."""
+    try:
+        return int(min(max(int(os.environ.get(name, default)), low), high))
+    except ValueError:
+        return default
+
+
 @dataclass
 class Settings:
     max_job_seconds: float = 300.0
     max_epochs: int = 20
     max_params: int = 3_000_000
     workers: int = field(default_factory=default_workers)
+    jobs_per_session: int = 2
     imdb_path: str | None = None
     allow_imdb_download: bool = False
     class_code: str = ""
@@ -69,6 +80,7 @@ def env_settings() -> Settings:
                     max_epochs=int(os.environ.get("RNNLAB_MAX_EPOCHS", 20)),
                     max_params=int(os.environ.get("RNNLAB_MAX_PARAMS", 3_000_000)),
                     workers=default_workers(),
+                    jobs_per_session=_env_int("RNNLAB_JOBS_PER_STUDENT", 2, *BOUNDS["jobs_per_session"]),
                     imdb_path=os.environ.get("RNNLAB_IMDB") or None,
                     allow_imdb_download=_env_bool("RNNLAB_ALLOW_IMDB_DOWNLOAD"),
                     class_code=os.environ.get("RNNLAB_CLASS_CODE", ""))

@@ -1,0 +1,123 @@
+"""Sharing the training workers: the round-robin queue, the cap per session, and forgetting ended jobs
+(rnnlab.runtime.fairness), on their own and inside both job runners (local processes and Ray)."""
+import time
+from types import SimpleNamespace
+
+import pytest
+from test_jobs import KINDS, _wait_all, _wait_running, make_runner
+
+from rnnlab.runtime.fairness import FairQueue, Retention, SessionLimit, check_session_cap
+
+
+def fake(session, ended=None, name=""):
+    return SimpleNamespace(session=session, ended=ended, name=name, result={"w": 1}, events=[1], kwargs={"u": 1},
+                           details=None)
+
+
+# --- the queue on its own ---------------------------------------------------------------------------------
+def test_the_queue_serves_sessions_in_turn_not_first_come_first_served():
+    q = FairQueue()
+    a1, a2, a3, b1, c1 = fake("a", name="a1"), fake("a", name="a2"), fake("a", name="a3"), fake("b", name="b1"), \
+        fake("c", name="c1")
+    for job in (a1, a2, a3, b1, c1):          # one student queues three before the others arrive
+        q.append(job)
+    assert [j.name for j in q.order()] == ["a1", "b1", "c1", "a2", "a3"]
+    assert len(q) == 5 and q.count("a") == 3 and b1 in q
+    assert q.popleft() is a1 and q.popleft() is b1
+    q.remove(c1)
+    assert [j.name for j in q] == ["a2", "a3"] and len(q) == 2
+    with pytest.raises(ValueError):
+        q.remove(c1)
+
+
+def test_a_session_with_a_job_running_waits_behind_one_with_none():
+    q = FairQueue()
+    a2, b1 = fake("a", name="a2"), fake("b", name="b1")
+    q.append(a2)
+    q.append(b1)
+    assert q.popleft(running={"a": 1}) is b1   # a already trains: b goes first although a queued first
+    assert q.popleft(running={"a": 1, "b": 1}) is a2
+    with pytest.raises(IndexError):
+        q.popleft()
+
+
+def test_the_cap_counts_running_and_waiting_and_says_what_to_do():
+    check_session_cap(1, 2)
+    check_session_cap(5, None)
+    with pytest.raises(SessionLimit, match="2 trainings running or waiting.*Wait for one to end"):
+        check_session_cap(2, 2)
+
+
+def test_retention_keeps_the_newest_per_session_and_drops_a_gone_sessions_jobs_after_the_linger():
+    keep = Retention(per_session=2, linger=100.0)
+    jobs = [fake("a", ended=t) for t in (1.0, 2.0, 3.0)] + [fake("b", ended=5.0), fake("b"), fake("", ended=1.0)]
+    alive = {"a": True, "b": True}
+    drop = keep.sweep(jobs, alive.get, now=10.0)
+    assert drop == [jobs[0]]                               # a's oldest ended job; running jobs are never dropped
+    alive["b"] = False
+    assert keep.sweep(jobs[1:], alive.get, now=50.0) == []  # b left at 10 s: kept for the linger
+    assert keep.sweep(jobs[1:], alive.get, now=111.0) == [jobs[3]]
+    assert keep.sweep(jobs, None, now=1e9) == [jobs[0]]    # liveness unknown: only the per-session cap applies
+
+
+# --- inside the runners -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", params=KINDS)
+def kind(request):
+    return request.param
+
+
+def test_a_session_over_its_cap_is_refused_and_others_are_not(kind):
+    r = make_runner(kind, workers=1, threads=1, heartbeat_timeout=30.0, grace=1.5, per_session=2)
+    try:
+        a1 = r.submit("jobfns:phases", {"seconds": 30}, session="a")
+        a2 = r.submit("jobfns:count", {"n": 2}, session="a")
+        with pytest.raises(SessionLimit):
+            r.submit("jobfns:count", {"n": 2}, session="a")
+        b1 = r.submit("jobfns:count", {"n": 2}, session="b")       # another student is not affected
+        a3 = r.submit("jobfns:count", {"n": 2}, session="a", replaces=a2)   # the same lab again: replaces a2
+        assert a2.state == "stopped" and a3.queued
+        assert len([j for j in r.jobs("a") if j.running]) == 2
+        with pytest.raises(SessionLimit):                      # the teacher's number, passed per call, wins
+            r.submit("jobfns:count", {"n": 1}, session="b", per_session=1)
+        a1.stop()
+        assert _wait_all([a1, a3, b1], 90)
+    finally:
+        r.shutdown()
+
+
+def test_the_runner_starts_the_next_students_job_before_a_second_one_of_the_first(kind):
+    r = make_runner(kind, workers=1, threads=1, heartbeat_timeout=30.0, grace=1.5, per_session=3)
+    try:
+        a1 = r.submit("jobfns:phases", {"seconds": 30}, session="a")
+        _wait_running(a1, 60)
+        a2 = r.submit("jobfns:count", {"n": 2}, session="a")
+        a3 = r.submit("jobfns:count", {"n": 2}, session="a")
+        b1 = r.submit("jobfns:count", {"n": 2}, session="b")      # arrives last
+        assert (b1.position, a2.position, a3.position) == (1, 2, 3)
+        a1.stop()
+        assert _wait_all([a1, a2, a3, b1], 120)
+        assert b1.started < a2.started < a3.started
+    finally:
+        r.shutdown()
+
+
+def test_ended_jobs_are_forgotten_and_freed_once_their_session_is_gone(kind):
+    alive = {"s": True, "t": True}
+    r = make_runner(kind, workers=1, threads=1, heartbeat_timeout=30.0, grace=1.5, per_session=5,
+                    retention=Retention(per_session=2, linger=0.5), session_alive=alive.get)
+    try:
+        done = [r.submit("jobfns:count", {"n": 1}, session="s") for _ in range(3)]
+        other = r.submit("jobfns:count", {"n": 1}, session="t")
+        assert _wait_all(done + [other], 90)
+        r.sweep()
+        kept = r.jobs("s")
+        assert kept == sorted(done, key=lambda j: j.ended)[1:]     # the newest two
+        assert all(j.result is not None for j in kept)            # a live session still sees its results
+        alive["s"] = False
+        r.sweep()
+        time.sleep(0.6)
+        assert r.sweep() == 2
+        assert r.jobs("s") == [] and all(j.result is None and j.events == [] for j in kept)
+        assert r.jobs("t") == [other] and other.result is not None
+    finally:
+        r.shutdown()
