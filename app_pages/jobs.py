@@ -90,11 +90,16 @@ def session_alive(session: str) -> bool | None:
     try:
         from streamlit.runtime import Runtime
 
-        if not Runtime.exists():
+        if not _real_runtime(Runtime):
             return True
-        return Runtime.instance().is_active_session(session)
+        return bool(Runtime.instance().is_active_session(session))
     except Exception:  # noqa: BLE001 - an internal API: when in doubt, keep the job
         return True
+
+
+def _real_runtime(runtime_class) -> bool:
+    """A Streamlit server runs this process (AppTest puts a mock in its place)."""
+    return runtime_class.exists() and type(runtime_class.instance()) is runtime_class
 
 
 def apply_workers() -> int | None:
@@ -129,13 +134,23 @@ def limits() -> JobLimits:
 
 
 def session_id() -> str:
+    """This browser tab's Streamlit session id: what the per-student cap, the fair queue and the retention
+    of ended jobs count by. Without a Streamlit server (AppTest, bare scripts) every session has the same
+    id, so each gets one of its own, kept in its session state."""
     try:
+        from streamlit.runtime import Runtime
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         ctx = get_script_run_ctx()
-        return ctx.session_id if ctx is not None else "local"
+        if ctx is not None and _real_runtime(Runtime):
+            return ctx.session_id
+        if ctx is not None:
+            import uuid
+
+            return st.session_state.setdefault("_rnnlab_session", f"bare-{uuid.uuid4().hex}")
     except Exception:  # noqa: BLE001
-        return "local"
+        pass
+    return "local"
 
 
 def current(key: str) -> Job | None:

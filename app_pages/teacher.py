@@ -13,14 +13,25 @@ from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
 from rnnlab.runtime.jobs import cpu_count
-from rnnlab.runtime.settings import (BOUNDS, Throttle, env_settings, load_settings, password_matches, reset_settings,
+from rnnlab.runtime.password_guard import PasswordGuard, shared_guard
+from rnnlab.runtime.settings import (BOUNDS, env_settings, load_settings, password_matches, reset_settings,
                                      save_settings, stored_settings)
 
 
-@st.cache_resource
-def throttle() -> Throttle:
-    """Wrong passwords, counted for the whole server."""
-    return Throttle(limit=10, window=60.0)
+def guard() -> PasswordGuard:
+    """Wrong passwords, counted per client; one per process (not in st.cache_resource: any client can clear
+    that cache, and with it the count)."""
+    return shared_guard()
+
+
+def client_key() -> str:
+    """Who is guessing: the connection's IP address, or this session where Streamlit does not know it
+    (a browser on the server machine itself)."""
+    try:
+        ip = st.context.ip_address
+    except Exception:  # noqa: BLE001 - no request context (tests)
+        ip = None
+    return f"ip:{ip}" if isinstance(ip, str) and ip else f"session:{jobs.session_id()}"
 
 
 def teacher_password() -> str | None:
@@ -35,6 +46,25 @@ def teacher_password() -> str | None:
     return str(value) if value else None
 
 
+def check(attempt: str, password: str) -> None:
+    """One try at the password box: the unlock code from the server's log, the password, or a wrong guess."""
+    client, exempt = client_key(), st.session_state.get("teacher_exempt", False)
+    if guard().try_unlock(client, attempt):
+        st.session_state["teacher_exempt"] = True
+        st.success("One-time code accepted: this tab is no longer throttled. Now type the teacher's password.")
+        return
+    wait = 0.0 if exempt else guard().blocked_for(client)
+    if wait > 0:
+        st.error(f"Too many wrong passwords from this device: try again in {wait:.0f} s. Teacher: the server's "
+                 "log (the terminal that runs the app) shows a one-time code that lets you in at once: type it here.")
+    elif password_matches(attempt, password):
+        st.session_state["teacher_ok"] = True
+        st.rerun()
+    else:
+        guard().failed(client)
+        st.error("That is not the teacher's password.")
+
+
 def login(password: str) -> bool:
     if st.session_state.get("teacher_ok"):
         return True
@@ -42,15 +72,7 @@ def login(password: str) -> bool:
         attempt = st.text_input("Teacher password", type="password", key="teacher_attempt", max_chars=200)
         submitted = st.form_submit_button("Unlock")
     if submitted:
-        wait = throttle().blocked_for()
-        if wait > 0:
-            st.error(f"Too many wrong passwords on this server: try again in {wait:.0f} s.")
-        elif password_matches(attempt, password):
-            st.session_state["teacher_ok"] = True
-            st.rerun()
-        else:
-            throttle().failed()
-            st.error("That is not the teacher's password.")
+        check(attempt, password)
     st.caption("This page is for the teacher. Students: nothing here changes what you can do in the labs.")
     return False
 
@@ -104,7 +126,12 @@ with st.form("teacher_settings"):
     params = c3.number_input("Most weights in a model" + _changed("max_params"), *map(int, BOUNDS["max_params"]),
                              value=int(settings.max_params), step=100_000, key="teacher_params")
     st.subheader("The server")
-    c1, c2 = st.columns(2)
+    c1, c2, c3 = st.columns(3)
+    per_student = c3.number_input("Trainings per student" + _changed("jobs_per_session"),
+                                  *map(int, BOUNDS["jobs_per_session"]), value=int(settings.jobs_per_session),
+                                  step=1, key="teacher_per_student",
+                                  help="Running or waiting at once, per browser tab. The queue serves students in "
+                                       "turn, so one student's extra trainings wait behind everyone's first.")
     workers = c1.number_input("Trainings at once" + _changed("workers"), *map(int, BOUNDS["workers"]),
                               value=int(settings.workers), step=1, key="teacher_workers",
                               help=f"This server has {cpu_count()} CPU cores. Each training gets its own process "
@@ -124,7 +151,8 @@ with st.form("teacher_settings"):
 if saved:
     try:
         now = save_settings({"max_job_seconds": seconds, "max_epochs": epochs, "max_params": params,
-                             "workers": workers, "allow_imdb_download": download, "imdb_path": imdb.strip() or None,
+                             "workers": workers, "jobs_per_session": per_student,
+                             "allow_imdb_download": download, "imdb_path": imdb.strip() or None,
                              "class_code": code})
     except ValueError as err:
         st.error(escape_md(str(err)))
@@ -148,7 +176,7 @@ if stored and st.button("Back to the server's defaults", key="teacher_reset",
 if stored:
     st.caption("Server defaults (from the environment): "
                f"{defaults.max_job_seconds:.0f} s, {defaults.max_epochs} epochs, {defaults.max_params:,} weights, "
-               f"{defaults.workers} at once.")
+               f"{defaults.workers} at once, {defaults.jobs_per_session} per student.")
 
 st.subheader("The class board")
 board = shared_board()
