@@ -7,6 +7,7 @@ import pytest
 from test_jobs import KINDS, _wait_all, _wait_running, make_runner
 
 from rnnlab.runtime.fairness import FairQueue, Retention, SessionLimit, check_session_cap
+from rnnlab.runtime.jobs import describe_wait
 
 
 def fake(session, ended=None, name=""):
@@ -15,30 +16,35 @@ def fake(session, ended=None, name=""):
 
 
 # --- the queue on its own ---------------------------------------------------------------------------------
-def test_the_queue_serves_sessions_in_turn_not_first_come_first_served():
+def test_the_queue_serves_everyones_first_training_before_anyones_second():
     q = FairQueue()
-    a1, a2, a3, b1, c1 = fake("a", name="a1"), fake("a", name="a2"), fake("a", name="a3"), fake("b", name="b1"), \
-        fake("c", name="c1")
-    for job in (a1, a2, a3, b1, c1):          # one student queues three before the others arrive
-        q.append(job)
-    assert [j.name for j in q.order()] == ["a1", "b1", "c1", "a2", "a3"]
-    assert len(q) == 5 and q.count("a") == 3 and b1 in q
+    a1, a2, a3, b1, c1 = (fake(s, name=n) for s, n in (("a", "a1"), ("a", "a2"), ("a", "a3"), ("b", "b1"),
+                                                      ("c", "c1")))
+    q.append(a1, 0)                 # one student queues three before the others arrive
+    q.append(a2, 1)
+    q.append(a3, 2)
+    q.append(b1, 0)
+    q.append(c1, 0)
+    assert [j.name for j in q] == ["a1", "b1", "c1", "a2", "a3"]
+    assert len(q) == 5 and q.count("a") == 3 and b1 in q and q.round_of(a3) == 2
     assert q.popleft() is a1 and q.popleft() is b1
     q.remove(c1)
     assert [j.name for j in q] == ["a2", "a3"] and len(q) == 2
     with pytest.raises(ValueError):
         q.remove(c1)
-
-
-def test_a_session_with_a_job_running_waits_behind_one_with_none():
-    q = FairQueue()
-    a2, b1 = fake("a", name="a2"), fake("b", name="b1")
-    q.append(a2)
-    q.append(b1)
-    assert q.popleft(running={"a": 1}) is b1   # a already trains: b goes first although a queued first
-    assert q.popleft(running={"a": 1, "b": 1}) is a2
+    assert q.popleft() is a2 and q.popleft() is a3
     with pytest.raises(IndexError):
         q.popleft()
+
+
+def test_a_first_training_is_never_overtaken():
+    q = FairQueue()
+    b1, a2 = fake("b", name="b1"), fake("a", name="a2")
+    q.append(a2, 1)                 # a's second, while a's first runs
+    q.append(b1, 0)                 # b's first, later: goes ahead
+    later = fake("c", name="c1")
+    q.append(later, 0)              # c's first, later still: behind b's first, ahead of a's second
+    assert [j.name for j in q] == ["b1", "c1", "a2"]
 
 
 def test_the_cap_counts_running_and_waiting_and_says_what_to_do():
@@ -94,6 +100,8 @@ def test_the_runner_starts_the_next_students_job_before_a_second_one_of_the_firs
         a3 = r.submit("jobfns:count", {"n": 2}, session="a")
         b1 = r.submit("jobfns:count", {"n": 2}, session="b")      # arrives last
         assert (b1.position, a2.position, a3.position) == (1, 2, 3)
+        assert "if no classmate queues a first training" in describe_wait(a2)
+        assert "classmate" not in describe_wait(b1)
         a1.stop()
         assert _wait_all([a1, a2, a3, b1], 120)
         assert b1.started < a2.started < a3.started

@@ -2,22 +2,23 @@
 ended job is kept.
 
 A first-come-first-served queue lets one student with three tabs push the whole class back: six jobs in,
-and the next student waits seventh. Here the queue hands out jobs round-robin between sessions (and a
-session that already has a job running waits behind one that has none), each session may hold at most
-``per_session`` jobs queued or running, and ended jobs are dropped once nobody can still look at them.
+and the next student waits seventh. Here the queue serves sessions in rounds (everyone's first training,
+then everyone's second), each session may hold at most ``per_session`` jobs queued or running, and ended
+jobs are dropped once nobody can still look at them.
 
     q = FairQueue()
-    q.append(job)                      # job.session names its owner
-    q.popleft(running={"abc": 1})      # the next job to run: the session with fewest running, in turn
-    list(q)                            # the order jobs would start in (positions on the pages)
+    q.append(job, round_=1)            # the session already had one job queued or running
+    q.popleft()                        # the next job to run: lowest round first, then first come
+    list(q)                            # the order jobs will start in (positions on the pages)
 
     keep = Retention(per_session=5, linger=900)
     keep.sweep(jobs, alive=lambda s: ..., now=time.monotonic())   # the ended jobs to forget now
 """
 from __future__ import annotations
 
+import bisect
+import itertools
 import time
-from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -29,80 +30,50 @@ def _owner(job) -> str:
 
 
 class FairQueue:
-    """Waiting jobs, one line per session, served in turn.
+    """Waiting jobs in rounds: a job's *round* is how many jobs its session already had queued or running
+    when it was submitted (0 for a student's first). Jobs start by round, then in the order they came.
 
-    ``popleft`` serves, among the sessions waiting, the one with the fewest jobs running now, then the one
-    served longest ago (never: first), then the one that queued first. So a second job of a session starts
-    only when no session with nothing running is waiting, and a student who just had a turn goes to the
-    back. It keeps the ``deque`` methods the runners use (append, popleft, remove, iteration, len)."""
-
-    MEMORY = 4096   # sessions whose last turn is remembered (older ones count as never served)
+    So every student's first training starts before anyone's second, and a first training is never
+    overtaken (its estimated wait is an upper bound); a second one may be, by a classmate's first. It keeps
+    the ``deque`` methods the runners use (append, popleft, remove, iteration, len)."""
 
     def __init__(self) -> None:
-        self._lines: OrderedDict[str, deque] = OrderedDict()   # in the order sessions started waiting
-        self._served: OrderedDict[str, int] = OrderedDict()    # session -> the tick of its last turn
-        self._tick = 0
+        self._items: list[tuple[int, int, object]] = []     # (round, arrival, job), kept sorted
+        self._arrivals = itertools.count()
 
-    def append(self, job) -> None:
-        self._lines.setdefault(_owner(job), deque()).append(job)
+    def append(self, job, round_: int = 0) -> None:
+        bisect.insort(self._items, (int(round_), next(self._arrivals), job), key=lambda t: (t[0], t[1]))
+
+    def popleft(self):
+        """The job to start next (IndexError when empty)."""
+        if not self._items:
+            raise IndexError("pop from an empty queue")
+        return self._items.pop(0)[2]
 
     def remove(self, job) -> None:
-        owner = _owner(job)
-        line = self._lines.get(owner)
-        if line is None or job not in line:
-            raise ValueError("job is not queued")
-        line.remove(job)
-        if not line:
-            del self._lines[owner]
+        for k, item in enumerate(self._items):
+            if item[2] is job:
+                del self._items[k]
+                return
+        raise ValueError("job is not queued")
 
-    def popleft(self, running: dict[str, int] | None = None):
-        """The job to start next (IndexError when empty); ``running``: jobs running now per session."""
-        if not self._lines:
-            raise IndexError("pop from an empty queue")
-        owner = self._choose(running or {})
-        line = self._lines[owner]
-        job = line.popleft()
-        if not line:
-            del self._lines[owner]
-        self._tick += 1
-        self._served[owner] = self._tick
-        self._served.move_to_end(owner)
-        while len(self._served) > self.MEMORY:
-            self._served.popitem(last=False)
-        return job
-
-    def order(self, running: dict[str, int] | None = None) -> list:
-        """Every waiting job in the order it would start if workers freed up one at a time now."""
-        copy = FairQueue()
-        copy._lines = OrderedDict((k, deque(v)) for k, v in self._lines.items())
-        copy._served, copy._tick = OrderedDict(self._served), self._tick
-        counts = Counter(running or {})
-        out = []
-        while copy:
-            job = copy.popleft(counts)
-            counts[_owner(job)] += 1
-            out.append(job)
-        return out
-
-    def _choose(self, running: dict[str, int]) -> str:
-        return min(self._lines, key=lambda k: (running.get(k, 0), self._served.get(k, 0)))   # min is stable
+    def round_of(self, job) -> int | None:
+        return next((r for r, _, j in self._items if j is job), None)
 
     def count(self, session: str | None) -> int:
-        line = self._lines.get(session or NO_SESSION)
-        return len(line) if line else 0
+        return sum(1 for _, _, j in self._items if _owner(j) == (session or NO_SESSION))
 
     def __iter__(self) -> Iterator:
-        return iter(self.order())
+        return iter([j for _, _, j in self._items])
 
     def __len__(self) -> int:
-        return sum(len(line) for line in self._lines.values())
+        return len(self._items)
 
     def __bool__(self) -> bool:
-        return bool(self._lines)
+        return bool(self._items)
 
     def __contains__(self, job) -> bool:
-        line = self._lines.get(_owner(job))
-        return line is not None and job in line
+        return any(j is job for _, _, j in self._items)
 
 
 class SessionLimit(ValueError):

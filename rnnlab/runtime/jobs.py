@@ -268,6 +268,7 @@ class Job:
     position: int = 0                      # 1-based place in the queue while queued
     wait_estimate: float | None = None     # seconds until a worker is free, at most (while queued)
     worker: int | None = None
+    round: int = 0                         # the session's jobs queued or running before this one (fair queue)
     _runner: Any = field(default=None, repr=False, compare=False)
 
     # reading
@@ -452,14 +453,15 @@ class LocalRunner:
                   session, dict(meta or {}))
         job._runner = self
         with self._lock:
+            mine = [j for j in self._jobs.values() if session is not None and j.session == session and j.running
+                    and j is not replaces]
             if session is not None:
-                cap = per_session if per_session is not None else self.per_session
-                mine = [j for j in self._jobs.values() if j.session == session and j.running and j is not replaces]
-                check_session_cap(len(mine), cap)
+                check_session_cap(len(mine), per_session if per_session is not None else self.per_session)
             if replaces is not None and replaces.running:
                 replaces.stop()
             self._jobs[job.id] = job
-            self._queue.append(job)
+            job.round = len(mine)
+            self._queue.append(job, round_=job.round)
             self._update_positions()
         self._dispatch()
         return job
@@ -555,13 +557,6 @@ class LocalRunner:
                     release(job)       # nobody can look at it any more
         return len(drop)
 
-    def _running_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for w in self._workers:
-            if w.job is not None:
-                counts[w.job.session or ""] = counts.get(w.job.session or "", 0) + 1
-        return counts
-
     def _maybe_sweep(self) -> None:
         now = time.monotonic()
         if now - self._last_sweep >= SWEEP_EVERY:
@@ -604,7 +599,7 @@ class LocalRunner:
             max((j.limits.max_seconds if typical is None else min(typical, j.limits.max_seconds))
                 - (now - (j.started or now)), 0.0) for j in busy)
         free_at += [0.0] * max(self.n_workers - len(free_at), 0)
-        for k, job in enumerate(self._queue.order(self._running_counts())):
+        for k, job in enumerate(self._queue):
             job.position = k + 1
             if free_at:
                 slot = min(range(len(free_at)), key=free_at.__getitem__)
@@ -619,7 +614,7 @@ class LocalRunner:
                 if not self._queue:
                     break
                 if w.job is None and not w.retire and w.ready and w.alive():
-                    job = self._queue.popleft(self._running_counts())
+                    job = self._queue.popleft()
                     w.job = job
                     with w.flag.get_lock():
                         w.flag.value = 0
@@ -762,4 +757,6 @@ def describe_wait(job: Job) -> str:
         w = job.wait_estimate
         text += ", starting now" if w < 1 else f", at most about {math.ceil(w / 60)} min" if w >= 60 else \
             f", at most about {math.ceil(w)} s"
+        if job.round > 0:   # a classmate's first training may still go ahead of it: the bound is not firm
+            text += " if no classmate queues a first training before it starts"
     return text

@@ -311,7 +311,7 @@ class RayRunner(LocalRunner):
                 if not self._queue:
                     break
                 if slot.job is None and not slot.retire:
-                    job = self._queue.popleft(self._running_counts())
+                    job = self._queue.popleft()
                     now = time.monotonic()
                     slot.job, slot.confirmed, slot.dispatched = job, False, now
                     job.state, job.worker, job.started, job.position = "running", slot.index, now, 0
