@@ -32,8 +32,13 @@ def make_builtin(name: str, kwargs: tuple) -> Series:
 
 
 @st.cache_data(max_entries=8, ttl=900, show_spinner="Reading the file…")
-def read_upload(digest: str, _raw: bytes) -> CsvTable:
-    return read_table(_raw)
+def read_upload(digest: str, _raw: bytes) -> tuple[CsvTable | None, str | None]:
+    """(the table, None) or (None, why the file cannot be used), once per content: a refusal is kept too, so
+    a bad file is not parsed again on every rerun."""
+    try:
+        return read_table(_raw), None
+    except SeriesError as err:
+        return None, str(err)
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
@@ -157,12 +162,14 @@ def uploaded_series() -> Series | None:
         st.caption("A column of numbers is enough; a date column orders the rows. Commas, semicolons, tabs "
                    "and decimal commas are recognised.")
         return None
+    if upload.size > MAX_CSV_MB * 1e6:     # the browser checks the size, but a client can skip the browser
+        st.error(f"This file is {upload.size / 1e6:.1f} MB; the limit is {MAX_CSV_MB} MB. Upload a shorter CSV.")
+        return None
     raw = upload.getvalue()
     digest = hashlib.sha1(raw).hexdigest()[:12]
-    try:
-        table = read_upload(digest, raw)
-    except SeriesError as err:
-        st.error(f"This file cannot be used: {escape_md(err)}")
+    table, problem = read_upload(digest, raw)
+    if table is None:
+        st.error(f"This file cannot be used: {escape_md(problem)}")
         return None
     notes = list(table.notes)
     # widgets keyed by the file: a new upload starts from fresh choices, never from the last file's

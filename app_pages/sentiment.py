@@ -10,7 +10,8 @@ import streamlit as st
 from app_pages import jobs
 from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
                               text_models, url_text)
-from rnnlab.data.text import DataError, ImdbUnavailable, compact_imdb_info, download_imdb, imdb_sources, read_csv
+from rnnlab.data.text import (MAX_UPLOAD_MB, DataError, ImdbUnavailable, TextDataset, compact_imdb_info, download_imdb,
+                              imdb_sources, read_csv)
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import (confusion_figure, importance_bars, probability_trajectory, reliability_figure,
                                       training_curves)
@@ -94,6 +95,50 @@ def cached_read(model_key: str, text: str, _tm: TextModel) -> dict:
     r = read(_tm, text)
     return {"logit": r.logit, "prob": r.prob, "words": r.words, "known": r.known, "dropped": r.dropped,
             "unknown": r.unknown_words, "tokens": len(r.tokens)}
+
+
+# --- data: an uploaded CSV --------------------------------------------------------------------------------
+@st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file…")
+def read_upload(digest: str, _raw: bytes) -> tuple[TextDataset | None, str | None]:
+    """The reviews of an uploaded CSV, or why it cannot be used: parsed once per content (the key is the
+    bytes' hash) and shared by all sessions. A refusal is kept too, so a bad file is not parsed again on
+    every rerun."""
+    try:
+        return read_csv(_raw), None
+    except DataError as err:
+        return None, str(err)
+
+
+def upload_digest(upload) -> str:
+    """SHA-256 of an uploaded file, hashed once per upload, not on every rerun (40 MB take about 0.1 s)."""
+    memo = st.session_state.get("sent_upload_digest")
+    if not memo or memo[0] != upload.file_id:
+        memo = (upload.file_id, hashlib.sha256(upload.getvalue()).hexdigest())
+        st.session_state["sent_upload_digest"] = memo
+    return memo[1]
+
+
+def uploaded_reviews() -> dict | None:
+    """The uploader, and the reviews of the file in it for a job (None if there is none or it is refused)."""
+    upload = st.file_uploader(f"CSV with a text column and a label column (0/1 or pos/neg; up to {MAX_UPLOAD_MB} MB)",
+                              type=["csv"], key="sent_upload", max_upload_size=MAX_UPLOAD_MB)
+    if upload is None:
+        return None
+    if upload.size > MAX_UPLOAD_MB * 1e6:     # the browser checks the size, but a client can skip the browser
+        st.error(f"This file is {upload.size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB. Upload a smaller "
+                 "CSV: a sample of its rows is enough to train on.")
+        return None
+    ds, problem = read_upload(upload_digest(upload), upload.getvalue())  # in memory: never on the server's disk
+    if ds is None:
+        st.error(f"This file cannot be used: {escape_md(problem)}")
+        return None
+    note = ""
+    if len(ds) > MAX_UPLOAD_ROWS:
+        ds = ds.stratified(MAX_UPLOAD_ROWS, seed())
+        note = f" Only a random {MAX_UPLOAD_ROWS:,} of them (same label balance) are used."
+    st.caption(f"{len(ds):,} rows ({ds.positive_fraction:.0%} positive): 80% to train on, 20% held out "
+               f"to test, both with the same label balance.{note}")
+    return {"texts": ds.texts, "labels": ds.labels.tolist()}
 
 
 # --- the model in use ----------------------------------------------------------------------------
@@ -267,20 +312,7 @@ elif src == "imdb":
     st.caption("The whole IMDB dataset (Maas et al. 2011: 25,000 training and 25,000 test reviews), set up on this "
                "server by the teacher: more reviews, slower epochs, higher accuracy.")
 else:
-    upload = st.file_uploader("CSV with a text column and a label column (0/1 or pos/neg)", type=["csv"],
-                              key="sent_upload")
-    if upload is not None:
-        try:
-            ds = read_csv(upload.getvalue())   # read in memory: an upload never touches the server's disk
-            note = ""
-            if len(ds) > MAX_UPLOAD_ROWS:
-                ds = ds.stratified(MAX_UPLOAD_ROWS, seed())
-                note = f" Only a random {MAX_UPLOAD_ROWS:,} of them (same label balance) are used."
-            upload_data = {"texts": ds.texts, "labels": ds.labels.tolist()}
-            st.caption(f"{len(ds):,} rows ({ds.positive_fraction:.0%} positive): 80% to train on, 20% held out "
-                       f"to test, both with the same label balance.{note}")
-        except DataError as err:
-            st.error(f"This file cannot be used: {escape_md(str(err))}")
+    upload_data = uploaded_reviews()
 if sources.can_download:
     st.caption("The teacher allows downloading the full IMDB here, once for the whole class.")
     if st.button("Download the full IMDB", key="sent_download"):

@@ -1,6 +1,7 @@
 """Text generation: a character-level LSTM writes Shakespeare from a prompt, a model trains live while the
 class watches its samples turn from gibberish into words, and a look for units that mean something."""
 import dataclasses
+import hashlib
 import math
 import time
 
@@ -10,7 +11,8 @@ import streamlit as st
 from app_pages import jobs
 from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
                               url_text)
-from rnnlab.data.chars import MAX_UPLOAD_BYTES, MAX_USER_CHARS, MIN_USER_CHARS, read_user_text, shakespeare, split_text
+from rnnlab.data.chars import (MAX_UPLOAD_BYTES, MAX_USER_CHARS, MIN_USER_CHARS, CharCorpus, read_user_text,
+                               shakespeare, split_text)
 from rnnlab.data.text import DataError
 from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, unit_vs_feature
 from rnnlab.labs.memory import model_digest
@@ -153,20 +155,32 @@ if tab_gen.open:
 
 
 # --- train live -----------------------------------------------------------------------------------------
-def own_text() -> tuple[str | None, str | None]:
-    """(the student's text, None) or (None, what is wrong with it)."""
+@st.cache_data(max_entries=4, ttl=900, show_spinner="Reading your text…")
+def read_own(digest: str, _source: str | bytes) -> tuple[str | None, CharCorpus | None, str | None]:
+    """(text, corpus, None) for a pasted or uploaded text, checked, cleaned and split, or (None, None, why
+    not). Once per content, not on every rerun: 2 million characters take 0.6 s. A refusal is kept too."""
+    try:
+        text = read_user_text(_source)
+    except DataError as err:
+        return None, None, str(err)
+    return text, split_text(text, "your text"), None
+
+
+def own_text() -> tuple[str | None, CharCorpus | None, str | None]:
+    """(the student's text, its corpus, None) or (None, None, what is wrong with it)."""
     c1, c2 = st.columns(2)
     pasted = c1.text_area("Paste a text", key="tg_paste", height=140, max_chars=MAX_USER_CHARS,
                           help=f"At least {MIN_USER_CHARS:,} characters; the last 10% is kept aside to validate on.")
     upload = c2.file_uploader(f"…or upload a UTF-8 .txt file (up to {MAX_UPLOAD_BYTES / 1e6:.0f} MB)", type=["txt"],
-                              key="tg_upload")
+                              key="tg_upload", max_upload_size=round(MAX_UPLOAD_BYTES / 1e6))
+    if upload is not None and upload.size > MAX_UPLOAD_BYTES:   # a client can skip the browser's check
+        return None, None, (f"This file is {upload.size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} "
+                            "MB. Upload a shorter text.")
     source = upload.getvalue() if upload is not None else pasted
     if not source:
-        return None, f"Paste or upload a text of at least {MIN_USER_CHARS:,} characters."
-    try:
-        return read_user_text(source), None
-    except DataError as err:
-        return None, str(err)
+        return None, None, f"Paste or upload a text of at least {MIN_USER_CHARS:,} characters."
+    kind, raw = ("upload", source) if isinstance(source, bytes) else ("paste", source.encode("utf-8", "surrogatepass"))
+    return read_own(f"{kind}:{hashlib.sha256(raw).hexdigest()}", source)
 
 
 LIVE = PRESETS["live"]
@@ -180,11 +194,10 @@ def train_part():
                     bind="query-params")
     text = None
     if data == "Your own text":
-        text, problem = own_text()
+        text, corpus, problem = own_text()
         if problem:
             st.warning(escape_md(problem))
             return
-        corpus = split_text(text, "your text")
     else:
         corpus = shakespeare()
     V = len(corpus.vocab)

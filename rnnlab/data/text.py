@@ -36,7 +36,9 @@ IMDB_SIZE_MB = 84
 COMPACT_IMDB = Path(__file__).resolve().parents[2] / "assets" / "imdb_subset"
 # the shipped subset's files are subset_train/test.csv.gz: named apart from a full IMDB copy (imdb_train/test)
 COMPACT_PREFIX = "subset"
-MAX_UPLOAD_MB = 200
+# An uploaded CSV of reviews: room for the whole IMDB training half (25,000 reviews, about 33 MB) while a
+# parse stays bounded (~5x the file in memory). server.maxUploadSize (.streamlit/config.toml) is at least this.
+MAX_UPLOAD_MB = 40
 POSITIVE = {"1", "pos", "positive", "true", "yes", "good"}
 NEGATIVE = {"0", "neg", "negative", "false", "no", "bad"}
 
