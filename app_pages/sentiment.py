@@ -10,8 +10,8 @@ import streamlit as st
 from app_pages import jobs
 from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
                               text_models, url_text)
-from rnnlab.data.text import (MAX_UPLOAD_MB, DataError, ImdbUnavailable, TextDataset, compact_imdb_info, download_imdb,
-                              imdb_sources, read_csv)
+from rnnlab.data.download import imdb_download
+from rnnlab.data.text import MAX_UPLOAD_MB, DataError, TextDataset, compact_imdb_info, imdb_sources, read_csv
 from rnnlab.figures.memory import colored_text_html
 from rnnlab.figures.sentiment import (confusion_figure, importance_bars, probability_trajectory, reliability_figure,
                                       training_curves)
@@ -97,7 +97,7 @@ def cached_read(model_key: str, text: str, _tm: TextModel) -> dict:
             "unknown": r.unknown_words, "tokens": len(r.tokens)}
 
 
-# --- data: an uploaded CSV --------------------------------------------------------------------------------
+# --- data: an uploaded CSV, the shared IMDB download --------------------------------------------------
 @st.cache_data(max_entries=4, ttl=900, show_spinner="Reading the file…")
 def read_upload(digest: str, _raw: bytes) -> tuple[TextDataset | None, str | None]:
     """The reviews of an uploaded CSV, or why it cannot be used: parsed once per content (the key is the
@@ -139,6 +139,44 @@ def uploaded_reviews() -> dict | None:
     st.caption(f"{len(ds):,} rows ({ds.positive_fraction:.0%} positive): 80% to train on, 20% held out "
                f"to test, both with the same label balance.{note}")
     return {"texts": ds.texts, "labels": ds.labels.tolist()}
+
+
+@st.fragment(run_every=1)
+def download_progress() -> None:
+    """The server's one IMDB download, as every session sees it; redrawn each second while it runs."""
+    s = imdb_download().status()
+    if not s.running:
+        st.rerun()      # it has ended: redraw the whole page (the full IMDB appears, or the error)
+    st.session_state["sent_dl_watch"] = s.attempt    # this session will be told how it ends
+    if s.total and s.done >= s.total:
+        st.progress(1.0, text="Downloaded; unpacking the 50,000 reviews…")
+    elif s.total:
+        st.progress(s.done / s.total, text=f"Downloading the full IMDB for the class… {s.done / 1e6:.0f} of "
+                                           f"{s.total / 1e6:.0f} MB")
+    else:
+        st.progress(0.0, text=f"Downloading the full IMDB for the class… {s.done / 1e6:.0f} MB")
+
+
+def imdb_download_part(can_download: bool) -> None:
+    """The teacher's "download the full IMDB" button. One download runs for the whole server: a click in any
+    session while it runs joins it, and every session watching sees the same progress and how it ended."""
+    dl = imdb_download()
+    s = dl.status()
+    if s.running:
+        download_progress()
+        return
+    if s.attempt and st.session_state.get("sent_dl_watch") == s.attempt:    # told once, then forgotten
+        del st.session_state["sent_dl_watch"]
+        if s.error:
+            st.error("The download of the full IMDB failed (no internet on this server?). Ask the teacher; the "
+                     "compact subset works without it.")
+        else:
+            st.success("The full IMDB is now on this server: choose “IMDB, full” under Data.")
+    if can_download:
+        st.caption("The teacher allows downloading the full IMDB here, once for the whole class.")
+        if st.button("Download the full IMDB", key="sent_download"):
+            st.session_state["sent_dl_watch"] = dl.start().attempt    # starts it, or joins the one running
+            st.rerun()
 
 
 # --- the model in use ----------------------------------------------------------------------------
@@ -313,18 +351,7 @@ elif src == "imdb":
                "server by the teacher: more reviews, slower epochs, higher accuracy.")
 else:
     upload_data = uploaded_reviews()
-if sources.can_download:
-    st.caption("The teacher allows downloading the full IMDB here, once for the whole class.")
-    if st.button("Download the full IMDB", key="sent_download"):
-        bar = st.progress(0.0, text="Downloading…")
-        try:
-            download_imdb(progress=lambda d, t: bar.progress(d / t if t else 0.0,
-                                                             text=f"Downloading… {d / 1e6:.0f} of {t / 1e6:.0f} MB"))
-            st.rerun()
-        except ImdbUnavailable:
-            bar.empty()
-            st.error("The download failed (no internet on this server?). Ask the teacher; the compact subset works "
-                     "without it.")
+imdb_download_part(sources.can_download)
 
 preset = st.selectbox("Recipe", [k for k in PRESETS if k in PRESET_LABELS], format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset",
                       bind="query-params")

@@ -19,11 +19,15 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import http.client
 import io
 import os
 import shutil
 import tarfile
+import tempfile
+import threading
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -298,43 +302,84 @@ def unavailable_message(where: Path | None = None) -> str:
             f"aclImdb/ or with imdb_train.csv and imdb_test.csv (columns text,label).")
 
 
+_DOWNLOAD_LOCK = threading.Lock()   # one download_imdb at a time in this process (see its docstring)
+
+
+def _installed(dest: Path) -> bool:
+    return (dest / "aclImdb" / "train" / "pos").is_dir()
+
+
 def download_imdb(dest: str | Path | None = None, url: str = IMDB_URL, md5: str | None = IMDB_MD5,
                   progress: Callable[[int, int], None] | None = None, timeout: float = 30) -> Path:
     """Download and extract the IMDB tarball into ``dest`` (default: the cache). Returns the folder.
 
-    Does nothing if it is already there. ``progress(bytes_done, bytes_total)`` is called as it downloads."""
+    Does nothing if it is already there. ``progress(bytes_done, bytes_total)`` is called as it downloads
+    (``bytes_total`` is 0 when the server does not say).
+
+    Safe with several callers: within a process they take turns (a second caller waits, then finds the data
+    installed); across processes each writes its own temporary files, and ``aclImdb/`` appears by one atomic
+    rename, complete or not at all. A failure leaves no partial file behind."""
     dest = Path(dest) if dest is not None else cache_dir()
-    if (dest / "aclImdb" / "train" / "pos").is_dir():
-        return dest
-    dest.mkdir(parents=True, exist_ok=True)
-    tar_path = dest / Path(url).name
-    part = tar_path.with_suffix(tar_path.suffix + ".part")
+    with _DOWNLOAD_LOCK:
+        if _installed(dest):
+            return dest
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=Path(url).name + ".", suffix=".part", dir=dest)
+        except OSError as err:
+            raise ImdbUnavailable(f"Cannot write to the data folder ({err}). " + unavailable_message()) from err
+        part = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                digest = _fetch(url, out, progress, timeout)
+            if md5 is not None and digest != md5:
+                raise ImdbUnavailable(f"The download is damaged (MD5 {digest}, expected {md5}). Try again, or "
+                                      + unavailable_message())
+            _extract(part, dest)
+        finally:
+            part.unlink(missing_ok=True)
+    return dest
+
+
+def _fetch(url: str, out, progress: Progress | None, timeout: float) -> str:
+    """Copy ``url`` into the open file ``out``, 1 MB at a time; returns the MD5 of what was received."""
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as out:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0)
             done = 0
             digest = hashlib.md5()
-            while True:
-                chunk = response.read(1 << 20)
-                if not chunk:
-                    break
+            while chunk := response.read(1 << 20):
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
                 if progress is not None:
                     progress(done, total)
-    except OSError as err:
-        part.unlink(missing_ok=True)
+    except (OSError, http.client.HTTPException) as err:     # a cut connection is an HTTPException, not an OSError
         raise ImdbUnavailable(f"Could not download IMDB ({err}). " + unavailable_message()) from err
-    if md5 is not None and digest.hexdigest() != md5:
-        part.unlink(missing_ok=True)
-        raise ImdbUnavailable(f"The download is damaged (MD5 {digest.hexdigest()}, expected {md5}). Try again, or "
+    if total and done != total:
+        raise ImdbUnavailable(f"The download stopped after {done:,} of {total:,} bytes. Try again, or "
                               + unavailable_message())
-    part.replace(tar_path)
-    with tarfile.open(tar_path) as tar:
-        tar.extractall(dest, filter="data")
-    tar_path.unlink()
-    if not (dest / "aclImdb" / "train" / "pos").is_dir():
-        shutil.rmtree(dest / "aclImdb", ignore_errors=True)
-        raise ImdbUnavailable("The archive did not contain aclImdb/train/pos. " + unavailable_message())
-    return dest
+    return digest.hexdigest()
+
+
+def _extract(archive: Path, dest: Path) -> None:
+    """Unpack ``archive`` into a temporary folder inside ``dest``, then rename its ``aclImdb/`` into place:
+    a reader never sees a half-extracted folder as the dataset."""
+    work = Path(tempfile.mkdtemp(prefix=".aclImdb.", dir=dest))
+    try:
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(work, filter="data")
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
+            raise ImdbUnavailable(f"The archive could not be unpacked ({err}). " + unavailable_message()) from err
+        if not _installed(work):
+            raise ImdbUnavailable("The archive did not contain aclImdb/train/pos. " + unavailable_message())
+        if (dest / "aclImdb").exists() and not _installed(dest):
+            shutil.rmtree(dest / "aclImdb")     # an incomplete folder left by an older, interrupted extraction
+        try:
+            os.rename(work / "aclImdb", dest / "aclImdb")
+        except OSError as err:
+            if not _installed(dest):           # else another process installed it first: keep theirs
+                raise ImdbUnavailable(f"Could not put aclImdb/ in place ({err}). " + unavailable_message()) from err
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
