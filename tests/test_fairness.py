@@ -1,5 +1,6 @@
 """Sharing the training workers: the round-robin queue, the cap per session, and forgetting ended jobs
 (rnnlab.runtime.fairness), on their own and inside both job runners (local processes and Ray)."""
+import re
 import time
 from types import SimpleNamespace
 
@@ -127,5 +128,25 @@ def test_ended_jobs_are_forgotten_and_freed_once_their_session_is_gone(kind):
         assert r.sweep() == 2
         assert r.jobs("s") == [] and all(j.result is None and j.events == [] for j in kept)
         assert r.jobs("t") == [other] and other.result is not None
+    finally:
+        r.shutdown()
+
+
+def test_the_wait_shown_is_an_upper_bound_and_a_guess_from_recent_jobs():
+    from rnnlab.runtime.jobs import JobLimits, LocalRunner
+
+    r = LocalRunner(workers=1, threads=1, heartbeat_timeout=30.0, grace=1.5)
+    try:
+        first = r.submit("jobfns:count", {"n": 1}, session="a", limits=JobLimits(max_seconds=20))
+        assert _wait_all([first], 60)
+        blocker = r.submit("jobfns:phases", {"seconds": 30}, session="a", limits=JobLimits(max_seconds=40))
+        _wait_running(blocker, 60)
+        queued = r.submit("jobfns:count", {"n": 1}, session="b", limits=JobLimits(max_seconds=20))
+        # at most: the blocker's remaining limit + grace + the margin to start the next job
+        assert 40 < queued.wait_estimate <= 40 + 1.5 + 10
+        assert queued.wait_typical is not None and queued.wait_typical < 5     # recent jobs took well under 5 s
+        assert re.fullmatch(r"1st in the queue, about [1-5] s \(at most 5[0-2] s\)", describe_wait(queued))
+        blocker.stop()
+        assert _wait_all([blocker, queued], 60)
     finally:
         r.shutdown()

@@ -56,6 +56,8 @@ TRAINER_STATUS = {"done": "finished", "early_stopped": "early_stopped", "diverge
 MAX_EVENTS = 20_000
 #: seconds between two sweeps of ended jobs (see :class:`rnnlab.runtime.fairness.Retention`)
 SWEEP_EVERY = 10.0
+#: seconds from a job's forced end to the next job's start (replacing a killed worker), for wait bounds
+END_MARGIN = 10.0
 
 
 # --- limits and configuration ------------------------------------------------------------------------
@@ -267,6 +269,7 @@ class Job:
     stop_reason: str | None = None         # why a stop was asked: "stopped" (user), "time_limit", "gone" (no heartbeat)
     position: int = 0                      # 1-based place in the queue while queued
     wait_estimate: float | None = None     # seconds until a worker is free, at most (while queued)
+    wait_typical: float | None = None      # the same, judged from recent jobs' durations (a guess)
     worker: int | None = None
     round: int = 0                         # the session's jobs queued or running before this one (fair queue)
     _runner: Any = field(default=None, repr=False, compare=False)
@@ -591,22 +594,37 @@ class LocalRunner:
         return next((w for w in self._workers if w.job is job), None)
 
     def _update_positions(self) -> None:
+        """Each queued job's place, and two waits: ``wait_estimate``, an upper bound (every job ahead runs to
+        its time limit, and the runner ends it there), and ``wait_typical``, a guess from recent durations."""
         typical = (sum(self._durations) / len(self._durations)) if self._durations else None
         busy = [w.job for w in self._workers if w.job is not None and not w.retire]
         now = time.monotonic()
-        # when will each worker be free? the running job's limit is an upper bound; a typical duration a guess
-        free_at = sorted(
-            max((j.limits.max_seconds if typical is None else min(typical, j.limits.max_seconds))
-                - (now - (j.started or now)), 0.0) for j in busy)
-        free_at += [0.0] * max(self.n_workers - len(free_at), 0)
+
+        def bound(j: Job) -> float:
+            return j.limits.max_seconds + self.grace + END_MARGIN
+
+        def guess(j: Job) -> float:
+            return bound(j) if typical is None else min(typical, bound(j))
+
+        def left(j: Job, length) -> float:
+            elapsed = now - (j.started or now)
+            hard = max(bound(j) - elapsed, 0.0)
+            # a job past its typical length is guessed to need one more typical length (never past its limit)
+            return min(length(j) - elapsed if length(j) > elapsed else length(j), hard)
+
+        schedules = []
+        for length in (bound, guess):
+            free_at = sorted(left(j, length) for j in busy)
+            free_at += [0.0] * max(self.n_workers - len(free_at), 0)
+            waits = []
+            for job in self._queue:
+                slot = min(range(len(free_at)), key=free_at.__getitem__)
+                waits.append(free_at[slot])
+                free_at[slot] += length(job)
+            schedules.append(waits)
         for k, job in enumerate(self._queue):
             job.position = k + 1
-            if free_at:
-                slot = min(range(len(free_at)), key=free_at.__getitem__)
-                job.wait_estimate = free_at[slot]
-                free_at[slot] += job.limits.max_seconds if typical is None else min(typical, job.limits.max_seconds)
-            else:
-                job.wait_estimate = None
+            job.wait_estimate, job.wait_typical = schedules[0][k], (schedules[1][k] if typical is not None else None)
 
     def _dispatch(self) -> None:
         with self._lock:
@@ -747,16 +765,23 @@ class LocalRunner:
             self._dispatch()
 
 
+def _duration(seconds: float) -> str:
+    return f"{math.ceil(seconds / 60)} min" if seconds >= 60 else f"{max(math.ceil(seconds), 1)} s"
+
+
 def describe_wait(job: Job) -> str:
-    """'2nd in the queue, about 1 min' for a page."""
+    """'2nd in the queue, about 1 min (at most 6 min)' for a page."""
     if not job.queued:
         return ""
     suffix = {1: "st", 2: "nd", 3: "rd"}.get(job.position if job.position < 20 else job.position % 10, "th")
     text = f"{job.position}{suffix} in the queue"
     if job.wait_estimate is not None:
         w = job.wait_estimate
-        text += ", starting now" if w < 1 else f", at most about {math.ceil(w / 60)} min" if w >= 60 else \
-            f", at most about {math.ceil(w)} s"
+        if w < 1:
+            return text + ", starting now"
+        if job.wait_typical is not None:
+            text += f", about {_duration(job.wait_typical)}"
+        text += f" (at most {_duration(w)})" if job.wait_typical is not None else f", at most {_duration(w)}"
         if job.round > 0:   # a classmate's first training may still go ahead of it: the bound is not firm
             text += " if no classmate queues a first training before it starts"
     return text
