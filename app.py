@@ -12,13 +12,14 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages.common import PAGES, not_found, page_not_found, server_setup, sidebar, style
+from app_pages.common import PAGES, not_found, page_not_found, server_setup, sidebar, style, warm_up_once
 
 
 def main() -> None:
     st.set_page_config(page_title="rnnlab: recurrent networks, step by step", page_icon="🔁", layout="wide",
                        initial_sidebar_state="collapsed")
     server_setup()
+    warm_up_once()
     style()
     navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
                                           for p in pages] for section, pages in PAGES.items()}, position="top")

@@ -2,8 +2,11 @@
 to the next page, a reset button, and small Streamlit helpers. No maths here."""
 from __future__ import annotations
 
+import gc
 import html
+import importlib
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +110,61 @@ def server_setup() -> int:
 def app_device() -> torch.device:
     """The device the app computes on, chosen once per server: CUDA, then MPS, then CPU."""
     return pick_device()
+
+
+#: What the Sentiment lab (the page a whole class opens at once) and most other pages import, imported by
+#: the warm-up so that the first students do not wait for it and so that it is frozen with the rest.
+WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.subplots", "app_pages.jobs", "rnnlab.data.text",
+                "rnnlab.labs.calibration", "rnnlab.labs.explain", "rnnlab.figures.memory", "rnnlab.figures.sentiment")
+WARM_UP_TEXT = "A slow start, but the ending is wonderful."
+_WARM_UP: list[threading.Thread] = []
+_WARM_UP_LOCK = threading.Lock()
+
+
+def warm_up_once() -> None:
+    """Run :func:`warm_up` once per process, and wait for it: the server's first script run starts it
+    (Streamlit runs no app code before a first browser connects), any run arriving meanwhile waits too, later
+    runs find it done. Nothing else runs while it imports: a module half-imported by one thread is seen
+    half-built by another (Plotly reads pandas from ``sys.modules``). Its own thread, not the session's:
+    no stop or rerun of that session interrupts it halfway."""
+    with _WARM_UP_LOCK:
+        if not _WARM_UP:
+            thread = threading.Thread(target=warm_up, name="rnnlab-warm-up", daemon=True)
+            _WARM_UP.append(thread)
+            thread.start()
+    _WARM_UP[0].join()
+
+
+def warm_up() -> None:
+    """Do once per process, at the server's first visit (usually the teacher's, before the class arrives),
+    what the first loads of a whole class would otherwise queue behind: import the pages' modules, load the
+    pretrained model and hash it, read one review. Then take these long-lived objects out of the garbage
+    collector's sight.
+
+    Streamlit collects garbage after every script run of every session (``runner.postScriptGC``). A full
+    collection walks every object the process holds: about 220,000 once torch, plotly and the model are
+    loaded, 0.15-0.4 s of CPU with the GIL held on a 2-core server, more than the Sentiment page's own work,
+    for each of the 30 first loads of a class at once. ``gc.freeze()`` moves the objects that exist now
+    (modules, the model) to a generation the collector skips; what later runs create is still collected."""
+    try:
+        for name in WARM_MODULES:
+            importlib.import_module(name)
+        tm = load_shipped_model()
+        if tm is not None:
+            from rnnlab.labs.sentiment import read, trajectory
+
+            # One reading of each kind: torch imports more on first use (a bidirectional model's word-by-word
+            # reading brings in sympy, 16,000 functions), which is then frozen with the rest.
+            read(tm, WARM_UP_TEXT)
+            trajectory(tm, WARM_UP_TEXT)
+        import plotly.graph_objects as go
+
+        go.Figure(layout={"template": "plotly_white"})   # Plotly loads a trace class per kind on first use
+    except Exception as err:  # noqa: BLE001 - only a head start: a page that needs it loads it and shows any error
+        print(f"rnnlab: the warm-up stopped ({type(err).__name__}: {err}); pages load what they need themselves.")
+    finally:
+        gc.collect()      # the garbage of the imports first: frozen objects are never collected
+        gc.freeze()
 
 
 STYLE = """
@@ -309,12 +367,29 @@ def plot(fig, key: str | None = None, toolbar: bool = True) -> None:
 
 
 # --- models ---------------------------------------------------------------------------------------------
+_SHIPPED: dict[str, TextModel | None] = {}
+_SHIPPED_LOCK = threading.Lock()
+
+
+def load_shipped_model() -> TextModel | None:
+    """The pretrained IMDB model in assets/ (None if it is not there), loaded once per process by the warm-up
+    or by the first page that needs it, whichever comes first (the other waits for it)."""
+    from rnnlab.labs.sentiment import fingerprint
+
+    with _SHIPPED_LOCK:
+        if "model" not in _SHIPPED:
+            tm = None
+            if (SHIPPED_MODEL / "model.pt").exists():
+                tm = load_text_model(SHIPPED_MODEL, app_device())
+                fingerprint(tm)   # the key of the caches all sessions share: hashed here once, not by each first run
+            _SHIPPED["model"] = tm
+        return _SHIPPED["model"]
+
+
 @st.cache_resource(show_spinner="Loading the pretrained sentiment model…")
 def shipped_model() -> TextModel | None:
     """The pretrained IMDB model in assets/, or None if it is not there."""
-    if not (SHIPPED_MODEL / "model.pt").exists():
-        return None
-    return load_text_model(SHIPPED_MODEL, app_device())
+    return load_shipped_model()
 
 
 def text_models() -> dict[str, TextModel]:
