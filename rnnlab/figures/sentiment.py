@@ -6,49 +6,54 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from .fast import figure
 from .style import COLORS, base_layout
 
 
 def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(positive)",
                            other: tuple | None = None, other_name: str = "edited") -> go.Figure:
     """P(positive) after each word read (``positions``: 1-based counts of tokens read; ``tokens``: all
-    the tokens, for the hover). ``other``: a second text's ``(positions, probs, tokens)`` to compare."""
-    fig = go.Figure()
+    the tokens, for the hover). ``other``: a second text's ``(positions, probs, tokens)`` to compare.
 
-    def add(pos, p, toks, label, color, dash):
+    Built from plain dicts (:func:`rnnlab.figures.fast.figure`): the Sentiment lab draws it on every first
+    load and every new review, and a validated ``go.Figure`` cost more CPU than the model's reading."""
+    def trace(pos, p, toks, label, color, dash):
         pos = np.asarray(pos, dtype=int)
-        words = [toks[k - 1] for k in pos]
-        fig.add_trace(go.Scatter(x=pos, y=np.asarray(p, dtype=float), mode="lines+markers" if len(pos) <= 80 else "lines",
-                                 name=label, customdata=words, line=dict(color=color, width=3, dash=dash),
-                                 hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra>" + label + "</extra>"))
+        line = dict(color=color, width=3, **({"dash": dash} if dash else {}))
+        return dict(type="scatter", x=pos.tolist(), y=np.asarray(p, dtype=float).tolist(),
+                    mode="lines+markers" if len(pos) <= 80 else "lines", name=label,
+                    customdata=[toks[k - 1] for k in pos], line=line,
+                    hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra>" + label + "</extra>")
 
-    add(positions, probs, tokens, name, COLORS["hidden"], None)
+    data = [trace(positions, probs, tokens, name, COLORS["hidden"], None)]
     if other is not None:
-        add(*other, other_name, COLORS["highlight"], "dot")
-    fig.add_hline(y=0.5, line=dict(color="#777", dash="dash"))
-    fig.update_layout(**base_layout(height=330), showlegend=other is not None,
-                      legend=dict(orientation="h", y=-0.3, x=0), yaxis=dict(range=[-0.02, 1.02], tickformat=".0%",
-                                                                         title="P(positive)"),
-                      xaxis=dict(title="words read", rangemode="tozero"))
-    fig.update_layout(margin=dict(l=60, r=20, t=20, b=50 if other is None else 90))
-    return fig
+        data.append(trace(*other, other_name, COLORS["highlight"], "dot"))
+    layout = base_layout(height=330)
+    layout.update(showlegend=other is not None, legend=dict(orientation="h", y=-0.3, x=0),
+                  shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=0.5, y1=0.5,
+                               line=dict(color="#777", dash="dash"))],
+                  yaxis=dict(range=[-0.02, 1.02], tickformat=".0%", title=dict(text="P(positive)")),
+                  xaxis=dict(title=dict(text="words read"), rangemode="tozero"),
+                  margin=dict(l=60, r=20, t=20, b=50 if other is None else 90))
+    return figure(data, layout)
 
 
 def importance_bars(tokens: list[str], logodds: np.ndarray, dprob: np.ndarray, top: int = 10) -> go.Figure:
-    """The ``top`` words that moved the log-odds most (removing the word changes it by the bar's length)."""
+    """The ``top`` words that moved the log-odds most (removing the word changes it by the bar's length).
+    Plain dicts, like :func:`probability_trajectory`."""
     logodds = np.asarray(logodds, dtype=float)
     order = np.argsort(-np.abs(logodds), kind="stable")[:top][::-1]
     labels = [f"{tokens[k]} · {k + 1}" for k in order]   # position keeps repeated words apart
     colors = ["#c62828" if logodds[k] > 0 else "#1565c0" for k in order]
-    fig = go.Figure(go.Bar(
-        x=logodds[order], y=labels, orientation="h", marker_color=colors,
-        customdata=np.stack([np.asarray(dprob, dtype=float)[order] * 100], axis=-1),
-        text=[f"{logodds[k]:+.2f}" for k in order], textposition="auto",
-        hovertemplate="%{y}: %{x:+.2f} log-odds, %{customdata[0]:+.2f} points of probability<extra></extra>"))
-    fig.add_vline(x=0, line=dict(color="#555"))
-    fig.update_layout(**base_layout(height=80 + 30 * len(order)), xaxis_title="Δ log-odds (word kept − word removed)",
-                      yaxis=dict(automargin=True))
-    return fig
+    bar = dict(type="bar", x=logodds[order].tolist(), y=labels, orientation="h", marker=dict(color=colors),
+               customdata=[[v] for v in (np.asarray(dprob, dtype=float)[order] * 100).tolist()],
+               text=[f"{logodds[k]:+.2f}" for k in order], textposition="auto",
+               hovertemplate="%{y}: %{x:+.2f} log-odds, %{customdata[0]:+.2f} points of probability<extra></extra>")
+    layout = base_layout(height=80 + 30 * len(order))
+    layout.update(xaxis=dict(title=dict(text="Δ log-odds (word kept − word removed)")), yaxis=dict(automargin=True),
+                  shapes=[dict(type="line", xref="x", x0=0, x1=0, yref="y domain", y0=0, y1=1,
+                               line=dict(color="#555"))])
+    return figure([bar], layout)
 
 
 def _smoothed(v, smooth: int) -> np.ndarray:
