@@ -123,7 +123,8 @@ def training_curves(reviews: list[int], loss: list[float], acc: list[float], eva
     for k, (xa, ya, domain) in enumerate(_PANELS):
         layout[f"xaxis{k + 1 if k else ''}"] = dict(anchor=ya, domain=domain, rangemode="tozero", tickformat="~s",
                                                     title=dict(text="training reviews read"))
-        layout[f"yaxis{k + 1 if k else ''}"] = dict(anchor=xa, domain=[0.0, 1.0], **({"tickformat": ".0%"} if k else {}))
+        layout[f"yaxis{k + 1 if k else ''}"] = dict(anchor=xa, domain=[0.0, 1.0],
+                                                    **({"tickformat": ".0%"} if k else {}))   # accuracy in %
     return figure(data, layout)
 
 
