@@ -85,3 +85,29 @@ def test_the_app_trains_locally_when_the_cluster_cannot_be_used(monkeypatch, tmp
     finally:
         jobs.reset_runner()
         jobs.RUNNER_NOTE.clear()
+
+
+def test_the_app_refuses_a_public_ray_address_and_trains_locally(monkeypatch, tmp_path):
+    """A cluster on a public address would run anyone's code: no job is sent there (unless the teacher
+    sets RNNLAB_RAY_ALLOW_PUBLIC=1), the app trains on its own server and the Teacher page says why."""
+    from types import SimpleNamespace
+
+    from app_pages import jobs
+    from rnnlab.runtime import ray_runner
+    from rnnlab.runtime.jobs import LocalRunner
+
+    inits = []
+    fake = SimpleNamespace(is_initialized=lambda: False, init=lambda *a, **k: inits.append(a))
+    monkeypatch.setattr(ray_runner, "_ray", lambda: fake)
+    monkeypatch.setenv("RNNLAB_RAY_ADDRESS", "ray://203.0.113.7:10001")
+    monkeypatch.delenv("RNNLAB_RAY_ALLOW_PUBLIC", raising=False)
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
+    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
+    jobs.reset_runner()
+    try:
+        r = jobs.runner()
+        assert type(r) is LocalRunner and "RNNLAB_RAY_ALLOW_PUBLIC" in jobs.RUNNER_NOTE["ray"]
+        assert inits == []                                  # Ray was never started towards that address
+    finally:
+        jobs.reset_runner()
+        jobs.RUNNER_NOTE.clear()

@@ -34,6 +34,7 @@ import traceback
 from pathlib import Path
 
 from .fairness import Retention
+from .ray_address import check_ray_address
 from .jobs import (ACTIVE, END_STATES, Job, JobContext, JobLimits, JobStopped, LimitExceeded, LocalRunner,
                    _short_error, pack, resolve)
 
@@ -196,6 +197,7 @@ class RayRunner(LocalRunner):
         self._owns_ray = False
         if not ray.is_initialized():
             address = address or os.environ.get("RNNLAB_RAY_ADDRESS") or None
+            check_ray_address(address or "")     # no jobs (code) to a cluster that anyone could reach
             kwargs = {"log_to_driver": False, "namespace": "rnnlab", **(init_kwargs or {})}
             # Ray's workers import rnnlab from here, on every node (Ray uploads the package once per version)
             kwargs.setdefault("runtime_env", {"py_modules": [str(Path(__file__).resolve().parents[1])]})
