@@ -37,15 +37,20 @@ def pooled_figure(groups: list[dict], metric: str, x: str, lower_is_better: bool
     series: dict[tuple, list[dict]] = {}
     for g in groups:
         series.setdefault((g["cell"], settings_label(g["settings"], 400)), []).append(g)
+    # every run of a cell is a faint dot, all in one trace per cell (not one per series: a board of thousands of
+    # runs has hundreds of series, and each trace costs time to build and bytes to send)
+    dots: dict[str, tuple[list, list]] = {}
+    for g in groups:
+        dots_x, dots_y = dots.setdefault(g["cell"], ([], []))
+        dots_x += [g["x"] if numeric else str(g["x"])] * len(g["values"])
+        dots_y += g["values"]
+    for cell, (dots_x, dots_y) in dots.items():
+        fig.add_trace(go.Scatter(x=dots_x, y=dots_y, mode="markers", legendgroup=cell or "(no cell)",
+                                 showlegend=False, hoverinfo="skip",
+                                 marker=dict(color=_color(cell, others), size=7, opacity=0.35)))
     for (cell, label), gs in series.items():
         color = _color(cell, others)
         name = cell or "(no cell)"
-        dots_x, dots_y = [], []
-        for g in gs:
-            dots_x += [g["x"] if numeric else str(g["x"])] * len(g["values"])
-            dots_y += g["values"]
-        fig.add_trace(go.Scatter(x=dots_x, y=dots_y, mode="markers", legendgroup=name, showlegend=False,
-                                 marker=dict(color=color, size=7, opacity=0.35), hoverinfo="skip"))
         with_mean = [g for g in gs if g["mean"] is not None]
         if not with_mean:
             continue
