@@ -1,6 +1,7 @@
 """Class board: every training the class finished, in one table, with the best runs and pooled plots."""
 from __future__ import annotations
 
+import functools
 import os
 
 import pandas as pd
@@ -14,20 +15,16 @@ from rnnlab.runtime.database import database_url
 from rnnlab.runtime.settings import load_settings
 
 REFRESH = float(os.environ.get("RNNLAB_BOARD_REFRESH", 5.0))
-TABLE_ROWS = 500
+TABLE_ROWS = 500        # the table shows the newest 500 runs of the filter: the CSV has them all
+PLOT_ROWS = 1000        # the pooled plot: the newest 1,000 runs of its lab (each run is a dot)
 ALL = "All labs"
+DRAWN = "_board_drawn"  # session key: the (database, class code, version) this tab's board was drawn from
 
 
 @st.cache_resource(max_entries=8, ttl=600, show_spinner=False)
 def _rows(url: str, class_code: str, version: tuple[int, int]) -> list[dict]:
     """The board's rows, read once per change for the whole server (``version`` changes with every row)."""
     return shared_board(url).rows(class_code=class_code, limit=MAX_ROWS)
-
-
-@st.cache_data(max_entries=8, ttl=600, show_spinner=False)
-def _csv(url: str, class_code: str, version: tuple[int, int], lab: str, states: tuple[str, ...]) -> bytes:
-    rows = _rows(url, class_code, version)
-    return to_csv(filter_rows(rows, lab=None if lab == ALL else lab, states=states))
 
 
 st.title("Class board")
@@ -44,18 +41,50 @@ lesson("Pick a lab and plot its result against a setting the class varied (<b>T<
 reset_button("board_")
 
 
-@st.fragment(run_every=REFRESH)
-def live() -> None:
-    url = database_url()
-    code = load_settings().class_code
+@st.cache_resource(max_entries=16, ttl=600, show_spinner=False)
+def _pooled(url: str, class_code: str, version: tuple[int, int], lab: str, states: tuple[str, ...], metric: str,
+            x: str, same: bool) -> tuple[list[dict], object]:
+    """The pooled groups of a lab's newest :data:`PLOT_ROWS` runs and their figure, built once per change and
+    view for the whole server: when a run lands, 30 boards with the same choices share one figure (shared
+    objects: read them, never change them)."""
+    rows = filter_rows(_rows(url, class_code, version), lab=lab, states=states)[:PLOT_ROWS]
+    groups = pooled(rows, metric, x, same_settings=same)
+    return groups, pooled_figure(groups, metric, x, lower_is_better=lower_is_better(metric))
+
+
+def _source() -> tuple:
+    """(database URL, class code, the board's version): what a board is drawn from. One small query."""
+    url, code = database_url(), load_settings().class_code
+    return url, code, shared_board(url).version(class_code=code)
+
+
+@st.fragment(run_every=REFRESH, key="board_watch")
+def watch() -> None:
+    """Every REFRESH seconds, one small query: has a run landed (or been cleared) since this tab drew its board?
+    Only then a full run redraws it. Drawing nothing here keeps the board as it is: a fragment clears only the
+    elements it draws itself, and this one draws none (a 5,000-run board is not rebuilt and resent to every
+    open tab every few seconds)."""
     try:
-        board = shared_board(url)
-        version = board.version(class_code=code)
+        source = _source()
+    except Exception:  # noqa: BLE001 - the database is down: the board says so once, not every few seconds
+        source = None
+    if source != st.session_state.get(DRAWN):
+        st.rerun(scope="app")
+
+
+@st.fragment
+def board_view() -> None:
+    """The board. Drawn by a full run of the page (the first one, or :func:`watch`'s) and, alone, when one of
+    its own choices changes; it records in the session which version of the board it shows."""
+    try:
+        url, code, version = source = _source()
         rows = _rows(url, code, version)
     except Exception as err:  # noqa: BLE001 - the database is down: say so, keep the page
+        st.session_state[DRAWN] = None
         st.error("The class board's database cannot be reached right now; it will appear here once it can. "
                  f"({escape_md(type(err).__name__)})")
         return
+    st.session_state[DRAWN] = source
     if not rows:
         st.info("No training has ended yet. Train a model in any lab: when it ends, it appears here for everyone.")
         return
@@ -67,8 +96,8 @@ def live() -> None:
                             format_func=STATE_LABELS.get, key="board_states", bind="query-params")
     shown = filter_rows(rows, lab=None if lab == ALL else lab, states=states)
     more = f" (the newest {MAX_ROWS:,} are shown)" if version[0] > len(rows) else ""
-    st.caption(f"{len(shown):,} of {version[0]:,} runs{more} · updates every {REFRESH:g} s · click a column's "
-               "title to sort")
+    st.caption(f"{len(shown):,} of {version[0]:,} runs{more} · looks for new runs every {REFRESH:g} s · click a "
+               "column's title to sort")
     if not shown:
         st.warning("No run matches these filters.")
         return
@@ -80,7 +109,8 @@ def live() -> None:
                                 "wall time (s)": st.column_config.NumberColumn(format="%.1f")})
     if len(shown) > TABLE_ROWS:
         st.caption(f"The table shows the newest {TABLE_ROWS} of these runs; the CSV holds all {len(shown):,}.")
-    st.download_button("Download these runs (CSV)", _csv(url, code, version, lab, tuple(states)),
+    # the CSV is made when it is clicked (in its own thread), not at every redraw of every board
+    st.download_button("Download these runs (CSV)", functools.partial(to_csv, shown),
                        file_name="class_board.csv", mime="text/csv", key="board_csv",
                        help="One line per run: its settings as param.* columns, its results as metric.* columns.")
 
@@ -95,17 +125,21 @@ def live() -> None:
     if lines:
         st.dataframe(pd.DataFrame(lines), hide_index=True, width="stretch")
         st.caption("Each lab's headline metric is the first its trainings report; ↑ higher is better, ↓ lower.")
-    pooled_plot(shown, lab, labs)
+    pooled_plot(shown, lab, labs, source, tuple(states))
 
 
-def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
+def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
+                states: tuple[str, ...]) -> None:
+    """A metric against a setting, for one lab: its newest PLOT_ROWS runs (``shown`` is newest first);
+    ``source`` and ``states`` name the figure for :func:`_pooled`."""
     st.subheader("Pooled: a metric against a setting")
     if lab == ALL:
         counts = {name: sum(r["lab"] == name for r in shown) for name in labs}
         choices = sorted((n for n in labs if counts[n]), key=lambda n: -counts[n])   # the busiest lab first
         lab = st.selectbox("Lab to plot", choices, key="board_plot_lab", bind="query-params",
                            help="Settings differ from lab to lab: plot one at a time.")
-    rows = filter_rows(shown, lab=lab)
+    everything = filter_rows(shown, lab=lab)
+    rows = everything[:PLOT_ROWS]
     metrics, params = keys_of(rows, "metrics"), keys_of(rows, "params")
     if not metrics or not params:
         st.info("These runs have no metric or no setting to plot yet.")
@@ -120,9 +154,11 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
                      bind="query-params",
                      help="On: a point is the mean over runs that differ only in their seed. Off: a point pools "
                           "every run of that cell at that value, whatever its other settings.")
-    groups = pooled(rows, metric, x, same_settings=same)
-    low = lower_is_better(metric)
-    plot(pooled_figure(groups, metric, x, lower_is_better=low), key="board_pooled")
+    groups, fig = _pooled(*source, lab, states, metric, x, same)
+    plot(fig, key="board_pooled")
+    if len(everything) > len(rows):
+        st.caption(f"The plot pools the newest {len(rows):,} of this lab's {len(everything):,} runs; the CSV "
+                   "holds them all.")
     n_runs = sum(g["n"] for g in groups)
     st.caption(f"{len(groups)} group{'s' if len(groups) != 1 else ''} from {n_runs} run{'s' if n_runs != 1 else ''}. "
                "A big dot is the mean of a group, its bar ± one standard deviation across the group's runs "
@@ -136,5 +172,6 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str]) -> None:
                      hide_index=True, width="stretch")
 
 
-live()
+board_view()
+watch()          # after the board: in a full run it finds the version just drawn
 next_page("app_pages/board.py")
