@@ -1,8 +1,8 @@
 """What one open Class board costs per refresh when nothing changed: a real ``streamlit run app.py``, a
 board of 5,000 runs, one headless Chromium tab on /board, then N seconds in which no run is added.
 
-    python3 tests/measure_board_refresh.py [--rows 5000] [--seconds 20] [--refresh 1]
-    python3 tests/measure_board_refresh.py --in-process [--rows 5000]
+    python3 bench/board_refresh.py [--rows 5000] [--seconds 20] [--refresh 1]
+    python3 bench/board_refresh.py --in-process [--rows 5000]
 
 Prints the server's CPU seconds (user + system, from /proc) and the WebSocket bytes the tab received, per
 refresh. The browser keeps the big messages it was sent lately and the server then sends a reference in
