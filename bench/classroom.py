@@ -231,9 +231,11 @@ def static_files(url: str) -> list[str]:
     return sorted(paths)
 
 
-def download(url: str, paths: list[str]) -> int:
-    """Fetch ``paths`` one after the other, as a browser without a cache would; the bytes received."""
-    return sum(len(urllib.request.urlopen(url + p, timeout=120).read()) for p in paths)
+def download(url: str, paths: list[str]) -> tuple[int, float]:
+    """Fetch ``paths`` one after the other, as a browser without a cache would; (bytes received, seconds)."""
+    start = time.perf_counter()
+    size = sum(len(urllib.request.urlopen(url + p, timeout=120).read()) for p in paths)
+    return size, time.perf_counter() - start
 
 
 async def student(url: str, i: int, out: dict, pages: list[str], deadline: float, files: list[str] | None = None,
@@ -479,7 +481,9 @@ def report(out: dict, args, number: int) -> None:
           f"{out['others'] / out['wall']:.2f} during it: " + ("a quiet machine" if out["quiet"] else "NOT QUIET"))
     print(row("teacher's first visit (server warm-up included)", out["teacher"]))
     if out["static"]:
-        print(f"  static files per student: {out['files']} files, {statistics.mean(out['static']) / 1e6:.1f} MB")
+        size = statistics.mean(size for size, _ in out["static"])
+        print(row(f"static files ({out['files']} files, {size / 1e6:.1f} MB a student), p95",
+                  p95([seconds for _, seconds in out["static"]])))
     print(row("first load, to the prediction, median", median(out["first_prediction"])))
     print(row("first load, to the prediction, p95", p95(out["first_prediction"])))
     print(row("first load, to the end of the run, p95", p95(out["first_end"]), TARGETS["first load"]))
