@@ -12,7 +12,8 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages.common import PAGES, not_found, page_not_found, server_setup, sidebar, style, warm_up_once
+from app_pages.common import (PAGES, not_found, page_not_found, refreeze_after_imports, server_setup, sidebar, style,
+                              warm_up_once)
 
 
 def main() -> None:
@@ -28,6 +29,7 @@ def main() -> None:
         not_found()
     else:
         navigation.run()
+    refreeze_after_imports()     # a page's first visit may have imported modules (skipped after st.rerun)
 
 
 # Streamlit runs this file as ``__main__``. A training worker started with multiprocessing's *spawn* imports
