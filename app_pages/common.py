@@ -2,6 +2,7 @@
 to the next page, a reset button, and small Streamlit helpers. No maths here."""
 from __future__ import annotations
 
+import functools
 import gc
 import html
 import importlib
@@ -107,7 +108,7 @@ def server_setup() -> int:
     return server_threads
 
 
-@st.cache_resource
+@functools.cache   # not st.cache_resource: the warm-up's thread calls it outside any session
 def app_device() -> torch.device:
     """The device the app computes on, chosen once per server: CUDA, then MPS, then CPU."""
     return pick_device()
