@@ -3,7 +3,6 @@ class watches its samples turn from gibberish into words, and a look for units t
 import dataclasses
 import hashlib
 import math
-import time
 
 import pandas as pd
 import streamlit as st
@@ -79,6 +78,16 @@ tab_gen, tab_train, tab_inside = st.tabs(["Generate", "Train live", "Inside the 
 
 
 # --- generate -------------------------------------------------------------------------------------------
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def written(settings: tuple, _model, _vocab) -> list[dict]:
+    """A sample, step by step, for ``settings`` (the model's digest, prompt, temperature, top-k, length, seed,
+    draw): the same seed writes the same text, so a class opening the page at once shares one writing
+    (about 1 s of CPU each) instead of queueing thirty behind the server's GIL."""
+    _, prompt, temperature, top_k, length, seed_, draw = settings
+    return [dataclasses.asdict(s) for s in generate(_model, _vocab, prompt, length, temperature, top_k or None,
+                                                    seed=seed_ * 1000 + draw)]
+
+
 @st.fragment
 def generate_part():
     if not available:
@@ -123,17 +132,8 @@ def generate_part():
     settings = (model_digest(entry["model"]), prompt, temperature, top_k, length, seed(), draw)
     done = st.session_state.get("tg_generated")
     if done is None or done["settings"] != settings:
-        box = st.empty()
-        steps, text, last = [], "", time.perf_counter()
-        for s in generate(entry["model"], entry["vocab"], prompt, length, temperature, top_k or None,
-                          seed=seed() * 1000 + draw):
-            steps.append(dataclasses.asdict(s))
-            text += s.char
-            if time.perf_counter() - last > 0.04:   # stream: the text grows as it is written
-                box.code(prompt + text, language=None, wrap_lines=True)
-                last = time.perf_counter()
-                time.sleep(0.01)
-        box.empty()
+        with st.spinner(f"Writing {length} characters…"):
+            steps = written(settings, entry["model"], entry["vocab"])
         done = st.session_state["tg_generated"] = {"settings": settings, "prompt": prompt, "steps": steps}
     st.html(generated_html(done["prompt"], done["steps"]))
     surprise = [-math.log(max(s["p"], 1e-12)) for s in done["steps"]]

@@ -196,3 +196,29 @@ def test_a_student_over_the_cap_is_told_on_the_page(data, tmp_path, monkeypatch)
         assert "limit per student" in at.warning[0].value
     finally:
         jobs.reset_runner()
+
+
+# --- a class opening Text generation at once ---------------------------------------------------------------------
+def test_sessions_with_the_same_settings_share_one_writing_of_the_sample(data, monkeypatch):
+    import streamlit as st
+
+    from rnnlab.nn import charlm
+
+    calls = []
+    real = charlm.generate
+
+    def counted(*args, **kwargs):
+        calls.append(args[2:5])
+        yield from real(*args, **kwargs)
+
+    monkeypatch.setattr(charlm, "generate", counted)
+    st.cache_data.clear()
+    texts = []
+    for _ in range(3):                               # three students open the page with its defaults
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+        at.switch_page("app_pages/textgen.py").run()
+        assert not at.exception
+        texts.append(at.session_state["tg_generated"]["steps"])
+    assert len(calls) == 1 and texts[0] == texts[1] == texts[2]
+    at.button(key="tg_again").click().run()          # another sample: written anew, for this student
+    assert len(calls) == 2 and at.session_state["tg_generated"]["steps"] != texts[0]
