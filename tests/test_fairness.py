@@ -150,3 +150,16 @@ def test_the_wait_shown_is_an_upper_bound_and_a_guess_from_recent_jobs():
         assert _wait_all([blocker, queued], 60)
     finally:
         r.shutdown()
+
+
+def test_a_job_waiting_for_a_worker_that_is_still_starting_is_not_told_starting_now():
+    from rnnlab.runtime.jobs import WORKER_START_BOUND, LocalRunner
+
+    r = LocalRunner(workers=1, threads=1, heartbeat_timeout=30.0, grace=1.5)
+    try:
+        job = r.submit("jobfns:count", {"n": 1}, session="a")   # the worker is importing torch now
+        if job.queued:                                           # (a very fast start could beat this line)
+            assert 1 <= job.wait_estimate <= WORKER_START_BOUND and "starting now" not in describe_wait(job)
+        assert _wait_all([job], 60) and job.state == "finished"
+    finally:
+        r.shutdown()

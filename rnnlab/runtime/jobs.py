@@ -58,6 +58,8 @@ MAX_EVENTS = 20_000
 SWEEP_EVERY = 10.0
 #: seconds from a job's forced end to the next job's start (replacing a killed worker), for wait bounds
 END_MARGIN = 10.0
+#: seconds a new worker process may take to start (import torch), at most and typically, for wait bounds
+WORKER_START_BOUND, WORKER_START_GUESS = 30.0, 5.0
 
 
 # --- limits and configuration ------------------------------------------------------------------------
@@ -393,6 +395,7 @@ class _Worker:
         self.job: Job | None = None
         self.retire = False
         self.ready = False      # set when the process has imported torch and waits for work
+        self.spawned = time.monotonic()
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -612,9 +615,14 @@ class LocalRunner:
             # a job past its typical length is guessed to need one more typical length (never past its limit)
             return min(length(j) - elapsed if length(j) > elapsed else length(j), hard)
 
+        # a worker still starting (importing torch: seconds, more on a busy server) is not free yet
+        spawning = [now - w.spawned for w in self._workers
+                    if w.job is None and not w.retire and not getattr(w, "ready", True)]
+        starting = {False: [max(WORKER_START_BOUND - age, 1.0) for age in spawning],
+                    True: [max(WORKER_START_GUESS - age, 1.0) for age in spawning]}
         schedules = []
         for length in (bound, guess):
-            free_at = sorted(left(j, length) for j in busy)
+            free_at = sorted([left(j, length) for j in busy] + starting[length is guess])
             free_at += [0.0] * max(self.n_workers - len(free_at), 0)
             waits = []
             for job in self._queue:
