@@ -153,7 +153,8 @@ def test_the_wait_shown_is_an_upper_bound_and_a_guess_from_recent_jobs():
 
 
 def test_a_job_waiting_for_a_worker_that_is_still_starting_is_not_told_starting_now():
-    from rnnlab.runtime.jobs import WORKER_START_BOUND, LocalRunner
+    from rnnlab.runtime.fairness import WORKER_START_BOUND
+    from rnnlab.runtime.jobs import LocalRunner
 
     r = LocalRunner(workers=1, threads=1, heartbeat_timeout=30.0, grace=1.5)
     try:

@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 NO_SESSION = ""
+#: seconds from a job's forced end to the next job's start (replacing a killed worker), for wait bounds
+END_MARGIN = 10.0
+#: seconds a new worker process may take to start (import torch), at most and typically, for wait bounds
+WORKER_START_BOUND, WORKER_START_GUESS = 30.0, 5.0
 
 
 def _owner(job) -> str:
@@ -128,3 +132,34 @@ def release(job) -> None:
     job.events = []
     job.kwargs = {}
     job.details = None
+
+
+def queue_waits(busy: list, spawning: list[float], queued: list, n_workers: int, typical: float | None,
+                grace: float, now: float) -> list[tuple[float, float | None]]:
+    """(at most, about) seconds until each queued job starts, in queue order.
+
+    At most: every job ahead runs to its time limit (the runner ends it there, ``grace`` later) and a
+    worker still starting (``spawning``: seconds since each began) takes :data:`WORKER_START_BOUND`. About:
+    jobs take the ``typical`` duration of recent ones (None when there is none yet: no guess)."""
+    def bound(j) -> float:
+        return j.limits.max_seconds + grace + END_MARGIN
+
+    def guess(j) -> float:
+        return bound(j) if typical is None else min(typical, bound(j))
+
+    def left(j, length) -> float:
+        elapsed = now - (j.started or now)
+        # a job past its typical length is guessed to need one more typical length (never past its limit)
+        return min(length(j) - elapsed if length(j) > elapsed else length(j), max(bound(j) - elapsed, 0.0))
+
+    schedules = []
+    for length, start in ((bound, WORKER_START_BOUND), (guess, WORKER_START_GUESS)):
+        free_at = sorted([left(j, length) for j in busy] + [max(start - age, 1.0) for age in spawning])
+        free_at += [0.0] * max(n_workers - len(free_at), 0)
+        waits = []
+        for job in queued:
+            slot = min(range(len(free_at)), key=free_at.__getitem__)
+            waits.append(free_at[slot])
+            free_at[slot] += length(job)
+        schedules.append(waits)
+    return [(b, g if typical is not None else None) for b, g in zip(*schedules)]

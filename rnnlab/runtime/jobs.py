@@ -44,7 +44,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .fairness import FairQueue, Retention, SessionLimit, check_session_cap, release  # noqa: F401 - re-exported
+from .fairness import (FairQueue, Retention, SessionLimit, check_session_cap, queue_waits,  # noqa: F401
+                       release)
 
 ACTIVE = ("queued", "running", "stopping")
 END_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit", "error")
@@ -56,10 +57,6 @@ TRAINER_STATUS = {"done": "finished", "early_stopped": "early_stopped", "diverge
 MAX_EVENTS = 20_000
 #: seconds between two sweeps of ended jobs (see :class:`rnnlab.runtime.fairness.Retention`)
 SWEEP_EVERY = 10.0
-#: seconds from a job's forced end to the next job's start (replacing a killed worker), for wait bounds
-END_MARGIN = 10.0
-#: seconds a new worker process may take to start (import torch), at most and typically, for wait bounds
-WORKER_START_BOUND, WORKER_START_GUESS = 30.0, 5.0
 
 
 # --- limits and configuration ------------------------------------------------------------------------
@@ -597,42 +594,16 @@ class LocalRunner:
         return next((w for w in self._workers if w.job is job), None)
 
     def _update_positions(self) -> None:
-        """Each queued job's place, and two waits: ``wait_estimate``, an upper bound (every job ahead runs to
-        its time limit, and the runner ends it there), and ``wait_typical``, a guess from recent durations."""
+        """Each queued job's place, and its two waits (:func:`rnnlab.runtime.fairness.queue_waits`)."""
         typical = (sum(self._durations) / len(self._durations)) if self._durations else None
-        busy = [w.job for w in self._workers if w.job is not None and not w.retire]
         now = time.monotonic()
-
-        def bound(j: Job) -> float:
-            return j.limits.max_seconds + self.grace + END_MARGIN
-
-        def guess(j: Job) -> float:
-            return bound(j) if typical is None else min(typical, bound(j))
-
-        def left(j: Job, length) -> float:
-            elapsed = now - (j.started or now)
-            hard = max(bound(j) - elapsed, 0.0)
-            # a job past its typical length is guessed to need one more typical length (never past its limit)
-            return min(length(j) - elapsed if length(j) > elapsed else length(j), hard)
-
-        # a worker still starting (importing torch: seconds, more on a busy server) is not free yet
+        busy = [w.job for w in self._workers if w.job is not None and not w.retire]
         spawning = [now - w.spawned for w in self._workers
                     if w.job is None and not w.retire and not getattr(w, "ready", True)]
-        starting = {False: [max(WORKER_START_BOUND - age, 1.0) for age in spawning],
-                    True: [max(WORKER_START_GUESS - age, 1.0) for age in spawning]}
-        schedules = []
-        for length in (bound, guess):
-            free_at = sorted([left(j, length) for j in busy] + starting[length is guess])
-            free_at += [0.0] * max(self.n_workers - len(free_at), 0)
-            waits = []
-            for job in self._queue:
-                slot = min(range(len(free_at)), key=free_at.__getitem__)
-                waits.append(free_at[slot])
-                free_at[slot] += length(job)
-            schedules.append(waits)
-        for k, job in enumerate(self._queue):
-            job.position = k + 1
-            job.wait_estimate, job.wait_typical = schedules[0][k], (schedules[1][k] if typical is not None else None)
+        queued = list(self._queue)
+        waits = queue_waits(busy, spawning, queued, self.n_workers, typical, self.grace, now)
+        for k, (job, (bound, guess)) in enumerate(zip(queued, waits)):
+            job.position, job.wait_estimate, job.wait_typical = k + 1, bound, guess
 
     def _dispatch(self) -> None:
         with self._lock:
