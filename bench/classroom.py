@@ -80,6 +80,7 @@ class Session:
         self.finished: list[float] = []              # script_finished times
         self.auto: dict[str, float] = {}             # fragment id -> interval
         self.page_hash: str | None = None
+        self.query = ""                              # the URL's query string, sent with every rerun
         self.errors: list[str] = []
         self._reader = None
         self._rerunners: dict[str, asyncio.Task] = {}
@@ -153,7 +154,7 @@ class Session:
 
         msg = BackMsg()
         cs = msg.rerun_script
-        cs.query_string = ""
+        cs.query_string = self.query
         cs.page_name = page_name
         if self.page_hash and not page_name:
             cs.page_script_hash = self.page_hash

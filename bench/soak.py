@@ -113,27 +113,6 @@ class Student(Session):
         self.query = query
         self.texts: list[tuple[float, str, str]] = []   # (time, kind, text)
 
-    async def rerun(self, page_name: str = "", widgets: dict | None = None, fragment_id: str = "",
-                    triggers: tuple[str, ...] = ()):
-        from streamlit.proto.BackMsg_pb2 import BackMsg
-
-        msg = BackMsg()
-        cs = msg.rerun_script
-        cs.query_string = self.query
-        cs.page_name = page_name
-        if self.page_hash and not page_name:
-            cs.page_script_hash = self.page_hash
-        if fragment_id:
-            cs.fragment_id = fragment_id
-            cs.is_auto_rerun = True
-        for wid, value in (widgets or {}).items():
-            w = cs.widget_states.widgets.add()
-            w.id, w.string_value = wid, value
-        for wid in triggers:
-            w = cs.widget_states.widgets.add()
-            w.id, w.trigger_value = wid, True
-        await self.ws.send(msg.SerializeToString())
-
     async def _read(self):
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 

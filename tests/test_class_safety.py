@@ -125,30 +125,38 @@ if __name__ == "__main__":   # spawn re-runs __main__ in each worker (as __mp_ma
 """
 
 
-@pytest.mark.slow
-def test_a_clear_cache_message_leaves_one_runner_one_worker_pool_and_the_throttle_count(data, tmp_path):
+@pytest.fixture
+def app_jobs():
+    """The app's job module with no runner yet; its runner is shut down afterwards."""
     from app_pages import jobs
-    guard = shared_guard
 
-    script = tmp_path / "trainer.py"
-    script.write_text(TRAINER)
     jobs.reset_runner()
-    try:
-        first = AppTest.from_file(str(script), default_timeout=120).run()
-        assert not first.exception and first.markdown[0].value == "ended: finished"
-        guard().failed("ip:10.1.1.1")
-        guard().failed("ip:10.1.1.1")
-        clear_cache_message()
-        second = AppTest.from_file(str(script), default_timeout=120).run()
-        assert not second.exception and second.markdown[0].value == "ended: finished"
-        assert second.session_state["runner"] == first.session_state["runner"]      # the same runner
-        assert second.session_state["pids"] == first.session_state["pids"]          # the same worker process
-        assert jobs.runner().workers_alive == 1
-        assert guard().wrong_count("ip:10.1.1.1") == 2                               # the count survived
-        children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == os.getpid()]
-        assert sum(_is_worker(p) for p in children) == 1                             # no second pool
-    finally:
-        jobs.reset_runner()
+    yield jobs
+    jobs.reset_runner()
+
+
+def _session(tmp_path, text):
+    """A new AppTest session of the script ``text`` (each call: another browser tab), run once."""
+    script = tmp_path / "script.py"
+    script.write_text(text)
+    return AppTest.from_file(str(script), default_timeout=120).run()
+
+
+@pytest.mark.slow
+def test_a_clear_cache_message_leaves_one_runner_one_worker_pool_and_the_throttle_count(data, tmp_path, app_jobs):
+    first = _session(tmp_path, TRAINER)
+    assert not first.exception and first.markdown[0].value == "ended: finished"
+    shared_guard().failed("ip:10.1.1.1")
+    shared_guard().failed("ip:10.1.1.1")
+    clear_cache_message()
+    second = _session(tmp_path, TRAINER)
+    assert not second.exception and second.markdown[0].value == "ended: finished"
+    assert second.session_state["runner"] == first.session_state["runner"]      # the same runner
+    assert second.session_state["pids"] == first.session_state["pids"]          # the same worker process
+    assert app_jobs.runner().workers_alive == 1
+    assert shared_guard().wrong_count("ip:10.1.1.1") == 2                       # the count survived
+    children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == os.getpid()]
+    assert sum(_is_worker(p) for p in children) == 1                             # no second pool
 
 
 def _parent(pid: str) -> int:
@@ -182,20 +190,12 @@ if __name__ == "__main__":
 
 
 @pytest.mark.slow
-def test_a_student_over_the_cap_is_told_on_the_page(data, tmp_path, monkeypatch):
-    from app_pages import jobs
-
+def test_a_student_over_the_cap_is_told_on_the_page(data, tmp_path, monkeypatch, app_jobs):
     monkeypatch.setenv("RNNLAB_JOBS_PER_STUDENT", "2")
-    script = tmp_path / "capped.py"
-    script.write_text(CAPPED)
-    jobs.reset_runner()
-    try:
-        at = AppTest.from_file(str(script), default_timeout=120).run()
-        assert not at.exception and at.markdown[0].value == "submitted: a,b"
-        assert "2 trainings running or waiting" in at.warning[0].value
-        assert "limit per student" in at.warning[0].value
-    finally:
-        jobs.reset_runner()
+    at = _session(tmp_path, CAPPED)
+    assert not at.exception and at.markdown[0].value == "submitted: a,b"
+    assert "2 trainings running or waiting" in at.warning[0].value
+    assert "limit per student" in at.warning[0].value
 
 
 # --- a class opening Text generation at once ---------------------------------------------------------------------
