@@ -107,35 +107,42 @@ class Session:
             async for raw in self.ws:
                 msg = ForwardMsg()
                 msg.ParseFromString(raw)
-                now = time.perf_counter()
-                kind = msg.WhichOneof("type")
-                if kind == "new_session":
-                    self.page_hash = msg.new_session.page_script_hash
-                elif kind == "navigation":
-                    self.page_hash = msg.navigation.page_script_hash   # the page this run is on
-                elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                    el = msg.delta.new_element
-                    t = el.WhichOneof("type")
-                    if t == "metric":
-                        self.metrics.append((now, el.metric.label, el.metric.body))
-                    elif t == "alert":
-                        self.alerts.append((now, el.alert.body))
-                    elif t == "exception":
-                        self.errors.append(el.exception.message or "exception")
-                    elif t in ("text_area", "button", "text_input", "selectbox", "slider"):
-                        wid = getattr(el, t).id
-                        self.widgets[wid.rsplit("-", 1)[-1]] = wid
-                elif kind == "script_finished":
-                    self.finished.append(now)
-                elif kind == "auto_rerun":
-                    self._schedule(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
-                elif kind == "stop_auto_rerun":
-                    for task in self._rerunners.values():
-                        task.cancel()
-                    self._rerunners.clear()
+                self._take(msg, time.perf_counter())
         except Exception as err:  # noqa: BLE001 - the connection closed
             if not isinstance(err, asyncio.CancelledError):
                 self.errors.append(f"{type(err).__name__}: {err}")
+
+    def _take(self, msg, now: float) -> None:
+        """One message from the server (a subclass reads more of them)."""
+        kind = msg.WhichOneof("type")
+        if kind == "new_session":
+            self.page_hash = msg.new_session.page_script_hash
+        elif kind == "navigation":
+            self.page_hash = msg.navigation.page_script_hash   # the page this run is on
+        elif kind == "page_info_changed":
+            self.query = msg.page_info_changed.query_string   # the app rewrote the URL
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            self._element(msg.delta.new_element, now)
+        elif kind == "script_finished":
+            self.finished.append(now)
+        elif kind == "auto_rerun":
+            self._schedule(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            for task in self._rerunners.values():
+                task.cancel()
+            self._rerunners.clear()
+
+    def _element(self, el, now: float) -> None:
+        t = el.WhichOneof("type")
+        if t == "metric":
+            self.metrics.append((now, el.metric.label, el.metric.body))
+        elif t == "alert":
+            self.alerts.append((now, el.alert.body))
+        elif t == "exception":
+            self.errors.append(el.exception.message or "exception")
+        elif t in ("text_area", "button", "text_input", "selectbox", "slider"):
+            wid = getattr(el, t).id
+            self.widgets[wid.rsplit("-", 1)[-1]] = wid
 
     def _schedule(self, fragment_id: str, interval: float):
         if fragment_id in self._rerunners:

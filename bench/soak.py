@@ -113,48 +113,13 @@ class Student(Session):
         self.query = query
         self.texts: list[tuple[float, str, str]] = []   # (time, kind, text)
 
-    async def _read(self):
-        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-        try:
-            async for raw in self.ws:
-                msg = ForwardMsg()
-                msg.ParseFromString(raw)
-                self._take(msg, time.perf_counter())
-        except Exception as err:  # noqa: BLE001 - the connection closed
-            if not isinstance(err, asyncio.CancelledError):
-                self.errors.append(f"{type(err).__name__}: {err}")
-
-    def _take(self, msg, now: float) -> None:
-        kind = msg.WhichOneof("type")
-        if kind == "new_session":
-            self.page_hash = msg.new_session.page_script_hash
-        elif kind == "navigation":
-            self.page_hash = msg.navigation.page_script_hash
-        elif kind == "page_info_changed":
-            self.query = msg.page_info_changed.query_string
-        elif kind == "script_finished":
-            self.finished.append(now)
-        elif kind == "auto_rerun":
-            self._schedule(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
-        elif kind == "stop_auto_rerun":
-            for task in self._rerunners.values():
-                task.cancel()
-            self._rerunners.clear()
-        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-            el = msg.delta.new_element
-            t = el.WhichOneof("type")
-            if t == "metric":
-                self.metrics.append((now, el.metric.label, el.metric.body))
-            elif t in ("alert", "toast", "markdown"):
-                self.texts.append((now, t, getattr(el, t).body))
-            elif t == "progress":
-                self.texts.append((now, t, el.progress.text))
-            elif t == "exception":
-                self.errors.append(el.exception.message or "exception")
-            elif t in ("text_area", "button", "text_input", "selectbox", "slider"):
-                wid = getattr(el, t).id
-                self.widgets[wid.rsplit("-", 1)[-1]] = wid
+    def _element(self, el, now: float) -> None:
+        super()._element(el, now)
+        t = el.WhichOneof("type")
+        if t in ("alert", "toast", "markdown"):
+            self.texts.append((now, t, getattr(el, t).body))
+        elif t == "progress":
+            self.texts.append((now, t, el.progress.text))
 
     async def go(self, page: str, query: dict | None = None, expect: str = "", timeout: float = 120) -> bool:
         """Open ``page`` as a link with ``query`` in its URL would; True once the widget ``expect`` is there.
