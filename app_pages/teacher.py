@@ -126,7 +126,7 @@ with st.form("teacher_settings"):
     params = c3.number_input("Most weights in a model" + _changed("max_params"), *map(int, BOUNDS["max_params"]),
                              value=int(settings.max_params), step=100_000, key="teacher_params")
     st.subheader("The server")
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = st.columns(3, vertical_alignment="bottom")   # the toggle level with the number boxes
     per_student = c3.number_input("Trainings per student" + _changed("jobs_per_session"),
                                   *map(int, BOUNDS["jobs_per_session"]), value=int(settings.jobs_per_session),
                                   step=1, key="teacher_per_student",
