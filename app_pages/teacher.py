@@ -213,6 +213,9 @@ else:
     lines.append(f"- Trainings: worker processes on this server ({cpu_count()} CPU cores)")
 r = jobs.started_runner()
 if r is not None:
-    lines.append(f"- Now: {len(r.active())} training(s) running or queued, at most {r.n_workers} at once")
+    kept = len(r.jobs()) - len(r.active())
+    lines.append(f"- Now: {len(r.active())} training(s) running or queued, at most {r.n_workers} at once; "
+                 f"{kept} ended one(s) kept in memory (a tab's newest {jobs.KEEP_ENDED}, until "
+                 f"{jobs.KEEP_MINUTES:g} min after it closes)")
 st.markdown("\n".join(lines))
 next_page("app_pages/teacher.py")

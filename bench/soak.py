@@ -58,6 +58,7 @@ END_RE = re.compile(r"\*\*(Finished|Early-stopped|Diverged|Stopped[^*]*|Training
 REFUSAL_RE = re.compile(r"limit per student|trainings? at once per student|already have \d+ trainings?",
                         re.IGNORECASE)
 ACTIVE_RE = re.compile(r"(\d+) training\(s\) running or queued")
+KEPT_RE = re.compile(r"(\d+) ended one\(s\) kept in memory")
 RUNS_RE = re.compile(r"([\d,]+) in the database")
 
 
@@ -253,6 +254,8 @@ async def teacher(url: str, out: dict, every: float) -> None:
             for _, kind, body in s.texts[seen:]:
                 if ACTIVE_RE.search(body):
                     out["server_active"] = int(ACTIVE_RE.search(body).group(1))
+                if KEPT_RE.search(body):
+                    out["server_kept"] = int(KEPT_RE.search(body).group(1))
                 if RUNS_RE.search(body):
                     out["board_runs"] = int(RUNS_RE.search(body).group(1).replace(",", ""))
             del s.texts[:seen]
@@ -303,7 +306,8 @@ def sample(pid: int, t0: float, out: dict) -> dict:
             "zombies": sum(k["state"] == "Z" for k in kids), "sessions_open": out["open"],
             "queued_pages": sum(r.queued_at is not None and r.started is None and r.ended is None for r in jobs),
             "running_pages": sum(r.started is not None and r.ended is None for r in jobs),
-            "server_active": out.get("server_active", ""), "jobs_ended": len(out["ended_at"]),
+            "server_active": out.get("server_active", ""), "server_kept": out.get("server_kept", ""),
+            "jobs_ended": len(out["ended_at"]),
             "board_runs": out.get("board_runs", "")}
 
 
@@ -391,7 +395,7 @@ def curve(samples: list[dict], column: str, start: int) -> tuple[float, float, f
 
 def ascii_series(samples: list[dict], rows: int = 16) -> None:
     cols = ["t_s", "server_rss_mb", "workers_rss_mb", "workers", "zombies", "sessions_open", "queued_pages",
-            "running_pages", "server_active", "jobs_ended"]
+            "running_pages", "server_active", "server_kept", "jobs_ended"]
     print("  " + " ".join(f"{c:>14}" for c in cols))
     step = max(len(samples) // rows, 1)
     for r in samples[::step] + ([samples[-1]] if (len(samples) - 1) % step else []):
