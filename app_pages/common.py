@@ -17,6 +17,7 @@ import torch
 
 from rnnlab.nn.models import TextModel, load_text_model
 from rnnlab.runtime.device import device_label, pick_device
+from rnnlab.runtime.singletons import process_singleton
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_MODEL = ROOT / "assets" / "sentiment"
@@ -108,7 +109,7 @@ def server_setup() -> int:
     return server_threads
 
 
-@functools.cache   # not st.cache_resource: the warm-up's thread calls it outside any session
+@functools.cache   # not st.cache_resource: once per process, whatever a client's clear_cache does
 def app_device() -> torch.device:
     """The device the app computes on, chosen once per server: CUDA, then MPS, then CPU."""
     return pick_device()
@@ -119,22 +120,20 @@ def app_device() -> torch.device:
 WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.subplots", "app_pages.jobs", "rnnlab.data.text",
                 "rnnlab.labs.calibration", "rnnlab.labs.explain", "rnnlab.figures.memory", "rnnlab.figures.sentiment")
 WARM_UP_TEXT = "A slow start, but the ending is wonderful."
-_WARM_UP: list[threading.Thread] = []
+_WARM_UPS = [0]          # how many times the warm-up ran in this process (once)
 _WARM_UP_LOCK = threading.Lock()
 
 
 def warm_up_once() -> None:
-    """Run :func:`warm_up` once per process, and wait for it: the server's first script run starts it
-    (Streamlit runs no app code before a first browser connects), any run arriving meanwhile waits too, later
-    runs find it done. Nothing else runs while it imports: a module half-imported by one thread is seen
-    half-built by another (Plotly reads pandas from ``sys.modules``). Its own thread, not the session's:
-    no stop or rerun of that session interrupts it halfway."""
+    """Run :func:`warm_up` once per process, in the server's first script run (Streamlit runs no app code
+    before a first browser connects); any run arriving meanwhile waits for it, later runs find it done.
+    Nothing else runs while it imports: a module half-imported by one thread is seen half-built by another
+    (Plotly reads pandas from ``sys.modules``). It makes no Streamlit call, so no stop or rerun of that
+    session (raised only at such calls) interrupts it halfway."""
     with _WARM_UP_LOCK:
-        if not _WARM_UP:
-            thread = threading.Thread(target=warm_up, name="rnnlab-warm-up", daemon=True)
-            _WARM_UP.append(thread)
-            thread.start()
-    _WARM_UP[0].join()
+        if not _WARM_UPS[0]:
+            _WARM_UPS[0] += 1
+            warm_up()
 
 
 def warm_up() -> None:
@@ -391,23 +390,20 @@ def plot(fig, key: str | None = None, toolbar: bool = True) -> None:
 
 
 # --- models ---------------------------------------------------------------------------------------------
-_SHIPPED: dict[str, TextModel | None] = {}
-_SHIPPED_LOCK = threading.Lock()
-
-
 def load_shipped_model() -> TextModel | None:
     """The pretrained IMDB model in assets/ (None if it is not there), loaded once per process by the warm-up
     or by the first page that needs it, whichever comes first (the other waits for it)."""
+    return process_singleton("shipped-sentiment-model", _load_shipped_model)
+
+
+def _load_shipped_model() -> TextModel | None:
     from rnnlab.labs.sentiment import fingerprint
 
-    with _SHIPPED_LOCK:
-        if "model" not in _SHIPPED:
-            tm = None
-            if (SHIPPED_MODEL / "model.pt").exists():
-                tm = load_text_model(SHIPPED_MODEL, app_device())
-                fingerprint(tm)   # the key of the caches all sessions share: hashed here once, not by each first run
-            _SHIPPED["model"] = tm
-        return _SHIPPED["model"]
+    if not (SHIPPED_MODEL / "model.pt").exists():
+        return None
+    tm = load_text_model(SHIPPED_MODEL, app_device())
+    fingerprint(tm)   # the key of the caches all sessions share: hashed here once, not by each first run
+    return tm
 
 
 @st.cache_resource(show_spinner="Loading the pretrained sentiment model…")

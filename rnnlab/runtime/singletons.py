@@ -17,14 +17,16 @@ T = TypeVar("T")
 
 _objects: dict[str, Any] = {}
 _lock = threading.RLock()
+_MISSING = object()
 
 
 def process_singleton(name: str, factory: Callable[[], T], valid: Callable[[T], bool] | None = None) -> T:
     """The object registered under ``name``, made by ``factory()`` the first time (under a lock, so two
-    sessions arriving at once get the same one). ``valid(obj)`` False (a runner shut down) makes a new one."""
+    sessions arriving at once get the same one; None is kept too). ``valid(obj)`` False (a runner shut down)
+    makes a new one."""
     with _lock:
-        obj = _objects.get(name)
-        if obj is None or (valid is not None and not valid(obj)):
+        obj = _objects.get(name, _MISSING)
+        if obj is _MISSING or (valid is not None and not valid(obj)):
             obj = factory()
             _objects[name] = obj
         return obj
