@@ -13,15 +13,9 @@ from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
 from rnnlab.runtime.jobs import cpu_count
-from rnnlab.runtime.password_guard import PasswordGuard, shared_guard
+from rnnlab.runtime.password_guard import shared_guard   # per client, and no client can reset it
 from rnnlab.runtime.settings import (BOUNDS, env_settings, load_settings, password_matches, reset_settings,
                                      save_settings, stored_settings)
-
-
-def guard() -> PasswordGuard:
-    """Wrong passwords, counted per client; one per process (not in st.cache_resource: any client can clear
-    that cache, and with it the count)."""
-    return shared_guard()
 
 
 def client_key() -> str:
@@ -49,11 +43,11 @@ def teacher_password() -> str | None:
 def check(attempt: str, password: str) -> None:
     """One try at the password box: the unlock code from the server's log, the password, or a wrong guess."""
     client, exempt = client_key(), st.session_state.get("teacher_exempt", False)
-    if guard().try_unlock(client, attempt):
+    if shared_guard().try_unlock(client, attempt):
         st.session_state["teacher_exempt"] = True
         st.success("One-time code accepted: this tab is no longer throttled. Now type the teacher's password.")
         return
-    wait = 0.0 if exempt else guard().blocked_for(client)
+    wait = 0.0 if exempt else shared_guard().blocked_for(client)
     if wait > 0:
         st.error(f"Too many wrong passwords from this device: try again in {wait:.0f} s. Teacher: the server's "
                  "log (the terminal that runs the app) shows a one-time code that lets you in at once: type it here.")
@@ -61,7 +55,7 @@ def check(attempt: str, password: str) -> None:
         st.session_state["teacher_ok"] = True
         st.rerun()
     else:
-        guard().failed(client)
+        shared_guard().failed(client)
         st.error("That is not the teacher's password.")
 
 
