@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import hashlib
 import html
 import importlib
 import re
@@ -387,6 +388,25 @@ def plot(fig, key: str | None = None, toolbar: bool = True) -> None:
     """Draw a Plotly figure at full width. Diagrams pass ``toolbar=False``: no zoom buttons over the drawing."""
     config = {"displaylogo": False, "displayModeBar": "hover" if toolbar else False, "responsive": True}
     st.plotly_chart(fig, width="stretch", key=key, config=config)
+
+
+# --- uploads --------------------------------------------------------------------------------------------
+def oversize(upload, limit_mb: float, advice: str) -> str | None:
+    """The message for an uploaded file over ``limit_mb`` MB, else None. The browser checks the size too,
+    but a client can skip the browser: the page checks before it reads a byte."""
+    if upload.size <= limit_mb * 1e6:
+        return None
+    return f"This file is {upload.size / 1e6:.1f} MB; the limit is {limit_mb:g} MB. {advice}"
+
+
+def upload_digest(upload, key: str) -> str:
+    """SHA-256 of an uploaded file, hashed once per upload (remembered in this session under ``key``), not on
+    every rerun (40 MB take about 0.1 s): the key of the caches that parse each upload once."""
+    memo = st.session_state.get(key)
+    if not memo or memo[0] != upload.file_id:
+        memo = (upload.file_id, hashlib.sha256(upload.getvalue()).hexdigest())
+        st.session_state[key] = memo
+    return memo[1]
 
 
 # --- models ---------------------------------------------------------------------------------------------

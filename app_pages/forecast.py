@@ -1,5 +1,4 @@
 """Forecasting lab: train recurrent forecasters live, honestly compared with simple baselines."""
-import hashlib
 import io
 import json
 
@@ -10,7 +9,7 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from app_pages import jobs
-from app_pages.common import ROOT, escape_md, lesson, next_page, plot, reset_button, seed
+from app_pages.common import ROOT, escape_md, lesson, next_page, oversize, plot, reset_button, seed, upload_digest
 from rnnlab.data.series import (BUILTIN, MAX_CSV_MB, MAX_POINTS, CsvTable, Series, SeriesError, check_values,
                                 parse_times, read_table, series_from_table, split_series)
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
@@ -162,12 +161,12 @@ def uploaded_series() -> Series | None:
         st.caption("A column of numbers is enough; a date column orders the rows. Commas, semicolons, tabs "
                    "and decimal commas are recognised.")
         return None
-    if upload.size > MAX_CSV_MB * 1e6:     # the browser checks the size, but a client can skip the browser
-        st.error(f"This file is {upload.size / 1e6:.1f} MB; the limit is {MAX_CSV_MB} MB. Upload a shorter CSV.")
+    too_big = oversize(upload, MAX_CSV_MB, "Upload a shorter CSV.")
+    if too_big:
+        st.error(too_big)
         return None
-    raw = upload.getvalue()
-    digest = hashlib.sha1(raw).hexdigest()[:12]
-    table, problem = read_upload(digest, raw)
+    digest = upload_digest(upload, "fc_upload_digest")[:12]
+    table, problem = read_upload(digest, upload.getvalue())
     if table is None:
         st.error(f"This file cannot be used: {escape_md(problem)}")
         return None

@@ -8,8 +8,8 @@ import numpy as np
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
-                              text_models, url_text)
+from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, oversize, plot, reset_button,
+                              seed, text_models, upload_digest, url_text)
 from rnnlab.data.download import imdb_download
 from rnnlab.data.text import MAX_UPLOAD_MB, DataError, TextDataset, compact_imdb_info, imdb_sources, read_csv
 from rnnlab.figures.memory import colored_text_html
@@ -109,26 +109,17 @@ def read_upload(digest: str, _raw: bytes) -> tuple[TextDataset | None, str | Non
         return None, str(err)
 
 
-def upload_digest(upload) -> str:
-    """SHA-256 of an uploaded file, hashed once per upload, not on every rerun (40 MB take about 0.1 s)."""
-    memo = st.session_state.get("sent_upload_digest")
-    if not memo or memo[0] != upload.file_id:
-        memo = (upload.file_id, hashlib.sha256(upload.getvalue()).hexdigest())
-        st.session_state["sent_upload_digest"] = memo
-    return memo[1]
-
-
 def uploaded_reviews() -> dict | None:
     """The uploader, and the reviews of the file in it for a job (None if there is none or it is refused)."""
     upload = st.file_uploader(f"CSV with a text column and a label column (0/1 or pos/neg; up to {MAX_UPLOAD_MB} MB)",
                               type=["csv"], key="sent_upload", max_upload_size=MAX_UPLOAD_MB)
     if upload is None:
         return None
-    if upload.size > MAX_UPLOAD_MB * 1e6:     # the browser checks the size, but a client can skip the browser
-        st.error(f"This file is {upload.size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_MB} MB. Upload a smaller "
-                 "CSV: a sample of its rows is enough to train on.")
+    too_big = oversize(upload, MAX_UPLOAD_MB, "Upload a smaller CSV: a sample of its rows is enough to train on.")
+    if too_big:
+        st.error(too_big)
         return None
-    ds, problem = read_upload(upload_digest(upload), upload.getvalue())  # in memory: never on the server's disk
+    ds, problem = read_upload(upload_digest(upload, "sent_upload_digest"), upload.getvalue())  # in memory: never on the server's disk
     if ds is None:
         st.error(f"This file cannot be used: {escape_md(problem)}")
         return None

@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
-                              url_text)
+from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, oversize, plot, reset_button,
+                              seed, upload_digest, url_text)
 from rnnlab.data.chars import (MAX_UPLOAD_BYTES, MAX_USER_CHARS, MIN_USER_CHARS, CharCorpus, read_user_text,
                                shakespeare, split_text)
 from rnnlab.data.text import DataError
@@ -173,14 +173,14 @@ def own_text() -> tuple[str | None, CharCorpus | None, str | None]:
                           help=f"At least {MIN_USER_CHARS:,} characters; the last 10% is kept aside to validate on.")
     upload = c2.file_uploader(f"…or upload a UTF-8 .txt file (up to {MAX_UPLOAD_BYTES / 1e6:.0f} MB)", type=["txt"],
                               key="tg_upload", max_upload_size=round(MAX_UPLOAD_BYTES / 1e6))
-    if upload is not None and upload.size > MAX_UPLOAD_BYTES:   # a client can skip the browser's check
-        return None, None, (f"This file is {upload.size / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES / 1e6:.0f} "
-                            "MB. Upload a shorter text.")
-    source = upload.getvalue() if upload is not None else pasted
-    if not source:
+    too_big = upload is not None and oversize(upload, MAX_UPLOAD_BYTES / 1e6, "Upload a shorter text.")
+    if too_big:
+        return None, None, too_big
+    if upload is not None and upload.size:          # an upload wins over a pasted text
+        return read_own(f"upload:{upload_digest(upload, 'tg_upload_digest')}", upload.getvalue())
+    if upload is not None or not pasted:
         return None, None, f"Paste or upload a text of at least {MIN_USER_CHARS:,} characters."
-    kind, raw = ("upload", source) if isinstance(source, bytes) else ("paste", source.encode("utf-8", "surrogatepass"))
-    return read_own(f"{kind}:{hashlib.sha256(raw).hexdigest()}", source)
+    return read_own(f"paste:{hashlib.sha256(pasted.encode('utf-8', 'surrogatepass')).hexdigest()}", pasted)
 
 
 LIVE = PRESETS["live"]
