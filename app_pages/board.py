@@ -43,12 +43,11 @@ reset_button("board_")
 
 @st.cache_resource(max_entries=16, ttl=600, show_spinner=False)
 def _pooled(url: str, class_code: str, version: tuple[int, int], lab: str, states: tuple[str, ...], metric: str,
-            x: str, same: bool) -> tuple[list[dict], object]:
-    """The pooled groups of a lab's newest :data:`PLOT_ROWS` runs and their figure, built once per change and
-    view for the whole server: when a run lands, 30 boards with the same choices share one figure (shared
-    objects: read them, never change them)."""
-    rows = filter_rows(_rows(url, class_code, version), lab=lab, states=states)[:PLOT_ROWS]
-    groups = pooled(rows, metric, x, same_settings=same)
+            x: str, same: bool, _rows: list[dict]) -> tuple[list[dict], object]:
+    """The pooled groups of ``_rows`` (a lab's newest :data:`PLOT_ROWS` runs, named by the other arguments) and
+    their figure, built once per change and view for the whole server: when a run lands, 30 boards with the
+    same choices share one figure (shared objects: read them, never change them)."""
+    groups = pooled(_rows, metric, x, same_settings=same)
     return groups, pooled_figure(groups, metric, x, lower_is_better=lower_is_better(metric))
 
 
@@ -154,7 +153,7 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
                      bind="query-params",
                      help="On: a point is the mean over runs that differ only in their seed. Off: a point pools "
                           "every run of that cell at that value, whatever its other settings.")
-    groups, fig = _pooled(*source, lab, states, metric, x, same)
+    groups, fig = _pooled(*source, lab, states, metric, x, same, rows)
     plot(fig, key="board_pooled")
     if len(everything) > len(rows):
         st.caption(f"The plot pools the newest {len(rows):,} of this lab's {len(everything):,} runs; the CSV "
