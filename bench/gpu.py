@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))   # the workers are spawned with this sys.path: they import "bench.gpu" too
@@ -359,20 +360,10 @@ def run_job(runner: LocalRunner, job: LiveJob, device: str, lim: JobLimits, seed
 @contextlib.contextmanager
 def environment(**values: str | None):
     """Set (or, with None, remove) environment variables for the workers started inside the block."""
-    old = {k: os.environ.get(k) for k in values}
-    try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with mock.patch.dict(os.environ, {k: v for k, v in values.items() if v is not None}):   # restored after
+        for k in [k for k, v in values.items() if v is None]:
+            os.environ.pop(k, None)
         yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def run_all(jobs: list[LiveJob], device: str, lim: JobLimits, seed: int) -> list[dict]:

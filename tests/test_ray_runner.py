@@ -1,6 +1,7 @@
 """What is particular to the Ray backend (the runner's common behaviour is tested in test_jobs.py, on both
 backends): GPU jobs ask Ray for a GPU, the class board records Ray jobs, several jobs run at once, and the
 app falls back to local workers when the cluster cannot be used."""
+import contextlib
 import time
 
 import pytest
@@ -66,25 +67,35 @@ def test_jobs_run_at_once_on_the_cluster_and_the_board_records_them(ray_local, t
         dispose(url)
 
 
-def test_the_app_trains_locally_when_the_cluster_cannot_be_used(monkeypatch, tmp_path):
+@contextlib.contextmanager
+def app_runner(monkeypatch, tmp_path, address: str, ray):
+    """The app's job runner made with ``RNNLAB_RAY_ADDRESS=address`` and ``ray()`` standing in for the Ray
+    module: (the runner, why Ray was not used); shut down and forgotten afterwards."""
     from app_pages import jobs
     from rnnlab.runtime import ray_runner
-    from rnnlab.runtime.jobs import LocalRunner
 
-    def no_ray():
-        raise RuntimeError("Ray is not installed: pip install -r requirements-cluster.txt")
-
-    monkeypatch.setattr(ray_runner, "_ray", no_ray)
-    monkeypatch.setenv("RNNLAB_RAY_ADDRESS", "ray://nowhere.invalid:10001")
+    monkeypatch.setattr(ray_runner, "_ray", ray)
+    monkeypatch.setenv("RNNLAB_RAY_ADDRESS", address)
+    monkeypatch.delenv("RNNLAB_RAY_ALLOW_PUBLIC", raising=False)
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
     jobs.reset_runner()
     try:
         r = jobs.runner()
-        assert type(r) is LocalRunner and "not installed" in jobs.RUNNER_NOTE["ray"]
+        yield r, jobs.RUNNER_NOTE.get("ray", "")
     finally:
         jobs.reset_runner()
         jobs.RUNNER_NOTE.clear()
+
+
+def test_the_app_trains_locally_when_the_cluster_cannot_be_used(monkeypatch, tmp_path):
+    from rnnlab.runtime.jobs import LocalRunner
+
+    def no_ray():
+        raise RuntimeError("Ray is not installed: pip install -r requirements-cluster.txt")
+
+    with app_runner(monkeypatch, tmp_path, "ray://nowhere.invalid:10001", no_ray) as (r, note):
+        assert type(r) is LocalRunner and "not installed" in note
 
 
 def test_the_app_refuses_a_public_ray_address_and_trains_locally(monkeypatch, tmp_path):
@@ -92,22 +103,10 @@ def test_the_app_refuses_a_public_ray_address_and_trains_locally(monkeypatch, tm
     sets RNNLAB_RAY_ALLOW_PUBLIC=1), the app trains on its own server and the Teacher page says why."""
     from types import SimpleNamespace
 
-    from app_pages import jobs
-    from rnnlab.runtime import ray_runner
     from rnnlab.runtime.jobs import LocalRunner
 
     inits = []
     fake = SimpleNamespace(is_initialized=lambda: False, init=lambda *a, **k: inits.append(a))
-    monkeypatch.setattr(ray_runner, "_ray", lambda: fake)
-    monkeypatch.setenv("RNNLAB_RAY_ADDRESS", "ray://203.0.113.7:10001")
-    monkeypatch.delenv("RNNLAB_RAY_ALLOW_PUBLIC", raising=False)
-    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
-    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
-    jobs.reset_runner()
-    try:
-        r = jobs.runner()
-        assert type(r) is LocalRunner and "RNNLAB_RAY_ALLOW_PUBLIC" in jobs.RUNNER_NOTE["ray"]
+    with app_runner(monkeypatch, tmp_path, "ray://203.0.113.7:10001", lambda: fake) as (r, note):
+        assert type(r) is LocalRunner and "RNNLAB_RAY_ALLOW_PUBLIC" in note
         assert inits == []                                  # Ray was never started towards that address
-    finally:
-        jobs.reset_runner()
-        jobs.RUNNER_NOTE.clear()
