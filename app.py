@@ -12,8 +12,16 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages.common import (PAGES, not_found, page_not_found, refreeze_after_imports, server_setup, sidebar, style,
-                              warm_up_once)
+from app_pages.common import (
+    PAGES,
+    not_found,
+    page_not_found,
+    refreeze_after_imports,
+    server_setup,
+    sidebar,
+    style,
+    warm_up_once,
+)
 
 
 def main() -> None:

@@ -6,16 +6,44 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed,
-                              shipped_model, url_text)
+from app_pages.common import (
+    escape_md,
+    keep_text_in_url,
+    lesson,
+    next_page,
+    plot,
+    reset_button,
+    seed,
+    shipped_model,
+    url_text,
+)
 from rnnlab.data.tokenizer import Vocabulary
-from rnnlab.figures.batching import (cost_figure, direction_gap_html, packed_layout_html, padded_batch_html,
-                                     word_map)
-from rnnlab.labs.batching import (COST_CONFIGS, LENGTHS, MAX_SENTENCES, MAX_TOKENS, QUOTED, BatchError,
-                                  compare_masking, fresh_bidirectional, make_batch, packed_layout)
-from rnnlab.labs.embeddings import (MAX_NEIGHBOURS, MAX_WORDS, WordError, chance_cosine, choose_words,
-                                    embedding_table, nearest_neighbours, project_2d, unit_rows, word_id,
-                                    word_sentiment)
+from rnnlab.figures.batching import cost_figure, direction_gap_html, packed_layout_html, padded_batch_html, word_map
+from rnnlab.labs.batching import (
+    COST_CONFIGS,
+    LENGTHS,
+    MAX_SENTENCES,
+    MAX_TOKENS,
+    QUOTED,
+    BatchError,
+    compare_masking,
+    fresh_bidirectional,
+    make_batch,
+    packed_layout,
+)
+from rnnlab.labs.embeddings import (
+    MAX_NEIGHBOURS,
+    MAX_WORDS,
+    WordError,
+    chance_cosine,
+    choose_words,
+    embedding_table,
+    nearest_neighbours,
+    project_2d,
+    unit_rows,
+    word_id,
+    word_sentiment,
+)
 
 PAGE = "app_pages/batches.py"
 COST_JOB = "bat_cost_job"
@@ -35,7 +63,8 @@ st.markdown("A network learns from batches: many sentences in one tensor. Senten
 lesson("Add a short line to the batch: in <b>Padding and masking</b>, the rows with the most pads get the "
        "largest gaps in the backward direction, while the forward direction stays at 0.",
        "Switch <b>Pads go</b> to <i>at the start</i> (Keras' default): now the forward direction reads the pads first.",
-       "In <b>What it costs</b>, measure with <i>every sentence full length</i>: packing saves nothing, and still costs.",
+       "In <b>What it costs</b>, measure with <i>every sentence full length</i>: packing saves nothing, "
+       "and still costs.",
        "In <b>Embeddings</b>, are the neighbours of <i>awful</i> synonyms, or words that push a review the same way? "
        "Try <i>wonderful</i>, and compare the cosines with the random level under the table.")
 

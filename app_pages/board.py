@@ -9,8 +9,21 @@ import streamlit as st
 
 from app_pages.common import escape_md, lesson, next_page, plot, reset_button
 from rnnlab.figures.board import pooled_figure
-from rnnlab.runtime.board import (MAX_ROWS, RECORDED_STATES, STATE_LABELS, best_runs, filter_rows, flat, keys_of,
-                                  lower_is_better, pooled, primary_metric, settings_label, shared_board, to_csv)
+from rnnlab.runtime.board import (
+    MAX_ROWS,
+    RECORDED_STATES,
+    STATE_LABELS,
+    best_runs,
+    filter_rows,
+    flat,
+    keys_of,
+    lower_is_better,
+    pooled,
+    primary_metric,
+    settings_label,
+    shared_board,
+    to_csv,
+)
 from rnnlab.runtime.database import database_url
 from rnnlab.runtime.settings import load_settings
 
@@ -65,7 +78,7 @@ def watch() -> None:
     open tab every few seconds)."""
     try:
         source = _source()
-    except Exception:  # noqa: BLE001 - the database is down: the board says so once, not every few seconds
+    except Exception:
         source = None
     if source != st.session_state.get(DRAWN):
         st.rerun(scope="app")
@@ -78,7 +91,7 @@ def board_view() -> None:
     try:
         url, code, version = source = _source()
         rows = _rows(url, code, version)
-    except Exception as err:  # noqa: BLE001 - the database is down: say so, keep the page
+    except Exception as err:
         st.session_state[DRAWN] = None
         st.error("The class board's database cannot be reached right now; it will appear here once it can. "
                  f"({escape_md(type(err).__name__)})")
@@ -118,7 +131,8 @@ def board_view() -> None:
     lines = []
     for lab_name, b in best.items():
         for rank, r in enumerate(b["rows"], 1):
-            lines.append({"lab": lab_name, "rank": rank, "metric": b["metric"] + (" ↓" if b["lower_is_better"] else " ↑"),
+            lines.append({"lab": lab_name, "rank": rank,
+                          "metric": b["metric"] + (" ↓" if b["lower_is_better"] else " ↑"),
                           "value": r["metrics"][b["metric"]], "nickname": r.get("nickname", ""), "cell": r["cell"],
                           "settings": settings_label(r["params"], 120), "seed": r["seed"]})
     if lines:

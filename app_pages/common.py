@@ -2,6 +2,7 @@
 to the next page, a reset button, and small Streamlit helpers. No maths here."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
@@ -162,7 +163,7 @@ def warm_up() -> None:
         import plotly.graph_objects as go
 
         go.Figure(layout={"template": "plotly_white"})   # Plotly loads a trace class per kind on first use
-    except Exception as err:  # noqa: BLE001 - only a head start: a page that needs it loads it and shows any error
+    except Exception as err:
         print(f"rnnlab: the warm-up stopped ({type(err).__name__}: {err}); pages load what they need themselves.")
     finally:
         gc.collect()      # the garbage of the imports first: frozen objects are never collected
@@ -270,7 +271,7 @@ def page_not_found() -> bool:
 
         ctx = get_script_run_ctx()
         asked = ctx.pages_manager.intended_page_name if ctx is not None else None
-    except Exception:  # noqa: BLE001 - private API: if it moves, fall back to Streamlit's own behaviour
+    except Exception:
         return False
     if not asked:
         return False
@@ -335,10 +336,8 @@ def reset_button(prefix: str, label: str = "↺ Reset this page") -> None:
         for k in [k for k in st.session_state if isinstance(k, str) and k.startswith(prefix)]:
             del st.session_state[k]
         for k in [k for k in st.query_params if k.startswith(prefix)]:
-            try:
+            with contextlib.suppress(Exception):
                 del st.query_params[k]
-            except Exception:  # noqa: BLE001 - bound to a widget: cleared by reopening the page (above)
-                pass
 
     st.button(label, key=f"{prefix}_reset_page", on_click=_reset, help="Every setting back to its default.")
 
@@ -352,7 +351,7 @@ def _current_page_path() -> str | None:
         for p in all_pages():
             if st.Page(p.path, title=p.title, default=p.default)._script_hash == ctx.page_script_hash:
                 return p.path
-    except Exception:  # noqa: BLE001 - private API: without it the reset keeps URL-bound values
+    except Exception:
         pass
     return None
 

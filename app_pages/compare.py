@@ -10,10 +10,28 @@ import streamlit as st
 from app_pages import jobs
 from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
 from rnnlab.data.recall import RecallTask
-from rnnlab.figures.compare import (accuracy_figure, course_table_html, lm_figure, memory_figure, sensitivity_figure,
-                                    step_time_figure, token_time_figure, training_figure, views_figure)
-from rnnlab.labs.compare import (CHAR_LINEUP, EVAL_CHARS, LM_RESERVE, RECALL_LINEUP, SPAN_ACCURACY, SPEED_LINEUP,
-                                 Lineup, course_table, size_problem)
+from rnnlab.figures.compare import (
+    accuracy_figure,
+    course_table_html,
+    lm_figure,
+    memory_figure,
+    sensitivity_figure,
+    step_time_figure,
+    token_time_figure,
+    training_figure,
+    views_figure,
+)
+from rnnlab.labs.compare import (
+    CHAR_LINEUP,
+    EVAL_CHARS,
+    LM_RESERVE,
+    RECALL_LINEUP,
+    SPAN_ACCURACY,
+    SPEED_LINEUP,
+    Lineup,
+    course_table,
+    size_problem,
+)
 from rnnlab.nn.seqmodels import KINDS, LONG_NAMES, size_of
 
 PAGE = "app_pages/compare.py"
@@ -136,19 +154,20 @@ def memory_part() -> None:
         st.caption(f"Test accuracy at every k, {r['per_k']} fixed sequences each (chance {r['chance']:.1%}). The "
                    "dotted vertical lines mark where each bounded view ends.")
         cols = st.columns(len(models))
-        for col, (k, m) in zip(cols, models.items()):
+        for col, (_k, m) in zip(cols, models.items()):
             value = f"k ≤ {m['span']}" if m["span"] >= 0 else "none"
             col.metric(f"{m['label']}: holds", value, f"{m['mean_acc']:.0%} over all k", delta_color="off",
-                       delta_arrow="off", help=f"The longest distance up to which test accuracy stays at or above {SPAN_ACCURACY:.0%}.")
+                       delta_arrow="off",
+                       help=f"The longest distance up to which test accuracy stays at or above {SPAN_ACCURACY:.0%}.")
         lines = []
-        for k, m in models.items():
+        for _k, m in models.items():
             if m["view"] > 0 and m["view"] < T_job:
                 beyond = m["acc"][m["view"]:]
                 lines.append(f"- **{m['label']}** sees {m['view']} tokens: {sum(m['acc'][:m['view']]) / m['view']:.0%} "
                              f"within, {sum(beyond) / len(beyond):.0%} beyond (chance {r['chance']:.0%}).")
             elif m["view"] < 0:
-                lines.append(f"- **{m['label']}** has no fixed view: it holds k ≤ {m['span']} "
-                             f"({'every distance of this task' if m['span'] >= T_job - 1 else 'then its memory gives out'}).")
+                reach = "every distance of this task" if m["span"] >= T_job - 1 else "then its memory gives out"
+                lines.append(f"- **{m['label']}** has no fixed view: it holds k ≤ {m['span']} ({reach}).")
             else:
                 lines.append(f"- **{m['label']}** sees the whole sequence ({m['view']} ≥ T = {T_job}).")
         st.markdown("\n".join(lines))
@@ -173,9 +192,9 @@ if tab_mem.open:
 def lm_part() -> None:
     st.markdown("**Character language modelling** on tiny-shakespeare (the Text generation page's text): each "
                 "model trains for the same number of seconds, one after the other, and is validated on the same "
-                f"{EVAL_CHARS:,} held-out characters as it goes. The recurrent net reads the text as the Text generation "
-                "page's recipe does (32 long streams, its state carried from window to window); the others train on "
-                "random windows. Each learning rate was tuned the same way for a short budget.")
+                f"{EVAL_CHARS:,} held-out characters as it goes. The recurrent net reads the text as the "
+                "Text generation page's recipe does (32 long streams, its state carried from window to window); "
+                "the others train on random windows. Each learning rate was tuned the same way for a short budget.")
     c1, c2, c3 = st.columns(3)
     cell = c1.selectbox("Recurrent cell", list(CELLS), format_func=CELLS.get, key="cmp_lm_cell", bind="query-params")
     size = c2.select_slider("Weights per model", [50_000, 100_000, 200_000, 400_000], CHAR_LINEUP.params,
@@ -184,10 +203,11 @@ def lm_part() -> None:
     choices = [s for s in (10, 20, 30, 45, 60, 90, 120) if s <= max_each] or [max(max_each, 5)]
     seconds = c3.select_slider("Training seconds per model", choices, 30 if 30 in choices else choices[-1],
                                key="cmp_lm_secs", bind="query-params",
-                               help=f"The class's limit per training ({jobs.limits().max_seconds:.0f} s) covers all four "
-                                    "and their validations.")
+                               help=f"The class's limit per training ({jobs.limits().max_seconds:.0f} s) "
+                                    "covers all four and their validations.")
     c4, c5, c6 = st.columns(3)
-    window = c4.select_slider("MLP window", [8, 16, 32, 64], CHAR_LINEUP.window, key="cmp_lm_window", bind="query-params")
+    window = c4.select_slider("MLP window", [8, 16, 32, 64], CHAR_LINEUP.window, key="cmp_lm_window",
+                              bind="query-params")
     layers = c5.select_slider("CNN layers", [4, 5, 6, 7, 8], CHAR_LINEUP.cnn_layers, key="cmp_lm_layers",
                               bind="query-params", help="Receptive field 2^layers characters (kernel 2).")
     context = c6.select_slider("Transformer context", [32, 64, 128, 256], CHAR_LINEUP.context, key="cmp_lm_context",
@@ -307,9 +327,9 @@ def speed_part() -> None:
     ago = time.time() - res["measured_at"]
     load = res.get("load_before") or []
     st.caption(f"Measured {ago / 60:.0f} min ago by a job on this server ({res['threads']} torch thread(s), "
-               f"{res['cores']} cores" + (f"; load average {load[0]:.1f} before, {res['load_after'][0]:.1f} after" if load
-                                          else "") + "). Each time is the fastest of a few runs: other work on the "
-               "machine only makes runs slower.")
+               f"{res['cores']} cores"
+               + (f"; load average {load[0]:.1f} before, {res['load_after'][0]:.1f} after" if load else "")
+               + "). Each time is the fastest of a few runs: other work on the machine only makes runs slower.")
     plot(step_time_figure(res), key="cmp_sp_step")
     st.caption("Time per training step as the sequences grow (log-log: a straight line of slope 1 is work in "
                "proportion to T, slope 2 in proportion to T²).")
@@ -332,11 +352,13 @@ if tab_speed.open:
 def table_part() -> None:
     recall_job = jobs.current(JOB_RECALL)
     lm_job = jobs.current(JOB_LM)
-    recall = recall_job.result if recall_job is not None and recall_job.result and recall_job.result.get("models") else None
+    recall = (recall_job.result if recall_job is not None and recall_job.result and recall_job.result.get("models")
+              else None)
     charlm = lm_job.result if lm_job is not None and lm_job.result and lm_job.result.get("models") else None
     store = shared_measurements()
     speed_job = jobs.current(JOB_SPEED)
-    speed = speed_job.result if speed_job is not None and speed_job.result and speed_job.result.get("complete") else None
+    speed = (speed_job.result if speed_job is not None and speed_job.result and speed_job.result.get("complete")
+             else None)
     if speed is None and store:
         speed = max(store.values(), key=lambda r: r["measured_at"])
     lu = Lineup.from_dict(recall["lineup"]) if recall else RECALL_LINEUP

@@ -1,4 +1,5 @@
 """Forecasting lab: train recurrent forecasters live, honestly compared with simple baselines."""
+import contextlib
 import io
 import json
 
@@ -10,15 +11,37 @@ from streamlit.errors import StreamlitAPIException
 
 from app_pages import jobs
 from app_pages.common import ROOT, escape_md, lesson, next_page, oversize, plot, reset_button, seed, upload_digest
-from rnnlab.data.series import (BUILTIN, MAX_CSV_MB, MAX_POINTS, CsvTable, Series, SeriesError, check_values,
-                                parse_times, read_table, series_from_table, split_series)
+from rnnlab.data.series import (
+    BUILTIN,
+    MAX_CSV_MB,
+    MAX_POINTS,
+    CsvTable,
+    Series,
+    SeriesError,
+    check_values,
+    parse_times,
+    read_table,
+    series_from_table,
+    split_series,
+)
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
-from rnnlab.labs.forecast import (SCENARIOS, ForecastRecipe, bench_rows, best_method, count_params, forecasts_frame,
-                                  loss_curves, method_kind, outside_training_range, planned_steps, quick_baselines,
-                                  verdict)
+from rnnlab.labs.forecast import (
+    SCENARIOS,
+    ForecastRecipe,
+    bench_rows,
+    best_method,
+    count_params,
+    forecasts_frame,
+    loss_curves,
+    method_kind,
+    outside_training_range,
+    planned_steps,
+    quick_baselines,
+    verdict,
+)
 
 JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
-BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python bench/forecast.py --write`
+BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python -m bench.forecast --write`
 DEFAULT_SERIES = "sum of sines + trend + noise"
 KIND_LABELS = {"rnn": "the network", "naive": "naive", "seasonal": "seasonal naive", "ar": "linear AR",
                "arima": "ARIMA"}
@@ -96,10 +119,8 @@ def apply_scenario(name: str) -> None:
     for k, v in values.items():
         # A widget already on the page writes its new value into the URL itself (and refuses a direct
         # write); one that appears only now (τ, "sample every") would not: write it for it.
-        try:
+        with contextlib.suppress(StreamlitAPIException):
             st.query_params[k] = str(v)
-        except StreamlitAPIException:
-            pass
         st.session_state[k] = v
 
 
@@ -308,22 +329,21 @@ def quick_table() -> None:
                    "of the training part.")
 
 
-if ready:
-    if st.button("▶ Train", type="primary", key="fc_go", disabled=jobs.active(JOB)):
-        n_features = series.values.shape[1]
-        problem = jobs.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
-        if problem:
-            st.error(problem)
-        else:
-            steps = planned_steps(n["train"], recipe, n_seeds)
-            params = {**recipe.to_dict(), "seeds": n_seeds, "series": series.name, "points": len(series),
-                      "features": series.columns[1:]}
-            job = jobs.submit(JOB, "rnnlab.labs.forecast:forecast_job",
-                              {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds,
-                               "seed": seed()},
-                              seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell,
-                                                 "params": params, "total_steps": steps, "series_key": key})
-            mine = True
+if ready and st.button("▶ Train", type="primary", key="fc_go", disabled=jobs.active(JOB)):
+    n_features = series.values.shape[1]
+    problem = jobs.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
+    if problem:
+        st.error(problem)
+    else:
+        steps = planned_steps(n["train"], recipe, n_seeds)
+        params = {**recipe.to_dict(), "seeds": n_seeds, "series": series.name, "points": len(series),
+                  "features": series.columns[1:]}
+        job = jobs.submit(JOB, "rnnlab.labs.forecast:forecast_job",
+                          {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds,
+                           "seed": seed()},
+                          seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell,
+                                             "params": params, "total_steps": steps, "series_key": key})
+        mine = True
 
 
 @st.fragment(run_every=jobs.LIVE_EVERY if mine and jobs.active(JOB) else None)

@@ -14,13 +14,37 @@ import streamlit as st
 from app_pages import jobs
 from app_pages.common import keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, LE_2015_ADDING_MSE
-from rnnlab.figures.gradients import (LABELS, clipping_figure, flow_label, gradient_flow_figure, jacobian_figure,
-                                      sweep_figure, task_curves, training_heatmap, truncation_figure,
-                                      weight_criterion_figure)
-from rnnlab.labs.gradients import (CELL_CHOICES, JACOBIAN_POINTS, gradient_flow, sci, sentence_inputs,
-                                   truncated_share, truncation_effect)
-from rnnlab.labs.longrange import (CELLS, DEFAULT_SWEEP, SOLVED_FRACTION, Sweep, baseline, solved_threshold,
-                                   VALIDATION_SIZE, task_model_size)
+from rnnlab.figures.gradients import (
+    LABELS,
+    clipping_figure,
+    flow_label,
+    gradient_flow_figure,
+    jacobian_figure,
+    sweep_figure,
+    task_curves,
+    training_heatmap,
+    truncation_figure,
+    weight_criterion_figure,
+)
+from rnnlab.labs.gradients import (
+    CELL_CHOICES,
+    JACOBIAN_POINTS,
+    gradient_flow,
+    sci,
+    sentence_inputs,
+    truncated_share,
+    truncation_effect,
+)
+from rnnlab.labs.longrange import (
+    CELLS,
+    DEFAULT_SWEEP,
+    SOLVED_FRACTION,
+    VALIDATION_SIZE,
+    Sweep,
+    baseline,
+    solved_threshold,
+    task_model_size,
+)
 
 SWEEP_FILE = Path(__file__).resolve().parents[1] / "assets" / "gradients" / "sweep_adding.json"
 INITS = {"PyTorch default": "default", "orthogonal": "orthogonal", "identity": "identity"}
@@ -127,8 +151,8 @@ def flow_section() -> None:
                "the error signal is left after travelling back T - t steps. The dotted line is 1; falling curves "
                "are vanishing gradients, climbing ones exploding gradients. The norms are computed in log space, "
                "so values far below 1e-308 (the smallest float64) are still exact."
-               + (f" The Jacobian's norm is drawn at {JACOBIAN_POINTS} evenly spread steps." if T_shown > JACOBIAN_POINTS
-                  else ""))
+               + (f" The Jacobian's norm is drawn at {JACOBIAN_POINTS} evenly spread steps."
+                  if T_shown > JACOBIAN_POINTS else ""))
     zero = [flow_label(f) for f in result if np.isneginf(f.log10_grad).any()]
     if zero:
         st.caption(f"Gaps in {', '.join(zero)}: there the gradient is exactly 0, not just small (every relu unit "
@@ -154,7 +178,8 @@ def flow_section() -> None:
             s = f.sigma_max["W_hh"]
             side = ("below 1/γ = 1: the gradient is guaranteed to vanish" if s < f.threshold else
                     "above 1/γ = 1: vanishing is no longer guaranteed, and explosion becomes possible")
-            st.markdown(f"**{LABELS.get(f.cell, f.cell)}**: σ_max(W_hh) = {s:.2f} (ρ = {f.radius['W_hh']:.2f}), {side}.")
+            st.markdown(f"**{LABELS.get(f.cell, f.cell)}**: σ_max(W_hh) = {s:.2f} (ρ = {f.radius['W_hh']:.2f}), "
+                        f"{side}.")
     st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = f(W_hh h_(t-1) + ...), each step multiplies the gradient "
                "by at most σ_max(W_hh)·γ, where γ bounds |f'| (γ = 1 for tanh and relu). So σ_max < 1/γ guarantees "
                "vanishing, and σ_max > 1/γ is necessary for explosion. The spectral radius ρ (◆) is never larger "
@@ -240,7 +265,8 @@ def clipping_section() -> None:
             r["grad_norm"].append(e.data["grad_norm"])
             r["clipped"].append(e.data["clipped"])
         for e in job.of_kind("diverged"):
-            runs.setdefault(e.data["run"], {"steps": [], "loss": [], "grad_norm": [], "clipped": []})["status"] = "diverged"
+            runs.setdefault(e.data["run"],
+                            {"steps": [], "loss": [], "grad_norm": [], "clipped": []})["status"] = "diverged"
         return runs
 
     def draw(job):
@@ -303,10 +329,10 @@ def race_section() -> None:
     mode = i3.radio("Mode", ["race (all together)", "one after another"], key="gr_lr_mode", bind="query-params")
     base, threshold = task_baseline(task, T)
     if task == "adding":
-        st.caption(f"Baseline: always predict 1. On these {VALIDATION_SIZE} validation sequences it scores MSE {base:.4f} "
-                   f"(its expectation is exactly 1/6 = {ADDING_EXPECTED_BASELINE:.4f}; Le et al. 2015 report "
-                   f"{LE_2015_ADDING_MSE} on their data). Solved: validation MSE below {SOLVED_FRACTION:.0%} of the "
-                   f"baseline, {threshold:.4f}.")
+        st.caption(f"Baseline: always predict 1. On these {VALIDATION_SIZE} validation sequences it scores MSE "
+                   f"{base:.4f} (its expectation is exactly 1/6 = {ADDING_EXPECTED_BASELINE:.4f}; Le et al. 2015 "
+                   f"report {LE_2015_ADDING_MSE} on their data). Solved: validation MSE below {SOLVED_FRACTION:.0%} "
+                   f"of the baseline, {threshold:.4f}.")
     else:
         st.caption(f"Baseline: blanks, then a uniform guess among the 8 symbols: cross-entropy 10·log 8/(T+20) = "
                    f"{base:.4f}. Solved: below {SOLVED_FRACTION:.0%} of it, {threshold:.4f}.")
@@ -405,10 +431,10 @@ def sweep_section() -> None:
 
     if job is None:
         if shipped is None:
-            st.info("No shipped sweep here (run `python bench/sweep.py` to make one): press the button to run it.")
+            st.info("No shipped sweep here (run `python -m bench.sweep` to make one): press the button to run it.")
         else:
             plot(sweep_figure(shipped.success(), shipped.Ts, len(shipped.seeds)), key="gr_sw_plot")
-            st.caption("Results: shipped with the app (made by `python bench/sweep.py`).")
+            st.caption("Results: shipped with the app (made by `python -m bench.sweep`).")
     jobs.live(JOB_SWEEP, draw, done)
 
 

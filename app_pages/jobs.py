@@ -63,7 +63,7 @@ def _make_runner() -> LocalRunner:
             from rnnlab.runtime.ray_runner import RayRunner
 
             r = RayRunner(address=address, workers=explicit_workers(), heartbeat_timeout=HEARTBEAT_TIMEOUT, **rules)
-        except Exception as err:  # noqa: BLE001 - no Ray, or the cluster is unreachable: train here instead
+        except Exception as err:
             RUNNER_NOTE["ray"] = f"{type(err).__name__}: {err}"
             print(f"rnnlab: the Ray cluster at {address!r} could not be used ({err}); training on this server.")
     if r is None:
@@ -93,7 +93,7 @@ def session_alive(session: str) -> bool | None:
         if not _real_runtime(Runtime):
             return True
         return bool(Runtime.instance().is_active_session(session))
-    except Exception:  # noqa: BLE001 - an internal API: when in doubt, keep the job
+    except Exception:
         return True
 
 
@@ -148,7 +148,7 @@ def session_id() -> str:
             import uuid
 
             return st.session_state.setdefault("_rnnlab_session", f"bare-{uuid.uuid4().hex}")
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     return "local"
 

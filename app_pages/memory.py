@@ -3,13 +3,39 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, text_models, url_text
+from app_pages.common import (
+    escape_md,
+    keep_text_in_url,
+    lesson,
+    next_page,
+    plot,
+    reset_button,
+    seed,
+    text_models,
+    url_text,
+)
 from rnnlab.data.tokenizer import Vocabulary, tokenize
-from rnnlab.figures.memory import (activation_heatmap, colored_text_html, prefix_figure, saturation_bars,
-                                   saturation_timeline, trajectory_figure)
-from rnnlab.labs.memory import (MAX_TOKENS, Reading, firing_positions, fresh_classifier,
-                                gate_saturation, model_digest, pca_path, read_text, saturation_over_time, top_units,
-                                varying_units)
+from rnnlab.figures.memory import (
+    activation_heatmap,
+    colored_text_html,
+    prefix_figure,
+    saturation_bars,
+    saturation_timeline,
+    trajectory_figure,
+)
+from rnnlab.labs.memory import (
+    MAX_TOKENS,
+    Reading,
+    firing_positions,
+    fresh_classifier,
+    gate_saturation,
+    model_digest,
+    pca_path,
+    read_text,
+    saturation_over_time,
+    top_units,
+    varying_units,
+)
 from rnnlab.nn.models import TextModel
 
 PAGE = "app_pages/memory.py"

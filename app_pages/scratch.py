@@ -11,10 +11,26 @@ from app_pages import jobs
 from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, url_text
 from rnnlab.figures.scratch import backward_flow, char_loss, states_heatmap
 from rnnlab.labs.equations import matrix
-from rnnlab.labs.scratch import (MAX_CHAR_TEXT, MAX_HIDDEN, MAX_INPUT, MAX_OUTPUT, MAX_STEPS, InputError,
-                                 backward_equations, bptt_by_hand, chance_loss, char_model_params, continue_text, course_example,
-                                 forward_equation, gradient_check, parse_indices, torch_hidden_states, torch_rnn,
-                                 training_text)
+from rnnlab.labs.scratch import (
+    MAX_CHAR_TEXT,
+    MAX_HIDDEN,
+    MAX_INPUT,
+    MAX_OUTPUT,
+    MAX_STEPS,
+    InputError,
+    backward_equations,
+    bptt_by_hand,
+    chance_loss,
+    char_model_params,
+    continue_text,
+    course_example,
+    forward_equation,
+    gradient_check,
+    parse_indices,
+    torch_hidden_states,
+    torch_rnn,
+    training_text,
+)
 from rnnlab.nn.numpy_rnn import NumpyRNN, alphabet, rnn_forward
 
 PAGE = "app_pages/scratch.py"
@@ -116,7 +132,8 @@ if tab_fwd.open:
             p = ex.params
             latex_grid([rf"W_{{xh}} = {matrix(p['W_xh'])}", rf"W_{{hh}} = {matrix(p['W_hh'])}",
                         rf"W_{{hy}} = {matrix(p['W_hy'])}", rf"b_h = {matrix(p['b_h'])}", rf"b_y = {matrix(p['b_y'])}",
-                        r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1))], 3 if n_hidden <= 4 else 1)
+                        r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1))],
+                       3 if n_hidden <= 4 else 1)
 
             if st.session_state.get("scr_fwd_t", 1) > T:
                 st.session_state["scr_fwd_t"] = T

@@ -8,17 +8,46 @@ import numpy as np
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, oversize, plot, reset_button,
-                              seed, text_models, upload_digest, url_text)
+from app_pages.common import (
+    bf16_note,
+    escape_md,
+    keep_text_in_url,
+    lesson,
+    next_page,
+    oversize,
+    plot,
+    reset_button,
+    seed,
+    text_models,
+    upload_digest,
+    url_text,
+)
 from rnnlab.data.download import imdb_download
 from rnnlab.data.text import MAX_UPLOAD_MB, DataError, TextDataset, compact_imdb_info, imdb_sources, read_csv
 from rnnlab.figures.memory import colored_text_html
-from rnnlab.figures.sentiment import (confusion_figure, importance_bars, probability_trajectory, reliability_figure,
-                                      training_curves)
+from rnnlab.figures.sentiment import (
+    confusion_figure,
+    importance_bars,
+    probability_trajectory,
+    reliability_figure,
+    training_curves,
+)
 from rnnlab.labs import explain
 from rnnlab.labs.calibration import reliability_from_report
-from rnnlab.labs.sentiment import (MAX_REVIEW_CHARS, PRESETS, Recipe, compare, count_params, fingerprint, importance,
-                                   read, recipe_to_dict, temperature, text_model_from_result, trajectory)
+from rnnlab.labs.sentiment import (
+    MAX_REVIEW_CHARS,
+    PRESETS,
+    Recipe,
+    compare,
+    count_params,
+    fingerprint,
+    importance,
+    read,
+    recipe_to_dict,
+    temperature,
+    text_model_from_result,
+    trajectory,
+)
 from rnnlab.nn.models import TextModel, text_model_zip
 from rnnlab.runtime.settings import load_settings
 
@@ -119,7 +148,8 @@ def uploaded_reviews() -> dict | None:
     if too_big:
         st.error(too_big)
         return None
-    ds, problem = read_upload(upload_digest(upload, "sent_upload_digest"), upload.getvalue())  # in memory: never on the server's disk
+    # in memory: never on the server's disk
+    ds, problem = read_upload(upload_digest(upload, "sent_upload_digest"), upload.getvalue())
     if ds is None:
         st.error(f"This file cannot be used: {escape_md(problem)}")
         return None
@@ -308,8 +338,9 @@ else:
                     c2.metric("ECE before (T = 1)", f"{cal['ece_before']:.1%}")
                     c3.metric("ECE after", f"{cal['ece_after']:.1%}",
                               f"{(cal['ece_after'] - cal['ece_before']) * 100:+.1f} points", delta_color="inverse")
-                    plot(reliability_figure(reliability_from_report(cal, "before"), reliability_from_report(cal, "after"),
-                                            cal["temperature"]), key="sent_rel")
+                    plot(reliability_figure(reliability_from_report(cal, "before"),
+                                            reliability_from_report(cal, "after"), cal["temperature"]),
+                         key="sent_rel")
                     st.caption(f"Measured on {escape_md(str(cal.get('split', 'the test reviews')))} "
                                f"({cal.get('n', 0):,} reviews), sorted into 15 bins by how sure the model was. "
                                "On the dashed diagonal, “90% sure” is right 90% of the time. Temperature scaling "
@@ -344,8 +375,8 @@ else:
     upload_data = uploaded_reviews()
 imdb_download_part(sources.can_download)
 
-preset = st.selectbox("Recipe", [k for k in PRESETS if k in PRESET_LABELS], format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset",
-                      bind="query-params")
+preset = st.selectbox("Recipe", [k for k in PRESETS if k in PRESET_LABELS],
+                      format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset", bind="query-params")
 base = PRESETS[preset]
 max_seconds = int(settings.max_job_seconds)
 with st.expander("Settings", expanded=False):
@@ -399,8 +430,8 @@ if hidden_sizes:
 data_ready = src != "upload" or upload_data is not None
 job = jobs.current("sent_job")
 b1, b2 = st.columns([1, 2])
-start = b1.button("▶ Start training", type="primary", disabled=recipe is None or not data_ready or jobs.active("sent_job"),
-                  key="sent_start")
+start = b1.button("▶ Start training", type="primary",
+                  disabled=recipe is None or not data_ready or jobs.active("sent_job"), key="sent_start")
 if recipe is not None:
     n_params = count_params(recipe)
     b2.caption(f"{n_params:,} weights ({n_params * 4 / 1e6:.1f} MB as float32).")
@@ -514,8 +545,8 @@ if job is not None and job.end_state is not None:
         if u1.button("Use this model above", key="sent_use"):
             _use(name, trained)
             st.rerun()
-        u2.download_button("Download the model (.zip)", lambda: text_model_zip(trained), file_name="sentiment_model.zip",
-                           mime="application/zip", key="sent_dl")
+        u2.download_button("Download the model (.zip)", lambda: text_model_zip(trained),
+                           file_name="sentiment_model.zip", mime="application/zip", key="sent_dl")
         st.caption(f"Both hold this run's weights ({size_mb:.1f} MB of float32 numbers, a weights-only file), its "
                    f"vocabulary ({len(trained.vocab):,} words), its settings and its temperature T = "
                    f"{temperature(trained):.2f}. The zip is what `rnnlab.nn.models.load_text_model` reads.")

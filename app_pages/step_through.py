@@ -11,8 +11,15 @@ from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, unrolled_diagram
 from rnnlab.figures.steps import shown_units, state_history, vector_bars, weight_heatmaps
 from rnnlab.labs.equations import GRU_NOTE, gathered, step_equations
-from rnnlab.labs.unroll import (INPUT_KINDS, MAX_STEPS, build_unroll, gate_weights, history, recurrent_scales,
-                                step_values)
+from rnnlab.labs.unroll import (
+    INPUT_KINDS,
+    MAX_STEPS,
+    build_unroll,
+    gate_weights,
+    history,
+    recurrent_scales,
+    step_values,
+)
 from rnnlab.nn.cells import GATE_DESCRIPTIONS
 from rnnlab.nn.init import SCHEMES
 

@@ -13,9 +13,16 @@ from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
 from rnnlab.runtime.jobs import cpu_count
-from rnnlab.runtime.password_guard import shared_guard   # per client, and no client can reset it
-from rnnlab.runtime.settings import (BOUNDS, env_settings, load_settings, password_matches, reset_settings,
-                                     save_settings, stored_settings)
+from rnnlab.runtime.password_guard import shared_guard  # per client, and no client can reset it
+from rnnlab.runtime.settings import (
+    BOUNDS,
+    env_settings,
+    load_settings,
+    password_matches,
+    reset_settings,
+    save_settings,
+    stored_settings,
+)
 
 
 def client_key() -> str:
@@ -23,7 +30,7 @@ def client_key() -> str:
     (a browser on the server machine itself)."""
     try:
         ip = st.context.ip_address
-    except Exception:  # noqa: BLE001 - no request context (tests)
+    except Exception:
         ip = None
     return f"ip:{ip}" if isinstance(ip, str) and ip else f"session:{jobs.session_id()}"
 
@@ -35,7 +42,7 @@ def teacher_password() -> str | None:
         return password
     try:
         value = st.secrets.get("teacher_password")
-    except Exception:  # noqa: BLE001 - no secrets file at all
+    except Exception:
         return None
     return str(value) if value else None
 

@@ -8,16 +8,47 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import jobs
-from app_pages.common import (bf16_note, escape_md, keep_text_in_url, lesson, next_page, oversize, plot, reset_button,
-                              seed, upload_digest, url_text)
-from rnnlab.data.chars import (MAX_UPLOAD_BYTES, MAX_USER_CHARS, MIN_USER_CHARS, CharCorpus, read_user_text,
-                               shakespeare, split_text)
+from app_pages.common import (
+    bf16_note,
+    escape_md,
+    keep_text_in_url,
+    lesson,
+    next_page,
+    oversize,
+    plot,
+    reset_button,
+    seed,
+    upload_digest,
+    url_text,
+)
+from rnnlab.data.chars import (
+    MAX_UPLOAD_BYTES,
+    MAX_USER_CHARS,
+    MIN_USER_CHARS,
+    CharCorpus,
+    read_user_text,
+    shakespeare,
+    split_text,
+)
 from rnnlab.data.text import DataError
 from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, unit_vs_feature
 from rnnlab.labs.memory import model_digest
-from rnnlab.labs.textgen import (EVAL_RESERVE, FEATURE_HELP, FEATURES, UNIT_CHARS, CharRecipe, PRESETS,
-                                 correlations, feature_values, model_from_result, passages, shipped_model,
-                                 shipped_units, signal_label, trained_how, unit_report)
+from rnnlab.labs.textgen import (
+    EVAL_RESERVE,
+    FEATURE_HELP,
+    FEATURES,
+    PRESETS,
+    UNIT_CHARS,
+    correlations,
+    feature_values,
+    model_from_result,
+    passages,
+    shipped_model,
+    shipped_units,
+    signal_label,
+    trained_how,
+    unit_report,
+)
 from rnnlab.nn.charlm import activations, charlm_params, generate
 
 PAGE = "app_pages/textgen.py"
@@ -256,7 +287,8 @@ def train_part():
         evals = job.of_kind("eval")
         samples = job.of_kind("sample")
         V_job = job.meta.get("vocab_size", V)
-        refs = {f"pretrained model ({ref_loss:.2f})": ref_loss} if ref_loss and job.meta.get("task") == "tiny-shakespeare" else {}
+        refs = ({f"pretrained model ({ref_loss:.2f})": ref_loss}
+                if ref_loss and job.meta.get("task") == "tiny-shakespeare" else {})
         plot(loss_curves([e.step for e in steps], [e.data["loss"] for e in steps],
                          [{"step": e.step, "loss": e.data["loss"]} for e in evals], chance=math.log(V_job),
                          references=refs, samples=[e.step for e in samples]), key="tg_curves")
@@ -348,7 +380,8 @@ def inside_part():
     row = options[min(int(pick), len(options) - 1)]
     pieces = passages(val_text)
     which = st.select_slider("Held-out passage", list(range(1, len(pieces) + 1)), 1, key="tg_passage",
-                             bind="query-params", help="Pieces of the last 10% of the text, which the model never trained on.")
+                             bind="query-params",
+                             help="Pieces of the last 10% of the text, which the model never trained on.")
     start, passage = pieces[int(which) - 1]
     with st.spinner("Reading the passage…"):
         sig = passage_signals(digest, passage, model, vocab)
@@ -358,8 +391,8 @@ def inside_part():
     feat = feature_values(sig["text"])[feature]
     r_here = float(correlations(values[:, None], feat)[0]) if feat.std() > 0 else None
     plot(unit_vs_feature(values, feat, label, feature, r_here), key="tg_unit_plot")
-    st.caption(f"Red: the unit is positive after that character, blue: negative (hover for the value). The passage "
-               f"is read from a zero state, so its first characters have no context. "
+    st.caption("Red: the unit is positive after that character, blue: negative (hover for the value). The passage "
+               "is read from a zero state, so its first characters have no context. "
                + (f"Correlation on this passage: r = {r_here:+.2f}." if r_here is not None else
                   "This feature does not vary in this passage."))
 

@@ -54,7 +54,7 @@ def serve_app(env: dict | None = None, port: int | None = None, log: Path | None
     with tempfile.TemporaryDirectory(prefix="rnnlab-app-") as tmp:
         full_env = {**os.environ, "RNNLAB_DEVICE": "cpu", "PYTHONUNBUFFERED": "1", "RNNLAB_DATA": tmp,
                     **(env or {})}
-        out = open(log, "wb") if log else subprocess.DEVNULL
+        out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (the server writes it until stopped)
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address",
              "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],

@@ -2,9 +2,9 @@
 accuracy on this CPU (target: 20 s or less), the whole job's time, and its test results; then the
 accuracy-against-input-length table of the same seq2seq with and without attention.
 
-    python bench/architectures.py                         # every tab with the page's defaults
-    python bench/architectures.py --sections attention --attention bahdanau   # one tab, another variant
-    python bench/architectures.py --also-dates            # the attention table on dates too
+    python -m bench.architectures                         # every tab with the page's defaults
+    python -m bench.architectures --sections attention --attention bahdanau   # one tab, another variant
+    python -m bench.architectures --also-dates            # the attention table on dates too
 
 Each job runs exactly as in a training worker on a 2-core class server (1 worker × 1 torch thread): the
 same job function, the page's default settings (``archlab.DEFAULTS``), seed 0. "Time to target" is the
@@ -23,11 +23,11 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.labs import archlab as A
+from rnnlab.runtime.device import seed_everything
+from rnnlab.runtime.jobs import JobContext
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.labs import archlab as A  # noqa: E402
-from rnnlab.runtime.device import seed_everything  # noqa: E402
-from rnnlab.runtime.jobs import JobContext  # noqa: E402
 
 TARGET_SECONDS = 20.0
 

@@ -1,8 +1,8 @@
 """What one open Class board costs per refresh when nothing changed: a real ``streamlit run app.py``, a
 board of 5,000 runs, one headless Chromium tab on /board, then N seconds in which no run is added.
 
-    python3 bench/board_refresh.py [--rows 5000] [--seconds 20] [--refresh 1]
-    python3 bench/board_refresh.py --in-process [--rows 5000]
+    python -m bench.board_refresh [--rows 5000] [--seconds 20] [--refresh 1]
+    python -m bench.board_refresh --in-process [--rows 5000]
 
 Prints the server's CPU seconds (user + system, from /proc) and the WebSocket bytes the tab received, per
 refresh. The browser keeps the big messages it was sent lately and the server then sends a reference in
@@ -15,13 +15,11 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 # settings as the labs send them (several each): with 5,000 runs most combinations of settings and cell are
 # met by one run or two, so the pooled plot has hundreds of series, as on a real class's board

@@ -1,6 +1,6 @@
 """Fused torch.nn.LSTM vs rnnlab's traced (step-by-step) LSTM forward, measured in one run.
 
-    python bench/cells.py
+    python -m bench.cells
 
 Prints milliseconds per forward pass and the ratio traced / fused for (batch 1, T 200, hidden 64) and
 (batch 64, T 200, hidden 128), in inference (torch.no_grad, what the inspection pages do) and with
@@ -10,15 +10,11 @@ autograd on. Also times a naive loop over torch.nn.LSTMCell as a reference point
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import median_ms  # noqa: E402
-from rnnlab import LSTM  # noqa: E402
+from bench.timing import median_ms
+from rnnlab import LSTM
 
 
 def naive_loop(cell: torch.nn.LSTMCell, x: torch.Tensor) -> torch.Tensor:
@@ -48,9 +44,9 @@ def main() -> None:
         for mode in ("no_grad", "autograd"):
             ctx = torch.no_grad if mode == "no_grad" else torch.enable_grad
             with ctx():
-                f = median_ms(lambda: fused(x), reps, warmup=3)
-                t = median_ms(lambda: ours.trace(x), reps, warmup=3)
-                n = median_ms(lambda: naive_loop(cell, x), reps, warmup=3)
+                f = median_ms(lambda fused=fused, x=x: fused(x), reps, warmup=3)
+                t = median_ms(lambda ours=ours, x=x: ours.trace(x), reps, warmup=3)
+                n = median_ms(lambda cell=cell, x=x: naive_loop(cell, x), reps, warmup=3)
             ratios[(B, mode)] = t / f
             print(f"{f'B={B} T={T} H={H}':<26}{mode:<10}{f:>10.2f}{t:>11.2f}{t / f:>7.1f}x{n:>10.2f}{n / f:>7.1f}x")
     worst = max(ratios[(1, "no_grad")], ratios[(1, "autograd")])

@@ -1,10 +1,10 @@
 """A class of students on one server: N simulated students open the Sentiment lab at the same moment and
 type a review each, while K trainings run in other sessions. A benchmark, not a test.
 
-    python bench/classroom.py                    # N = 30 students, K = 2 trainings, one run
-    python bench/classroom.py --repeat 3         # the whole measurement three times (a fresh server each)
-    python bench/classroom.py --static           # each student first downloads what a fresh browser does
-    python bench/classroom.py -n 10 -k 0 --pages # also open every page once per student
+    python -m bench.classroom                    # N = 30 students, K = 2 trainings, one run
+    python -m bench.classroom --repeat 3         # the whole measurement three times (a fresh server each)
+    python -m bench.classroom --static           # each student first downloads what a fresh browser does
+    python -m bench.classroom -n 10 -k 0 --pages # also open every page once per student
 
 It starts a real `streamlit run app.py` and speaks Streamlit's own websocket protocol (the messages a
 browser sends and receives), so 30 sessions cost the machine what 30 browsers would cost the *server*,
@@ -48,10 +48,9 @@ import urllib.request
 from http.cookiejar import CookieJar
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.appserver import serve_app
 
-from bench.appserver import serve_app  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 PREDICTION_LABEL = "P(positive)"
 TEXT_KEY = "sent_text"
@@ -108,7 +107,7 @@ class Session:
                 msg = ForwardMsg()
                 msg.ParseFromString(raw)
                 self._take(msg, time.perf_counter())
-        except Exception as err:  # noqa: BLE001 - the connection closed
+        except Exception as err:
             if not isinstance(err, asyncio.CancelledError):
                 self.errors.append(f"{type(err).__name__}: {err}")
 
@@ -459,7 +458,7 @@ def mixed_up(shown: dict[int, tuple[str, str]]) -> list[str]:
     """Students whose shown probability is not what the shipped model gives their own review."""
     expected = expected_probabilities({i: t for i, (t, _) in shown.items()})
     mixed = []
-    for i, (text, body) in shown.items():
+    for i, (_text, body) in shown.items():
         value = float(re.sub(r"[^0-9.]", "", body)) / 100
         if body.startswith(("<", ">")):       # saturated: the page shows "< 0.1%" / "> 99.9%"
             wrong = (expected[i] >= value) if body.startswith("<") else (expected[i] <= value)

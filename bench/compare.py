@@ -3,10 +3,10 @@ against the sequence length T, time to predict one new token after H tokens (a r
 Transformer without a cache), the memory a training step keeps for its backward pass, and accuracy against
 the distance k on the memory-over-distance task, each model trained as the page's job trains it.
 
-    python bench/compare.py                       # 1 torch thread, the page's defaults (a few minutes on one core)
-    python bench/compare.py --threads 2           # the whole 2-core machine
-    python bench/compare.py --steps 200 --T 32    # a quicker recall run
-    python bench/compare.py --lm-seconds 30       # also tiny-shakespeare, 30 s of training per model
+    python -m bench.compare                       # 1 torch thread, the page's defaults (a few minutes on one core)
+    python -m bench.compare --threads 2           # the whole 2-core machine
+    python -m bench.compare --steps 200 --T 32    # a quicker recall run
+    python -m bench.compare --lm-seconds 30       # also tiny-shakespeare, 30 s of training per model
 
 Every time is the fastest of a few runs (other work on a shared machine only makes a run slower); the load
 average before and after says how busy the machine was. Ratios are against the recurrent net measured in
@@ -26,12 +26,20 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.labs.compare import (
+    CHAR_LINEUP,
+    INFER_HISTORY,
+    RECALL_LINEUP,
+    SPEED_LINEUP,
+    SPEED_TS,
+    charlm_job,
+    measure_speed,
+    recall_job,
+)
+from rnnlab.nn.seqmodels import KINDS
+from rnnlab.runtime.jobs import JobContext
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.labs.compare import (CHAR_LINEUP, INFER_HISTORY, RECALL_LINEUP, SPEED_LINEUP, SPEED_TS, charlm_job,  # noqa: E402
-                                 measure_speed, recall_job)
-from rnnlab.nn.seqmodels import KINDS  # noqa: E402
-from rnnlab.runtime.jobs import JobContext  # noqa: E402
 
 
 def load() -> str:
@@ -93,7 +101,7 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         res = measure_speed(lu, 65, SPEED_TS, INFER_HISTORY, batch=16, reps=args.reps, budget=5.0, seed=args.seed)
         labels = res["labels"]
-        print(f"\nModels (65-character vocabulary): " + ", ".join(
+        print("\nModels (65-character vocabulary): " + ", ".join(
             f"{labels[k]} {res['params'][k]:,} weights (view {'unbounded' if res['views'][k] < 0 else res['views'][k]})"
             for k in KINDS) + f"; measured in {time.perf_counter() - t0:.0f} s")
         table("Training step (forward + backward + Adam), batch 16: ms", res["Ts"], "T", res["step"], labels, ms)

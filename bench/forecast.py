@@ -2,9 +2,9 @@
 seeds, exactly as the page's job computes them (same split, same baselines, same preset), and how soon the
 default run shows its first metrics.
 
-    python bench/forecast.py              # 6 series x 3 seeds, the guide's preset (a few minutes on 2 cores)
-    python bench/forecast.py --seeds 1 --series trend,chaos      # quicker
-    python bench/forecast.py --write      # also store the table for the page (assets/forecast/bench.json;
+    python -m bench.forecast              # 6 series x 3 seeds, the guide's preset (a few minutes on 2 cores)
+    python -m bench.forecast --seeds 1 --series trend,chaos      # quicker
+    python -m bench.forecast --write      # also store the table for the page (assets/forecast/bench.json;
                                           # with --series, only those rows are replaced)
 
 Targets: on the default (trended) series, the baselines' metrics within 10 s of pressing Train and the
@@ -26,14 +26,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rnnlab.data.series import BUILTIN, split_series
+from rnnlab.labs.baselines import method_kind
+from rnnlab.labs.forecast import SCENARIOS, ForecastRecipe, build_model, forecast_job, verdict
+from rnnlab.runtime.device import seed_everything
+from rnnlab.runtime.jobs import JobContext
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.data.series import BUILTIN  # noqa: E402
-from rnnlab.labs.baselines import method_kind  # noqa: E402
-from rnnlab.data.series import split_series  # noqa: E402
-from rnnlab.labs.forecast import SCENARIOS, ForecastRecipe, build_model, forecast_job, verdict  # noqa: E402
-from rnnlab.runtime.device import seed_everything  # noqa: E402
-from rnnlab.runtime.jobs import JobContext  # noqa: E402
 
 OUT = ROOT / "assets" / "forecast" / "bench.json"
 
@@ -118,7 +117,8 @@ def upload_and_chart_costs() -> None:
     print(f"upload: {len(raw) / 1e6:.1f} MB, 2,000,000 rows -> the last {len(series):,} kept in {seconds:.2f} s, "
           f"{peak / 1e6:.1f} MB of Python memory at most besides the file; target: within seconds")
     y = np.sin(np.arange(MAX_POINTS) / 7.0) + 0.001 * np.arange(MAX_POINTS)
-    from rnnlab.data.series import Series, split_series as split_of
+    from rnnlab.data.series import Series
+    from rnnlab.data.series import split_series as split_of
 
     s = Series("long", np.arange(MAX_POINTS), y[:, None], ["v"])
     split = split_of(s, 30, 10)
@@ -198,7 +198,7 @@ def main(argv=None) -> int:
                              "machine": machine, "load": round(os.getloadavg()[0], 1)} for r in results}
         kept = {r["name"]: r for r in old.get("results", []) if r["name"] not in fresh}
         merged = {**kept, **fresh}
-        doc = {"command": "python bench/forecast.py --write", "seeds": args.seeds, "epochs": args.epochs,
+        doc = {"command": "python -m bench.forecast --write", "seeds": args.seeds, "epochs": args.epochs,
                "results": [merged[n] for n in SERIES if n in merged]}
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps(doc, indent=1, default=float))

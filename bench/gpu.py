@@ -1,11 +1,11 @@
 """Each lab's default live training on a GPU, run as a student's is: a job in the job runner's worker process.
 
-    python bench/gpu.py                               # every lab: on the GPU, then the same jobs on the CPU
-    python bench/gpu.py --labs sentiment,textgen      # some labs; "architectures/sync" names one job of a lab
-    python bench/gpu.py --seconds 120                 # the class's time limit per job (default: the class's own)
-    python bench/gpu.py --no-cpu                      # the GPU alone, no CPU comparison
-    python bench/gpu.py --markdown gpu.md             # also write the table as markdown (for the README)
-    python bench/gpu.py --cpu-only --labs scratch     # the CPU path alone (runs without a GPU: the tests use it)
+    python -m bench.gpu                               # every lab: on the GPU, then the same jobs on the CPU
+    python -m bench.gpu --labs sentiment,textgen      # some labs; "architectures/sync" names one job of a lab
+    python -m bench.gpu --seconds 120                 # the class's time limit per job (default: the class's own)
+    python -m bench.gpu --no-cpu                      # the GPU alone, no CPU comparison
+    python -m bench.gpu --markdown gpu.md             # also write the table as markdown (for the README)
+    python -m bench.gpu --cpu-only --labs scratch     # the CPU path alone (runs without a GPU: the tests use it)
 
 Each job is the one the lab's page submits when a student presses Train with every setting at its default,
 its kwargs built from the page's own presets and constants in ``rnnlab`` (see ``all_jobs``), submitted to a
@@ -34,17 +34,16 @@ import argparse
 import contextlib
 import dataclasses
 import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
+from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count, resolve
+from rnnlab.runtime.settings import env_settings
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))   # the workers are spawned with this sys.path: they import "bench.gpu" too
-from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count, resolve  # noqa: E402
-from rnnlab.runtime.settings import env_settings  # noqa: E402
 
 NO_CUDA = "No CUDA device: nothing to measure. Run it on a machine with a GPU."
 WRAPPER = "bench.gpu:measured_job"

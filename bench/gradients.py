@@ -1,7 +1,7 @@
 """Time to recompute the gradient-flow plot: three cells (tanh RNN, LSTM, GRU) at T = 1,000, and at the
 page's defaults (T = 100), on the thread count the web server uses.
 
-    python bench/gradients.py
+    python -m bench.gradients
 
 rnnlab's path (one step-by-step loop + a hand-written backward pass in float64, norms kept in log space so
 nothing underflows, Jacobian norms included) is compared with a plain PyTorch baseline measured in the same
@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import torch
 
+from rnnlab.figures.gradients import gradient_flow_figure, jacobian_figure, weight_criterion_figure
+from rnnlab.labs.gradients import gradient_flow
+from rnnlab.runtime.jobs import default_workers, thread_plan
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.figures.gradients import gradient_flow_figure, jacobian_figure, weight_criterion_figure  # noqa: E402
-from rnnlab.labs.gradients import gradient_flow  # noqa: E402
-from rnnlab.runtime.jobs import default_workers, thread_plan  # noqa: E402
 
 CELLS = ("RNN_TANH", "LSTM", "GRU")
 H, D = 32, 8

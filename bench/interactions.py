@@ -1,7 +1,7 @@
 """Time each page's main interaction in a real browser, as a student would feel it.
 
-    python bench/interactions.py                 # every row, 3 repeats each, laptop size
-    python bench/interactions.py --rows step,memory --repeat 5 --size projector
+    python -m bench.interactions                 # every row, 3 repeats each, laptop size
+    python -m bench.interactions --rows step,memory --repeat 5 --size projector
 
 Starts ``streamlit run app.py`` (bench/appserver.py), opens each page in headless Chromium, performs the
 interaction and measures the time from the action to the page being idle with the new content: a script
@@ -20,13 +20,13 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+
+from bench.appserver import SIZES, browser, serve_app, wait_for_app, wait_idle
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bench.appserver import SIZES, browser, serve_app, wait_for_app, wait_idle  # noqa: E402
 
 _BUSY = '[data-testid="stStatusWidget"], [data-testid="stSkeleton"], [data-stale="true"]'
 _IDLE_JS = """([busy]) => !document.querySelector(busy) &&
@@ -145,7 +145,7 @@ class Wire:
         m = self._msg()
         try:
             m.ParseFromString(bytes(payload))
-        except Exception:  # noqa: BLE001 - not a ForwardMsg: ignore
+        except Exception:
             return
         kind = m.WhichOneof("type")
         if kind == "session_status_changed":
@@ -204,7 +204,7 @@ def run_row(chromium, url: str, row: Row, size: str, repeat: int, timeout: float
             if page.locator('[data-testid="stException"]').count():
                 row.error = "exception on the page"
                 break
-    except Exception as err:  # noqa: BLE001 - one broken row must not hide the others
+    except Exception as err:
         row.error = f"{type(err).__name__}: {str(err).splitlines()[0][:90]}"
     finally:
         context.close()

@@ -1,7 +1,7 @@
 """Inside the memory with a 2,000-token review and the pretrained model (a BiLSTM): time and memory.
 
-    python bench/memory_page.py              # the whole page, every tab, 2,000 tokens
-    python bench/memory_page.py --tokens 1000
+    python -m bench.memory_page              # the whole page, every tab, 2,000 tokens
+    python -m bench.memory_page --tokens 1000
 
 Issue 9's target: the whole page renders in < 3 s with < 500 MB of extra memory on a 2-core CPU. The page
 runs through Streamlit's AppTest in this process (the server's work, without a browser; bench/interactions.py
@@ -21,7 +21,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 TABS = ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"]
 

@@ -1,7 +1,7 @@
 """What padding and packing cost per training step: the measurement behind the "Batches of sequences" page.
 
-    python bench/padding.py                 # both configurations, both length mixes, 1 and 2 torch threads
-    python bench/padding.py --config small --threads 1
+    python -m bench.padding                 # both configurations, both length mixes, 1 and 2 torch threads
+    python -m bench.padding --config small --threads 1
 
 Runs ``rnnlab.labs.batching.padding_cost_job`` (the job the page submits) in this process and prints the
 median seconds per step padded and packed and their ratio, next to the course's quoted figures for its §6
@@ -13,12 +13,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rnnlab.labs.batching import COST_CONFIGS, LENGTHS, QUOTED, padding_cost_job  # noqa: E402
+from rnnlab.labs.batching import COST_CONFIGS, LENGTHS, QUOTED, padding_cost_job
 
 
 class _Context:

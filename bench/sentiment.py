@@ -1,10 +1,10 @@
 r"""Sentiment on IMDB: the live recipe against a time budget and a plain PyTorch baseline, and the course's
 presets' seconds per training step (issue 14, items 3 and 4).
 
-    python3 bench/sentiment.py                     # parts budgets, thresholds, speed (about 15 min on 2 CPU cores)
-    python3 bench/sentiment.py --only speed        # one part (budgets, thresholds, speed, accuracy, overhead)
-    python3 bench/sentiment.py --accuracy          # adds part 4 (about 40 min more on 2 CPU cores)
-    python3 bench/sentiment.py --limit-train 2000 --limit-test 1000 --cap 5 --budgets 3,5 --check 2 \
+    python -m bench.sentiment                     # parts budgets, thresholds, speed (about 15 min on 2 CPU cores)
+    python -m bench.sentiment --only speed        # one part (budgets, thresholds, speed, accuracy, overhead)
+    python -m bench.sentiment --accuracy          # adds part 4 (about 40 min more on 2 CPU cores)
+    python -m bench.sentiment --limit-train 2000 --limit-test 1000 --cap 5 --budgets 3,5 --check 2 \
         --speed-steps 1 --warmup 0                 # a smoke test (a minute or two)
 
 Options: --data (default: the first IMDB folder find_imdb finds, ../shared/data/imdb first), --cap (seconds
@@ -71,18 +71,27 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+import rnnlab.labs.sentiment as lab
+import rnnlab.train as train_module
+from rnnlab.data.text import find_imdb, load_imdb
+from rnnlab.data.tokenizer import tokenize
+from rnnlab.labs.sentiment import (
+    EpochBatches,
+    batches,
+    build_vocab,
+    dropped_share,
+    encode,
+    evaluate,
+    loss_fn,
+    recipe_from,
+    train_sentiment,
+)
+from rnnlab.nn.init import seeded
+from rnnlab.nn.models import SentimentClassifier
+from rnnlab.runtime.device import device_label, pick_device
+from rnnlab.train import TrainConfig, Trainer
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-import rnnlab.labs.sentiment as lab  # noqa: E402
-import rnnlab.train as train_module  # noqa: E402
-from rnnlab.data.text import find_imdb, load_imdb  # noqa: E402
-from rnnlab.data.tokenizer import tokenize  # noqa: E402
-from rnnlab.labs.sentiment import (EpochBatches, batches, build_vocab, dropped_share, encode, evaluate,  # noqa: E402
-                                   loss_fn, recipe_from, train_sentiment)
-from rnnlab.nn.init import seeded  # noqa: E402
-from rnnlab.nn.models import SentimentClassifier  # noqa: E402
-from rnnlab.runtime.device import device_label, pick_device  # noqa: E402
-from rnnlab.train import TrainConfig, Trainer  # noqa: E402
 
 THRESHOLDS = (0.85, 0.87, 0.88, 0.89)
 PARTS = ("budgets", "thresholds", "speed", "accuracy", "overhead")
@@ -354,9 +363,11 @@ def speed(name: str, recipe, train, device, warmup: int, steps: int, seed: int) 
     which = (f"equal-length batches of width {recipe.maxlen} ({len(full_width)} of the epoch's {len(equal)})"
              if enough else "the widest equal-length batches (fewer full-width ones)")
     print(f"  equal-length  {r['equal']:6.3f} s/step  ({which}: {shape(chosen)}; an epoch's mean "
-          f"{statistics.mean(int(b[0].shape[1]) for b in equal):.0f} tokens/row)  x{r['equal'] / r['padded']:.2f} padded",
+          f"{statistics.mean(int(b[0].shape[1]) for b in equal):.0f} tokens/row)  "
+          f"x{r['equal'] / r['padded']:.2f} padded",
           flush=True)
-    print(f"  dropped_share {share:.2%} of the training tokens (equal-length batches of {bs} at maxlen {recipe.maxlen})")
+    print(f"  dropped_share {share:.2%} of the training tokens (equal-length batches of {bs} at maxlen "
+          f"{recipe.maxlen})")
     r["dropped"] = share
     return r
 
@@ -568,7 +579,8 @@ def main(argv=None) -> None:
                     what = f"ours not reached within {ours_checks.trained:.0f} s ({ours_checks.ended})"
                 else:
                     what = f"ours {a:.1f} s"
-                what += (f", plain not reached within {plain_checks.trained:.0f} s" if b is None else f", plain {b:.1f} s")
+                what += (f", plain not reached within {plain_checks.trained:.0f} s" if b is None
+                         else f", plain {b:.1f} s")
                 if a is not None and b is not None:
                     what += f": plain takes {b / a:.1f}x ours"
                 elif a is not None and plain_checks:
@@ -583,14 +595,15 @@ def main(argv=None) -> None:
             if b in ours_at and b in plain_at:
                 print(f"  at {b:.0f} s: ours - plain = {100 * (ours_at[b]['acc'] - plain_at[b]['acc']):+.2f} points")
     for name, r in speeds.items():
-        print(f"  {name} s/step: padded {r['padded']:.3f}, packed {r['packed']:.3f} (x{r['packed'] / r['padded']:.2f}), "
-              f"equal-length {r['equal']:.3f} (x{r['equal'] / r['padded']:.2f}); dropped_share {r['dropped']:.2%}")
+        print(f"  {name} s/step: padded {r['padded']:.3f}, packed {r['packed']:.3f} "
+              f"(x{r['packed'] / r['padded']:.2f}), equal-length {r['equal']:.3f} (x{r['equal'] / r['padded']:.2f}); "
+              f"dropped_share {r['dropped']:.2%}")
     if "§6" in speeds and device.type != "cpu":
         print("  (the §6 target, <= 1.6 s/step, is for a 2-core CPU: not judged on this device)")
     elif "§6" in speeds:
         ok = speeds["§6"]["equal"] <= 1.6
-        print(f"  target: §6 (equal-length, the preset's path) <= 1.6 s/step on a 2-core CPU -> {'PASS' if ok else 'FAIL'}"
-              f" ({speeds['§6']['equal']:.2f} s/step at {torch.get_num_threads()} threads)")
+        print(f"  target: §6 (equal-length, the preset's path) <= 1.6 s/step on a 2-core CPU -> "
+              f"{'PASS' if ok else 'FAIL'} ({speeds['§6']['equal']:.2f} s/step at {torch.get_num_threads()} threads)")
     if accuracy:
         e, p = accuracy["equal-length"], accuracy["packed"]
         print(f"  §6 accuracy after {e['steps']} steps: equal-length {e['acc']:.4f}, packed {p['acc']:.4f} "

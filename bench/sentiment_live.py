@@ -1,6 +1,6 @@
 """The Sentiment lab's default live run, measured as a student gets it: a job in a worker process.
 
-    python bench/sentiment_live.py [--train-seconds 30] [--limit 120] [--seed 0]
+    python -m bench.sentiment_live [--train-seconds 30] [--limit 120] [--seed 0]
 
 Submits ``rnnlab.labs.sentiment:sentiment_job`` to a ``LocalRunner`` (one worker, torch threads as the app
 plans them) with the page's defaults (the compact IMDB subset, ``PRESETS["fast"]``), twice:
@@ -22,10 +22,10 @@ import sys
 import time
 from pathlib import Path
 
+from rnnlab.labs.sentiment import PRESETS, recipe_to_dict
+from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.labs.sentiment import PRESETS, recipe_to_dict  # noqa: E402
-from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count  # noqa: E402
 
 
 def run(runner: LocalRunner, limit: float, seed: int, **extra) -> tuple[dict, list, float]:
@@ -48,7 +48,7 @@ def report(name: str, res: dict, events: list, queued: float) -> None:
     print(f"  first progress event        {first('progress'):6.2f} s after the job started   (target <= 2 s)")
     print(f"  first training step         {first('step'):6.2f} s")
     print("  phases (s): " + ", ".join(f"{k} {v:.2f}" for k, v in res["timing"].items()))
-    print(f"  validation accuracy against seconds of training:")
+    print("  validation accuracy against seconds of training:")
     for e in (e for e in events if e.kind == "eval"):
         print(f"    {e.t - train_t0:6.1f} s  {e.data['reviews']:6,} reviews read  val acc {e.data['acc']:.3f}"
               f"  val loss {e.data['loss']:.3f}")

@@ -1,8 +1,8 @@
 """Reviews per second a sentiment classifier trains on, float32 against bfloat16 mixed precision, by batch size:
 the measurement behind the 3-minute recipe's choice of bfloat16 and batches of 64 (README, "Sentiment at 180 s").
 
-    python3 bench/sentiment_throughput.py                      # LSTM-64 and LSTM-128, batches 64/128/256
-    python3 bench/sentiment_throughput.py --hidden 128 --batch 64 --threads 1
+    python -m bench.sentiment_throughput                      # LSTM-64 and LSTM-128, batches 64/128/256
+    python -m bench.sentiment_throughput --hidden 128 --batch 64 --threads 1
 
 Each configuration is the 3-minute recipe's classifier (``recipe_from("fast_3min")``, 30k words, embed 64,
 max/mean pooling) with the hidden size given, trained for a few steps of ``rnnlab.train.Trainer.train_step``
@@ -16,18 +16,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from rnnlab.labs.sentiment import loss_fn, recipe_from  # noqa: E402
-from rnnlab.nn.init import seeded  # noqa: E402
-from rnnlab.nn.models import SentimentClassifier  # noqa: E402
-from rnnlab.runtime.device import native_bf16  # noqa: E402
-from rnnlab.train import TrainConfig, Trainer  # noqa: E402
+from rnnlab.labs.sentiment import loss_fn, recipe_from
+from rnnlab.nn.init import seeded
+from rnnlab.nn.models import SentimentClassifier
+from rnnlab.runtime.device import native_bf16
+from rnnlab.train import TrainConfig, Trainer
 
 
 def reviews_per_second(hidden: int, batch: int, precision: str, tokens: int, examples: int = 1024,

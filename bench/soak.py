@@ -1,9 +1,9 @@
 """A whole class over a lesson: memory, workers and the queue while 100+ sessions come and go and train.
 A benchmark, not a test.
 
-    python bench/soak.py --csv /tmp/soak.csv               # 100 sessions, 200 trainings, 8 at a time: 4-5 min
-    python bench/soak.py --sessions 6 --trainings 10       # a quick look (under a minute)
-    python bench/soak.py --keep-minutes 0.5 --linger 150   # are ended jobs' memory and sessions given back?
+    python -m bench.soak --csv /tmp/soak.csv               # 100 sessions, 200 trainings, 8 at a time: 4-5 min
+    python -m bench.soak --sessions 6 --trainings 10       # a quick look (under a minute)
+    python -m bench.soak --keep-minutes 0.5 --linger 150   # are ended jobs' memory and sessions given back?
 
 It starts a real `streamlit run app.py` (bench/appserver.py: a temporary data folder, so the board and the
 settings of the soak go nowhere near the checkout) with a short job time limit (``--seconds``, through
@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import os
 import random
@@ -44,11 +45,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.appserver import serve_app
+from bench.classroom import PREDICTION_LABEL, TEXT_KEY, Session, cpu_seconds, review
 
-from bench.appserver import serve_app  # noqa: E402
-from bench.classroom import PREDICTION_LABEL, TEXT_KEY, Session, cpu_seconds, review  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 RSS_SLACK_MB = 150
 TEACHER_PASSWORD = "soak-teacher-password"
@@ -210,15 +210,13 @@ async def session(url: str, i: int, plan: Plan, n_jobs: int, out: dict, args) ->
             await asyncio.sleep(rng.uniform(0.5, 3))      # reads the result
         if args.review_every and i % args.review_every == 0:
             await type_review(s, i, out)
-    except Exception as err:  # noqa: BLE001 - one broken session is a finding, not the end of the soak
+    except Exception as err:
         out["problems"].append(f"session {i} ({plan.name}): {type(err).__name__}: {err}")
     finally:
         out["errors"].extend(f"session {i} ({plan.name}): {e}" for e in s.errors)
         out["open"] -= 1
-        try:
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(s.close(), 5)
-        except Exception:  # noqa: BLE001
-            pass
 
 
 async def type_review(s: Student, i: int, out: dict) -> None:
@@ -251,7 +249,7 @@ async def teacher(url: str, out: dict, every: float) -> None:
             await s.rerun()
             if not await wait(lambda n=n: len(s.finished) > n, 60):
                 continue
-            for _, kind, body in s.texts[seen:]:
+            for _, _kind, body in s.texts[seen:]:
                 if ACTIVE_RE.search(body):
                     out["server_active"] = int(ACTIVE_RE.search(body).group(1))
                 if KEPT_RE.search(body):
@@ -261,7 +259,7 @@ async def teacher(url: str, out: dict, every: float) -> None:
             del s.texts[:seen]
     except asyncio.CancelledError:
         raise
-    except Exception as err:  # noqa: BLE001 - without the teacher's view the soak goes on
+    except Exception as err:
         out["problems"].append(f"teacher: {type(err).__name__}: {err}")
     finally:
         await asyncio.wait_for(s.close(), 5)
@@ -380,10 +378,8 @@ def watchdog(deadline: float, pid_box: list) -> None:
     import signal
 
     if pid_box:
-        try:
+        with contextlib.suppress(OSError):
             os.killpg(pid_box[0], signal.SIGKILL)
-        except OSError:
-            pass
     os._exit(3)
 
 
@@ -466,7 +462,8 @@ def queue_report(jobs: list[JobRecord], t0: float) -> None:
     queued = [r for r in jobs if r.queued_at is not None and r.estimate is not None]
     late = [r for r in queued if r.last_queued - r.queued_at > r.estimate + 0.5]
     over = [r for r in late if not r.soft]
-    maybe = [r for r in queued if r not in late and r.started is not None and r.started - r.queued_at > r.estimate + 0.5]
+    maybe = [r for r in queued
+             if r not in late and r.started is not None and r.started - r.queued_at > r.estimate + 0.5]
     waited = [r for r in queued if r.estimate > 1]
     print(f"  queued jobs that waited longer than their page's bound: {len(over)} of {len(queued)} queued "
           f"({len(waited)} told more than 'starting now')  {verdict(not over)}")

@@ -1,7 +1,7 @@
 """Run the default success-vs-T sweep of the gradients lab and save it as the shipped result.
 
-    python bench/sweep.py            # prints each run and the total time; writes assets/gradients/sweep_adding.json
-    python bench/sweep.py --no-save  # only measure
+    python -m bench.sweep            # prints each run and the total time; writes assets/gradients/sweep_adding.json
+    python -m bench.sweep --no-save  # only measure
 
 Each run is scored against the baseline measured on its validation set (rnnlab.labs.longrange.baseline)
 and stops once solved. Torch runs on one thread, as a job in the app's worker process would on a 2-core
@@ -12,15 +12,14 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import torch
 
+from rnnlab.labs.longrange import DEFAULT_SWEEP, run_sweep
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.labs.longrange import DEFAULT_SWEEP, run_sweep  # noqa: E402
 
 OUT = ROOT / "assets" / "gradients" / "sweep_adding.json"
 
@@ -56,7 +55,8 @@ def main() -> None:
     total, cpu = time.perf_counter() - start, time.process_time() - cpu0
     for cell, row in sweep.success().items():
         print(f"{cell:<5} " + " ".join(f"T={T}:{v:.0%}" for T, v in zip(sweep.Ts, row)))
-    print(f"\ndefault sweep: {total:.1f} s wall, {cpu:.1f} s CPU (target < 180 s) -> {'PASS' if total < 180 else 'FAIL'}")
+    print(f"\ndefault sweep: {total:.1f} s wall, {cpu:.1f} s CPU (target < 180 s) -> "
+          f"{'PASS' if total < 180 else 'FAIL'}")
     if not args.no_save:
         OUT.parent.mkdir(parents=True, exist_ok=True)
         sweep.meta = {"seconds": round(total, 1), "cpu_seconds": round(cpu, 1), "machine": machine()}

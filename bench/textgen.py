@@ -3,9 +3,9 @@ page's default, a 1-layer LSTM read as carried-state streams) against a small ca
 same number of weights (the comparison page's model, ``rnnlab.nn.seqmodels``), trained one after the other
 in this run with the same wall-time budget, both through the shared trainer.
 
-    python bench/textgen.py                  # 180 s each, torch threads as a training job gets them
-    python bench/textgen.py --threads 2      # the whole 2-core machine for each run
-    python bench/textgen.py --seconds 30     # a quick look
+    python -m bench.textgen                  # 180 s each, torch threads as a training job gets them
+    python -m bench.textgen --threads 2      # the whole 2-core machine for each run
+    python -m bench.textgen --seconds 30     # a quick look
 
 The live recipe trains in bfloat16 mixed precision where the CPU multiplies bf16 natively (Intel AMX:
 this project's CPU), float32 elsewhere (``RNNLAB_PRECISION=fp32`` forces float32); the Transformer gets the
@@ -33,12 +33,12 @@ from pathlib import Path
 
 import torch
 
+from rnnlab.data.chars import shakespeare
+from rnnlab.labs.textgen import recipe_from, sample_text, train_charlm
+from rnnlab.nn.charlm import count_params
+from rnnlab.runtime.jobs import thread_plan
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from rnnlab.data.chars import shakespeare  # noqa: E402
-from rnnlab.labs.textgen import recipe_from, sample_text, train_charlm  # noqa: E402
-from rnnlab.nn.charlm import count_params  # noqa: E402
-from rnnlab.runtime.jobs import thread_plan  # noqa: E402
 
 TARGET = 1.50
 

@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 
 from .data.text import ImdbUnavailable, download_imdb, find_imdb, load_imdb
+from .labs.sentiment import PRESETS, recipe_from, train_sentiment
 from .nn.models import load_text_model, save_text_model
 from .runtime.device import seed_everything
-from .labs.sentiment import PRESETS, recipe_from, train_sentiment
 
 
 def _bar(done: int, total: int, width: int = 30, extra: str = "") -> None:
@@ -110,7 +110,8 @@ def train_sentiment_command(args) -> int:
         run.text_model.meta["init"] = {"from": str(args.init), **init.meta}
     print(file=sys.stderr)
     print(f"{run.history.message} test accuracy {run.test['acc']:.4f} on {len(data['test'])} reviews; "
-          f"confusion [[TN, FP], [FN, TP]] = {run.test['confusion'].tolist()}; {run.history.seconds:.0f} s of training; "
+          f"confusion [[TN, FP], [FN, TP]] = {run.test['confusion'].tolist()}; "
+          f"{run.history.seconds:.0f} s of training; "
           f"best validation accuracy {h.best_value} at step {h.best_step}")
     out = Path(args.out)
     save_text_model(run.text_model, out)

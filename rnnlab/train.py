@@ -22,8 +22,9 @@ import copy
 import itertools
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import torch
 from torch import nn
@@ -167,7 +168,8 @@ class Trainer:
         if not math.isfinite(norm):
             return loss_value, norm, clipped, metrics
         self.optimizer.step()
-        return loss_value, norm, clipped, {k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in metrics.items()}
+        return loss_value, norm, clipped, {k: float(v.detach()) if torch.is_tensor(v) else float(v)
+                                           for k, v in metrics.items()}
 
     # --- validation --------------------------------------------------------------------------
     def _validate(self, validate, step: int, epoch: int) -> bool:
@@ -202,7 +204,8 @@ class Trainer:
         if c.early_stopping is not None and self._bad_evals >= c.early_stopping:
             self.history.status = "early_stopped"
             self.history.message = (f"Early stopping at step {step}: {c.monitor} did not improve for "
-                                    f"{c.early_stopping} validations; best weights (step {self.history.best_step}) restored.")
+                                    f"{c.early_stopping} validations; best weights "
+                                    f"(step {self.history.best_step}) restored.")
             self._emit("early_stop", step, epoch, best_step=self.history.best_step)
             return True
         return False
@@ -314,7 +317,8 @@ class Trainer:
             abs(loss) > 1e4 * self._first_loss
 
     # --- the loop ----------------------------------------------------------------------------
-    def fit(self, batches: Callable[[int], Any] | Iterable, validate: Callable[[nn.Module], dict] | None = None) -> History:
+    def fit(self, batches: Callable[[int], Any] | Iterable,
+            validate: Callable[[nn.Module], dict] | None = None) -> History:
         """Train to the end (see the module docstring); returns the history."""
         for _ in self.run(batches, validate):
             pass
@@ -359,8 +363,8 @@ class Trainer:
                     else:
                         what = f"loss {self._smooth_loss:.3g}, {self._smooth_loss / self._first_loss:.1f}× its start"
                     h.message = (f"Training diverged at step {step + 1} ({what}). It was stopped and the last good "
-                                 f"weights kept: the learning rate ({self.config.lr:g}) is too high for this model; try "
-                                 "one 3–10× lower, or turn on gradient clipping.")
+                                 f"weights kept: the learning rate ({self.config.lr:g}) is too high for this model; "
+                                 "try one 3–10× lower, or turn on gradient clipping.")
                     self._emit("diverged", step + 1, epoch, loss=loss, grad_norm=norm)
                     stop = True
                     break
@@ -377,10 +381,11 @@ class Trainer:
                 h.metrics.append(metrics)
                 h.examples_seen += _batch_size(batch)
                 if step % c.event_every == 0:
-                    self._emit("step", step, epoch, loss=loss, grad_norm=norm, clipped=clipped, lr=self._lr(), **metrics)
-                if validate is not None and c.eval_every and step % c.eval_every == 0:
-                    if self._validate(validate, step, epoch):
-                        stop = True
+                    self._emit("step", step, epoch, loss=loss, grad_norm=norm, clipped=clipped, lr=self._lr(),
+                               **metrics)
+                if (validate is not None and c.eval_every and step % c.eval_every == 0
+                        and self._validate(validate, step, epoch)):
+                    stop = True
                 if c.max_steps is not None and step >= c.max_steps:
                     stop = True
                 yield step
@@ -389,9 +394,8 @@ class Trainer:
             if stop:
                 break
             epoch += 1
-            if validate is not None and not c.eval_every:
-                if self._validate(validate, step, epoch):
-                    break
+            if validate is not None and not c.eval_every and self._validate(validate, step, epoch):
+                break
             self._emit("epoch", step, epoch)
             if endless or epoch >= c.epochs:
                 break

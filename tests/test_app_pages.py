@@ -92,7 +92,8 @@ def _step(root, **widgets) -> AppTest:
     at = _app(root).run()
     at.switch_page("app_pages/step_through.py").run()
     for key, value in widgets.items():
-        getattr(at, "slider" if key in ("st_hidden", "st_t", "st_length") else "selectbox")(key=key).set_value(value).run()
+        kind = "slider" if key in ("st_hidden", "st_t", "st_length") else "selectbox"
+        getattr(at, kind)(key=key).set_value(value).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -177,8 +178,8 @@ def test_memory_page_reads_with_the_shipped_model(root):
 
 
 def test_memory_page_heatmaps_equal_the_trace(root):
-    from rnnlab.labs.memory import fresh_classifier, read_text
     from rnnlab.data.tokenizer import Vocabulary, tokenize
+    from rnnlab.labs.memory import fresh_classifier, read_text
 
     at = _memory(root)
     text = at.text_area(key="mem_text").value
@@ -238,8 +239,8 @@ def test_memory_page_reads_a_2000_token_review_with_the_pretrained_model(root):
     assert len(x) <= MAX_PREFIXES and sum(x) <= PREFIX_BUDGET * 1.1      # the prefixes re-read stay bounded
 
 
-@pytest.mark.parametrize("text", ["", "<br /><br />", "😀" * 3, "これは素晴らしい映画です", "<script>alert(1)</script> ok",
-                                  "great " * 2500])
+@pytest.mark.parametrize("text", ["", "<br /><br />", "😀" * 3, "これは素晴らしい映画です",
+                                  "<script>alert(1)</script> ok", "great " * 2500])
 def test_memory_page_odd_text_never_crashes(root, text):
     at = _memory(root)
     at.text_area(key="mem_text").set_value(text).run()

@@ -6,10 +6,27 @@ from streamlit.testing.v1 import AppTest
 
 from rnnlab.data.tokenizer import Vocabulary
 from rnnlab.labs import batching
-from rnnlab.labs.batching import (BatchError, _logits, compare_masking, fresh_bidirectional, make_batch, packed_layout,
-                                  padding_cost_job, pre_padded)
-from rnnlab.labs.embeddings import (WordError, chance_cosine, choose_words, embedding_table, nearest_neighbours,
-                                    project_2d, unit_rows, word_id, word_sentiment)
+from rnnlab.labs.batching import (
+    BatchError,
+    _logits,
+    compare_masking,
+    fresh_bidirectional,
+    make_batch,
+    packed_layout,
+    padding_cost_job,
+    pre_padded,
+)
+from rnnlab.labs.embeddings import (
+    WordError,
+    chance_cosine,
+    choose_words,
+    embedding_table,
+    nearest_neighbours,
+    project_2d,
+    unit_rows,
+    word_id,
+    word_sentiment,
+)
 
 SENTENCES = "a good film\nthe plot is thin but the actors are really good\nbad"
 
@@ -169,7 +186,7 @@ def test_padding_cost_job_keeps_what_it_measured_when_stopped(tiny_config):
 # --- embeddings -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def embedded():
-    words = "good great bad awful movie film plot fine".split()
+    words = ["good", "great", "bad", "awful", "movie", "film", "plot", "fine"]
     vocab = Vocabulary().fit([" ".join(words)])
     model = fresh_bidirectional(vocab, seed=0)
     return model, vocab

@@ -17,7 +17,7 @@ JOBS = gpu.all_jobs()
 
 
 def _bench(root, *args, timeout=120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(root / "bench" / "gpu.py"), *args], cwd=root, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bench.gpu", *args], cwd=root, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 

@@ -4,12 +4,11 @@ import math
 import sqlite3
 import statistics
 import threading
-import time
 from types import SimpleNamespace
 
+import pgserver
 import pytest
 
-import pgserver
 from rnnlab.runtime import board as B
 from rnnlab.runtime import database as D
 
@@ -98,7 +97,7 @@ def test_servers_starting_together_migrate_once(postgres_url):
     def go(e):
         try:
             results.append(D.migrate(e))
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             errors.append(err)
 
     threads = [threading.Thread(target=go, args=(e,)) for e in engines]
@@ -122,7 +121,7 @@ def test_30_threads_writing_at_once_lose_no_row(board):
             start.wait()
             for j in range(per_thread):
                 board.record(_row(seed=k * 100 + j, nickname=f"s{k}"))
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             errors.append(err)
 
     threads = [threading.Thread(target=write, args=(k,)) for k in range(n_threads)]
@@ -215,7 +214,8 @@ def test_the_listener_records_a_real_job_when_it_ends(tmp_path):
         rows = b.rows()
         assert len(rows) == 1                                           # the failed job left no row
         row = rows[0]
-        assert (row["lab"], row["cell"], row["seed"], row["nickname"], row["class_code"]) == ("test", "GRU", 11, "kim", "7C")
+        assert (row["lab"], row["cell"], row["seed"], row["nickname"], row["class_code"]) == \
+            ("test", "GRU", 11, "kim", "7C")
         assert row["end_state"] == "finished" and row["params"] == {"n": 3} and 0 < row["wall_seconds"] < 60
     finally:
         r.shutdown()
@@ -233,7 +233,8 @@ HAND = [
     _row(id=21, cell="RNN", params={"T": 100, "lr": 0.01}, metrics={"accuracy": None}, end_state="diverged"),
     _row(id=30, lab="forecast", task="sine", cell="GRU", params={"window": 24}, metrics={"mae": 0.3, "rmse": 0.4}),
     _row(id=31, lab="forecast", task="sine", cell="GRU", params={"window": 48}, metrics={"mae": 0.1, "rmse": 0.2}),
-    _row(id=32, lab="forecast", task="co2", cell="LSTM", params={"window": 24}, metrics={"mae": 0.2}, end_state="stopped"),
+    _row(id=32, lab="forecast", task="co2", cell="LSTM", params={"window": 24}, metrics={"mae": 0.2},
+         end_state="stopped"),
 ]
 
 

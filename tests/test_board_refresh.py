@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
-from streamlit.testing.v1 import AppTest
-from streamlit.testing.v1 import local_script_runner
+from streamlit.testing.v1 import AppTest, local_script_runner
 
 from rnnlab.figures import board as F
 from rnnlab.runtime import board as B

@@ -24,7 +24,8 @@ NO_OVERFLOW = """() => [document.documentElement, ...document.querySelectorAll(
 
 
 def _set_nickname(page, name: str) -> None:
-    page.locator('[data-testid="stExpandSidebarButton"], [data-testid="stSidebarCollapsedControl"] button').first.click()
+    page.locator('[data-testid="stExpandSidebarButton"], '
+                 '[data-testid="stSidebarCollapsedControl"] button').first.click()
     box = page.get_by_role("textbox", name="Nickname on the class board (optional)")
     box.fill(name)
     box.press("Enter")
@@ -60,6 +61,6 @@ def test_a_run_trained_in_one_browser_appears_on_anothers_board(app_url, tmp_pat
             viewer.set_viewport_size(SIZES[size])
             try:
                 viewer.wait_for_function(NO_OVERFLOW, timeout=30_000)
-            except Exception:  # noqa: BLE001 - report the width it kept
+            except Exception:
                 pytest.fail(f"the board is {horizontal_overflow(viewer)} px wider than a {size} screen")
             viewer.screenshot(path=str(tmp_path / f"board_{size}.png"))

@@ -26,7 +26,8 @@ def test_every_tab_fits_each_screen(app):
             context, page = _open(chromium, url, size, query)
             try:
                 assert page.locator('[data-testid="stException"]').count() == 0, (size, tab)
-                assert page.get_by_role("tab", name=tab, exact=True).get_attribute("aria-selected") == "true", (size, tab)
+                assert page.get_by_role("tab", name=tab, exact=True).get_attribute("aria-selected") == "true", \
+                    (size, tab)
                 assert horizontal_overflow(page) == 0, (size, tab)
                 assert cut_labels(page) == [], (size, tab)
                 if tab == "Table":      # five columns on a wide screen; one block per row on a phone

@@ -5,8 +5,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pytest
 
-from bench.appserver import SIZES, cut_labels, horizontal_overflow, \
-    wait_for_app, wait_idle
+from bench.appserver import SIZES, cut_labels, horizontal_overflow, wait_for_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -33,7 +33,8 @@ def _settings(page) -> dict:
             "tau": _slider(page, "Delay τ (chaotic above 16.8)"), "every": _slider(page, "Sample every … time units"),
             "window": _slider(page, "Input window"), "horizon": _slider(page, "Horizon (steps ahead)"),
             "lr": _slider(page, "Learning rate"), "seeds": _slider(page, "Seeds"),
-            "recursive": _widget(page, "stRadio", "Multi-step strategy").locator("input[type=radio]").nth(1).is_checked()}
+            "recursive": _widget(page, "stRadio", "Multi-step strategy").locator(
+                "input[type=radio]").nth(1).is_checked()}
 
 
 EXPECTED = {"series": "Mackey-Glass chaos", "cell": "LSTM", "sizes": "16, 8", "tau": "20", "every": "6",

@@ -5,8 +5,16 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from bench.appserver import (SIZES, browser, chromium_available, cut_labels, horizontal_overflow, open_page, serve_app,
-                             wait_for_app)
+from bench.appserver import (
+    SIZES,
+    browser,
+    chromium_available,
+    cut_labels,
+    horizontal_overflow,
+    open_page,
+    serve_app,
+    wait_for_app,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -40,7 +40,8 @@ def test_a_link_opens_with_its_generation_settings(app):
     url, chromium = app
     context, page = _open(chromium, url, query="tg_temp=0.2&tg_topk=5&tg_len=100&tg_prompt=KING%3A%0A&tg_draw=3")
     try:
-        assert (_slider(page, "Temperature"), _slider(page, "Top-k"), _slider(page, "Characters")) == ("0.2", "5", "100")
+        assert (_slider(page, "Temperature"), _slider(page, "Top-k"), _slider(page, "Characters")) == \
+            ("0.2", "5", "100")
         assert _widget(page, "stTextArea", "Prompt: the model reads this, then goes on").locator(
             "textarea").input_value() == "KING:\n"
         if page.get_by_text("No character model yet").count() == 0:          # a model to generate with
@@ -56,7 +57,8 @@ def test_a_link_opens_the_training_settings(app):
     try:
         assert _widget(page, "stSelectbox", "Cell").locator("input").input_value() == "GRU"
         got = [_slider(page, label) for label in ("Hidden units", "Layers", "Sequence length",
-                                                   "Truncated BPTT length", "Learning rate (Adam)", "Training time (s)")]
+                                                  "Truncated BPTT length", "Learning rate (Adam)",
+                                                  "Training time (s)")]
         assert got == ["128", "2", "64", "32", "0.005", "60"]
     finally:
         context.close()

@@ -4,11 +4,18 @@ import json
 import numpy as np
 import pytest
 import torch
-
 from fixtures import csv_bytes
+
 from rnnlab.data.text import read_csv
-from rnnlab.labs.calibration import (calibration_report, ece, fit_temperature, nll, reliability,
-                                     reliability_from_report, sigmoid)
+from rnnlab.labs.calibration import (
+    calibration_report,
+    ece,
+    fit_temperature,
+    nll,
+    reliability,
+    reliability_from_report,
+    sigmoid,
+)
 
 
 def _sample(scale: float, n: int = 20_000, seed: int = 0):
@@ -23,7 +30,7 @@ def _sample(scale: float, n: int = 20_000, seed: int = 0):
 def test_temperature_recovers_the_distortion(scale):
     logits, y = _sample(scale)
     T = fit_temperature(logits, y)
-    assert T == pytest.approx(scale, rel=0.06)                  # dividing by T undoes the scaling
+    assert pytest.approx(scale, rel=0.06) == T                  # dividing by T undoes the scaling
     assert nll(logits, y, T) < nll(logits, y, 1.0)
     assert ece(sigmoid(logits / T), y) < 0.02 < ece(sigmoid(logits), y)
     assert np.array_equal(sigmoid(logits / T) > 0.5, sigmoid(logits) > 0.5)   # never changes a label
@@ -66,7 +73,7 @@ def test_on_a_trained_model_temperature_lowers_validation_nll_and_keeps_every_la
     ids, lengths = encode(held_out.texts, tm.vocab, tm.maxlen)
     z = logits_of(tm.model, ids, lengths)
     T = fit_temperature(z, held_out.labels)
-    assert T != pytest.approx(1.0, abs=0.05)                   # this model is not calibrated as trained
+    assert pytest.approx(1.0, abs=0.05) != T                   # this model is not calibrated as trained
     assert nll(z, held_out.labels, T) < nll(z, held_out.labels, 1.0)
     assert np.array_equal(z / T > 0, z > 0)
     # the model's own temperature was fitted on its validation split the same way

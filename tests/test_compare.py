@@ -2,21 +2,45 @@
 the recall task is fixed by its seed, short trainings do what they should, the measurements and the course's
 table, and the page trains through the job runner."""
 import math
-import sys
 from collections import Counter
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from rnnlab.data.chars import split_text, shakespeare_text
+from rnnlab.data.chars import shakespeare_text, split_text
 from rnnlab.data.recall import TEST_SEED, RecallTask, accuracy_by_k, answer, draw_k, held_out
 from rnnlab.figures.compare import accuracy_figure, course_table_html, lm_figure, views_figure
-from rnnlab.labs.compare import (CHAR_LINEUP, RECALL_LINEUP, SPEED_LINEUP, Lineup, course_table, lm_val_loss,
-                                 marked_sensitivity, recall_accuracy, recall_job, recall_loss, saved_bytes, size_problem,
-                                 span, state_floats, time_next_token, train_lm, windowed_loss)
-from rnnlab.nn.seqmodels import (KINDS, CausalTransformer, build, count_params, last_logits, logits, matched_width,
-                                 receptive_field, size_of)
+from rnnlab.labs.compare import (
+    CHAR_LINEUP,
+    RECALL_LINEUP,
+    SPEED_LINEUP,
+    Lineup,
+    course_table,
+    lm_val_loss,
+    marked_sensitivity,
+    recall_accuracy,
+    recall_job,
+    recall_loss,
+    saved_bytes,
+    size_problem,
+    span,
+    state_floats,
+    time_next_token,
+    train_lm,
+    windowed_loss,
+)
+from rnnlab.nn.seqmodels import (
+    KINDS,
+    CausalTransformer,
+    build,
+    count_params,
+    last_logits,
+    logits,
+    matched_width,
+    receptive_field,
+    size_of,
+)
 from rnnlab.runtime.jobs import JobContext
 from rnnlab.train import TrainConfig, Trainer
 
@@ -98,8 +122,10 @@ def test_receptive_field_formula():
 # --- sizes ---------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("lineup,vocab,n_out", [(RECALL_LINEUP, V, N_OUT), (CHAR_LINEUP, 65, None),
                                                 (SPEED_LINEUP, 65, None),
-                                                (Lineup(params=10_000, cell="RNN", window=32, cnn_layers=1, context=4), V, N_OUT),
-                                                (Lineup(params=100_000, cell="GRU", window=1, cnn_layers=7, context=128), V, N_OUT)])
+                                                (Lineup(params=10_000, cell="RNN", window=32, cnn_layers=1,
+                                                        context=4), V, N_OUT),
+                                                (Lineup(params=100_000, cell="GRU", window=1, cnn_layers=7,
+                                                        context=128), V, N_OUT)])
 def test_the_four_have_the_same_size_within_ten_percent(lineup, vocab, n_out):
     settings = lineup.settings(vocab, n_out)
     built = {k: count_params(build(k, vocab, n_out, seed=0, **settings[k])) for k in KINDS}
@@ -131,7 +157,8 @@ def test_same_seed_same_weights_and_the_global_generator_untouched():
     assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
     assert not torch.equal(a.head.weight, _model("Transformer", seed=6).head.weight)
     pe = a.positions.pe
-    assert torch.allclose(pe[3, 0], torch.sin(torch.tensor(3.0))) and torch.allclose(pe[3, 1], torch.cos(torch.tensor(3.0)))
+    assert (torch.allclose(pe[3, 0], torch.sin(torch.tensor(3.0)))
+            and torch.allclose(pe[3, 1], torch.cos(torch.tensor(3.0))))
 
 
 def test_the_text_generation_bench_gets_a_transformer_of_the_live_lstm_s_size():
@@ -222,7 +249,7 @@ def test_recall_job_trains_and_tests_the_four():
     kinds = Counter(m[2].kind for m in sent)
     assert kinds["model_done"] == 4 and kinds["train"] == 8
     assert res["status"] == "done" and list(res["models"]) == list(KINDS)
-    for k, r in res["models"].items():
+    for _k, r in res["models"].items():
         assert len(r["acc"]) == 8 and len(r["sensitivity"]) == 8 and abs(r["params"] - 10_000) <= 1_000
     assert [res["models"][k]["view"] for k in KINDS] == [-1, 4, 2, 4]
     assert list(res["metrics"])[:4] == [f"mean_acc_{k}" for k in KINDS]
@@ -310,7 +337,8 @@ def test_the_table_says_where_a_measurement_contradicts_the_course():
     assert "holds here" in " ".join(rows["Training speed"]["notes"])
     assert "recalled reliably only up to k = 5" in " ".join(rows["Memory"]["notes"])
     charlm = {"models": {"RNN": {"model": "RNN", "label": "LSTM", "val_loss": 2.1, "train_s": 30},
-                         "Transformer": {"model": "Transformer", "label": "Transformer", "val_loss": 1.9, "train_s": 30}}}
+                         "Transformer": {"model": "Transformer", "label": "Transformer", "val_loss": 1.9,
+                                         "train_s": 30}}}
     rows = {r["aspect"]: r for r in course_table(None, charlm, None)}
     assert "the Transformer reached the lowest validation loss (1.90" in " ".join(rows["Best use"]["notes"])
     assert rows["Memory"]["measured"]["RNN"].startswith("not measured yet")
@@ -329,7 +357,8 @@ def test_table_html_escapes_and_figures_carry_the_data():
     assert sorted(s.x0 for s in fig.layout.shapes if s.x0 == s.x1) == [7.5, 15.5, 31.5]
     v = views_figure(RECALL_LINEUP.views(), RECALL_LINEUP.labels(), 64)
     assert {t.y[0]: t.x[0] for t in v.data} == {"LSTM": 64, "CNN": 16, "MLP": 8, "Transformer": 32}
-    lm = lm_figure({"RNN": {"label": "LSTM", "curve": [{"seconds": 0, "loss": 4.2}, {"seconds": 5, "loss": 3.0}]}}, 4.17)
+    lm = lm_figure({"RNN": {"label": "LSTM", "curve": [{"seconds": 0, "loss": 4.2}, {"seconds": 5, "loss": 3.0}]}},
+                   4.17)
     assert list(lm.data[0].y) == [4.2, 3.0]
 
 

@@ -4,10 +4,18 @@ import hashlib
 
 import numpy as np
 import pytest
-
 from fixtures import csv_bytes, make_aclimdb, make_tarball
-from rnnlab.data.text import (DataError, ImdbUnavailable, download_imdb, find_imdb, load_imdb, read_aclimdb, read_csv,
-                         unavailable_message)
+
+from rnnlab.data.text import (
+    DataError,
+    ImdbUnavailable,
+    download_imdb,
+    find_imdb,
+    load_imdb,
+    read_aclimdb,
+    read_csv,
+    unavailable_message,
+)
 
 
 def test_read_aclimdb_folder(tmp_path):

@@ -6,13 +6,43 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.data.series import (BUILTIN, MAX_POINTS, Series, SeriesError, detect_separator, make_windows,
-                                mackey_glass, parse_times, read_table, series_from_table, sine, sines_trend,
-                                split_series)
-from rnnlab.labs.baselines import (LinearAR, all_baselines, autocorrelation, detect_period, metrics, naive,
-                                   naive_scale, seasonal_naive)
-from rnnlab.labs.forecast import (ForecastRecipe, best_method, build_model, forecast_job, forecasts_frame, loss_curves,
-                                  quick_baselines, summarise, train_forecaster, verdict)
+from rnnlab.data.series import (
+    BUILTIN,
+    MAX_POINTS,
+    Series,
+    SeriesError,
+    detect_separator,
+    mackey_glass,
+    make_windows,
+    parse_times,
+    read_table,
+    series_from_table,
+    sine,
+    sines_trend,
+    split_series,
+)
+from rnnlab.labs.baselines import (
+    LinearAR,
+    all_baselines,
+    autocorrelation,
+    detect_period,
+    metrics,
+    naive,
+    naive_scale,
+    seasonal_naive,
+)
+from rnnlab.labs.forecast import (
+    ForecastRecipe,
+    best_method,
+    build_model,
+    forecast_job,
+    forecasts_frame,
+    loss_curves,
+    quick_baselines,
+    summarise,
+    train_forecaster,
+    verdict,
+)
 from rnnlab.runtime.jobs import JobContext, JobStopped
 
 
@@ -343,7 +373,8 @@ def test_job_reports_baselines_first_then_seeds_and_weights():
     assert list(res["metrics"])[0] == "rnn_MASE" and res["metrics"]["seeds_trained"] == 2   # the board's headline
     assert res["metrics"]["rnn_MASE"] == rnn["MASE"] and res["metrics"]["baseline_MASE"] == min(
         r["MASE"] for r in res["rows"][1:])
-    assert res["verdict"]["outcome"] in ("wins", "loses", "mixed") and res["verdict"]["text"] == verdict(res["rows"]).text
+    assert (res["verdict"]["outcome"] in ("wins", "loses", "mixed")
+            and res["verdict"]["text"] == verdict(res["rows"]).text)
     # weights only, and they are seed 5's model after training (not a fresh one)
     fresh = build_model(1, SMALL, 5).state_dict()
     assert set(res["state_dict"]) == set(fresh) and not torch.equal(res["state_dict"]["head.0.weight"],
@@ -425,7 +456,8 @@ def test_page_shows_the_baselines_at_once_and_teaches(root):
     assert (at.slider(key="fc_every").value, at.slider(key="fc_window").value, at.slider(key="fc_horizon").value) \
         == (6, 20, 5)
     at.button(key="fc_reset_page").click().run()
-    assert at.selectbox(key="fc_series").value == "sum of sines + trend + noise" and at.slider(key="fc_window").value == 30
+    assert (at.selectbox(key="fc_series").value == "sum of sines + trend + noise"
+            and at.slider(key="fc_window").value == 30)
 
 
 def test_page_opens_with_the_settings_of_its_link(root):

@@ -9,16 +9,48 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab.data.tasks import (ADDING_EXPECTED_BASELINE, COPY_BLANK, COPY_DELIM, adding_problem, baseline_on,
-                               copy_baseline, copy_memory)
-from rnnlab.figures.gradients import (gradient_flow_figure, jacobian_figure, log_ticks, task_curves,
-                                      weight_criterion_figure)
+from rnnlab.data.tasks import (
+    ADDING_EXPECTED_BASELINE,
+    COPY_BLANK,
+    COPY_DELIM,
+    adding_problem,
+    baseline_on,
+    copy_baseline,
+    copy_memory,
+)
+from rnnlab.figures.gradients import (
+    gradient_flow_figure,
+    jacobian_figure,
+    log_ticks,
+    task_curves,
+    weight_criterion_figure,
+)
 from rnnlab.labs.clipping import clipping_job
-from rnnlab.labs.gradients import (BLOCK_GAMMA, build_layer, gradient_flow, sci, sentence_inputs, truncated_share,
-                                   truncation_effect, weight_criterion)
-from rnnlab.labs.longrange import (SOLVED_FRACTION, Sweep, baseline, build_task_model, gradient_profile, race,
-                                   race_job, record_job, solved_threshold, start_task, sweep_job, train_task,
-                                   validation_set)
+from rnnlab.labs.gradients import (
+    BLOCK_GAMMA,
+    build_layer,
+    gradient_flow,
+    sci,
+    sentence_inputs,
+    truncated_share,
+    truncation_effect,
+    weight_criterion,
+)
+from rnnlab.labs.longrange import (
+    SOLVED_FRACTION,
+    Sweep,
+    baseline,
+    build_task_model,
+    gradient_profile,
+    race,
+    race_job,
+    record_job,
+    solved_threshold,
+    start_task,
+    sweep_job,
+    train_task,
+    validation_set,
+)
 from rnnlab.runtime.jobs import JobContext
 
 TORCH_CELL = {"RNN_TANH": nn.RNNCell, "RNN_RELU": nn.RNNCell, "LSTM": nn.LSTMCell, "GRU": nn.GRUCell}
@@ -133,7 +165,7 @@ def test_forget_bias_one_keeps_more_gradient_than_zero():
 
 def test_sci_prints_numbers_beyond_float64():
     assert sci(-400.5) == "3.2e-401"
-    assert sci(math.log10(3.14159e-7)) == "%.1e" % 3.14159e-7
+    assert sci(math.log10(3.14159e-7)) == f"{3.14159e-7:.1e}"
     assert sci(0.0) == "1.0e+00" and sci(math.log10(9.999)) == "1.0e+01"
     assert sci(-math.inf) == "0"
 
@@ -207,7 +239,7 @@ def test_adding_problem_and_its_measured_baseline():
     assert torch.all(first < 15) and torch.all(second >= 15)
     # predicting 1 scores 1/6 in expectation; measured on 20,000 sequences it is within 0.005 of it
     assert baseline_on("adding", x, y) == pytest.approx(1 / 6, abs=0.005)
-    assert ADDING_EXPECTED_BASELINE == pytest.approx(float(((y - 1) ** 2).mean()), abs=0.005)
+    assert pytest.approx(float(((y - 1) ** 2).mean()), abs=0.005) == ADDING_EXPECTED_BASELINE
     # the lab's baseline is the one measured on the validation data every run is scored on
     vx, vy = validation_set("adding", 50)
     assert baseline("adding", 50) == pytest.approx(float(((vy.double() - 1) ** 2).mean()), rel=1e-12)
@@ -344,7 +376,8 @@ def test_sweep_job_and_the_shipped_sweep(root):
 
 # --- figures --------------------------------------------------------------------------------------------
 def test_figures_draw_the_computed_numbers():
-    flows = [gradient_flow("RNN_TANH", 1000, 16, init="orthogonal", radius=0.5, seed=0), gradient_flow("LSTM", 1000, 16)]
+    flows = [gradient_flow("RNN_TANH", 1000, 16, init="orthogonal", radius=0.5, seed=0),
+             gradient_flow("LSTM", 1000, 16)]
     fig = gradient_flow_figure(flows)
     np.testing.assert_allclose(fig.data[0].y, flows[0].log10_grad)
     assert fig.data[0].customdata[0] == sci(flows[0].log10_grad[0])

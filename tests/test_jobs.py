@@ -11,9 +11,7 @@ import torch
 
 from rnnlab.nn.init import seeded
 from rnnlab.nn.models import ClassifierConfig, SentimentClassifier
-from rnnlab.runtime.jobs import (JobContext, JobLimits, JobStopped, LocalRunner, describe_wait, pack, thread_plan,
-                                 unpack)
-
+from rnnlab.runtime.jobs import JobContext, JobLimits, JobStopped, LocalRunner, describe_wait, pack, thread_plan, unpack
 
 KINDS = ["local", pytest.param("ray", marks=[pytest.mark.slow, pytest.mark.skipif(rayfix.why_not() is not None,
                                                                                   reason=str(rayfix.why_not()))])]
@@ -167,7 +165,7 @@ def test_results_are_loaded_weights_only():
 
     buf = io.BytesIO()
     torch.save({"x": Evil()}, buf, pickle_module=pickle)
-    with pytest.raises(Exception):
+    with pytest.raises(pickle.UnpicklingError):
         unpack(buf.getvalue())
 
 
@@ -258,7 +256,7 @@ def test_seeded_builds_are_identical_across_threads_while_others_draw():
         try:
             for _ in range(10):
                 results.append(seeded(lambda: SentimentClassifier(cfg), 5).state_dict())
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             errors.append(err)
 
     noisy = [threading.Thread(target=noise) for _ in range(2)]

@@ -28,8 +28,8 @@ def _pair(torch_cls, kw, layers, bidir, bf, dropout=0.0, input_size=5, hidden=6,
     return ref, ours
 
 
-def _inputs(bf, B=3, T=7, I=5, requires_grad=True):
-    x = torch.randn((B, T, I) if bf else (T, B, I))
+def _inputs(bf, B=3, T=7, n_in=5, requires_grad=True):
+    x = torch.randn((B, T, n_in) if bf else (T, B, n_in))
     return x.requires_grad_(requires_grad)
 
 
@@ -60,7 +60,7 @@ def _check_same(ref, ours, args_ref, args_ours, kwargs_ours=None):
     gr = torch.autograd.grad(_loss(out_r, st_r), list(ref.parameters()), retain_graph=True)
     go = torch.autograd.grad(_loss(out_o, st_o), list(ours.parameters()), retain_graph=True)
     for (name, _), a, b in zip(ref.named_parameters(), go, gr):
-        torch.testing.assert_close(a, b, **TOL, msg=lambda m: f"gradient of {name}: {m}")
+        torch.testing.assert_close(a, b, **TOL, msg=lambda m, name=name: f"gradient of {name}: {m}")
     return out_r, st_r, out_o, st_o
 
 

@@ -8,8 +8,7 @@ sidebar, must close once a page is picked.
 import pytest
 
 from app_pages.common import all_pages
-from bench.appserver import (SIZES, chromium_available, cut_labels, horizontal_overflow, opened, serve_app,
-                             wait_idle)
+from bench.appserver import SIZES, chromium_available, cut_labels, horizontal_overflow, opened, serve_app, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,7 +41,8 @@ def _problems(page) -> list[str]:
         wide = page.evaluate("""() => { const main = document.querySelector('[data-testid="stMain"]');
             const right = main.getBoundingClientRect().right;
             return [...main.querySelectorAll('[data-testid]')].filter(e => e.getBoundingClientRect().right > right + 1)
-                .slice(-3).map(e => e.getAttribute('data-testid') + ' ' + Math.round(e.getBoundingClientRect().right)); }""")
+                .slice(-3).map(e => e.getAttribute('data-testid') + ' ' + """
+                             """Math.round(e.getBoundingClientRect().right)); }""")
         problems.append(f"page scrolls sideways by {over} px (widest: {wide})")
     cut = cut_labels(page)
     if cut:

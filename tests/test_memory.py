@@ -3,11 +3,18 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.figures.memory import activation_heatmap, colored_text_html, trajectory_figure
-from rnnlab.labs.memory import (firing_positions, fresh_classifier, gate_saturation, pca_path, read_text,
-                           saturation_over_time, top_units)
-from rnnlab.nn.models import TextModel, load_text_model, save_text_model
 from rnnlab.data.tokenizer import Vocabulary
+from rnnlab.figures.memory import activation_heatmap, colored_text_html, trajectory_figure
+from rnnlab.labs.memory import (
+    firing_positions,
+    fresh_classifier,
+    gate_saturation,
+    pca_path,
+    read_text,
+    saturation_over_time,
+    top_units,
+)
+from rnnlab.nn.models import TextModel, load_text_model, save_text_model
 
 
 def test_gate_saturation_exact():
@@ -93,7 +100,7 @@ def test_figures_carry_the_data_and_escape_html():
                                                 ("RNN_RELU", (4, 4), "maxmean")])
 def test_bidirectional_prefixes_are_exact_on_any_positions(cell, sizes, pooling):
     """Only the first layer's forward half is shared between prefixes: every other number is re-read."""
-    vocab = Vocabulary().fit(["w%d" % k for k in range(40)])
+    vocab = Vocabulary().fit([f"w{k}" for k in range(40)])
     model = _bidirectional(vocab, cell, sizes, pooling, seed=2)
     ids = torch.randint(1, len(vocab), (1, 23), generator=torch.Generator().manual_seed(0))
     positions = [22, 0, 5, 13, 7]                      # any order, answered in that order
@@ -105,9 +112,7 @@ def test_bidirectional_prefixes_are_exact_on_any_positions(cell, sizes, pooling)
 
 
 def test_long_bidirectional_text_reads_a_bounded_set_of_prefixes():
-    from rnnlab.labs.memory import MAX_PREFIXES, prefix_positions
-
-    from rnnlab.labs.memory import PREFIX_BUDGET
+    from rnnlab.labs.memory import MAX_PREFIXES, PREFIX_BUDGET, prefix_positions
 
     assert list(prefix_positions(10, True)) == list(range(10))
     assert len(prefix_positions(5000, False)) == 5000          # unidirectional: one pass gives them all
@@ -118,9 +123,9 @@ def test_long_bidirectional_text_reads_a_bounded_set_of_prefixes():
         gaps = np.diff(pos)
         assert gaps.max() - gaps.min() <= 1                     # evenly spaced
     assert len(prefix_positions(500, True)) == 64 and len(prefix_positions(2000, True)) == 32
-    vocab = Vocabulary().fit(["w%d" % k for k in range(40)])
+    vocab = Vocabulary().fit([f"w{k}" for k in range(40)])
     model = _bidirectional(vocab, "GRU", (4,), "maxmean")
-    r = read_text(model, vocab, " ".join("w%d" % (k % 40) for k in range(300)))
+    r = read_text(model, vocab, " ".join(f"w{k % 40}" for k in range(300)))
     assert not r.every_prefix and len(r.prefix_positions) == len(r.prefix_probabilities) == 64
     ids = torch.tensor([r.ids])
     for j in (0, 17, -1):

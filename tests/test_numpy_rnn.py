@@ -3,8 +3,16 @@ import numpy as np
 import pytest
 import torch
 
-from rnnlab.nn.numpy_rnn import (Adam, NumpyRNN, SGD, clip_gradients, numerical_gradient, one_hot,
-                              relative_error, train_chars)
+from rnnlab.nn.numpy_rnn import (
+    SGD,
+    Adam,
+    NumpyRNN,
+    clip_gradients,
+    numerical_gradient,
+    one_hot,
+    relative_error,
+    train_chars,
+)
 
 
 def _problem(seed=0, T=6, V=4, H=5):

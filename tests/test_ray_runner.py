@@ -19,6 +19,7 @@ def ray_local():
 
 def test_a_gpu_job_asks_ray_for_a_gpu(ray_local):
     import ray
+
     from rnnlab.runtime.ray_runner import RayRunner
 
     assert ray.cluster_resources().get("GPU", 0) == 0            # the test's Ray has no GPU ...

@@ -4,10 +4,20 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from rnnlab.labs.scratch import (InputError, autograd_gradients, backward_equations, bptt_by_hand, char_model_job,
-                                 continue_text, course_example, gradient_check, parse_indices, torch_hidden_states,
-                                 torch_rnn)
-from rnnlab.nn.numpy_rnn import numerical_gradient, NumpyRNN, relative_error
+from rnnlab.labs.scratch import (
+    InputError,
+    autograd_gradients,
+    backward_equations,
+    bptt_by_hand,
+    char_model_job,
+    continue_text,
+    course_example,
+    gradient_check,
+    parse_indices,
+    torch_hidden_states,
+    torch_rnn,
+)
+from rnnlab.nn.numpy_rnn import NumpyRNN, numerical_gradient, relative_error
 
 
 class FakeContext:

@@ -8,15 +8,29 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-
 from fixtures import csv_bytes, make_aclimdb
+
 from rnnlab.__main__ import main as cli
 from rnnlab.data.text import load_compact_imdb, load_imdb, read_csv
 from rnnlab.data.tokenizer import Vocabulary
 from rnnlab.labs import calibration
-from rnnlab.labs.sentiment import (PRESETS, TokenCache, batches, compare, encode, fingerprint, importance, logits_of,
-                                   predict, read, recipe_from, recipe_to_dict, sentiment_job, text_model_from_result,
-                                   train_sentiment, trajectory)
+from rnnlab.labs.sentiment import (
+    PRESETS,
+    TokenCache,
+    batches,
+    encode,
+    fingerprint,
+    importance,
+    logits_of,
+    predict,
+    read,
+    recipe_from,
+    recipe_to_dict,
+    sentiment_job,
+    text_model_from_result,
+    train_sentiment,
+    trajectory,
+)
 from rnnlab.nn.models import SentimentClassifier, load_text_model, text_model_zip
 from rnnlab.runtime.jobs import JobContext, JobLimits, JobStopped
 
@@ -28,7 +42,8 @@ def test_presets_follow_the_guide():
     assert (k.num_words, k.maxlen, k.embed_dim, k.hidden_sizes, k.bidirectional, k.head_hidden, k.head_dropout) == \
         (10_000, 200, 64, (64, 32), True, 64, 0.5)
     p = PRESETS["guide_pytorch"]
-    assert (p.embed_dim, p.hidden_sizes, p.bidirectional, p.dropout, p.lr, p.clip) == (128, (256, 256), True, 0.3, 1e-3, 1.0)
+    assert (p.embed_dim, p.hidden_sizes, p.bidirectional, p.dropout, p.lr, p.clip) == \
+        (128, (256, 256), True, 0.3, 1e-3, 1.0)
     model = SentimentClassifier(k.classifier_config(10_000))
     assert [r.hidden_size for r in model.rnns] == [64, 32] and model.rnns[1].input_size == 128
     # Keras' Bidirectional(LSTM(64)) -> Bidirectional(LSTM(32)) -> Dense(64) -> Dropout(0.5) -> Dense(1)
@@ -81,7 +96,8 @@ def test_training_learns_made_up_reviews(small_run):
     assert run.test["acc"] > 0.9
     assert run.test["confusion"].sum() == 150
     assert run.text_model.meta["test_accuracy"] == pytest.approx(run.test["acc"], abs=1e-4)
-    assert predict(run.text_model, "wonderful brilliant superb film") > 0.5 > predict(run.text_model, "awful dull waste")
+    assert (predict(run.text_model, "wonderful brilliant superb film") > 0.5
+            > predict(run.text_model, "awful dull waste"))
     cal = run.text_model.meta["calibration"]        # what the page's reliability diagram reads
     assert cal["temperature"] == run.text_model.meta["temperature"] and cal["n"] == 150
     assert sum(cal["bins"]["after"]["counts"]) == 150
@@ -169,7 +185,8 @@ def test_cli_set_changes_the_preset_and_records_the_command(tmp_path, capsys):
     out = tmp_path / "model"
     code = cli(["train-sentiment", "--data", str(tmp_path / "imdb"), "--preset", "fast", "--epochs", "1",
                 "--set", "hidden_sizes=8,4", "--set", "lr_schedule=cosine", "--set", "lr_patience=none",
-                "--set", "equal_length=true", "--set", "ema=0.9", "--minutes", "5", "--out", str(out), "--device", "cpu"])
+                "--set", "equal_length=true", "--set", "ema=0.9", "--minutes", "5", "--out", str(out),
+                "--device", "cpu"])
     assert code == 0
     meta = load_text_model(out).meta
     r = meta["recipe"]
@@ -199,7 +216,8 @@ class Ctx(JobContext):
     def _record(self, msg):
         e = msg[2]
         self.events.append(e)
-        if (e.kind == "phase" and e.data["name"] in self.stop_at) or (e.kind == "step" and f"step {e.step}" in self.stop_at):
+        if ((e.kind == "phase" and e.data["name"] in self.stop_at)
+                or (e.kind == "step" and f"step {e.step}" in self.stop_at)):
             self._flag.value = self.presses
 
     def kinds(self, kind):
@@ -234,7 +252,8 @@ def test_job_trains_calibrates_and_returns_weights_only():
     assert cal["ece_before"] == pytest.approx(m["ece_before"]) and sum(cal["bins"]["before"]["counts"]) == 80
     from rnnlab.runtime.jobs import pack, unpack
     back = unpack(pack(res))                                  # crosses to the server as weights-only data
-    assert back["vocab"]["words"] == res["vocab"]["words"] and torch.equal(back["confusion"], torch.as_tensor(res["confusion"]))
+    assert (back["vocab"]["words"] == res["vocab"]["words"]
+            and torch.equal(back["confusion"], torch.as_tensor(res["confusion"])))
 
 
 def test_job_reads_the_teachers_imdb_folder_and_stops_while_reading(tmp_path, monkeypatch):
@@ -307,7 +326,7 @@ def test_learning_rate_one_without_clipping_diverges():
     assert res["status"] == "diverged"
     assert "learning rate (1) is too high" in res["message"] and "clipping" in res["message"]
     assert "test_acc" not in res["metrics"] and res["confusion"] is None     # a diverged model is not scored
-    assert ctx.kinds("diverged") and not ctx.kinds("phase")[-1].data["name"] == "evaluating"
+    assert ctx.kinds("diverged") and ctx.kinds("phase")[-1].data["name"] != "evaluating"
 
 
 # --- the shipped model -------------------------------------------------------------------------------
@@ -367,4 +386,5 @@ def test_training_curves_mark_warm_restarts_on_both_panels():
     assert len(lines) == 2 and {s.xref for s in lines} == {"x", "x2"}
     assert [t.name for t in fig.data if t.name and t.name.startswith("warm restart")] == [
         "warm restart: back to the best weights, learning rate high again"]
-    assert not any(t.name and t.name.startswith("warm restart") for t in training_curves([0, 128], [1, 1], [0, 0], []).data)
+    assert not any(t.name and t.name.startswith("warm restart")
+                   for t in training_curves([0, 128], [1, 1], [0, 0], []).data)

@@ -2,9 +2,8 @@
 log-odds, the what-if templates, settings from the URL, the compact data, and a live training run."""
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
-
 from fixtures import csv_bytes
+from streamlit.testing.v1 import AppTest
 from test_app_pages import figures
 
 PAGE = "app_pages/sentiment.py"
@@ -135,7 +134,7 @@ def test_each_what_if_template(root, shipped):
     assert at.text_area(key="sent_edit").value == "The story is a wonderful surprise."
     at.text_area(key="sent_text").set_value("It is good.").run()
     assert at.text_area(key="sent_edit").value == "It is not good."
-    assert sorted(k for k in at.session_state.keys() if str(k).startswith("sent_edit")) == ["sent_edit", "sent_edit_for"]
+    assert sorted(k for k in at.session_state if str(k).startswith("sent_edit")) == ["sent_edit", "sent_edit_for"]
 
 
 def test_settings_come_back_from_a_link(root, shipped):
@@ -223,7 +222,8 @@ def test_pressing_train_runs_a_job_to_the_end_and_offers_the_model(root):
     assert any(s.value.startswith("**Finished.**") or s.value.startswith("**Early-stopped.**")
                for s in list(at.success) + list(at.info))
     m = _metrics(at)
-    assert float(m["Test accuracy"].rstrip("%")) > 80 and m["Reviews read"] == f"{job.result['metrics']['reviews_seen']:,}"
+    assert (float(m["Test accuracy"].rstrip("%")) > 80
+            and m["Reviews read"] == f"{job.result['metrics']['reviews_seen']:,}")
     curves = next(f for f in figures(at) if f["layout"].get("annotations", [{}])[0].get("text") == "Loss")
     assert curves["data"][0]["x"][-1] == job.result["metrics"]["reviews_seen"]     # against reviews read
     assert any("weights" in c.value and "vocabulary" in c.value for c in at.caption)   # what the download holds

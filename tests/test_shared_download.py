@@ -8,9 +8,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fixtures import make_aclimdb, make_tarball
 from streamlit.testing.v1 import AppTest
 
-from fixtures import make_aclimdb, make_tarball
 from rnnlab.data import download as download_mod
 from rnnlab.data.download import SharedDownload
 from rnnlab.data.text import ImdbUnavailable, download_imdb, load_imdb

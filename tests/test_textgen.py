@@ -5,7 +5,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -14,15 +13,52 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from rnnlab.data.chars import (MAX_VOCAB, TRAIN_FRACTION, UNKNOWN, CharVocab, StreamBatches, eval_streams,
-                               random_windows, read_user_text, shakespeare, shakespeare_text, split_text, user_corpus)
+from rnnlab.data.chars import (
+    MAX_VOCAB,
+    TRAIN_FRACTION,
+    UNKNOWN,
+    CharVocab,
+    StreamBatches,
+    eval_streams,
+    random_windows,
+    read_user_text,
+    shakespeare,
+    shakespeare_text,
+    split_text,
+    user_corpus,
+)
 from rnnlab.data.text import DataError
-from rnnlab.labs.textgen import (CharRecipe, FEATURES, SHIPPED, check_recipe, correlations, feature_values,
-                                 find_units, lr_schedule, model_from_result, recipe_from, textgen_job, train_charlm,
-                                 unit_report)
-from rnnlab.nn.charlm import (CharLM, CharLMConfig, activations, as_stored, charlm_params, count_params, evaluate,
-                              generate, greedy, load_charlm, pack_weights, sample_next, sampling_probs, save_charlm,
-                              tbptt_loss, unpack_weights)
+from rnnlab.labs.textgen import (
+    SHIPPED,
+    CharRecipe,
+    check_recipe,
+    correlations,
+    feature_values,
+    find_units,
+    lr_schedule,
+    model_from_result,
+    recipe_from,
+    textgen_job,
+    train_charlm,
+    unit_report,
+)
+from rnnlab.nn.charlm import (
+    CharLM,
+    CharLMConfig,
+    as_stored,
+    charlm_params,
+    count_params,
+    evaluate,
+    generate,
+    greedy,
+    load_charlm,
+    pack_weights,
+    sample_next,
+    sampling_probs,
+    save_charlm,
+    tbptt_loss,
+    unpack_weights,
+)
 from rnnlab.nn.init import seeded
 from rnnlab.runtime.jobs import JobContext
 
@@ -143,7 +179,8 @@ def test_dropconnect_drops_recurrent_weights_only_while_training(cell):
         torch.manual_seed(5)
         out, _ = dropconnect_forward(model.rnn, e, None, 0.5)
         torch.manual_seed(5)
-        masked = {n: torch.nn.functional.dropout(w, 0.5) for n, w in model.rnn.named_parameters() if n.startswith("weight_hh")}
+        masked = {n: torch.nn.functional.dropout(w, 0.5) for n, w in model.rnn.named_parameters()
+                  if n.startswith("weight_hh")}
     reference = seeded(lambda: CharLM(CharLMConfig(20, cell, 12, 2, 8)), 0).train()
     with torch.no_grad():
         for n, w in masked.items():

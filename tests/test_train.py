@@ -50,7 +50,8 @@ def test_early_stopping_restores_the_best_weights():
         snapshots.append(m.weight.detach().clone())
         return {"loss": next(scores)}
 
-    h = Trainer(model, _loss, TrainConfig(lr=0.05, epochs=50, early_stopping=2, device="cpu")).fit(_batches(x, y), validate)
+    h = Trainer(model, _loss,
+                TrainConfig(lr=0.05, epochs=50, early_stopping=2, device="cpu")).fit(_batches(x, y), validate)
     assert h.status == "early_stopped" and h.best_value == 1.0
     assert len(h.evals) == 4                      # best at the 2nd, then 2 without improvement (as Keras)
     torch.testing.assert_close(model.weight, snapshots[1])
@@ -87,7 +88,8 @@ def test_cancel_and_endless_generators():
         calls["n"] += 1
         return calls["n"] > 5
 
-    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=100, device="cpu"), should_stop=stop).fit(lambda s: (x, y))
+    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=100, device="cpu"),
+                should_stop=stop).fit(lambda s: (x, y))
     assert h.status == "cancelled" and len(h.steps) == 5
     with pytest.raises(ValueError, match="max_steps"):
         Trainer(nn.Linear(3, 1), _loss, TrainConfig(device="cpu")).fit(lambda s: (x, y))

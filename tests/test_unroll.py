@@ -53,7 +53,8 @@ def test_equations_show_the_step_numbers():
     # the last vector written in the h line is h_2, rounded to two decimals
     np.testing.assert_allclose(_numbers(lines[-1])[-3:], np.round(v["h"], 2), atol=0.006)
     np.testing.assert_allclose(_numbers(lines[4])[-3:], np.round(v["c"], 2), atol=0.006)
-    assert len(step_equations("GRU", gate_weights(build_unroll("GRU", 3)), step_values(build_unroll("GRU", 3), 0), 1)) == 4
+    assert len(step_equations("GRU", gate_weights(build_unroll("GRU", 3)),
+                              step_values(build_unroll("GRU", 3), 0), 1)) == 4
     symbolic = step_equations("RNN_TANH", {}, {}, 5, numbers=False)
     assert symbolic == [r"h_{5} = \tanh\left(W\,x_{5} + U\,h_{4} + b\right)"]
 
@@ -103,7 +104,7 @@ def test_seeded_builds_are_identical_across_threads_while_the_global_rng_is_used
                 params, h = build()
                 if not (all(torch.equal(a, b) for a, b in zip(params, ref_params)) and torch.equal(h, ref_h)):
                     mismatches.append(1)
-        except Exception as err:  # noqa: BLE001 - reported below
+        except Exception as err:
             errors.append(err)
 
     noisy = threading.Thread(target=noise)

@@ -5,9 +5,9 @@ import ast
 import tomllib
 
 import pytest
+from fixtures import csv_bytes
 from streamlit.testing.v1 import AppTest
 
-from fixtures import csv_bytes
 from rnnlab.data import chars, series, text
 from rnnlab.data.chars import MAX_UPLOAD_BYTES
 from rnnlab.data.series import MAX_CSV_MB

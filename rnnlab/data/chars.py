@@ -51,7 +51,7 @@ class CharVocab:
         self.index = {c: i for i, c in enumerate(chars)}
 
     @classmethod
-    def from_text(cls, text: str, max_size: int = MAX_VOCAB) -> "CharVocab":
+    def from_text(cls, text: str, max_size: int = MAX_VOCAB) -> CharVocab:
         """Every character of ``text`` (sorted), or the ``max_size - 1`` most frequent plus :data:`UNKNOWN`."""
         counts = Counter(text)
         if len(counts) <= max_size:

@@ -95,7 +95,8 @@ def answer(task: RecallTask, x: torch.Tensor) -> torch.Tensor:
 
 
 @lru_cache(maxsize=16)
-def held_out(task: RecallTask, per_k: int = 64, seed: int = TEST_SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def held_out(task: RecallTask, per_k: int = 64,
+             seed: int = TEST_SEED) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``per_k`` sequences for every k in 0 … T-1, fixed by ``seed``: (x (T·per_k, T), y, k). Cached:
     the same task gives the same (read-only) tensors."""
     g = torch.Generator().manual_seed(int(seed) * 1_000 + task.T * 37 + task.symbols)

@@ -163,7 +163,7 @@ def number_word_batch(n: int, seed_or_rng) -> tuple[torch.Tensor, torch.Tensor, 
     g = rng(seed_or_rng)
     digits = g.integers(0, 10, n)
     langs = g.integers(0, len(LANGUAGES), n)
-    words = [NUMBER_WORDS[LANGUAGES[l]][d] for d, l in zip(digits, langs)]
+    words = [NUMBER_WORDS[LANGUAGES[lang]][d] for d, lang in zip(digits, langs)]
     x, _ = WORD_VOCAB.encode(words, bos=True)
     y, _ = WORD_VOCAB.encode(words, eos=True)
     return torch.tensor(digits, dtype=torch.long), x, y
@@ -186,7 +186,7 @@ def parity_test_set(max_len: int, per_length: int = 100) -> tuple[torch.Tensor, 
     g = rng(TEST_SEED)
     rows, lengths = [], []
     for L in range(1, max_len + 1):
-        if 2 ** L <= per_length:
+        if per_length >= 2 ** L:
             strings = [[(k >> i) & 1 for i in range(L)] for k in range(2 ** L)]
         else:
             strings = g.integers(0, 2, (per_length, L)).tolist()
@@ -211,8 +211,9 @@ def parse_bits(text: str, max_len: int = PARITY_MAX) -> list[int]:
 
 
 # --- many-to-many synced: is this character part of a question? ----------------------------------------------
-QA_WORDS = ("the cat dog sun sea map hat red big old new you we it is was did can go ran sat saw ate was "
-            "here there now then why how who what when it so all one two a an my our").split()
+QA_WORDS = ["the", "cat", "dog", "sun", "sea", "map", "hat", "red", "big", "old", "new", "you", "we", "it", "is",
+            "was", "did", "can", "go", "ran", "sat", "saw", "ate", "was", "here", "there", "now", "then", "why",
+            "how", "who", "what", "when", "it", "so", "all", "one", "two", "a", "an", "my", "our"]
 QA_VOCAB = CharVocab(" .?abcdefghijklmnopqrstuvwxyz")
 QA_MARKS = {".": 0, "?": 1}
 QA_TAGS = ("statement (.)", "question (?)")
@@ -312,8 +313,9 @@ def parse_qa(text: str, max_len: int = 120) -> str:
 
 
 # --- seq2seq: dates ------------------------------------------------------------------------------------------
-MONTHS = ("January February March April May June July August September October November December").split()
-WEEKDAYS = "Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"]
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 # two-digit years: 50–99 → 19xx, 00–49 → 20xx
 FIRST_DATE, LAST_DATE = dt.date(1950, 1, 1), dt.date(2049, 12, 31)
 

@@ -58,7 +58,7 @@ class Series:
                 "period": self.period}
 
     @classmethod
-    def from_plain(cls, d: dict) -> "Series":
+    def from_plain(cls, d: dict) -> Series:
         values = np.asarray(d["values"], float)
         if values.ndim == 1:
             values = values[:, None]
@@ -133,8 +133,8 @@ def sunspots() -> Series:
     import statsmodels.api as sm
 
     df = sm.datasets.sunspots.load_pandas().data
-    return Series("sunspots (yearly, statsmodels)", df["YEAR"].astype(int).to_numpy(), df[["SUNACTIVITY"]].to_numpy(float),
-                  ["SUNACTIVITY"], 11)
+    return Series("sunspots (yearly, statsmodels)", df["YEAR"].astype(int).to_numpy(),
+                  df[["SUNACTIVITY"]].to_numpy(float), ["SUNACTIVITY"], 11)
 
 
 def co2() -> Series:
@@ -142,7 +142,8 @@ def co2() -> Series:
     import statsmodels.api as sm
 
     df = sm.datasets.co2.load_pandas().data.interpolate()
-    return Series("CO2 at Mauna Loa (weekly, statsmodels)", df.index.to_numpy(), df[["co2"]].to_numpy(float), ["co2"], 52)
+    return Series("CO2 at Mauna Loa (weekly, statsmodels)", df.index.to_numpy(), df[["co2"]].to_numpy(float),
+                  ["co2"], 52)
 
 
 BUILTIN = {
@@ -529,7 +530,7 @@ class Scaler:
     std: np.ndarray
 
     @classmethod
-    def fit(cls, values: np.ndarray) -> "Scaler":
+    def fit(cls, values: np.ndarray) -> Scaler:
         std = values.std(axis=0)
         return cls(values.mean(axis=0), np.where(std > 1e-12, std, 1.0))
 

@@ -28,9 +28,9 @@ import tempfile
 import threading
 import urllib.request
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -63,11 +63,11 @@ class TextDataset:
     def __len__(self) -> int:
         return len(self.texts)
 
-    def take(self, index) -> "TextDataset":
+    def take(self, index) -> TextDataset:
         index = np.asarray(index, dtype=np.int64)
         return TextDataset([self.texts[i] for i in index], self.labels[index])
 
-    def split(self, fraction: float, seed: int = 0, stratify: bool = False) -> tuple["TextDataset", "TextDataset"]:
+    def split(self, fraction: float, seed: int = 0, stratify: bool = False) -> tuple[TextDataset, TextDataset]:
         """A shuffled split: ``fraction`` of the rows go to the second part (e.g. validation). With
         ``stratify``, each label is split in the same proportion, so both parts keep the label balance."""
         n_second = int(round(len(self) * fraction))
@@ -80,7 +80,7 @@ class TextDataset:
         cut = len(self) - n_second
         return self.take(order[:cut]), self.take(order[cut:])
 
-    def stratified(self, n: int, seed: int = 0) -> "TextDataset":
+    def stratified(self, n: int, seed: int = 0) -> TextDataset:
         """``n`` rows drawn at random (seeded) with each label's share as in the whole, in shuffled order.
 
         Never the first ``n`` rows: a folder of reviews lists every positive one before every negative one."""
@@ -92,7 +92,7 @@ class TextDataset:
     def positive_fraction(self) -> float:
         return float(self.labels.mean()) if len(self) else float("nan")
 
-    def head(self, n: int) -> "TextDataset":
+    def head(self, n: int) -> TextDataset:
         return TextDataset(self.texts[:n], self.labels[:n])
 
 
@@ -284,7 +284,8 @@ def find_imdb(extra: list[str | Path] = ()) -> Path | None:
     """The first folder that holds IMDB: the given ones, then the cache."""
     for folder in [*map(Path, extra), cache_dir()]:
         folder = folder.expanduser()
-        if _csv_pair_exists(folder) or (folder / "aclImdb" / "train" / "pos").is_dir() or (folder / "train" / "pos").is_dir():
+        if (_csv_pair_exists(folder) or (folder / "aclImdb" / "train" / "pos").is_dir()
+                or (folder / "train" / "pos").is_dir()):
             return folder
     return None
 
@@ -297,8 +298,9 @@ def _csv_pair_exists(folder: Path, prefix: str = "imdb") -> bool:
 def unavailable_message(where: Path | None = None) -> str:
     target = cache_dir()
     return (("No IMDB data at " + str(where) + ". " if where else "") +
-            f"Download {IMDB_URL} ({IMDB_SIZE_MB} MB) and extract it into {target} (so that {target / 'aclImdb' / 'train'} "
-            f"exists), or set RNNLAB_CACHE to a folder that holds it, or give the path of a folder with an extracted "
+            f"Download {IMDB_URL} ({IMDB_SIZE_MB} MB) and extract it into {target} "
+            f"(so that {target / 'aclImdb' / 'train'} exists), or set RNNLAB_CACHE to a folder that holds it, "
+            f"or give the path of a folder with an extracted "
             f"aclImdb/ or with imdb_train.csv and imdb_test.csv (columns text,label).")
 
 

@@ -17,8 +17,8 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 PAD, OOV = 0, 1
 PAD_TOKEN, OOV_TOKEN = "<pad>", "<oov>"
@@ -82,17 +82,17 @@ class Vocabulary:
         self.index: dict[str, int] = {}
         self.words: list[str] = [PAD_TOKEN, OOV_TOKEN]
 
-    def fit(self, texts: Iterable[str]) -> "Vocabulary":
+    def fit(self, texts: Iterable[str]) -> Vocabulary:
         return self.fit_tokens(tokenize(text) for text in texts)
 
-    def fit_tokens(self, token_lists: Iterable[list[str]]) -> "Vocabulary":
+    def fit_tokens(self, token_lists: Iterable[list[str]]) -> Vocabulary:
         """Fit on texts already tokenised (a job tokenises once, in chunks, and reuses the tokens)."""
         for tokens in token_lists:
             self.counts.update(tokens)
         self._build()
         return self
 
-    def fit_counts(self, counts: dict[str, int]) -> "Vocabulary":
+    def fit_counts(self, counts: dict[str, int]) -> Vocabulary:
         """Fit on word counts already made (the same vocabulary as ``fit`` on the texts they were counted in)."""
         self.counts.update({w: int(c) for w, c in counts.items() if c > 0})
         self._build()
@@ -122,7 +122,7 @@ class Vocabulary:
         return {"num_words": self.num_words, "words": self.words[2:]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Vocabulary":
+    def from_dict(cls, data: dict) -> Vocabulary:
         vocab = cls(data.get("num_words"))
         vocab.words = [PAD_TOKEN, OOV_TOKEN] + list(data["words"])
         vocab.index = {w: i for i, w in enumerate(vocab.words)}
@@ -132,7 +132,7 @@ class Vocabulary:
         Path(path).write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: str | Path) -> "Vocabulary":
+    def load(cls, path: str | Path) -> Vocabulary:
         return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
 

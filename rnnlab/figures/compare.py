@@ -120,7 +120,8 @@ def lm_figure(models: dict[str, dict], chance: float | None = None, height: int 
         fig.add_trace(go.Scatter(x=[p["seconds"] for p in r["curve"]], y=[p["loss"] for p in r["curve"]],
                                  name=r["label"], mode="lines+markers", line=_line(kind),
                                  marker=dict(symbol=MODEL_SYMBOL[kind], size=8),
-                                 hovertemplate="%{x:.1f} s: %{y:.3f} nats/char<extra>" + html.escape(r["label"]) + "</extra>"))
+                                 hovertemplate="%{x:.1f} s: %{y:.3f} nats/char<extra>" + html.escape(r["label"]) +
+                                               "</extra>"))
     if chance is not None:
         fig.add_hline(y=chance, line=dict(color="#777", dash="dot", width=1.5))
         fig.add_annotation(x=1, xref="paper", y=chance, text=f"chance ln V = {chance:.2f}", showarrow=False,
@@ -238,8 +239,9 @@ def course_table_html(rows: list[dict], labels: dict[str, str]) -> str:
         stack.append(f"<h4>{html.escape(r['aspect'])}</h4>")
         for k in kinds:
             stack.append(f'<div class="model" style="border-left:4px solid {MODEL_COLORS[k]}"><b>'
-                         f'{html.escape(labels.get(k, k))}</b>: <span class="course">{html.escape(r["course"].get(k, ""))}'
-                         f'</span><br><b>{html.escape(r["measured"].get(k, ""))}</b></div>')
+                         f'{html.escape(labels.get(k, k))}</b>: <span class="course">'
+                         f'{html.escape(r["course"].get(k, ""))}</span><br>'
+                         f'<b>{html.escape(r["measured"].get(k, ""))}</b></div>')
         stack += [f'<div class="note">{html.escape(n)}</div>' for n in r.get("notes", [])]
     return (TABLE_STYLE + legend + '<div class="cmp-wrap"><table class="cmp-table"><thead><tr><th></th>' + head
             + "</tr></thead><tbody>" + "".join(body) + "</tbody></table></div>"

@@ -130,10 +130,7 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
         pad = max(0.0, (2 * 6 + 1.8) - (hi - lo)) / 2
         x_range = [lo - pad, hi + pad]
     y_range = [-0.6 if input_labels is not None else -0.4, 2.5 if outputs else 1.55]
-    if folded:
-        height = 380
-    else:
-        height = 330 if outputs else 230
+    height = 380 if folded else 330 if outputs else 230
     return d.figure(base_layout(height=height), x_range, y_range)
 
 

@@ -239,7 +239,8 @@ def sweep_figure(success: dict[str, list[float]], Ts: list[int], seeds: int, hei
         symbol, size, dash = SWEEP_STYLE.get(cell, ("circle", 11, "solid"))
         fig.add_trace(go.Scatter(x=Ts, y=row, mode="lines+markers", name=_label(cell),
                                  line=dict(color=CELL_COLORS.get(cell, "#555"), width=3, dash=dash),
-                                 marker=dict(size=size, symbol=symbol, line=dict(width=2, color=CELL_COLORS.get(cell, "#555"))),
+                                 marker=dict(size=size, symbol=symbol,
+                                             line=dict(width=2, color=CELL_COLORS.get(cell, "#555"))),
                                  hovertemplate=_label(cell) + ": T=%{x}, solved in %{y:.0%} of runs<extra></extra>"))
     fig.update_layout(**base_layout(height=height),
                       yaxis=dict(range=[-0.05, 1.05], tickformat=".0%", title=f"runs solved (of {seeds})"),

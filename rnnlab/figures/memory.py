@@ -116,7 +116,8 @@ def saturation_timeline(series: dict[str, np.ndarray], tokens: list[str], start:
     x = token_labels(tokens, start)
     for name, s in series.items():
         fig.add_trace(go.Scatter(x=x, y=s, mode="lines", name=name,
-                                 hovertemplate="token %{x}<br>" + name + ": %{y:.0%} of units saturated<extra></extra>"))
+                                 hovertemplate="token %{x}<br>" + name +
+                                               ": %{y:.0%} of units saturated<extra></extra>"))
     fig.update_layout(**base_layout(height=320, title="Saturated units at each token"),
                       yaxis=dict(range=[0, 1], tickformat=".0%"))
     fig.update_xaxes(type="category", tickangle=-60, tickfont=dict(size=11))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from .fast import figure
 from .style import COLORS, base_layout
@@ -154,7 +153,8 @@ def reliability_figure(before, after, temperature: float) -> go.Figure:
     fig.add_trace(go.Scatter(x=[0.5, 1.0], y=[0.5, 1.0], mode="lines", name="perfectly calibrated",
                              line=dict(color="#888", dash="dash"), hoverinfo="skip"))
     for r, label, color, symbol in ((before, f"T = 1 (ECE {before.ece:.1%})", COLORS["output"], "circle"),
-                                    (after, f"T = {temperature:.2f} (ECE {after.ece:.1%})", COLORS["hidden"], "diamond")):
+                                    (after, f"T = {temperature:.2f} (ECE {after.ece:.1%})", COLORS["hidden"],
+                                     "diamond")):
         keep = np.asarray(r.counts) > 0
         fig.add_trace(go.Scatter(
             x=np.asarray(r.confidence)[keep], y=np.asarray(r.accuracy)[keep], mode="lines+markers", name=label,

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import copy
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -29,7 +29,8 @@ from torch import Tensor, nn
 from ..data import seqtasks as T
 from ..nn.init import seeded
 from ..nn.layers import make_recurrent
-from ..nn.seq2seq import Seq2SeqConfig, build as build_seq2seq, sequence_loss
+from ..nn.seq2seq import Seq2SeqConfig, sequence_loss
+from ..nn.seq2seq import build as build_seq2seq
 from ..train import TrainConfig, Trainer
 
 SECTIONS = ("one_to_one", "one_to_many", "many_to_one", "sync", "seq2seq", "attention")

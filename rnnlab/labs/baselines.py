@@ -13,7 +13,7 @@ one-step naive forecast of the training data.
 from __future__ import annotations
 
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -70,7 +70,7 @@ class LinearAR:
         self.p = p
         self.coef: np.ndarray | None = None
 
-    def fit(self, y: np.ndarray) -> "LinearAR":
+    def fit(self, y: np.ndarray) -> LinearAR:
         p = self.p
         if len(y) <= p + 1:
             raise ValueError(f"need more than {p + 1} points to fit AR({p})")
@@ -158,7 +158,7 @@ def all_baselines(y: np.ndarray, train_end: int, origins: np.ndarray, horizon: i
         try:
             pred, order = arima_forecast(y, train_end, origins, horizon, check=check)
             out[f"ARIMA{order}"] = pred
-        except Exception as err:  # noqa: BLE001 - statsmodels can fail on odd series; the others still stand
+        except Exception as err:
             if type(err).__name__ == "JobStopped":
                 raise
             if notes is not None:

@@ -7,13 +7,13 @@ Both runs start from the same weights (drawn from the seed's own generator) and 
 from __future__ import annotations
 
 import copy
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
-from .longrange import build_task_model, task_loss
 from ..data.tasks import adding_problem
 from ..train import TrainConfig, Trainer
+from .longrange import build_task_model, task_loss
 
 RUNS = ("without clipping", "with clipping")
 
@@ -34,7 +34,7 @@ def clipping_experiment(cell: str = "RNN_RELU", T: int = 50, radius: float = 1.5
         trainer = Trainer(m, task_loss, TrainConfig(clip=clip, max_steps=steps, seed=seed, device="cpu"),
                           optimizer=torch.optim.SGD(m.parameters(), lr=lr), should_stop=should_stop,
                           on_event=None if on_event is None else (lambda e, name=name: on_event(name, e)))
-        h = trainer.fit(lambda _s: adding_problem(batch, T, data))
+        h = trainer.fit(lambda _s, data=data: adding_problem(batch, T, data))
         runs[name] = {"steps": h.steps, "loss": h.loss, "grad_norm": h.grad_norm, "clipped": h.clipped,
                       "status": h.status, "message": h.message}
         if h.status in ("cancelled", "time_limit"):

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import math
 import os
-import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -30,10 +29,19 @@ from torch import Tensor, nn
 
 from ..data.chars import CharCorpus, StreamBatches, random_windows, shakespeare
 from ..data.recall import RecallTask, accuracy_by_k, held_out
-from ..nn.charlm import generate, sample_next
 from ..nn.charlm import evaluate as carried_eval
-from ..nn.seqmodels import (KINDS, CausalTransformer, RecurrentNet, build, count_params, last_logits, logits,
-                            matched_settings, size_of)
+from ..nn.charlm import generate, sample_next
+from ..nn.seqmodels import (
+    KINDS,
+    CausalTransformer,
+    RecurrentNet,
+    build,
+    count_params,
+    last_logits,
+    logits,
+    matched_settings,
+    size_of,
+)
 from ..train import TrainConfig, Trainer
 from .textgen import CarriedLoss, ScheduledAdam
 
@@ -88,7 +96,7 @@ class Lineup:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Lineup":
+    def from_dict(cls, d: dict) -> Lineup:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 
@@ -232,7 +240,7 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
 
         config = TrainConfig(lr=lr, clip=1.0, max_steps=steps, time_limit=share, seed=seed, device=ctx.device)
         trainer = Trainer(model, recall_loss, config, on_event=on_event, should_stop=ctx.should_stop)
-        h = trainer.fit(lambda step: task.batch(batch, gen)[:2])
+        h = trainer.fit(lambda step, gen=gen: task.batch(batch, gen)[:2])
         if h.status == "cancelled" and ctx.stop_requests >= 2:
             break
         ctx.phase(f"testing the {name}")
@@ -550,7 +558,8 @@ def time_step(model: nn.Module, x: Tensor, y: Tensor, reps: int = 3, budget: flo
 
 
 @torch.no_grad()
-def time_next_token(model: nn.Module, history: Tensor, tokens: int = 8, reps: int = 3, budget: float = 2.0) -> list[float]:
+def time_next_token(model: nn.Module, history: Tensor, tokens: int = 8, reps: int = 3,
+                    budget: float = 2.0) -> list[float]:
     """Seconds per new token after ``history`` (1, H): a recurrent net steps its running state (read once,
     not timed); the others reread the last tokens they can see, without a cache."""
     model.eval()
@@ -638,7 +647,8 @@ def speed_job(ctx, lineup: dict | None = None, Ts=SPEED_TS, history=INFER_HISTOR
     check_lineup(lu)
     Ts = sorted({int(t) for t in Ts})
     history = sorted({int(h) for h in history})
-    if not Ts or not history or Ts[0] < 2 or Ts[-1] > 1024 or history[0] < 1 or history[-1] > 4096 or not 1 <= batch <= 64:
+    if (not Ts or not history or Ts[0] < 2 or Ts[-1] > 1024 or history[0] < 1 or history[-1] > 4096
+            or not 1 <= batch <= 64):
         raise ValueError("sequence lengths must be 2-1,024, histories 1-4,096 and the batch 1-64")
     total = len(Ts) * len(KINDS) + len(history) * len(KINDS)
     load_before = load_average()
@@ -697,10 +707,12 @@ def weights_per_extra_token(lu: Lineup, vocab_size: int, n_out: int | None = Non
     s = lu.settings(vocab_size, n_out)
     out = {"RNN": 0, "Transformer": 0}
     mlp = dict(s["MLP"])
-    out["MLP"] = size_of("MLP", vocab_size, n_out, **{**mlp, "window": mlp["window"] + 1}) - size_of("MLP", vocab_size, n_out, **mlp)
+    out["MLP"] = (size_of("MLP", vocab_size, n_out, **{**mlp, "window": mlp["window"] + 1})
+                  - size_of("MLP", vocab_size, n_out, **mlp))
     cnn = dict(s["CNN"])
     gained = (lu.kernel - 1) * 2 ** lu.cnn_layers
-    extra = size_of("CNN", vocab_size, n_out, **{**cnn, "n_layers": cnn["n_layers"] + 1}) - size_of("CNN", vocab_size, n_out, **cnn)
+    extra = (size_of("CNN", vocab_size, n_out, **{**cnn, "n_layers": cnn["n_layers"] + 1})
+             - size_of("CNN", vocab_size, n_out, **cnn))
     out["CNN"] = round(extra / gained)
     return out
 
@@ -717,7 +729,8 @@ def course_table(recall: dict | None = None, charlm: dict | None = None, speed: 
     # input type: what each one reads, from its settings (the views are tested)
     views = lu.views()
     reads = {"RNN": "any number of tokens, one at a time", "CNN": f"the last {views['CNN']} tokens",
-             "MLP": f"the last {views['MLP']} tokens, as one vector", "Transformer": f"up to {views['Transformer']} tokens at once"}
+             "MLP": f"the last {views['MLP']} tokens, as one vector",
+             "Transformer": f"up to {views['Transformer']} tokens at once"}
     rows.append({"aspect": "Input type", "course": COURSE["Input type"], "measured": reads,
                  "notes": ["Here all four read the same sequences: the MLP and the CNN handle a sequence of any "
                            "length by sliding a window along it, but see only that window at a time."]})

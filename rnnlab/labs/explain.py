@@ -44,7 +44,8 @@ VERBS = {"love": ("loves", "loved"), "like": ("likes", "liked"), "enjoy": ("enjo
          "hate": ("hates", "hated"), "recommend": ("recommends", "recommended"), "adore": ("adores", "adored"),
          "admire": ("admires", "admired"), "appreciate": ("appreciates", "appreciated"),
          "dislike": ("dislikes", "disliked"), "despise": ("despises", "despised"), "regret": ("regrets", "regretted"),
-         "work": ("works", "worked"), "deliver": ("delivers", "delivered"), "disappoint": ("disappoints", "disappointed"),
+         "work": ("works", "worked"), "deliver": ("delivers", "delivered"),
+         "disappoint": ("disappoints", "disappointed"),
          "impress": ("impresses", "impressed"), "fail": ("fails", "failed"), "deserve": ("deserves", "deserved"),
          "succeed": ("succeeds", "succeeded"), "entertain": ("entertains", "entertained"),
          "satisfy": ("satisfies", "satisfied"), "amaze": ("amazes", "amazed"), "suck": ("sucks", "sucked")}
@@ -129,7 +130,8 @@ def _negations(text: str):
         if w in CONTRACTED:                                     # wasn't terrible -> was terrible
             positive = CONTRACTED[w]
             before, after = m.group(), _case_like(m.group(), positive)
-        elif (w in COPULAS or w in MODALS or w in PRONOUN_BE or w in DO or w in HAVE) and joined and nw in ("not", "never"):
+        elif ((w in COPULAS or w in MODALS or w in PRONOUN_BE or w in DO or w in HAVE) and joined
+                and nw in ("not", "never")):
             span = (m.start(), nxt.end())                       # is not good -> is good
             before, after = text[m.start():nxt.end()], m.group()
         elif (w in COPULAS or w in MODALS or w in PRONOUN_BE) and joined:
@@ -228,7 +230,7 @@ def suggest(text: str, per_kind: int = 4) -> list[Edit]:
     """Candidate edits of every template (at most ``per_kind`` of each), in the order of ``TEMPLATES``."""
     text = str(text)
     out = []
-    for kind, fn in (("negate", _negations), ("antonym", _antonym_swaps), ("drop", _clause_drops)):
+    for _kind, fn in (("negate", _negations), ("antonym", _antonym_swaps), ("drop", _clause_drops)):
         seen = set()
         for e in fn(text):
             if e.text != text and e.text not in seen:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from typing import Callable
 
 import numpy as np
 import torch
@@ -54,7 +54,7 @@ class ForecastRecipe:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ForecastRecipe":
+    def from_dict(cls, d: dict) -> ForecastRecipe:
         names = {f.name for f in fields(cls)}
         kw = {k: v for k, v in d.items() if k in names}
         if "hidden_sizes" in kw:

@@ -92,8 +92,8 @@ class GradientFlow:
 
 
 def sci(log10_value: float, digits: int = 1) -> str:
-    """A number given by its log10, in scientific notation: sci(-400.5) == '3.2e-401', as Python's '%.1e' would print it. Works far beyond
-    float64's range; -inf is '0'."""
+    """A number given by its log10, in scientific notation: sci(-400.5) == '3.2e-401', as Python's '%.1e' would
+    print it. Works far beyond float64's range; -inf is '0'."""
     if not math.isfinite(log10_value):
         return "0" if log10_value < 0 else "inf"
     exponent = math.floor(log10_value)

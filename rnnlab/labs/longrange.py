@@ -9,21 +9,21 @@ loss goes below ``SOLVED_FRACTION`` of it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gradients import hidden_gradient_norms, rescale_recurrent
 from ..data.tasks import COPY_VOCAB, TASKS, adding_problem, baseline_on
 from ..nn.init import initialize, seeded
 from ..nn.layers import make_recurrent
 from ..train import History, TrainConfig, Trainer
+from .gradients import hidden_gradient_norms, rescale_recurrent
 
 CELLS = ("RNN", "LSTM", "GRU", "IRNN")
 SOLVED_FRACTION = 0.25   # solved: validation loss below a quarter of the baseline's
@@ -159,7 +159,7 @@ class TaskRun:
     steps: object  # the trainer's generator
     stopped_solved: list = field(default_factory=list)   # [step] once stop_when_solved ended it
 
-    def result(self) -> "RunResult":
+    def result(self) -> RunResult:
         return _result(self.task, self.cell, self.T, self.seed, self.trainer.history, self.stopped_solved)
 
 
@@ -206,7 +206,7 @@ def start_task(task: str, cell: str, T: int, steps: int = 300, batch: int = 64, 
                    trainer.run(lambda _step: gen_task(batch, T, data_gen), validate), solved_stop)
 
 
-def train_task(task: str, cell: str, T: int, **kwargs) -> tuple[TaskModel, "RunResult"]:
+def train_task(task: str, cell: str, T: int, **kwargs) -> tuple[TaskModel, RunResult]:
     """Train one cell on one task to the end (see ``start_task`` for the arguments)."""
     run = start_task(task, cell, T, **kwargs)
     for _ in run.steps:
@@ -288,11 +288,11 @@ class Sweep:
         Path(path).write_text(json.dumps(asdict(self), indent=1))
 
     @classmethod
-    def load(cls, path: str | Path) -> "Sweep":
+    def load(cls, path: str | Path) -> Sweep:
         return cls(**json.loads(Path(path).read_text()))
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Sweep":
+    def from_dict(cls, d: dict) -> Sweep:
         return cls(**{k: d[k] for k in ("task", "Ts", "cells", "seeds", "steps", "results", "meta") if k in d})
 
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..data.tokenizer import OOV, Vocabulary, tokenize
 from ..nn.init import seeded
 from ..nn.layers import Trace
 from ..nn.models import ClassifierConfig, SentimentClassifier
-from ..data.tokenizer import OOV, Vocabulary, tokenize
 
 MAX_TOKENS = 2000
 #: A bidirectional model re-reads every prefix it is asked about: at most this many (evenly spaced, and the
@@ -49,7 +49,7 @@ class Reading:
         return [i == OOV for i in self.ids]
 
     def directions(self, layer: int) -> list[str]:
-        return [d for (l, d) in self.traces[layer].parts if l == 0]
+        return [d for (layer_, d) in self.traces[layer].parts if layer_ == 0]
 
     def signals(self, layer: int = 0, direction: str = "forward") -> dict[str, np.ndarray]:
         """``{"h": (H, T), "c": ..., "i": ..., ...}`` for one layer and direction."""
@@ -82,7 +82,7 @@ def prefix_positions(T: int, bidirectional: bool, max_prefixes: int = MAX_PREFIX
     every prefix while that stays within ``budget`` tokens, else evenly spaced ones ending on the last
     token, at most ``max_prefixes`` and few enough that their lengths (about T/2 each) fit the budget:
     64 on a 500-token text, 32 on a 2,000-token one. The work stays bounded whatever the length."""
-    if not bidirectional or T * (T + 1) // 2 <= budget:
+    if not bidirectional or budget >= T * (T + 1) // 2:
         return np.arange(T)
     n = int(min(max_prefixes, max(8, 2 * budget // T)))
     return np.unique(np.r_[np.linspace(0, T - 1, n).round().astype(int), T - 1])
@@ -106,7 +106,7 @@ def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_toke
     return Reading(tokens, ids, traces, float(torch.sigmoid(logits)[0]), probs, truncated, positions)
 
 
-_DIGESTS: "weakref.WeakKeyDictionary[torch.nn.Module, tuple]" = weakref.WeakKeyDictionary()
+_DIGESTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()
 
 
 def model_digest(model: torch.nn.Module) -> str:
@@ -133,7 +133,8 @@ def varying_units(signal: np.ndarray, k: int = 16) -> np.ndarray:
     return np.argsort(-spread, kind="stable")[:k]
 
 
-def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9) -> dict[str, tuple[float, float]]:
+def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1,
+                    high: float = 0.9) -> dict[str, tuple[float, float]]:
     """Share of values below ``low`` and above ``high``, per gate (each (H, T)).
 
     A saturated gate is a switch (fully shut or fully open) rather than a dial. The tanh candidates

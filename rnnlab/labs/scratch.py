@@ -13,8 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..nn.numpy_rnn import (PARAM_NAMES, NumpyRNN, alphabet, init_params, numerical_gradient, one_hot,
-                            relative_error, rnn_forward, sample_text, train_chars)
+from ..nn.numpy_rnn import (
+    PARAM_NAMES,
+    NumpyRNN,
+    alphabet,
+    init_params,
+    numerical_gradient,
+    one_hot,
+    relative_error,
+    rnn_forward,
+    sample_text,
+    train_chars,
+)
 from .equations import aligned, matrix
 
 # Bounds that keep every number on screen readable and every click instant.
@@ -114,11 +124,13 @@ def backward_equations(ex: Example, rec: dict, decimals: int = 3) -> list[tuple[
     M = lambda a: matrix(a, decimals)  # noqa: E731
     t, T = rec["t"], ex.steps
     h_t, h_prev = ex.H[t - 1], (ex.H[t - 2] if t > 1 else np.zeros(ex.H.shape[1]))
-    x_t = ex.X[t - 1]
+    ex.X[t - 1]
     lines = [
         ("The error of this step's output: softmax minus the one-hot target, divided by T (the loss is a mean).",
-         rf"\frac{{\partial L}}{{\partial y_{{{t}}}}} = \frac{{p_{{{t}}} - \mathrm{{onehot}}({ex.targets[t - 1]})}}{{{T}}}"
-         rf" = \frac{{1}}{{{T}}}\left({M(ex.P[t - 1])} - {M(np.eye(ex.P.shape[1])[ex.targets[t - 1]])}\right) = {M(rec['dy'])}"),
+         rf"\frac{{\partial L}}{{\partial y_{{{t}}}}} = "
+         rf"\frac{{p_{{{t}}} - \mathrm{{onehot}}({ex.targets[t - 1]})}}{{{T}}}"
+         rf" = \frac{{1}}{{{T}}}\left({M(ex.P[t - 1])} - {M(np.eye(ex.P.shape[1])[ex.targets[t - 1]])}\right)"
+         rf" = {M(rec['dy'])}"),
     ]
     if t == T:
         future = r"\underbrace{0}_{\text{no step after } T}"
@@ -128,16 +140,19 @@ def backward_equations(ex: Example, rec: dict, decimals: int = 3) -> list[tuple[
         future_num = M(rec["dh_next"])
     lines.append((
         "h_t reaches the loss two ways: through its own output y_t, and through h_(t+1) (everything later).",
-        aligned(rf"\frac{{\partial L}}{{\partial h_{{{t}}}}} = W_{{hy}}^\top \frac{{\partial L}}{{\partial y_{{{t}}}}} + {future}",
+        aligned(rf"\frac{{\partial L}}{{\partial h_{{{t}}}}} = "
+                rf"W_{{hy}}^\top \frac{{\partial L}}{{\partial y_{{{t}}}}} + {future}",
                 rf"{M(rec['dh_out'])} + {future_num}", M(rec["dh"]))))
     lines.append((
         "Through the tanh: its slope is 1 - h², small where a unit is saturated (h near ±1).",
-        aligned(rf"\frac{{\partial L}}{{\partial a_{{{t}}}}} = (1 - h_{{{t}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{t}}}}}",
+        aligned(rf"\frac{{\partial L}}{{\partial a_{{{t}}}}} = "
+                rf"(1 - h_{{{t}}}^2) \odot \frac{{\partial L}}{{\partial h_{{{t}}}}}",
                 rf"{M(1 - h_t ** 2)} \odot {M(rec['dh'])}", M(rec["da"]))))
     lines.append((
         f"This step's share of ∂L/∂W_hh (an outer product with the memory it read, h_{t - 1}), added to the "
         "shares of the later steps.",
-        aligned(rf"\Delta\frac{{\partial L}}{{\partial W_{{hh}}}} = \frac{{\partial L}}{{\partial a_{{{t}}}}}\, h_{{{t - 1}}}^\top",
+        aligned(rf"\Delta\frac{{\partial L}}{{\partial W_{{hh}}}} = "
+                rf"\frac{{\partial L}}{{\partial a_{{{t}}}}}\, h_{{{t - 1}}}^\top",
                 rf"{M(rec['da'])} {M(h_prev[None, :])}", M(rec["dW_hh"]))))
     lines.append((
         f"Summed over steps {t}…{T} so far:",
@@ -150,7 +165,8 @@ def backward_equations(ex: Example, rec: dict, decimals: int = 3) -> list[tuple[
         lines.append((
             f"What step {t} sends back to h_{t - 1}: this product, repeated over many steps, is what vanishes "
             "or explodes.",
-            aligned(rf"W_{{hh}}^\top \frac{{\partial L}}{{\partial a_{{{t}}}}} = {M(ex.params['W_hh'].T)} {M(rec['da'])}",
+            aligned(rf"W_{{hh}}^\top \frac{{\partial L}}{{\partial a_{{{t}}}}} = "
+                    rf"{M(ex.params['W_hh'].T)} {M(rec['da'])}",
                     M(ex.params["W_hh"].T @ rec["da"]))))
     return lines
 
@@ -160,7 +176,8 @@ def forward_equation(ex: Example, t: int, decimals: int = 2) -> str:
     M = lambda a: matrix(a, decimals)  # noqa: E731
     p = ex.params
     h_prev = ex.H[t - 2] if t > 1 else np.zeros(ex.H.shape[1])
-    return (rf"h_{{{t}}} = \tanh\left({M(p['W_xh'])}{matrix(ex.X[t - 1], 0)} + {M(p['W_hh'])}{M(h_prev)} + {M(p['b_h'])}\right)"
+    return (rf"h_{{{t}}} = \tanh\left({M(p['W_xh'])}{matrix(ex.X[t - 1], 0)} + {M(p['W_hh'])}{M(h_prev)}"
+            rf" + {M(p['b_h'])}\right)"
             rf" = \tanh\left({M(ex.pre[t - 1])}\right) = {M(ex.H[t - 1])}")
 
 

@@ -9,19 +9,19 @@ import hashlib
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import calibration
 from ..data.text import TextDataset, find_imdb, load_compact_imdb, load_imdb
+from ..data.tokenizer import OOV, Vocabulary, pad, tokenize
 from ..nn.init import seeded
 from ..nn.models import ClassifierConfig, SentimentClassifier, TextModel
-from ..data.tokenizer import OOV, Vocabulary, pad, tokenize
 from ..train import History, TrainConfig, Trainer
+from . import calibration
 
 
 @dataclass
@@ -99,7 +99,8 @@ PRESETS: dict[str, Recipe] = {
 }
 
 
-def encode(texts: list[str], vocab: Vocabulary, maxlen: int, truncating: str = "pre") -> tuple[torch.Tensor, torch.Tensor]:
+def encode(texts: list[str], vocab: Vocabulary, maxlen: int,
+           truncating: str = "pre") -> tuple[torch.Tensor, torch.Tensor]:
     """Token ids padded *at the end* to the longest text (at most ``maxlen``), and the lengths.
 
     Post-padding with lengths lets the RNN skip padding entirely (packed sequences)."""
@@ -135,7 +136,8 @@ def batches(ids: torch.Tensor, lengths: torch.Tensor, labels: torch.Tensor, batc
             idx = torch.from_numpy(block[b:b + batch_size])
             if equal_length:
                 m = int(lengths[idx].min())
-                first = (lengths[idx] - m)[:, None] if truncating == "pre" else torch.zeros(len(idx), 1, dtype=torch.long)
+                first = ((lengths[idx] - m)[:, None] if truncating == "pre"
+                         else torch.zeros(len(idx), 1, dtype=torch.long))
                 cols = first + torch.arange(m)[None, :]
                 out.append((ids[idx].gather(1, cols), torch.full((len(idx),), m, dtype=torch.long), labels[idx]))
             else:
@@ -439,7 +441,8 @@ def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tupl
     def progress(done: int, total: int) -> None:
         if ctx is not None:
             ctx.check()
-            ctx.progress(done, total, f"Reading the reviews… {done:,}/{total:,}" if total > 2 else "Reading the reviews…")
+            ctx.progress(done, total,
+                         f"Reading the reviews… {done:,}/{total:,}" if total > 2 else "Reading the reviews…")
 
     if source == "upload":
         if not upload or not upload.get("texts"):
@@ -527,7 +530,8 @@ def sentiment_job(ctx, recipe: dict, source: str = "compact", upload: dict | Non
         """Seconds to keep for calibrating and evaluating, from the measured speeds (tokenising, scoring)."""
         if val_rate["reviews"]:
             score = val_rate["seconds"] / val_rate["reviews"]
-            need = 1.5 * (score * (n_eval + (len(val_part) if val_part is not None else 0)) + tokenise_rate * n_eval) + 0.5
+            need = 1.5 * (score * (n_eval + (len(val_part) if val_part is not None else 0))
+                          + tokenise_rate * n_eval) + 0.5
         else:
             need = 0.15 * ctx.max_seconds
         return min(max(need, 1.0), 0.4 * ctx.max_seconds)
@@ -780,7 +784,7 @@ class Trajectory:
 def prefix_positions(T: int, bidirectional: bool, budget: int = WORK_BUDGET) -> np.ndarray:
     """0-based token positions whose prefixes fit the budget: all of them when reading them all is cheap
     (a unidirectional model reads every prefix in one pass), else evenly spaced ones, always the last."""
-    if not bidirectional or T * (T + 1) // 2 <= budget:
+    if not bidirectional or budget >= T * (T + 1) // 2:
         return np.arange(T)
     k = max(min(T, 2 * budget // T), 8)
     return np.unique(np.round(np.linspace(0, T - 1, k)).astype(np.int64))
@@ -863,4 +867,5 @@ def text_model_from_result(result: dict) -> TextModel:
     model = SentimentClassifier(config)   # every weight is overwritten by the next line
     model.load_state_dict(result["state_dict"])
     vocab = Vocabulary.from_dict(result["vocab"])
-    return TextModel(result.get("name", "trained"), model.eval(), vocab, result.get("maxlen"), dict(result.get("meta", {})))
+    return TextModel(result.get("name", "trained"), model.eval(), vocab, result.get("maxlen"),
+                     dict(result.get("meta", {})))

@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
 
-from ..data.chars import CharCorpus, CharVocab, StreamBatches, shakespeare, split_text, user_corpus
-from ..nn.charlm import (CharLM, CharLMConfig, activations, charlm_params, count_params, detach_state,
-                         evaluate, generate, load_charlm, tbptt_loss)
+from ..data.chars import CharCorpus, CharVocab, StreamBatches, shakespeare, user_corpus
+from ..nn.charlm import (
+    CharLM,
+    CharLMConfig,
+    activations,
+    detach_state,
+    evaluate,
+    generate,
+    load_charlm,
+    tbptt_loss,
+)
 from ..nn.init import seeded
 from ..runtime.device import PRECISIONS
 from ..train import Event, History, TrainConfig, Trainer
@@ -75,7 +83,7 @@ class CharRecipe:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CharRecipe":
+    def from_dict(cls, d: dict) -> CharRecipe:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 

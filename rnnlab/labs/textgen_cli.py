@@ -12,7 +12,6 @@ bounds the training time; ``--init`` starts from a saved model (to resume a stop
 """
 from __future__ import annotations
 
-import argparse
 import json
 import shlex
 import sys
@@ -89,7 +88,7 @@ def run(args) -> int:
             return 2
         init = init_model.state_dict()
     command = "python -m rnnlab " + " ".join(shlex.quote(a) for a in getattr(args, "argv", sys.argv[1:]))
-    log = open(args.log, "a", encoding="utf-8") if args.log else None
+    log = open(args.log, "a", encoding="utf-8") if args.log else None  # noqa: SIM115 (closed after the run)
     start = time.perf_counter()
     state = {"best": float("inf"), "loss": float("nan"), "lr": recipe.lr}
 

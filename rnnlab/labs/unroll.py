@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..data.tokenizer import tokenize
 from ..nn.cells import GATES
 from ..nn.init import initialize, recurrent_blocks, spectral_radius
 from ..nn.layers import Trace, make_recurrent
-from ..data.tokenizer import tokenize
 
 INPUT_KINDS = ("sentence", "sine", "square wave", "random walk")
 MAX_STEPS = 200

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Iterator
 
 import torch
 import torch.nn.functional as F
@@ -49,7 +49,7 @@ class CharLMConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CharLMConfig":
+    def from_dict(cls, d: dict) -> CharLMConfig:
         return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
 
 

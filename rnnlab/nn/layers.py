@@ -134,7 +134,7 @@ class _Traced:
         return out, state
 
     # --- public API ------------------------------------------------------------------------
-    def forward(self, input: Tensor, hx=None, lengths=None, mask=None):  # noqa: A002 (torch's name)
+    def forward(self, input: Tensor, hx=None, lengths=None, mask=None):
         """Like torch.nn.*.forward; also takes ``lengths`` (B,) or a (B, T) ``mask`` of valid steps."""
         if isinstance(input, nn.utils.rnn.PackedSequence):
             return super().forward(input, hx)
@@ -149,14 +149,14 @@ class _Traced:
         out, _ = pad_packed_sequence(out, total_length=x.shape[0])
         return self._finish(out, state, unbatched)
 
-    def stepwise_forward(self, input: Tensor, hx=None):  # noqa: A002 (torch's name)
+    def stepwise_forward(self, input: Tensor, hx=None):
         """``forward`` by the step-by-step loop, keeping no trace: the same numbers. On a CPU one time step
         of a large layer is several times faster this way than through the fused kernel (an LSTM-800 layer
         pair: about 1.7 ms against 7 ms), which is what writing text one character at a time does."""
         out, state, _ = self._loop(input, hx, None, None, keep=False)
         return out, state
 
-    def trace(self, input: Tensor, hx=None, lengths=None, mask=None):  # noqa: A002
+    def trace(self, input: Tensor, hx=None, lengths=None, mask=None):
         """Run step by step and return ``(output, state, Trace)``; outputs equal ``forward``'s."""
         return self._loop(input, hx, lengths, mask, keep=True)
 
@@ -211,7 +211,8 @@ class _Traced:
         if reverse:  # the backward direction is the forward loop over the flipped sequence
             xw = xw.flip(0)
             step_mask = None if step_mask is None else step_mask.flip(0)
-        out, hT, cT, pre, hs, cs, hn = recurrence(self.mode, xw, h, c, w_hh, b_hh if gru else None, step_mask, record=keep)
+        out, hT, cT, pre, hs, cs, hn = recurrence(self.mode, xw, h, c, w_hh, b_hh if gru else None, step_mask,
+                                                  record=keep)
         part = None
         if keep:
             if reverse:

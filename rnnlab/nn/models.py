@@ -13,8 +13,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from .layers import Trace, make_recurrent
 from ..data.tokenizer import Vocabulary
+from .layers import Trace, make_recurrent
 
 
 @dataclass
@@ -37,7 +37,7 @@ class ClassifierConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "ClassifierConfig":
+    def from_dict(cls, d: dict) -> ClassifierConfig:
         d = dict(d)
         d["hidden_sizes"] = tuple(d["hidden_sizes"])
         return cls(**d)
@@ -174,7 +174,8 @@ class SentimentClassifier(nn.Module):
                 # the backward half reads each prefix from its last token: reverse the valid steps of each row
                 steps = torch.arange(longest)[None, :]
                 rev = torch.where(steps < lengths[:, None], lengths[:, None] - 1 - steps, steps).to(x.device)
-                flip = lambda t: t.gather(1, rev[..., None].expand(-1, -1, t.shape[-1]))  # noqa: E731
+                def flip(t, rev=rev):
+                    return t.gather(1, rev[..., None].expand(-1, -1, t.shape[-1]))
                 back, _ = backward0(flip(x), lengths=lengths)
                 x = torch.cat([forward0[:, :longest].expand(n, -1, -1), flip(back)], dim=-1)
                 for rnn in self.rnns[1:]:

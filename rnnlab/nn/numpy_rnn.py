@@ -102,7 +102,7 @@ class NumpyRNN:
                                                          dtype)
 
     @classmethod
-    def from_params(cls, params: dict) -> "NumpyRNN":
+    def from_params(cls, params: dict) -> NumpyRNN:
         """A model around existing weights (copied, as float64 arrays if they were tensors or lists)."""
         model = cls.__new__(cls)
         as_array = lambda v: v.detach().cpu().numpy() if hasattr(v, "detach") else v  # noqa: E731 (torch tensors)

@@ -25,7 +25,6 @@ whose parameter count is closest to a target. Build a model with :func:`build` (
 """
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import torch
@@ -83,8 +82,8 @@ class CausalConvNet(nn.Module):
         self.n_out = n_out or vocab_size
         self.kernel_size, self.n_layers = kernel_size, n_layers
         self.embedding = nn.Embedding(vocab_size, embed_size)
-        self.convs = nn.ModuleList(CausalConv(embed_size if l == 0 else channels, channels, kernel_size, 2 ** l)
-                                   for l in range(n_layers))
+        self.convs = nn.ModuleList(CausalConv(embed_size if k == 0 else channels, channels, kernel_size, 2 ** k)
+                                   for k in range(n_layers))
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(channels, self.n_out)
 
@@ -94,9 +93,9 @@ class CausalConvNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.embedding(x).transpose(1, 2)            # (B, E, T): channels first for Conv1d
-        for l, conv in enumerate(self.convs):
+        for k, conv in enumerate(self.convs):
             out = self.drop(torch.relu(conv(h)))
-            h = out if l == 0 else h + out
+            h = out if k == 0 else h + out
         return self.head(h.transpose(1, 2))
 
 
@@ -161,7 +160,7 @@ class SinusoidalPositions(nn.Module):
         self.pe.copy_(pe.to(self.pe.device))
 
     def forward(self, T: int) -> Tensor:
-        if T > self.max_positions:
+        if self.max_positions < T:
             raise ValueError(f"{T:,} positions asked, {self.max_positions:,} encoded")
         return self.pe[:T]
 
@@ -225,7 +224,7 @@ class CausalTransformer(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         T = x.shape[1]
-        if T <= self.context:
+        if self.context >= T:
             return self._read(x)
         # Longer than the context: position t is predicted from the window x[t-C+1 … t] alone, read as if it
         # were the whole input (as a GPT generating past its block size). Stacking sliding-window attention

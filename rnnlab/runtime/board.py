@@ -33,7 +33,8 @@ import time
 import traceback
 import unicodedata
 from collections import OrderedDict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
@@ -72,7 +73,7 @@ def _scalar(value: Any):
     if shape is not None and hasattr(value, "item") and tuple(shape) in ((), (1,)):
         try:
             return value.item()
-        except Exception:  # noqa: BLE001
+        except Exception:
             return value
     return value
 
@@ -189,7 +190,7 @@ class Board:
                 try:
                     self.record(row)
                     break
-                except Exception:  # noqa: BLE001 - the board must never take the trainings down
+                except Exception:
                     if attempt == 2:
                         traceback.print_exc()
                     time.sleep(0.5 * (attempt + 1))

@@ -22,11 +22,24 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from sqlalchemy import (JSON, BigInteger, Column, Float, Index, Integer, MetaData, String, Table, create_engine,
-                        event, inspect, select)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
 from sqlalchemy.engine import Engine, make_url
 
 metadata = MetaData()
@@ -113,7 +126,7 @@ def describe_url(url: str) -> str:
     """The URL without its password, for the teacher's page and the log."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - a malformed URL: say nothing of it
+    except Exception:
         return "(unreadable URL)"
 
 

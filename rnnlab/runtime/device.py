@@ -44,7 +44,7 @@ def native_bf16(device: torch.device | str) -> bool:
     amx = getattr(torch.cpu, "_is_amx_tile_supported", None)
     try:
         return bool(amx and amx())
-    except Exception:  # noqa: BLE001 - a private probe: treat any failure as "no"
+    except Exception:
         return False
 
 

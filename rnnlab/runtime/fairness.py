@@ -19,8 +19,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
 NO_SESSION = ""
 #: seconds from a job's forced end to the next job's start (replacing a killed worker), for wait bounds

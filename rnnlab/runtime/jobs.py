@@ -30,6 +30,7 @@ jobs to idle workers in order (first in, first out).
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import io
 import itertools
@@ -41,11 +42,11 @@ import threading
 import time
 import traceback
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from .fairness import (FairQueue, Retention, SessionLimit, check_session_cap, queue_waits,  # noqa: F401
-                       release)
+from .fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release  # noqa: F401
 
 ACTIVE = ("queued", "running", "stopping")
 END_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit", "error")
@@ -104,7 +105,7 @@ def default_workers() -> int:
 
         if torch.cuda.is_available():
             return torch.cuda.device_count()
-    except Exception:  # noqa: BLE001 - no torch or a broken driver: count cores
+    except Exception:
         pass
     return max(cpu_count() // 2, 1)
 
@@ -339,10 +340,8 @@ def _worker_main(index: int, inbox, outbox, flag, threads: int, device: str | No
     import torch
 
     torch.set_num_threads(threads)
-    try:
+    with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
     from .device import seed_everything
 
     outbox.put((None, "ready", index))
@@ -360,9 +359,9 @@ def _worker_main(index: int, inbox, outbox, flag, threads: int, device: str | No
             outbox.put((job_id, "stopped", stopped.reason))
         except LimitExceeded as err:
             outbox.put((job_id, "error", str(err), ""))
-        except Exception as err:  # noqa: BLE001 - reported to the page as a message, traceback to the log
+        except Exception as err:
             outbox.put((job_id, "error", _short_error(err), traceback.format_exc()))
-        except BaseException as err:  # noqa: BLE001 - MemoryError subclasses Exception; this is KeyboardInterrupt & co
+        except BaseException as err:
             outbox.put((job_id, "error", _short_error(err), traceback.format_exc()))
             raise
 
@@ -510,7 +509,7 @@ class LocalRunner:
                     if w.job is None:
                         self._retire(w)
             live = [w for w in self._workers if not w.retire]
-            for i in range(len(live), n):
+            for _i in range(len(live), n):
                 self._workers.append(self._spawn(len(self._workers)))
             for w in live[n:]:
                 w.retire = True
@@ -527,10 +526,8 @@ class LocalRunner:
                 if w.job is not None:
                     self._finish(w.job, "stopped", message="The server is shutting down.")
                 w.retire = True
-                try:
+                with contextlib.suppress(OSError, ValueError):
                     w.inbox.put(None)
-                except (OSError, ValueError):
-                    pass
             for w in self._workers:
                 w.process.join(2)
                 if w.alive():
@@ -584,10 +581,8 @@ class LocalRunner:
         return _Worker(index, self._mp, self._outbox, self.threads, device)
 
     def _retire(self, w: _Worker) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             w.inbox.put(None)
-        except (OSError, ValueError):
-            pass
         self._workers.remove(w)
 
     def _worker_of(self, job: Job) -> _Worker | None:
@@ -637,7 +632,7 @@ class LocalRunner:
         for listener in list(self.listeners):
             try:
                 listener(job)
-            except Exception:  # noqa: BLE001 - a failing listener (the class board) never breaks the jobs
+            except Exception:
                 traceback.print_exc()
 
     def _end_state_from(self, job: Job, result: dict) -> str:
@@ -739,7 +734,7 @@ class LocalRunner:
                 try:
                     self._watch()
                     self._maybe_sweep()
-                except Exception:  # noqa: BLE001 - the pump must keep running
+                except Exception:
                     traceback.print_exc()
             self._dispatch()
 

@@ -18,7 +18,7 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from .settings import Throttle
 from .singletons import process_singleton

@@ -97,7 +97,7 @@ def check_ray_address(address: str, allow_public: bool | None = None) -> None:
                              "the app cannot tell whether it is on a private network. Use the cluster's private "
                              f"IP address, or set {ALLOW_PUBLIC_ENV}=1.") from None
         if not ips:
-            raise ValueError(f"The Ray address {text!r}: the host name {host!r} resolves to no address.")
+            raise ValueError(f"The Ray address {text!r}: the host name {host!r} resolves to no address.") from None
     public = [ip for ip in ips if not is_private_ip(ip)]
     if public:
         where = host if public == [host] else f"{host} (which resolves to {', '.join(public)})"

@@ -27,6 +27,7 @@ seconds after an ignored Stop, or when the page's heartbeat stops, it kills the 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
@@ -34,9 +35,20 @@ import traceback
 from pathlib import Path
 
 from .fairness import Retention
+from .jobs import (
+    ACTIVE,
+    END_STATES,
+    Job,
+    JobContext,
+    JobLimits,
+    JobStopped,
+    LimitExceeded,
+    LocalRunner,
+    _short_error,
+    pack,
+    resolve,
+)
 from .ray_address import check_ray_address
-from .jobs import (ACTIVE, END_STATES, Job, JobContext, JobLimits, JobStopped, LimitExceeded, LocalRunner,
-                   _short_error, pack, resolve)
 
 POLL = 0.1
 
@@ -65,10 +77,8 @@ class JobActor:
         import torch
 
         torch.set_num_threads(threads)
-        try:
+        with contextlib.suppress(RuntimeError):
             torch.set_num_interop_threads(1)
-        except RuntimeError:
-            pass
         self.threads, self.device = threads, device
         self._lock = threading.Lock()
         self._messages: list = []
@@ -103,7 +113,7 @@ class JobActor:
             final = (job_id, "stopped", stopped.reason)
         except LimitExceeded as err:
             final = (job_id, "error", str(err), "")
-        except Exception as err:  # noqa: BLE001 - reported to the page as a message, the traceback to the log
+        except Exception as err:
             final = (job_id, "error", _short_error(err), traceback.format_exc())
         return self._take(), final
 
@@ -148,7 +158,7 @@ def _init_ray(address: str | None, kwargs: dict) -> None:
     def home() -> None:
         try:
             ray.init(address=address, **kwargs)
-        except BaseException as err:  # noqa: BLE001 - handed to the caller
+        except BaseException as err:
             errors.append(err)
         finally:
             done.set()
@@ -285,10 +295,8 @@ class RayRunner(LocalRunner):
 
     def _kill(self, slot: _Slot) -> None:
         if slot.actor is not None:
-            try:
+            with contextlib.suppress(Exception):
                 _ray().kill(slot.actor, no_restart=True)
-            except Exception:  # noqa: BLE001 - already gone
-                pass
         slot.actor = slot.run_ref = slot.drain_ref = None
 
     def _free(self, slot: _Slot, keep: bool = False) -> None:
@@ -333,7 +341,7 @@ class RayRunner(LocalRunner):
             return
         try:
             job_id, elapsed, messages = _ray().get(ref, timeout=timeout)
-        except Exception:  # noqa: BLE001 - a dead actor: its run_ref says how it ended
+        except Exception:
             return
         if job_id == slot.job.id and elapsed is not None and not slot.confirmed:
             slot.confirmed = True
@@ -347,7 +355,7 @@ class RayRunner(LocalRunner):
             self._take_drain(slot, timeout=5)
         try:
             leftovers, final = _ray().get(slot.run_ref)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             reason = "The training process crashed" if _crashed(err) else "The training failed on the cluster"
             self._finish(job, "error", message=f"{reason} ({type(err).__name__}). Other jobs go on.",
                          details="".join(traceback.format_exception(err)))
@@ -372,12 +380,11 @@ class RayRunner(LocalRunner):
                     continue
                 if now - job.last_seen > self.heartbeat_timeout and job.stop_reason is None:
                     self.stop(job, "gone")
-                if not slot.confirmed:
-                    if now - slot.dispatched > self.start_timeout:
-                        self._finish(job, "error", message=f"No machine of the cluster could take this training "
-                                     f"within {self.start_timeout:.0f} s (no free CPU or GPU). Try again later.")
-                        self._free(slot)
-                        continue
+                if not slot.confirmed and now - slot.dispatched > self.start_timeout:
+                    self._finish(job, "error", message=f"No machine of the cluster could take this training "
+                                 f"within {self.start_timeout:.0f} s (no free CPU or GPU). Try again later.")
+                    self._free(slot)
+                    continue
                 asked = job.meta.get("_stop_asked")
                 overdue = slot.confirmed and now - job.started > job.limits.max_seconds + self.grace
                 if overdue or (asked is not None and now - asked > self.grace):
@@ -417,7 +424,7 @@ class RayRunner(LocalRunner):
                     self._watch()
                     self._maybe_sweep()
                 self._dispatch()
-            except Exception:  # noqa: BLE001 - the pump must keep running
+            except Exception:
                 if self._closed:
                     return
                 traceback.print_exc()

@@ -170,7 +170,7 @@ def _load() -> tuple[Settings, dict]:
                         stored.update(validate({k: v}))
                     except ValueError:   # a setting this version no longer knows, or out of today's range
                         continue
-    except Exception:  # noqa: BLE001 - an unreachable database: the server's defaults, and say so in the log
+    except Exception:
         traceback.print_exc()
         stored = {}
     settings = replace(env_settings(), **stored)

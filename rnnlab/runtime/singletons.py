@@ -11,7 +11,8 @@ first) and a password throttle would forget its count. Such objects live here in
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
