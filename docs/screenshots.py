@@ -10,9 +10,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench.appserver import SIZES, browser, horizontal_overflow, serve_app, wait_for_app, wait_idle
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-from bench.appserver import SIZES, browser, horizontal_overflow, serve_app, wait_for_app, wait_idle  # noqa: E402
 
 README_SET = [("home", "", "laptop"), ("step_through", "step_through", "laptop"), ("memory", "memory", "laptop"),
               ("sentiment", "sentiment", "laptop"), ("gradients", "gradients", "laptop"),
