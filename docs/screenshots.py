@@ -1,8 +1,8 @@
 """Regenerate the README's screenshots (or take any others): start the app, open pages at the three
 classroom sizes, save PNGs. Tests never write here; run this by hand when the pages change.
 
-    python docs/screenshots.py                       # the README set, into docs/screenshots/
-    python docs/screenshots.py --out /tmp/shots --pages step_through,gradients --sizes projector,phone --full
+    python -m docs.screenshots                       # the README set, into docs/screenshots/
+    python -m docs.screenshots --out /tmp/shots --pages step_through,gradients --sizes projector,phone --full
 """
 from __future__ import annotations
 
