@@ -16,12 +16,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..data.text import TextDataset, find_imdb, load_compact_imdb, load_imdb
-from ..data.tokenizer import OOV, Vocabulary, pad, tokenize
-from ..nn.init import seeded
-from ..nn.models import ClassifierConfig, SentimentClassifier, TextModel
-from ..train import History, TrainConfig, Trainer
-from . import calibration
+from ...data.text import TextDataset, find_imdb, load_compact_imdb, load_imdb
+from ...data.tokenizer import OOV, Vocabulary, pad, tokenize
+from ...nn.init import seeded
+from ...nn.models import ClassifierConfig, SentimentClassifier, TextModel
+from ...train import History, TrainConfig, Trainer
+from .. import calibration
 
 
 @dataclass
@@ -451,7 +451,7 @@ def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tupl
         train, test = ds.split(0.2, seed, stratify=True)
         return train, test, f"your CSV ({len(ds):,} rows)"
     if source == "imdb":
-        from ..runtime.settings import load_settings
+        from ...runtime.settings import load_settings
 
         folder = find_imdb([load_settings().imdb_path] if load_settings().imdb_path else [])
         if folder is None:
