@@ -24,11 +24,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..data.series import Series, Split, split_series
-from ..nn.init import seeded
-from ..nn.layers import make_recurrent
-from ..train import History, TrainConfig, Trainer
-from .baselines import all_baselines, method_kind, metrics, naive_scale
+from ...data.series import Series, Split, split_series
+from ...nn.init import seeded
+from ...nn.layers import make_recurrent
+from ...train import History, TrainConfig, Trainer
+from ..baselines import all_baselines, method_kind, metrics, naive_scale
 
 
 @dataclass
