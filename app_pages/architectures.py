@@ -10,7 +10,7 @@ from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plo
 from rnnlab.data import seqtasks as T
 from rnnlab.figures import architectures as F
 from rnnlab.labs import archlab as A
-from rnnlab.labs.architectures import ARCHITECTURES
+from rnnlab.labs.shapes import ARCHITECTURES
 
 PAGE = "app_pages/architectures.py"
 JOB_SECONDS = 120.0     # each training is built for ≤ 20 s on one core; the cap leaves room for a busy server

@@ -3,7 +3,7 @@ import streamlit as st
 
 from app_pages.common import all_pages, lesson, next_page, plot, reset_button
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, architecture_diagram, unrolled_diagram
-from rnnlab.labs.architectures import ARCHITECTURES
+from rnnlab.labs.shapes import ARCHITECTURES
 
 PAGE = "app_pages/home.py"
 

@@ -139,7 +139,7 @@ def test_step_figures_are_valid_plotly_and_carry_the_numbers():
     from rnnlab.figures.diagrams import architecture_diagram, unrolled_diagram
     from rnnlab.figures.fast import validated
     from rnnlab.figures.steps import MAX_LINES, shown_units, state_history, vector_bars, weight_heatmaps
-    from rnnlab.labs.architectures import ARCHITECTURES
+    from rnnlab.labs.shapes import ARCHITECTURES
 
     u = build_unroll("LSTM", 16, "sentence", text="the plot was not bad at all , really", seed=2)
     v = step_values(u, 3)

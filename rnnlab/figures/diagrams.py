@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from ..labs.architectures import Architecture
+from ..labs.shapes import Architecture
 from .fast import figure
 from .style import COLORS, base_layout
 
