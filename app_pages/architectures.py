@@ -9,7 +9,7 @@ from app_pages import jobs
 from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
 from rnnlab.data import seqtasks as T
 from rnnlab.figures import architectures as F
-from rnnlab.labs import archlab as A
+from rnnlab.labs import architectures as A
 from rnnlab.labs.shapes import ARCHITECTURES
 
 PAGE = "app_pages/architectures.py"
@@ -61,7 +61,7 @@ def train_button(section: str, target: str, kwargs: dict, task: str, cell: str |
     if st.button("▶ Train", type="primary", key=f"ar_{section}_train", disabled=bool(message)):
         limits = dataclasses.replace(jobs.limits(), max_seconds=min(JOB_SECONDS, jobs.limits().max_seconds))
         kwargs = {**kwargs, "seed": seed()}
-        jobs.submit(job_key(section), f"rnnlab.labs.archlab:{target}", kwargs, seed=seed(), limits_=limits,
+        jobs.submit(job_key(section), f"rnnlab.labs.architectures:{target}", kwargs, seed=seed(), limits_=limits,
                     meta={"lab": "architectures", "task": task, "cell": cell or "feed-forward",
                           "params": {k: v for k, v in kwargs.items()}, "total_steps": int(kwargs["steps"])})
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from rnnlab.labs import archlab as A
+from rnnlab.labs import architectures as A
 from rnnlab.runtime.device import seed_everything
 from rnnlab.runtime.jobs import JobContext
 

@@ -153,10 +153,10 @@ ARCH_FIGURES = {"one_to_one": ("test_acc", "test acc"), "one_to_many": ("valid_w
 
 
 def arch_job(section: str) -> LiveJob:
-    from rnnlab.labs import archlab as A
+    from rnnlab.labs import architectures as A
 
     key, label = ARCH_FIGURES[section]
-    return LiveJob(f"architectures/{section}", f"rnnlab.labs.archlab:{A.JOBS[section]}",
+    return LiveJob(f"architectures/{section}", f"rnnlab.labs.architectures:{A.JOBS[section]}",
                    lambda lim, seed: {**A.DEFAULTS[section], "seed": seed},
                    lambda r: _metric(r, key, label), limit=lambda lim: min(ARCH_SECONDS, lim.max_seconds))
 
@@ -252,7 +252,7 @@ def _ratio(result: dict) -> str:
 
 def all_jobs() -> list[LiveJob]:
     """Every lab's default live job, in the order of the course."""
-    from rnnlab.labs import archlab as A
+    from rnnlab.labs import architectures as A
 
     return [
         LiveJob("sentiment", "rnnlab.labs.sentiment:sentiment_job", sentiment_kwargs,

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from rnnlab.data import seqtasks as T
 from rnnlab.figures import architectures as FIG
-from rnnlab.labs import archlab as A
+from rnnlab.labs import architectures as A
 from rnnlab.labs.shapes import ARCHITECTURES
 from rnnlab.nn.seq2seq import Seq2SeqConfig, build
 from rnnlab.runtime.jobs import JobContext

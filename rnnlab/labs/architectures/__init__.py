@@ -26,12 +26,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data import seqtasks as T
-from ..nn.init import seeded
-from ..nn.layers import make_recurrent
-from ..nn.seq2seq import Seq2SeqConfig, sequence_loss
-from ..nn.seq2seq import build as build_seq2seq
-from ..train import TrainConfig, Trainer
+from ...data import seqtasks as T
+from ...nn.init import seeded
+from ...nn.layers import make_recurrent
+from ...nn.seq2seq import Seq2SeqConfig, sequence_loss
+from ...nn.seq2seq import build as build_seq2seq
+from ...train import TrainConfig, Trainer
 
 SECTIONS = ("one_to_one", "one_to_many", "many_to_one", "sync", "seq2seq", "attention")
 EVAL_RESERVE = 12.0    # seconds of a job's time limit kept for the final evaluation (a busy CPU is slow)
