@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ..data.chars import CharCorpus, StreamBatches, random_windows, shakespeare
-from ..data.recall import RecallTask, accuracy_by_k, held_out
-from ..nn.charlm import evaluate as carried_eval
-from ..nn.charlm import generate, sample_next
-from ..nn.seqmodels import (
+from ...data.chars import CharCorpus, StreamBatches, random_windows, shakespeare
+from ...data.recall import RecallTask, accuracy_by_k, held_out
+from ...nn.charlm import evaluate as carried_eval
+from ...nn.charlm import generate, sample_next
+from ...nn.seqmodels import (
     KINDS,
     CausalTransformer,
     RecurrentNet,
@@ -42,8 +42,8 @@ from ..nn.seqmodels import (
     matched_settings,
     size_of,
 )
-from ..train import TrainConfig, Trainer
-from .textgen import CarriedLoss, ScheduledAdam
+from ...train import TrainConfig, Trainer
+from ..textgen import CarriedLoss, ScheduledAdam
 
 CELL_LABELS = {"RNN": "RNN (tanh)", "LSTM": "LSTM", "GRU": "GRU"}
 SPAN_ACCURACY = 0.9        # a model "holds" distance k when its test accuracy at k is at least this
