@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release  # noqa: F401
+from ..fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release  # noqa: F401
 
 ACTIVE = ("queued", "running", "stopping")
 END_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit", "error")
@@ -342,7 +342,7 @@ def _worker_main(index: int, inbox, outbox, flag, threads: int, device: str | No
     torch.set_num_threads(threads)
     with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)
-    from .device import seed_everything
+    from ..device import seed_everything
 
     outbox.put((None, "ready", index))
     while True:
