@@ -1,0 +1,68 @@
+"""How a training stands or ended: one vocabulary for the job runner, the labs and the pages.
+
+A job is ``queued``, then ``running`` (``stopping`` once Stop was pressed), then ends in one of
+:data:`END_STATES`. The members are strings (``StrEnum``), so ``job.state == "finished"`` and a plain
+string read back from the database compare equal to them.
+
+    Status.FINISHED == "finished"                      # True
+    worst_status(["done", "diverged"])                # Status.DIVERGED: how a job of several runs ended
+    END_LABELS[Status.TIME_LIMIT]                      # "stopped at the time limit", for a page
+
+The trainer (:mod:`rnnlab.train`) still says ``"done"`` and ``"cancelled"``; :func:`as_status` and
+:data:`TRAINER_STATUS` read those words until it speaks this vocabulary too.
+
+A leaf module: it imports nothing from rnnlab, so any layer may use it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    STOPPING = "stopping"              # Stop was pressed; the job ends its current piece of work
+    FINISHED = "finished"
+    EARLY_STOPPED = "early_stopped"    # the validation score stopped improving
+    DIVERGED = "diverged"              # the loss became NaN or exploded
+    STOPPED = "stopped"                # by the user, or because the page was closed
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+#: a job in one of these still holds (or waits for) a worker
+ACTIVE = (Status.QUEUED, Status.RUNNING, Status.STOPPING)
+END_STATES = (Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT,
+              Status.ERROR)
+END_LABELS = {Status.FINISHED: "finished", Status.EARLY_STOPPED: "early-stopped", Status.DIVERGED: "diverged",
+              Status.STOPPED: "stopped by the user", Status.TIME_LIMIT: "stopped at the time limit",
+              Status.ERROR: "failed"}
+#: what a trainer's ``history.status`` means as a job's end state
+TRAINER_STATUS = {"done": Status.FINISHED, "early_stopped": Status.EARLY_STOPPED, "diverged": Status.DIVERGED,
+                  "cancelled": Status.STOPPED, "time_limit": Status.TIME_LIMIT}
+#: end states from worst to best: what one says about a job of several runs (a failed run outweighs the rest)
+PRECEDENCE = (Status.ERROR, Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT, Status.EARLY_STOPPED,
+              Status.FINISHED)
+
+
+def as_status(value: str) -> Status:
+    """A :class:`Status` from its value, or from the trainer's words ``"done"`` and ``"cancelled"``.
+    Raises ValueError for anything else."""
+    if value in TRAINER_STATUS:
+        return TRAINER_STATUS[value]
+    return Status(value)
+
+
+def worst_status(statuses: Iterable[str]) -> Status:
+    """The end state that sums up several runs: the worst by :data:`PRECEDENCE` (``finished`` when there are
+    none). ValueError for a state that is not an end (``running``) or not a status at all."""
+    rank = {s: k for k, s in enumerate(PRECEDENCE)}
+    worst = Status.FINISHED
+    for value in statuses:
+        status = as_status(value)
+        if status not in rank:
+            raise ValueError(f"{status.value!r} is not an end state")
+        if rank[status] < rank[worst]:
+            worst = status
+    return worst
