@@ -7,9 +7,9 @@ import streamlit as st
 
 from app_pages import jobs
 from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
-from rnnlab.data import seqtasks as T
-from rnnlab.figures import architectures as F
-from rnnlab.labs import architectures as A
+from rnnlab.data import seqtasks
+from rnnlab.figures import architectures as arch_figures
+from rnnlab.labs import architectures as arch
 from rnnlab.labs.shapes import ARCHITECTURES
 
 PAGE = "app_pages/architectures.py"
@@ -39,8 +39,8 @@ def job_key(section: str) -> str:
 
 def settings(section: str, cells=("GRU", "LSTM"), hidden=(16, 32, 64, 128),
              steps=(100, 150, 200, 300, 400, 600, 800, 1000), with_cell=True) -> dict:
-    """Cell, hidden units and training steps, defaults from ``archlab.DEFAULTS`` (what the benchmark times)."""
-    default = A.DEFAULTS[section]
+    """Cell, hidden units and training steps, defaults from ``arch.DEFAULTS`` (what the benchmark times)."""
+    default = arch.DEFAULTS[section]
     c1, c2, c3 = st.columns(3)
     out = {}
     if with_cell:
@@ -84,7 +84,7 @@ def live(section: str, ylabel: str, references: dict[str, float] | None = None) 
         if len(curves) == 1:
             curves = {ylabel: next(iter(curves.values()))}
         if curves:
-            plot(F.training_figure(curves, job.meta.get("total_steps", 1), ylabel, references),
+            plot(arch_figures.training_figure(curves, job.meta.get("total_steps", 1), ylabel, references),
                  key=f"ar_{section}_curve")
         jobs.rerun_once_finished(key)
 
@@ -124,9 +124,9 @@ def models_of(section: str, res: dict) -> dict:
     entry = store.get(section)
     if entry is None or entry[0] != res["job_id"]:
         if "models" in res:
-            built = {name: A.model_from_result(section, res, name) for name in res["models"]}
+            built = {name: arch.model_from_result(section, res, name) for name in res["models"]}
         else:
-            built = {"model": A.model_from_result(section, res)}
+            built = {"model": arch.model_from_result(section, res)}
         store[section] = entry = (res["job_id"], built)
     return entry[1]
 
@@ -145,8 +145,8 @@ def pct(x: float) -> str:
 # --- 1 → 1 ----------------------------------------------------------------------------------------------
 @st.cache_data(max_entries=32, show_spinner=False)
 def best_possible_digits(noise: float) -> float:
-    x, y = A.digit_test_set(noise)
-    return T.bayes_accuracy(x, y, noise)
+    x, y = arch.digit_test_set(noise)
+    return seqtasks.bayes_accuracy(x, y, noise)
 
 
 def one_to_one():
@@ -159,29 +159,30 @@ def one_to_one():
                 "so this is the row of the table that is *not* an RNN, here for contrast.")
     c1, c2, c3 = st.columns(3)
     digit = c1.selectbox("Digit shown", list(range(10)), 3, key="ar_1_digit", bind="query-params")
-    noise = c2.slider("Pixel noise", 0.0, 0.4, A.DEFAULTS["one_to_one"]["noise"], 0.05, key="ar_1_noise",
+    noise = c2.slider("Pixel noise", 0.0, 0.4, arch.DEFAULTS["one_to_one"]["noise"], 0.05, key="ar_1_noise",
                       bind="query-params",
                       help="Each of the 35 pixels is flipped with this probability (in training and test).")
     draw = c3.number_input("Image number", 0, 10_000, 0, key="ar_1_draw", bind="query-params",
                            help="Another noisy image of the same digit.")
-    x, _ = T.digit_images(1, noise, [seed(), int(draw)], digits=[digit])
+    x, _ = seqtasks.digit_images(1, noise, [seed(), int(draw)], digits=[digit])
     cfg = settings("one_to_one", with_cell=False, hidden=(8, 16, 32, 64, 128))
     with st.container():
         left, right = st.columns([1, 2])
         with left:
-            plot(F.digit_figure(x[0], f"the image ({int(x[0].sum())} dark pixels)"), key="ar_1_img", toolbar=False)
-        model = A.build_model("one_to_one", {"hidden": cfg["hidden"]}, seed())
-        shapes = A.classify_digit(model, x[0])["shapes"]
-        with right:
-            plot(F.flow_diagram("one_to_one", ["a 7×5 image"], ["a digit"], shapes, height=260), key="ar_1_flow",
+            plot(arch_figures.digit_figure(x[0], f"the image ({int(x[0].sum())} dark pixels)"), key="ar_1_img",
                  toolbar=False)
+        model = arch.build_model("one_to_one", {"hidden": cfg["hidden"]}, seed())
+        shapes = arch.classify_digit(model, x[0])["shapes"]
+        with right:
+            plot(arch_figures.flow_diagram("one_to_one", ["a 7×5 image"], ["a digit"], shapes, height=260),
+                 key="ar_1_flow", toolbar=False)
             st.caption(f"{shapes['x']} (35 pixels in a row) → {shapes['h']} → {shapes['y']} (a score per "
                        "digit). One step: no arrow from one input to the next.")
     best = best_possible_digits(noise)
     st.caption(f"The best possible rule at this noise (the nearest clean glyph, scored on the 2,000 test images) "
                f"is right {pct(best)} of the time; guessing, 10%.")
     train_button("one_to_one", "one_to_one_job", {"noise": noise, "hidden": cfg["hidden"], "steps": cfg["steps"]},
-                 "noisy digits", None, A.n_params(model))
+                 "noisy digits", None, arch.n_params(model))
     live("one_to_one", "validation accuracy", {"best possible": best, "chance": 0.1})
     banner("one_to_one")
     res = result_of("one_to_one")
@@ -195,16 +196,16 @@ def one_to_one():
     k3.metric("Chance", "10%")
     if abs(res["noise"] - noise) > 1e-9:
         st.caption(f"This network trained at noise {res['noise']:.2f}; the image above has noise {noise:.2f}.")
-    out = A.classify_digit(net, x[0])
-    post = T.digit_posterior(x, noise)[0].tolist()
-    plot(F.probability_bars([str(d) for d in range(10)], out["probs"], post, "exact probability",
+    out = arch.classify_digit(net, x[0])
+    post = seqtasks.digit_posterior(x, noise)[0].tolist()
+    plot(arch_figures.probability_bars([str(d) for d in range(10)], out["probs"], post, "exact probability",
                             highlight=digit, highlight_name="the digit shown",
                             title="The network's answer for this image"), key="ar_1_probs")
     st.caption("Bars: the network's probabilities. Black ticks: the exact probability of each digit given this "
                "image (every glyph and the noise level known). Change the image number: one image in, one "
                "answer out, and the same image always gets the same answer.")
-    plot(F.confusion_figure(res["confusion"]), key="ar_1_conf")
-    pairs = A.most_confused(res["confusion"])
+    plot(arch_figures.confusion_figure(res["confusion"]), key="ar_1_conf")
+    pairs = arch.most_confused(res["confusion"])
     if pairs:
         st.caption("Its most frequent mistakes on the test images: " + ", ".join(
             f"{t} read as {p} ({n} times)" for t, p, n in pairs) + ". Compare the glyphs: they differ in few pixels.")
@@ -233,15 +234,15 @@ def one_to_many():
     cfg = settings("one_to_many", hidden=(16, 32, 64, 128))
     config = {"cell": cfg["cell"], "hidden": cfg["hidden"]}
     res = result_of("one_to_many")
-    model = models_of("one_to_many", res)["model"] if res else A.build_model("one_to_many", config, seed())
-    out = A.write_word(model, digit, temperature, seed=int(draw))
+    model = models_of("one_to_many", res)["model"] if res else arch.build_model("one_to_many", config, seed())
+    out = arch.write_word(model, digit, temperature, seed=int(draw))
     letters = [s["chosen"] for s in out["steps"]]
-    plot(F.flow_diagram("one_to_many", [str(digit)], letters, out["shapes"]), key="ar_2_flow", toolbar=False)
+    plot(arch_figures.flow_diagram("one_to_many", [str(digit)], letters, out["shapes"]), key="ar_2_flow", toolbar=False)
     st.caption(f"{'The trained' if res else 'An untrained'} network, digit {digit} → h₀ → "
                f"{len(letters)} steps: {out['shapes']['x']} · {out['shapes']['h']} · {out['shapes']['y']}. "
                "Dashed: each output letter fed back as the next input.")
     train_button("one_to_many", "one_to_many_job", {**config, "steps": cfg["steps"]}, "digit names", cfg["cell"],
-                 A.n_params(model))
+                 arch.n_params(model))
     live("one_to_many", "real names written (T = 1)")
     banner("one_to_many")
     if res is None:
@@ -257,11 +258,11 @@ def one_to_many():
     verdict = "a real name of " + str(digit) if out["real"] else ("not a name of " + str(digit))
     st.markdown(f"Draw {int(draw)} at temperature {temperature:g}: **{escape_md(out['word']) or '(nothing)'}** "
                 f"({verdict}{'' if out['finished'] else ', stopped at 12 letters'}).")
-    plot(F.choices_figure(out["steps"]), key="ar_2_choices")
+    plot(arch_figures.choices_figure(out["steps"]), key="ar_2_choices")
     first = out["steps"][0] if out["steps"] else None
     if first and first["ideal"]:
         labels = sorted(set(first["ideal"]) | {s for s, p in first["probs"].items() if p >= 0.02})
-        plot(F.probability_bars(labels, [first["probs"].get(s, 0.0) for s in labels],
+        plot(arch_figures.probability_bars(labels, [first["probs"].get(s, 0.0) for s in labels],
                                 [first["ideal"].get(s, 0.0) for s in labels], "exact share of the languages",
                                 highlight=labels.index(first["chosen"]) if first["chosen"] in labels else None,
                                 highlight_name="the letter drawn", title="The first letter: the choice of a language",
@@ -269,8 +270,8 @@ def one_to_many():
     st.caption("Each column: the probabilities the letter was drawn from (after the temperature); the box: the "
                "letter drawn. The first letters choose among the languages; once a single language's word fits "
                "the letters so far, every next letter is certain (the exact shares: black ticks above).")
-    counts = pd.Series(A.word_samples(model, digit, temperature, 200, seed=int(draw) + 1)).value_counts().to_dict()
-    plot(F.word_counts_figure(counts, T.word_distribution(digit), 200), key="ar_2_counts")
+    counts = pd.Series(arch.word_samples(model, digit, temperature, 200, seed=int(draw) + 1)).value_counts().to_dict()
+    plot(arch_figures.word_counts_figure(counts, seqtasks.word_distribution(digit), 200), key="ar_2_counts")
     st.caption(f"200 more draws for {digit} at temperature {temperature:g}. Bars in red are not real names. At 0 "
                "the network always writes the same word; the higher the temperature, the more invented ones.")
 
@@ -286,25 +287,26 @@ def many_to_one():
     c1, c2 = st.columns([2, 1])
     with c1:
         text = text_box("ar_3_bits", "Your bit string", "1101001", 80, help="0s and 1s, up to 64")
-    train_len = c2.slider("Longest string in training", 4, 20, A.DEFAULTS["many_to_one"]["train_len"],
+    train_len = c2.slider("Longest string in training", 4, 20, arch.DEFAULTS["many_to_one"]["train_len"],
                           key="ar_3_len", bind="query-params",
-                          help=f"Trained on lengths 1 to this; tested up to 3× as long (at most {T.PARITY_MAX}).")
+                          help=f"Trained on lengths 1 to this; tested up to 3× as long "
+                               f"(at most {seqtasks.PARITY_MAX}).")
     try:
-        bits = T.parse_bits(text)
+        bits = seqtasks.parse_bits(text)
     except ValueError as err:
         st.error(escape_md(str(err)))
         bits = [1, 1, 0, 1, 0, 0, 1]
     cfg = settings("many_to_one", cells=("GRU", "LSTM", "RNN"), hidden=(8, 16, 32, 64))
     config = {"cell": cfg["cell"], "hidden": cfg["hidden"]}
     res = result_of("many_to_one")
-    model = models_of("many_to_one", res)["model"] if res else A.build_model("many_to_one", config, seed())
-    out = A.read_bits(model, bits)
-    plot(F.flow_diagram("many_to_one", [str(b) for b in bits], ["odd" if out["answer"] else "even"], out["shapes"]),
-         key="ar_3_flow", toolbar=False)
+    model = models_of("many_to_one", res)["model"] if res else arch.build_model("many_to_one", config, seed())
+    out = arch.read_bits(model, bits)
+    plot(arch_figures.flow_diagram("many_to_one", [str(b) for b in bits], ["odd" if out["answer"] else "even"],
+                                   out["shapes"]), key="ar_3_flow", toolbar=False)
     st.caption(f"{out['shapes']['x']} (one-hot bits) → {out['shapes']['h']} → only the last step read: "
                f"{out['shapes']['y']}.")
     train_button("many_to_one", "many_to_one_job", {**config, "train_len": train_len, "steps": cfg["steps"]},
-                 f"parity, lengths 1–{train_len}", cfg["cell"], A.n_params(model))
+                 f"parity, lengths 1–{train_len}", cfg["cell"], arch.n_params(model))
     live("many_to_one", "validation accuracy", {"chance": 0.5})
     banner("many_to_one")
     if res is None:
@@ -316,12 +318,12 @@ def many_to_one():
     k2.metric(f"Test, lengths {L + 1}–{len(res['acc_by_length'])}", pct(m["test_acc_longer"]),
               help="Longer than any string it trained on")
     k3.metric("Chance", "50%")
-    plot(F.length_accuracy_figure(res["acc_by_length"], L), key="ar_3_len_acc")
+    plot(arch_figures.length_accuracy_figure(res["acc_by_length"], L), key="ar_3_len_acc")
     st.caption("Each point: 100 fixed test strings of that length (all of them when there are fewer). Beyond the "
                "shaded lengths the network meets longer strings than it ever saw.")
     st.markdown(f"Your string: **{'odd' if out['answer'] else 'even'}** (P(odd) = {out['p_odd'][-1]:.1%}); "
                 f"the truth: **{'odd' if out['truth'] else 'even'}**.")
-    plot(F.running_answer_figure(bits, out["p_odd"]), key="ar_3_running")
+    plot(arch_figures.running_answer_figure(bits, out["p_odd"]), key="ar_3_running")
     st.caption("The answer the network would give if the string stopped after each bit. A 1 should flip it, a "
                "0 leave it: the hidden state works as a switch.")
 
@@ -341,7 +343,7 @@ def sync():
                 "tag sees the future. Both train side by side on the same batches.")
     text = text_box("ar_4_text", "Your text (letters, spaces, . and ?)", QA_DEFAULT, 120)
     try:
-        text = T.parse_qa(text)
+        text = seqtasks.parse_qa(text)
     except ValueError as err:
         st.error(escape_md(str(err)))
         text = QA_DEFAULT
@@ -349,25 +351,25 @@ def sync():
     res = result_of("sync")
     configs = {n: {"cell": cfg["cell"], "hidden": cfg["hidden"], "bidirectional": n == "bidirectional"}
                for n in ("unidirectional", "bidirectional")}
-    models = models_of("sync", res) if res else {n: A.build_model("sync", c, seed()) for n, c in configs.items()}
-    out = A.tag_text(models, text)
+    models = models_of("sync", res) if res else {n: arch.build_model("sync", c, seed()) for n, c in configs.items()}
+    out = arch.tag_text(models, text)
     guess = {n: ["?" if p >= 0.5 else "." for p in probs] for n, probs in out["probs"].items()}
     d1, d2 = st.columns(2)
     for col, name in ((d1, "unidirectional"), (d2, "bidirectional")):
         with col:
             st.markdown(f"**{name.capitalize()}**")
-            plot(F.flow_diagram("sync", list(text), guess[name], out["shapes"][name],
+            plot(arch_figures.flow_diagram("sync", list(text), guess[name], out["shapes"][name],
                                 bidirectional=name == "bidirectional", max_steps=7, height=260),
                  key=f"ar_4_flow_{name}", toolbar=False)
             s = out["shapes"][name]
             both = ": forward ‖ backward states" if name == "bidirectional" else ""
             st.caption(f"{s['x']} → {s['h']} → {s['y']}{both}")
-    ceiling, band = A.qa_limits()
+    ceiling, band = arch.qa_limits()
     st.caption(f"The limit of reading left to right, exactly: before its mark nothing says how a sentence ends, so "
                f"any one-directional reader is right half the time there, and can be right on every mark: "
                f"{pct(ceiling)} of the 2,000 test texts' characters at best (luck on these texts: ±{band:.1%} at "
                "most, 95%).")
-    n_params = sum(A.n_params(m) for m in models.values())
+    n_params = sum(arch.n_params(m) for m in models.values())
     train_button("sync", "sync_job", {"cell": cfg["cell"], "hidden": cfg["hidden"], "steps": cfg["steps"]},
                  "question or statement", cfg["cell"], n_params)
     live("sync", "validation accuracy", {"one-directional limit": ceiling})
@@ -381,12 +383,12 @@ def sync():
     k2.metric("Its limit", pct(m["causal_ceiling"]), help=f"± {m['causal_band']:.1%} luck on these texts (95%)")
     k3.metric("Bidirectional, test", pct(m["test_acc_bidirectional"]),
               help=f"{res['models']['bidirectional']['params']:,} weights")
-    st.html(F.tags_html(text, out["probs"], out["truth"]))
+    st.html(arch_figures.tags_html(text, out["probs"], out["truth"]))
     st.caption("Orange: the model says *question*; blue: *statement*; white: a coin flip. Underlined in red: "
                "wrong. Characters after the last mark have no true tag.")
     by_distance = {n: res["models"][n]["by_distance"] for n in ("unidirectional", "bidirectional")}
-    plot(F.distance_figure(by_distance, T.ceiling_by_distance(len(by_distance["unidirectional"]) - 1)),
-         key="ar_4_dist")
+    best_reader = seqtasks.ceiling_by_distance(len(by_distance["unidirectional"]) - 1)
+    plot(arch_figures.distance_figure(by_distance, best_reader), key="ar_4_dist")
     st.caption("Test accuracy by how far the character is from its sentence's end mark (0: the mark itself). "
                "Dotted: the best any left-to-right reader can expect there, a coin flip before the mark. Where the "
                "answer lies in the future, only reading backwards helps.")
@@ -397,10 +399,10 @@ DATE_DEFAULT = "Nov 25th, 2026"
 
 
 def date_input(key: str) -> str:
-    text = text_box(key, "A date to normalise", DATE_DEFAULT, T.DATE_MAX_CHARS,
-                    help="Written as in one of the 10 formats it learned: " + "; ".join(T.DATE_FORMATS))
+    text = text_box(key, "A date to normalise", DATE_DEFAULT, seqtasks.DATE_MAX_CHARS,
+                    help="Written as in one of the 10 formats it learned: " + "; ".join(seqtasks.DATE_FORMATS))
     try:
-        return T.parse_date_input(text)
+        return seqtasks.parse_date_input(text)
     except ValueError as err:
         st.error(escape_md(str(err)))
         return DATE_DEFAULT
@@ -426,17 +428,17 @@ def seq2seq():
                 "(**teacher forcing**); in use it is fed its own (**free running**), greedily.")
     text = date_input("ar_5_date")
     cfg = settings("seq2seq", hidden=(32, 64, 128))
-    config = A.seq2seq_config("dates", cfg["cell"], cfg["hidden"], None)
+    config = arch.seq2seq_config("dates", cfg["cell"], cfg["hidden"], None)
     res = result_of("seq2seq")
-    model = models_of("seq2seq", res)["model"] if res else A.build_model("seq2seq", config, seed())
-    info = A.translate(model, "dates", text)
-    plot(F.flow_diagram("seq2seq", list(text), info["symbols"], A.seq2seq_shapes(info), max_steps=12),
+    model = models_of("seq2seq", res)["model"] if res else arch.build_model("seq2seq", config, seed())
+    info = arch.translate(model, "dates", text)
+    plot(arch_figures.flow_diagram("seq2seq", list(text), info["symbols"], arch.seq2seq_shapes(info), max_steps=12),
          key="ar_5_flow", toolbar=False)
-    shapes = A.seq2seq_shapes(info)
+    shapes = arch.seq2seq_shapes(info)
     st.caption(f"{shapes['x']} → {shapes['enc']} → only the last state goes on, {shapes['dec']} → "
                f"{shapes['y']}: {len(text)} symbols in, {len(info['symbols'])} out (■: the end symbol).")
     train_button("seq2seq", "seq2seq_job", {"task": "dates", "cell": cfg["cell"], "hidden": cfg["hidden"],
-                                            "steps": cfg["steps"]}, "dates → ISO", cfg["cell"], A.n_params(model))
+                                            "steps": cfg["steps"]}, "dates → ISO", cfg["cell"], arch.n_params(model))
     live("seq2seq", "validation: whole date right")
     banner("seq2seq")
     if res is None:
@@ -446,14 +448,14 @@ def seq2seq():
     k1.metric("Test dates right", pct(m["test_exact"]), help="1,000 fixed test dates, decoded free running")
     k2.metric("Wrong symbols, teacher forcing", pct(m["teacher_symbol_error"]))
     k3.metric("Wrong symbols, free running", pct(m["free_symbol_error"]))
-    answer_line(text, info["output"], T.reference_date(text))
+    answer_line(text, info["output"], seqtasks.reference_date(text))
     st.dataframe(pd.DataFrame({"format": list(res["by_format"]), "test dates right": [pct(v) for v in
                                                                                        res["by_format"].values()]}),
                  hide_index=True, width="stretch")
 
     st.subheader("Teacher forcing vs free running")
     f = res["forcing"]
-    plot(F.forcing_figure(f["teacher"], f["free"]), key="ar_5_forcing")
+    plot(arch_figures.forcing_figure(f["teacher"], f["free"]), key="ar_5_forcing")
     if f["after_error_count"]:
         st.caption(f"On the same 1,000 test dates: after its first mistake, running free, "
                    f"{f['after_error_free']:.1%} of the symbols that follow are wrong too; fed the true symbols, "
@@ -461,7 +463,7 @@ def seq2seq():
                    "input: errors compound.")
     else:
         st.caption("Running free, it made no mistake on the 1,000 test dates: nothing to compound here.")
-    reference = T.reference_date(text)
+    reference = seqtasks.reference_date(text)
     if reference is None:
         st.info("Type a valid date above to put a mistake into its decoding.")
         return
@@ -469,12 +471,12 @@ def seq2seq():
     c1, c2 = st.columns(2)
     pos = c1.slider("Put a mistake at output symbol", 1, len(target), 4, key="ar_5_pos", bind="query-params")
     right = target[pos - 1]
-    choices = list(T.ISO_VOCAB.alphabet)
+    choices = list(seqtasks.ISO_VOCAB.alphabet)
     wrong = c2.selectbox(f"Write instead of “{right}”", choices, choices.index("9"), key="ar_5_wrong",
                          bind="query-params", help="The symbol fed to the decoder at that position.")
     if wrong == right:
         st.info(f"“{wrong}” is the right symbol there: choose another one to make a mistake.")
-    demo = A.forcing_demo(model, "dates", text, target, pos - 1, wrong)
+    demo = arch.forcing_demo(model, "dates", text, target, pos - 1, wrong)
     st.dataframe(pd.DataFrame({"decoder fed": ["the true previous symbols (teacher forcing)",
                                                 "its own previous symbols (free running)",
                                                 f"the true ones, then “{wrong}” at {pos}, then its own"],
@@ -507,9 +509,9 @@ def attention():
     metric = c3.radio("Accuracy", ["exact", "symbols"], key="ar_6_metric", bind="query-params", horizontal=True,
                       format_func=lambda m: {"exact": "whole output", "symbols": "per symbol"}[m])
     if task == "reverse":
-        raw = text_box("ar_6_letters", "Letters to reverse", "attention", T.REV_MAX)
+        raw = text_box("ar_6_letters", "Letters to reverse", "attention", seqtasks.REV_MAX)
         try:
-            text = T.parse_letters(raw)
+            text = seqtasks.parse_letters(raw)
         except ValueError as err:
             st.error(escape_md(str(err)))
             text = "attention"
@@ -526,19 +528,19 @@ def attention():
     if res:
         models = models_of("attention", res)
     else:
-        models = {n: A.build_model("attention", A.seq2seq_config(task, cfg["cell"], cfg["hidden"], a), seed())
+        models = {n: arch.build_model("attention", arch.seq2seq_config(task, cfg["cell"], cfg["hidden"], a), seed())
                   for n, a in (("without attention", None), ("with attention", kind))}
-    infos = {n: A.translate(m, task_now, text) for n, m in models.items()}
+    infos = {n: arch.translate(m, task_now, text) for n, m in models.items()}
     att = infos["with attention"]
     first_row = att["attention"][0].tolist() if att["attention"] is not None else None
-    plot(F.flow_diagram("seq2seq", list(text), att["symbols"], A.seq2seq_shapes(att), attention=first_row,
+    plot(arch_figures.flow_diagram("seq2seq", list(text), att["symbols"], arch.seq2seq_shapes(att), attention=first_row,
                         max_steps=12), key="ar_6_flow", toolbar=False)
-    shapes = A.seq2seq_shapes(att)
+    shapes = arch.seq2seq_shapes(att)
     st.caption(f"Blue arcs: the weights α with which the {'trained' if res else 'untrained'} decoder reads each "
                "encoder state while it writes its first symbol (thicker: more weight); it gets a new row of "
                f"weights for every symbol: α is {len(att['symbols'])} × {len(text)} here. {shapes['x']} → "
                f"{shapes['enc']} → {shapes['y']}.")
-    n_params = sum(A.n_params(m) for m in models.values())
+    n_params = sum(arch.n_params(m) for m in models.values())
     train_button("attention", "attention_job", {"task": task, "cell": cfg["cell"], "hidden": cfg["hidden"],
                                                 "attention": kind, "steps": cfg["steps"]},
                  f"{task} with/without attention", cfg["cell"], n_params)
@@ -552,7 +554,7 @@ def attention():
         st.warning("The test was stopped before both models were scored.")
     by = {n: parts[n]["by_length"] for n in names}
     first = by[names[0]]
-    plot(F.length_comparison_figure(first["bins"], {n: by[n][metric] for n in names}, first["counts"],
+    plot(arch_figures.length_comparison_figure(first["bins"], {n: by[n][metric] for n in names}, first["counts"],
                                     "whole output right" if metric == "exact" else "symbols right"),
          key="ar_6_lengths")
     if len(names) == 2:
@@ -574,7 +576,7 @@ def attention():
             written = escape_md(infos[n]["output"]) or "(nothing)"
             col.markdown(f"**{n.capitalize()}**: {escape_md(text)} → **{written}**")
     if att["attention"] is not None:
-        plot(F.attention_heatmap(att["attention"], text, att["symbols"]), key="ar_6_heat")
+        plot(arch_figures.attention_heatmap(att["attention"], text, att["symbols"]), key="ar_6_heat")
         st.caption("Each row: where the decoder looked while writing that symbol (α sums to 1 across the row). "
                    "For reversing, a good model looks at the mirrored position: an anti-diagonal.")
     st.caption("Attention turned out to be the fix for long-range dependencies: Transformers (Vaswani et al. 2017) "

@@ -7,7 +7,7 @@ accuracy-against-input-length table of the same seq2seq with and without attenti
     python -m bench.architectures --also-dates            # the attention table on dates too
 
 Each job runs exactly as in a training worker on a 2-core class server (1 worker × 1 torch thread): the
-same job function, the page's default settings (``archlab.DEFAULTS``), seed 0. "Time to target" is the
+same job function, the page's default settings (``rnnlab.labs.architectures.DEFAULTS``), seed 0. "Time to target" is the
 job's clock at the first validation at or above the target (validation included, as a student waits for
 it). The load average before and after says how busy the machine was; CPU time is what the job itself used
 (on an idle machine the wall time is close to it).
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import torch
 
-from rnnlab.labs import architectures as A
+from rnnlab.labs import architectures as arch
 from rnnlab.runtime.device import seed_everything
 from rnnlab.runtime.jobs import JobContext
 
@@ -51,9 +51,9 @@ def run(section: str, **overrides) -> dict:
     cpu0 = time.process_time()
     ctx = JobContext(0, send, None, 600.0)
     seed_everything(0)   # what the worker does before each job
-    kwargs = {**A.DEFAULTS[section], **overrides, "seed": 0}
+    kwargs = {**arch.DEFAULTS[section], **overrides, "seed": 0}
     wall0 = time.perf_counter()
-    result = getattr(A, A.JOBS[section])(ctx, **kwargs)
+    result = getattr(arch, arch.JOBS[section])(ctx, **kwargs)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     evals = [m[2] for m in sent if m[1] == "event" and m[2].kind == "eval"]
     for e in evals:
@@ -107,7 +107,7 @@ def length_table(result: dict) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sections", default=",".join(A.SECTIONS))
+    ap.add_argument("--sections", default=",".join(arch.SECTIONS))
     ap.add_argument("--attention", default=None, choices=["luong", "bahdanau"], help="the attention tab's variant")
     ap.add_argument("--also-dates", action="store_true", help="the attention comparison on dates as well")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (a 2-core class server's worker: 1)")
@@ -120,7 +120,7 @@ def main(argv=None) -> int:
     for section in args.sections.split(","):
         over = {"attention": args.attention} if section == "attention" and args.attention else {}
         m = run(section, **over)
-        target, words = A.TARGETS[section]
+        target, words = arch.TARGETS[section]
         t, cpu, step = time_to(m["evals"], target, WHO.get(section))
         ok = t is not None and t <= TARGET_SECONDS
         reached = f"{t:5.1f} s wall, {cpu:.1f} s CPU (step {step})" if t is not None else "not reached"

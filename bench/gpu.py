@@ -153,11 +153,11 @@ ARCH_FIGURES = {"one_to_one": ("test_acc", "test acc"), "one_to_many": ("valid_w
 
 
 def arch_job(section: str) -> LiveJob:
-    from rnnlab.labs import architectures as A
+    from rnnlab.labs import architectures as arch
 
     key, label = ARCH_FIGURES[section]
-    return LiveJob(f"architectures/{section}", f"rnnlab.labs.architectures:{A.JOBS[section]}",
-                   lambda lim, seed: {**A.DEFAULTS[section], "seed": seed},
+    return LiveJob(f"architectures/{section}", f"rnnlab.labs.architectures:{arch.JOBS[section]}",
+                   lambda lim, seed: {**arch.DEFAULTS[section], "seed": seed},
                    lambda r: _metric(r, key, label), limit=lambda lim: min(ARCH_SECONDS, lim.max_seconds))
 
 
@@ -252,7 +252,7 @@ def _ratio(result: dict) -> str:
 
 def all_jobs() -> list[LiveJob]:
     """Every lab's default live job, in the order of the course."""
-    from rnnlab.labs import architectures as A
+    from rnnlab.labs import architectures as arch
 
     return [
         LiveJob("sentiment", "rnnlab.labs.sentiment:sentiment_job", sentiment_kwargs,
@@ -263,7 +263,7 @@ def all_jobs() -> list[LiveJob]:
         LiveJob("textgen", "rnnlab.labs.textgen:textgen_job", textgen_kwargs,
                 lambda r: _metric(r, "val_loss", "val loss"), limit=textgen_limit,
                 steps=lambda r, ev: (r.get("metrics") or {}).get("steps") or None),
-        *[arch_job(section) for section in A.SECTIONS],
+        *[arch_job(section) for section in arch.SECTIONS],
         LiveJob("gradients/record", "rnnlab.labs.longrange:record_job", gradients_kwargs("record"),
                 lambda r: _metric(r, "best_val_mse", "best val MSE", ".4f"),
                 steps=lambda r, ev: len((r.get("run") or {}).get("steps", [])) or None),

@@ -8,9 +8,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from rnnlab.data import seqtasks as T
-from rnnlab.figures import architectures as FIG
-from rnnlab.labs import architectures as A
+from rnnlab.data import seqtasks
+from rnnlab.figures import architectures as arch_figures
+from rnnlab.labs import architectures as arch
 from rnnlab.labs.shapes import ARCHITECTURES
 from rnnlab.nn.seq2seq import Seq2SeqConfig, build
 from rnnlab.runtime.jobs import JobContext
@@ -39,107 +39,107 @@ def events(ctx, kind):
 
 # --- the tasks and their limits ---------------------------------------------------------------------------
 def test_digit_images_are_seeded_and_the_best_rule_is_the_nearest_glyph():
-    x1, y1 = T.digit_images(300, 0.2, 5)
-    x2, y2 = T.digit_images(300, 0.2, 5)
+    x1, y1 = seqtasks.digit_images(300, 0.2, 5)
+    x2, y2 = seqtasks.digit_images(300, 0.2, 5)
     assert torch.equal(x1, x2) and torch.equal(y1, y2)
-    clean, _ = T.digit_images(10, 0.0, 0, digits=range(10))
-    assert torch.equal(clean, T.GLYPHS)
-    post = T.digit_posterior(x1, 0.2)
+    clean, _ = seqtasks.digit_images(10, 0.0, 0, digits=range(10))
+    assert torch.equal(clean, seqtasks.GLYPHS)
+    post = seqtasks.digit_posterior(x1, 0.2)
     assert torch.allclose(post.sum(1), torch.ones(300), atol=1e-5)
     # the most probable digit is the glyph with the fewest flipped pixels
-    hamming = (x1[:, None, :] != T.GLYPHS[None]).sum(-1)
+    hamming = (x1[:, None, :] != seqtasks.GLYPHS[None]).sum(-1)
     credit = []
     for k in range(300):
         nearest = (hamming[k] == hamming[k].min()).nonzero().flatten().tolist()
         credit.append((y1[k].item() in nearest) / len(nearest))
-    assert T.bayes_accuracy(x1, y1, 0.2) == pytest.approx(np.mean(credit), abs=1e-6)
-    assert T.bayes_accuracy(*T.digit_images(500, 0.0, 1), 0.0) == 1.0
+    assert seqtasks.bayes_accuracy(x1, y1, 0.2) == pytest.approx(np.mean(credit), abs=1e-6)
+    assert seqtasks.bayes_accuracy(*seqtasks.digit_images(500, 0.0, 1), 0.0) == 1.0
     with pytest.raises(ValueError, match="noise"):
-        T.digit_images(3, 0.5, 0)
+        seqtasks.digit_images(3, 0.5, 0)
 
 
 def test_number_names_have_exact_next_letter_probabilities():
-    assert T.word_distribution(1) == {"one": 0.2, "un": 0.2, "eins": 0.2, "uno": 0.4}
-    assert T.ideal_next_letter(1, "") == {"o": 0.2, "u": 0.6, "e": 0.2}
-    assert T.ideal_next_letter(1, "un") == {"</s>": pytest.approx(1 / 3), "o": pytest.approx(2 / 3)}
-    assert T.ideal_next_letter(1, "x") == {}
+    assert seqtasks.word_distribution(1) == {"one": 0.2, "un": 0.2, "eins": 0.2, "uno": 0.4}
+    assert seqtasks.ideal_next_letter(1, "") == {"o": 0.2, "u": 0.6, "e": 0.2}
+    assert seqtasks.ideal_next_letter(1, "un") == {"</s>": pytest.approx(1 / 3), "o": pytest.approx(2 / 3)}
+    assert seqtasks.ideal_next_letter(1, "x") == {}
     for d in range(10):
         for prefix in ["", "z", "t", "s"]:
-            dist = T.ideal_next_letter(d, prefix)
+            dist = seqtasks.ideal_next_letter(d, prefix)
             assert not dist or sum(dist.values()) == pytest.approx(1.0)
-    digits, x, y = T.number_word_batch(50, 3)
+    digits, x, y = seqtasks.number_word_batch(50, 3)
     for d, xi, yi in zip(digits, x, y):
-        word = T.WORD_VOCAB.decode(yi)
-        assert word in T.word_distribution(int(d)) and xi[0] == T.BOS
-        assert T.WORD_VOCAB.decode(xi[1:]) == word
+        word = seqtasks.WORD_VOCAB.decode(yi)
+        assert word in seqtasks.word_distribution(int(d)) and xi[0] == seqtasks.BOS
+        assert seqtasks.WORD_VOCAB.decode(xi[1:]) == word
 
 
 def test_parity_data_and_the_bit_parser():
-    bits, lengths, y = T.parity_batch(200, 1, 12, 0)
+    bits, lengths, y = seqtasks.parity_batch(200, 1, 12, 0)
     for b, L, p in zip(bits, lengths, y):
         assert int(b[:L].sum()) % 2 == p and (b[L:] == 0).all()
-    bits, lengths, y = T.parity_test_set(12, per_length=100)
+    bits, lengths, y = seqtasks.parity_test_set(12, per_length=100)
     short = [tuple(b[:3].tolist()) for b, L in zip(bits, lengths) if L == 3]
     assert sorted(short) == sorted(itertools.product([0, 1], repeat=3))      # every string of length 3
     assert (lengths == 12).sum() == 100
-    assert T.parse_bits(" 10 1\n1") == [1, 0, 1, 1]
+    assert seqtasks.parse_bits(" 10 1\n1") == [1, 0, 1, 1]
     for bad, message in (("", "Type"), ("10a1", "Only 0 and 1"), ("1" * 65, "At most 64")):
         with pytest.raises(ValueError, match=message):
-            T.parse_bits(bad)
+            seqtasks.parse_bits(bad)
 
 
 def test_question_tags_and_the_exact_limit_of_a_left_to_right_reader():
-    tags, dist = T.qa_tags("ab? c. de")
-    assert tags == [1, 1, 1, 0, 0, 0, T.IGNORE, T.IGNORE, T.IGNORE]
+    tags, dist = seqtasks.qa_tags("ab? c. de")
+    assert tags == [1, 1, 1, 0, 0, 0, seqtasks.IGNORE, seqtasks.IGNORE, seqtasks.IGNORE]
     assert dist == [2, 1, 0, 2, 1, 0, -1, -1, -1]
     # (marks + half the others) / scored: 2 marks, 4 other scored characters
-    assert T.causal_ceiling(torch.tensor([tags]), torch.tensor([dist])) == pytest.approx((2 + 0.5 * 4) / 6)
+    assert seqtasks.causal_ceiling(torch.tensor([tags]), torch.tensor([dist])) == pytest.approx((2 + 0.5 * 4) / 6)
     # luck: sentences of 2 and 2 characters before their marks: 1.96 * sqrt(4 + 4) / 2 / 6
-    assert T.causal_band(torch.tensor([tags]), torch.tensor([dist])) == pytest.approx(1.96 * np.sqrt(8) / 2 / 6)
-    ids, tags, dist = T.qa_batch(64, 48, 1)
+    assert seqtasks.causal_band(torch.tensor([tags]), torch.tensor([dist])) == pytest.approx(1.96 * np.sqrt(8) / 2 / 6)
+    ids, tags, dist = seqtasks.qa_batch(64, 48, 1)
     assert ids.shape == tags.shape == (64, 48)
-    texts = [T.QA_VOCAB.decode(r) for r in ids]
+    texts = [seqtasks.QA_VOCAB.decode(r) for r in ids]
     assert all(len(t) == 48 for t in texts)
-    assert tags.tolist() == [T.qa_tags(t)[0] for t in texts]
+    assert tags.tolist() == [seqtasks.qa_tags(t)[0] for t in texts]
     # the mark of a sentence is a fair coin: half the scored characters are questions
-    _, tags, _ = T.qa_batch(2000, 48, 2)
-    assert (tags[tags != T.IGNORE] == 1).float().mean() == pytest.approx(0.5, abs=0.03)
-    assert T.parse_qa("  Is It?  yes. ") == "is it? yes."
+    _, tags, _ = seqtasks.qa_batch(2000, 48, 2)
+    assert (tags[tags != seqtasks.IGNORE] == 1).float().mean() == pytest.approx(0.5, abs=0.03)
+    assert seqtasks.parse_qa("  Is It?  yes. ") == "is it? yes."
     for bad, message in (("", "Type"), ("hi!", "Only letters"), ("no mark", "End at least"), ("a." * 70, "At most")):
         with pytest.raises(ValueError, match=message):
-            T.parse_qa(bad)
+            seqtasks.parse_qa(bad)
 
 
 def test_every_date_format_reads_back_to_its_date():
-    for text, iso, name in T.date_pairs(400, 7):
-        assert T.reference_date(text) == (iso, name) or (T.reference_date(text)[0] == iso), text
-        assert len(text) <= T.DATE_MAX_CHARS and not T.DATE_VOCAB.unknown(text)
-    assert T.reference_date("11/25/26") == ("2026-11-25", "11/25/26")
-    assert T.reference_date("25.11.1961") == ("1961-11-25", "25.11.2026")
-    assert T.reference_date("Wednesday, 25 November 2026")[0] == "2026-11-25"
-    assert T.reference_date("Tuesday, 25 November 2026") is None          # wrong weekday
-    assert T.reference_date("30 February 2020") is None and T.reference_date("hello") is None
+    for text, iso, name in seqtasks.date_pairs(400, 7):
+        assert seqtasks.reference_date(text) == (iso, name) or (seqtasks.reference_date(text)[0] == iso), text
+        assert len(text) <= seqtasks.DATE_MAX_CHARS and not seqtasks.DATE_VOCAB.unknown(text)
+    assert seqtasks.reference_date("11/25/26") == ("2026-11-25", "11/25/26")
+    assert seqtasks.reference_date("25.11.1961") == ("1961-11-25", "25.11.2026")
+    assert seqtasks.reference_date("Wednesday, 25 November 2026")[0] == "2026-11-25"
+    assert seqtasks.reference_date("Tuesday, 25 November 2026") is None          # wrong weekday
+    assert seqtasks.reference_date("30 February 2020") is None and seqtasks.reference_date("hello") is None
     assert dt.date(2026, 11, 25).strftime("%A") == "Wednesday"            # the format names are true examples
     for bad, message in (("", "Type a date"), ("25 November 2026 and then some more", "At most"),
                          ("25/11/2026 ☃", "never saw")):
         with pytest.raises(ValueError, match=message):
-            T.parse_date_input(bad)
-    assert T.parse_letters(" Att ention ") == "attention"
+            seqtasks.parse_date_input(bad)
+    assert seqtasks.parse_letters(" Att ention ") == "attention"
     with pytest.raises(ValueError, match="Only the letters"):
-        T.parse_letters("abc1")
+        seqtasks.parse_letters("abc1")
 
 
 # --- the seq2seq model --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("cell,attention", [("GRU", None), ("GRU", "luong"), ("LSTM", None), ("LSTM", "bahdanau"),
                                             ("GRU", "bahdanau"), ("LSTM", "luong")])
 def test_teacher_forcing_on_the_fused_kernel_equals_the_step_by_step_decoder(cell, attention):
-    model = build(Seq2SeqConfig(T.DATE_VOCAB.size, T.ISO_VOCAB.size, 8, 12, cell, attention), 3).eval()
-    pairs = [p[:2] for p in T.date_pairs(5, 0)]
-    src, src_len, dec_in, dec_out = T.seq2seq_batch("dates", pairs)
+    model = build(Seq2SeqConfig(seqtasks.DATE_VOCAB.size, seqtasks.ISO_VOCAB.size, 8, 12, cell, attention), 3).eval()
+    pairs = [p[:2] for p in seqtasks.date_pairs(5, 0)]
+    src, src_len, dec_in, dec_out = seqtasks.seq2seq_batch("dates", pairs)
     with torch.no_grad():
         fused = model(src, src_len, dec_in)
         stepped = model.run(src, src_len, dec_in=dec_in)
-    assert fused.shape == (5, dec_in.shape[1], T.ISO_VOCAB.size)
+    assert fused.shape == (5, dec_in.shape[1], seqtasks.ISO_VOCAB.size)
     torch.testing.assert_close(fused, stepped.logits, atol=1e-5, rtol=1e-5)
     if attention:
         w = stepped.attention
@@ -154,10 +154,10 @@ def test_teacher_forcing_on_the_fused_kernel_equals_the_step_by_step_decoder(cel
 def test_encoder_reads_each_row_to_its_own_end():
     """A padded row gets the same final state and outputs as the same row alone."""
     for cell in ("GRU", "LSTM"):
-        model = build(Seq2SeqConfig(T.REV_VOCAB.size, T.REV_VOCAB.size, 8, 10, cell, "luong"), 1).eval()
+        model = build(Seq2SeqConfig(seqtasks.REV_VOCAB.size, seqtasks.REV_VOCAB.size, 8, 10, cell, "luong"), 1).eval()
         pairs = [("abc", "cba"), ("abcdefgh", "hgfedcba")]
-        src, src_len, dec_in, _ = T.seq2seq_batch("reverse", pairs)
-        alone = T.seq2seq_batch("reverse", pairs[:1])
+        src, src_len, dec_in, _ = seqtasks.seq2seq_batch("reverse", pairs)
+        alone = seqtasks.seq2seq_batch("reverse", pairs[:1])
         with torch.no_grad():
             both = model(src, src_len, dec_in)[0, :4]
             one = model(alone[0], alone[1], alone[2])[0]
@@ -165,14 +165,14 @@ def test_encoder_reads_each_row_to_its_own_end():
 
 
 def test_greedy_decoding_stops_at_the_end_symbol_and_reads_a_forced_prefix():
-    model = build(Seq2SeqConfig(T.REV_VOCAB.size, T.REV_VOCAB.size, 8, 16, "GRU", "luong"), 0).eval()
-    src, src_len = T.REV_VOCAB.encode(["abcd"])
+    model = build(Seq2SeqConfig(seqtasks.REV_VOCAB.size, seqtasks.REV_VOCAB.size, 8, 16, "GRU", "luong"), 0).eval()
+    src, src_len = seqtasks.REV_VOCAB.encode(["abcd"])
     with torch.no_grad():
         free = model.run(src, src_len, max_len=7)
         forced = model.run(src, src_len, max_len=7, forced=torch.tensor([[5, 6]]))
     assert free.tokens.shape[1] <= 7
-    if (free.tokens[0] == T.EOS).any():
-        assert free.tokens[0, -1] == T.EOS
+    if (free.tokens[0] == seqtasks.EOS).any():
+        assert free.tokens[0, -1] == seqtasks.EOS
     assert forced.tokens[0, :2].tolist() == [5, 6]
 
 
@@ -190,62 +190,62 @@ def test_seq2seq_is_built_without_the_global_generator():
 # --- each architecture learns (fixed seed, a few seconds) ------------------------------------------------------
 def test_one_to_one_beats_chance_and_stays_under_the_best_possible():
     ctx = context()
-    r = A.one_to_one_job(ctx, noise=0.15, hidden=32, steps=150, seed=0)
+    r = arch.one_to_one_job(ctx, noise=0.15, hidden=32, steps=150, seed=0)
     m = r["metrics"]
     assert r["status"] == "done" and r["epochs_completed"] == 1
     assert m["test_acc"] >= 0.10 + 0.70                 # chance + 70 points
     assert m["test_acc"] <= m["best_possible_acc"] + 0.02
-    assert int(r["confusion"].sum()) == A.DIGIT_TEST
+    assert int(r["confusion"].sum()) == arch.DIGIT_TEST
     cm = r["confusion"].clone()
-    worst = A.most_confused(cm, k=2)
+    worst = arch.most_confused(cm, k=2)
     cm.fill_diagonal_(-1)
     assert worst[0][2] == int(cm.max()) and cm[worst[0][0], worst[0][1]] == worst[0][2]
     assert events(ctx, "eval") and all("acc" in e.data for e in events(ctx, "eval"))
-    net = A.model_from_result("one_to_one", r)
-    x, y = A.digit_test_set(0.15)
+    net = arch.model_from_result("one_to_one", r)
+    x, y = arch.digit_test_set(0.15)
     with torch.no_grad():
         assert float((net(x).argmax(-1) == y).float().mean()) == pytest.approx(m["test_acc"])
 
 
 def test_one_to_many_writes_real_names():
-    r = A.one_to_many_job(context(), cell="GRU", hidden=64, steps=200, seed=0)
+    r = arch.one_to_many_job(context(), cell="GRU", hidden=64, steps=200, seed=0)
     m = r["metrics"]
     assert m["valid_words"] >= 0.6                       # a random string of letters is never a name
     assert m["nll_per_word"] >= m["entropy_per_word"] - 1e-6   # no model beats the entropy
-    model = A.model_from_result("one_to_many", r)
-    greedy = A.word_samples(model, 4, 0.0, 5, seed=1)
+    model = arch.model_from_result("one_to_many", r)
+    greedy = arch.word_samples(model, 4, 0.0, 5, seed=1)
     assert len(set(greedy)) == 1                         # temperature 0: always the same word
-    out = A.write_word(model, 4, 1.0, seed=3)
-    assert out["steps"][0]["ideal"] == T.ideal_next_letter(4, "")
+    out = arch.write_word(model, 4, 1.0, seed=3)
+    assert out["steps"][0]["ideal"] == seqtasks.ideal_next_letter(4, "")
     for s in out["steps"]:
         assert sum(s["probs"].values()) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_many_to_one_learns_parity():
-    r = A.many_to_one_job(context(), cell="GRU", hidden=32, train_len=8, steps=150, seed=0)
+    r = arch.many_to_one_job(context(), cell="GRU", hidden=32, train_len=8, steps=150, seed=0)
     m = r["metrics"]
     assert m["test_acc_trained_lengths"] >= 0.5 + 0.4    # chance + 40 points
     assert len(r["acc_by_length"]) == 24
-    out = A.read_bits(A.model_from_result("many_to_one", r), [1, 0, 1, 1])
+    out = arch.read_bits(arch.model_from_result("many_to_one", r), [1, 0, 1, 1])
     assert len(out["p_odd"]) == 4 and out["truth"] == 1
 
 
 def test_bidirectional_tagger_solves_what_the_unidirectional_cannot():
-    r = A.sync_job(context(), cell="GRU", hidden=24, steps=60, seed=0)
+    r = arch.sync_job(context(), cell="GRU", hidden=24, steps=60, seed=0)
     m = r["metrics"]
     assert m["test_acc_bidirectional"] >= 0.9
     assert m["test_acc_unidirectional"] <= m["causal_ceiling"] + m["causal_band"]
     assert m["test_acc_bidirectional"] >= m["test_acc_unidirectional"] + 0.3
     uni = r["models"]["unidirectional"]["by_distance"]
     assert uni[0] >= 0.9 and max(uni[1:8]) <= 0.6       # right on the mark, a coin before it
-    models = {n: A.model_from_result("sync", r, n) for n in r["models"]}
-    out = A.tag_text(models, "is it? yes.")
+    models = {n: arch.model_from_result("sync", r, n) for n in r["models"]}
+    out = arch.tag_text(models, "is it? yes.")
     assert set(out["probs"]) == {"unidirectional", "bidirectional"} and len(out["probs"]["bidirectional"]) == 11
 
 
 @pytest.mark.slow
 def test_seq2seq_learns_dates_and_free_running_compounds_errors():
-    r = A.seq2seq_job(context(), task="dates", cell="GRU", hidden=64, steps=300, seed=0)
+    r = arch.seq2seq_job(context(), task="dates", cell="GRU", hidden=64, steps=300, seed=0)
     m = r["metrics"]
     assert m["test_exact"] >= 0.5                        # a guess is never a whole date
     f = r["forcing"]
@@ -253,20 +253,20 @@ def test_seq2seq_learns_dates_and_free_running_compounds_errors():
     assert m["free_symbol_error"] >= m["teacher_symbol_error"]
     if f["after_error_count"]:
         assert f["after_error_free"] > f["after_error_teacher"]
-    model = A.model_from_result("seq2seq", r)
-    demo = A.forcing_demo(model, "dates", "Nov 25th, 2026", "2026-11-25", 3, "9")
+    model = arch.model_from_result("seq2seq", r)
+    demo = arch.forcing_demo(model, "dates", "Nov 25th, 2026", "2026-11-25", 3, "9")
     assert demo["forced"] == "2029" and demo["mistake"].startswith("2029")
 
 
 @pytest.mark.slow
 def test_attention_beats_the_fixed_context_on_the_longest_inputs():
-    r = A.attention_job(context(), task="reverse", cell="GRU", hidden=64, attention="luong", steps=200, seed=0)
+    r = arch.attention_job(context(), task="reverse", cell="GRU", hidden=64, attention="luong", steps=200, seed=0)
     m = r["metrics"]
     assert m["longest_exact_attention"] >= m["longest_exact_no_attention"] + 0.2
     symbols = {n: p["by_length"]["symbols"][-1] for n, p in r["models"].items()}
     assert symbols["with attention"] >= symbols["without attention"] + 0.2
-    model = A.model_from_result("attention", r, "with attention")
-    info = A.translate(model, "reverse", "attention")
+    model = arch.model_from_result("attention", r, "with attention")
+    info = arch.translate(model, "reverse", "attention")
     w = info["attention"]
     assert w.shape == (len(info["symbols"]), 9)
     np.testing.assert_allclose(w.sum(1), 1.0, atol=1e-5)
@@ -274,18 +274,18 @@ def test_attention_beats_the_fixed_context_on_the_longest_inputs():
 
 # --- figures and the home page's table ------------------------------------------------------------------------
 def test_flow_diagram_draws_the_steps_of_the_real_input():
-    fig = FIG.flow_diagram("many_to_one", list("10110"), ["odd"], {"x": "x: 1 × 5 × 2"})
+    fig = arch_figures.flow_diagram("many_to_one", list("10110"), ["odd"], {"x": "x: 1 × 5 × 2"})
     inputs = next(t for t in fig.data if t.name == "inputs")
     assert len(inputs.x) == 5 and list(inputs.text) == list("10110")
     outputs = next(t for t in fig.data if t.name == "outputs")
     assert len(outputs.x) == 1
     assert any(a.hovertext == "x: 1 × 5 × 2" for a in fig.layout.annotations)
-    long = FIG.flow_diagram("sync", list("a" * 30), list("." * 30), {}, bidirectional=True, max_steps=7)
+    long = arch_figures.flow_diagram("sync", list("a" * 30), list("." * 30), {}, bidirectional=True, max_steps=7)
     assert len(next(t for t in long.data if t.name == "inputs").x) == 6      # 3 + … + 3
     assert any(a.text == "…" for a in long.layout.annotations)
     assert any(t.name == "backward" for t in long.data)
     alpha = [0.0] * 7 + [1.0]
-    s2s = FIG.flow_diagram("seq2seq", list("11/25/26"), list("2026-11-25") + ["</s>"], {}, attention=alpha)
+    s2s = arch_figures.flow_diagram("seq2seq", list("11/25/26"), list("2026-11-25") + ["</s>"], {}, attention=alpha)
     assert {t.name for t in s2s.data} >= {"encoder", "decoder"}
     arcs = [sh for sh in s2s.layout.shapes if sh.type == "path"]
     assert len(arcs) == 3 and arcs[-1].line.width > arcs[0].line.width    # boxes 1, …, 7, 8; α = 1 at the 8th

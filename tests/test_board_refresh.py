@@ -11,7 +11,7 @@ import pytest
 from streamlit.runtime.scriptrunner_utils.script_requests import RerunData
 from streamlit.testing.v1 import AppTest, local_script_runner
 
-from rnnlab.figures import board as F
+from rnnlab.figures import board as board_figures
 from rnnlab.runtime import board as B
 from rnnlab.runtime import database as D
 
@@ -34,7 +34,7 @@ def board_page(tmp_path, monkeypatch):
     """The app on its Class board page, over a fresh database; counts the figure builds and version checks."""
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     counts = {"figure": 0, "version": 0}
-    build, version = F.pooled_figure, B.Board.version
+    build, version = board_figures.pooled_figure, B.Board.version
 
     def counting_figure(*a, **kw):
         counts["figure"] += 1
@@ -44,7 +44,7 @@ def board_page(tmp_path, monkeypatch):
         counts["version"] += 1
         return version(self, *a, **kw)
 
-    monkeypatch.setattr(F, "pooled_figure", counting_figure)     # the page imports it on each run
+    monkeypatch.setattr(board_figures, "pooled_figure", counting_figure)     # the page imports it on each run
     monkeypatch.setattr(B.Board, "version", counting_version)
     at = AppTest.from_file(APP, default_timeout=60)
 
@@ -166,7 +166,7 @@ def test_the_pooled_figure_has_one_dot_trace_per_cell():
             for k, (cell, T, lr) in enumerate((c, T, lr) for c in ("RNN", "LSTM") for T in (10, 100)
                                               for lr in (0.1, 0.01, 0.001))]
     groups = B.pooled(rows, "accuracy", "T")
-    fig = F.pooled_figure(groups, "accuracy", "T")
+    fig = board_figures.pooled_figure(groups, "accuracy", "T")
     dots = [t for t in fig.data if t.mode == "markers"]
     assert len(groups) == 12 and [t.legendgroup for t in dots] == ["LSTM", "RNN"]
     assert sorted(y for t in dots for y in t.y) == pytest.approx(sorted(0.1 * k for k in range(12)))

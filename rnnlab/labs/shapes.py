@@ -1,7 +1,8 @@
 """The shapes a recurrent network can take: which steps read an input and which emit an output.
 
 Each entry is data (no drawing): ``rnnlab.figures.diagrams.architecture_diagram`` draws it. ``tab`` and
-``live_task`` say where the Architectures page trains a model of that shape (``rnnlab.labs.archlab``) and on what.
+``live_task`` say where the Architectures page trains a model of that shape (``rnnlab.labs.architectures``)
+and on what.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from ...data import seqtasks as T
+from ...data import seqtasks
 from ...nn.init import seeded
 from ...nn.layers import make_recurrent
 from ...nn.seq2seq import Seq2SeqConfig, sequence_loss
@@ -68,7 +68,7 @@ class DigitNet(nn.Module):
 
     def __init__(self, hidden: int = 32):
         super().__init__()
-        self.hidden_layer = nn.Linear(T.PIXELS, hidden)
+        self.hidden_layer = nn.Linear(seqtasks.PIXELS, hidden)
         self.out = nn.Linear(hidden, 10)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -83,9 +83,9 @@ class WordWriter(nn.Module):
         super().__init__()
         self.cell = cell.upper()
         self.start = nn.Linear(10, hidden)
-        self.embed = nn.Embedding(T.WORD_VOCAB.size, embed, padding_idx=T.PAD)
+        self.embed = nn.Embedding(seqtasks.WORD_VOCAB.size, embed, padding_idx=seqtasks.PAD)
         self.rnn = make_recurrent(cell, embed, hidden, batch_first=True)
-        self.out = nn.Linear(hidden, T.WORD_VOCAB.size)
+        self.out = nn.Linear(hidden, seqtasks.WORD_VOCAB.size)
 
     def initial_state(self, digits: Tensor):
         h0 = torch.tanh(self.start(F.one_hot(digits, 10).float()))[None]
@@ -100,23 +100,23 @@ class WordWriter(nn.Module):
         """Write a word for each digit, each letter drawn from softmax(logits / temperature) (0: always the
         most likely) and fed back in. Returns (symbols (N, L), the distribution each was drawn from (N, L, V))."""
         state = self.initial_state(digits)
-        prev = torch.full((len(digits),), T.BOS, dtype=torch.long)
+        prev = torch.full((len(digits),), seqtasks.BOS, dtype=torch.long)
         done = torch.zeros(len(digits), dtype=torch.bool)
         symbols, dists = [], []
         for _ in range(max_len):
             out, state = self.rnn(self.embed(prev)[:, None], state)
             logits = self.out(out[:, 0])
-            logits[:, [T.PAD, T.BOS]] = float("-inf")             # never written
+            logits[:, [seqtasks.PAD, seqtasks.BOS]] = float("-inf")             # never written
             if temperature <= 0:
                 probs = F.one_hot(logits.argmax(-1), logits.shape[-1]).float()
             else:
                 probs = torch.softmax(logits / temperature, dim=-1)
             nxt = torch.multinomial(probs, 1, generator=generator)[:, 0]
-            nxt = torch.where(done, torch.full_like(nxt, T.PAD), nxt)
+            nxt = torch.where(done, torch.full_like(nxt, seqtasks.PAD), nxt)
             symbols.append(nxt)
             dists.append(probs)
-            done |= nxt == T.EOS
-            prev = torch.where(done, torch.full_like(nxt, T.EOS), nxt)
+            done |= nxt == seqtasks.EOS
+            prev = torch.where(done, torch.full_like(nxt, seqtasks.EOS), nxt)
             if bool(done.all()):
                 break
         return torch.stack(symbols, 1), torch.stack(dists, 1)
@@ -124,10 +124,11 @@ class WordWriter(nn.Module):
     @torch.no_grad()
     def next_letter(self, digit: int, prefix: str) -> dict[str, float]:
         """The model's probability of each next symbol after ``prefix`` (temperature 1)."""
-        ids = torch.tensor([[T.BOS] + T.WORD_VOCAB.ids(prefix)])
+        ids = torch.tensor([[seqtasks.BOS] + seqtasks.WORD_VOCAB.ids(prefix)])
         logits = self.forward(torch.tensor([digit]), ids)[0, -1]
         probs = torch.softmax(logits, -1)
-        return {T.WORD_VOCAB.symbol(i): float(p) for i, p in enumerate(probs) if i not in (T.PAD, T.BOS)}
+        return {seqtasks.WORD_VOCAB.symbol(i): float(p) for i, p in enumerate(probs)
+                if i not in (seqtasks.PAD, seqtasks.BOS)}
 
 
 class ParityNet(nn.Module):
@@ -155,7 +156,7 @@ class Tagger(nn.Module):
 
     def __init__(self, cell: str = "GRU", hidden: int = 32, embed: int = 16, bidirectional: bool = False):
         super().__init__()
-        self.embed = nn.Embedding(T.QA_VOCAB.size, embed, padding_idx=T.PAD)
+        self.embed = nn.Embedding(seqtasks.QA_VOCAB.size, embed, padding_idx=seqtasks.PAD)
         self.rnn = make_recurrent(cell, embed, hidden, batch_first=True, bidirectional=bidirectional)
         self.out = nn.Linear(hidden * (2 if bidirectional else 1), 2)
 
@@ -286,7 +287,7 @@ DIGIT_TEST = 2000
 
 
 def digit_test_set(noise: float):
-    return T.digit_images(DIGIT_TEST, noise, T.TEST_SEED)
+    return seqtasks.digit_images(DIGIT_TEST, noise, seqtasks.TEST_SEED)
 
 
 def one_to_one_job(ctx, noise: float = 0.15, hidden: int = 32, steps: int = 300, lr: float = 1e-2,
@@ -295,7 +296,7 @@ def one_to_one_job(ctx, noise: float = 0.15, hidden: int = 32, steps: int = 300,
     config = {"hidden": int(hidden)}
     model = build_model("one_to_one", config, seed)
     gen = np.random.default_rng(seed)
-    val_x, val_y = T.digit_images(500, noise, T.TEST_SEED + 1)
+    val_x, val_y = seqtasks.digit_images(500, noise, seqtasks.TEST_SEED + 1)
 
     def loss_fn(m, b):
         x, y = b
@@ -305,7 +306,7 @@ def one_to_one_job(ctx, noise: float = 0.15, hidden: int = 32, steps: int = 300,
     def validate(m):
         return {"acc": float((m(val_x).argmax(-1) == val_y).float().mean())}
 
-    trainers = _train(ctx, [Run("net", model, loss_fn, lambda _s: T.digit_images(batch, noise, gen), validate)],
+    trainers = _train(ctx, [Run("net", model, loss_fn, lambda _s: seqtasks.digit_images(batch, noise, gen), validate)],
                       steps, lr, eval_every=25)
     ctx.phase("evaluating")
     x, y = digit_test_set(noise)
@@ -314,7 +315,7 @@ def one_to_one_job(ctx, noise: float = 0.15, hidden: int = 32, steps: int = 300,
         pred = model(x).argmax(-1)
     confusion = torch.zeros(10, 10, dtype=torch.long)
     confusion.index_put_((y, pred), torch.ones_like(y), accumulate=True)
-    acc, best = float((pred == y).float().mean()), T.bayes_accuracy(x, y, noise)
+    acc, best = float((pred == y).float().mean()), seqtasks.bayes_accuracy(x, y, noise)
     return _result(trainers, steps, {"test_acc": acc, "best_possible_acc": best, "chance": 0.1},
                    **_model_part(model, config, trainers["net"]), confusion=confusion, noise=float(noise))
 
@@ -334,15 +335,17 @@ def word_samples(model: WordWriter, digit: int, temperature: float, n: int, seed
     """``n`` words written for ``digit`` at ``temperature`` (a seeded draw: the same seed, the same words)."""
     symbols, _ = model.sample(torch.full((n,), digit, dtype=torch.long), temperature,
                               torch.Generator().manual_seed(seed))
-    return [T.WORD_VOCAB.decode(row) if (row == T.EOS).any() else T.WORD_VOCAB.decode(row) + "…" for row in symbols]
+    vocab = seqtasks.WORD_VOCAB
+    return [vocab.decode(row) if (row == seqtasks.EOS).any() else vocab.decode(row) + "…" for row in symbols]
 
 
-def valid_share(model: WordWriter, temperature: float = 1.0, per_digit: int = 100, seed: int = T.TEST_SEED) -> dict:
+def valid_share(model: WordWriter, temperature: float = 1.0, per_digit: int = 100,
+                seed: int = seqtasks.TEST_SEED) -> dict:
     """The share of written words that are a real name of their digit, per digit and overall."""
     per = {}
     for d in range(10):
         words = word_samples(model, d, temperature, per_digit, seed + d)
-        real = set(T.word_distribution(d))
+        real = set(seqtasks.word_distribution(d))
         per[d] = sum(w in real for w in words) / len(words)
     return {"overall": float(np.mean(list(per.values()))), "per_digit": [per[d] for d in range(10)]}
 
@@ -352,15 +355,15 @@ def word_nll(model: WordWriter) -> tuple[float, float]:
     entropy of that distribution: the lowest any model can reach)."""
     digits, words, probs = [], [], []
     for d in range(10):
-        for w, p in T.word_distribution(d).items():
+        for w, p in seqtasks.word_distribution(d).items():
             digits.append(d)
             words.append(w)
             probs.append(p)
-    x, _ = T.WORD_VOCAB.encode(words, bos=True)
-    y, _ = T.WORD_VOCAB.encode(words, eos=True)
+    x, _ = seqtasks.WORD_VOCAB.encode(words, bos=True)
+    y, _ = seqtasks.WORD_VOCAB.encode(words, eos=True)
     with torch.no_grad():
         logits = model(torch.tensor(digits), x)
-        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=T.PAD, reduction="none").sum(1)
+        nll = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=seqtasks.PAD, reduction="none").sum(1)
     p = torch.tensor(probs)
     return float((p * nll).sum() / 10), float(-(p * p.log()).sum() / 10)
 
@@ -375,14 +378,14 @@ def one_to_many_job(ctx, cell: str = "GRU", hidden: int = 64, steps: int = 300, 
     def loss_fn(m, b):
         d, x, y = b
         logits = m(d, x)
-        loss = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=T.PAD)
-        real = y != T.PAD
+        loss = F.cross_entropy(logits.transpose(1, 2), y, ignore_index=seqtasks.PAD)
+        real = y != seqtasks.PAD
         return loss, {"acc": ((logits.argmax(-1) == y) & real).sum() / real.sum()}
 
     def validate(m):
-        return {"acc": valid_share(m, 1.0, per_digit=20, seed=T.TEST_SEED + 1)["overall"]}
+        return {"acc": valid_share(m, 1.0, per_digit=20, seed=seqtasks.TEST_SEED + 1)["overall"]}
 
-    trainers = _train(ctx, [Run("writer", model, loss_fn, lambda _s: T.number_word_batch(batch, gen), validate)],
+    trainers = _train(ctx, [Run("writer", model, loss_fn, lambda _s: seqtasks.number_word_batch(batch, gen), validate)],
                       steps, lr, eval_every=25)
     ctx.phase("evaluating")
     model = model.cpu().eval()
@@ -397,7 +400,7 @@ def one_to_many_job(ctx, cell: str = "GRU", hidden: int = 64, steps: int = 300, 
 # =====================================================================================================
 def parity_by_length(model: ParityNet, max_len: int) -> list[float]:
     """Test accuracy at every length 1..max_len (the fixed test set)."""
-    bits, lengths, y = T.parity_test_set(max_len)
+    bits, lengths, y = seqtasks.parity_test_set(max_len)
     with torch.no_grad():
         pred = model(bits, lengths).argmax(-1)
     ok = (pred == y).float()
@@ -410,7 +413,7 @@ def many_to_one_job(ctx, cell: str = "GRU", hidden: int = 32, train_len: int = 1
     config = {"cell": cell, "hidden": int(hidden)}
     model = build_model("many_to_one", config, seed)
     gen = np.random.default_rng(seed)
-    vb, vl, vy = T.parity_batch(512, 1, train_len, T.TEST_SEED + 1)
+    vb, vl, vy = seqtasks.parity_batch(512, 1, train_len, seqtasks.TEST_SEED + 1)
 
     def loss_fn(m, b):
         bits, lengths, y = b
@@ -420,11 +423,11 @@ def many_to_one_job(ctx, cell: str = "GRU", hidden: int = 32, train_len: int = 1
     def validate(m):
         return {"acc": float((m(vb, vl).argmax(-1) == vy).float().mean())}
 
-    trainers = _train(ctx, [Run("net", model, loss_fn, lambda _s: T.parity_batch(batch, 1, train_len, gen), validate)],
-                      steps, lr, eval_every=25)
+    run = Run("net", model, loss_fn, lambda _s: seqtasks.parity_batch(batch, 1, train_len, gen), validate)
+    trainers = _train(ctx, [run], steps, lr, eval_every=25)
     ctx.phase("evaluating")
     model = model.cpu().eval()
-    by_len = parity_by_length(model, min(3 * train_len, T.PARITY_MAX))
+    by_len = parity_by_length(model, min(3 * train_len, seqtasks.PARITY_MAX))
     return _result(trainers, steps, {"test_acc_trained_lengths": float(np.mean(by_len[:train_len])),
                                      "test_acc_longer": float(np.mean(by_len[train_len:])),
                                      "test_acc_longest": by_len[-1], "chance": 0.5},
@@ -440,14 +443,14 @@ QA_TEST = 2000
 
 @functools.lru_cache(maxsize=1)
 def qa_test_set():
-    return T.qa_batch(QA_TEST, QA_LENGTH, T.TEST_SEED)
+    return seqtasks.qa_batch(QA_TEST, QA_LENGTH, seqtasks.TEST_SEED)
 
 
 @functools.lru_cache(maxsize=1)
 def qa_limits() -> tuple[float, float]:
     """(the best a left-to-right reader can expect on the test texts, the luck it may have on them)."""
     _, tags, dist = qa_test_set()
-    return T.causal_ceiling(tags, dist), T.causal_band(tags, dist)
+    return seqtasks.causal_ceiling(tags, dist), seqtasks.causal_band(tags, dist)
 
 
 def tagger_accuracy(model: Tagger, ids: Tensor, tags: Tensor, dist: Tensor, max_dist: int = 20) -> dict:
@@ -455,7 +458,7 @@ def tagger_accuracy(model: Tagger, ids: Tensor, tags: Tensor, dist: Tensor, max_
     with torch.no_grad():
         pred = model(ids).argmax(-1)
     ok = (pred == tags).float()
-    scored = tags != T.IGNORE
+    scored = tags != seqtasks.IGNORE
     by_dist = []
     for k in range(max_dist + 1):
         sel = scored & (dist == k)
@@ -470,21 +473,21 @@ def sync_job(ctx, cell: str = "GRU", hidden: int = 32, steps: int = 300, lr: flo
     configs = {name: {"cell": cell, "hidden": int(hidden), "bidirectional": bi}
                for name, bi in (("unidirectional", False), ("bidirectional", True))}
     models = {name: build_model("sync", c, seed) for name, c in configs.items()}
-    vi, vt, vd = T.qa_batch(256, QA_LENGTH, T.TEST_SEED + 1)
+    vi, vt, vd = seqtasks.qa_batch(256, QA_LENGTH, seqtasks.TEST_SEED + 1)
     data = {}
 
     def batches(step: int):   # both models see the very same batches (drawn once per step)
         if step not in data:
             data.clear()
-            data[step] = T.qa_batch(batch, QA_LENGTH, np.random.default_rng([seed, step]))
+            data[step] = seqtasks.qa_batch(batch, QA_LENGTH, np.random.default_rng([seed, step]))
         ids, tags, _ = data[step]
         return ids, tags
 
     def loss_fn(m, b):
         ids, tags = b
         logits = m(ids)
-        real = tags != T.IGNORE
-        loss = F.cross_entropy(logits.reshape(-1, 2), tags.reshape(-1), ignore_index=T.IGNORE)
+        real = tags != seqtasks.IGNORE
+        loss = F.cross_entropy(logits.reshape(-1, 2), tags.reshape(-1), ignore_index=seqtasks.IGNORE)
         return loss, {"acc": ((logits.argmax(-1) == tags) & real).sum() / real.sum()}
 
     def validate(m):
@@ -507,7 +510,7 @@ def sync_job(ctx, cell: str = "GRU", hidden: int = 32, steps: int = 300, lr: flo
 # Seq2seq: teacher forcing, free running, attention
 # =====================================================================================================
 def seq2seq_config(task: str, cell: str, hidden: int, attention: str | None, embed: int = 32) -> dict:
-    src, tgt = T.SEQ2SEQ_TASKS[task]
+    src, tgt = seqtasks.SEQ2SEQ_TASKS[task]
     return Seq2SeqConfig(src.size, tgt.size, embed, int(hidden), cell, attention,
                          bidirectional_encoder=False).to_dict()
 
@@ -520,10 +523,10 @@ def _chunks(pairs, n: int = 250):
 @torch.no_grad()
 def decode_pairs(model, task: str, pairs) -> list[str]:
     """Greedy, free-running outputs for (source, target) pairs."""
-    _, tgt_vocab = T.SEQ2SEQ_TASKS[task]
+    _, tgt_vocab = seqtasks.SEQ2SEQ_TASKS[task]
     out = []
     for chunk in _chunks(list(pairs)):
-        src, src_len, _, dec_out = T.seq2seq_batch(task, chunk)
+        src, src_len, _, dec_out = seqtasks.seq2seq_batch(task, chunk)
         d = model.run(src, src_len, max_len=dec_out.shape[1] + 2)
         out += [tgt_vocab.decode(row) for row in d.tokens]
     return out
@@ -541,10 +544,10 @@ def forcing_errors(model, task: str, pairs) -> dict:
     wrong_t, wrong_f, count = torch.zeros(L), torch.zeros(L), torch.zeros(L)
     after_f = after_t = after_n = 0
     for chunk in _chunks(list(pairs)):
-        src, src_len, dec_in, dec_out = T.seq2seq_batch(task, chunk)
+        src, src_len, dec_in, dec_out = seqtasks.seq2seq_batch(task, chunk)
         teach = model.run(src, src_len, dec_in=dec_in).logits.argmax(-1)
         free = model.run(src, src_len, max_len=dec_out.shape[1], stop_at_eos=False).tokens
-        real = dec_out != T.PAD
+        real = dec_out != seqtasks.PAD
         wt, wf = (teach != dec_out) & real, (free != dec_out) & real
         n = dec_out.shape[1]
         wrong_t[:n] += wt.sum(0).float()
@@ -584,7 +587,8 @@ def _seq2seq_run(name, task, model, batch, gen_seed, val_pairs) -> Run:
     def batches(step):   # the same batch for every model that draws with this seed
         if step not in data:
             data.clear()
-            data[step] = T.seq2seq_batch(task, T.seq2seq_pairs(task, batch, np.random.default_rng([gen_seed, step])))
+            pairs = seqtasks.seq2seq_pairs(task, batch, np.random.default_rng([gen_seed, step]))
+            data[step] = seqtasks.seq2seq_batch(task, pairs)
         return data[step]
 
     def validate(m):
@@ -606,19 +610,19 @@ def seq2seq_job(ctx, task: str = "dates", cell: str = "GRU", hidden: int = 64, a
     ctx.phase("preparing")
     config = seq2seq_config(task, cell, hidden, attention)
     model = build_model("seq2seq", config, seed)
-    val_pairs = T.seq2seq_pairs(task, 200, T.TEST_SEED + 1)
+    val_pairs = seqtasks.seq2seq_pairs(task, 200, seqtasks.TEST_SEED + 1)
     trainers = _train(ctx, [_seq2seq_run("seq2seq", task, model, batch, seed, val_pairs)], steps, lr, eval_every=50)
     ctx.phase("evaluating")
     model = model.cpu().eval()
-    pairs = list(T.test_pairs(task))
+    pairs = list(seqtasks.test_pairs(task))
     outputs = decode_pairs(model, task, pairs)
     exact = float(np.mean([o == t for o, (_, t) in zip(outputs, pairs)]))
     forcing = forcing_errors(model, task, pairs)
     extra = {"forcing": forcing, "by_length": accuracy_by_length(task, pairs, outputs), "task": task}
     if task == "dates":
-        formats = [f for _, _, f in T.date_pairs(len(pairs), T.TEST_SEED)]
+        formats = [f for _, _, f in seqtasks.date_pairs(len(pairs), seqtasks.TEST_SEED)]
         extra["by_format"] = {f: float(np.mean([o == t for o, (_, t), g in zip(outputs, pairs, formats) if g == f]))
-                              for f in T.DATE_FORMATS}
+                              for f in seqtasks.DATE_FORMATS}
     return _result(trainers, steps, {"test_exact": exact, "free_symbol_error": float(np.mean(forcing["free"])),
                                      "teacher_symbol_error": float(np.mean(forcing["teacher"]))},
                    **_model_part(model, config, trainers["seq2seq"]), **extra)
@@ -633,11 +637,11 @@ def attention_job(ctx, task: str = "reverse", cell: str = "GRU", hidden: int = 6
     configs = {"without attention": seq2seq_config(task, cell, hidden, None),
                "with attention": seq2seq_config(task, cell, hidden, attention)}
     models = {n: build_model("attention", c, seed) for n, c in configs.items()}
-    val_pairs = T.seq2seq_pairs(task, 200, T.TEST_SEED + 1)
+    val_pairs = seqtasks.seq2seq_pairs(task, 200, seqtasks.TEST_SEED + 1)
     runs = [_seq2seq_run(n, task, m, batch, seed, val_pairs) for n, m in models.items()]
     trainers = _train(ctx, runs, steps, lr, eval_every=50)
     ctx.phase("evaluating")
-    pairs = list(T.test_pairs(task))
+    pairs = list(seqtasks.test_pairs(task))
     parts, metrics = {}, {}
     for k, (name, m) in enumerate(models.items()):
         if _stop_evaluating(ctx):
@@ -661,15 +665,16 @@ def attention_job(ctx, task: str = "reverse", cell: str = "GRU", hidden: int = 6
 def translate(model, task: str, text: str, forced: list[str] | None = None) -> dict:
     """Decode one input greedily: the output, the probability of each chosen symbol, the attention
     weights (output steps × input steps, or None) and the tensors' shapes. ``forced``: symbols fed first."""
-    src_vocab, tgt_vocab = T.SEQ2SEQ_TASKS[task]
+    src_vocab, tgt_vocab = seqtasks.SEQ2SEQ_TASKS[task]
     src, src_len = src_vocab.encode([text])
     f = None
     if forced:
-        f = torch.tensor([[tgt_vocab.ids(s)[0] if s not in T.SPECIALS else T.SPECIALS.index(s) for s in forced]])
+        specials = seqtasks.SPECIALS
+        f = torch.tensor([[tgt_vocab.ids(s)[0] if s not in specials else specials.index(s) for s in forced]])
     d = model.run(src, src_len, max_len=max(len(text), 10) + 4, forced=f)
     probs = torch.softmax(d.logits[0], -1)
     chosen = d.tokens[0]
-    n = int((chosen == T.EOS).nonzero()[0, 0]) + 1 if (chosen == T.EOS).any() else len(chosen)
+    n = int((chosen == seqtasks.EOS).nonzero()[0, 0]) + 1 if (chosen == seqtasks.EOS).any() else len(chosen)
     enc_out, state, _ = model.encode(src, src_len)
     return {"output": tgt_vocab.decode(chosen), "symbols": [tgt_vocab.symbol(int(i)) for i in chosen[:n]],
             "prob": [float(probs[t, chosen[t]]) for t in range(n)],
@@ -702,24 +707,25 @@ def write_word(model: WordWriter, digit: int, temperature: float, seed: int) -> 
     steps, prefix = [], ""
     for k in range(symbols.shape[1]):
         i = int(symbols[0, k])
-        if i == T.PAD:
+        if i == seqtasks.PAD:
             break
-        sym = T.WORD_VOCAB.symbol(i)
-        probs = {T.WORD_VOCAB.symbol(j): float(p) for j, p in enumerate(dists[0, k]) if float(p) > 0}
+        sym = seqtasks.WORD_VOCAB.symbol(i)
+        probs = {seqtasks.WORD_VOCAB.symbol(j): float(p) for j, p in enumerate(dists[0, k]) if float(p) > 0}
         # the exact distribution is empty once the letters drawn start no real name of the digit
-        steps.append({"chosen": sym, "probs": probs, "ideal": T.ideal_next_letter(digit, prefix)})
-        if i == T.EOS:
+        steps.append({"chosen": sym, "probs": probs, "ideal": seqtasks.ideal_next_letter(digit, prefix)})
+        if i == seqtasks.EOS:
             break
         prefix += sym
-    word = "".join(s["chosen"] for s in steps if s["chosen"] != T.SPECIALS[T.EOS])
+    word = "".join(s["chosen"] for s in steps if s["chosen"] != seqtasks.SPECIALS[seqtasks.EOS])
     L = len(steps)
     h0 = model.initial_state(torch.tensor([digit]))
     h0 = h0[0] if isinstance(h0, tuple) else h0
-    return {"word": word, "finished": bool(steps) and steps[-1]["chosen"] == T.SPECIALS[T.EOS], "steps": steps,
-            "real": word in T.word_distribution(digit),
+    finished = bool(steps) and steps[-1]["chosen"] == seqtasks.SPECIALS[seqtasks.EOS]
+    return {"word": word, "finished": finished, "steps": steps,
+            "real": word in seqtasks.word_distribution(digit),
             "shapes": {"x": shape_text("x (letter fed back)", (1, L, model.embed.embedding_dim)),
                        "h": shape_text("h", (1, L, model.rnn.hidden_size)) + "  ·  " + shape_text("h₀", h0.shape),
-                       "y": shape_text("y", (1, L, T.WORD_VOCAB.size))}}
+                       "y": shape_text("y", (1, L, seqtasks.WORD_VOCAB.size))}}
 
 
 @torch.no_grad()
@@ -737,8 +743,8 @@ def read_bits(model: ParityNet, bits: list[int]) -> dict:
 @torch.no_grad()
 def tag_text(models: dict[str, Tagger], text: str) -> dict:
     """P(question) for every character of ``text`` from each tagger, and the true tags."""
-    ids, _ = T.QA_VOCAB.encode([text])
-    tags, dist = T.qa_tags(text)
+    ids, _ = seqtasks.QA_VOCAB.encode([text])
+    tags, dist = seqtasks.qa_tags(text)
     out, shapes = {}, {}
     for name, m in models.items():
         h, _ = m.rnn(m.embed(ids))
@@ -759,7 +765,7 @@ def forcing_demo(model, task: str, text: str, target: str, position: int, symbol
     """The same decoder on one input, three ways: fed the true previous symbols (teacher forcing), fed its
     own (free running), and fed the true symbols up to ``position`` with ``symbol`` written there instead,
     then its own (what one early mistake does to the rest)."""
-    src_vocab, tgt_vocab = T.SEQ2SEQ_TASKS[task]
+    src_vocab, tgt_vocab = seqtasks.SEQ2SEQ_TASKS[task]
     src, src_len = src_vocab.encode([text])
     dec_in, _ = tgt_vocab.encode([target], bos=True)
     teacher = model.run(src, src_len, dec_in=dec_in).logits.argmax(-1)[0]
