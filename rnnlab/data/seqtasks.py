@@ -436,7 +436,7 @@ def parse_letters(text: str, max_len: int = REV_MAX) -> str:
 
 # --- the fixed test sets ----------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=8)
-def test_pairs(task: str, n: int = 1000) -> tuple[tuple, ...]:
+def held_out_pairs(task: str, n: int = 1000) -> tuple[tuple, ...]:
     """The fixed seq2seq test set of ``task`` ("dates" or "reverse"), drawn once from :data:`TEST_SEED`."""
     if task == "dates":
         return tuple((s, t) for s, t, _ in date_pairs(n, TEST_SEED))

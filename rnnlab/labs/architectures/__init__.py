@@ -614,7 +614,7 @@ def seq2seq_job(ctx, task: str = "dates", cell: str = "GRU", hidden: int = 64, a
     trainers = _train(ctx, [_seq2seq_run("seq2seq", task, model, batch, seed, val_pairs)], steps, lr, eval_every=50)
     ctx.phase("evaluating")
     model = model.cpu().eval()
-    pairs = list(seqtasks.test_pairs(task))
+    pairs = list(seqtasks.held_out_pairs(task))
     outputs = decode_pairs(model, task, pairs)
     exact = float(np.mean([o == t for o, (_, t) in zip(outputs, pairs)]))
     forcing = forcing_errors(model, task, pairs)
@@ -641,7 +641,7 @@ def attention_job(ctx, task: str = "reverse", cell: str = "GRU", hidden: int = 6
     runs = [_seq2seq_run(n, task, m, batch, seed, val_pairs) for n, m in models.items()]
     trainers = _train(ctx, runs, steps, lr, eval_every=50)
     ctx.phase("evaluating")
-    pairs = list(seqtasks.test_pairs(task))
+    pairs = list(seqtasks.held_out_pairs(task))
     parts, metrics = {}, {}
     for k, (name, m) in enumerate(models.items()):
         if _stop_evaluating(ctx):
