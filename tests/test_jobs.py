@@ -187,14 +187,14 @@ def test_default_workers_follow_the_environment_then_the_cores(monkeypatch):
     monkeypatch.delenv("RNNLAB_JOB_WORKERS")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     for cores, workers in ((1, 1), (2, 1), (3, 1), (4, 2), (16, 8)):
-        monkeypatch.setattr(jobs, "cpu_count", lambda c=cores: c)
+        monkeypatch.setattr(jobs.limits, "cpu_count", lambda c=cores: c)     # where default_workers reads it
         assert jobs.default_workers() == workers
 
 
 def test_a_change_of_workers_replans_the_threads_and_never_passes_the_cores(monkeypatch):
     from rnnlab.runtime import jobs
 
-    monkeypatch.setattr(jobs, "cpu_count", lambda: 4)
+    monkeypatch.setattr(jobs.limits, "cpu_count", lambda: 4)      # where thread_plan and local_workers read it
     monkeypatch.delenv("RNNLAB_JOB_THREADS", raising=False)
     r = LocalRunner(workers=1, heartbeat_timeout=30.0)
     try:

@@ -44,10 +44,10 @@ from .jobs import (
     JobStopped,
     LimitExceeded,
     LocalRunner,
-    _short_error,
     pack,
     resolve,
 )
+from .jobs.worker import _short_error
 from .ray_address import check_ray_address
 
 POLL = 0.1
