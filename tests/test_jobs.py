@@ -11,7 +11,17 @@ import torch
 
 from rnnlab.nn.init import seeded
 from rnnlab.nn.models import ClassifierConfig, SentimentClassifier
-from rnnlab.runtime.jobs import JobContext, JobLimits, JobStopped, LocalRunner, describe_wait, pack, thread_plan, unpack
+from rnnlab.runtime.jobs import (
+    JobContext,
+    JobEvent,
+    JobLimits,
+    JobStopped,
+    LocalRunner,
+    describe_wait,
+    pack,
+    thread_plan,
+    unpack,
+)
 
 KINDS = ["local", pytest.param("ray", marks=[pytest.mark.slow, pytest.mark.skipif(rayfix.why_not() is not None,
                                                                                   reason=str(rayfix.why_not()))])]
@@ -237,7 +247,32 @@ def test_the_context_reports_why_to_stop():
     late = JobContext(1, sent.append, None, max_seconds=0)
     assert late.should_stop() == "time_limit"
     ctx.emit("step", 3, loss=0.5)
-    assert sent[-1][2].data == {"loss": 0.5}
+    assert sent[-1].event.data == {"loss": 0.5}
+
+
+def test_worker_messages_pickle_and_read_by_name_or_as_the_old_tuples():
+    """Across a spawn queue and Ray they are pickled; code that still indexes them sees the old tuples."""
+    import pickle
+
+    from rnnlab.runtime.jobs.messages import (
+        ErrorMessage,
+        EventMessage,
+        JobTask,
+        ReadyMessage,
+        ResultMessage,
+        StoppedMessage,
+    )
+
+    event = EventMessage(4, JobEvent("step", 2, 0, {"loss": 0.5}, 1.0))
+    messages = [ReadyMessage(1), event, ResultMessage(4, pack({"n": 1})), StoppedMessage(4, "time_limit"),
+                ErrorMessage(4, "bad", "Traceback ...")]
+    for msg in messages:
+        assert pickle.loads(pickle.dumps(msg)) == msg
+    assert event.event.data == {"loss": 0.5} and (event[1], event[2]) == ("event", event.event)
+    assert tuple(ReadyMessage(1)) == (None, "ready", 1)
+    assert tuple(ErrorMessage(4, "bad", "tb")) == (4, "error", "bad", "tb") and len(StoppedMessage(4, "x")) == 3
+    task = JobTask(4, "jobfns:count", {"n": 1}, 0, JobLimits())
+    assert pickle.loads(pickle.dumps(task)) == task
 
 
 def test_seeded_builds_are_identical_across_threads_while_others_draw():

@@ -33,6 +33,7 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from typing import NamedTuple
 
 from .fairness import Retention
 from .jobs import (
@@ -40,14 +41,10 @@ from .jobs import (
     END_STATES,
     Job,
     JobContext,
-    JobLimits,
-    JobStopped,
-    LimitExceeded,
     LocalRunner,
-    pack,
-    resolve,
 )
-from .jobs.worker import _short_error
+from .jobs.messages import EventMessage, FinalMessage, JobTask
+from .jobs.worker import run_task
 from .ray_address import check_ray_address
 
 POLL = 0.1
@@ -62,6 +59,14 @@ def _ray():
 
 
 # --- inside the cluster: one actor per job ---------------------------------------------------------------
+class Drained(NamedTuple):
+    """What :meth:`JobActor.drain` answers."""
+
+    job_id: int | None           # the job the actor runs now (None before its first)
+    elapsed: float | None        # seconds since that job started in the actor
+    messages: list[EventMessage]
+
+
 class _Flag:
     """What ``JobContext`` reads to learn that Stop was pressed (a ``multiprocessing.Value`` locally)."""
 
@@ -86,42 +91,32 @@ class JobActor:
         self._ctx: JobContext | None = None
         self._job_id: int | None = None
 
-    def _send(self, message: tuple) -> None:
+    def _send(self, message: EventMessage) -> None:
         with self._lock:
             self._messages.append(message)
 
-    def _take(self) -> list:
+    def _take(self) -> list[EventMessage]:
         with self._lock:
             out, self._messages = self._messages, []
         return out
 
-    def run(self, job_id: int, target: str, kwargs: dict, seed: int, limits: JobLimits) -> tuple[list, tuple]:
+    def run(self, task: JobTask) -> tuple[list[EventMessage], FinalMessage]:
         """The job, start to end; returns (events not yet drained, the final message)."""
-        from .device import seed_everything
-
         with self._lock:
-            if self._job_id != job_id:          # a Stop may have arrived before the job did: keep it
+            if self._job_id != task.job_id:     # a Stop may have arrived before the job did: keep it
                 self._flag = _Flag()
-            self._job_id = job_id
-            ctx = JobContext(job_id, self._send, self._flag, limits.max_seconds, limits, self.threads, self.device)
+            self._job_id = task.job_id
+            ctx = JobContext(task.job_id, self._send, self._flag, task.limits.max_seconds, task.limits,
+                             self.threads, self.device)
             self._ctx = ctx
-        try:
-            seed_everything(seed)   # this process runs this one job: its global RNG is the job's own
-            result = resolve(target)(ctx, **kwargs)
-            final: tuple = (job_id, "result", pack(result or {}))
-        except JobStopped as stopped:
-            final = (job_id, "stopped", stopped.reason)
-        except LimitExceeded as err:
-            final = (job_id, "error", str(err), "")
-        except Exception as err:
-            final = (job_id, "error", _short_error(err), traceback.format_exc())
+        final = run_task(task, ctx)
         return self._take(), final
 
-    def drain(self) -> tuple[int | None, float | None, list]:
-        """(the job running now, seconds since it started, the events since the last call)."""
+    def drain(self) -> Drained:
+        """The job running now, seconds since it started, and its events since the last call."""
         with self._lock:
             ctx, job_id = self._ctx, self._job_id
-        return job_id, (ctx.elapsed() if ctx is not None else None), self._take()
+        return Drained(job_id, (ctx.elapsed() if ctx is not None else None), self._take())
 
     def stop(self, job_id: int) -> None:
         """Stop pressed for ``job_id`` (ignored if this actor has moved on to another job)."""
@@ -332,7 +327,7 @@ class RayRunner(LocalRunner):
                         options["num_gpus"] = self.gpus_per_job
                     if slot.actor is None:
                         slot.actor = _actor_class().options(**options).remote(self.threads, self.device)
-                    slot.run_ref = slot.actor.run.remote(job.id, job.target, job.kwargs, job.seed, job.limits)
+                    slot.run_ref = slot.actor.run.remote(job.task())
             self._update_positions()
 
     def _take_drain(self, slot: _Slot, timeout: float | None = None) -> None:
@@ -340,13 +335,13 @@ class RayRunner(LocalRunner):
         if ref is None or slot.job is None:
             return
         try:
-            job_id, elapsed, messages = _ray().get(ref, timeout=timeout)
+            drained: Drained = _ray().get(ref, timeout=timeout)
         except Exception:
             return
-        if job_id == slot.job.id and elapsed is not None and not slot.confirmed:
+        if drained.job_id == slot.job.id and drained.elapsed is not None and not slot.confirmed:
             slot.confirmed = True
-            slot.job.started = time.monotonic() - elapsed   # the limit counts from the job's own start
-        for message in messages:
+            slot.job.started = time.monotonic() - drained.elapsed   # the limit counts from the job's own start
+        for message in drained.messages:
             self._handle(message)
 
     def _take_result(self, slot: _Slot) -> None:

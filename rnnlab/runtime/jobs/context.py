@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .limits import JobLimits
+from .messages import EventMessage
 
 
 @dataclass
@@ -36,7 +37,7 @@ class JobContext:
     ``stop_requests`` counts presses of Stop: a job that stopped training can keep evaluating after the
     first and give up at the second."""
 
-    def __init__(self, job_id: int, send: Callable[[tuple], None], stop_flag, max_seconds: float,
+    def __init__(self, job_id: int, send: Callable[[EventMessage], None], stop_flag, max_seconds: float,
                  limits: JobLimits | None = None, threads: int = 1, device: str | None = None):
         self.job_id = job_id
         self._send = send
@@ -74,7 +75,7 @@ class JobContext:
 
     # reporting
     def emit(self, kind: str, step: int = 0, epoch: int = 0, **data) -> None:
-        self._send((self.job_id, "event", JobEvent(kind, int(step), int(epoch), _plain(data), self.elapsed())))
+        self._send(EventMessage(self.job_id, JobEvent(kind, int(step), int(epoch), _plain(data), self.elapsed())))
 
     def phase(self, name: str, **data) -> None:
         """A new phase ("loading data", "tokenising", "training", "evaluating"), shown on the page."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from .context import JobEvent
 from .limits import JobLimits
+from .messages import JobTask
 
 ACTIVE = ("queued", "running", "stopping")
 END_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit", "error")
@@ -74,6 +75,10 @@ class Job:
             if e.kind == kind:
                 return e
         return None
+
+    def task(self) -> JobTask:
+        """What its worker is sent to run it."""
+        return JobTask(self.id, self.target, self.kwargs, self.seed, self.limits)
 
     # acting
     def stop(self) -> None:

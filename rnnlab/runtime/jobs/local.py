@@ -15,6 +15,7 @@ from ..fairness import FairQueue, Retention, check_session_cap, queue_waits, rel
 from .context import target_name, unpack
 from .job import END_STATES, TRAINER_STATUS, Job
 from .limits import JobLimits, default_workers, local_workers, thread_plan
+from .messages import ErrorMessage, EventMessage, ReadyMessage, ResultMessage, StoppedMessage, WorkerMessage
 from .worker import _Worker
 
 MAX_EVENTS = 20_000
@@ -224,7 +225,7 @@ class LocalRunner:
                         w.flag.value = 0
                     job.state, job.worker, job.started, job.position = "running", w.index, time.monotonic(), 0
                     job.last_seen = max(job.last_seen, time.monotonic() - 1.0)
-                    w.inbox.put((job.id, job.target, job.kwargs, job.seed, job.limits))
+                    w.inbox.put(job.task())
             self._update_positions()
 
     def _finish(self, job: Job, state: str, result: dict | None = None, message: str | None = None,
@@ -254,33 +255,32 @@ class LocalRunner:
             state = "time_limit"
         return state
 
-    def _handle(self, msg: tuple) -> None:
-        job_id, kind = msg[0], msg[1]
-        if kind == "ready":
+    def _handle(self, msg: WorkerMessage) -> None:
+        """One message from a worker: a worker is ready, a job's event, or how a job ended."""
+        if isinstance(msg, ReadyMessage):
             for w in self._workers:
-                if w.index == msg[2]:
+                if w.index == msg.worker:
                     w.ready = True
             return
-        job = self._jobs.get(job_id)
+        job = self._jobs.get(msg.job_id)
         if job is None:
             return
-        if kind == "event":
-            if len(job.events) < MAX_EVENTS or msg[2].kind != "step":
-                job.events.append(msg[2])
+        if isinstance(msg, EventMessage):
+            if len(job.events) < MAX_EVENTS or msg.event.kind != "step":
+                job.events.append(msg.event)
             return
         worker = self._worker_of(job)
-        if kind == "result":
-            result = unpack(msg[2])
-            self._finish(job, self._end_state_from(job, result), result=result)
-        elif kind == "stopped":
-            reason = msg[2]
-            if job.stop_reason == "gone":
-                reason = "stopped"
-            self._finish(job, "time_limit" if reason == "time_limit" else "stopped",
-                         message="Stopped before training began." if reason != "time_limit" else
-                         "The time limit was reached before training began.")
-        elif kind == "error":
-            self._finish(job, "error", message=msg[2], details=msg[3])
+        match msg:
+            case ResultMessage():
+                result = unpack(msg.result)
+                self._finish(job, self._end_state_from(job, result), result=result)
+            case StoppedMessage():
+                reason = "stopped" if job.stop_reason == "gone" else msg.reason
+                self._finish(job, "time_limit" if reason == "time_limit" else "stopped",
+                             message="Stopped before training began." if reason != "time_limit" else
+                             "The time limit was reached before training began.")
+            case ErrorMessage():
+                self._finish(job, "error", message=msg.message, details=msg.details)
         if worker is not None:
             worker.job = None
             if worker.retire:

@@ -1,4 +1,5 @@
-"""A worker process: one job at a time from its inbox, its events and its end sent back to the server."""
+"""A worker process: one job at a time from its inbox (a :class:`JobTask`), its events and its end sent
+back to the server as typed messages (:mod:`.messages`)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,6 +10,7 @@ import traceback
 from .context import JobContext, JobStopped, pack, resolve
 from .job import Job
 from .limits import LimitExceeded
+from .messages import ErrorMessage, FinalMessage, JobTask, ReadyMessage, ResultMessage, StoppedMessage
 
 
 def _worker_main(index: int, inbox, outbox, flag, threads: int, device: str | None) -> None:
@@ -25,28 +27,34 @@ def _worker_main(index: int, inbox, outbox, flag, threads: int, device: str | No
     torch.set_num_threads(threads)
     with contextlib.suppress(RuntimeError):
         torch.set_num_interop_threads(1)
+    outbox.put(ReadyMessage(index))
+    while True:
+        task = inbox.get()
+        if task is None:
+            return
+        ctx = JobContext(task.job_id, outbox.put, flag, task.limits.max_seconds, task.limits, threads, device)
+        try:
+            outbox.put(run_task(task, ctx))
+        except BaseException as err:   # the process is ending (KeyboardInterrupt, SystemExit): say why first
+            outbox.put(ErrorMessage(task.job_id, _short_error(err), traceback.format_exc()))
+            raise
+
+
+def run_task(task: JobTask, ctx: JobContext) -> FinalMessage:
+    """Run one job in this process, start to end, and say how it ended. The job's own failures become an
+    :class:`ErrorMessage` (a local worker and a Ray actor both run jobs with this)."""
     from ..device import seed_everything
 
-    outbox.put((None, "ready", index))
-    while True:
-        msg = inbox.get()
-        if msg is None:
-            return
-        job_id, target, kwargs, seed, limits = msg
-        ctx = JobContext(job_id, outbox.put, flag, limits.max_seconds, limits, threads, device)
-        try:
-            seed_everything(seed)  # this process runs this one job now: its global RNG is the job's own
-            result = resolve(target)(ctx, **kwargs)
-            outbox.put((job_id, "result", pack(result or {})))
-        except JobStopped as stopped:
-            outbox.put((job_id, "stopped", stopped.reason))
-        except LimitExceeded as err:
-            outbox.put((job_id, "error", str(err), ""))
-        except Exception as err:
-            outbox.put((job_id, "error", _short_error(err), traceback.format_exc()))
-        except BaseException as err:
-            outbox.put((job_id, "error", _short_error(err), traceback.format_exc()))
-            raise
+    try:
+        seed_everything(task.seed)  # this process runs this one job now: its global RNG is the job's own
+        result = resolve(task.target)(ctx, **task.kwargs)
+        return ResultMessage(task.job_id, pack(result or {}))
+    except JobStopped as stopped:
+        return StoppedMessage(task.job_id, stopped.reason)
+    except LimitExceeded as err:
+        return ErrorMessage(task.job_id, str(err), "")
+    except Exception as err:
+        return ErrorMessage(task.job_id, _short_error(err), traceback.format_exc())
 
 
 def _short_error(err: BaseException) -> str:

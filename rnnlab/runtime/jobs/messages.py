@@ -1,0 +1,107 @@
+"""What travels between the server and a worker (a local process, or a Ray actor): typed messages.
+
+The server puts a :class:`JobTask` into a worker's inbox (``None`` tells a local worker to leave). The
+worker says :class:`ReadyMessage` once it has imported torch, then, for each job, any number of
+:class:`EventMessage` and one final message: :class:`ResultMessage`, :class:`StoppedMessage` or
+:class:`ErrorMessage`. The runner dispatches on the message's type and reads its fields by name:
+
+    match msg:
+        case EventMessage(): job.events.append(msg.event)
+        case ResultMessage(): job.result = unpack(msg.result)
+
+Every message is a frozen dataclass of plain data (numbers, strings, a :class:`JobEvent`, bytes), defined
+at module level: it pickles through a ``multiprocessing`` spawn queue and through Ray alike. The job's
+function never travels, only its name (``JobTask.target``), which the worker imports.
+
+Worker messages can also be read as the tuples they replace, ``(job_id, tag, *fields)``: ``msg[1] ==
+"event"`` and ``msg[2]`` is the event. Job functions tested without a worker (``JobContext(0, sent.append,
+...)``) and some benchmarks still read them that way.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .context import JobEvent
+    from .limits import JobLimits
+
+
+@dataclass(frozen=True)
+class JobTask:
+    """Into a worker's inbox: run this job. ``target`` is ``"module:qualname"``, imported by the worker."""
+
+    job_id: int
+    target: str
+    kwargs: dict
+    seed: int
+    limits: JobLimits
+
+
+class _WorkerMessage:
+    """What every message from a worker has: its tag, and the tuple view ``(job_id, tag, *fields)``."""
+
+    tag: ClassVar[str]
+
+    def _as_tuple(self) -> tuple:
+        payload = [getattr(self, f.name) for f in fields(self) if f.name != "job_id"]
+        return (getattr(self, "job_id", None), self.tag, *payload)
+
+    def __getitem__(self, index):
+        return self._as_tuple()[index]
+
+    def __len__(self) -> int:
+        return len(self._as_tuple())
+
+    def __iter__(self):
+        return iter(self._as_tuple())
+
+
+@dataclass(frozen=True)
+class ReadyMessage(_WorkerMessage):
+    """A local worker process has started (torch imported) and waits for its first job."""
+
+    worker: int
+    tag = "ready"
+
+
+@dataclass(frozen=True)
+class EventMessage(_WorkerMessage):
+    """Progress of a running job: a phase, a step, an evaluation... (see :class:`JobEvent`)."""
+
+    job_id: int
+    event: JobEvent
+    tag = "event"
+
+
+@dataclass(frozen=True)
+class ResultMessage(_WorkerMessage):
+    """The job function returned: its result as weights-only ``torch.save`` bytes (read with ``unpack``)."""
+
+    job_id: int
+    result: bytes
+    tag = "result"
+
+
+@dataclass(frozen=True)
+class StoppedMessage(_WorkerMessage):
+    """The job raised :class:`JobStopped` before it had a result: ``reason`` is "stopped" or "time_limit"."""
+
+    job_id: int
+    reason: str
+    tag = "stopped"
+
+
+@dataclass(frozen=True)
+class ErrorMessage(_WorkerMessage):
+    """The job failed: a one-line ``message`` for the student, the traceback (``details``) for the log."""
+
+    job_id: int
+    message: str
+    details: str = ""
+    tag = "error"
+
+
+#: how a job ends, as its worker tells it
+FinalMessage = ResultMessage | StoppedMessage | ErrorMessage
+WorkerMessage = ReadyMessage | EventMessage | FinalMessage
