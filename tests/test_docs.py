@@ -22,10 +22,6 @@ MAX_README_BYTES = 15_000
 INSTALL = "pip install -r requirements.txt && streamlit run app.py"
 TEST = "pip install -r requirements-dev.txt && python3 -m pytest -q"
 
-# Linked from the README before it exists: written by a colleague (issue 24). Tolerated only while absent;
-# once the file is there its links are checked like any other. Remove the entry when it lands.
-PENDING = {"docs/ARCHITECTURE.md"}
-
 ENV_VAR = re.compile(r"RNNLAB_[A-Z_]+")
 FENCE = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$", re.S | re.M)
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -160,10 +156,8 @@ def test_relative_links_and_images_exist(doc):
             continue
         path, _, fragment = target.partition("#")
         dest = (doc.parent / path).resolve() if path else doc
-        rel = dest.relative_to(ROOT).as_posix() if dest.is_relative_to(ROOT) else str(dest)
         if not dest.exists():
-            if rel not in PENDING:
-                broken.append(target)
+            broken.append(target)
             continue
         if fragment and dest.suffix == ".md" and fragment not in anchors(dest):
             broken.append(target)
