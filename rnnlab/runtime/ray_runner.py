@@ -36,13 +36,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .fairness import Retention
-from .jobs import (
-    ACTIVE,
-    END_STATES,
-    Job,
-    JobContext,
-    LocalRunner,
-)
+from .jobs import ACTIVE, END_STATES, Job, JobContext
+from .jobs.base import NOT_IN_TIME, BaseRunner
 from .jobs.messages import EventMessage, FinalMessage, JobTask
 from .jobs.worker import run_task
 from .ray_address import check_ray_address
@@ -190,16 +185,17 @@ def _crashed(err: BaseException) -> bool:
     return isinstance(err, kinds)
 
 
-class RayRunner(LocalRunner):
+class RayRunner(BaseRunner):
     """The job runner's interface (submit, stop, jobs, active, set_workers, forget, shutdown, listeners),
-    with each job an actor on a Ray cluster. Queue, end states and listeners are the local runner's."""
+    with each job an actor on a Ray cluster. Queue, end states and listeners are :class:`BaseRunner`'s,
+    as for the local runner."""
 
     def __init__(self, address: str | None = None, workers: int | None = None, threads: int | None = None,
                  heartbeat_timeout: float = 60.0, grace: float = 10.0, gpus_per_job: float | None = None,
                  start_timeout: float = 300.0, keep_warm: float = 60.0, on_end=None, init_kwargs: dict | None = None,
                  per_session: int | None = None, retention: Retention | None = None, session_alive=None):
         ray = _ray()
-        self._owns_ray = False
+        owns_ray = False
         if not ray.is_initialized():
             address = address or os.environ.get("RNNLAB_RAY_ADDRESS") or None
             check_ray_address(address or "")     # no jobs (code) to a cluster that anyone could reach
@@ -207,49 +203,31 @@ class RayRunner(LocalRunner):
             # Ray's workers import rnnlab from here, on every node (Ray uploads the package once per version)
             kwargs.setdefault("runtime_env", {"py_modules": [str(Path(__file__).resolve().parents[1])]})
             _init_ray(None if address == "local" else address, kwargs)
-            self._owns_ray = True
+            owns_ray = True
         resources = ray.cluster_resources()
         env_gpus = os.environ.get("RNNLAB_RAY_GPUS_PER_JOB")
         if gpus_per_job is None:
             gpus_per_job = float(env_gpus) if env_gpus else (1.0 if resources.get("GPU", 0) >= 1 else 0.0)
-        self.gpus_per_job = float(gpus_per_job)
         env_threads = os.environ.get("RNNLAB_JOB_THREADS")
-        self.threads = int(threads or (int(env_threads) if env_threads else 1))
+        threads = int(threads or (int(env_threads) if env_threads else 1))
         if workers is None:
-            if self.gpus_per_job > 0:
-                workers = int(resources.get("GPU", 0) // self.gpus_per_job)
+            if gpus_per_job > 0:
+                workers = int(resources.get("GPU", 0) // gpus_per_job)
             else:
-                workers = int(resources.get("CPU", 1) // self.threads)
-        self.n_workers = max(int(workers), 1)
+                workers = int(resources.get("CPU", 1) // threads)
+        super().__init__(max(int(workers), 1), heartbeat_timeout, grace, on_end=on_end, per_session=per_session,
+                         retention=retention, session_alive=session_alive)
+        self._owns_ray = owns_ray
+        self.gpus_per_job = float(gpus_per_job)
+        self.threads = threads
         self.device = "cuda" if self.gpus_per_job > 0 else "cpu"
         self.device_label = f"Ray: {'GPU' if self.gpus_per_job > 0 else 'CPU'}"
-        self.heartbeat_timeout = heartbeat_timeout
-        self.grace = grace
         self.start_timeout = start_timeout
         self.keep_warm = keep_warm
-        self.devices = None
-        self._init_state(on_end, per_session, retention, session_alive)
         self._workers: list[_Slot] = [_Slot(i) for i in range(self.n_workers)]
-        self._pump_thread = threading.Thread(target=self._pump, name="rnnlab-ray-jobs", daemon=True)
-        self._pump_thread.start()
+        self._start_pump("rnnlab-ray-jobs")
 
     # --- public (what differs from the local runner) -----------------------------------------------------
-    def stop(self, job: Job, reason: str = "stopped") -> None:
-        with self._lock:
-            if job.state == "queued":
-                self._queue.remove(job)
-                job.stop_reason = reason
-                self._finish(job, "stopped", message="Left the queue before it started.")
-                self._update_positions()
-                return
-            if job.state in ("running", "stopping"):
-                job.stop_reason = job.stop_reason or reason
-                job.state = "stopping"
-                slot = self._worker_of(job)
-                if slot is not None and slot.actor is not None:
-                    slot.actor.stop.remote(job.id)
-                job.meta.setdefault("_stop_asked", time.monotonic())
-
     def set_workers(self, n: int) -> None:
         """How many jobs may be on the cluster at once (busy slots finish their job first)."""
         n = max(int(n), 1)
@@ -262,19 +240,11 @@ class RayRunner(LocalRunner):
                 s.retire = True
                 if s.job is None:
                     self._kill(s)
-                    self._workers.remove(s)
+                    self._retire(s)
         self._dispatch()
 
     def shutdown(self) -> None:
-        self._closed = True
-        with self._lock:
-            for job in list(self._queue):
-                self.stop(job)
-            for s in list(self._workers):
-                if s.job is not None:
-                    self._finish(s.job, "stopped", message="The server is shutting down.")
-                self._kill(s)
-            self._workers = []
+        super().shutdown()
         self._pump_thread.join(5)
         if self._owns_ray:
             _ray().shutdown()
@@ -283,10 +253,32 @@ class RayRunner(LocalRunner):
     def workers_alive(self) -> int:
         return sum(1 for s in self._workers if not s.retire)
 
-    # --- internals -----------------------------------------------------------------------------------------
+    # --- the slots and their actors ----------------------------------------------------------------------
+    def _can_take(self, slot: _Slot) -> bool:
+        return True       # Ray finds the job a place (or the start timeout ends it)
+
+    def _send(self, slot: _Slot, job: Job) -> None:
+        slot.confirmed, slot.dispatched = False, job.started      # the start timeout counts from here
+        job.meta.setdefault("device", self.device_label)
+        options = {"num_cpus": self.threads}
+        if self.gpus_per_job > 0:
+            options["num_gpus"] = self.gpus_per_job
+        if slot.actor is None:
+            slot.actor = _actor_class().options(**options).remote(self.threads, self.device)
+        slot.run_ref = slot.actor.run.remote(job.task())
+
+    def _signal_stop(self, job: Job) -> None:
+        slot = self._worker_of(job)
+        if slot is not None and slot.actor is not None:
+            slot.actor.stop.remote(job.id)
+
     def _retire(self, slot: _Slot) -> None:
         if slot in self._workers:
             self._workers.remove(slot)
+
+    def _close_workers(self) -> None:
+        for s in self._workers:
+            self._kill(s)
 
     def _kill(self, slot: _Slot) -> None:
         if slot.actor is not None:
@@ -307,28 +299,6 @@ class RayRunner(LocalRunner):
         if slot.retire:
             self._kill(slot)
             self._retire(slot)
-
-    def _dispatch(self) -> None:
-        with self._lock:
-            if self._closed:
-                return
-            for slot in self._workers:
-                if not self._queue:
-                    break
-                if slot.job is None and not slot.retire:
-                    job = self._queue.popleft()
-                    now = time.monotonic()
-                    slot.job, slot.confirmed, slot.dispatched = job, False, now
-                    job.state, job.worker, job.started, job.position = "running", slot.index, now, 0
-                    job.last_seen = max(job.last_seen, now - 1.0)
-                    job.meta.setdefault("device", self.device_label)
-                    options = {"num_cpus": self.threads}
-                    if self.gpus_per_job > 0:
-                        options["num_gpus"] = self.gpus_per_job
-                    if slot.actor is None:
-                        slot.actor = _actor_class().options(**options).remote(self.threads, self.device)
-                    slot.run_ref = slot.actor.run.remote(job.task())
-            self._update_positions()
 
     def _take_drain(self, slot: _Slot, timeout: float | None = None) -> None:
         ref, slot.drain_ref = slot.drain_ref, None
@@ -362,35 +332,29 @@ class RayRunner(LocalRunner):
         self._free(slot, keep=True)
 
     def _watch(self) -> None:
+        """Time limits, heartbeats, hard stops, actors that never started, and idle actors."""
         now = time.monotonic()
         with self._lock:
-            for job in list(self._queue):
-                if now - job.last_seen > self.heartbeat_timeout:
-                    self.stop(job, "gone")
+            self._stop_queued_if_gone(now)
             for slot in list(self._workers):
                 job = slot.job
                 if job is None and slot.actor is not None and now - slot.idle_since > self.keep_warm:
                     self._kill(slot)          # idle: give its CPU (or GPU) back to the cluster
                 if job is None or job.state not in ACTIVE:
                     continue
-                if now - job.last_seen > self.heartbeat_timeout and job.stop_reason is None:
-                    self.stop(job, "gone")
+                self._stop_if_gone(job, now)
                 if not slot.confirmed and now - slot.dispatched > self.start_timeout:
                     self._finish(job, "error", message=f"No machine of the cluster could take this training "
                                  f"within {self.start_timeout:.0f} s (no free CPU or GPU). Try again later.")
                     self._free(slot)
                     continue
-                asked = job.meta.get("_stop_asked")
-                overdue = slot.confirmed and now - job.started > job.limits.max_seconds + self.grace
-                if overdue or (asked is not None and now - asked > self.grace):
-                    state = "time_limit" if overdue and job.stop_reason is None else "stopped"
-                    self._finish(job, state, message="The job did not stop in time and was ended; "
-                                                     "nothing it trained was kept.")
+                state = self._forced_end(job, now, timed=slot.confirmed)
+                if state is not None:
+                    self._finish(job, state, message=NOT_IN_TIME)
                     self._free(slot)
 
     def _pump(self) -> None:
         ray = _ray()
-        last_watch = 0.0
         while not self._closed:
             try:
                 with self._lock:
@@ -413,11 +377,7 @@ class RayRunner(LocalRunner):
                             self._take_result(s)
                         elif s.drain_ref in ready:
                             self._take_drain(s)
-                now = time.monotonic()
-                if now - last_watch > 0.25:
-                    last_watch = now
-                    self._watch()
-                    self._maybe_sweep()
+                self._housekeeping()
                 self._dispatch()
             except Exception:
                 if self._closed:

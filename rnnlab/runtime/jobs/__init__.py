@@ -31,10 +31,11 @@ jobs to idle workers in order (first in, first out).
 from __future__ import annotations
 
 from ..fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release
+from .base import MAX_EVENTS, SWEEP_EVERY, BaseRunner
 from .context import JobContext, JobEvent, JobStopped, pack, resolve, target_name, unpack
 from .job import ACTIVE, END_LABELS, END_STATES, TRAINER_STATUS, Job, describe_wait
 from .limits import JobLimits, LimitExceeded, cpu_count, default_workers, local_workers, thread_plan
-from .local import MAX_EVENTS, SWEEP_EVERY, LocalRunner
+from .local import LocalRunner
 
 __all__ = [
     # limits and configuration (limits.py)
@@ -43,8 +44,8 @@ __all__ = [
     "JobContext", "JobEvent", "JobStopped", "pack", "unpack", "resolve", "target_name",
     # the server's view of a job (job.py)
     "Job", "describe_wait", "ACTIVE", "END_STATES", "END_LABELS", "TRAINER_STATUS",
-    # the runner (local.py)
-    "LocalRunner", "MAX_EVENTS", "SWEEP_EVERY",
+    # the runners (base.py, local.py)
+    "BaseRunner", "LocalRunner", "MAX_EVENTS", "SWEEP_EVERY",
     # the class's rules, re-exported from rnnlab.runtime.fairness
     "FairQueue", "Retention", "SessionLimit", "check_session_cap", "queue_waits", "release",
 ]
