@@ -32,6 +32,9 @@ def _window(n: int, max_steps: int) -> list[int | None]:
     return list(range(head)) + [None] + list(range(n - tail, n))
 
 
+GAP, BOX_W, BOX_H = 1.25, 0.8, 0.44     # data units: step to step, a box's width and height
+
+
 def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[str, str],
                  bidirectional: bool = False, attention: list[float] | None = None, max_steps: int = 9,
                  height: int = 300) -> go.Figure:
@@ -43,141 +46,189 @@ def flow_diagram(kind: str, inputs: list[str], outputs: list[str], shapes: dict[
     ``attention``: α of the first output step over the input positions, drawn as arcs as thick as α.
     Boxes are sized in data units, so a long chain still fits a phone.
     """
-    traces, notes, arrows, boxes = [], [], [], []
-    gap, bw, bh = 1.25, 0.8, 0.44
+    d = _Drawing(shapes)
+    if kind == "one_to_one":
+        width, top = _one_to_one(d, inputs, outputs)
+    elif kind == "seq2seq":
+        width, top = _seq2seq(d, inputs, outputs, attention, max_steps)
+    else:
+        width, top = _unrolled(d, kind, inputs, outputs, bidirectional, max_steps)
+    return d.figure(width, top, height)
 
-    def arrow(x0, y0, x1, y1, color, dash=False, width=2.0):
-        arrows.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
-                           showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width, arrowcolor=color,
-                           opacity=0.45 if dash else 1.0))
 
-    def row(name, xs, y, texts, hovers, color, w=bw):
-        boxes.extend(dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - bh / 2, y1=y + bh / 2, layer="below",
-                          fillcolor=color, line=dict(width=1.5, color="#222")) for x in xs)
-        traces.append(go.Scatter(x=xs, y=[y] * len(xs), mode="markers+text", name=name, text=texts,
-                                 hovertext=hovers, hoverinfo="text", textfont=dict(color="white", size=13),
-                                 marker=dict(symbol="square", size=22, color=color, opacity=0)))
+class _Drawing:
+    """The parts of one flow diagram, kept in drawing order: box rows (traces), text notes, arrows and
+    box outlines. ``shapes`` gives each row letter its hover text."""
 
-    def dots(x, y):
-        notes.append(dict(x=x, y=y, text="…", showarrow=False, font=dict(size=18, color="#555")))
+    def __init__(self, shapes: dict[str, str]):
+        self.shapes = shapes
+        self.traces, self.notes, self.arrows, self.boxes = [], [], [], []
 
-    def label(y, key, text):
-        notes.append(dict(x=-0.75, y=y, text=f"<b>{text}</b>", showarrow=False, xanchor="right",
-                          hovertext=html.escape(shapes.get(key, text)), font=dict(size=14, color="#333")))
+    def arrow(self, x0, y0, x1, y1, color, dash=False, width=2.0):
+        self.arrows.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                                showarrow=True, arrowhead=2, arrowsize=1, arrowwidth=width, arrowcolor=color,
+                                opacity=0.45 if dash else 1.0))
 
-    def chain(steps, start_x, y, color, name, symbols_in, symbols_out, in_y, out_y, backward=False,
-              feed_back=False, w=bw):
+    def row(self, name, xs, y, texts, hovers, color, w=BOX_W):
+        """Boxes at ``xs`` on height ``y``; an invisible marker on each carries its text and hover."""
+        self.boxes.extend(dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - BOX_H / 2, y1=y + BOX_H / 2,
+                               layer="below", fillcolor=color, line=dict(width=1.5, color="#222")) for x in xs)
+        self.traces.append(go.Scatter(x=xs, y=[y] * len(xs), mode="markers+text", name=name, text=texts,
+                                      hovertext=hovers, hoverinfo="text", textfont=dict(color="white", size=13),
+                                      marker=dict(symbol="square", size=22, color=color, opacity=0)))
+
+    def dots(self, x, y):
+        self.notes.append(dict(x=x, y=y, text="…", showarrow=False, font=dict(size=18, color="#555")))
+
+    def label(self, y, key, text):
+        self.notes.append(dict(x=-0.75, y=y, text=f"<b>{text}</b>", showarrow=False, xanchor="right",
+                               hovertext=html.escape(self.shapes.get(key, text)), font=dict(size=14, color="#333")))
+
+    def chain(self, steps, start_x, y, color, name, symbols_in, symbols_out, in_y, out_y, backward=False,
+              feed_back=False, w=BOX_W):
         """One recurrent row over ``steps`` (indices or None), with its inputs below and outputs above."""
         xs, xi, xo, ti, to, hi, ho = [], [], [], [], [], [], []
         for k, s in enumerate(steps):
-            x = start_x + k * gap
+            x = start_x + k * GAP
             if s is None:
-                dots(x, y)
+                self.dots(x, y)
                 continue
             xs.append(x)
             if symbols_in is not None and s < len(symbols_in):
                 xi.append(x)
                 ti.append(_show(symbols_in[s]))
                 hi.append(f"input {s + 1}: {symbols_in[s]!r}")
-                arrow(x, in_y + bh / 2, x, y - bh / 2, COLORS["W"])
+                self.arrow(x, in_y + BOX_H / 2, x, y - BOX_H / 2, COLORS["W"])
                 if feed_back and s > 0 and k > 0 and steps[k - 1] is not None:
-                    arrow(x - gap + 0.15, out_y - bh / 2, x - 0.15, in_y + bh / 2, COLORS["output"], dash=True,
-                          width=1.2)
+                    self.arrow(x - GAP + 0.15, out_y - BOX_H / 2, x - 0.15, in_y + BOX_H / 2, COLORS["output"],
+                               dash=True, width=1.2)
             if symbols_out is not None and s < len(symbols_out):
                 xo.append(x)
                 to.append(_show(symbols_out[s]))
                 ho.append(f"output {s + 1}: {symbols_out[s]!r}")
-                arrow(x, y + bh / 2, x, out_y - bh / 2, COLORS["V"])
-        row(name, xs, y, [""] * len(xs), [f"{name} step {s + 1}" for s in steps if s is not None], color, w=w)
-        for a, b in zip(xs[:-1], xs[1:]):
-            if b - a > gap * 1.5:
-                continue    # across the gap: the dots stand for the steps in between
-            if backward:
-                arrow(b - w / 2, y, a + w / 2, y, color)
-            else:
-                arrow(a + w / 2, y, b - w / 2, y, color)
+                self.arrow(x, y + BOX_H / 2, x, out_y - BOX_H / 2, COLORS["V"])
+        self.row(name, xs, y, [""] * len(xs), [f"{name} step {s + 1}" for s in steps if s is not None], color, w=w)
+        self.links(xs, y, color, backward, w)
         if xi:
-            row("inputs", xi, in_y, ti, hi, COLORS["input"])
+            self.row("inputs", xi, in_y, ti, hi, COLORS["input"])
         if xo:
-            row("outputs", xo, out_y, to, ho, COLORS["output"])
+            self.row("outputs", xo, out_y, to, ho, COLORS["output"])
         return xs
 
-    n_in, n_out = len(inputs), len(outputs)
-    top = 2
-    if kind == "one_to_one":
-        row("inputs", [0.0], 0, ["x"], [f"the input: {inputs[0] if inputs else ''}"], COLORS["input"])
-        row("hidden", [0.0], 1, [""], ["a hidden layer (no state: nothing carries over)"], COLORS["hidden"])
-        row("outputs", [0.0], 2, ["y"], [f"the output: {outputs[0] if outputs else ''}"], COLORS["output"])
-        arrow(0, bh / 2, 0, 1 - bh / 2, COLORS["W"])
-        arrow(0, 1 + bh / 2, 0, 2 - bh / 2, COLORS["V"])
-        width = 0.0
-        for y, key, text in ((0, "x", "x"), (1, "h", "h"), (2, "y", "y")):
-            label(y, key, text)
-    elif kind == "seq2seq":
-        enc = _window(n_in, max(max_steps // 2, 3))
-        dec = _window(n_out, max(max_steps - len(enc), 3))
-        ex = chain(enc, 0.0, 1, COLORS["encoder"], "encoder", inputs, None, 0, 2)
-        start = len(enc) * gap + 0.35
-        dx = chain(dec, start, 1, COLORS["hidden"], "decoder", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
-        if ex and dx:
-            arrow(ex[-1] + bw / 2, 1, dx[0] - bw / 2, 1, COLORS["encoder"], width=3)
-            notes.append(dict(x=(ex[-1] + dx[0]) / 2, y=1.28, text="c", showarrow=False, yanchor="bottom",
-                              hovertext=html.escape(shapes.get("dec", "c")),
-                              font=dict(size=14, color=COLORS["encoder"])))
-        if attention is not None and ex and dx:
-            xd = dx[0]
-            positions = [s for s in enc if s is not None]
-            for xe, j in zip(ex, positions):
-                a = float(attention[j]) if j < len(attention) else 0.0
-                lift = min(0.2 + 0.06 * abs(xd - xe), 0.9)
-                boxes.append(dict(type="path", path=f"M {xd},{1 + bh / 2} Q {(xd + xe) / 2},{1 + bh / 2 + lift} "
-                                                    f"{xe},{1 + bh / 2}",
-                                  line=dict(color=f"rgba(21,101,192,{0.15 + 0.85 * a:.3f})", width=0.5 + 6 * a)))
-        width = start + (len(dec) - 1) * gap
-        for y, key, text in ((0, "x", "x"), (1, "enc", "h"), (2, "y", "y")):
-            label(y, key, text)
-    else:
-        steps = _window(max(n_in, n_out), max_steps)
-        first = 0.0
-        if kind == "one_to_many":
-            # the one input sets the first hidden state; the letters fed back are the steps' inputs
-            row("start", [0.0], 1, [_show(inputs[0]) if inputs else "x"],
-                [f"the one input: {inputs[0] if inputs else ''} → h₀"], COLORS["input"])
-            arrow(bw / 2, 1, gap - bw / 2, 1, COLORS["W"], width=2.5)
-            first = gap
-            chain(steps, first, 1, COLORS["hidden"], "hidden", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
-        elif kind == "many_to_one":
-            chain(steps, 0.0, 1, COLORS["hidden"], "hidden", inputs, None, 0, 2)
-            x_last = (len(steps) - 1) * gap
-            answer = _show(outputs[0]) if outputs else "y"
-            row("outputs", [x_last], 2, [answer], [f"the answer after input {n_in}: {outputs[0] if outputs else ''}"],
-                COLORS["output"], w=max(bw, 0.3 * len(answer)))
-            arrow(x_last, 1 + bh / 2, x_last, 2 - bh / 2, COLORS["V"])
-        else:   # sync
-            top = 2.6 if bidirectional else 2
-            if not bidirectional:
-                chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top)
+    def links(self, xs, y, color, backward, w):
+        """The state passed from step to step along a row (right to left for the backward direction)."""
+        for a, b in zip(xs[:-1], xs[1:]):
+            if b - a > GAP * 1.5:
+                continue    # across the gap: the dots stand for the steps in between
+            if backward:
+                self.arrow(b - w / 2, y, a + w / 2, y, color)
             else:
-                # narrower boxes, so that the arrows that skip a row pass beside the other direction's box:
-                # every input feeds both rows, every output reads both
-                narrow = 0.46
-                chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, None, 0, top, w=narrow)
-                xs = chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, outputs, 0, top, backward=True,
-                           w=narrow)
-                for x in xs:
-                    arrow(x + 0.32, bh / 2, x + 0.32, 1.75 - bh / 2, COLORS["backward"], dash=True, width=1.2)
-                    arrow(x - 0.32, 1 + bh / 2, x - 0.32, top - bh / 2, COLORS["hidden"], dash=True, width=1.2)
-                label(1.75, "h_back", "h←")
-        width = first + (len(steps) - 1) * gap
-        for y, key, text in ((0, "x", "x"), (1, "h", "h" if kind != "sync" or not bidirectional else "h→"),
-                             (top, "y", "y")):
-            label(y, key, text)
-    fig = go.Figure(data=traces)
-    fig.update_layout(**{**base_layout(height=height), "margin": dict(l=5, r=5, t=10, b=5)}, showlegend=False,
-                      annotations=notes + arrows, shapes=boxes)
-    fig.update_xaxes(visible=False, range=[-1.5, width + 0.6], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[-0.4, top + 0.4], fixedrange=True)
-    return fig
+                self.arrow(a + w / 2, y, b - w / 2, y, color)
+
+    def figure(self, width, top, height) -> go.Figure:
+        fig = go.Figure(data=self.traces)
+        fig.update_layout(**{**base_layout(height=height), "margin": dict(l=5, r=5, t=10, b=5)}, showlegend=False,
+                          annotations=self.notes + self.arrows, shapes=self.boxes)
+        fig.update_xaxes(visible=False, range=[-1.5, width + 0.6], fixedrange=True)
+        fig.update_yaxes(visible=False, range=[-0.4, top + 0.4], fixedrange=True)
+        return fig
+
+
+def _one_to_one(d: _Drawing, inputs, outputs) -> tuple[float, int]:
+    """Input, hidden layer, output: one column, nothing carried over. Returns (width, top row)."""
+    d.row("inputs", [0.0], 0, ["x"], [f"the input: {inputs[0] if inputs else ''}"], COLORS["input"])
+    d.row("hidden", [0.0], 1, [""], ["a hidden layer (no state: nothing carries over)"], COLORS["hidden"])
+    d.row("outputs", [0.0], 2, ["y"], [f"the output: {outputs[0] if outputs else ''}"], COLORS["output"])
+    d.arrow(0, BOX_H / 2, 0, 1 - BOX_H / 2, COLORS["W"])
+    d.arrow(0, 1 + BOX_H / 2, 0, 2 - BOX_H / 2, COLORS["V"])
+    for y, key, text in ((0, "x", "x"), (1, "h", "h"), (2, "y", "y")):
+        d.label(y, key, text)
+    return 0.0, 2
+
+
+def _seq2seq(d: _Drawing, inputs, outputs, attention, max_steps) -> tuple[float, int]:
+    """The encoder's row, then the decoder's fed its own outputs, joined by the context c; with attention,
+    arcs from the first output step to the input steps. Returns (width, top row)."""
+    enc = _window(len(inputs), max(max_steps // 2, 3))
+    dec = _window(len(outputs), max(max_steps - len(enc), 3))
+    ex = d.chain(enc, 0.0, 1, COLORS["encoder"], "encoder", inputs, None, 0, 2)
+    start = len(enc) * GAP + 0.35
+    dx = d.chain(dec, start, 1, COLORS["hidden"], "decoder", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
+    if ex and dx:
+        d.arrow(ex[-1] + BOX_W / 2, 1, dx[0] - BOX_W / 2, 1, COLORS["encoder"], width=3)
+        d.notes.append(dict(x=(ex[-1] + dx[0]) / 2, y=1.28, text="c", showarrow=False, yanchor="bottom",
+                            hovertext=html.escape(d.shapes.get("dec", "c")),
+                            font=dict(size=14, color=COLORS["encoder"])))
+    if attention is not None and ex and dx:
+        _attention_arcs(d, ex, dx[0], [s for s in enc if s is not None], attention)
+    for y, key, text in ((0, "x", "x"), (1, "enc", "h"), (2, "y", "y")):
+        d.label(y, key, text)
+    return start + (len(dec) - 1) * GAP, 2
+
+
+def _attention_arcs(d: _Drawing, ex, xd, positions, attention):
+    """An arc from the first decoder step (at ``xd``) to each drawn encoder step, as thick and dark as α."""
+    for xe, j in zip(ex, positions):
+        a = float(attention[j]) if j < len(attention) else 0.0
+        lift = min(0.2 + 0.06 * abs(xd - xe), 0.9)
+        d.boxes.append(dict(type="path", path=f"M {xd},{1 + BOX_H / 2} Q {(xd + xe) / 2},{1 + BOX_H / 2 + lift} "
+                                              f"{xe},{1 + BOX_H / 2}",
+                            line=dict(color=f"rgba(21,101,192,{0.15 + 0.85 * a:.3f})", width=0.5 + 6 * a)))
+
+
+def _unrolled(d: _Drawing, kind, inputs, outputs, bidirectional, max_steps) -> tuple[float, float]:
+    """One-to-many, many-to-one and synced: one hidden row over the longer of input and output, with its
+    labels. Returns (width, top row)."""
+    steps = _window(max(len(inputs), len(outputs)), max_steps)
+    first, top = 0.0, 2
+    if kind == "one_to_many":
+        first = _one_to_many(d, steps, inputs, outputs)
+    elif kind == "many_to_one":
+        _many_to_one(d, steps, inputs, outputs)
+    else:
+        top = _sync(d, steps, inputs, outputs, bidirectional)
+    for y, key, text in ((0, "x", "x"), (1, "h", "h" if kind != "sync" or not bidirectional else "h→"),
+                         (top, "y", "y")):
+        d.label(y, key, text)
+    return first + (len(steps) - 1) * GAP, top
+
+
+def _one_to_many(d: _Drawing, steps, inputs, outputs) -> float:
+    """The one input sets the first hidden state; the letters fed back are the steps' inputs. Returns where
+    the hidden row starts."""
+    first = inputs[0] if inputs else ""
+    d.row("start", [0.0], 1, [_show(inputs[0]) if inputs else "x"], [f"the one input: {first} → h₀"], COLORS["input"])
+    d.arrow(BOX_W / 2, 1, GAP - BOX_W / 2, 1, COLORS["W"], width=2.5)
+    d.chain(steps, GAP, 1, COLORS["hidden"], "hidden", ["<s>"] + outputs[:-1], outputs, 0, 2, feed_back=True)
+    return GAP
+
+
+def _many_to_one(d: _Drawing, steps, inputs, outputs):
+    """Every input read; one answer, from the last step."""
+    d.chain(steps, 0.0, 1, COLORS["hidden"], "hidden", inputs, None, 0, 2)
+    x_last = (len(steps) - 1) * GAP
+    answer = _show(outputs[0]) if outputs else "y"
+    d.row("outputs", [x_last], 2, [answer], [f"the answer after input {len(inputs)}: {outputs[0] if outputs else ''}"],
+          COLORS["output"], w=max(BOX_W, 0.3 * len(answer)))
+    d.arrow(x_last, 1 + BOX_H / 2, x_last, 2 - BOX_H / 2, COLORS["V"])
+
+
+def _sync(d: _Drawing, steps, inputs, outputs, bidirectional) -> float:
+    """One output per input: a forward row, or a forward and a backward row. Returns the outputs' row."""
+    top = 2.6 if bidirectional else 2
+    if not bidirectional:
+        d.chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, outputs, 0, top)
+        return top
+    # narrower boxes, so that the arrows that skip a row pass beside the other direction's box:
+    # every input feeds both rows, every output reads both
+    narrow = 0.46
+    d.chain(steps, 0.0, 1, COLORS["hidden"], "forward", inputs, None, 0, top, w=narrow)
+    xs = d.chain(steps, 0.0, 1.75, COLORS["backward"], "backward", None, outputs, 0, top, backward=True, w=narrow)
+    for x in xs:
+        d.arrow(x + 0.32, BOX_H / 2, x + 0.32, 1.75 - BOX_H / 2, COLORS["backward"], dash=True, width=1.2)
+        d.arrow(x - 0.32, 1 + BOX_H / 2, x - 0.32, top - BOX_H / 2, COLORS["hidden"], dash=True, width=1.2)
+    d.label(1.75, "h_back", "h←")
+    return top
 
 
 # --- one-to-one ---------------------------------------------------------------------------------------------
