@@ -17,6 +17,7 @@ from rnnlab.runtime.jobs import (
     JobLimits,
     JobStopped,
     LocalRunner,
+    Status,
     describe_wait,
     pack,
     thread_plan,
@@ -53,7 +54,7 @@ def runner(kind):
 def test_a_job_streams_events_and_returns_weights_only(runner):
     job = runner.submit("jobfns:count", {"n": 4}, seed=3, meta={"lab": "test"})
     assert job.wait(60)
-    assert job.state == "finished"
+    assert job.state == "finished" and job.state is Status.FINISHED and job.end_label == "finished"
     assert [e.step for e in job.of_kind("step")] == [1, 2, 3, 4]
     assert job.of_kind("step")[1].data["loss"] == pytest.approx(0.5)
     assert torch.equal(job.result["weights"], torch.arange(3.0))

@@ -35,8 +35,9 @@ import traceback
 from pathlib import Path
 from typing import NamedTuple
 
+from ..status import ACTIVE, END_STATES, Status
 from .fairness import Retention
-from .jobs import ACTIVE, END_STATES, Job, JobContext
+from .jobs import Job, JobContext
 from .jobs.base import NOT_IN_TIME, BaseRunner
 from .jobs.messages import EventMessage, FinalMessage, JobTask
 from .jobs.worker import run_task
@@ -322,7 +323,7 @@ class RayRunner(BaseRunner):
             leftovers, final = _ray().get(slot.run_ref)
         except Exception as err:
             reason = "The training process crashed" if _crashed(err) else "The training failed on the cluster"
-            self._finish(job, "error", message=f"{reason} ({type(err).__name__}). Other jobs go on.",
+            self._finish(job, Status.ERROR, message=f"{reason} ({type(err).__name__}). Other jobs go on.",
                          details="".join(traceback.format_exception(err)))
             self._free(slot)
             return
@@ -344,7 +345,7 @@ class RayRunner(BaseRunner):
                     continue
                 self._stop_if_gone(job, now)
                 if not slot.confirmed and now - slot.dispatched > self.start_timeout:
-                    self._finish(job, "error", message=f"No machine of the cluster could take this training "
+                    self._finish(job, Status.ERROR, message=f"No machine of the cluster could take this training "
                                  f"within {self.start_timeout:.0f} s (no free CPU or GPU). Try again later.")
                     self._free(slot)
                     continue

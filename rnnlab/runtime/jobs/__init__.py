@@ -30,10 +30,11 @@ jobs to idle workers in order (first in, first out).
 """
 from __future__ import annotations
 
+from ...status import ACTIVE, END_LABELS, END_STATES, TRAINER_STATUS, Status
 from ..fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release
 from .base import MAX_EVENTS, SWEEP_EVERY, BaseRunner
 from .context import JobContext, JobEvent, JobStopped, pack, resolve, target_name, unpack
-from .job import ACTIVE, END_LABELS, END_STATES, TRAINER_STATUS, Job, describe_wait
+from .job import Job, describe_wait
 from .limits import JobLimits, LimitExceeded, cpu_count, default_workers, local_workers, thread_plan
 from .local import LocalRunner
 
@@ -43,7 +44,9 @@ __all__ = [
     # what a job sees (context.py)
     "JobContext", "JobEvent", "JobStopped", "pack", "unpack", "resolve", "target_name",
     # the server's view of a job (job.py)
-    "Job", "describe_wait", "ACTIVE", "END_STATES", "END_LABELS", "TRAINER_STATUS",
+    "Job", "describe_wait",
+    # the status vocabulary, re-exported from rnnlab.status
+    "Status", "ACTIVE", "END_STATES", "END_LABELS", "TRAINER_STATUS",
     # the runners (base.py, local.py)
     "BaseRunner", "LocalRunner", "MAX_EVENTS", "SWEEP_EVERY",
     # the class's rules, re-exported from rnnlab.runtime.fairness

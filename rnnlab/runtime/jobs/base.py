@@ -26,9 +26,10 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 
+from ...status import END_STATES, TRAINER_STATUS, Status
 from ..fairness import FairQueue, Retention, check_session_cap, queue_waits, release
 from .context import target_name, unpack
-from .job import END_STATES, TRAINER_STATUS, Job
+from .job import Job
 from .limits import JobLimits
 from .messages import ErrorMessage, EventMessage, ResultMessage, StoppedMessage, WorkerMessage
 
@@ -101,15 +102,15 @@ class BaseRunner(ABC):
         """Ask a job to stop: a queued one leaves the queue now; a running one is told, and ended by force if it
         has not stopped ``grace`` seconds later. ``reason``: "stopped" (the user), "time_limit", "gone"."""
         with self._lock:
-            if job.state == "queued":
+            if job.state == Status.QUEUED:
                 self._queue.remove(job)
                 job.stop_reason = reason
-                self._finish(job, "stopped", message="Left the queue before it started.")
+                self._finish(job, Status.STOPPED, message="Left the queue before it started.")
                 self._update_positions()
                 return
-            if job.state in ("running", "stopping"):
+            if job.state in (Status.RUNNING, Status.STOPPING):
                 job.stop_reason = job.stop_reason or reason
-                job.state = "stopping"
+                job.state = Status.STOPPING
                 self._signal_stop(job)
                 job.meta.setdefault("_stop_asked", time.monotonic())
 
@@ -129,7 +130,7 @@ class BaseRunner(ABC):
                 self.stop(job)
             for w in list(self._workers):
                 if w.job is not None:
-                    self._finish(w.job, "stopped", message="The server is shutting down.")
+                    self._finish(w.job, Status.STOPPED, message="The server is shutting down.")
             self._close_workers()
             self._workers = []
 
@@ -217,25 +218,25 @@ class BaseRunner(ABC):
                     job = self._queue.popleft()
                     now = time.monotonic()
                     w.job = job
-                    job.state, job.worker, job.started, job.position = "running", w.index, now, 0
+                    job.state, job.worker, job.started, job.position = Status.RUNNING, w.index, now, 0
                     job.last_seen = max(job.last_seen, now - 1.0)
                     self._send(w, job)
             self._update_positions()
 
-    def _finish(self, job: Job, state: str, result: dict | None = None, message: str | None = None,
+    def _finish(self, job: Job, state: Status, result: dict | None = None, message: str | None = None,
                 details: str | None = None) -> None:
         """End a job (once): its state, result or error, and the listeners (the class board) told."""
         if job.state in END_STATES:
             return
         job.result = result
-        if state == "error":
+        if state == Status.ERROR:
             job.error = message or "the job failed"
             job.details = details
         elif message:
             job.meta["end_message"] = message
         job.state = state
         job.ended = time.monotonic()
-        if job.started is not None and state in ("finished", "early_stopped"):
+        if job.started is not None and state in (Status.FINISHED, Status.EARLY_STOPPED):
             self._durations.append(job.ended - job.started)
         for listener in list(self.listeners):
             try:
@@ -243,12 +244,11 @@ class BaseRunner(ABC):
             except Exception:
                 traceback.print_exc()
 
-    def _end_state_from(self, job: Job, result: dict) -> str:
+    def _end_state_from(self, job: Job, result: dict) -> Status:
         """A returned job's end state, from its result's ``status`` (the trainer's words)."""
-        status = result.get("status")
-        state = TRAINER_STATUS.get(status, "finished")
-        if state == "stopped" and job.stop_reason in ("time_limit",):
-            state = "time_limit"
+        state = TRAINER_STATUS.get(result.get("status"), Status.FINISHED)
+        if state == Status.STOPPED and job.stop_reason == "time_limit":
+            state = Status.TIME_LIMIT
         return state
 
     def _handle(self, msg: WorkerMessage) -> None:
@@ -266,12 +266,12 @@ class BaseRunner(ABC):
                 result = unpack(msg.result)
                 self._finish(job, self._end_state_from(job, result), result=result)
             case StoppedMessage():
-                reason = "stopped" if job.stop_reason == "gone" else msg.reason
-                self._finish(job, "time_limit" if reason == "time_limit" else "stopped",
-                             message="Stopped before training began." if reason != "time_limit" else
-                             "The time limit was reached before training began.")
+                if msg.reason == Status.TIME_LIMIT and job.stop_reason != "gone":
+                    self._finish(job, Status.TIME_LIMIT, message="The time limit was reached before training began.")
+                else:
+                    self._finish(job, Status.STOPPED, message="Stopped before training began.")
             case ErrorMessage():
-                self._finish(job, "error", message=msg.message, details=msg.details)
+                self._finish(job, Status.ERROR, message=msg.message, details=msg.details)
         if worker is not None:
             worker.job = None
             if worker.retire:
@@ -302,12 +302,12 @@ class BaseRunner(ABC):
         if now - job.last_seen > self.heartbeat_timeout and job.stop_reason is None:
             self.stop(job, "gone")
 
-    def _forced_end(self, job: Job, now: float, timed: bool = True) -> str | None:
+    def _forced_end(self, job: Job, now: float, timed: bool = True) -> Status | None:
         """The state to end a running job with by force (its worker killed) — past its time limit plus
         ``grace``, or ``grace`` seconds after a Stop it ignored — or None while it may go on. ``timed``:
         its start time is known (a Ray job's is once its actor has started)."""
         asked = job.meta.get("_stop_asked")
         overdue = timed and now - job.started > job.limits.max_seconds + self.grace
         if overdue or (asked is not None and now - asked > self.grace):
-            return "time_limit" if overdue and job.stop_reason is None else "stopped"
+            return Status.TIME_LIMIT if overdue and job.stop_reason is None else Status.STOPPED
         return None

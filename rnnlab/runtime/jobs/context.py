@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ...status import Status
 from .limits import JobLimits
 from .messages import EventMessage
 
@@ -22,7 +23,8 @@ class JobEvent:
 
 
 class JobStopped(Exception):
-    """Raised by ``JobContext.check()`` when the job must end now (``reason``: "stopped" or "time_limit")."""
+    """Raised by ``JobContext.check()`` when the job must end now (``reason``: Status.STOPPED or
+    Status.TIME_LIMIT; a job function may raise it itself with "stopped" or "time_limit")."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -71,7 +73,7 @@ class JobContext:
         """Raise :class:`JobStopped` if the job must end now (between two pieces of work)."""
         reason = self.should_stop()
         if reason:
-            raise JobStopped("stopped" if reason == "cancelled" else reason)
+            raise JobStopped(Status.STOPPED if reason == "cancelled" else Status.TIME_LIMIT)
 
     # reporting
     def emit(self, kind: str, step: int = 0, epoch: int = 0, **data) -> None:

@@ -6,17 +6,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ...status import ACTIVE, END_LABELS, END_STATES, Status
 from .context import JobEvent
 from .limits import JobLimits
 from .messages import JobTask
-
-ACTIVE = ("queued", "running", "stopping")
-END_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit", "error")
-END_LABELS = {"finished": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
-              "stopped": "stopped by the user", "time_limit": "stopped at the time limit", "error": "failed"}
-# what a trainer's history.status means as a job's end state
-TRAINER_STATUS = {"done": "finished", "early_stopped": "early_stopped", "diverged": "diverged",
-                  "cancelled": "stopped", "time_limit": "time_limit"}
 
 
 @dataclass
@@ -28,7 +21,7 @@ class Job:
     limits: JobLimits
     session: str | None = None
     meta: dict = field(default_factory=dict)
-    state: str = "queued"                  # queued | running | stopping | finished | ... (END_STATES)
+    state: Status = Status.QUEUED          # queued | running | stopping | finished | ... (END_STATES)
     events: list = field(default_factory=list)
     result: dict | None = None
     error: str | None = None
@@ -52,10 +45,10 @@ class Job:
 
     @property
     def queued(self) -> bool:
-        return self.state == "queued"
+        return self.state == Status.QUEUED
 
     @property
-    def end_state(self) -> str | None:
+    def end_state(self) -> Status | None:
         return self.state if self.state in END_STATES else None
 
     @property

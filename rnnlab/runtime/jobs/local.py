@@ -8,6 +8,7 @@ import time
 import traceback
 from collections.abc import Callable
 
+from ...status import Status
 from ..fairness import Retention
 from .base import NOT_IN_TIME, BaseRunner
 from .job import Job
@@ -131,7 +132,7 @@ class LocalRunner(BaseRunner):
                 if not w.alive():
                     code = w.process.exitcode
                     if job is not None:
-                        self._finish(job, "error", message=f"The training process crashed (exit code {code}"
+                        self._finish(job, Status.ERROR, message=f"The training process crashed (exit code {code}"
                                      + (": out of memory?" if code in (-9, 137) else "") + "). Other jobs go on.")
                     self._replace(w)
                     continue
