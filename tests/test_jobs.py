@@ -61,6 +61,20 @@ def test_a_job_streams_events_and_returns_weights_only(runner):
     assert job.result["threads"] == 1                       # the worker's torch thread count was set
 
 
+def test_a_job_function_is_sent_by_its_name(runner):
+    """Pages may pass the function itself: only its name crosses to the worker, which imports it."""
+    import os
+
+    import jobfns
+
+    job = runner.submit(jobfns.named, seed=1)
+    assert job.target == "jobfns:named" and job.task().target == "jobfns:named"
+    assert _wait_all([job], 60) and job.state == "finished"
+    assert job.result["name"] == "jobfns:named" and job.result["pid"] != os.getpid()   # it ran over there
+    with pytest.raises(ValueError, match="top-level function"):
+        runner.submit(lambda ctx: {"status": "done"})       # a worker could not find it by its name
+
+
 def test_queue_positions_and_leaving_the_queue(runner):
     first = runner.submit("jobfns:phases", {"seconds": 0.5})
     second = runner.submit("jobfns:count", {"n": 2})

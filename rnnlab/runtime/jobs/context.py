@@ -124,15 +124,30 @@ def unpack(blob: bytes) -> dict:
 
 
 def resolve(target: str | Callable) -> Callable:
-    """``"package.module:function"`` -> the function (workers import it by name)."""
+    """``"package.module:function"`` (or ``"module:Class.function"``) -> the function: a worker imports the
+    job's function by its name."""
     if callable(target):
         return target
     module, _, name = target.partition(":")
-    return getattr(importlib.import_module(module), name)
+    obj = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    return obj
 
 
 def target_name(fn: str | Callable) -> str:
+    """The name a worker imports a job's function by: ``"module:qualname"`` (a string is taken as one).
+
+    Only a function that this name leads back to can be sent; a lambda, a function defined inside another
+    or a bound method cannot (ValueError), since a worker in another process could not find it."""
     if isinstance(fn, str):
         return fn
-    return f"{fn.__module__}:{fn.__qualname__}"
-
+    name = f"{getattr(fn, '__module__', None)}:{getattr(fn, '__qualname__', None)}"
+    try:
+        found = resolve(name) is fn
+    except (ImportError, AttributeError):
+        found = False
+    if not found:
+        raise ValueError(f"A job's function must be a top-level function of a module, found by its name; "
+                         f"{fn!r} is not.")
+    return name
