@@ -5,7 +5,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
 from rnnlab.data import seqtasks
 from rnnlab.figures import architectures as arch_figures
@@ -55,13 +55,13 @@ def settings(section: str, cells=("GRU", "LSTM"), hidden=(16, 32, 64, 128),
 
 def train_button(section: str, target: str, kwargs: dict, task: str, cell: str | None, n_params: int) -> None:
     """The Train button: checks the class's limits, then queues the job (meta for the class board)."""
-    message = jobs.check_limits(params=n_params)
+    message = training.check_limits(params=n_params)
     if message:
         st.error(message)
     if st.button("▶ Train", type="primary", key=f"ar_{section}_train", disabled=bool(message)):
-        limits = dataclasses.replace(jobs.limits(), max_seconds=min(JOB_SECONDS, jobs.limits().max_seconds))
+        limits = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
         kwargs = {**kwargs, "seed": seed()}
-        jobs.submit(job_key(section), f"rnnlab.labs.architectures:{target}", kwargs, seed=seed(), limits_=limits,
+        training.submit(job_key(section), f"rnnlab.labs.architectures:{target}", kwargs, seed=seed(), limits_=limits,
                     meta={"lab": "architectures", "task": task, "cell": cell or "feed-forward",
                           "params": {k: v for k, v in kwargs.items()}, "total_steps": int(kwargs["steps"])})
 
@@ -70,9 +70,9 @@ def live(section: str, ylabel: str, references: dict[str, float] | None = None) 
     """The running training: queue place or progress bar with Stop, and validation accuracy so far."""
     key = job_key(section)
 
-    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(key) else None)
+    @st.fragment(run_every=training.LIVE_EVERY if training.active(key) else None)
     def panel():
-        job = jobs.panel(key)
+        job = training.panel(key)
         if job is None:
             st.caption("Press **Train**: the validation accuracy appears here as the model learns.")
             return
@@ -86,14 +86,14 @@ def live(section: str, ylabel: str, references: dict[str, float] | None = None) 
         if curves:
             plot(arch_figures.training_figure(curves, job.meta.get("total_steps", 1), ylabel, references),
                  key=f"ar_{section}_curve")
-        jobs.rerun_once_finished(key)
+        training.rerun_once_finished(key)
 
     panel()
 
 
 def result_of(section: str) -> dict | None:
     """The result of this section's finished training, if it left a model to look at."""
-    job = jobs.current(job_key(section))
+    job = training.current(job_key(section))
     if job is None or job.end_state is None or job.end_state in ("error", "diverged"):
         return None
     res = job.result or {}
@@ -104,10 +104,10 @@ def result_of(section: str) -> dict | None:
 
 def banner(section: str) -> None:
     """How the last training ended, and what was trained."""
-    job = jobs.current(job_key(section))
+    job = training.current(job_key(section))
     if job is None or job.end_state is None:
         return
-    jobs.end_banner(job)
+    training.end_banner(job)
     res = job.result or {}
     p = job.meta.get("params", {})
     what = ", ".join(f"{k} {v}" for k, v in p.items() if k in ("cell", "hidden", "attention", "task", "noise",

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import (
     escape_md,
     keep_text_in_url,
@@ -194,25 +194,25 @@ if tab_cost.open:
                        "job on this page (many seconds on a laptop CPU, longer while others train; the measured "
                        "step times appear when it ends). It queues like any training.")
         if st.button("▶ Measure", type="primary", key="bat_cost_run"):
-            lim = jobs.limits()
+            lim = training.limits()
             lim = dataclasses.replace(lim, max_seconds=min(COST_SECONDS[config], lim.max_seconds))
-            jobs.submit(COST_JOB, "rnnlab.labs.batching:padding_cost_job",
+            training.submit(COST_JOB, "rnnlab.labs.batching:padding_cost_job",
                         {"config": config, "lengths": lengths, "seed": seed()}, seed=seed(), limits_=lim,
                         meta={"lab": "batches", "task": "padding cost", "cell": "BiLSTM",
                               "params": {"config": config, "lengths": lengths}})
 
-        @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(COST_JOB) else None)
+        @st.fragment(run_every=training.LIVE_EVERY if training.active(COST_JOB) else None)
         def live():
-            job = jobs.panel(COST_JOB)
+            job = training.panel(COST_JOB)
             if job is None:
                 st.caption("Press Measure: the steps run as a job on the training worker (one at a time for the "
                            "whole class), and the times appear here.")
-            jobs.rerun_once_finished(COST_JOB)
+            training.rerun_once_finished(COST_JOB)
 
         live()
-        job = jobs.current(COST_JOB)
+        job = training.current(COST_JOB)
         if job is not None and job.end_state is not None:
-            jobs.end_banner(job)
+            training.end_banner(job)
             res = job.result
             if res and res.get("median"):
                 med, ratio = res["median"], res["ratio"]

@@ -119,7 +119,7 @@ def app_device() -> torch.device:
 
 #: What the Sentiment lab (the page a whole class opens at once) and most other pages import, imported by
 #: the warm-up so that the first students do not wait for it and so that it is frozen with the rest.
-WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.subplots", "app_pages.jobs", "rnnlab.data.text",
+WARM_MODULES = ("pandas", "plotly.graph_objects", "plotly.subplots", "app_pages.training", "rnnlab.data.text",
                 "rnnlab.labs.calibration", "rnnlab.labs.explain", "rnnlab.figures.memory", "rnnlab.figures.sentiment")
 WARM_UP_TEXT = "A slow start, but the ending is wonderful."
 _WARM_UPS = [0]          # how many times the warm-up ran in this process (once)

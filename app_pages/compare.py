@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
 from rnnlab.data.recall import RecallTask
 from rnnlab.figures.compare import (
@@ -66,8 +66,8 @@ tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory", "Shakespeare", "Speed
 
 
 def live(key: str, draw, when_done) -> None:
-    """``jobs.live`` for the comparison's jobs: ``when_done(job)`` only for a job that returned models."""
-    jobs.live(key, draw, lambda job: when_done(job) if job.result.get("models") else None)
+    """``training.live`` for the comparison's jobs: ``when_done(job)`` only for a job that returned models."""
+    training.live(key, draw, lambda job: when_done(job) if job.result.get("models") else None)
 
 
 def sizes_table(lu: Lineup, settings: dict, sizes: dict) -> None:
@@ -114,13 +114,13 @@ def memory_part() -> None:
     with st.expander("The four models and their weights"):
         sizes_table(lu, settings, sizes)
     problem = size_problem(sizes, size, lu.labels())
-    limit = problem or jobs.check_limits(params=max(sizes.values()))
+    limit = problem or training.check_limits(params=max(sizes.values()))
     if limit:
         st.error(escape_md(limit))
     if st.button("▶ Train the four", type="primary", key="cmp_train", disabled=bool(limit)):
         params = {"size": size, "T": T, "steps": steps, "window": window, "cnn_layers": layers, "context": context,
                   "symbols": task.symbols}
-        jobs.submit(JOB_RECALL, "rnnlab.labs.compare:recall_job",
+        training.submit(JOB_RECALL, "rnnlab.labs.compare:recall_job",
                     {"lineup": lu.to_dict(), "T": T, "symbols": task.symbols, "steps": steps, "seed": seed()},
                     seed=seed(), meta={"lab": "compare", "task": f"memory over distance, T={T}",
                                        "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer", "params": params,
@@ -199,11 +199,11 @@ def lm_part() -> None:
     cell = c1.selectbox("Recurrent cell", list(CELLS), format_func=CELLS.get, key="cmp_lm_cell", bind="query-params")
     size = c2.select_slider("Weights per model", [50_000, 100_000, 200_000, 400_000], CHAR_LINEUP.params,
                             format_func=kilo, key="cmp_lm_size", bind="query-params")
-    max_each = int((jobs.limits().max_seconds - 10) / len(KINDS) - LM_RESERVE)
+    max_each = int((training.limits().max_seconds - 10) / len(KINDS) - LM_RESERVE)
     choices = [s for s in (10, 20, 30, 45, 60, 90, 120) if s <= max_each] or [max(max_each, 5)]
     seconds = c3.select_slider("Training seconds per model", choices, 30 if 30 in choices else choices[-1],
                                key="cmp_lm_secs", bind="query-params",
-                               help=f"The class's limit per training ({jobs.limits().max_seconds:.0f} s) "
+                               help=f"The class's limit per training ({training.limits().max_seconds:.0f} s) "
                                     "covers all four and their validations.")
     c4, c5, c6 = st.columns(3)
     window = c4.select_slider("MLP window", [8, 16, 32, 64], CHAR_LINEUP.window, key="cmp_lm_window",
@@ -219,14 +219,14 @@ def lm_part() -> None:
         sizes_table(lu, settings, sizes)
     job_seconds = len(KINDS) * (seconds + LM_RESERVE) + 10
     problem = size_problem(sizes, size, lu.labels())
-    limit = problem or jobs.check_limits(params=max(sizes.values()), seconds=job_seconds)
+    limit = problem or training.check_limits(params=max(sizes.values()), seconds=job_seconds)
     if limit:
         st.error(escape_md(limit))
     if st.button("▶ Train the four", type="primary", key="cmp_lm_train", disabled=bool(limit)):
         # the class's whole time limit, not just job_seconds: each model stops at its own budget anyway, and
         # on a busy machine the validations take longer than their reserve
         params = {"size": size, "seconds": seconds, "window": window, "cnn_layers": layers, "context": context}
-        jobs.submit(JOB_LM, "rnnlab.labs.compare:charlm_job", {"lineup": lu.to_dict(), "seconds": float(seconds),
+        training.submit(JOB_LM, "rnnlab.labs.compare:charlm_job", {"lineup": lu.to_dict(), "seconds": float(seconds),
                                                                "seed": seed()},
                     seed=seed(),
                     meta={"lab": "compare", "task": f"tiny-shakespeare, {seconds} s each",
@@ -293,10 +293,11 @@ def speed_part() -> None:
     lu = Lineup(**{**SPEED_LINEUP.to_dict(), "params": size, "cell": cell})
     config = (cell, size)
     store = shared_measurements()
-    limit = jobs.check_limits(params=max(lu.sizes(SPEED_VOCAB).values()))
+    limit = training.check_limits(params=max(lu.sizes(SPEED_VOCAB).values()))
     if c3.button("⏱ Measure on this machine", key="cmp_sp_go", disabled=bool(limit), width="stretch",
                  help="Runs as a job in a worker process; its progress shows below."):
-        jobs.submit(JOB_SPEED, "rnnlab.labs.compare:speed_job", {"lineup": lu.to_dict(), "seed": seed()}, seed=seed(),
+        training.submit(JOB_SPEED, "rnnlab.labs.compare:speed_job", {"lineup": lu.to_dict(), "seed": seed()},
+                        seed=seed(),
                     meta={"lab": "compare", "task": "speed and memory", "cell": f"{lu.label('RNN')} vs CNN vs MLP vs "
                           "Transformer", "params": {"size": size}})
     if limit:
@@ -317,7 +318,7 @@ def speed_part() -> None:
             store[(lu_job.cell, lu_job.params)] = job.result
 
     live(JOB_SPEED, draw, lambda job: None)
-    job = jobs.current(JOB_SPEED)
+    job = training.current(JOB_SPEED)
     if job is not None and not job.running and job.result and job.result.get("complete"):
         done(job)
     res = store.get(config)
@@ -350,13 +351,13 @@ if tab_speed.open:
 
 # --- the course's table -----------------------------------------------------------------------------------
 def table_part() -> None:
-    recall_job = jobs.current(JOB_RECALL)
-    lm_job = jobs.current(JOB_LM)
+    recall_job = training.current(JOB_RECALL)
+    lm_job = training.current(JOB_LM)
     recall = (recall_job.result if recall_job is not None and recall_job.result and recall_job.result.get("models")
               else None)
     charlm = lm_job.result if lm_job is not None and lm_job.result and lm_job.result.get("models") else None
     store = shared_measurements()
-    speed_job = jobs.current(JOB_SPEED)
+    speed_job = training.current(JOB_SPEED)
     speed = (speed_job.result if speed_job is not None and speed_job.result and speed_job.result.get("complete")
              else None)
     if speed is None and store:

@@ -9,7 +9,7 @@ import streamlit as st
 import torch
 from streamlit.errors import StreamlitAPIException
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import ROOT, escape_md, lesson, next_page, oversize, plot, reset_button, seed, upload_digest
 from rnnlab.data.series import (
     BUILTIN,
@@ -275,7 +275,7 @@ if series is not None:
                             bind="query-params",
                             help="Direct: the network outputs all steps at once. Recursive: it predicts one step "
                                  "and feeds its prediction back in.")
-        max_epochs = max(1, min(200, jobs.limits().max_epochs))
+        max_epochs = max(1, min(200, training.limits().max_epochs))
         epochs = f2.slider("Max epochs", 1, max_epochs, min(20, max_epochs), key="fc_epochs", bind="query-params")
         lr = f3.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0], 1e-3,
                               format_func=lambda v: f"{v:g}", key="fc_lr", bind="query-params")
@@ -314,7 +314,7 @@ elif preview is not None:
                "test. The split is chronological and the scaling uses the training part only.")
 
 ready = series is not None and preview is not None and recipe is not None
-job = jobs.current(JOB)
+job = training.current(JOB)
 mine = job is not None and job.meta.get("series_key") == key
 
 
@@ -329,16 +329,16 @@ def quick_table() -> None:
                    "of the training part.")
 
 
-if ready and st.button("▶ Train", type="primary", key="fc_go", disabled=jobs.active(JOB)):
+if ready and st.button("▶ Train", type="primary", key="fc_go", disabled=training.active(JOB)):
     n_features = series.values.shape[1]
-    problem = jobs.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
+    problem = training.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
     if problem:
         st.error(problem)
     else:
         steps = planned_steps(n["train"], recipe, n_seeds)
         params = {**recipe.to_dict(), "seeds": n_seeds, "series": series.name, "points": len(series),
                   "features": series.columns[1:]}
-        job = jobs.submit(JOB, "rnnlab.labs.forecast:forecast_job",
+        job = training.submit(JOB, "rnnlab.labs.forecast:forecast_job",
                           {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds,
                            "seed": seed()},
                           seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell,
@@ -346,16 +346,16 @@ if ready and st.button("▶ Train", type="primary", key="fc_go", disabled=jobs.a
         mine = True
 
 
-@st.fragment(run_every=jobs.LIVE_EVERY if mine and jobs.active(JOB) else None)
+@st.fragment(run_every=training.LIVE_EVERY if mine and training.active(JOB) else None)
 def live():
     """While a training runs: its progress, the table so far (cheap baselines, then ARIMA, then each seed) and
     the loss curves. Before any training: the cheap baselines."""
-    j = jobs.panel(JOB) if mine else None
+    j = training.panel(JOB) if mine else None
     if j is None or not j.running:
         if ready and not (j is not None and j.result and j.result.get("rows")):
             quick_table()
         if j is not None:
-            jobs.rerun_once_finished(JOB)
+            training.rerun_once_finished(JOB)
         return
     done, base = j.last("seed_done"), j.last("baselines")
     if done is not None:
@@ -370,7 +370,7 @@ def live():
     curves = loss_curves(j.events)
     if curves:
         plot(loss_figure(curves), key="fc_loss_live")
-    jobs.rerun_once_finished(JOB)
+    training.rerun_once_finished(JOB)
 
 
 if ready or mine:
@@ -379,7 +379,7 @@ if ready or mine:
 
 def show_results(job, series: Series) -> None:
     res = job.result
-    jobs.end_banner(job)
+    training.end_banner(job)
     if res is None:
         return
     rows = res.get("rows") or []
@@ -442,7 +442,7 @@ def show_results(job, series: Series) -> None:
     plot(figure("residuals", view, lambda: residual_figure(
         series.time, origins, truth, {k: v for k, v in forecasts.items() if k in shown or k == best_name}, step,
         best_name)), key="fc_resid")
-    if jobs.trained_enough(job):
+    if training.trained_enough(job):
         d1, d2 = st.columns(2)
         d1.download_button("Download the test forecasts (CSV)",
                            csv_of(run_key(job), lambda: forecasts_frame(series.time, origins, truth, forecasts)),

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, LE_2015_ADDING_MSE
 from rnnlab.figures.gradients import (
@@ -208,7 +208,7 @@ def record_section() -> None:
     T = d2.slider("T", 10, 200, 50, 10, key="gr_hm_T", bind="query-params")
     steps = d3.slider("Training steps", 50, 1000, 300, 50, key="gr_hm_steps", bind="query-params")
     if st.button("Train and record", key="gr_hm_go", type="primary"):
-        jobs.submit(JOB_RECORD, "rnnlab.labs.longrange:record_job",
+        training.submit(JOB_RECORD, "rnnlab.labs.longrange:record_job",
                     dict(cell=cell, T=T, steps=steps, hidden=32, seed=seed()), seed=seed(),
                     meta={"lab": "gradients", "task": f"adding problem, T={T} (gradient snapshots)", "cell": cell,
                           "params": {"T": T, "steps": steps, "hidden": 32, "seed": seed()}, "total_steps": steps})
@@ -228,7 +228,7 @@ def record_section() -> None:
                    + (f"solved at step {run['solved_at']}." if run["solved"] else "not solved.")
                    + " Dark rows on the left: the gradient from the loss does not reach the early steps.")
 
-    jobs.live(JOB_RECORD, draw, done)
+    training.live(JOB_RECORD, draw, done)
 
 
 # --- clipping ------------------------------------------------------------------------------------------------
@@ -252,7 +252,7 @@ def clipping_section() -> None:
     if st.button("Train with and without clipping", key="gr_cl_go", type="primary"):
         params = dict(cell=CELL_CHOICES[cell], T=T, radius=value, scale_by=scale_by, lr=lr, threshold=thr,
                       steps=steps, seed=seed())
-        jobs.submit(JOB_CLIP, "rnnlab.labs.clipping:clipping_job", params, seed=seed(),
+        training.submit(JOB_CLIP, "rnnlab.labs.clipping:clipping_job", params, seed=seed(),
                     meta={"lab": "gradients", "task": f"adding problem, T={T} (clipping)", "cell": cell,
                           "params": params, "total_steps": 2 * steps})
 
@@ -286,9 +286,9 @@ def clipping_section() -> None:
                            + (f"; {n_clip} of {len(run['clipped'])} steps were clipped." if name == "with clipping"
                               else "."))
 
-    if jobs.current(JOB_CLIP) is None:
+    if training.current(JOB_CLIP) is None:
         st.info("Press the button: both runs start from the same weights and see the same batches.")
-    jobs.live(JOB_CLIP, draw, done)
+    training.live(JOB_CLIP, draw, done)
 
 
 # --- truncated BPTT -------------------------------------------------------------------------------------------
@@ -339,11 +339,11 @@ def race_section() -> None:
     if st.button("Train", key="gr_lr_go", type="primary", disabled=not cells):
         params = dict(task=task, cells=list(cells), T=T, steps=steps, hidden=hidden,
                       together=mode.startswith("race"), seed=seed())
-        too_big = jobs.check_limits(params=max(task_model_size(task, c, hidden) for c in cells))
+        too_big = training.check_limits(params=max(task_model_size(task, c, hidden) for c in cells))
         if too_big:
             st.error(too_big)
         else:
-            jobs.submit(JOB_RACE, "rnnlab.labs.longrange:race_job", params, seed=seed(),
+            training.submit(JOB_RACE, "rnnlab.labs.longrange:race_job", params, seed=seed(),
                         meta={"lab": "gradients", "task": f"{task} problem, T={T}", "cell": ", ".join(cells),
                               "params": params, "total_steps": steps * len(cells)})
 
@@ -393,7 +393,7 @@ def race_section() -> None:
             st.caption("The step counts are the first validation (every 25 steps) below the threshold. LSTMs use the "
                        "chrono initialisation of their gate biases (Tallec & Ollivier 2018).")
 
-    jobs.live(JOB_RACE, draw, done)
+    training.live(JOB_RACE, draw, done)
 
 
 def sweep_section() -> None:
@@ -401,15 +401,15 @@ def sweep_section() -> None:
     cfg = DEFAULT_SWEEP
     st.markdown(f"Each cell trained for up to {cfg['steps']} steps on the adding problem at T = "
                 f"{', '.join(map(str, cfg['Ts']))}, with {len(cfg['seeds'])} seeds each (a run stops once solved).")
-    job = jobs.current(JOB_SWEEP)
+    job = training.current(JOB_SWEEP)
     shipped = Sweep.load(SWEEP_FILE) if SWEEP_FILE.exists() else None
     if st.button("Rerun the sweep live", key="gr_sw_go",
                  help="Trains every cell at every T again in a worker process; the figure fills in as runs end."):
-        jobs.submit(JOB_SWEEP, "rnnlab.labs.longrange:sweep_job", {}, seed=seed(),
+        training.submit(JOB_SWEEP, "rnnlab.labs.longrange:sweep_job", {}, seed=seed(),
                     meta={"lab": "gradients", "task": "adding problem sweep", "cell": ", ".join(cfg["cells"]),
                           "params": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
                           "total_steps": cfg["steps"] * len(cfg["Ts"]) * len(cfg["seeds"]) * len(cfg["cells"])})
-        job = jobs.current(JOB_SWEEP)
+        job = training.current(JOB_SWEEP)
     if shipped is not None and shipped.meta.get("cpu_seconds"):
         st.caption(f"Making the shipped sweep took {shipped.meta['cpu_seconds']:.0f} s of CPU time on one thread "
                    f"({shipped.meta.get('machine', 'machine not recorded')}); a rerun here runs in a worker "
@@ -435,18 +435,18 @@ def sweep_section() -> None:
         else:
             plot(sweep_figure(shipped.success(), shipped.Ts, len(shipped.seeds)), key="gr_sw_plot")
             st.caption("Results: shipped with the app (made by `python -m bench.sweep`).")
-    jobs.live(JOB_SWEEP, draw, done)
+    training.live(JOB_SWEEP, draw, done)
 
 
 ALL_JOBS = (JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP)
 
 
-@st.fragment(run_every=jobs.LIVE_EVERY if any(jobs.active(k) for k in ALL_JOBS) else None)
+@st.fragment(run_every=training.LIVE_EVERY if any(training.active(k) for k in ALL_JOBS) else None)
 def keep_jobs_alive() -> None:
     """A training keeps running while this page is open, whichever tab is shown (its own live view only
     polls while its tab is open; a job that hears nothing for a minute is stopped as abandoned)."""
     for key in ALL_JOBS:
-        job = jobs.current(key)
+        job = training.current(key)
         if job is not None and job.running:
             job.heartbeat()
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, url_text
 from rnnlab.figures.scratch import backward_flow, char_loss, states_heatmap
 from rnnlab.labs.equations import matrix
@@ -267,20 +267,20 @@ if tab_train.open:
             st.caption(f"{V} different characters, so each input is a one-hot vector of size {V} and a model "
                        f"that guesses knows ln {V} = {np.log(V):.2f} nats per character. "
                        f"{char_model_params(hidden, V):,} weights.")
-        limit_msg = jobs.check_limits(params=char_model_params(hidden, V)) if text is not None else None
+        limit_msg = training.check_limits(params=char_model_params(hidden, V)) if text is not None else None
         if limit_msg:
             st.error(limit_msg)
         if st.button("▶ Train", type="primary", key="scr_char_train", disabled=text is None or bool(limit_msg)):
-            lim = dataclasses.replace(jobs.limits(), max_seconds=min(JOB_SECONDS, jobs.limits().max_seconds))
+            lim = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
             params = {"sentence": " ".join(sentence.split()), "hidden": hidden, "steps": steps, "lr": lr,
                       "temperature": temperature, "sample_every": max(steps // 20, 10)}
-            jobs.submit(JOB, "rnnlab.labs.scratch:char_model_job", {**params, "seed": int(seed)}, seed=int(seed),
+            training.submit(JOB, "rnnlab.labs.scratch:char_model_job", {**params, "seed": int(seed)}, seed=int(seed),
                         limits_=lim, meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
                                            "params": params, "total_steps": steps})
 
-        @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(JOB) else None)
+        @st.fragment(run_every=training.LIVE_EVERY if training.active(JOB) else None)
         def live():
-            job = jobs.panel(JOB)
+            job = training.panel(JOB)
             if job is None:
                 st.caption("Press Train: the loss and the samples appear here while it learns (a few seconds).")
                 return
@@ -293,12 +293,12 @@ if tab_train.open:
                 st.markdown("**Samples while it learns** (the model continues the first character by itself)")
                 st.dataframe(pd.DataFrame([{"step": e.step, "sample": e.data["text"]} for e in reversed(samples)]),
                              hide_index=True, width="stretch", height=min(38 + 35 * len(samples), 300))
-            jobs.rerun_once_finished(JOB)
+            training.rerun_once_finished(JOB)
 
         live()
-        job = jobs.current(JOB)
+        job = training.current(JOB)
         if job is not None and job.end_state is not None:
-            jobs.end_banner(job)
+            training.end_banner(job)
             res = job.result or {}
             if res.get("params") and res.get("chars"):
                 st.markdown("**Ask the trained model** (its weights came back from the training as plain arrays)")

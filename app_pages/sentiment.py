@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import (
     bf16_note,
     escape_md,
@@ -428,15 +428,15 @@ if hidden_sizes:
                        "clip": clip if clip_on else None})
 
 data_ready = src != "upload" or upload_data is not None
-job = jobs.current("sent_job")
+job = training.current("sent_job")
 b1, b2 = st.columns([1, 2])
 start = b1.button("▶ Start training", type="primary",
-                  disabled=recipe is None or not data_ready or jobs.active("sent_job"), key="sent_start")
+                  disabled=recipe is None or not data_ready or training.active("sent_job"), key="sent_start")
 if recipe is not None:
     n_params = count_params(recipe)
     b2.caption(f"{n_params:,} weights ({n_params * 4 / 1e6:.1f} MB as float32).")
 if start and recipe is not None and data_ready:
-    problem = jobs.check_limits(epochs=recipe.epochs, params=n_params, seconds=budget)
+    problem = training.check_limits(epochs=recipe.epochs, params=n_params, seconds=budget)
     if problem:
         st.error(problem)
     else:
@@ -444,10 +444,10 @@ if start and recipe is not None and data_ready:
                    compact["train"]["reviews"] if src == "compact" else 25_000) * subset / 100
         per_epoch = -(-int(n_train * (1 - recipe.val_fraction)) // recipe.batch_size)
         params = {k: v for k, v in recipe_to_dict(recipe).items() if k != "name"}
-        job = jobs.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job",
+        job = training.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job",
                           {"recipe": recipe_to_dict(recipe), "source": src, "upload": upload_data,
                            "subset_percent": subset, "full_test": full_test, "seed": seed()},
-                          seed=seed(), limits_=replace(jobs.limits(), max_seconds=float(budget)),
+                          seed=seed(), limits_=replace(training.limits(), max_seconds=float(budget)),
                           meta={"lab": "sentiment", "task": SOURCES[src], "cell": cell,
                                 "params": {**params, "subset_percent": subset, "time_limit": budget},
                                 "total_steps": recipe.epochs * per_epoch})
@@ -470,9 +470,9 @@ def curves(j) -> None:
     plot(fig, key="sent_curves")
 
 
-@st.fragment(run_every=jobs.LIVE_EVERY if jobs.active("sent_job") else None)
+@st.fragment(run_every=training.LIVE_EVERY if training.active("sent_job") else None)
 def live():
-    j = jobs.panel("sent_job")
+    j = training.panel("sent_job")
     if j is None:
         st.caption("Choose data and a recipe, then start. The curves update every second while it trains; "
                    "the rest of the page stays usable.")
@@ -486,7 +486,7 @@ def live():
             batch = j.meta.get("params", {}).get("batch_size")
             st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s (measured: "
                        f"{per_step * 1000:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
-    jobs.rerun_once_finished("sent_job")
+    training.rerun_once_finished("sent_job")
 
 
 live()
@@ -512,7 +512,7 @@ def _use(name: str, tm_: TextModel) -> None:
 
 
 if job is not None and job.end_state is not None:
-    jobs.end_banner(job)
+    training.end_banner(job)
     res = job.result or {}
     metrics = res.get("metrics", {})
     if "test_acc" in metrics:
@@ -538,7 +538,7 @@ if job is not None and job.end_state is not None:
     timing = res.get("timing")
     if timing:
         st.caption("Where the time went (measured): " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()) + ".")
-    if jobs.trained_enough(job):
+    if training.trained_enough(job):
         name, trained = _session_model(job)
         size_mb = sum(v.numel() * v.element_size() for v in trained.model.state_dict().values()) / 1e6
         u1, u2 = st.columns(2)

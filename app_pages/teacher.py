@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import escape_md, lesson, next_page
 from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
@@ -32,7 +32,7 @@ def client_key() -> str:
         ip = st.context.ip_address
     except Exception:
         ip = None
-    return f"ip:{ip}" if isinstance(ip, str) and ip else f"session:{jobs.session_id()}"
+    return f"ip:{ip}" if isinstance(ip, str) and ip else f"session:{training.session_id()}"
 
 
 def teacher_password() -> str | None:
@@ -158,7 +158,7 @@ if saved:
     except ValueError as err:
         st.error(escape_md(str(err)))
     else:
-        running = jobs.apply_workers()
+        running = training.apply_workers()
         st.success(f"Saved. The next training gets at most {now.max_job_seconds:.0f} s and {now.max_epochs} epochs"
                    + (f"; {running} run at once." if running is not None else "."))
 if imdb.strip():
@@ -172,7 +172,7 @@ if imdb.strip():
 if stored and st.button("Back to the server's defaults", key="teacher_reset",
                         help="Forget the changes made here; the environment's values apply again."):
     reset_settings()
-    jobs.apply_workers()
+    training.apply_workers()
     st.rerun()
 if stored:
     st.caption("Server defaults (from the environment): "
@@ -205,18 +205,18 @@ if "teacher_flash" in st.session_state:
 st.subheader("Where things run")
 address = os.environ.get("RNNLAB_RAY_ADDRESS", "").strip()
 lines = [f"- Database: {escape_md(describe_url(database_url()))}"]
-if address and "ray" not in jobs.RUNNER_NOTE:
+if address and "ray" not in training.RUNNER_NOTE:
     lines.append(f"- Trainings: on the Ray cluster at {escape_md(address)}")
 elif address:
     lines.append(f"- Trainings: on this server — the Ray cluster at {escape_md(address)} could not be used "
-                 f"({escape_md(jobs.RUNNER_NOTE['ray'][:300])})")
+                 f"({escape_md(training.RUNNER_NOTE['ray'][:300])})")
 else:
     lines.append(f"- Trainings: worker processes on this server ({cpu_count()} CPU cores)")
-r = jobs.started_runner()
+r = training.started_runner()
 if r is not None:
     kept = len(r.jobs()) - len(r.active())
     lines.append(f"- Now: {len(r.active())} training(s) running or queued, at most {r.n_workers} at once; "
-                 f"{kept} ended one(s) kept in memory (a tab's newest {jobs.KEEP_ENDED}, until "
-                 f"{jobs.KEEP_MINUTES:g} min after it closes)")
+                 f"{kept} ended one(s) kept in memory (a tab's newest {training.KEEP_ENDED}, until "
+                 f"{training.KEEP_MINUTES:g} min after it closes)")
 st.markdown("\n".join(lines))
 next_page("app_pages/teacher.py")

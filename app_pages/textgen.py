@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 from app_pages.common import (
     bf16_note,
     escape_md,
@@ -246,12 +246,12 @@ def train_part():
     lr = c6.select_slider("Learning rate (Adam)", [3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1], LIVE.lr,
                           key="tg_lr", bind="query-params", format_func=lambda v: f"{v:g}",
                           help="Decays along a cosine to 5% of this by the end of the training time.")
-    max_train = max(int(jobs.limits().max_seconds - EVAL_RESERVE), 10)
+    max_train = max(int(training.limits().max_seconds - EVAL_RESERVE), 10)
     choices = [s for s in (30, 60, 120, 180, 240, 300, 600) if s <= max_train] or [max_train]
     c7, c8 = st.columns([2, 1], vertical_alignment="bottom")
     seconds = c7.select_slider("Training time (s)", choices, 180 if 180 in choices else choices[-1], key="tg_secs",
                                bind="query-params", help="The class's limit per training is "
-                                                         f"{jobs.limits().max_seconds:.0f} s, evaluation included.")
+                                                         f"{training.limits().max_seconds:.0f} s, evaluation included.")
     carry = c8.toggle("Carry the state", True, key="tg_carry", bind="query-params",
                       help="Off: every window starts from a zero state, as if the text began there.")
     recipe = dataclasses.replace(LIVE, cell=cell, hidden_size=hidden, num_layers=layers, seq_len=seq_len,
@@ -262,14 +262,15 @@ def train_part():
     if bptt > seq_len:
         notes.append(f"a BPTT length above the sequence length acts as {seq_len}")
     st.caption(" · ".join(notes))
-    limit_msg = jobs.check_limits(params=n_params, seconds=seconds + EVAL_RESERVE)
+    limit_msg = training.check_limits(params=n_params, seconds=seconds + EVAL_RESERVE)
     if limit_msg:
         st.error(limit_msg)
     if st.button("▶ Train", type="primary", key="tg_train", disabled=bool(limit_msg)):
-        lim = dataclasses.replace(jobs.limits(), max_seconds=min(seconds + EVAL_RESERVE, jobs.limits().max_seconds))
+        ceiling = training.limits().max_seconds
+        lim = dataclasses.replace(training.limits(), max_seconds=min(seconds + EVAL_RESERVE, ceiling))
         params = {"hidden_size": hidden, "num_layers": layers, "seq_len": seq_len, "bptt": recipe.bptt,
                   "lr": lr, "seconds": seconds, "carry_state": carry, "batch_size": recipe.batch_size}
-        jobs.submit(JOB, "rnnlab.labs.textgen:textgen_job",
+        training.submit(JOB, "rnnlab.labs.textgen:textgen_job",
                     {"recipe": recipe.to_dict(), "text": text, "seed": seed()}, seed=seed(), limits_=lim,
                     meta={"lab": "textgen", "task": corpus.name, "cell": cell, "params": params, "vocab_size": V})
         st.session_state["textgen_val_text"] = corpus.val_text
@@ -277,9 +278,9 @@ def train_part():
     reference = available.get(next((k for k in available if k.startswith(SHIPPED_LABEL)), ""), {})
     ref_loss = reference.get("meta", {}).get("val_loss") if data == "tiny-shakespeare" else None
 
-    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active(JOB) else None)
+    @st.fragment(run_every=training.LIVE_EVERY if training.active(JOB) else None)
     def live():
-        job = jobs.panel(JOB)
+        job = training.panel(JOB)
         if job is None:
             st.caption("Press Train: the loss curves and a sample every few seconds appear here.")
             return
@@ -301,12 +302,12 @@ def train_part():
                     for e in reversed(samples[:-1]):
                         st.markdown(f"*step {e.step:,}, {e.t:.0f} s*")
                         st.code(e.data["text"], language=None, wrap_lines=True)
-        jobs.rerun_once_finished(JOB)
+        training.rerun_once_finished(JOB)
 
     live()
-    job = jobs.current(JOB)
+    job = training.current(JOB)
     if job is not None and job.end_state is not None:
-        jobs.end_banner(job)
+        training.end_banner(job)
         res = job.result or {}
         metrics = res.get("metrics", {})
         if "val_loss" in metrics:

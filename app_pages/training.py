@@ -2,13 +2,13 @@
 its phase and progress, a Stop button, and how it ended. The training itself runs in a worker process
 (``rnnlab.runtime.jobs``); this module only talks to it.
 
-    job = jobs.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job", {...}, meta={"lab": "sentiment"})
+    job = training.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job", {...}, meta={"lab": "sentiment"})
 
-    @st.fragment(run_every=jobs.LIVE_EVERY if jobs.active("sent_job") else None)
+    @st.fragment(run_every=training.LIVE_EVERY if training.active("sent_job") else None)
     def live():
-        job = jobs.panel("sent_job")      # heartbeat, queue position or progress, Stop
+        job = training.panel("sent_job")      # heartbeat, queue position or progress, Stop
         ...draw job.events...
-        jobs.rerun_once_finished("sent_job")
+        training.rerun_once_finished("sent_job")
 
 A job belongs to the session that submitted it (``session_state``); while that page is open its live
 fragment sends heartbeats, and a job whose tab was closed is stopped by the runner. A session may hold

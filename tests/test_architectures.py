@@ -341,14 +341,14 @@ def test_page_explains_bad_input(root, params, message):
 @pytest.mark.slow
 @pytest.mark.parametrize("section", list(TABS))
 def test_page_trains_each_architecture_through_the_job_runner(root, section):
-    from app_pages import jobs
+    from app_pages import training
 
     at = _page(root, ar_tab=TABS[section], **{f"ar_{section}_steps": "100"})
     at.button(key=f"ar_{section}_train").click().run()
     job = at.session_state[f"job_arch_{section}"]
     assert job.meta["lab"] == "architectures" and job.meta["total_steps"] == 100
     assert job.meta["params"]["steps"] == 100 and "seed" in job.meta["params"]
-    jobs.wait_for(job, 300)
+    training.wait_for(job, 300)
     assert job.end_state == "finished", (job.end_state, job.error)
     at.run()
     assert not at.exception, [e.value for e in at.exception]

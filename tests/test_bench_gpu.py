@@ -199,11 +199,11 @@ def _plain(x):
 def test_the_kwargs_are_what_the_page_submits_at_its_defaults(root, monkeypatch, name):
     from streamlit.testing.v1 import AppTest
 
-    from app_pages import jobs as page_jobs
+    from app_pages import training
 
     page, tabs, button = PAGES[name]
     sent = []
-    monkeypatch.setattr(page_jobs, "submit", lambda key, target, kwargs, *, seed=0, meta=None, limits_=None:
+    monkeypatch.setattr(training, "submit", lambda key, target, kwargs, *, seed=0, meta=None, limits_=None:
                         sent.append((target, kwargs, limits_)))
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
     for k, v in tabs.items():

@@ -301,15 +301,15 @@ def test_csv_export_round_trips(board):
 TRAINER = """
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 
 # Streamlit runs a script as __main__, and multiprocessing's spawn re-runs __main__ in each new worker
 # (as __mp_main__): only the real run may submit
 if __name__ == "__main__":
     st.session_state["nickname"] = "Ada $x$"
-    job = jobs.submit("k", "jobfns:scored", {"acc": 0.75}, seed=5,
+    job = training.submit("k", "jobfns:scored", {"acc": 0.75}, seed=5,
                       meta={"lab": "test", "task": "counting", "cell": "LSTM", "params": {"n": 3, "lr": 0.1}})
-    jobs.wait_for(job, 60)
+    training.wait_for(job, 60)
     st.write(f"ended: {job.state}")
 """
 
@@ -320,7 +320,7 @@ def test_a_row_written_in_one_session_appears_on_another_sessions_board(tmp_path
 
     from streamlit.testing.v1 import AppTest
 
-    from app_pages import jobs
+    from app_pages import training
 
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
@@ -329,7 +329,7 @@ def test_a_row_written_in_one_session_appears_on_another_sessions_board(tmp_path
     viewer.run()
     viewer.switch_page("app_pages/board.py").run()
     assert not viewer.exception and "No training has ended yet" in viewer.info[-1].value
-    jobs.reset_runner()
+    training.reset_runner()
     try:
         script = tmp_path / "trainer.py"
         script.write_text(TRAINER)       # session A: a student with a nickname trains through the app's runner
@@ -347,7 +347,7 @@ def test_a_row_written_in_one_session_appears_on_another_sessions_board(tmp_path
         assert viewer.selectbox(key="board_x").options == ["n", "lr"]
         assert "1 group from 1 run" in " ".join(c.value for c in viewer.caption)
     finally:
-        jobs.reset_runner()
+        training.reset_runner()
         D.dispose()
 
 

@@ -113,12 +113,12 @@ def test_the_unlock_code_works_on_the_page_while_the_tab_is_blocked(data, monkey
 TRAINER = """
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 
 if __name__ == "__main__":   # spawn re-runs __main__ in each worker (as __mp_main__): only the real run submits
-    job = jobs.submit("k", "jobfns:count", {"n": 2})
-    jobs.wait_for(job, 90)
-    r = jobs.runner()
+    job = training.submit("k", "jobfns:count", {"n": 2})
+    training.wait_for(job, 90)
+    r = training.runner()
     st.session_state["runner"] = id(r)
     st.session_state["pids"] = sorted(w.process.pid for w in r._workers)
     st.write(f"ended: {job.state}")
@@ -128,11 +128,11 @@ if __name__ == "__main__":   # spawn re-runs __main__ in each worker (as __mp_ma
 @pytest.fixture
 def app_jobs():
     """The app's job module with no runner yet; its runner is shut down afterwards."""
-    from app_pages import jobs
+    from app_pages import training
 
-    jobs.reset_runner()
-    yield jobs
-    jobs.reset_runner()
+    training.reset_runner()
+    yield training
+    training.reset_runner()
 
 
 def _session(tmp_path, text):
@@ -177,15 +177,15 @@ def _is_worker(pid: str) -> bool:
 CAPPED = """
 import streamlit as st
 
-from app_pages import jobs
+from app_pages import training
 
 if __name__ == "__main__":
     for key in ("a", "b", "c"):
-        jobs.submit(key, "jobfns:phases", {"seconds": 30})
-    st.write("submitted: " + ",".join(k for k in "abc" if jobs.current(k) is not None))
+        training.submit(key, "jobfns:phases", {"seconds": 30})
+    st.write("submitted: " + ",".join(k for k in "abc" if training.current(k) is not None))
     for key in "abc":
-        if jobs.current(key) is not None:
-            jobs.current(key).stop()
+        if training.current(key) is not None:
+            training.current(key).stop()
 """
 
 

@@ -515,14 +515,14 @@ def test_page_bad_uploads_get_a_message_and_the_next_upload_starts_clean(root):
 
 @pytest.mark.slow
 def test_page_trains_through_the_job_runner(root):
-    from app_pages import jobs
+    from app_pages import training
 
     at = _page(root, fc_n="400", fc_epochs="2", fc_sizes="8", fc_seeds="2")
     at.button(key="fc_go").click().run()
     job = at.session_state["lab_forecast_job"]
     assert job.meta["lab"] == "forecasting" and job.meta["task"] == "sum of sines + trend + noise"
     assert job.meta["params"]["seeds"] == 2 and job.meta["params"]["hidden_sizes"] == [8]
-    jobs.wait_for(job, 240)
+    training.wait_for(job, 240)
     at.run()
     assert not at.exception and job.error is None, job.error
     res = job.result

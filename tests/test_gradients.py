@@ -426,12 +426,12 @@ def _page(root, **query):
 
 
 def _run_job(at, key: str, button: str, timeout: float = 240):
-    from app_pages import jobs
+    from app_pages import training
 
     at.button(key=button).click().run()
     job = at.session_state[key]
     assert job.meta["lab"] == "gradients" and job.meta["params"]
-    jobs.wait_for(job, timeout)
+    training.wait_for(job, timeout)
     assert job.end_state == "finished", (job.end_state, job.error)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -515,7 +515,7 @@ def test_page_refuses_a_model_over_the_class_limit(root, monkeypatch):
 def test_page_sweep_rerun_streams_and_stops(root):
     import time
 
-    from app_pages import jobs
+    from app_pages import training
 
     at = _page(root, gr_tab="Long-range tasks")
     at.button(key="gr_sw_go").click().run()
@@ -525,7 +525,7 @@ def test_page_sweep_rerun_streams_and_stops(root):
         job.heartbeat()
         time.sleep(0.2)
     job.stop()
-    jobs.wait_for(job, 120)
+    training.wait_for(job, 120)
     assert job.end_state == "stopped"
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -72,7 +72,7 @@ def test_jobs_run_at_once_on_the_cluster_and_the_board_records_them(ray_local, t
 def app_runner(monkeypatch, tmp_path, address: str, ray):
     """The app's job runner made with ``RNNLAB_RAY_ADDRESS=address`` and ``ray()`` standing in for the Ray
     module: (the runner, why Ray was not used); shut down and forgotten afterwards."""
-    from app_pages import jobs
+    from app_pages import training
     from rnnlab.runtime import ray_runner
 
     monkeypatch.setattr(ray_runner, "_ray", ray)
@@ -80,13 +80,13 @@ def app_runner(monkeypatch, tmp_path, address: str, ray):
     monkeypatch.delenv("RNNLAB_RAY_ALLOW_PUBLIC", raising=False)
     monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
     monkeypatch.setenv("RNNLAB_JOB_WORKERS", "1")
-    jobs.reset_runner()
+    training.reset_runner()
     try:
-        r = jobs.runner()
-        yield r, jobs.RUNNER_NOTE.get("ray", "")
+        r = training.runner()
+        yield r, training.RUNNER_NOTE.get("ray", "")
     finally:
-        jobs.reset_runner()
-        jobs.RUNNER_NOTE.clear()
+        training.reset_runner()
+        training.RUNNER_NOTE.clear()
 
 
 def test_the_app_trains_locally_when_the_cluster_cannot_be_used(monkeypatch, tmp_path):

@@ -199,7 +199,7 @@ def test_limits_are_checked_before_a_job_is_submitted(root, monkeypatch):
 
 @pytest.mark.slow
 def test_pressing_train_runs_a_job_to_the_end_and_offers_the_model(root):
-    from app_pages.jobs import wait_for
+    from app_pages.training import wait_for
     from rnnlab.labs.sentiment import trajectory
 
     at = _page(root)

@@ -126,7 +126,7 @@ def test_with_a_password_students_see_only_the_password_box(data, monkeypatch):
 
 @pytest.mark.slow
 def test_a_limit_changed_by_the_teacher_applies_to_the_next_job(data):
-    from app_pages import jobs
+    from app_pages import training
     from rnnlab.runtime.jobs import LocalRunner
 
     at = _teacher(secrets={"teacher_password": "from secrets.toml"})
@@ -140,11 +140,11 @@ def test_a_limit_changed_by_the_teacher_applies_to_the_next_job(data):
     assert not at.exception and "Saved" in at.success[-1].value
     assert S.load_settings().class_code == "Class 2B"
     # the next job: the page-side check, and the limits the worker gets
-    assert "limit of 3" in jobs.check_limits(epochs=5) and jobs.check_limits(epochs=3) is None
-    assert "50,000" in jobs.check_limits(params=60_000)
+    assert "limit of 3" in training.check_limits(epochs=5) and training.check_limits(epochs=3) is None
+    assert "50,000" in training.check_limits(params=60_000)
     r = LocalRunner(workers=1, threads=1)
     try:
-        job = r.submit("jobfns:limits", limits=jobs.limits())
+        job = r.submit("jobfns:limits", limits=training.limits())
         assert job.wait(60) and job.result["max_epochs"] == 3 and job.result["max_params"] == 50_000
     finally:
         r.shutdown()
