@@ -179,6 +179,22 @@ def test_a_finished_job_becomes_a_complete_row():
     assert "total_steps" not in row["params"]
 
 
+def test_a_job_is_read_once_into_a_run_record():
+    from rnnlab.status import Status
+
+    rec = B.RunRecord.from_job(_job())
+    assert rec.recorded and rec.end_state is Status.FINISHED and (rec.lab, rec.cell) == ("sentiment", "LSTM")
+    assert rec.metrics == {"test_acc": 0.81, "loss": None} and rec.epochs == 3 and rec.nickname == "ana"
+    assert rec.class_code is None and rec.device is None                   # the page sent neither
+    row = rec.row(class_code="2B", device="GPU")
+    assert (row["class_code"], row["device"]) == ("2B", "GPU")
+    assert type(row["end_state"]) is str and row["end_state"] == "finished"   # a plain string for the database
+    own = B.RunRecord.from_job(_job(meta={"lab": "x", "class_code": "", "device": "cuda"}))
+    assert own.row(class_code="2B", device="CPU")["class_code"] == "" and own.device == "cuda"   # the page's win
+    assert not B.RunRecord.from_job(_job(state="error", result=None)).recorded
+    assert not B.RunRecord.from_job(_job(state="running")).recorded
+
+
 def test_what_is_not_recorded_and_missing_keys():
     assert B.row_from_job(_job(state="error", result=None)) is None     # an error: no result, no row
     assert B.row_from_job(_job(state="stopped", result=None)) is None   # stopped before training began

@@ -34,19 +34,22 @@ import traceback
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from ..status import END_STATES, Status
 from .database import database, runs
 
 MAX_KEYS = 40
 MAX_TEXT = 200
 NICKNAME_CHARS = 24
 MAX_ROWS = 5000
-RECORDED_STATES = ("finished", "early_stopped", "diverged", "stopped", "time_limit")
-STATE_LABELS = {"finished": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
-                "stopped": "stopped", "time_limit": "time limit"}
+#: how a job may have ended to leave a row (every end but an error)
+RECORDED_STATES = (Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT)
+STATE_LABELS = {Status.FINISHED: "finished", Status.EARLY_STOPPED: "early-stopped", Status.DIVERGED: "diverged",
+                Status.STOPPED: "stopped", Status.TIME_LIMIT: "time limit"}
 #: the columns of a row, in the order of the table and of the CSV (params and metrics follow, flattened)
 FIELDS = ("id", "recorded_at", "class_code", "nickname", "lab", "task", "cell", "end_state", "seed", "device",
           "wall_seconds", "epochs")
@@ -121,28 +124,70 @@ def clean_metrics(metrics: Any) -> dict:
     return out
 
 
+@dataclass(frozen=True)
+class RunRecord:
+    """What the board keeps of an ended job, read from it once, at the boundary: ``job.meta`` (what the page
+    sent: lab, task, cell, params, nickname, class code, device) and ``job.result`` (what the job function
+    returned: metrics, epochs_completed, device), each field cleaned and bounded. Robust to what a page or
+    a job did not send: a missing lab, task, cell, params or metrics is left empty."""
+
+    end_state: Status | None        # None while the job runs
+    ran: bool                       # it started (a job that left the queue did not)
+    has_result: bool                # it returned (an error or an early stop has no result)
+    lab: str                        # the page's, else the module of the job's function
+    task: str
+    cell: str
+    params: dict
+    seed: int | None
+    nickname: str
+    class_code: str | None          # the page's (None: it sent none)
+    device: str | None              # where the job says it ran, else the page's (None: neither says)
+    wall_seconds: float
+    metrics: dict                   # scalars only, NaN as None
+    epochs: int | None
+
+    @classmethod
+    def from_job(cls, job) -> RunRecord:
+        meta = job.meta if isinstance(job.meta, dict) else {}
+        result = job.result if isinstance(job.result, dict) else {}
+        state = getattr(job, "end_state", None)
+        epochs = result.get("epochs_completed")
+        device = result.get("device") or meta.get("device")
+        return cls(
+            end_state=Status(state) if state in END_STATES else None,
+            ran=job.started is not None, has_result=job.result is not None,
+            lab=clean_text(meta.get("lab") or str(getattr(job, "target", "")).partition(":")[0].rsplit(".", 1)[-1],
+                           64),
+            task=clean_text(meta.get("task", "")), cell=clean_text(meta.get("cell", ""), 64),
+            params=clean_params(meta.get("params")), seed=int(job.seed) if job.seed is not None else None,
+            nickname=clean_nickname(meta.get("nickname", "")),
+            class_code=clean_text(meta["class_code"], 64) if "class_code" in meta else None,
+            device=clean_text(device, 64) if device else None, wall_seconds=round(float(job.elapsed()), 3),
+            metrics=clean_metrics(result.get("metrics")),
+            epochs=int(epochs) if isinstance(epochs, (int, float)) and math.isfinite(epochs) else None)
+
+    @property
+    def recorded(self) -> bool:
+        """Is it a board entry? (see the module's doc: it ran, returned, and did not fail)"""
+        return self.end_state in RECORDED_STATES and self.ran and self.has_result
+
+    def row(self, class_code: str = "", device: str = "") -> dict:
+        """The board's row: ``class_code`` and ``device`` stand in for what the job did not say."""
+        return {"recorded_at": time.time(),
+                "class_code": self.class_code if self.class_code is not None else clean_text(class_code, 64),
+                "lab": self.lab, "task": self.task, "cell": self.cell, "params": self.params, "seed": self.seed,
+                "device": self.device if self.device is not None else clean_text(device, 64),
+                "wall_seconds": self.wall_seconds, "end_state": self.end_state.value, "metrics": self.metrics,
+                "epochs": self.epochs, "nickname": self.nickname}
+
+
 def row_from_job(job, *, class_code: str = "", device: str = "") -> dict | None:
     """The board's row for an ended job, or None if it is not one to record (see the module's doc).
 
-    Robust to what a page did not send: a missing lab, task, cell, params or metrics is left empty.
-    The class code and nickname come from ``job.meta`` (set when the job was submitted), the class code
-    else from ``class_code``; the device from the result, the meta, else ``device``."""
-    state = getattr(job, "end_state", None)
-    if state not in RECORDED_STATES or job.result is None or job.started is None:
-        return None
-    meta = job.meta if isinstance(job.meta, dict) else {}
-    result = job.result if isinstance(job.result, dict) else {}
-    lab = meta.get("lab") or str(getattr(job, "target", "")).partition(":")[0].rsplit(".", 1)[-1]
-    epochs = result.get("epochs_completed")
-    code = meta.get("class_code", class_code)
-    return {"recorded_at": time.time(), "class_code": clean_text(code, 64), "lab": clean_text(lab, 64),
-            "task": clean_text(meta.get("task", "")), "cell": clean_text(meta.get("cell", ""), 64),
-            "params": clean_params(meta.get("params")), "seed": int(job.seed) if job.seed is not None else None,
-            "device": clean_text(result.get("device") or meta.get("device") or device, 64),
-            "wall_seconds": round(float(job.elapsed()), 3), "end_state": state,
-            "metrics": clean_metrics(result.get("metrics")),
-            "epochs": int(epochs) if isinstance(epochs, (int, float)) and math.isfinite(epochs) else None,
-            "nickname": clean_nickname(meta.get("nickname", ""))}
+    The class code comes from ``job.meta`` (set when the job was submitted), else from ``class_code``; the
+    device from the result, the meta, else ``device`` (see :class:`RunRecord`)."""
+    record = RunRecord.from_job(job)
+    return record.row(class_code=class_code, device=device) if record.recorded else None
 
 
 # --- the store -------------------------------------------------------------------------------------------
