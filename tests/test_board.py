@@ -313,6 +313,13 @@ def test_csv_export_round_trips(board):
         assert a["params"] == b["params"] and a["metrics"] == b["metrics"]
 
 
+def test_csv_times_round_to_the_nearest_millisecond():
+    """A time just below a whole second is written as the next second (it once lost a whole second)."""
+    for stamp in (1_700_000_000.9997, 1_700_000_000.0004, 1_700_000_000.5):
+        back = B.from_csv(B.to_csv([_row(id=1, recorded_at=stamp)]))
+        assert back[0]["recorded_at"] == pytest.approx(stamp, abs=1e-3)
+
+
 # --- the page ----------------------------------------------------------------------------------------------
 TRAINER = """
 import streamlit as st

@@ -499,7 +499,8 @@ def to_csv(rows: list[dict]) -> bytes:
         for f in FIELDS:
             v = r.get(f)
             if f == "recorded_at" and isinstance(v, (int, float)):
-                v = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(v)) + f"{v % 1:.3f}"[1:] + "Z"
+                seconds, millis = divmod(round(v * 1000), 1000)     # x.9996 s is x+1 s and 0 ms, not x s
+                v = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
             line.append(_cell_text(v))
         # an empty cell: the run has no such key; "null" / "NaN": it has one, without a value (a NaN metric)
         line += [(_cell_text(r["params"][k]) if r["params"][k] is not None else "null")
