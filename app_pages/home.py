@@ -7,66 +7,83 @@ from rnnlab.labs.shapes import ARCHITECTURES
 
 PAGE = "app_pages/home.py"
 
-st.title("Recurrent neural networks, step by step")
-lesson("Drag <b>Time steps T</b>: each new column is the same cell again; do new weights appear?",
-       "Switch <b>View</b> to <i>Folded loop</i>: the same network drawn as one cell that feeds h back to itself.",
-       "Pick <b>LSTM</b>: which second line runs along the chain, and why does it carry no weight matrix?")
-st.markdown(
-    """
+
+def intro() -> None:
+    """The title, the prompts and the two equations of a recurrent network."""
+    st.title("Recurrent neural networks, step by step")
+    lesson("Drag <b>Time steps T</b>: each new column is the same cell again; do new weights appear?",
+           "Switch <b>View</b> to <i>Folded loop</i>: the same network drawn as one cell that feeds h back to itself.",
+           "Pick <b>LSTM</b>: which second line runs along the chain, and why does it carry no weight matrix?")
+    st.markdown(
+        """
 A feed-forward network sees its whole input at once. A **recurrent** network reads a sequence
 **one element at a time** (a word, a price, a character) and carries a **memory**, the hidden
 state **h**, from each step to the next. At every step it mixes the new input with what it
 remembers, using the *same* weights each time:
 """
-)
-st.latex(r"h_t = \tanh\left(W\,x_t + U\,h_{t-1} + b\right)")
-st.latex(r"y_t = V\,h_t + c")
-st.markdown(
-    "**W** reads the input, **U** carries the memory forward, **V** turns the memory into an output. "
-    "Because h_t depends on h_(t-1), which depends on h_(t-2), ..., the last state can in principle "
-    "remember the first word of a review. Whether it really does is what the labs of this app let you see."
-)
-
-st.subheader("The loop, and the loop unrolled")
-c1, c2, c3 = st.columns([1, 1, 2])
-with c1:
-    cell = st.selectbox("Cell", ["RNN", "LSTM", "GRU"], key="home_cell", bind="query-params",
-                        help="LSTM and GRU replace the tanh with gates; the picture of the loop stays the same.")
-with c2:
-    view = st.radio("View", ["Unrolled", "Folded loop"], key="home_view", horizontal=True, bind="query-params")
-with c3:
-    T = st.slider("Time steps T", 1, 10, 4, key="home_T", bind="query-params", disabled=view == "Folded loop",
-                  help="Unrolling draws one copy of the cell per time step.")
-plot(unrolled_diagram(T, cell, folded=view == "Folded loop"), key="home_diagram", toolbar=False)
-if view == "Folded loop":
-    st.caption("Folded: one cell whose output h feeds back into itself through U at the next step.")
-else:
-    st.caption(
-        f"Unrolled over {T} steps: each column is the same cell at another time. {SHARED_WEIGHTS_NOTE} "
-        "Hover a node to see its equation."
-        + (" The LSTM also carries a cell state c (orange), changed only by gates: its path has no weight matrix, "
-           "which is why gradients travel along it far better." if cell == "LSTM" else "")
+    )
+    st.latex(r"h_t = \tanh\left(W\,x_t + U\,h_{t-1} + b\right)")
+    st.latex(r"y_t = V\,h_t + c")
+    st.markdown(
+        "**W** reads the input, **U** carries the memory forward, **V** turns the memory into an output. "
+        "Because h_t depends on h_(t-1), which depends on h_(t-2), ..., the last state can in principle "
+        "remember the first word of a review. Whether it really does is what the labs of this app let you see."
     )
 
-st.subheader("The shapes an RNN can take")
-st.caption("Green: inputs · blue: hidden state · red: outputs · purple: encoder · teal: the backward RNN.")
-# Cards rather than a table: a table's long "how it works" cells were cut on a projector and a phone.
-for row in range(0, len(ARCHITECTURES), 3):
-    cols = st.columns(3)
-    for col, arch in zip(cols, ARCHITECTURES[row:row + 3]):
-        with col.container(border=True):
-            st.markdown(f"**{arch.name}** · {arch.shape}")
-            plot(architecture_diagram(arch), key=f"arch_{arch.key}", toolbar=False)
-            st.caption(f"*{arch.example}*. {arch.explanation}")
 
-st.subheader("Where to go next")
-st.markdown("The pages follow the course: each one is interactive (move a control and the numbers are "
-            "recomputed), and each ends with a link to the next.")
-for page in all_pages()[1:]:
-    c1, c2 = st.columns([1, 2])
+def loop_section() -> None:
+    """One cell drawn folded (a loop) or unrolled over T steps."""
+    st.subheader("The loop, and the loop unrolled")
+    c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
-        st.page_link(page.path, label=page.title, icon=page.icon)
-    c2.caption(page.blurb)
+        cell = st.selectbox("Cell", ["RNN", "LSTM", "GRU"], key="home_cell", bind="query-params",
+                            help="LSTM and GRU replace the tanh with gates; the picture of the loop stays the same.")
+    with c2:
+        view = st.radio("View", ["Unrolled", "Folded loop"], key="home_view", horizontal=True, bind="query-params")
+    with c3:
+        T = st.slider("Time steps T", 1, 10, 4, key="home_T", bind="query-params", disabled=view == "Folded loop",
+                      help="Unrolling draws one copy of the cell per time step.")
+    plot(unrolled_diagram(T, cell, folded=view == "Folded loop"), key="home_diagram", toolbar=False)
+    if view == "Folded loop":
+        st.caption("Folded: one cell whose output h feeds back into itself through U at the next step.")
+    else:
+        st.caption(
+            f"Unrolled over {T} steps: each column is the same cell at another time. {SHARED_WEIGHTS_NOTE} "
+            "Hover a node to see its equation."
+            + (" The LSTM also carries a cell state c (orange), changed only by gates: its path has no weight "
+               "matrix, which is why gradients travel along it far better." if cell == "LSTM" else "")
+        )
 
+
+def shapes_section() -> None:
+    """A card per shape of the course's table, three to a row."""
+    st.subheader("The shapes an RNN can take")
+    st.caption("Green: inputs · blue: hidden state · red: outputs · purple: encoder · teal: the backward RNN.")
+    # Cards rather than a table: a table's long "how it works" cells were cut on a projector and a phone.
+    for row in range(0, len(ARCHITECTURES), 3):
+        cols = st.columns(3)
+        for col, arch in zip(cols, ARCHITECTURES[row:row + 3]):
+            with col.container(border=True):
+                st.markdown(f"**{arch.name}** · {arch.shape}")
+                plot(architecture_diagram(arch), key=f"arch_{arch.key}", toolbar=False)
+                st.caption(f"*{arch.example}*. {arch.explanation}")
+
+
+def pages_section() -> None:
+    """Every other page of the course, with a line on what it shows."""
+    st.subheader("Where to go next")
+    st.markdown("The pages follow the course: each one is interactive (move a control and the numbers are "
+                "recomputed), and each ends with a link to the next.")
+    for page in all_pages()[1:]:
+        c1, c2 = st.columns([1, 2])
+        with c1:
+            st.page_link(page.path, label=page.title, icon=page.icon)
+        c2.caption(page.blurb)
+
+
+intro()
+loop_section()
+shapes_section()
+pages_section()
 reset_button("home_")
 next_page(PAGE)
