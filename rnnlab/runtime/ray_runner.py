@@ -6,18 +6,20 @@ cluster, or ``local`` to start Ray on this machine); without it, or without Ray 
 nothing here is imported. The interface is the same:
 
     runner = RayRunner(address="ray://head:10001", heartbeat_timeout=60)
-    job = runner.submit("rnnlab.labs.sentiment:sentiment_job", {...}, seed=0, limits=..., meta={...})
+    job = runner.submit(sentiment_job, {...}, seed=0, limits=..., meta={...})
     job.events, job.stop(), job.end_state, job.result       # as with local jobs
 
 Each job is one Ray *actor* (its own worker process on some node of the cluster), created when the job
 leaves the queue and killed when it ends, so an idle class holds no CPU or GPU. The actor is threaded:
 one thread runs the job function with the same :class:`JobContext` as a local worker; the server asks
 the others for new events every 0.1 s (``drain``) and sends Stop (``stop``), which the job reads through
-``ctx.should_stop()``. What the job returns travels back as the same weights-only ``torch.save`` bytes.
+``ctx.should_stop()``. The actor is sent the same :class:`JobTask` as a local worker, runs it with the same
+``run_task`` and answers the same messages (``rnnlab.runtime.jobs.messages``); what the job returns travels
+back as the same weights-only ``torch.save`` bytes.
 
-The queue is the server's, first in, first out, with at most ``workers`` jobs on the cluster at once
-(default: the cluster's CPUs divided by ``threads``, or one per GPU); Ray places each actor where its
-resources are free. A GPU job asks Ray for ``gpus_per_job`` GPUs (``RNNLAB_RAY_GPUS_PER_JOB``; default
+The queue is the server's (:class:`BaseRunner`'s fair queue, as locally), with at most ``workers`` jobs on
+the cluster at once (default: the cluster's CPUs divided by ``threads``, or one per GPU); Ray places each
+actor where its resources are free. A GPU job asks Ray for ``gpus_per_job`` GPUs (``RNNLAB_RAY_GPUS_PER_JOB``; default
 1 when the cluster has GPUs, and a fraction such as 0.25 lets four small trainings share one).
 
 The runner ends jobs itself as the local runner does: past the time limit plus ``grace``, ``grace``

@@ -5,18 +5,22 @@ interpreter with 30 students' clicks. Here the server only submits jobs and read
 fixed number of worker processes (``multiprocessing`` with *spawn*) run them one at a time each, with
 torch's thread count set so that workers × threads never exceeds the cores.
 
+    from rnnlab.labs.sentiment import sentiment_job
+
     runner = LocalRunner(workers=1)
-    job = runner.submit("rnnlab.labs.sentiment:sentiment_job", {"recipe": {...}}, seed=0,
+    job = runner.submit(sentiment_job, {"recipe": {...}}, seed=0,
                         limits=JobLimits(max_seconds=120), session="abc", meta={"lab": "sentiment"})
     job.events          # JobEvent(kind="step", step=12, data={"loss": 0.61, ...}), ... streamed live
     job.stop()          # asks the job to stop: it ends its current step and keeps what it has
-    job.end_state       # finished / early_stopped / diverged / stopped / time_limit / error
+    job.end_state       # a Status: finished / early_stopped / diverged / stopped / time_limit / error
     job.result          # what the job function returned: plain data and tensors (weights only)
 
-A job function is a top-level function ``fn(ctx: JobContext, **kwargs) -> dict``. It reports with
-``ctx.emit``/``ctx.phase``, and calls ``ctx.check()`` (or reads ``ctx.should_stop()``) between pieces of
-work, in every phase: loading data, tokenising, each training step, evaluating. Its result travels back
-as a ``torch.save`` of plain data and tensors, read with ``weights_only=True``: never a pickle of code.
+A job function is a top-level function ``fn(ctx: JobContext, **kwargs) -> dict``. Only its name crosses to
+the worker (``"rnnlab.labs.sentiment:sentiment_job"``; a page may pass that string too), and the worker
+imports it. It reports with ``ctx.emit``/``ctx.phase``, and calls ``ctx.check()`` (or reads
+``ctx.should_stop()``) between pieces of work, in every phase: loading data, tokenising, each training
+step, evaluating. Its result travels back as a ``torch.save`` of plain data and tensors, read with
+``weights_only=True``: never a pickle of code.
 
 A job also ends without its own help: past its time limit (plus a grace period) or ``grace`` seconds after
 a stop, its worker is terminated and replaced; when the session that submitted it sends no heartbeat for
@@ -27,6 +31,18 @@ The standard library's ``ProcessPoolExecutor`` was not enough: one crashed worke
 and every job in it, and a single stuck job cannot be terminated. So each worker here is one
 ``multiprocessing`` process with its own inbox; one thread of the server routes events and hands queued
 jobs to idle workers in order (first in, first out).
+
+The package, from what a job sees to what the server runs:
+
+    limits.py    JobLimits, LimitExceeded; how many workers and threads this machine runs (thread_plan)
+    context.py   JobContext, JobEvent, JobStopped; pack/unpack (results), resolve/target_name (functions)
+    messages.py  the typed messages between server and worker: JobTask in, Ready/Event/Result/Stopped/Error out
+    job.py       Job, the server's view of one job; describe_wait for a page
+    worker.py    the worker process (and run_task, which a Ray actor uses too)
+    base.py      BaseRunner: queue, fairness, submit/stop/sweep, how a job ends (shared with RayRunner)
+    local.py     LocalRunner: the worker processes of this machine
+
+Every name is importable from ``rnnlab.runtime.jobs``; the status vocabulary is :mod:`rnnlab.status`.
 """
 from __future__ import annotations
 
