@@ -71,6 +71,9 @@ def _strip_paths(text: str) -> str:
 
 
 class _Worker:
+    """The server's handle on one worker process: its inbox, its Stop counter (``flag``, read by the job's
+    context) and the job it runs now."""
+
     def __init__(self, index: int, mpctx, outbox, threads: int, device: str | None):
         self.index = index
         self.threads = threads
