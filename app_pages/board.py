@@ -40,18 +40,19 @@ def _rows(url: str, class_code: str, version: tuple[int, int]) -> list[dict]:
     return shared_board(url).rows(class_code=class_code, limit=MAX_ROWS)
 
 
-st.title("Class board")
-settings = load_settings()
-st.markdown("Every training anyone in the class finishes, in any lab, lands here: its settings, its seed and "
-            "how it ended. Together the class maps what one student cannot: how accuracy moves with the hidden "
-            "size, the sequence length or the learning rate, per cell, and how much of that is just the seed.")
-if settings.class_code:
-    st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
-lesson("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
-       "learning rate): where does each cell stop working?",
-       "Look at the error bars: when two settings' bars overlap, the class has not shown that one is better.",
-       "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.")
-reset_button("board_")
+def intro() -> None:
+    """The title, what the board is for, the class code in force and the prompts."""
+    st.title("Class board")
+    settings = load_settings()
+    st.markdown("Every training anyone in the class finishes, in any lab, lands here: its settings, its seed and "
+                "how it ended. Together the class maps what one student cannot: how accuracy moves with the hidden "
+                "size, the sequence length or the learning rate, per cell, and how much of that is just the seed.")
+    if settings.class_code:
+        st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
+    lesson("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
+           "learning rate): where does each cell stop working?",
+           "Look at the error bars: when two settings' bars overlap, the class has not shown that one is better.",
+           "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.")
 
 
 @st.cache_resource(max_entries=16, ttl=600, show_spinner=False)
@@ -114,6 +115,13 @@ def board_view() -> None:
         st.warning("No run matches these filters.")
         return
 
+    runs_table(shown)
+    best_table(shown)
+    pooled_plot(shown, lab, labs, source, tuple(states))
+
+
+def runs_table(shown: list[dict]) -> None:
+    """The filtered runs, newest first (the table holds TABLE_ROWS of them, the CSV all)."""
     table = pd.DataFrame(flat(shown[:TABLE_ROWS]))
     table["ended"] = pd.to_datetime(table["ended"], unit="s", utc=True).dt.tz_convert(None)
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 400),
@@ -126,6 +134,9 @@ def board_view() -> None:
                        file_name="class_board.csv", mime="text/csv", key="board_csv",
                        help="One line per run: its settings as param.* columns, its results as metric.* columns.")
 
+
+def best_table(shown: list[dict]) -> None:
+    """Each lab's three best runs by its headline metric."""
     st.subheader("Best runs per lab")
     best = best_runs(shown, per_lab=3)
     lines = []
@@ -138,7 +149,6 @@ def board_view() -> None:
     if lines:
         st.dataframe(pd.DataFrame(lines), hide_index=True, width="stretch")
         st.caption("Each lab's headline metric is the first its trainings report; ↑ higher is better, ↓ lower.")
-    pooled_plot(shown, lab, labs, source, tuple(states))
 
 
 def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
@@ -185,6 +195,8 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
                      hide_index=True, width="stretch")
 
 
+intro()
+reset_button("board_")
 board_view()
 watch()          # after the board: in a full run it finds the version just drawn
 next_page("app_pages/board.py")
