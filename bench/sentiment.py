@@ -154,12 +154,12 @@ def paused_clock_and_trainer(clock: PausedClock):
             self.t0 = clock.perf_counter()
             yield from super().run(*args, **kwargs)
 
-    saved = train_module.time, lab.time, lab.Trainer
-    train_module.time, lab.time, lab.Trainer = clock, clock, Recording
+    saved = train_module.time, lab.training.time, lab.training.Trainer
+    train_module.time, lab.training.time, lab.training.Trainer = clock, clock, Recording
     try:
         yield trainers
     finally:
-        train_module.time, lab.time, lab.Trainer = saved
+        train_module.time, lab.training.time, lab.training.Trainer = saved
 
 
 class Checks:

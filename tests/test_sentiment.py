@@ -289,7 +289,7 @@ def test_job_after_a_stop_scores_a_bounded_sample_and_a_second_stop_skips_it():
 
 
 def test_a_stopped_job_ends_its_evaluation_before_the_runner_would_end_it(monkeypatch):
-    import rnnlab.labs.sentiment as lab
+    import rnnlab.labs.sentiment.job as lab
 
     monkeypatch.setattr(lab, "AFTER_STOP", 0.0)       # the runner ends a job 10 s after a Stop: stay inside
     ctx = Ctx(stop_at=["step 3"])
