@@ -1,4 +1,6 @@
 """Inside the memory: what every unit and gate does while a model reads a text."""
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -47,18 +49,22 @@ FRESH = "Freshly initialised (untrained)"
 DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "
                   "never drags, although the ending felt rushed. Not perfect, yet I would happily watch it again.")
 
-st.title("Inside the memory")
-lesson("Open <b>Colour the text</b> and move <b>Unit</b>: find a unit that lights up on <i>not</i> or on the "
-       "sentiment words, then check it in the heatmap.",
-       "Switch <b>Model</b> between the pretrained one and a freshly initialised one: which gates saturate "
-       "(<b>Gate saturation</b>) only after training?",
-       "Open <b>Trajectory</b>: after which words does the memory jump?")
+def intro() -> None:
+    st.title("Inside the memory")
+    lesson("Open <b>Colour the text</b> and move <b>Unit</b>: find a unit that lights up on <i>not</i> or on the "
+           "sentiment words, then check it in the heatmap.",
+           "Switch <b>Model</b> between the pretrained one and a freshly initialised one: which gates saturate "
+           "(<b>Gate saturation</b>) only after training?",
+           "Open <b>Trajectory</b>: after which words does the memory jump?")
 
-url_text("mem_text", DEFAULT_REVIEW, URL_CHARS)
-text = st.text_area("Text to read", height=120, key="mem_text", max_chars=MAX_CHARS,
-                    help=f"Up to {MAX_TOKENS:,} tokens are read; HTML tags are removed.")
-keep_text_in_url("mem_text", DEFAULT_REVIEW, URL_CHARS)
-text = text[:MAX_CHARS]   # the browser enforces max_chars; the server does too
+
+def text_box() -> str:
+    """The text to read (a link carries its first URL_CHARS characters)."""
+    url_text("mem_text", DEFAULT_REVIEW, URL_CHARS)
+    text = st.text_area("Text to read", height=120, key="mem_text", max_chars=MAX_CHARS,
+                        help=f"Up to {MAX_TOKENS:,} tokens are read; HTML tags are removed.")
+    keep_text_in_url("mem_text", DEFAULT_REVIEW, URL_CHARS)
+    return text[:MAX_CHARS]   # the browser enforces max_chars; the server does too
 
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
@@ -74,74 +80,98 @@ def reading_of(digest: str, text: str, _tm: TextModel) -> Reading:
     return read_text(_tm.model, _tm.vocab, text)
 
 
-models = text_models()
-sources = list(models) + [FRESH]
-c1, c2, c3 = st.columns([2, 1, 1])
-source = c1.radio("Model", sources, key="mem_source", bind="query-params",
-                  help="An untrained model shows how the machinery works; a trained one shows what it learned.")
-if source == FRESH:
-    cell = c2.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="mem_cell", bind="query-params")
-    hidden = c3.slider("Hidden units", 4, 64, 16, key="mem_hidden", bind="query-params")
-    tm = fresh_model(tuple(tokenize(text)[:MAX_TOKENS]), cell, hidden, seed())
-    st.caption("An untrained model shows the machinery; the pretrained model and those you train in the "
-               "Sentiment lab show what was learned.")
-else:
-    tm = models[source]
+def choose_model(text: str) -> tuple[str, TextModel]:
+    """The model that reads: a trained one, or a fresh one of the chosen cell and size. (its source, the model)"""
+    models = text_models()
+    sources = list(models) + [FRESH]
+    c1, c2, c3 = st.columns([2, 1, 1])
+    source = c1.radio("Model", sources, key="mem_source", bind="query-params",
+                      help="An untrained model shows how the machinery works; a trained one shows what it learned.")
+    if source == FRESH:
+        cell = c2.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="mem_cell", bind="query-params")
+        hidden = c3.slider("Hidden units", 4, 64, 16, key="mem_hidden", bind="query-params")
+        tm = fresh_model(tuple(tokenize(text)[:MAX_TOKENS]), cell, hidden, seed())
+        st.caption("An untrained model shows the machinery; the pretrained model and those you train in the "
+                   "Sentiment lab show what was learned.")
+    else:
+        tm = models[source]
+    return source, tm
 
-try:
-    reading = reading_of(model_digest(tm.model), text, tm)
-except ValueError as err:
-    st.warning(str(err))
-    reset_button("mem_")
-    st.stop()
-if reading.truncated:
-    st.info(f"The text is longer than {MAX_TOKENS:,} tokens: only the first {MAX_TOKENS:,} are read.")
 
-tokens = reading.tokens
-T = len(tokens)
-m1, m2, m3 = st.columns(3)
-m1.metric("Tokens read", f"{T:,}")
-m2.metric("Unknown to the model", f"{sum(reading.unknown)}", help="Words outside the vocabulary read as <oov>.")
-m3.metric("P(positive)", f"{reading.probability:.0%}",
-          help="Untrained: this number means nothing yet." if source == FRESH else None)
-plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
-     key="mem_prefix")
-if not reading.every_prefix:
-    gap = int(np.diff(reading.prefix_positions).max())
-    st.caption(f"A bidirectional model must read each prefix again (its backward half starts at the prefix's last "
-               f"token), so P(positive) is computed after {len(reading.prefix_positions)} evenly spaced tokens "
-               f"(one every {gap} or so, and the last), not after all {T:,}: the markers show where. A "
-               f"forward-only model gives every token in one pass.")
+def read(tm: TextModel, text: str) -> Reading:
+    """The model's reading of the text; a text it cannot read ends the page here, with the reason."""
+    try:
+        reading = reading_of(model_digest(tm.model), text, tm)
+    except ValueError as err:
+        st.warning(str(err))
+        reset_button("mem_")
+        st.stop()
+    if reading.truncated:
+        st.info(f"The text is longer than {MAX_TOKENS:,} tokens: only the first {MAX_TOKENS:,} are read.")
+    return reading
 
-n_layers = len(reading.traces)
-controls = st.columns(3)
-col = iter(controls)
-layer = next(col).selectbox("Layer", range(n_layers), format_func=lambda k: f"layer {k + 1}", key="mem_layer",
-                            bind="query-params") if n_layers > 1 else 0
-directions = reading.directions(layer)
-direction = next(col).radio("Direction", directions, horizontal=True, key="mem_dir", bind="query-params") \
-    if len(directions) > 1 else "forward"
-signals = reading.signals(layer, direction)
-H = signals["h"].shape[0]
-ranked = varying_units(signals["h"], H)         # every unit, the most varying first
-which = next(col).radio("Units", [f"{FEW_UNITS} most varying", f"all {H}"], horizontal=True, key="mem_units",
-                        bind="query-params",
-                        help="Ranked by how much their h changes over the text (standard deviation).") \
-    if H > FEW_UNITS else f"all {H}"
-units = ranked[:FEW_UNITS] if which.endswith("most varying") else ranked
-gate_names = [g for g in signals if g not in ("h", "c")]
 
-start = 0
-if T > WINDOW:
-    start = st.slider("First token shown", 0, T - WINDOW, 0, step=10, key="mem_start", bind="query-params",
-                      help=f"The heatmaps and the saturation plot show {WINDOW} tokens at a time so that each "
-                           "stays readable.")
-end = min(start + WINDOW, T)
-shown = tokens[start:end]
+def summary(reading: Reading, source: str) -> None:
+    """What was read, and P(positive) after each prefix of the text."""
+    tokens = reading.tokens
+    T = len(tokens)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Tokens read", f"{T:,}")
+    m2.metric("Unknown to the model", f"{sum(reading.unknown)}", help="Words outside the vocabulary read as <oov>.")
+    m3.metric("P(positive)", f"{reading.probability:.0%}",
+              help="Untrained: this number means nothing yet." if source == FRESH else None)
+    plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
+         key="mem_prefix")
+    if not reading.every_prefix:
+        gap = int(np.diff(reading.prefix_positions).max())
+        st.caption(f"A bidirectional model must read each prefix again (its backward half starts at the prefix's "
+                   f"last token), so P(positive) is computed after {len(reading.prefix_positions)} evenly spaced "
+                   f"tokens (one every {gap} or so, and the last), not after all {T:,}: the markers show where. A "
+                   f"forward-only model gives every token in one pass.")
 
-tabs = st.tabs(["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"], key="mem_tab",
-               bind="query-params")
-tab_heat, tab_text, tab_sat, tab_path, tab_units = tabs
+
+@dataclass
+class View:
+    """What the controls above the tabs chose: one layer and direction's signals, the units to show (and all
+    of them ranked, the most varying first), the gates, and the window of tokens the heatmaps draw."""
+    signals: dict
+    units: np.ndarray
+    ranked: np.ndarray
+    gate_names: list[str]
+    start: int
+    end: int
+    shown: list[str]
+
+
+def controls(reading: Reading) -> View:
+    """Layer, direction, units, and the first token shown (each only where there is a choice)."""
+    tokens = reading.tokens
+    T = len(tokens)
+    n_layers = len(reading.traces)
+    col = iter(st.columns(3))
+    layer = next(col).selectbox("Layer", range(n_layers), format_func=lambda k: f"layer {k + 1}", key="mem_layer",
+                                bind="query-params") if n_layers > 1 else 0
+    directions = reading.directions(layer)
+    direction = next(col).radio("Direction", directions, horizontal=True, key="mem_dir", bind="query-params") \
+        if len(directions) > 1 else "forward"
+    signals = reading.signals(layer, direction)
+    H = signals["h"].shape[0]
+    ranked = varying_units(signals["h"], H)         # every unit, the most varying first
+    which = next(col).radio("Units", [f"{FEW_UNITS} most varying", f"all {H}"], horizontal=True, key="mem_units",
+                            bind="query-params",
+                            help="Ranked by how much their h changes over the text (standard deviation).") \
+        if H > FEW_UNITS else f"all {H}"
+    units = ranked[:FEW_UNITS] if which.endswith("most varying") else ranked
+    gate_names = [g for g in signals if g not in ("h", "c")]
+
+    start = 0
+    if T > WINDOW:
+        start = st.slider("First token shown", 0, T - WINDOW, 0, step=10, key="mem_start", bind="query-params",
+                          help=f"The heatmaps and the saturation plot show {WINDOW} tokens at a time so that each "
+                               "stays readable.")
+    end = min(start + WINDOW, T)
+    return View(signals, units, ranked, gate_names, start, end, tokens[start:end])
+
 
 # The tabs with controls of their own redraw as fragments: moving the unit slider, say, reruns only that tab.
 @st.fragment
@@ -213,38 +243,57 @@ def units_view(signals: dict, tokens: list[str]) -> None:
                "'Also fires on' lists other tokens where the unit is at least as strong.")
 
 
-if tab_heat.open:
-    with tab_heat:
-        heat_view(signals, units, start, end, shown, gate_names)
+def saturation_view(view: View) -> None:
+    """How often each gate is shut or open, overall and over the shown tokens."""
+    if not view.gate_names:
+        st.info("A vanilla RNN has no gates to saturate.")
+        return
+    gates = {g: view.signals[g] for g in view.gate_names}
+    plot(saturation_bars(gate_saturation(gates)), key="mem_sat_bars")
+    series = {g: s[view.start:view.end] for g, s in saturation_over_time(gates).items()}
+    plot(saturation_timeline(series, view.shown, view.start), key="mem_sat_time")
+    st.caption("A saturated gate behaves like a switch: fully shut (< 0.1) or fully open (> 0.9). Trained "
+               "LSTMs often saturate their forget gates to hold information over long spans. "
+               "The candidates g and n live in [-1, 1] and count as saturated beyond ±0.8.")
 
-if tab_text.open:
-    with tab_text:
-        colour_view(signals, tokens, ranked, gate_names)
 
-if tab_sat.open:
-    with tab_sat:
-        if gate_names:
-            gates = {g: signals[g] for g in gate_names}
-            plot(saturation_bars(gate_saturation(gates)), key="mem_sat_bars")
-            series = {g: s[start:end] for g, s in saturation_over_time(gates).items()}
-            plot(saturation_timeline(series, shown, start), key="mem_sat_time")
-            st.caption("A saturated gate behaves like a switch: fully shut (< 0.1) or fully open (> 0.9). Trained "
-                       "LSTMs often saturate their forget gates to hold information over long spans. "
-                       "The candidates g and n live in [-1, 1] and count as saturated beyond ±0.8.")
-        else:
-            st.info("A vanilla RNN has no gates to saturate.")
+def trajectory_view(h, tokens: list[str], cell: str) -> None:
+    """The hidden state's path through the text, on its two main directions."""
+    coords, explained = pca_path(h)
+    plot(trajectory_figure(coords, tokens, explained, cell), key="mem_pca")
+    st.caption("Each point is the hidden state after one token (all units), projected on the two directions "
+               "along which it varies most (PCA). Words are written where they do not overlap, the biggest "
+               "jumps first; hover any point for its token.")
 
-if tab_path.open:
-    with tab_path:
-        coords, explained = pca_path(signals["h"])
-        plot(trajectory_figure(coords, tokens, explained, tm.model.cell), key="mem_pca")
-        st.caption("Each point is the hidden state after one token (all units), projected on the two directions "
-                   "along which it varies most (PCA). Words are written where they do not overlap, the biggest "
-                   "jumps first; hover any point for its token.")
 
-if tab_units.open:
-    with tab_units:
-        units_view(signals, tokens)
+def reading_tabs(reading: Reading, view: View, cell: str) -> None:
+    """The five views of the reading, each drawn only while its tab is open."""
+    tab_heat, tab_text, tab_sat, tab_path, tab_units = st.tabs(
+        ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"], key="mem_tab",
+        bind="query-params")
+    if tab_heat.open:
+        with tab_heat:
+            heat_view(view.signals, view.units, view.start, view.end, view.shown, view.gate_names)
+    if tab_text.open:
+        with tab_text:
+            colour_view(view.signals, reading.tokens, view.ranked, view.gate_names)
+    if tab_sat.open:
+        with tab_sat:
+            saturation_view(view)
+    if tab_path.open:
+        with tab_path:
+            trajectory_view(view.signals["h"], reading.tokens, cell)
+    if tab_units.open:
+        with tab_units:
+            units_view(view.signals, reading.tokens)
 
+
+intro()
+text = text_box()
+source, tm = choose_model(text)
+reading = read(tm, text)
+summary(reading, source)
+view = controls(reading)
+reading_tabs(reading, view, tm.model.cell)
 reset_button("mem_")
 next_page(PAGE)
