@@ -61,7 +61,7 @@ def train_button(section: str, target: str, kwargs: dict, task: str, cell: str |
     if st.button("▶ Train", type="primary", key=f"ar_{section}_train", disabled=bool(message)):
         limits = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
         kwargs = {**kwargs, "seed": seed()}
-        training.submit(job_key(section), f"rnnlab.labs.architectures:{target}", kwargs, seed=seed(), limits_=limits,
+        training.submit(job_key(section), f"rnnlab.labs.architectures:{target}", kwargs, seed=seed(), job_limits=limits,
                     meta={"lab": "architectures", "task": task, "cell": cell or "feed-forward",
                           "params": {k: v for k, v in kwargs.items()}, "total_steps": int(kwargs["steps"])})
 

@@ -197,7 +197,7 @@ if tab_cost.open:
             lim = training.limits()
             lim = dataclasses.replace(lim, max_seconds=min(COST_SECONDS[config], lim.max_seconds))
             training.submit(COST_JOB, "rnnlab.labs.batching:padding_cost_job",
-                        {"config": config, "lengths": lengths, "seed": seed()}, seed=seed(), limits_=lim,
+                        {"config": config, "lengths": lengths, "seed": seed()}, seed=seed(), job_limits=lim,
                         meta={"lab": "batches", "task": "padding cost", "cell": "BiLSTM",
                               "params": {"config": config, "lengths": lengths}})
 

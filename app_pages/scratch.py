@@ -275,7 +275,7 @@ if tab_train.open:
             params = {"sentence": " ".join(sentence.split()), "hidden": hidden, "steps": steps, "lr": lr,
                       "temperature": temperature, "sample_every": max(steps // 20, 10)}
             training.submit(JOB, "rnnlab.labs.scratch:char_model_job", {**params, "seed": int(seed)}, seed=int(seed),
-                        limits_=lim, meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
+                        job_limits=lim, meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
                                            "params": params, "total_steps": steps})
 
         @st.fragment(run_every=training.LIVE_EVERY if training.active(JOB) else None)

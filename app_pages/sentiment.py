@@ -447,7 +447,7 @@ if start and recipe is not None and data_ready:
         job = training.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job",
                           {"recipe": recipe_to_dict(recipe), "source": src, "upload": upload_data,
                            "subset_percent": subset, "full_test": full_test, "seed": seed()},
-                          seed=seed(), limits_=replace(training.limits(), max_seconds=float(budget)),
+                          seed=seed(), job_limits=replace(training.limits(), max_seconds=float(budget)),
                           meta={"lab": "sentiment", "task": SOURCES[src], "cell": cell,
                                 "params": {**params, "subset_percent": subset, "time_limit": budget},
                                 "total_steps": recipe.epochs * per_epoch})

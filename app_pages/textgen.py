@@ -271,7 +271,7 @@ def train_part():
         params = {"hidden_size": hidden, "num_layers": layers, "seq_len": seq_len, "bptt": recipe.bptt,
                   "lr": lr, "seconds": seconds, "carry_state": carry, "batch_size": recipe.batch_size}
         training.submit(JOB, "rnnlab.labs.textgen:textgen_job",
-                    {"recipe": recipe.to_dict(), "text": text, "seed": seed()}, seed=seed(), limits_=lim,
+                    {"recipe": recipe.to_dict(), "text": text, "seed": seed()}, seed=seed(), job_limits=lim,
                     meta={"lab": "textgen", "task": corpus.name, "cell": cell, "params": params, "vocab_size": V})
         st.session_state["textgen_val_text"] = corpus.val_text
 

@@ -2,13 +2,17 @@
 its phase and progress, a Stop button, and how it ended. The training itself runs in a worker process
 (``rnnlab.runtime.jobs``); this module only talks to it.
 
-    job = training.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job", {...}, meta={"lab": "sentiment"})
+    from rnnlab.labs.sentiment import sentiment_job
 
-    @st.fragment(run_every=training.LIVE_EVERY if training.active("sent_job") else None)
-    def live():
-        job = training.panel("sent_job")      # heartbeat, queue position or progress, Stop
-        ...draw job.events...
-        training.rerun_once_finished("sent_job")
+    training.train_live(
+        "sent_job", training.Button("▶ Start training", key="sent_start"),
+        lambda: training.Submission(sentiment_job, {...}, meta={"lab": "sentiment", ...}),
+        draw=curves,              # the live figure, from job.events, redrawn while it runs
+        when_done=results)        # under the end banner, once it has returned a result
+
+``train_live`` is the whole round trip: the button, the submit, a live fragment (queue place or progress bar
+and Stop, then ``draw(job)``), one rerun of the page when the job ends, its end banner and ``when_done(job)``.
+Its parts (``submit``, ``panel``, ``rerun_once_finished``, ``end_banner``) stay public for the odd page.
 
 A job belongs to the session that submitted it (``session_state``); while that page is open its live
 fragment sends heartbeats, and a job whose tab was closed is stopped by the runner. A session may hold
@@ -22,6 +26,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
@@ -162,12 +169,15 @@ def active(key: str) -> bool:
     return job is not None and job.running
 
 
-def submit(key: str, target: str, kwargs: dict, *, seed: int = 0, meta: dict | None = None,
-           limits_: JobLimits | None = None) -> Job | None:
+def submit(key: str, target: Callable, kwargs: dict, *, seed: int = 0, meta: dict | None = None,
+           job_limits: JobLimits | None = None) -> Job | None:
     """Queue a training for this session under ``key`` (one live job per key: a running one is stopped).
 
-    None, with a message on the page, when this session already has the class's number of trainings
-    running or waiting (the one under ``key`` does not count: the new one replaces it)."""
+    ``target``: the job function itself, a top-level function of a lab (the runner sends its qualified name and
+    the worker imports it). ``job_limits``: this job's limits (default: the class's, ``limits()``).
+
+    None, with a message on the page, when this session already has the class's number of trainings running
+    or waiting (the one under ``key`` does not count: the new one replaces it)."""
     old = current(key)
     settings = load_settings()
     r = runner()
@@ -177,7 +187,7 @@ def submit(key: str, target: str, kwargs: dict, *, seed: int = 0, meta: dict | N
     meta = {**(meta or {}), "class_code": settings.class_code,
             "nickname": clean_nickname(st.session_state.get("nickname", ""))}
     try:
-        job = r.submit(target, kwargs, seed=seed, limits=limits_ or limits(), session=session_id(), meta=meta,
+        job = r.submit(target, kwargs, seed=seed, limits=job_limits or limits(), session=session_id(), meta=meta,
                        per_session=settings.jobs_per_session, replaces=old if old is not None and old.running else None)
     except SessionLimit as err:
         st.warning(str(err), icon="✋")
@@ -285,21 +295,91 @@ def wait_for(job: Job, timeout: float = 120.0) -> None:
         time.sleep(0.05)
 
 
-def live(key: str, draw, when_done=None) -> None:
-    """The job under ``key``: a fragment that polls it while it runs (queue place, progress,
-    Stop, live figure from ``draw(job)``), then reruns the page once and shows ``when_done(job)``."""
-    @st.fragment(run_every=LIVE_EVERY if active(key) else None)
+@dataclass(frozen=True)
+class Submission:
+    """What a Train button sends: the job function (a top-level function of a lab, imported at the top of the
+    page), its keyword arguments, and the job's seed, ``meta`` (what the class board and the page read back:
+    lab, task, cell, params, total_steps, ...) and limits (None: the class's)."""
+
+    target: Callable
+    kwargs: dict
+    meta: dict
+    seed: int = 0
+    job_limits: JobLimits | None = None
+
+
+@dataclass(frozen=True)
+class Button:
+    """The button that starts a job: its label, widget key and look; ``where``: the column or container it
+    goes in (None: the page, at the point of the call)."""
+
+    label: str
+    key: str
+    primary: bool = True
+    disabled: bool = False
+    help: str | None = None
+    stretch: bool = False
+    where: Any = None
+
+    def pressed(self) -> bool:
+        where = st if self.where is None else self.where
+        return where.button(self.label, key=self.key, type="primary" if self.primary else "secondary",
+                            disabled=self.disabled, help=self.help, width="stretch" if self.stretch else "content")
+
+
+def train_live(key: str, button: Button | None = None, start: Callable[[], Submission | None] | None = None,
+               draw: Callable[[Job], None] | None = None, when_done: Callable[[Job], None] | None = None, *,
+               idle: str | Callable[[], None] | None = None, draw_ended: bool = False, rerun: bool = False,
+               shows: Callable[[Job], bool] | None = None) -> Job | None:
+    """A page's training from its button to its result, the job living under ``key``:
+
+    1. ``button`` pressed: ``start()`` returns what to submit (or None, having shown why not), and the job is
+       queued (``rerun``: the page is then redrawn at once, e.g. to disable the button while it runs);
+    2. a live fragment, redrawn every ``LIVE_EVERY`` s while the job is queued or running: heartbeat, queue
+       place or progress bar and Stop (``panel``), then ``draw(job)``, the page's live figure (``draw_ended``:
+       also once the job has ended, above its banner). With no job yet: ``idle``, a caption or a function;
+    3. when the job ends, the page reruns once; then the end banner, and ``when_done(job)`` if it returned
+       a result.
+
+    ``shows(job)``: whether the job under ``key`` belongs to what the page shows now (default: it does); one
+    that does not is treated as no job. Returns the job shown, or None."""
+    if button is not None and button.pressed() and start is not None:
+        sent = start()
+        if sent is not None:
+            job = submit(key, sent.target, sent.kwargs, seed=sent.seed, meta=sent.meta, job_limits=sent.job_limits)
+            if job is not None and rerun:
+                st.rerun()
+
+    def shown() -> Job | None:
+        job = current(key)
+        return job if job is not None and (shows is None or shows(job)) else None
+
+    before = shown()
+
+    @st.fragment(run_every=LIVE_EVERY if before is not None and before.running else None)
     def _live():
-        job = panel(key)
+        job = shown()
         if job is None:
+            if callable(idle):
+                idle()
+            elif idle:
+                st.caption(idle)
             return
-        if job.running:
+        panel(key)
+        if draw is not None and (job.running or draw_ended):
             draw(job)
         rerun_once_finished(key)
 
     _live()
-    job = current(key)
+    job = shown()
     if job is not None and not job.running:
         end_banner(job)
         if when_done is not None and job.result:
             when_done(job)
+    return job
+
+
+def live(key: str, draw, when_done=None) -> None:
+    """``train_live`` without a button: the job under ``key``, live (``draw(job)``), then its banner and
+    ``when_done(job)``."""
+    train_live(key, draw=draw, when_done=when_done)

@@ -203,8 +203,8 @@ def test_the_kwargs_are_what_the_page_submits_at_its_defaults(root, monkeypatch,
 
     page, tabs, button = PAGES[name]
     sent = []
-    monkeypatch.setattr(training, "submit", lambda key, target, kwargs, *, seed=0, meta=None, limits_=None:
-                        sent.append((target, kwargs, limits_)))
+    monkeypatch.setattr(training, "submit", lambda key, target, kwargs, *, seed=0, meta=None, job_limits=None:
+                        sent.append((target, kwargs, job_limits)))
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
     for k, v in tabs.items():
         at.query_params[k] = v
