@@ -47,13 +47,13 @@ from .reading import (
     trajectory,
 )
 from .recipes import PRESETS, Recipe, count_params, recipe_from, recipe_from_dict, recipe_to_dict
-from .training import SentimentRun, evaluate, logits_of, loss_fn, test_metrics, train_sentiment
+from .training import SentimentRun, evaluate, held_out_metrics, logits_of, loss_fn, train_sentiment
 
 __all__ = [
     "AFTER_STOP", "CHUNK", "EVAL_SAMPLE", "MAX_REVIEW_CHARS", "MAX_TOKENS", "PRESETS", "TOKENS", "WORK_BUDGET",
     "EpochBatches", "Importance", "Reading", "Recipe", "SentimentRun", "TokenCache", "Trajectory", "batches",
     "build_vocab", "calibrated", "compare", "count_params", "dropped_share", "encode", "evaluate", "fingerprint",
-    "importance", "is_word", "load_job_data", "logits_of", "loss_fn", "predict", "prefix_positions", "read",
-    "recipe_from", "recipe_from_dict", "recipe_to_dict", "sentiment_job", "temperature", "test_metrics",
+    "held_out_metrics", "importance", "is_word", "load_job_data", "logits_of", "loss_fn", "predict",
+    "prefix_positions", "read", "recipe_from", "recipe_from_dict", "recipe_to_dict", "sentiment_job", "temperature",
     "text_model_from_result", "train_sentiment", "trajectory",
 ]

@@ -18,7 +18,7 @@ from ...train import TrainConfig, Trainer
 from .. import calibration
 from .data import CHUNK, TOKENS, EpochBatches, load_job_data
 from .recipes import Recipe, recipe_from_dict, recipe_to_dict
-from .training import evaluate, logits_of, loss_fn, test_metrics
+from .training import evaluate, held_out_metrics, logits_of, loss_fn
 
 EVAL_SAMPLE = 2_000   # test reviews scored after a stop or the time limit (unless the whole test set is asked)
 AFTER_STOP = 6.0      # seconds a stopped job keeps calibrating and scoring: the runner ends a job that has not
@@ -171,7 +171,7 @@ class _LiveRun:
             sample = self.test.stratified(len(self.test) if whole else self.n_eval, self.seed)
             z, labels = self.score(sample)
             if len(z):
-                self.test_result = test_metrics(z, labels, self.T)
+                self.test_result = held_out_metrics(z, labels, self.T)
                 self.sample_note = self.note(len(z), len(sample), whole)
         self.lap("evaluating")
 

@@ -75,16 +75,16 @@ def logits_of(model: SentimentClassifier, ids: torch.Tensor, lengths: torch.Tens
     return torch.cat(out).numpy().astype(np.float64) if out else np.zeros(0)
 
 
-def test_metrics(logits: np.ndarray, labels: np.ndarray, temperature_: float = 1.0) -> dict:
+def held_out_metrics(logits: np.ndarray, labels: np.ndarray, temperature: float = 1.0) -> dict:
     """Accuracy, loss (calibrated), confusion matrix [[TN, FP], [FN, TP]] and the calibration report."""
     labels = np.asarray(labels).astype(np.int64)
     pred = (logits > 0).astype(np.int64)
     cm = np.zeros((2, 2), dtype=np.int64)
     np.add.at(cm, (labels, pred), 1)
     return {"acc": float((pred == labels).mean()) if len(labels) else float("nan"),
-            "loss": calibration.nll(logits, labels, temperature_) if len(labels) else float("nan"),
+            "loss": calibration.nll(logits, labels, temperature) if len(labels) else float("nan"),
             "confusion": cm, "n": int(len(labels)),
-            "calibration": calibration.calibration_report(logits, labels, temperature_)}
+            "calibration": calibration.calibration_report(logits, labels, temperature)}
 
 
 def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None = None, seed: int = 0,
