@@ -12,8 +12,8 @@ once its job ends): a worker process (:class:`~.local.LocalRunner`) or a slot fo
     _close_workers()        end every worker (shutdown)
     _pump()                 the runner's thread: route the workers' messages to _handle, call
                             _housekeeping and _dispatch, until the runner is closed
-    _watch()                every WATCH_EVERY s: limits, heartbeats, crashed workers (with _stop_if_gone
-                            and _forced_end)
+    _watch()                every WATCH_EVERY s: limits, heartbeats, crashed workers (the rules are
+                            _stop_queued_if_gone, _stop_if_gone and _forced_end)
     set_workers(n), workers_alive
 """
 from __future__ import annotations
