@@ -3,6 +3,7 @@
 The settings at the top rebuild the network (cached, shared by every session with the same settings); the
 step controls live in a fragment, so Previous / Next / Play / the slider redraw only the step view."""
 import time
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -37,44 +38,62 @@ STEP_CSS = """<style>
 .st-key-st_controls .stButton button { min-width: 6.5rem; }
 </style>"""
 
-st.title("Step through an RNN")
-st.html(STEP_CSS)
-lesson("Press <b>Next ▶</b> until the cell reads <i>not</i>: which gate bars move most, and does h change sign?",
-       "Pick <b>RNN (tanh)</b> and set <b>U's spectral radius</b> to 0.5, then 2.0: does the memory fade away or "
-       "pin every unit at ±1?",
-       "Raise <b>Hidden size</b> above 4: the equations fold into heatmaps, the bars still show every unit.")
+def intro() -> None:
+    st.title("Step through an RNN")
+    st.html(STEP_CSS)
+    lesson("Press <b>Next ▶</b> until the cell reads <i>not</i>: which gate bars move most, and does h change "
+           "sign?",
+           "Pick <b>RNN (tanh)</b> and set <b>U's spectral radius</b> to 0.5, then 2.0: does the memory fade away "
+           "or pin every unit at ±1?",
+           "Raise <b>Hidden size</b> above 4: the equations fold into heatmaps, the bars still show every unit.")
 
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns(4)
-    cell_label = c1.selectbox("Cell", list(CELLS), index=2, key="st_cell", bind="query-params")
-    hidden = c2.slider("Hidden size", 2, 16, 3, key="st_hidden", bind="query-params",
-                       help=f"Up to {WRITTEN_OUT} units the equations are written out number by number; above, "
-                            "they are folded away as heatmaps.")
-    init = c3.selectbox("Initialisation", SCHEMES, key="st_init", bind="query-params",
-                        help="default: PyTorch's uniform(±1/√H) · xavier: Glorot uniform · orthogonal: every "
-                             "singular value of each U is 1 · identity: U = I (IRNN, Le et al. 2015).")
-    kind = c4.selectbox("Input", INPUT_KINDS, key="st_input", bind="query-params",
-                        help="A sentence is read word by word, each word turned into a small vector (an embedding).")
-    d1, d2 = st.columns([3, 1])
-    if kind == "sentence":
-        url_text("st_text", DEFAULT_TEXT, MAX_CHARS)
-        text = d1.text_input("Sentence", key="st_text", max_chars=MAX_CHARS)
-        keep_text_in_url("st_text", DEFAULT_TEXT, MAX_CHARS)
-        length, freq = 0, 1.0
-    else:
-        e1, e2 = d1.columns(2)
-        length = e1.slider("Length (steps)", 2, 60, 20, key="st_length", bind="query-params")
-        freq = e2.slider("Cycles over the sequence", 0.5, 5.0, 1.0, 0.5, key="st_freq", bind="query-params",
-                         disabled=kind == "random walk")
-        text = ""
-    radius_label = d2.selectbox(
-        "U's spectral radius", RADII, key="st_radius", bind="query-params",
-        help="Rescales each recurrent block U (one per gate) so that its spectral radius, its largest "
-             "|eigenvalue|, is this number. That is not its largest singular value σ_max, the quantity in "
-             "Pascanu et al.'s (2013) condition for vanishing gradients: both are printed below the equations.")
 
-mode = CELLS[cell_label]
-radius = None if radius_label == RADII[0] else float(radius_label)
+@dataclass(frozen=True)
+class Network:
+    """The settings that build the network and its input (everything but the seed)."""
+    mode: str
+    hidden: int
+    init: str
+    kind: str
+    text: str
+    length: int
+    freq: float
+    radius: float | None
+
+
+def settings_box() -> Network:
+    """The cell, its size and initialisation, the input, and U's spectral radius."""
+    with st.container(border=True):
+        c1, c2, c3, c4 = st.columns(4)
+        cell_label = c1.selectbox("Cell", list(CELLS), index=2, key="st_cell", bind="query-params")
+        hidden = c2.slider("Hidden size", 2, 16, 3, key="st_hidden", bind="query-params",
+                           help=f"Up to {WRITTEN_OUT} units the equations are written out number by number; above, "
+                                "they are folded away as heatmaps.")
+        init = c3.selectbox("Initialisation", SCHEMES, key="st_init", bind="query-params",
+                            help="default: PyTorch's uniform(±1/√H) · xavier: Glorot uniform · orthogonal: every "
+                                 "singular value of each U is 1 · identity: U = I (IRNN, Le et al. 2015).")
+        kind = c4.selectbox("Input", INPUT_KINDS, key="st_input", bind="query-params",
+                            help="A sentence is read word by word, each word turned into a small vector (an "
+                                 "embedding).")
+        d1, d2 = st.columns([3, 1])
+        if kind == "sentence":
+            url_text("st_text", DEFAULT_TEXT, MAX_CHARS)
+            text = d1.text_input("Sentence", key="st_text", max_chars=MAX_CHARS)
+            keep_text_in_url("st_text", DEFAULT_TEXT, MAX_CHARS)
+            length, freq = 0, 1.0
+        else:
+            e1, e2 = d1.columns(2)
+            length = e1.slider("Length (steps)", 2, 60, 20, key="st_length", bind="query-params")
+            freq = e2.slider("Cycles over the sequence", 0.5, 5.0, 1.0, 0.5, key="st_freq", bind="query-params",
+                             disabled=kind == "random walk")
+            text = ""
+        radius_label = d2.selectbox(
+            "U's spectral radius", RADII, key="st_radius", bind="query-params",
+            help="Rescales each recurrent block U (one per gate) so that its spectral radius, its largest "
+                 "|eigenvalue|, is this number. That is not its largest singular value σ_max, the quantity in "
+                 "Pascanu et al.'s (2013) condition for vanishing gradients: both are printed below the equations.")
+    return Network(CELLS[cell_label], hidden, init, kind, text, length, freq,
+                   None if radius_label == RADII[0] else float(radius_label))
 
 
 @st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
@@ -84,27 +103,29 @@ def unroll(mode, hidden, kind, text, length, freq, init, radius, seed_):
                         spectral_radius=radius)
 
 
-if kind == "sentence" and len(tokenize(text)) > MAX_STEPS:
-    st.info(f"Only the first {MAX_STEPS} words are read here: stepping through more is no longer a lesson.")
-try:
-    u = unroll(mode, hidden, kind, text, length, freq, init, radius, seed())
-except ValueError as err:
-    st.warning(str(err))
-    reset_button("st_")
-    st.stop()
-
-T = u.steps
-# A link may carry a step past the end of this sequence: clamp it before the slider reads it.
-asked = st.session_state.get("st_t", st.query_params.get("st_t", 1))
-try:
-    asked = int(asked)
-except (TypeError, ValueError):
-    asked = 1
-st.session_state["st_t"] = min(max(asked, 1), T)
-UNITS = shown_units(history(u, T - 1))
+def build(net: Network):
+    """The network unrolled over its input; settings it cannot use end the page here, with the reason."""
+    if net.kind == "sentence" and len(tokenize(net.text)) > MAX_STEPS:
+        st.info(f"Only the first {MAX_STEPS} words are read here: stepping through more is no longer a lesson.")
+    try:
+        return unroll(net.mode, net.hidden, net.kind, net.text, net.length, net.freq, net.init, net.radius, seed())
+    except ValueError as err:
+        st.warning(str(err))
+        reset_button("st_")
+        st.stop()
 
 
-def _move(delta: int) -> None:
+def clamp_step(T: int) -> None:
+    """A link may carry a step past the end of this sequence: clamp it before the slider reads it."""
+    asked = st.session_state.get("st_t", st.query_params.get("st_t", 1))
+    try:
+        asked = int(asked)
+    except (TypeError, ValueError):
+        asked = 1
+    st.session_state["st_t"] = min(max(asked, 1), T)
+
+
+def _move(delta: int, T: int) -> None:
     st.session_state["st_t"] = min(max(st.session_state.get("st_t", 1) + delta, 1), T)
 
 
@@ -112,9 +133,8 @@ def fmt(v) -> str:
     return "[" + ", ".join(f"{x:.2f}" for x in v) + "]"
 
 
-def step_view(ticking: bool) -> None:
-    """Everything that changes from one step to the next. Run as a fragment: its buttons, slider and the
-    Play timer rerun only this, not the page."""
+def step_controls(ticking: bool, T: int) -> int:
+    """Prev, Next, Play and the step slider; a tick of Play moves on one step. The step shown (from 1)."""
     now = time.monotonic()
     # a tick of the timer, not the click that switched Play off (its new value is already in the session)
     if ticking and st.session_state.get("st_play") and T > 1 \
@@ -123,8 +143,8 @@ def step_view(ticking: bool) -> None:
     st.session_state["_st_last_tick"] = now
     # One row on a laptop or projector; on a phone the slider wraps onto its own line (see STEP_CSS).
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key="st_controls"):
-        st.button("◀ Prev", on_click=_move, args=(-1,), disabled=T == 1, key="st_prev", help="One step back")
-        st.button("Next ▶", on_click=_move, args=(1,), disabled=T == 1, key="st_next", help="One step forward")
+        st.button("◀ Prev", on_click=_move, args=(-1, T), disabled=T == 1, key="st_prev", help="One step back")
+        st.button("Next ▶", on_click=_move, args=(1, T), disabled=T == 1, key="st_next", help="One step forward")
         playing = st.toggle("Play", key="st_play", disabled=T == 1, help="One step a second, looping.")
         if T > 1:
             t1 = st.slider("Time step t", 1, T, key="st_t", bind="query-params", label_visibility="collapsed",
@@ -133,10 +153,43 @@ def step_view(ticking: bool) -> None:
             t1 = 1
     if playing != ticking:
         st.rerun()   # the timer is set when the fragment is registered: start or stop it with a page run
+    return t1
+
+
+def step_view(ticking: bool, u, net: Network, units: list[int]) -> None:
+    """Everything that changes from one step to the next. Run as a fragment: its buttons, slider and the
+    Play timer rerun only this, not the page."""
+    T = u.steps
+    t1 = step_controls(ticking, T)
     t = t1 - 1
     vals = step_values(u, t)
     st.markdown(f"**Step {t1} of {T}**: reading **{escape_md(u.labels[t])}**")
+    step_bars(u, vals, t1)
+    step_diagram(u, net.mode, t)
 
+    info = (f"**Input x_{t1}**: `{escape_md(u.labels[t])}` → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) "
+            f"= {fmt(vals['h_prev'])}")
+    if "c_prev" in vals:
+        info += f" · **c_{t1 - 1}** = {fmt(vals['c_prev'])}"
+    st.markdown(info)
+    if net.hidden <= WRITTEN_OUT:
+        st.markdown("**The equations at this step**, with its numbers")
+        equations(u, net, t1, vals)
+    else:
+        box = st.expander(f"The equations at this step ({net.hidden} units: the matrices as heatmaps)",
+                          key="st_equations", on_change="rerun")
+        if box.open:
+            with box:
+                equations(u, net, t1, vals)
+
+    plot(state_history(history(u, t), u.labels, t, units), key="st_history")
+    if len(units) < net.hidden:
+        st.caption(f"Showing {len(units)} of {net.hidden} units: those whose h varies most over the whole sequence "
+                   f"(units {', '.join(map(str, units))}). The bars above show every unit.")
+
+
+def step_bars(u, vals: dict, t1: int) -> None:
+    """The state after the step, and each gate's values at it."""
     states = {"h": vals["h"], **({"c": vals["c"]} if "c" in vals else {})}
     if u.gate_names:
         left, right = st.columns([max(len(states), 1.5), len(u.gate_names)])
@@ -149,6 +202,10 @@ def step_view(ticking: bool) -> None:
     else:
         plot(vector_bars(states, title=f"State after step {t1}", height=BARS_HEIGHT), key="st_state_bars")
 
+
+def step_diagram(u, mode: str, t: int) -> None:
+    """The unrolled network around step t (WINDOW steps), the current cell in orange."""
+    T = u.steps
     first = min(max(t - WINDOW // 2, 0), max(T - WINDOW, 0))
     shown = range(first, min(first + WINDOW, T))
     hist = history(u, T - 1)
@@ -158,47 +215,27 @@ def step_view(ticking: bool) -> None:
     st.caption("The orange cell is step t: h" + (" and c flow" if mode == "LSTM" else " flows") +
                " in from step t-1 on the left; hover a cell to read its h. " + SHARED_WEIGHTS_NOTE)
 
-    info = (f"**Input x_{t1}**: `{escape_md(u.labels[t])}` → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) "
-            f"= {fmt(vals['h_prev'])}")
-    if "c_prev" in vals:
-        info += f" · **c_{t1 - 1}** = {fmt(vals['c_prev'])}"
-    st.markdown(info)
-    if hidden <= WRITTEN_OUT:
-        st.markdown("**The equations at this step**, with its numbers")
-        equations(t1, vals)
-    else:
-        box = st.expander(f"The equations at this step ({hidden} units: the matrices as heatmaps)",
-                          key="st_equations", on_change="rerun")
-        if box.open:
-            with box:
-                equations(t1, vals)
 
-    plot(state_history(history(u, t), u.labels, t, UNITS), key="st_history")
-    if len(UNITS) < hidden:
-        st.caption(f"Showing {len(UNITS)} of {hidden} units: those whose h varies most over the whole sequence "
-                   f"(units {', '.join(map(str, UNITS))}). The bars above show every unit.")
-
-
-def equations(t1: int, vals: dict) -> None:
+def equations(u, net: Network, t1: int, vals: dict) -> None:
     weights = gate_weights(u)
     # One LaTeX block for all the lines: the browser typesets them in one pass (a block per line cost
     # about twice as much on every step).
-    if hidden <= WRITTEN_OUT:
-        st.latex(gathered(step_equations(mode, weights, vals, t1)))
+    if net.hidden <= WRITTEN_OUT:
+        st.latex(gathered(step_equations(net.mode, weights, vals, t1)))
     else:
-        st.latex(gathered(step_equations(mode, weights, vals, t1, numbers=False)))
+        st.latex(gathered(step_equations(net.mode, weights, vals, t1, numbers=False)))
         names = list(weights)
         name = st.segmented_control("Block", names, default=names[0], key="st_eq_gate", required=True,
                                     bind="query-params",
                                     format_func=lambda n: "h" if n == "h" else f"gate {n}") if len(names) > 1 \
             else names[0]
-        st.caption(f"With {hidden} units the matrices are too big to write out: here they are as heatmaps "
+        st.caption(f"With {net.hidden} units the matrices are too big to write out: here they are as heatmaps "
                    "(red positive, blue negative; hover for the exact number).")
         blocks = {f"W_{name}": weights[name]["W"], f"x_{t1}": vals["x"], f"U_{name}": weights[name]["U"],
                   f"h_{t1 - 1}": vals["h_prev"], f"b_{name}": weights[name]["b"],
                   "pre-activation": vals[f"pre_{name}"]}
         plot(weight_heatmaps(blocks), key="st_heat")
-    if mode == "GRU":
+    if net.mode == "GRU":
         st.caption(GRU_NOTE)
     scales = recurrent_scales(u)
     st.caption("Each U, measured: " + " · ".join(
@@ -206,13 +243,24 @@ def equations(t1: int, vals: dict) -> None:
         for g, (rho, sig) in scales.items()))
 
 
-# While Play is on, the step view reruns itself once a second (and only it).
-_playing = bool(st.session_state.get("st_play")) and T > 1
-st.fragment(step_view, run_every=1.0 if _playing else None)(_playing)
+def stepper(u, net: Network) -> None:
+    """The step view as a fragment; while Play is on it reruns itself once a second (and only it)."""
+    clamp_step(u.steps)
+    units = shown_units(history(u, u.steps - 1))
+    playing = bool(st.session_state.get("st_play")) and u.steps > 1
+    st.fragment(step_view, run_every=1.0 if playing else None)(playing, u, net, units)
 
-c1, c2 = st.columns([1, 3])
-with c1:
-    reset_button("st_")
-c2.caption(f"Every setting here, and the step, is in the page's link: share it and the class sees step "
-           f"{st.session_state.get('st_t', 1)} of the same network.")
+
+def footer() -> None:
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        reset_button("st_")
+    c2.caption(f"Every setting here, and the step, is in the page's link: share it and the class sees step "
+               f"{st.session_state.get('st_t', 1)} of the same network.")
+
+
+intro()
+net = settings_box()
+stepper(build(net), net)
+footer()
 next_page(PAGE)
