@@ -1,5 +1,8 @@
 """The live run of the Forecasting lab, as a job of :mod:`rnnlab.runtime.jobs`: :func:`forecast_job`, and
-what the page reads from its events (:func:`loss_curves`)."""
+what the page reads from its events (:func:`loss_curves`).
+
+The job is a :class:`_ForecastRun` taken through its phases in order, one method each: preparing windows,
+scoring baselines, training (one seed at a time), evaluating, and the result."""
 from __future__ import annotations
 
 import time
@@ -88,122 +91,167 @@ def forecast_job(ctx, series: dict, recipe: dict, seeds: int = 3, seed: int = 0,
     ``seed``, and ``seed_done`` (the table so far) as each seed is scored.
     The result: the table (mean ± sd over seeds), the verdict, each method's test forecasts, the first
     scored seed's free-running rollout and its weights (state_dict only)."""
-    started = time.monotonic()
-    ctx.phase("preparing windows")
-    s = Series.from_plain(series)
-    r = ForecastRecipe.from_dict(recipe)
-    check_recipe(s, r)
-    split = split_series(s, r.window, r.horizon)
-    ctx.check()
-    ctx.phase("scoring baselines")
-    notes: list[str] = []
-    base_fc = score_baselines(split, with_arima, check=ctx.check, notes=notes)
-    origins, truth = holdout_truth(split)
-    scale = mase_scale(split)
-    base_metrics = {k: metrics(truth, v, scale) for k, v in base_fc.items()}
-    ctx.emit("baselines", rows=summarise(rnn_label(r), [], base_metrics))
-    ctx.check()
-
-    seed_steps = planned_steps(len(split.parts["train"][0]), r, 1)
-    name = rnn_label(r)
-    histories: list[tuple[int, History]] = []
-    forecasts: dict[str, np.ndarray] = {}
-    first_model: Forecaster | None = None
-    per_seed: list[dict] = []
-    rnn_metrics: list[dict] = []
-    stopped_by = None
+    run = _ForecastRun(ctx, seeds, seed)
+    run.prepare_windows(series, recipe)
+    run.score_baselines(with_arima)
     for k in range(seeds):
-        sd = seed + k
-        ctx.phase("training", seed=sd, of=seeds, index=k)
-        share = (ctx.remaining() - eval_reserve) / (seeds - k)
-        if share <= 1 and k > 0:
-            stopped_by = "time_limit"
+        if not run.train_seed(k, eval_reserve):
             break
+    run.evaluate()
+    return run.result()
+
+
+class _ForecastRun:
+    """One live run, phase by phase (see :func:`forecast_job`): the windows, the baselines' scores, and each
+    trained seed's history, row and metrics as they come."""
+
+    def __init__(self, ctx, seeds: int, seed: int):
+        self.ctx, self.seeds, self.seed = ctx, seeds, seed
+        self.started = time.monotonic()
+        self.histories: list[tuple[int, History]] = []
+        self.forecasts: dict[str, np.ndarray] = {}
+        self.first_model: Forecaster | None = None   # the first scored seed's: its rollout and weights are kept
+        self.per_seed: list[dict] = []
+        self.rnn_metrics: list[dict] = []
+        self.stopped_by: str | None = None
+
+    def prepare_windows(self, series: dict, recipe: dict) -> None:
+        self.ctx.phase("preparing windows")
+        self.s = Series.from_plain(series)
+        self.r = ForecastRecipe.from_dict(recipe)
+        check_recipe(self.s, self.r)
+        self.split = split_series(self.s, self.r.window, self.r.horizon)
+        self.name = rnn_label(self.r)
+        self.ctx.check()
+
+    def score_baselines(self, with_arima: bool) -> None:
+        """Every baseline's test forecasts and metrics, sent to the page before any training."""
+        ctx = self.ctx
+        ctx.phase("scoring baselines")
+        self.notes: list[str] = []
+        self.base_fc = score_baselines(self.split, with_arima, check=ctx.check, notes=self.notes)
+        self.origins, self.truth = holdout_truth(self.split)
+        self.scale = mase_scale(self.split)
+        self.base_metrics = {k: metrics(self.truth, v, self.scale) for k, v in self.base_fc.items()}
+        ctx.emit("baselines", rows=summarise(self.name, [], self.base_metrics))
+        ctx.check()
+
+    def train_seed(self, k: int, eval_reserve: float) -> bool:
+        """Train and score the ``k``-th seed within its share of the time left (keeping ``eval_reserve`` seconds
+        for the evaluation); whether the next seed should follow."""
+        ctx, sd = self.ctx, self.seed + k
+        ctx.phase("training", seed=sd, of=self.seeds, index=k)
+        share = (ctx.remaining() - eval_reserve) / (self.seeds - k)
+        if share <= 1 and k > 0:
+            self.stopped_by = "time_limit"
+            return False
         deadline = time.monotonic() + max(share, 1.0)
 
-        def should_stop(deadline=deadline):
+        def should_stop():
             reason = ctx.should_stop()
             if reason:
                 return reason
             return "time_limit" if time.monotonic() > deadline else None
 
-        relay = _Relay(ctx, sd, k * seed_steps)
-        model, history = train_one(split, r, sd, relay, should_stop, ctx.device)
-        histories.append((sd, history))
+        # steps count on across seeds: seed k's first step follows the planned steps of the seeds before it
+        relay = _Relay(ctx, sd, k * planned_steps(len(self.split.parts["train"][0]), self.r, 1))
+        model, history = train_one(self.split, self.r, sd, relay, should_stop, ctx.device)
+        self.histories.append((sd, history))
+        row = self.score_seed(sd, model, history)
+        self.per_seed.append(row)
+        ctx.emit("seed_done", seed=sd, row=row, rows=summarise(self.name, self.rnn_metrics, self.base_metrics))
+        if history.status in ("cancelled", "diverged") or ctx.should_stop():
+            self.stopped_by = history.status if history.status in ("cancelled", "diverged") else ctx.should_stop()
+            return False
+        return True
+
+    def score_seed(self, sd: int, model: Forecaster, history: History) -> dict:
+        """The seed's row: how its training ended and, once it trained an epoch, its test metrics."""
         epochs = len(history.evals)
         row = {"seed": sd, "status": history.status, "epochs": epochs,
                "best_epoch": _epoch_of(history, history.best_step) or 0, "seconds": history.seconds,
-               "text": describe_run(history, sd, r.patience)}
+               "text": describe_run(history, sd, self.r.patience)}
         # each seed is scored as soon as it has trained (one forward pass): the page shows it at once
-        if epochs >= 1 and history.status != "diverged" and ctx.stop_requests < 2:
-            pred = rnn_forecasts(model, split, r)
-            if first_model is None:
-                first_model, forecasts[name] = model, pred
-            met = metrics(truth, pred, scale)
+        if epochs >= 1 and history.status != "diverged" and self.ctx.stop_requests < 2:
+            pred = rnn_forecasts(model, self.split, self.r)
+            if self.first_model is None:
+                self.first_model, self.forecasts[self.name] = model, pred
+            met = metrics(self.truth, pred, self.scale)
             row.update(met)
-            rnn_metrics.append(met)
-        per_seed.append(row)
-        ctx.emit("seed_done", seed=sd, row=row, rows=summarise(name, rnn_metrics, base_metrics))
-        if history.status in ("cancelled", "diverged") or ctx.should_stop():
-            stopped_by = history.status if history.status in ("cancelled", "diverged") else ctx.should_stop()
-            break
+            self.rnn_metrics.append(met)
+        return row
 
-    ctx.phase("evaluating")
-    forecasts.update(base_fc)
-    roll = np.zeros(0)
-    if first_model is not None and ctx.stop_requests < 2:
-        t0 = split.bounds[1]
-        roll = rollout(first_model, split, t0, len(s) - t0, r.strategy,
-                       keep_going=lambda: ctx.stop_requests < 2 and ctx.remaining() > 0)
-    rows = summarise(name, rnn_metrics, base_metrics)
-    v = verdict(rows)
-    best_base = best_method(rows, "baseline")
+    def evaluate(self) -> None:
+        """The first scored seed's free-running rollout over the test part (stoppable), and
+        the table over seeds."""
+        ctx = self.ctx
+        ctx.phase("evaluating")
+        self.forecasts.update(self.base_fc)
+        self.roll = np.zeros(0)
+        if self.first_model is not None and ctx.stop_requests < 2:
+            t0 = self.split.bounds[1]
+            self.roll = rollout(self.first_model, self.split, t0, len(self.s) - t0, self.r.strategy,
+                                keep_going=lambda: ctx.stop_requests < 2 and ctx.remaining() > 0)
+        self.rows = summarise(self.name, self.rnn_metrics, self.base_metrics)
 
-    statuses = [h.status for _, h in histories]
-    if stopped_by == "cancelled" or "cancelled" in statuses:
-        status = "cancelled"
-    elif stopped_by == "diverged" or "diverged" in statuses:
-        status = "diverged"
-    elif stopped_by == "time_limit" or "time_limit" in statuses:
-        status = "time_limit"
-    elif statuses and all(st == "early_stopped" for st in statuses):
-        status = "early_stopped"
-    else:
-        status = "done"
-    trained = len(rnn_metrics)
-    message = (f"{trained} of {seeds} seed{'s' if seeds > 1 else ''} trained and scored in "
-               f"{time.monotonic() - started:.0f} s.")
-    if status == "early_stopped":
-        message += " Every seed stopped early: its validation loss had stopped improving."
-    elif status == "time_limit" and trained < seeds:
-        message += " The time limit left no time for the other seeds: fewer epochs or seeds would fit."
-    elif status == "diverged":
-        message += " " + next(h.message for _, h in histories if h.status == "diverged")
-    metrics_out = {}
+    def result(self) -> dict:
+        rows, s, r, first_model = self.rows, self.s, self.r, self.first_model
+        v = verdict(rows)
+        best_base = best_method(rows, "baseline")
+        status = self.status()
+        first_scored = next((p for p in self.per_seed if "MASE" in p), None)
+        return {
+            "status": status, "message": self.message(status),
+            "epochs_completed": first_scored["epochs"] if first_scored else 0,
+            "metrics": _headline_metrics(rows, best_base, len(self.rnn_metrics)),
+            "best_baseline": best_base["method"] if best_base else "",
+            "rnn_name": self.name,
+            "rows": rows,
+            "verdict": {"outcome": v.outcome, "text": v.text, "metric": v.metric, "ratio": v.ratio,
+                        "baseline": v.baseline},
+            "per_seed": self.per_seed,
+            "notes": self.notes,
+            "origins": self.origins, "truth": self.truth, "forecasts": self.forecasts, "rollout": self.roll,
+            "bounds": list(self.split.bounds), "period": s.period if s.period else 0,
+            "weights_seed": first_scored["seed"] if first_scored else None,
+            "state_dict": {k: v.detach().cpu() for k, v in first_model.state_dict().items()} if first_model else {},
+            "config": {**r.to_dict(), "n_features": int(s.values.shape[1]), "seeds": self.seeds, "seed": self.seed},
+        }
+
+    def status(self) -> str:
+        """The run's status: a Stop, divergence or the time limit in any seed (in that order of precedence),
+        "early_stopped" when every seed stopped early, else "done"."""
+        statuses = [h.status for _, h in self.histories]
+        for why in ("cancelled", "diverged", "time_limit"):
+            if self.stopped_by == why or why in statuses:
+                return why
+        if statuses and all(st == "early_stopped" for st in statuses):
+            return "early_stopped"
+        return "done"
+
+    def message(self, status: str) -> str:
+        trained, seeds = len(self.rnn_metrics), self.seeds
+        message = (f"{trained} of {seeds} seed{'s' if seeds > 1 else ''} trained and scored in "
+                   f"{time.monotonic() - self.started:.0f} s.")
+        if status == "early_stopped":
+            message += " Every seed stopped early: its validation loss had stopped improving."
+        elif status == "time_limit" and trained < seeds:
+            message += " The time limit left no time for the other seeds: fewer epochs or seeds would fit."
+        elif status == "diverged":
+            message += " " + next(h.message for _, h in self.histories if h.status == "diverged")
+        return message
+
+
+def _headline_metrics(rows: list[dict], best_base: dict | None, trained: int) -> dict:
+    """The job's ``metrics``: the network's mean and sd of each metric, the best baseline's, seeds trained."""
+    out = {}
     rnn_row = next((row for row in rows if row["kind"] == "rnn"), None)
     if rnn_row is not None:
         for m in METRICS:
-            metrics_out[f"rnn_{m}"] = rnn_row[m]
-            metrics_out[f"rnn_{m}_sd"] = rnn_row[f"{m}_sd"]
+            out[f"rnn_{m}"] = rnn_row[m]
+            out[f"rnn_{m}_sd"] = rnn_row[f"{m}_sd"]
     if best_base is not None:
         for m in METRICS:
-            metrics_out[f"baseline_{m}"] = best_base[m]
-    metrics_out["seeds_trained"] = float(trained)
-    first_scored = next((p for p in per_seed if "MASE" in p), None)
-    return {
-        "status": status, "message": message,
-        "epochs_completed": first_scored["epochs"] if first_scored else 0,
-        "metrics": metrics_out,
-        "best_baseline": best_base["method"] if best_base else "",
-        "rnn_name": name,
-        "rows": rows,
-        "verdict": {"outcome": v.outcome, "text": v.text, "metric": v.metric, "ratio": v.ratio,
-                    "baseline": v.baseline},
-        "per_seed": per_seed,
-        "notes": notes,
-        "origins": origins, "truth": truth, "forecasts": forecasts, "rollout": roll,
-        "bounds": list(split.bounds), "period": s.period if s.period else 0,
-        "weights_seed": first_scored["seed"] if first_scored else None,
-        "state_dict": {k: v.detach().cpu() for k, v in first_model.state_dict().items()} if first_model else {},
-        "config": {**r.to_dict(), "n_features": int(s.values.shape[1]), "seeds": seeds, "seed": seed},
-    }
+            out[f"baseline_{m}"] = best_base[m]
+    out["seeds_trained"] = float(trained)
+    return out
