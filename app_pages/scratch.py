@@ -2,6 +2,7 @@
 the same weights in torch.nn.RNN, and a character model trained in NumPy."""
 import dataclasses
 import inspect
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,12 @@ from rnnlab.labs.scratch import (
     MAX_INPUT,
     MAX_OUTPUT,
     MAX_STEPS,
+    Example,
     InputError,
     backward_equations,
     bptt_by_hand,
     chance_loss,
+    char_model_job,
     char_model_params,
     continue_text,
     course_example,
@@ -38,51 +41,61 @@ JOB = "scr_char_job"
 DEFAULT_INPUTS, DEFAULT_TARGETS, DEFAULT_SENTENCE = "0, 1, 2", "0, 1, 0", "hello world"
 JOB_SECONDS = 60.0   # a NumPy character model needs a few seconds; this caps a stuck one
 
-st.title("An RNN from scratch (NumPy)")
-st.markdown("No library: the whole recurrent network is a loop of three lines of NumPy. Here is the course's "
-            "example (3 inputs, 4 hidden units, 2 outputs, Xavier-initialised weights, 3 one-hot time steps), "
-            "its backward pass worked out by hand, checked against finite differences and PyTorch, then a "
-            "small character model trained with the same code.")
-lesson("Set the <b>inputs</b> to <code>0, 0, 0</code>: x is the same at every step, so why does h change? "
-       "(h₁ enters step 2.)",
-       "In <b>Backpropagation by hand</b>, walk back from t = 3 to t = 1 and watch the blue bar: the part of "
-       "∂L/∂h_t that comes back from the future.",
-       "In <b>Train a character model</b>, type your own sentence and press Train: after how many steps do the "
-       "samples start to spell words?")
 
-# --- the network ------------------------------------------------------------------------------------
-with st.container(border=True):
-    c1, c2, c3, c4 = st.columns(4)
-    seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="scr_seed", bind="query-params",
-                           help="Draws the Xavier-initialised weights; the same seed gives the same numbers.")
-    n_in = c2.number_input("Input size", 1, MAX_INPUT, 3, key="scr_in", bind="query-params")
-    n_hidden = c3.number_input("Hidden size", 1, MAX_HIDDEN, 4, key="scr_hidden", bind="query-params")
-    n_out = c4.number_input("Output size", 1, MAX_OUTPUT, 2, key="scr_out", bind="query-params")
-    d1, d2 = st.columns(2)
-    url_text("scr_inputs", DEFAULT_INPUTS, 60)
-    d1.text_input("Inputs: the hot unit at each step", key="scr_inputs", max_chars=60,
-                  help=f"One number per time step (up to {MAX_STEPS}), each from 0 to input size − 1: "
-                       "2 means x = [0, 0, 1, …].")
-    keep_text_in_url("scr_inputs", DEFAULT_INPUTS, 60)
-    url_text("scr_targets", DEFAULT_TARGETS, 60)
-    d2.text_input("Targets for the loss: a class at each step", key="scr_targets", max_chars=60,
-                  help="The backward pass needs a loss: cross-entropy of softmax(y_t) against these classes, "
-                       "averaged over the steps.")
-    keep_text_in_url("scr_targets", DEFAULT_TARGETS, 60)
+def intro() -> None:
+    st.title("An RNN from scratch (NumPy)")
+    st.markdown("No library: the whole recurrent network is a loop of three lines of NumPy. Here is the course's "
+                "example (3 inputs, 4 hidden units, 2 outputs, Xavier-initialised weights, 3 one-hot time steps), "
+                "its backward pass worked out by hand, checked against finite differences and PyTorch, then a "
+                "small character model trained with the same code.")
+    lesson("Set the <b>inputs</b> to <code>0, 0, 0</code>: x is the same at every step, so why does h change? "
+           "(h₁ enters step 2.)",
+           "In <b>Backpropagation by hand</b>, walk back from t = 3 to t = 1 and watch the blue bar: the part of "
+           "∂L/∂h_t that comes back from the future.",
+           "In <b>Train a character model</b>, type your own sentence and press Train: after how many steps do the "
+           "samples start to spell words?")
 
-example, problem = None, None
-try:
-    inputs = parse_indices(st.session_state["scr_inputs"], int(n_in), "input")
-    targets = parse_indices(st.session_state["scr_targets"], int(n_out), "target")
-    if len(targets) != len(inputs):
-        raise InputError(f"One target per time step: {len(inputs)} inputs but {len(targets)} targets.")
-    example = course_example(int(n_in), int(n_hidden), int(n_out), int(seed), inputs, targets)
-except InputError as err:
-    problem = str(err)
 
-tab_fwd, tab_bptt, tab_check, tab_torch, tab_train = st.tabs(
-    ["Forward pass", "Backpropagation by hand", "Gradient check", "The same in torch.nn.RNN",
-     "Train a character model"], key="scr_tab", bind="query-params")
+@dataclass(frozen=True)
+class Network:
+    """The network box's choices: the seed of its weights and its three sizes."""
+    seed: int
+    n_in: int
+    n_hidden: int
+    n_out: int
+
+
+def network_box() -> Network:
+    """The seed, the sizes, and the inputs and targets of the example (the last two read back from the session)."""
+    with st.container(border=True):
+        c1, c2, c3, c4 = st.columns(4)
+        seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="scr_seed", bind="query-params",
+                               help="Draws the Xavier-initialised weights; the same seed gives the same numbers.")
+        n_in = c2.number_input("Input size", 1, MAX_INPUT, 3, key="scr_in", bind="query-params")
+        n_hidden = c3.number_input("Hidden size", 1, MAX_HIDDEN, 4, key="scr_hidden", bind="query-params")
+        n_out = c4.number_input("Output size", 1, MAX_OUTPUT, 2, key="scr_out", bind="query-params")
+        d1, d2 = st.columns(2)
+        url_text("scr_inputs", DEFAULT_INPUTS, 60)
+        d1.text_input("Inputs: the hot unit at each step", key="scr_inputs", max_chars=60,
+                      help=f"One number per time step (up to {MAX_STEPS}), each from 0 to input size − 1: "
+                           "2 means x = [0, 0, 1, …].")
+        keep_text_in_url("scr_inputs", DEFAULT_INPUTS, 60)
+        url_text("scr_targets", DEFAULT_TARGETS, 60)
+        d2.text_input("Targets for the loss: a class at each step", key="scr_targets", max_chars=60,
+                      help="The backward pass needs a loss: cross-entropy of softmax(y_t) against these classes, "
+                           "averaged over the steps.")
+        keep_text_in_url("scr_targets", DEFAULT_TARGETS, 60)
+    return Network(int(seed), int(n_in), int(n_hidden), int(n_out))
+
+
+def example_of(net: Network) -> tuple[Example | None, str | None]:
+    """The course's example with these settings, or why they cannot be used: (example, None) or (None, why)."""
+    try:
+        inputs = parse_indices(st.session_state["scr_inputs"], net.n_in, "input")
+        targets = parse_indices(st.session_state["scr_targets"], net.n_out, "target")
+        return course_example(net.n_in, net.n_hidden, net.n_out, net.seed, inputs, targets), None
+    except InputError as err:
+        return None, str(err)
 
 
 def vec(v, decimals=3) -> str:
@@ -96,225 +109,258 @@ def latex_grid(items: list[str], per_row: int) -> None:
             col.latex(item)
 
 
-def needs_example() -> bool:
-    if example is None:
-        st.error(f"**These settings cannot be used.** {escape_md(problem)}")
-        return False
-    return True
-
-
 # --- forward ----------------------------------------------------------------------------------------
-if tab_fwd.open:
-    with tab_fwd:
-        if needs_example():
-            ex = example
-            T = ex.steps
-            st.markdown(f"**{T} time steps**, each input a one-hot vector of size {int(n_in)}; the hidden state "
-                        f"h has {int(n_hidden)} units and starts at zero.")
-            left, right = st.columns(2)
-            with left:
-                st.markdown("**The code** (this is what runs on this page)")
-                st.code(inspect.getsource(rnn_forward) +
-                        "\n# the weights below, the inputs as one-hot rows of X\nhs, ys = rnn_forward(X, W_xh, W_hh, "
-                        "W_hy, b_h, b_y)\nfor t, h in enumerate(hs, 1):\n    print(f\"step {t}: h =\", "
-                        "np.round(h, 3))",
-                        language="python")
-            with right:
-                st.markdown("**What it prints**")
-                printed = "\n".join(f"step {t}: h = {np.round(h, 3)}" for t, h in enumerate(ex.H, 1))
-                outputs = "\n".join(f"step {t}: y = {vec(y)}   softmax = {vec(p)}"
-                                    for t, (y, p) in enumerate(zip(ex.Y, ex.P), 1))
-                st.code(printed, language="text")
-                st.markdown("**The outputs** y_t = W_hy h_t + b_y, and their softmax (probabilities)")
-                st.code(outputs, language="text")
-                plot(states_heatmap(ex.H, [f"t={t}" for t in range(1, T + 1)]), key="scr_h_heat", toolbar=False)
-            st.markdown("**The weights** (Xavier: uniform in ±√(6 / (fan in + fan out)); the biases start at zero)")
-            p = ex.params
-            latex_grid([rf"W_{{xh}} = {matrix(p['W_xh'])}", rf"W_{{hh}} = {matrix(p['W_hh'])}",
-                        rf"W_{{hy}} = {matrix(p['W_hy'])}", rf"b_h = {matrix(p['b_h'])}", rf"b_y = {matrix(p['b_y'])}",
-                        r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1))],
-                       3 if n_hidden <= 4 else 1)
+def forward_section(ex: Example, net: Network) -> None:
+    """The forward loop's code and what it prints, the weights, and one step written out."""
+    T = ex.steps
+    st.markdown(f"**{T} time steps**, each input a one-hot vector of size {net.n_in}; the hidden state "
+                f"h has {net.n_hidden} units and starts at zero.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**The code** (this is what runs on this page)")
+        st.code(inspect.getsource(rnn_forward) +
+                "\n# the weights below, the inputs as one-hot rows of X\nhs, ys = rnn_forward(X, W_xh, W_hh, "
+                "W_hy, b_h, b_y)\nfor t, h in enumerate(hs, 1):\n    print(f\"step {t}: h =\", "
+                "np.round(h, 3))",
+                language="python")
+    with right:
+        st.markdown("**What it prints**")
+        printed = "\n".join(f"step {t}: h = {np.round(h, 3)}" for t, h in enumerate(ex.H, 1))
+        outputs = "\n".join(f"step {t}: y = {vec(y)}   softmax = {vec(p)}"
+                            for t, (y, p) in enumerate(zip(ex.Y, ex.P), 1))
+        st.code(printed, language="text")
+        st.markdown("**The outputs** y_t = W_hy h_t + b_y, and their softmax (probabilities)")
+        st.code(outputs, language="text")
+        plot(states_heatmap(ex.H, [f"t={t}" for t in range(1, T + 1)]), key="scr_h_heat", toolbar=False)
+    st.markdown("**The weights** (Xavier: uniform in ±√(6 / (fan in + fan out)); the biases start at zero)")
+    p = ex.params
+    latex_grid([rf"W_{{xh}} = {matrix(p['W_xh'])}", rf"W_{{hh}} = {matrix(p['W_hh'])}",
+                rf"W_{{hy}} = {matrix(p['W_hy'])}", rf"b_h = {matrix(p['b_h'])}", rf"b_y = {matrix(p['b_y'])}",
+                r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1))],
+               3 if net.n_hidden <= 4 else 1)
 
-            if st.session_state.get("scr_fwd_t", 1) > T:
-                st.session_state["scr_fwd_t"] = T
+    if st.session_state.get("scr_fwd_t", 1) > T:
+        st.session_state["scr_fwd_t"] = T
 
-            @st.fragment
-            def one_step():
-                t = st.slider("Step to write out", 1, T, T if T == 1 else 1, key="scr_fwd_t",
-                              bind="query-params", disabled=T == 1) if T > 1 else 1
-                st.latex(forward_equation(ex, t))
-                st.caption(f"Step {t}: the input x_{t} picks column {ex.inputs[t - 1]} of W_xh (a one-hot vector "
-                           f"times a matrix is one column); W_hh mixes in the memory h_{t - 1}"
-                           + (" (zero: nothing read yet)." if t == 1 else "."))
+    @st.fragment
+    def one_step():
+        t = st.slider("Step to write out", 1, T, T if T == 1 else 1, key="scr_fwd_t",
+                      bind="query-params", disabled=T == 1) if T > 1 else 1
+        st.latex(forward_equation(ex, t))
+        st.caption(f"Step {t}: the input x_{t} picks column {ex.inputs[t - 1]} of W_xh (a one-hot vector "
+                   f"times a matrix is one column); W_hh mixes in the memory h_{t - 1}"
+                   + (" (zero: nothing read yet)." if t == 1 else "."))
 
-            one_step()
+    one_step()
+
 
 # --- backward ---------------------------------------------------------------------------------------
-if tab_bptt.open:
-    with tab_bptt:
-        if needs_example():
-            ex = example
-            T = ex.steps
-            grads, records = bptt_by_hand(ex)
-            st.markdown(f"The loss is the mean cross-entropy over the {T} steps; here it is **L = {ex.loss:.4f}**. "
-                        "Backpropagation through time walks the same steps backwards, from t = T to t = 1, "
-                        "applying the chain rule at each:")
-            st.latex(r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top \frac{\partial L}{\partial y_t}}"
-                     r"_{\text{own output}} + \underbrace{W_{hh}^\top \left[(1 - h_{t+1}^2) \odot "
-                     r"\frac{\partial L}{\partial h_{t+1}}\right]}_{\text{from the future}}, \qquad "
-                     r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \frac{\partial L}{\partial a_t}\, "
-                     r"h_{t-1}^\top")
+def backward_section(ex: Example, net: Network) -> None:
+    """BPTT one step at a time, from t = T back to 1, then the summed gradients and the code."""
+    T = ex.steps
+    grads, records = bptt_by_hand(ex)
+    st.markdown(f"The loss is the mean cross-entropy over the {T} steps; here it is **L = {ex.loss:.4f}**. "
+                "Backpropagation through time walks the same steps backwards, from t = T to t = 1, "
+                "applying the chain rule at each:")
+    st.latex(r"\frac{\partial L}{\partial h_t} = \underbrace{W_{hy}^\top \frac{\partial L}{\partial y_t}}"
+             r"_{\text{own output}} + \underbrace{W_{hh}^\top \left[(1 - h_{t+1}^2) \odot "
+             r"\frac{\partial L}{\partial h_{t+1}}\right]}_{\text{from the future}}, \qquad "
+             r"\frac{\partial L}{\partial W_{hh}} = \sum_{t=1}^{T} \frac{\partial L}{\partial a_t}\, "
+             r"h_{t-1}^\top")
 
-            if st.session_state.get("scr_bwd_t", T) not in range(1, T + 1):
-                st.session_state["scr_bwd_t"] = T
+    if st.session_state.get("scr_bwd_t", T) not in range(1, T + 1):
+        st.session_state["scr_bwd_t"] = T
 
-            @st.fragment
-            def backward_step():
-                order = list(range(T, 0, -1))
-                if T > 1:
-                    t = st.select_slider("Backward step", order, value=T, key="scr_bwd_t", bind="query-params",
-                                         format_func=lambda k: f"t = {k}" + (" (starts here)" if k == T else ""))
-                else:
-                    t = 1
-                rec = next(r for r in records if r["t"] == t)
-                st.markdown(f"#### Step t = {t} (backward step {T - t + 1} of {T})")
-                for what, latex in backward_equations(ex, rec):
-                    st.caption(what)
-                    st.latex(latex)
-                plot(backward_flow(records, t), key="scr_bwd_flow", toolbar=False)
-                st.caption("The size of ∂L/∂h_t at every step. Red: what the step's own output sends; blue: what "
-                           "comes back from the later steps through W_hh and the tanh. At t = T nothing comes from "
-                           "the future.")
+    @st.fragment
+    def backward_step():
+        order = list(range(T, 0, -1))
+        if T > 1:
+            t = st.select_slider("Backward step", order, value=T, key="scr_bwd_t", bind="query-params",
+                                 format_func=lambda k: f"t = {k}" + (" (starts here)" if k == T else ""))
+        else:
+            t = 1
+        rec = next(r for r in records if r["t"] == t)
+        st.markdown(f"#### Step t = {t} (backward step {T - t + 1} of {T})")
+        for what, latex in backward_equations(ex, rec):
+            st.caption(what)
+            st.latex(latex)
+        plot(backward_flow(records, t), key="scr_bwd_flow", toolbar=False)
+        st.caption("The size of ∂L/∂h_t at every step. Red: what the step's own output sends; blue: what "
+                   "comes back from the later steps through W_hh and the tanh. At t = T nothing comes from "
+                   "the future.")
 
-            backward_step()
-            st.markdown("**The gradients, all steps summed** (what an optimiser would use)")
-            d = lambda name: rf"\frac{{\partial L}}{{\partial {name}}} = "  # noqa: E731
-            latex_grid([d("W_{xh}") + matrix(grads["W_xh"], 3), d("W_{hh}") + matrix(grads["W_hh"], 3),
-                        d("W_{hy}") + matrix(grads["W_hy"], 3), d("b_h") + matrix(grads["b_h"], 3),
-                        d("b_y") + matrix(grads["b_y"], 3)], 2 if n_hidden <= 4 else 1)
-            with st.expander("The backward pass in code (rnnlab/nn/numpy_rnn.py)"):
-                st.code(inspect.getsource(NumpyRNN.backward), language="python")
+    backward_step()
+    st.markdown("**The gradients, all steps summed** (what an optimiser would use)")
+    d = lambda name: rf"\frac{{\partial L}}{{\partial {name}}} = "  # noqa: E731
+    latex_grid([d("W_{xh}") + matrix(grads["W_xh"], 3), d("W_{hh}") + matrix(grads["W_hh"], 3),
+                d("W_{hy}") + matrix(grads["W_hy"], 3), d("b_h") + matrix(grads["b_h"], 3),
+                d("b_y") + matrix(grads["b_y"], 3)], 2 if net.n_hidden <= 4 else 1)
+    with st.expander("The backward pass in code (rnnlab/nn/numpy_rnn.py)"):
+        st.code(inspect.getsource(NumpyRNN.backward), language="python")
+
 
 # --- gradient check ---------------------------------------------------------------------------------
-if tab_check.open:
-    with tab_check:
-        if needs_example():
-            rows = gradient_check(example)
-            worst_fd = max(r["relative error (finite diff.)"] for r in rows)
-            worst_auto = max(r["max |BPTT − autograd|"] for r in rows)
-            m1, m2 = st.columns(2)
-            m1.metric("Largest relative error vs finite differences", f"{worst_fd:.1e}",
-                      help="max |a − b| / (max |a| + max |b|) over each weight matrix, worst of the five.")
-            m2.metric("Largest |difference| vs torch.autograd", f"{worst_auto:.1e}")
-            table = pd.DataFrame(rows)
-            for col in table.columns[2:]:
-                table[col] = table[col].map(lambda v: f"{v:.1e}")
-            st.dataframe(table, hide_index=True, width="stretch")
-            st.markdown("**Finite differences** nudge one weight at a time by ε = 10⁻⁶ both ways and measure the "
-                        "loss: (L(w + ε) − L(w − ε)) / 2ε, two forward passes per weight, no calculus. "
-                        "**torch.autograd** differentiates the same loss computed by `torch.nn.RNN` holding these "
-                        "weights. All in float64.")
-            st.caption("A relative error around 10⁻⁹ or below means the hand-written BPTT is right (what is left is "
-                       "the finite difference's own rounding); a mistake in one line of the backward pass gives "
-                       "errors near 1. The agreement with autograd is down to float64 rounding (about 10⁻¹⁶).")
+def check_section(ex: Example, net: Network) -> None:
+    """The hand-written gradients against finite differences and torch.autograd."""
+    rows = gradient_check(ex)
+    worst_fd = max(r["relative error (finite diff.)"] for r in rows)
+    worst_auto = max(r["max |BPTT − autograd|"] for r in rows)
+    m1, m2 = st.columns(2)
+    m1.metric("Largest relative error vs finite differences", f"{worst_fd:.1e}",
+              help="max |a − b| / (max |a| + max |b|) over each weight matrix, worst of the five.")
+    m2.metric("Largest |difference| vs torch.autograd", f"{worst_auto:.1e}")
+    table = pd.DataFrame(rows)
+    for col in table.columns[2:]:
+        table[col] = table[col].map(lambda v: f"{v:.1e}")
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown("**Finite differences** nudge one weight at a time by ε = 10⁻⁶ both ways and measure the "
+                "loss: (L(w + ε) − L(w − ε)) / 2ε, two forward passes per weight, no calculus. "
+                "**torch.autograd** differentiates the same loss computed by `torch.nn.RNN` holding these "
+                "weights. All in float64.")
+    st.caption("A relative error around 10⁻⁹ or below means the hand-written BPTT is right (what is left is "
+               "the finite difference's own rounding); a mistake in one line of the backward pass gives "
+               "errors near 1. The agreement with autograd is down to float64 rounding (about 10⁻¹⁶).")
+
 
 # --- torch.nn.RNN -----------------------------------------------------------------------------------
-if tab_torch.open:
-    with tab_torch:
-        if needs_example():
-            ex = example
-            b64, b32 = torch_hidden_states(ex, "float64"), torch_hidden_states(ex, "float32")
-            st.markdown("`torch.nn.RNN` computes h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh): the same "
-                        "recurrence, with two biases where ours has one. Load our weights into it:")
-            st.code(inspect.getsource(torch_rnn), language="python")
-            m1, m2 = st.columns(2)
-            m1.metric("Max |torch − NumPy|, float64", f"{b64.max_diff:.1e}")
-            m2.metric("Max |torch − NumPy|, float32", f"{b32.max_diff:.1e}",
-                      help="torch's default precision: about 7 significant digits.")
-            rows = [{"step": t, "NumPy h_t": vec(h, 4), "torch.nn.RNN h_t": vec(ht, 4)}
-                    for t, (h, ht) in enumerate(zip(ex.H, b64.H), 1)]
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-            st.caption("Every hidden state agrees to the last digit in float64: the hand-written loop *is* what the "
-                       "library computes (it runs it in fused C++ instead of a Python loop). The rest of rnnlab "
-                       "builds on torch's layers for that speed.")
+def torch_section(ex: Example, net: Network) -> None:
+    """The same weights loaded into torch.nn.RNN give the same hidden states."""
+    b64, b32 = torch_hidden_states(ex, "float64"), torch_hidden_states(ex, "float32")
+    st.markdown("`torch.nn.RNN` computes h_t = tanh(W_ih x_t + b_ih + W_hh h_(t−1) + b_hh): the same "
+                "recurrence, with two biases where ours has one. Load our weights into it:")
+    st.code(inspect.getsource(torch_rnn), language="python")
+    m1, m2 = st.columns(2)
+    m1.metric("Max |torch − NumPy|, float64", f"{b64.max_diff:.1e}")
+    m2.metric("Max |torch − NumPy|, float32", f"{b32.max_diff:.1e}",
+              help="torch's default precision: about 7 significant digits.")
+    rows = [{"step": t, "NumPy h_t": vec(h, 4), "torch.nn.RNN h_t": vec(ht, 4)}
+            for t, (h, ht) in enumerate(zip(ex.H, b64.H), 1)]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.caption("Every hidden state agrees to the last digit in float64: the hand-written loop *is* what the "
+               "library computes (it runs it in fused C++ instead of a Python loop). The rest of rnnlab "
+               "builds on torch's layers for that speed.")
+
 
 # --- train a character model -------------------------------------------------------------------------
-if tab_train.open:
-    with tab_train:
-        st.markdown("The same NumPy RNN, now with one-hot characters in and a softmax over the next character out, "
-                    "trained by the hand-written BPTT and Adam: it reads your sentence (repeated) 25 characters at "
-                    "a time and learns to continue it.")
-        url_text("scr_sentence", DEFAULT_SENTENCE, MAX_CHAR_TEXT)
-        sentence = st.text_input("Sentence to learn", key="scr_sentence", max_chars=MAX_CHAR_TEXT,
-                                 help=f"Up to {MAX_CHAR_TEXT} characters.")
-        keep_text_in_url("scr_sentence", DEFAULT_SENTENCE, MAX_CHAR_TEXT)
-        t1, t2, t3, t4 = st.columns(4)
-        hidden = t1.select_slider("Hidden units", [8, 16, 32, 64, 128], 32, key="scr_char_hidden", bind="query-params")
-        steps = t2.select_slider("Training steps", [100, 200, 400, 800, 1500, 3000], 400, key="scr_char_steps",
-                                 bind="query-params")
-        lr = t3.select_slider("Learning rate (Adam)", [1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.5], 5e-3,
-                              format_func=lambda v: f"{v:g}", key="scr_char_lr", bind="query-params")
-        temperature = t4.select_slider("Sampling temperature", [0.1, 0.3, 0.5, 0.8, 1.0, 1.5], 0.5,
-                                       key="scr_char_temp", bind="query-params",
-                                       help="Low: the most likely next character almost always. High: more random.")
-        try:
-            text = training_text(sentence)
-        except InputError as err:
-            text = None
-            st.warning(escape_md(str(err)))
-        if text is not None:
-            V = len(alphabet(text))
-            st.caption(f"{V} different characters, so each input is a one-hot vector of size {V} and a model "
-                       f"that guesses knows ln {V} = {np.log(V):.2f} nats per character. "
-                       f"{char_model_params(hidden, V):,} weights.")
-        limit_msg = training.check_limits(params=char_model_params(hidden, V)) if text is not None else None
-        if limit_msg:
-            st.error(limit_msg)
-        if st.button("▶ Train", type="primary", key="scr_char_train", disabled=text is None or bool(limit_msg)):
-            lim = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
-            params = {"sentence": " ".join(sentence.split()), "hidden": hidden, "steps": steps, "lr": lr,
-                      "temperature": temperature, "sample_every": max(steps // 20, 10)}
-            training.submit(JOB, "rnnlab.labs.scratch:char_model_job", {**params, "seed": int(seed)}, seed=int(seed),
-                        job_limits=lim, meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
-                                           "params": params, "total_steps": steps})
+@dataclass(frozen=True)
+class CharSettings:
+    """The character model's settings; ``weights``: its size (None: the sentence cannot be learned)."""
+    sentence: str
+    hidden: int
+    steps: int
+    lr: float
+    temperature: float
+    weights: int | None
 
-        @st.fragment(run_every=training.LIVE_EVERY if training.active(JOB) else None)
-        def live():
-            job = training.panel(JOB)
-            if job is None:
-                st.caption("Press Train: the loss and the samples appear here while it learns (a few seconds).")
-                return
-            steps_ev = job.of_kind("step")
-            samples = job.of_kind("sample")
-            chance = chance_loss(job.kwargs["sentence"])
-            plot(char_loss([e.step for e in steps_ev], [e.data["loss"] for e in steps_ev], chance,
-                           [e.step for e in samples]), key="scr_char_loss")
-            if samples:
-                st.markdown("**Samples while it learns** (the model continues the first character by itself)")
-                st.dataframe(pd.DataFrame([{"step": e.step, "sample": e.data["text"]} for e in reversed(samples)]),
-                             hide_index=True, width="stretch", height=min(38 + 35 * len(samples), 300))
-            training.rerun_once_finished(JOB)
 
-        live()
-        job = training.current(JOB)
-        if job is not None and job.end_state is not None:
-            training.end_banner(job)
-            res = job.result or {}
-            if res.get("params") and res.get("chars"):
-                st.markdown("**Ask the trained model** (its weights came back from the training as plain arrays)")
-                k1, k2 = st.columns([2, 1])
-                url_text("scr_prime", res["sentence"][:5], 40)
-                prime = k1.text_input("Start with", key="scr_prime", max_chars=40)
-                keep_text_in_url("scr_prime", res["sentence"][:5], 40)
-                n = k2.slider("Characters to add", 10, 200, 60, key="scr_char_n", bind="query-params")
-                known = [c for c in prime if c in res["chars"]]
-                if not known:
-                    st.warning("None of these characters is in the sentence it learned: type some that are.")
+def char_settings() -> CharSettings:
+    """The sentence and the model's settings, with its alphabet and size."""
+    url_text("scr_sentence", DEFAULT_SENTENCE, MAX_CHAR_TEXT)
+    sentence = st.text_input("Sentence to learn", key="scr_sentence", max_chars=MAX_CHAR_TEXT,
+                             help=f"Up to {MAX_CHAR_TEXT} characters.")
+    keep_text_in_url("scr_sentence", DEFAULT_SENTENCE, MAX_CHAR_TEXT)
+    t1, t2, t3, t4 = st.columns(4)
+    hidden = t1.select_slider("Hidden units", [8, 16, 32, 64, 128], 32, key="scr_char_hidden", bind="query-params")
+    steps = t2.select_slider("Training steps", [100, 200, 400, 800, 1500, 3000], 400, key="scr_char_steps",
+                             bind="query-params")
+    lr = t3.select_slider("Learning rate (Adam)", [1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.5], 5e-3,
+                          format_func=lambda v: f"{v:g}", key="scr_char_lr", bind="query-params")
+    temperature = t4.select_slider("Sampling temperature", [0.1, 0.3, 0.5, 0.8, 1.0, 1.5], 0.5,
+                                   key="scr_char_temp", bind="query-params",
+                                   help="Low: the most likely next character almost always. High: more random.")
+    try:
+        text = training_text(sentence)
+    except InputError as err:
+        text = None
+        st.warning(escape_md(str(err)))
+    weights = None
+    if text is not None:
+        V = len(alphabet(text))
+        weights = char_model_params(hidden, V)
+        st.caption(f"{V} different characters, so each input is a one-hot vector of size {V} and a model "
+                   f"that guesses knows ln {V} = {chance_loss(sentence):.2f} nats per character. "
+                   f"{weights:,} weights.")
+    return CharSettings(sentence, hidden, steps, lr, temperature, weights)
+
+
+def train_section(seed: int) -> None:
+    """The NumPy RNN trained on a sentence as a job: its loss and samples live, then the trained model asked
+    to continue a prime."""
+    st.markdown("The same NumPy RNN, now with one-hot characters in and a softmax over the next character out, "
+                "trained by the hand-written BPTT and Adam: it reads your sentence (repeated) 25 characters at "
+                "a time and learns to continue it.")
+    cs = char_settings()
+    limit_msg = training.check_limits(params=cs.weights) if cs.weights is not None else None
+    if limit_msg:
+        st.error(limit_msg)
+
+    def start() -> training.Submission:
+        lim = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
+        params = {"sentence": " ".join(cs.sentence.split()), "hidden": cs.hidden, "steps": cs.steps, "lr": cs.lr,
+                  "temperature": cs.temperature, "sample_every": max(cs.steps // 20, 10)}
+        return training.Submission(char_model_job, {**params, "seed": seed}, seed=seed, job_limits=lim,
+                                   meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
+                                         "params": params, "total_steps": cs.steps})
+
+    button = training.Button("▶ Train", "scr_char_train", disabled=cs.weights is None or bool(limit_msg))
+    training.train_live(JOB, button, start, draw=char_progress, draw_ended=True,
+                        when_done=lambda job: ask_model(job.result, cs.temperature, seed),
+                        idle="Press Train: the loss and the samples appear here while it learns (a few seconds).")
+
+
+def char_progress(job) -> None:
+    """The loss against chance, and the samples drawn while it learns."""
+    steps_ev = job.of_kind("step")
+    samples = job.of_kind("sample")
+    chance = chance_loss(job.kwargs["sentence"])
+    plot(char_loss([e.step for e in steps_ev], [e.data["loss"] for e in steps_ev], chance,
+                   [e.step for e in samples]), key="scr_char_loss")
+    if samples:
+        st.markdown("**Samples while it learns** (the model continues the first character by itself)")
+        st.dataframe(pd.DataFrame([{"step": e.step, "sample": e.data["text"]} for e in reversed(samples)]),
+                     hide_index=True, width="stretch", height=min(38 + 35 * len(samples), 300))
+
+
+def ask_model(res: dict, temperature: float, seed: int) -> None:
+    """The trained model (its weights came back as plain arrays) continues a prime the student types."""
+    if not (res.get("params") and res.get("chars")):
+        return
+    st.markdown("**Ask the trained model** (its weights came back from the training as plain arrays)")
+    k1, k2 = st.columns([2, 1])
+    url_text("scr_prime", res["sentence"][:5], 40)
+    prime = k1.text_input("Start with", key="scr_prime", max_chars=40)
+    keep_text_in_url("scr_prime", res["sentence"][:5], 40)
+    n = k2.slider("Characters to add", 10, 200, 60, key="scr_char_n", bind="query-params")
+    known = [c for c in prime if c in res["chars"]]
+    if not known:
+        st.warning("None of these characters is in the sentence it learned: type some that are.")
+    else:
+        if len(known) < len(prime):
+            st.caption("Characters it never saw are skipped.")
+        more = continue_text(res["params"], res["chars"], prime, n, temperature, seed)
+        st.code(prime + more, language="text", wrap_lines=True)
+
+
+def scratch_tabs(net: Network, example: Example | None, problem: str | None) -> None:
+    """The four views of the course's example (each says why when the settings cannot be used), then the
+    character model; each drawn only while its tab is open."""
+    tabs = st.tabs(["Forward pass", "Backpropagation by hand", "Gradient check", "The same in torch.nn.RNN",
+                    "Train a character model"], key="scr_tab", bind="query-params")
+    for tab, section in zip(tabs, (forward_section, backward_section, check_section, torch_section)):
+        if tab.open:
+            with tab:
+                if example is None:
+                    st.error(f"**These settings cannot be used.** {escape_md(problem)}")
                 else:
-                    if len(known) < len(prime):
-                        st.caption("Characters it never saw are skipped.")
-                    more = continue_text(res["params"], res["chars"], prime, n, temperature, int(seed))
-                    st.code(prime + more, language="text", wrap_lines=True)
+                    section(example, net)
+    if tabs[4].open:
+        with tabs[4]:
+            train_section(net.seed)
 
+
+intro()
+net = network_box()
+example, problem = example_of(net)
+scratch_tabs(net, example, problem)
 reset_button("scr")
 next_page(PAGE)
