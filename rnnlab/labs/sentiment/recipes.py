@@ -50,12 +50,8 @@ PRESETS: dict[str, Recipe] = {
     # whose outputs are max- and mean-pooled over time, so every word gets a direct gradient instead of
     # waiting for it to travel back from the last step; a high learning rate with LR drops on plateaus.
     "fast": Recipe(cell="LSTM", lr=6e-3, epochs=3),
-    # An LSTM-128 given three minutes: whole reviews (up to 1,000 tokens, 30k words), dropout 0.5 on the
-    # word vectors and before the head, batches of 64 in bfloat16 where the CPU has it natively (AMX: 1.5x
-    # the reviews per second of float32 here), and the learning rate in three cosine cycles over the time
-    # budget, each cycle starting again from the best validated weights (warm restarts, SGDR), the weights
-    # averaged (EMA). On all 25,000 IMDB test reviews after 180 s of training on a 2-core AMX CPU: 89.20% /
-    # 89.36% (seeds 0 / 1); the LSTM-64 in float32, batches of 128: 88.66% / 88.30% (README, Measured figures).
+    # For the page's 3-minute budget: bfloat16 where the CPU has it natively gives a larger LSTM more updates in
+    # the same time; cosine cycles with warm restarts, averaged weights. See docs/experiments/sentiment.md.
     "fast_3min": Recipe(name="fast_3min", cell="LSTM", num_words=30_000, maxlen=1000, embed_dim=64,
                         hidden_sizes=(128,), embed_dropout=0.5, head_dropout=0.5, lr=6e-3, batch_size=64, epochs=10,
                         val_fraction=0.05, early_stopping=None, lr_patience=None, ema=0.99, lr_schedule="cosine",
@@ -69,12 +65,8 @@ PRESETS: dict[str, Recipe] = {
     "guide_keras": Recipe(name="guide_keras", num_words=10_000, maxlen=200, cell="LSTM", embed_dim=64,
                           hidden_sizes=(64, 32), bidirectional=True, head_hidden=64, head_dropout=0.5,
                           pooling="last", lr=1e-3, clip=None, batch_size=64, epochs=5, equal_length=True),
-    # The shipped model (`python -m rnnlab train-sentiment --preset shipped`, on the training split only, 10%
-    # of it held out for validation and the calibration temperature): a bidirectional LSTM-256 reading whole
-    # reviews (up to 1,000 tokens: 99% of IMDB reviews are shorter) in equal-length batches, its outputs max-
-    # and mean-pooled over time; strong dropout on the word vectors (0.5) and before the head, 10 epochs of
-    # Adam on a cosine schedule, the weights averaged over the last ~500 steps (EMA), and the best validated
-    # weights kept. 90.23% test accuracy, ECE 5.3% -> 0.4% after calibration; 2 minutes on an H200 GPU.
+    # The shipped model (`python -m rnnlab train-sentiment --preset shipped`), chosen on validation accuracy among
+    # the recipes tried: see docs/experiments/sentiment.md and its model card, assets/sentiment/README.md.
     "shipped": Recipe(name="shipped", num_words=30_000, maxlen=1000, cell="LSTM", embed_dim=128, hidden_sizes=(256,),
                       bidirectional=True, embed_dropout=0.5, head_dropout=0.5, pooling="maxmean", lr=2e-3,
                       batch_size=64, epochs=10, early_stopping=None, lr_patience=None, evals_per_epoch=4,
