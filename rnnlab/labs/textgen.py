@@ -88,14 +88,12 @@ class CharRecipe:
 
 
 PRESETS = {
-    # bf16 where the CPU multiplies it natively: 2.5x the steps in the same 3 minutes on an AMX CPU
+    # bf16 where the CPU multiplies it natively: more steps in the same 3 minutes (see docs/experiments/charlm.md)
     "live": CharRecipe(precision="auto"),
-    # The shipped model: 2-layer LSTM-800 with two regularisers of AWD-LSTM (Merity et al. 2018): DropConnect
-    # on the recurrent weights (weight drop 0.25) and locked dropout on the character vectors (0.1), dropout
-    # 0.3 between the layers and before the output; windows of 256 characters, 64 streams; a 3,000-step
-    # cosine schedule whose best validated weights are kept: tiny-shakespeare is small enough that a model this
-    # size overfits after about 22 passes over it (best at step 1,375). bf16 on a CPU with AMX (about 1.4 s a
-    # step at two threads, 33 minutes to the best step); fp32 elsewhere. 8 M weights: stored in int8 (8 MB).
+    # The shipped model: a 2-layer LSTM-800 with two regularisers of AWD-LSTM (Merity et al. 2018), DropConnect on
+    # the recurrent weights and locked dropout on the character vectors, besides dropout; the best validated
+    # weights are kept because tiny-shakespeare is small enough for a model this size to overfit it. The recipes
+    # tried and their losses: see docs/experiments/charlm.md.
     "shipped": CharRecipe(name="shipped", hidden_size=800, num_layers=2, dropout=0.3, weight_drop=0.25,
                           embed_dropout=0.1, batch_size=64, seq_len=256, lr=2e-3, schedule="cosine",
                           min_lr_frac=0.05, ema=0.998, seconds=None, max_steps=3000, keep="best", eval_every=125,

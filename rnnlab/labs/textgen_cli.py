@@ -3,10 +3,10 @@
     python -m rnnlab train-charlm --threads 2 --log /tmp/runs/charlm.log --checkpoint /tmp/runs/charlm
 
 trains the ``shipped`` recipe (2-layer LSTM-800, weight drop 0.25, a 3,000-step schedule; bfloat16 on a CPU
-with AMX, about 1.4 s a step on two cores, best near step 1,400) on the first 90% of tiny-shakespeare,
+with AMX; its timings are in docs/experiments/charlm.md) on the first 90% of tiny-shakespeare,
 validates on the last 10% every ``--eval-every`` steps, appends a line per validation to ``--log`` and saves
 the best weights so far to ``--checkpoint`` (so a run stopped early still leaves a usable model), and at the
-end writes the best weights (int8, one scale per row: the shipped model's 8 M weights in 8 MB; or
+end writes the best weights (int8, one scale per row: half the size of float16; or
 ``--weights float16``) with the validation loss measured on the weights as stored to ``--out``. ``--hours``
 bounds the training time; ``--init`` starts from a saved model (to resume a stopped run).
 """
