@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from ...nn.models import SentimentClassifier, TextModel
 from ...train import History, TrainConfig, Trainer
 from .. import calibration
 from .data import EpochBatches, batches, build_vocab, encode
-from .recipes import Recipe
+from .recipes import Recipe, recipe_to_dict
 
 
 def loss_fn(model: SentimentClassifier, batch):
@@ -139,10 +139,9 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
         t_ids, t_len = encode(test.texts, vocab, recipe.maxlen, recipe.truncating)
         test_result = evaluate(model, t_ids, t_len, torch.from_numpy(test.labels))
         test_result["calibration"] = calibration.calibration_report(logits_of(model, t_ids, t_len), test.labels, T)
-    meta = {"recipe": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(recipe).items()},
-            "seed": seed, "train_examples": len(fit_part), "steps": len(history.steps),
-            "seconds": round(history.seconds, 1), "status": history.status, "temperature": T,
-            "precision": history.precision}
+    meta = {"recipe": recipe_to_dict(recipe), "seed": seed, "train_examples": len(fit_part),
+            "steps": len(history.steps), "seconds": round(history.seconds, 1), "status": history.status,
+            "temperature": T, "precision": history.precision}
     if test_result is not None:
         meta["test_accuracy"] = round(test_result["acc"], 4)
         meta["test_examples"] = len(test)
