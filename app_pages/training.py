@@ -5,7 +5,7 @@ its phase and progress, a Stop button, and how it ended. The training itself run
     from rnnlab.labs.sentiment import sentiment_job
 
     training.train_live(
-        "sent_job", training.Button("▶ Start training", key="sent_start"),
+        "sent_job", training.Button("▶ Start training", "sent_start"),
         lambda: training.Submission(sentiment_job, {...}, meta={"lab": "sentiment", ...}),
         draw=curves,              # the live figure, from job.events, redrawn while it runs
         when_done=results)        # under the end banner, once it has returned a result
