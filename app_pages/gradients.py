@@ -26,6 +26,7 @@ from rnnlab.figures.gradients import (
     truncation_figure,
     weight_criterion_figure,
 )
+from rnnlab.labs.clipping import clipping_job
 from rnnlab.labs.gradients import (
     CELL_CHOICES,
     JACOBIAN_POINTS,
@@ -42,7 +43,10 @@ from rnnlab.labs.longrange import (
     VALIDATION_SIZE,
     Sweep,
     baseline,
+    race_job,
+    record_job,
     solved_threshold,
+    sweep_job,
     task_model_size,
 )
 
@@ -170,7 +174,11 @@ def flow_section() -> None:
                    + (" (Keras' default `unit_forget_bias=True`: Jozefowicz et al. 2015 found that a bias of 1 closes "
                       "the gap between the LSTM and the GRU). Set it to 0 to see PyTorch's plain initialisation."
                       if forget_bias == 1.0 else "."))
+    criterion(result, residual)
 
+
+def criterion(result: list, residual: bool) -> None:
+    """Pascanu et al.'s criterion on each cell's W_h blocks, and what skip connections and attention change."""
     st.markdown("**Pascanu et al.'s criterion: the largest singular value σ_max of each W_h block**")
     plot(weight_criterion_figure(result), key="gr_sigma")
     for f in result:
@@ -207,11 +215,12 @@ def record_section() -> None:
     cell = d1.selectbox("Cell", list(CELLS), key="gr_hm_cell", bind="query-params")
     T = d2.slider("T", 10, 200, 50, 10, key="gr_hm_T", bind="query-params")
     steps = d3.slider("Training steps", 50, 1000, 300, 50, key="gr_hm_steps", bind="query-params")
-    if st.button("Train and record", key="gr_hm_go", type="primary"):
-        training.submit(JOB_RECORD, "rnnlab.labs.longrange:record_job",
-                    dict(cell=cell, T=T, steps=steps, hidden=32, seed=seed()), seed=seed(),
-                    meta={"lab": "gradients", "task": f"adding problem, T={T} (gradient snapshots)", "cell": cell,
-                          "params": {"T": T, "steps": steps, "hidden": 32, "seed": seed()}, "total_steps": steps})
+
+    def start() -> training.Submission:
+        return training.Submission(
+            record_job, dict(cell=cell, T=T, steps=steps, hidden=32, seed=seed()), seed=seed(),
+            meta={"lab": "gradients", "task": f"adding problem, T={T} (gradient snapshots)", "cell": cell,
+                  "params": {"T": T, "steps": steps, "hidden": 32, "seed": seed()}, "total_steps": steps})
 
     def draw(job):
         prof = job.of_kind("profile")
@@ -228,7 +237,7 @@ def record_section() -> None:
                    + (f"solved at step {run['solved_at']}." if run["solved"] else "not solved.")
                    + " Dark rows on the left: the gradient from the loss does not reach the early steps.")
 
-    training.live(JOB_RECORD, draw, done)
+    training.train_live(JOB_RECORD, training.Button("Train and record", key="gr_hm_go"), start, draw, done)
 
 
 # --- clipping ------------------------------------------------------------------------------------------------
@@ -249,12 +258,13 @@ def clipping_section() -> None:
     thr = f2.slider("Clipping threshold", 0.1, 10.0, 1.0, 0.1, key="gr_cl_thr", bind="query-params")
     T = f3.slider("T", 10, 200, 50, 10, key="gr_cl_T", bind="query-params")
     steps = f4.slider("Steps", 50, 500, 200, 50, key="gr_cl_steps", bind="query-params")
-    if st.button("Train with and without clipping", key="gr_cl_go", type="primary"):
+
+    def start() -> training.Submission:
         params = dict(cell=CELL_CHOICES[cell], T=T, radius=value, scale_by=scale_by, lr=lr, threshold=thr,
                       steps=steps, seed=seed())
-        training.submit(JOB_CLIP, "rnnlab.labs.clipping:clipping_job", params, seed=seed(),
-                    meta={"lab": "gradients", "task": f"adding problem, T={T} (clipping)", "cell": cell,
-                          "params": params, "total_steps": 2 * steps})
+        return training.Submission(clipping_job, params, seed=seed(),
+                                   meta={"lab": "gradients", "task": f"adding problem, T={T} (clipping)",
+                                         "cell": cell, "params": params, "total_steps": 2 * steps})
 
     def curves(job) -> dict:
         runs: dict = {}
@@ -286,9 +296,9 @@ def clipping_section() -> None:
                            + (f"; {n_clip} of {len(run['clipped'])} steps were clipped." if name == "with clipping"
                               else "."))
 
-    if training.current(JOB_CLIP) is None:
-        st.info("Press the button: both runs start from the same weights and see the same batches.")
-    training.live(JOB_CLIP, draw, done)
+    training.train_live(JOB_CLIP, training.Button("Train with and without clipping", key="gr_cl_go"), start, draw,
+                        done, idle=lambda: st.info("Press the button: both runs start from the same weights and "
+                                                   "see the same batches."))
 
 
 # --- truncated BPTT -------------------------------------------------------------------------------------------
@@ -336,16 +346,17 @@ def race_section() -> None:
     else:
         st.caption(f"Baseline: blanks, then a uniform guess among the 8 symbols: cross-entropy 10·log 8/(T+20) = "
                    f"{base:.4f}. Solved: below {SOLVED_FRACTION:.0%} of it, {threshold:.4f}.")
-    if st.button("Train", key="gr_lr_go", type="primary", disabled=not cells):
+
+    def start() -> training.Submission | None:
         params = dict(task=task, cells=list(cells), T=T, steps=steps, hidden=hidden,
                       together=mode.startswith("race"), seed=seed())
         too_big = training.check_limits(params=max(task_model_size(task, c, hidden) for c in cells))
         if too_big:
             st.error(too_big)
-        else:
-            training.submit(JOB_RACE, "rnnlab.labs.longrange:race_job", params, seed=seed(),
-                        meta={"lab": "gradients", "task": f"{task} problem, T={T}", "cell": ", ".join(cells),
-                              "params": params, "total_steps": steps * len(cells)})
+            return None
+        return training.Submission(race_job, params, seed=seed(),
+                                   meta={"lab": "gradients", "task": f"{task} problem, T={T}",
+                                         "cell": ", ".join(cells), "params": params, "total_steps": steps * len(cells)})
 
     def metric_name(task_):
         return "MSE" if task_ == "adding" else "cross-entropy"
@@ -393,7 +404,7 @@ def race_section() -> None:
             st.caption("The step counts are the first validation (every 25 steps) below the threshold. LSTMs use the "
                        "chrono initialisation of their gate biases (Tallec & Ollivier 2018).")
 
-    training.live(JOB_RACE, draw, done)
+    training.train_live(JOB_RACE, training.Button("Train", key="gr_lr_go", disabled=not cells), start, draw, done)
 
 
 def sweep_section() -> None:
@@ -401,41 +412,45 @@ def sweep_section() -> None:
     cfg = DEFAULT_SWEEP
     st.markdown(f"Each cell trained for up to {cfg['steps']} steps on the adding problem at T = "
                 f"{', '.join(map(str, cfg['Ts']))}, with {len(cfg['seeds'])} seeds each (a run stops once solved).")
-    job = training.current(JOB_SWEEP)
     shipped = Sweep.load(SWEEP_FILE) if SWEEP_FILE.exists() else None
-    if st.button("Rerun the sweep live", key="gr_sw_go",
-                 help="Trains every cell at every T again in a worker process; the figure fills in as runs end."):
-        training.submit(JOB_SWEEP, "rnnlab.labs.longrange:sweep_job", {}, seed=seed(),
-                    meta={"lab": "gradients", "task": "adding problem sweep", "cell": ", ".join(cfg["cells"]),
-                          "params": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
-                          "total_steps": cfg["steps"] * len(cfg["Ts"]) * len(cfg["seeds"]) * len(cfg["cells"])})
-        job = training.current(JOB_SWEEP)
+    button = st.container()         # the button goes above the note on the shipped sweep's cost
     if shipped is not None and shipped.meta.get("cpu_seconds"):
         st.caption(f"Making the shipped sweep took {shipped.meta['cpu_seconds']:.0f} s of CPU time on one thread "
                    f"({shipped.meta.get('machine', 'machine not recorded')}); a rerun here runs in a worker "
                    "process and takes at least that, more while other trainings run.")
 
-    def partial(job_) -> Sweep:
-        sw = Sweep(cfg["task"], list(cfg["Ts"]), list(cfg["cells"]), list(cfg["seeds"]), cfg["steps"])
-        sw.results = [dict(e.data) for e in job_.of_kind("result")]
-        return sw
+    def start() -> training.Submission:
+        return training.Submission(
+            sweep_job, {}, seed=seed(),
+            meta={"lab": "gradients", "task": "adding problem sweep", "cell": ", ".join(cfg["cells"]),
+                  "params": {k: list(v) if isinstance(v, tuple) else v for k, v in cfg.items()},
+                  "total_steps": cfg["steps"] * len(cfg["Ts"]) * len(cfg["seeds"]) * len(cfg["cells"])})
 
-    def draw(job_):
-        sw = partial(job_)
-        plot(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), key="gr_sw_live")
-
-    def done(job_):
-        sw = Sweep.from_dict(job_.result["sweep"])
-        plot(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), key="gr_sw_plot")
-        st.caption(f"Results: this session's rerun ({len(sw.results)} runs).")
-
-    if job is None:
+    def shipped_sweep():
         if shipped is None:
             st.info("No shipped sweep here (run `python -m bench.sweep` to make one): press the button to run it.")
         else:
             plot(sweep_figure(shipped.success(), shipped.Ts, len(shipped.seeds)), key="gr_sw_plot")
             st.caption("Results: shipped with the app (made by `python -m bench.sweep`).")
-    training.live(JOB_SWEEP, draw, done)
+
+    def partial(job) -> Sweep:
+        sw = Sweep(cfg["task"], list(cfg["Ts"]), list(cfg["cells"]), list(cfg["seeds"]), cfg["steps"])
+        sw.results = [dict(e.data) for e in job.of_kind("result")]
+        return sw
+
+    def draw(job):
+        sw = partial(job)
+        plot(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), key="gr_sw_live")
+
+    def done(job):
+        sw = Sweep.from_dict(job.result["sweep"])
+        plot(sweep_figure(sw.success(), sw.Ts, len(sw.seeds)), key="gr_sw_plot")
+        st.caption(f"Results: this session's rerun ({len(sw.results)} runs).")
+
+    rerun = training.Button("Rerun the sweep live", key="gr_sw_go", primary=False, where=button,
+                            help="Trains every cell at every T again in a worker process; the figure fills in as "
+                                 "runs end.")
+    training.train_live(JOB_SWEEP, rerun, start, draw, done, idle=shipped_sweep)
 
 
 ALL_JOBS = (JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP)
