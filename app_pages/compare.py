@@ -29,8 +29,11 @@ from rnnlab.labs.compare import (
     SPAN_ACCURACY,
     SPEED_LINEUP,
     Lineup,
+    charlm_job,
     course_table,
+    recall_job,
     size_problem,
+    speed_job,
 )
 from rnnlab.nn.seqmodels import KINDS, LONG_NAMES, size_of
 
@@ -65,9 +68,9 @@ tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory", "Shakespeare", "Speed
                                                 bind="query-params")
 
 
-def live(key: str, draw, when_done) -> None:
-    """``training.live`` for the comparison's jobs: ``when_done(job)`` only for a job that returned models."""
-    training.live(key, draw, lambda job: when_done(job) if job.result.get("models") else None)
+def with_models(when_done):
+    """``when_done`` for the comparison's jobs: called only for a job that returned models."""
+    return lambda job: when_done(job) if job.result.get("models") else None
 
 
 def sizes_table(lu: Lineup, settings: dict, sizes: dict) -> None:
@@ -117,70 +120,78 @@ def memory_part() -> None:
     limit = problem or training.check_limits(params=max(sizes.values()))
     if limit:
         st.error(escape_md(limit))
-    if st.button("▶ Train the four", type="primary", key="cmp_train", disabled=bool(limit)):
+
+    def start() -> training.Submission:
         params = {"size": size, "T": T, "steps": steps, "window": window, "cnn_layers": layers, "context": context,
                   "symbols": task.symbols}
-        training.submit(JOB_RECALL, "rnnlab.labs.compare:recall_job",
-                    {"lineup": lu.to_dict(), "T": T, "symbols": task.symbols, "steps": steps, "seed": seed()},
-                    seed=seed(), meta={"lab": "compare", "task": f"memory over distance, T={T}",
-                                       "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer", "params": params,
-                                       "total_steps": steps * len(KINDS)})
+        return training.Submission(
+            recall_job, {"lineup": lu.to_dict(), "T": T, "symbols": task.symbols, "steps": steps, "seed": seed()},
+            seed=seed(), meta={"lab": "compare", "task": f"memory over distance, T={T}",
+                               "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer", "params": params,
+                               "total_steps": steps * len(KINDS)})
 
-    def partial(job) -> dict:
-        return {e.data["model"]: dict(e.data) for e in job.of_kind("model_done")}
+    train = training.Button("▶ Train the four", key="cmp_train", disabled=bool(limit))
+    training.train_live(JOB_RECALL, train, start, recall_live, with_models(recall_results))
 
-    def draw(job):
-        done = partial(job)
-        T_job, symbols = job.kwargs["T"], job.kwargs["symbols"]
-        labels = Lineup.from_dict(job.kwargs["lineup"]).labels()
-        curves = {}
-        for e in job.of_kind("train"):
-            xs, ys = curves.setdefault(e.data["model"], ([], []))
-            xs.append(e.step)
-            ys.append(e.data["acc"])
-        if curves:
-            plot(training_figure(curves, labels, 1 / symbols, job.kwargs["steps"]), key="cmp_train_live")
-            last = job.last("train")
-            st.caption(f"Training the {labels[last.data['model']]}: step {last.step:,}; accuracy on its batches "
-                       f"of 64 sequences (every k mixed; chance {1 / symbols:.0%}). Each model's test at every k "
-                       "appears below as soon as it has trained.")
-        if done:
-            plot(accuracy_figure(done, 1 / symbols, T_job), key="cmp_acc_live")
 
-    def done(job):
-        r = job.result
-        models, T_job = r["models"], r["task"]["T"]
-        plot(accuracy_figure(models, r["chance"], T_job), key="cmp_acc")
-        st.caption(f"Test accuracy at every k, {r['per_k']} fixed sequences each (chance {r['chance']:.1%}). The "
-                   "dotted vertical lines mark where each bounded view ends.")
-        cols = st.columns(len(models))
-        for col, (_k, m) in zip(cols, models.items()):
-            value = f"k ≤ {m['span']}" if m["span"] >= 0 else "none"
-            col.metric(f"{m['label']}: holds", value, f"{m['mean_acc']:.0%} over all k", delta_color="off",
-                       delta_arrow="off",
-                       help=f"The longest distance up to which test accuracy stays at or above {SPAN_ACCURACY:.0%}.")
-        lines = []
-        for _k, m in models.items():
-            if m["view"] > 0 and m["view"] < T_job:
-                beyond = m["acc"][m["view"]:]
-                lines.append(f"- **{m['label']}** sees {m['view']} tokens: {sum(m['acc'][:m['view']]) / m['view']:.0%} "
-                             f"within, {sum(beyond) / len(beyond):.0%} beyond (chance {r['chance']:.0%}).")
-            elif m["view"] < 0:
-                reach = "every distance of this task" if m["span"] >= T_job - 1 else "then its memory gives out"
-                lines.append(f"- **{m['label']}** has no fixed view: it holds k ≤ {m['span']} ({reach}).")
-            else:
-                lines.append(f"- **{m['label']}** sees the whole sequence ({m['view']} ≥ T = {T_job}).")
-        st.markdown("\n".join(lines))
-        with st.expander("How strongly does each answer depend on the marked token?", expanded=False):
-            plot(sensitivity_figure(models, T_job), key="cmp_sens")
-            st.caption("The gradient of the correct answer's score with respect to the marked token, k steps back "
-                       "(log scale), averaged over 8 test sequences per k. Beyond its view a model's is exactly 0 "
-                       "(not drawn). A recurrent net's must travel back through every step: a fading line is the "
-                       "vanishing gradient that limits what it learns to hold.")
-        st.caption(" · ".join(f"{m['label']}: {m['params']:,} weights, {m['steps']:,} steps in {m['seconds']:.0f} s"
-                              for m in models.values()))
+def recall_done(job) -> dict:
+    """The models of a memory job that have been tested so far, by name."""
+    return {e.data["model"]: dict(e.data) for e in job.of_kind("model_done")}
 
-    live(JOB_RECALL, draw, done)
+
+def recall_live(job) -> None:
+    """While the four train: each one's training accuracy, and the test at every k of those done."""
+    done = recall_done(job)
+    T_job, symbols = job.kwargs["T"], job.kwargs["symbols"]
+    labels = Lineup.from_dict(job.kwargs["lineup"]).labels()
+    curves = {}
+    for e in job.of_kind("train"):
+        xs, ys = curves.setdefault(e.data["model"], ([], []))
+        xs.append(e.step)
+        ys.append(e.data["acc"])
+    if curves:
+        plot(training_figure(curves, labels, 1 / symbols, job.kwargs["steps"]), key="cmp_train_live")
+        last = job.last("train")
+        st.caption(f"Training the {labels[last.data['model']]}: step {last.step:,}; accuracy on its batches "
+                   f"of 64 sequences (every k mixed; chance {1 / symbols:.0%}). Each model's test at every k "
+                   "appears below as soon as it has trained.")
+    if done:
+        plot(accuracy_figure(done, 1 / symbols, T_job), key="cmp_acc_live")
+
+
+def recall_results(job) -> None:
+    """The memory test of the four: accuracy at every k, how far each holds, and why."""
+    r = job.result
+    models, T_job = r["models"], r["task"]["T"]
+    plot(accuracy_figure(models, r["chance"], T_job), key="cmp_acc")
+    st.caption(f"Test accuracy at every k, {r['per_k']} fixed sequences each (chance {r['chance']:.1%}). The "
+               "dotted vertical lines mark where each bounded view ends.")
+    cols = st.columns(len(models))
+    for col, (_k, m) in zip(cols, models.items()):
+        value = f"k ≤ {m['span']}" if m["span"] >= 0 else "none"
+        col.metric(f"{m['label']}: holds", value, f"{m['mean_acc']:.0%} over all k", delta_color="off",
+                   delta_arrow="off",
+                   help=f"The longest distance up to which test accuracy stays at or above {SPAN_ACCURACY:.0%}.")
+    lines = []
+    for _k, m in models.items():
+        if m["view"] > 0 and m["view"] < T_job:
+            beyond = m["acc"][m["view"]:]
+            lines.append(f"- **{m['label']}** sees {m['view']} tokens: {sum(m['acc'][:m['view']]) / m['view']:.0%} "
+                         f"within, {sum(beyond) / len(beyond):.0%} beyond (chance {r['chance']:.0%}).")
+        elif m["view"] < 0:
+            reach = "every distance of this task" if m["span"] >= T_job - 1 else "then its memory gives out"
+            lines.append(f"- **{m['label']}** has no fixed view: it holds k ≤ {m['span']} ({reach}).")
+        else:
+            lines.append(f"- **{m['label']}** sees the whole sequence ({m['view']} ≥ T = {T_job}).")
+    st.markdown("\n".join(lines))
+    with st.expander("How strongly does each answer depend on the marked token?", expanded=False):
+        plot(sensitivity_figure(models, T_job), key="cmp_sens")
+        st.caption("The gradient of the correct answer's score with respect to the marked token, k steps back "
+                   "(log scale), averaged over 8 test sequences per k. Beyond its view a model's is exactly 0 "
+                   "(not drawn). A recurrent net's must travel back through every step: a fading line is the "
+                   "vanishing gradient that limits what it learns to hold.")
+    st.caption(" · ".join(f"{m['label']}: {m['params']:,} weights, {m['steps']:,} steps in {m['seconds']:.0f} s"
+                          for m in models.values()))
 
 
 if tab_mem.open:
@@ -222,15 +233,15 @@ def lm_part() -> None:
     limit = problem or training.check_limits(params=max(sizes.values()), seconds=job_seconds)
     if limit:
         st.error(escape_md(limit))
-    if st.button("▶ Train the four", type="primary", key="cmp_lm_train", disabled=bool(limit)):
+
+    def start() -> training.Submission:
         # the class's whole time limit, not just job_seconds: each model stops at its own budget anyway, and
         # on a busy machine the validations take longer than their reserve
         params = {"size": size, "seconds": seconds, "window": window, "cnn_layers": layers, "context": context}
-        training.submit(JOB_LM, "rnnlab.labs.compare:charlm_job", {"lineup": lu.to_dict(), "seconds": float(seconds),
-                                                               "seed": seed()},
-                    seed=seed(),
-                    meta={"lab": "compare", "task": f"tiny-shakespeare, {seconds} s each",
-                          "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer", "params": params})
+        return training.Submission(charlm_job, {"lineup": lu.to_dict(), "seconds": float(seconds), "seed": seed()},
+                                   seed=seed(), meta={"lab": "compare", "task": f"tiny-shakespeare, {seconds} s each",
+                                                      "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer",
+                                                      "params": params})
 
     def curves(job) -> dict:
         lu_job = Lineup.from_dict(job.kwargs["lineup"])
@@ -265,7 +276,8 @@ def lm_part() -> None:
             with st.expander(f"A sample from the {m['label']} (temperature 0.8)"):
                 st.code(m["sample"], language=None, wrap_lines=True)
 
-    live(JOB_LM, draw, done)
+    train = training.Button("▶ Train the four", key="cmp_lm_train", disabled=bool(limit))
+    training.train_live(JOB_LM, train, start, draw, with_models(done))
 
 
 if tab_lm.open:
@@ -294,14 +306,17 @@ def speed_part() -> None:
     config = (cell, size)
     store = shared_measurements()
     limit = training.check_limits(params=max(lu.sizes(SPEED_VOCAB).values()))
-    if c3.button("⏱ Measure on this machine", key="cmp_sp_go", disabled=bool(limit), width="stretch",
-                 help="Runs as a job in a worker process; its progress shows below."):
-        training.submit(JOB_SPEED, "rnnlab.labs.compare:speed_job", {"lineup": lu.to_dict(), "seed": seed()},
-                        seed=seed(),
-                    meta={"lab": "compare", "task": "speed and memory", "cell": f"{lu.label('RNN')} vs CNN vs MLP vs "
-                          "Transformer", "params": {"size": size}})
+    measure = training.Button("⏱ Measure on this machine", key="cmp_sp_go", primary=False, disabled=bool(limit),
+                              stretch=True, where=c3, help="Runs as a job in a worker process; its progress shows "
+                                                           "below.")
     if limit:
         st.error(escape_md(limit))
+
+    def start() -> training.Submission:
+        return training.Submission(speed_job, {"lineup": lu.to_dict(), "seed": seed()}, seed=seed(),
+                                   meta={"lab": "compare", "task": "speed and memory",
+                                         "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer",
+                                         "params": {"size": size}})
 
     def draw(job):
         rows = [e.data for e in job.of_kind("speed") if e.data["what"] == "step"]
@@ -317,10 +332,7 @@ def speed_part() -> None:
         if job.result.get("complete"):
             store[(lu_job.cell, lu_job.params)] = job.result
 
-    live(JOB_SPEED, draw, lambda job: None)
-    job = training.current(JOB_SPEED)
-    if job is not None and not job.running and job.result and job.result.get("complete"):
-        done(job)
+    training.train_live(JOB_SPEED, measure, start, draw, done)
     res = store.get(config)
     if res is None:
         st.info("No measurement of these models on this server yet: press **Measure on this machine**.")
