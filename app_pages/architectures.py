@@ -53,42 +53,37 @@ def settings(section: str, cells=("GRU", "LSTM"), hidden=(16, 32, 64, 128),
     return out
 
 
-def train_button(section: str, target: str, kwargs: dict, task: str, cell: str | None, n_params: int) -> None:
-    """The Train button: checks the class's limits, then queues the job (meta for the class board)."""
+def train(section: str, job_fn, kwargs: dict, task: str, cell: str | None, n_params: int, ylabel: str,
+          references: dict[str, float] | None = None) -> None:
+    """The section's training: the Train button (after the class's limits are checked), then the live panel
+    (queue place or progress bar with Stop, and the validation accuracy so far), then how it ended and what
+    was trained."""
     message = training.check_limits(params=n_params)
     if message:
         st.error(message)
-    if st.button("▶ Train", type="primary", key=f"ar_{section}_train", disabled=bool(message)):
+
+    def start() -> training.Submission:
         limits = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
-        kwargs = {**kwargs, "seed": seed()}
-        training.submit(job_key(section), f"rnnlab.labs.architectures:{target}", kwargs, seed=seed(), job_limits=limits,
-                    meta={"lab": "architectures", "task": task, "cell": cell or "feed-forward",
-                          "params": {k: v for k, v in kwargs.items()}, "total_steps": int(kwargs["steps"])})
+        sent = {**kwargs, "seed": seed()}
+        return training.Submission(job_fn, sent, seed=seed(), job_limits=limits,
+                                   meta={"lab": "architectures", "task": task, "cell": cell or "feed-forward",
+                                         "params": dict(sent), "total_steps": int(sent["steps"])})
 
-
-def live(section: str, ylabel: str, references: dict[str, float] | None = None) -> None:
-    """The running training: queue place or progress bar with Stop, and validation accuracy so far."""
-    key = job_key(section)
-
-    @st.fragment(run_every=training.LIVE_EVERY if training.active(key) else None)
-    def panel():
-        job = training.panel(key)
-        if job is None:
-            st.caption("Press **Train**: the validation accuracy appears here as the model learns.")
-            return
-        curves: dict[str, tuple[list, list]] = {}
+    def curves(job) -> None:
+        found: dict[str, tuple[list, list]] = {}
         for e in job.of_kind("eval"):
-            xs, ys = curves.setdefault(e.data.get("model", "model"), ([], []))
+            xs, ys = found.setdefault(e.data.get("model", "model"), ([], []))
             xs.append(e.step)
             ys.append(e.data["acc"])
-        if len(curves) == 1:
-            curves = {ylabel: next(iter(curves.values()))}
-        if curves:
-            plot(arch_figures.training_figure(curves, job.meta.get("total_steps", 1), ylabel, references),
+        if len(found) == 1:
+            found = {ylabel: next(iter(found.values()))}
+        if found:
+            plot(arch_figures.training_figure(found, job.meta.get("total_steps", 1), ylabel, references),
                  key=f"ar_{section}_curve")
-        training.rerun_once_finished(key)
 
-    panel()
+    button = training.Button("▶ Train", key=f"ar_{section}_train", disabled=bool(message))
+    training.train_live(job_key(section), button, start, curves, trained_what, draw_ended=True,
+                        idle="Press **Train**: the validation accuracy appears here as the model learns.")
 
 
 def result_of(section: str) -> dict | None:
@@ -102,13 +97,9 @@ def result_of(section: str) -> dict | None:
     return {**res, "job_id": job.id}
 
 
-def banner(section: str) -> None:
-    """How the last training ended, and what was trained."""
-    job = training.current(job_key(section))
-    if job is None or job.end_state is None:
-        return
-    training.end_banner(job)
-    res = job.result or {}
+def trained_what(job) -> None:
+    """Under the end banner: what was trained, and for how many of its steps."""
+    res = job.result
     p = job.meta.get("params", {})
     what = ", ".join(f"{k} {v}" for k, v in p.items() if k in ("cell", "hidden", "attention", "task", "noise",
                                                                  "train_len"))
@@ -181,10 +172,8 @@ def one_to_one():
     best = best_possible_digits(noise)
     st.caption(f"The best possible rule at this noise (the nearest clean glyph, scored on the 2,000 test images) "
                f"is right {pct(best)} of the time; guessing, 10%.")
-    train_button("one_to_one", "one_to_one_job", {"noise": noise, "hidden": cfg["hidden"], "steps": cfg["steps"]},
-                 "noisy digits", None, arch.n_params(model))
-    live("one_to_one", "validation accuracy", {"best possible": best, "chance": 0.1})
-    banner("one_to_one")
+    train("one_to_one", arch.one_to_one_job, {"noise": noise, "hidden": cfg["hidden"], "steps": cfg["steps"]},
+          "noisy digits", None, arch.n_params(model), "validation accuracy", {"best possible": best, "chance": 0.1})
     res = result_of("one_to_one")
     if res is None:
         return
@@ -241,10 +230,8 @@ def one_to_many():
     st.caption(f"{'The trained' if res else 'An untrained'} network, digit {digit} → h₀ → "
                f"{len(letters)} steps: {out['shapes']['x']} · {out['shapes']['h']} · {out['shapes']['y']}. "
                "Dashed: each output letter fed back as the next input.")
-    train_button("one_to_many", "one_to_many_job", {**config, "steps": cfg["steps"]}, "digit names", cfg["cell"],
-                 arch.n_params(model))
-    live("one_to_many", "real names written (T = 1)")
-    banner("one_to_many")
+    train("one_to_many", arch.one_to_many_job, {**config, "steps": cfg["steps"]}, "digit names", cfg["cell"],
+          arch.n_params(model), "real names written (T = 1)")
     if res is None:
         st.info("Untrained, it writes random letters. Press **Train**, then come back to this word.")
         return
@@ -305,10 +292,8 @@ def many_to_one():
                                    out["shapes"]), key="ar_3_flow", toolbar=False)
     st.caption(f"{out['shapes']['x']} (one-hot bits) → {out['shapes']['h']} → only the last step read: "
                f"{out['shapes']['y']}.")
-    train_button("many_to_one", "many_to_one_job", {**config, "train_len": train_len, "steps": cfg["steps"]},
-                 f"parity, lengths 1–{train_len}", cfg["cell"], arch.n_params(model))
-    live("many_to_one", "validation accuracy", {"chance": 0.5})
-    banner("many_to_one")
+    train("many_to_one", arch.many_to_one_job, {**config, "train_len": train_len, "steps": cfg["steps"]},
+          f"parity, lengths 1–{train_len}", cfg["cell"], arch.n_params(model), "validation accuracy", {"chance": 0.5})
     if res is None:
         return
     m = res["metrics"]
@@ -370,10 +355,8 @@ def sync():
                f"{pct(ceiling)} of the 2,000 test texts' characters at best (luck on these texts: ±{band:.1%} at "
                "most, 95%).")
     n_params = sum(arch.n_params(m) for m in models.values())
-    train_button("sync", "sync_job", {"cell": cfg["cell"], "hidden": cfg["hidden"], "steps": cfg["steps"]},
-                 "question or statement", cfg["cell"], n_params)
-    live("sync", "validation accuracy", {"one-directional limit": ceiling})
-    banner("sync")
+    train("sync", arch.sync_job, {"cell": cfg["cell"], "hidden": cfg["hidden"], "steps": cfg["steps"]},
+          "question or statement", cfg["cell"], n_params, "validation accuracy", {"one-directional limit": ceiling})
     if res is None:
         return
     m = res["metrics"]
@@ -437,10 +420,9 @@ def seq2seq():
     shapes = arch.seq2seq_shapes(info)
     st.caption(f"{shapes['x']} → {shapes['enc']} → only the last state goes on, {shapes['dec']} → "
                f"{shapes['y']}: {len(text)} symbols in, {len(info['symbols'])} out (■: the end symbol).")
-    train_button("seq2seq", "seq2seq_job", {"task": "dates", "cell": cfg["cell"], "hidden": cfg["hidden"],
-                                            "steps": cfg["steps"]}, "dates → ISO", cfg["cell"], arch.n_params(model))
-    live("seq2seq", "validation: whole date right")
-    banner("seq2seq")
+    train("seq2seq", arch.seq2seq_job, {"task": "dates", "cell": cfg["cell"], "hidden": cfg["hidden"],
+                                        "steps": cfg["steps"]},
+          "dates → ISO", cfg["cell"], arch.n_params(model), "validation: whole date right")
     if res is None:
         return
     m = res["metrics"]
@@ -541,11 +523,9 @@ def attention():
                f"weights for every symbol: α is {len(att['symbols'])} × {len(text)} here. {shapes['x']} → "
                f"{shapes['enc']} → {shapes['y']}.")
     n_params = sum(arch.n_params(m) for m in models.values())
-    train_button("attention", "attention_job", {"task": task, "cell": cfg["cell"], "hidden": cfg["hidden"],
-                                                "attention": kind, "steps": cfg["steps"]},
-                 f"{task} with/without attention", cfg["cell"], n_params)
-    live("attention", "validation: whole output right")
-    banner("attention")
+    train("attention", arch.attention_job, {"task": task, "cell": cfg["cell"], "hidden": cfg["hidden"],
+                                            "attention": kind, "steps": cfg["steps"]},
+          f"{task} with/without attention", cfg["cell"], n_params, "validation: whole output right")
     if res is None:
         return
     parts = res["models"]
