@@ -39,6 +39,7 @@ from rnnlab.labs.textgen import (
     FEATURES,
     PRESETS,
     UNIT_CHARS,
+    CharRecipe,
     correlations,
     feature_values,
     model_from_result,
@@ -46,6 +47,7 @@ from rnnlab.labs.textgen import (
     shipped_model,
     shipped_units,
     signal_label,
+    textgen_job,
     trained_how,
     unit_report,
 )
@@ -217,21 +219,23 @@ def own_text() -> tuple[str | None, CharCorpus | None, str | None]:
 LIVE = PRESETS["live"]
 
 
-def train_part():
-    st.markdown("Train a character model from scratch. It reads the text as 32 long streams side by side, "
-                "window after window; the final state of one window is where the next one starts (carried "
-                "state), while the gradient flows back at most *truncated BPTT length* characters.")
+def text_choice() -> tuple[str | None, CharCorpus] | None:
+    """(the student's own text or None for tiny-shakespeare, its corpus); None, with a warning, when the own
+    text cannot be used."""
     data = st.radio("Text", ["tiny-shakespeare", "Your own text"], key="tg_data", horizontal=True,
                     bind="query-params")
-    text = None
-    if data == "Your own text":
-        text, corpus, problem = own_text()
-        if problem:
-            st.warning(escape_md(problem))
-            return
-    else:
-        corpus = shakespeare()
-    V = len(corpus.vocab)
+    if data == "tiny-shakespeare":
+        return None, shakespeare()
+    text, corpus, problem = own_text()
+    if problem:
+        st.warning(escape_md(problem))
+        return None
+    return text, corpus
+
+
+def train_settings() -> tuple[CharRecipe, int, int]:
+    """The live recipe with the student's settings, the training seconds and the BPTT length asked for (the
+    recipe's is capped at the sequence length)."""
     c1, c2, c3 = st.columns(3)
     cell = c1.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="tg_cell", bind="query-params")
     hidden = c2.select_slider("Hidden units", [32, 64, 128, 256, 384, 512, 768, 1024], LIVE.hidden_size,
@@ -256,79 +260,99 @@ def train_part():
                       help="Off: every window starts from a zero state, as if the text began there.")
     recipe = dataclasses.replace(LIVE, cell=cell, hidden_size=hidden, num_layers=layers, seq_len=seq_len,
                                  bptt=min(bptt, seq_len), lr=lr, seconds=float(seconds), carry_state=carry)
+    return recipe, seconds, bptt
+
+
+def size_notes(recipe: CharRecipe, corpus: CharCorpus, bptt: int) -> int:
+    """The model's and the text's sizes in one caption; returns the number of weights."""
+    V = len(corpus.vocab)
     n_params = charlm_params(recipe.model_config(V))
     notes = [f"{n_params:,} weights", f"{V} different characters (a blind guess loses ln {V} = {math.log(V):.2f} "
              "nats per character)", f"{len(corpus.train):,} characters to train on, {len(corpus.val):,} to validate"]
-    if bptt > seq_len:
-        notes.append(f"a BPTT length above the sequence length acts as {seq_len}")
+    if bptt > recipe.seq_len:
+        notes.append(f"a BPTT length above the sequence length acts as {recipe.seq_len}")
     st.caption(" · ".join(notes))
+    return n_params
+
+
+def live_samples(job, vocab_size: int, ref_loss: float | None) -> None:
+    """The loss curves (with the pretrained model's loss for reference) and the samples written so far."""
+    steps = job.of_kind("step")
+    evals = job.of_kind("eval")
+    samples = job.of_kind("sample")
+    V_job = job.meta.get("vocab_size", vocab_size)
+    refs = ({f"pretrained model ({ref_loss:.2f})": ref_loss}
+            if ref_loss and job.meta.get("task") == "tiny-shakespeare" else {})
+    plot(loss_curves([e.step for e in steps], [e.data["loss"] for e in steps],
+                     [{"step": e.step, "loss": e.data["loss"]} for e in evals], chance=math.log(V_job),
+                     references=refs, samples=[e.step for e in samples]), key="tg_curves")
+    if samples:
+        last = samples[-1]
+        st.markdown(f"**Sample at step {last.step:,}** ({last.t:.0f} s into the job, temperature 0.8)")
+        st.code(last.data["text"], language=None, wrap_lines=True)
+        if len(samples) > 1:
+            with st.expander(f"All {len(samples)} samples, newest first"):
+                for e in reversed(samples[:-1]):
+                    st.markdown(f"*step {e.step:,}, {e.t:.0f} s*")
+                    st.code(e.data["text"], language=None, wrap_lines=True)
+
+
+def trained_model(job) -> None:
+    """Under the end banner: the run's numbers, and its model added to this session's lists."""
+    res = job.result
+    metrics = res.get("metrics", {})
+    if "val_loss" in metrics:
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Validation loss", f"{metrics['val_loss']:.3f}", help="nats per character, held-out 10%")
+        m2.metric("Training steps", f"{metrics['steps']:,}")
+        m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
+        if metrics.get("precision") == "bf16":
+            st.caption(bf16_note("steps", "the validation loss"))
+    if res.get("state_dict") is not None and job.end_state not in ("error", "diverged"):
+        label = (f"Trained here: {job.meta.get('cell')}-{job.meta['params']['hidden_size']}"
+                 f"×{job.meta['params']['num_layers']} on {job.meta.get('task')} (job {job.id}"
+                 + (f", validation loss {metrics['val_loss']:.2f})" if "val_loss" in metrics else ")"))
+        store = st.session_state.setdefault(MODELS, {})
+        if label not in store:
+            model, vocab = model_from_result(res)
+            store[label] = {"model": model, "vocab": vocab, "meta": res.get("metrics", {}),
+                            "val_text": st.session_state.get("textgen_val_text", "")}
+            if len(store) > 3:   # a session keeps its last three models
+                store.pop(next(iter(store)))
+        st.caption("This model is now in the model lists of **Generate** and **Inside the model**.")
+
+
+def train_part():
+    st.markdown("Train a character model from scratch. It reads the text as 32 long streams side by side, "
+                "window after window; the final state of one window is where the next one starts (carried "
+                "state), while the gradient flows back at most *truncated BPTT length* characters.")
+    chosen = text_choice()
+    if chosen is None:
+        return
+    text, corpus = chosen
+    recipe, seconds, bptt = train_settings()
+    n_params = size_notes(recipe, corpus, bptt)
     limit_msg = training.check_limits(params=n_params, seconds=seconds + EVAL_RESERVE)
     if limit_msg:
         st.error(limit_msg)
-    if st.button("▶ Train", type="primary", key="tg_train", disabled=bool(limit_msg)):
-        ceiling = training.limits().max_seconds
-        lim = dataclasses.replace(training.limits(), max_seconds=min(seconds + EVAL_RESERVE, ceiling))
-        params = {"hidden_size": hidden, "num_layers": layers, "seq_len": seq_len, "bptt": recipe.bptt,
-                  "lr": lr, "seconds": seconds, "carry_state": carry, "batch_size": recipe.batch_size}
-        training.submit(JOB, "rnnlab.labs.textgen:textgen_job",
-                    {"recipe": recipe.to_dict(), "text": text, "seed": seed()}, seed=seed(), job_limits=lim,
-                    meta={"lab": "textgen", "task": corpus.name, "cell": cell, "params": params, "vocab_size": V})
+
+    def start() -> training.Submission:
+        lim = dataclasses.replace(training.limits(), max_seconds=min(seconds + EVAL_RESERVE,
+                                                                     training.limits().max_seconds))
+        params = {"hidden_size": recipe.hidden_size, "num_layers": recipe.num_layers, "seq_len": recipe.seq_len,
+                  "bptt": recipe.bptt, "lr": recipe.lr, "seconds": seconds, "carry_state": recipe.carry_state,
+                  "batch_size": recipe.batch_size}
         st.session_state["textgen_val_text"] = corpus.val_text
+        return training.Submission(textgen_job, {"recipe": recipe.to_dict(), "text": text, "seed": seed()},
+                                   seed=seed(), job_limits=lim,
+                                   meta={"lab": "textgen", "task": corpus.name, "cell": recipe.cell, "params": params,
+                                         "vocab_size": len(corpus.vocab)})
 
     reference = available.get(next((k for k in available if k.startswith(SHIPPED_LABEL)), ""), {})
-    ref_loss = reference.get("meta", {}).get("val_loss") if data == "tiny-shakespeare" else None
-
-    @st.fragment(run_every=training.LIVE_EVERY if training.active(JOB) else None)
-    def live():
-        job = training.panel(JOB)
-        if job is None:
-            st.caption("Press Train: the loss curves and a sample every few seconds appear here.")
-            return
-        steps = job.of_kind("step")
-        evals = job.of_kind("eval")
-        samples = job.of_kind("sample")
-        V_job = job.meta.get("vocab_size", V)
-        refs = ({f"pretrained model ({ref_loss:.2f})": ref_loss}
-                if ref_loss and job.meta.get("task") == "tiny-shakespeare" else {})
-        plot(loss_curves([e.step for e in steps], [e.data["loss"] for e in steps],
-                         [{"step": e.step, "loss": e.data["loss"]} for e in evals], chance=math.log(V_job),
-                         references=refs, samples=[e.step for e in samples]), key="tg_curves")
-        if samples:
-            last = samples[-1]
-            st.markdown(f"**Sample at step {last.step:,}** ({last.t:.0f} s into the job, temperature 0.8)")
-            st.code(last.data["text"], language=None, wrap_lines=True)
-            if len(samples) > 1:
-                with st.expander(f"All {len(samples)} samples, newest first"):
-                    for e in reversed(samples[:-1]):
-                        st.markdown(f"*step {e.step:,}, {e.t:.0f} s*")
-                        st.code(e.data["text"], language=None, wrap_lines=True)
-        training.rerun_once_finished(JOB)
-
-    live()
-    job = training.current(JOB)
-    if job is not None and job.end_state is not None:
-        training.end_banner(job)
-        res = job.result or {}
-        metrics = res.get("metrics", {})
-        if "val_loss" in metrics:
-            m1, m2, m3 = st.columns(3)
-            m1.metric("Validation loss", f"{metrics['val_loss']:.3f}", help="nats per character, held-out 10%")
-            m2.metric("Training steps", f"{metrics['steps']:,}")
-            m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
-            if metrics.get("precision") == "bf16":
-                st.caption(bf16_note("steps", "the validation loss"))
-        if res.get("state_dict") is not None and job.end_state not in ("error", "diverged"):
-            label = (f"Trained here: {job.meta.get('cell')}-{job.meta['params']['hidden_size']}"
-                     f"×{job.meta['params']['num_layers']} on {job.meta.get('task')} (job {job.id}"
-                     + (f", validation loss {metrics['val_loss']:.2f})" if "val_loss" in metrics else ")"))
-            store = st.session_state.setdefault(MODELS, {})
-            if label not in store:
-                model, vocab = model_from_result(res)
-                store[label] = {"model": model, "vocab": vocab, "meta": res.get("metrics", {}),
-                                "val_text": st.session_state.get("textgen_val_text", "")}
-                if len(store) > 3:   # a session keeps its last three models
-                    store.pop(next(iter(store)))
-            st.caption("This model is now in the model lists of **Generate** and **Inside the model**.")
+    ref_loss = reference.get("meta", {}).get("val_loss") if text is None else None
+    training.train_live(JOB, training.Button("▶ Train", key="tg_train", disabled=bool(limit_msg)), start,
+                        lambda job: live_samples(job, len(corpus.vocab), ref_loss), trained_model, draw_ended=True,
+                        idle="Press Train: the loss curves and a sample every few seconds appear here.")
 
 
 if tab_train.open:
