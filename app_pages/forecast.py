@@ -18,6 +18,7 @@ from rnnlab.data.series import (
     CsvTable,
     Series,
     SeriesError,
+    Split,
     check_values,
     parse_times,
     read_table,
@@ -31,6 +32,7 @@ from rnnlab.labs.forecast import (
     bench_rows,
     best_method,
     count_params,
+    forecast_job,
     forecasts_frame,
     loss_curves,
     method_kind,
@@ -231,36 +233,36 @@ def uploaded_series() -> Series | None:
     return series
 
 
-# --- the page ----------------------------------------------------------------------------------------------
-st.title("Forecasting lab")
-st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it never "
-            "saw, with methods that need no training at all. On small series the simple methods often win "
-            "(Makridakis et al. 2018): an RNN has to earn its place.")
-lesson("Press **▶ Train** on the default trended series: does the GRU beat **linear AR**? Compare the level of "
-       "the test part with what the network saw in training.",
-       "Click **Chaos: the GRU wins** (Mackey–Glass, 5 steps ahead) and train again: now the linear methods "
-       "fall behind, because the future is a *nonlinear* function of the past.",
-       "Set **Horizon** to 10 with the **recursive** strategy: how long does the network running free stay "
-       "on the truth once its own errors are fed back in?")
+# --- the page's sections ----------------------------------------------------------------------------------
+def intro() -> None:
+    st.title("Forecasting lab")
+    st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it "
+                "never saw, with methods that need no training at all. On small series the simple methods often "
+                "win (Makridakis et al. 2018): an RNN has to earn its place.")
+    lesson("Press **▶ Train** on the default trended series: does the GRU beat **linear AR**? Compare the level of "
+           "the test part with what the network saw in training.",
+           "Click **Chaos: the GRU wins** (Mackey–Glass, 5 steps ahead) and train again: now the linear methods "
+           "fall behind, because the future is a *nonlinear* function of the past.",
+           "Set **Horizon** to 10 with the **recursive** strategy: how long does the network running free stay "
+           "on the truth once its own errors are fed back in?")
+    b1, b2, b3 = st.columns([1, 1, 1])
+    b1.button(SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
+              icon=":material/trending_up:", width="stretch",
+              help="The default: a trended series, one step ahead, with the guide's preset.")
+    b2.button(SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
+              icon=":material/cyclone:", width="stretch",
+              help="Mackey–Glass τ = 17 sampled every 6 time units, 5 samples ahead, with the guide's preset.")
+    with b3:
+        reset_button("fc")
 
-b1, b2, b3 = st.columns([1, 1, 1])
-b1.button(SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
-          icon=":material/trending_up:", width="stretch",
-          help="The default: a trended series, one step ahead, with the guide's preset.")
-b2.button(SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
-          icon=":material/cyclone:", width="stretch",
-          help="Mackey–Glass τ = 17 sampled every 6 time units, 5 samples ahead, with the guide's preset.")
-with b3:
-    reset_button("fc")
 
-source = st.radio("Data", ["built-in", "upload a CSV"], horizontal=True, key="fc_source", bind="query-params")
-series = builtin_series() if source == "built-in" else uploaded_series()
-key = series.key() if series is not None else ""
+def choose_series() -> Series | None:
+    source = st.radio("Data", ["built-in", "upload a CSV"], horizontal=True, key="fc_source", bind="query-params")
+    return builtin_series() if source == "built-in" else uploaded_series()
 
-recipe = None
-n_seeds = 3
-preview = None
-if series is not None:
+
+def model_settings() -> tuple[ForecastRecipe | None, int, int, int]:
+    """(the recipe, or None if the hidden sizes are not valid; seeds; window; horizon) from the model's box."""
     with st.container(border=True):
         st.markdown("**Model** · preset: the guide's section 7 stacked GRU (64 → 32 → Dense 32 → Dropout 0.2 "
                     "→ Dense)")
@@ -289,11 +291,16 @@ if series is not None:
             raise ValueError
     except ValueError:
         st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 512, separated by commas (e.g. 64, 32).")
-        hidden = None
-    if hidden is not None:
-        recipe = ForecastRecipe(cell=cell, hidden_sizes=hidden, window=window, horizon=horizon,
-                                strategy=strategy if horizon > 1 else "direct", epochs=epochs, lr=lr,
-                                patience=patience)
+        return None, n_seeds, window, horizon
+    recipe = ForecastRecipe(cell=cell, hidden_sizes=hidden, window=window, horizon=horizon,
+                            strategy=strategy if horizon > 1 else "direct", epochs=epochs, lr=lr, patience=patience)
+    return recipe, n_seeds, window, horizon
+
+
+def settings_part(series: Series) -> tuple[ForecastRecipe | None, int, Split | None]:
+    """The model's settings and the split they give: (the recipe, None if it cannot train on this series;
+    seeds; the split, None if the series is too short for them)."""
+    recipe, n_seeds, window, horizon = model_settings()
     try:
         preview = split_series(series, window, horizon)
     except SeriesError as err:
@@ -303,24 +310,28 @@ if series is not None:
         st.error("Recursive forecasts need a univariate series: future values of the extra features are unknown. "
                  "Use the direct strategy or remove the features.")
         recipe = None
-
-if series is None:
-    st.info("Choose a series to begin.")
-elif preview is not None:
-    plot(figure("series", (key, preview.bounds),
-                lambda: series_figure(series.time, series.target, series.name, preview.bounds)), key="fc_series_plot")
-    n = {k: len(v[0]) for k, v in preview.parts.items()}
-    st.caption(f"{len(series):,} points · windows: {n['train']:,} train, {n['val']:,} validation, {n['test']:,} "
-               "test. The split is chronological and the scaling uses the training part only.")
-
-ready = series is not None and preview is not None and recipe is not None
-job = training.current(JOB)
-mine = job is not None and job.meta.get("series_key") == key
+    return recipe, n_seeds, preview
 
 
-def quick_table() -> None:
+def series_view(series: Series | None, preview: Split | None) -> None:
+    if series is None:
+        st.info("Choose a series to begin.")
+    elif preview is not None:
+        plot(figure("series", (series.key(), preview.bounds),
+                    lambda: series_figure(series.time, series.target, series.name, preview.bounds)),
+             key="fc_series_plot")
+        n = window_counts(preview)
+        st.caption(f"{len(series):,} points · windows: {n['train']:,} train, {n['val']:,} validation, "
+                   f"{n['test']:,} test. The split is chronological and the scaling uses the training part only.")
+
+
+def window_counts(preview: Split) -> dict[str, int]:
+    return {k: len(v[0]) for k, v in preview.parts.items()}
+
+
+def quick_table(series: Series, recipe: ForecastRecipe) -> None:
     """The cheap baselines of the current settings: shown at once, before (and until) a training reports."""
-    rows = cheap_baselines(key, recipe.window, recipe.horizon, series)
+    rows = cheap_baselines(series.key(), recipe.window, recipe.horizon, series)
     st.markdown("**What the network has to beat** (test part, at once; ARIMA is scored when you train)")
     metrics_table(rows, "fc_quick_table")
     best = best_method(rows)
@@ -329,59 +340,71 @@ def quick_table() -> None:
                    "of the training part.")
 
 
-if ready and st.button("▶ Train", type="primary", key="fc_go", disabled=training.active(JOB)):
-    n_features = series.values.shape[1]
-    problem = training.check_limits(epochs=recipe.epochs, params=count_params(n_features, recipe))
-    if problem:
-        st.error(problem)
-    else:
-        steps = planned_steps(n["train"], recipe, n_seeds)
+def train_part(series: Series | None, recipe: ForecastRecipe | None, n_seeds: int, preview: Split | None) -> None:
+    """▶ Train, then the live table and loss curves, then the results; only a job on this series is shown."""
+    key = series.key() if series is not None else ""
+    ready = series is not None and preview is not None and recipe is not None
+    job = training.current(JOB)
+    mine = job is not None and job.meta.get("series_key") == key
+
+    def start() -> training.Submission | None:
+        problem = training.check_limits(epochs=recipe.epochs, params=count_params(series.values.shape[1], recipe))
+        if problem:
+            st.error(problem)
+            return None
         params = {**recipe.to_dict(), "seeds": n_seeds, "series": series.name, "points": len(series),
                   "features": series.columns[1:]}
-        job = training.submit(JOB, "rnnlab.labs.forecast:forecast_job",
-                          {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds,
-                           "seed": seed()},
-                          seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell,
-                                             "params": params, "total_steps": steps, "series_key": key})
-        mine = True
+        return training.Submission(
+            forecast_job, {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds, "seed": seed()},
+            seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell, "params": params,
+                               "total_steps": planned_steps(window_counts(preview)["train"], recipe, n_seeds),
+                               "series_key": key})
+
+    def live(j) -> None:
+        """While a training runs: its table so far (cheap baselines, then ARIMA, then each seed) and the loss
+        curves. Once it has ended: the cheap baselines if it scored none, and whether the settings changed."""
+        if not j.running:
+            ended_notes(j, series, recipe, n_seeds, ready)
+            return
+        done, base = j.last("seed_done"), j.last("baselines")
+        if done is not None:
+            n_done = len(j.of_kind("seed_done"))
+            st.markdown(f"**Test metrics so far** ({n_done} of {j.meta['params']['seeds']} seeds trained)")
+            metrics_table(done.data["rows"], "fc_live_table")
+        elif base is not None:
+            st.markdown("**Baselines, ARIMA included** (the network is training)")
+            metrics_table(base.data["rows"], "fc_live_table")
+        elif ready:
+            quick_table(series, recipe)
+        curves = loss_curves(j.events)
+        if curves:
+            plot(loss_figure(curves), key="fc_loss_live")
+
+    if ready or mine:
+        button = training.Button("▶ Train", key="fc_go", disabled=training.active(JOB)) if ready else None
+        training.train_live(JOB, button, start, live, lambda j: show_results(j, series), draw_ended=True,
+                            idle=(lambda: quick_table(series, recipe)) if ready else None,
+                            shows=lambda j: j.meta.get("series_key") == key)
+    if job is not None and not mine and job.end_state is not None and series is not None \
+            and training.current(JOB) is job:
+        st.caption("The last run was on another series: press **▶ Train** for this one.")
 
 
-@st.fragment(run_every=training.LIVE_EVERY if mine and training.active(JOB) else None)
-def live():
-    """While a training runs: its progress, the table so far (cheap baselines, then ARIMA, then each seed) and
-    the loss curves. Before any training: the cheap baselines."""
-    j = training.panel(JOB) if mine else None
-    if j is None or not j.running:
-        if ready and not (j is not None and j.result and j.result.get("rows")):
-            quick_table()
-        if j is not None:
-            training.rerun_once_finished(JOB)
-        return
-    done, base = j.last("seed_done"), j.last("baselines")
-    if done is not None:
-        n_done = len(j.of_kind("seed_done"))
-        st.markdown(f"**Test metrics so far** ({n_done} of {j.meta['params']['seeds']} seeds trained)")
-        metrics_table(done.data["rows"], "fc_live_table")
-    elif base is not None:
-        st.markdown("**Baselines, ARIMA included** (the network is training)")
-        metrics_table(base.data["rows"], "fc_live_table")
-    elif ready:
-        quick_table()
-    curves = loss_curves(j.events)
-    if curves:
-        plot(loss_figure(curves), key="fc_loss_live")
-    training.rerun_once_finished(JOB)
-
-
-if ready or mine:
-    live()
+def ended_notes(job, series: Series, recipe: ForecastRecipe | None, n_seeds: int, ready: bool) -> None:
+    """Above an ended run's banner: the cheap baselines if it scored none, and whether the settings changed."""
+    if ready and not (job.result and job.result.get("rows")):
+        quick_table(series, recipe)
+    if job.meta.get("params", {}).get("seeds") and recipe is not None:
+        trained_recipe = ForecastRecipe.from_dict(job.meta["params"])
+        if trained_recipe != recipe or job.meta["params"].get("seeds") != n_seeds:
+            st.info("The settings have changed since this run: press **▶ Train** to train with the new ones. "
+                    "Below: the last run.")
 
 
 def show_results(job, series: Series) -> None:
+    """Under the end banner: the test metrics, the verdict and why, the loss curves, the forecasts drawn and
+    the downloads."""
     res = job.result
-    training.end_banner(job)
-    if res is None:
-        return
     rows = res.get("rows") or []
     if not rows:
         return
@@ -456,18 +479,6 @@ def show_results(job, series: Series) -> None:
                                 "its settings; load with torch.load(..., weights_only=True).")
 
 
-if mine and job.end_state is not None:
-    if job.meta.get("params", {}).get("seeds") and recipe is not None:
-        trained_recipe = ForecastRecipe.from_dict(job.meta["params"])
-        if trained_recipe != recipe or job.meta["params"].get("seeds") != n_seeds:
-            st.info("The settings have changed since this run: press **▶ Train** to train with the new ones. "
-                    "Below: the last run.")
-    show_results(job, series)
-elif job is not None and not mine and job.end_state is not None and series is not None:
-    st.caption("The last run was on another series: press **▶ Train** for this one.")
-
-
-
 @st.cache_data(ttl=3600, show_spinner=False)
 def measured(mtime: float) -> dict | None:
     try:
@@ -476,7 +487,10 @@ def measured(mtime: float) -> dict | None:
         return None
 
 
-if BENCH.exists():
+def measured_part() -> None:
+    """Where a recurrent network wins, and where not: the shipped benchmark over many series, if there is one."""
+    if not BENCH.exists():
+        return
     doc = measured(BENCH.stat().st_mtime)
     if doc and doc.get("results"):
         with st.expander(f"Where a recurrent network wins, and where it does not: {len(doc['results'])} series, "
@@ -496,4 +510,12 @@ if BENCH.exists():
             by = {v: [s for s, row in table.iterrows() if row["verdict"] == v] for v in table["verdict"].unique()}
             st.markdown(" · ".join(f"**{escape_md(v)}**: {escape_md(', '.join(names))}" for v, names in by.items()))
 
+
+# --- the page ----------------------------------------------------------------------------------------------
+intro()
+series = choose_series()
+recipe, n_seeds, preview = settings_part(series) if series is not None else (None, 3, None)
+series_view(series, preview)
+train_part(series, recipe, n_seeds, preview)
+measured_part()
 next_page("app_pages/forecast.py")
