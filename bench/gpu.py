@@ -40,13 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from unittest import mock
 
-from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count, resolve
+from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count, resolve, target_name
 from rnnlab.runtime.settings import env_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
 NO_CUDA = "No CUDA device: nothing to measure. Run it on a machine with a GPU."
-WRAPPER = "bench.gpu:measured_job"
+WRAPPER = "bench.gpu:measured_job"   # by name: run as `python -m bench.gpu`, the function's module is __main__
 TRAINING_PHASES = ("training", "racing", "sweeping", "timing")   # phase names (prefixes) that count as training
 COLUMNS = ("lab", "device", "first progress s", "training s", "steps", "figure", "peak GPU MB",
            "speed-up vs CPU", "ended")
@@ -74,7 +74,7 @@ class LiveJob:
     ``limits``; ``figure(result)`` is what the page shows; ``steps(result, events)`` counts training steps."""
 
     name: str                                           # "lab" or "lab/part"
-    target: str                                         # "module:function", as the page submits it
+    target: Callable                                    # the job function, as the page submits it
     kwargs: Callable[[JobLimits, int], dict]
     figure: Callable[[dict], str]
     limit: Callable[[JobLimits], float] = lambda lim: lim.max_seconds
@@ -156,7 +156,7 @@ def arch_job(section: str) -> LiveJob:
     from rnnlab.labs import architectures as arch
 
     key, label = ARCH_FIGURES[section]
-    return LiveJob(f"architectures/{section}", f"rnnlab.labs.architectures:{arch.JOBS[section]}",
+    return LiveJob(f"architectures/{section}", getattr(arch, arch.JOBS[section]),
                    lambda lim, seed: {**arch.DEFAULTS[section], "seed": seed},
                    lambda r: _metric(r, key, label), limit=lambda lim: min(ARCH_SECONDS, lim.max_seconds))
 
@@ -253,33 +253,41 @@ def _ratio(result: dict) -> str:
 def all_jobs() -> list[LiveJob]:
     """Every lab's default live job, in the order of the course."""
     from rnnlab.labs import architectures as arch
+    from rnnlab.labs.batching import padding_cost_job
+    from rnnlab.labs.clipping import clipping_job
+    from rnnlab.labs.compare import charlm_job, recall_job, speed_job
+    from rnnlab.labs.forecast import forecast_job
+    from rnnlab.labs.longrange import race_job, record_job, sweep_job
+    from rnnlab.labs.scratch import char_model_job
+    from rnnlab.labs.sentiment import sentiment_job
+    from rnnlab.labs.textgen import textgen_job
 
     return [
-        LiveJob("sentiment", "rnnlab.labs.sentiment:sentiment_job", sentiment_kwargs,
+        LiveJob("sentiment", sentiment_job, sentiment_kwargs,
                 lambda r: _metric(r, "test_acc", "test acc"), limit=lambda lim: min(SENTIMENT_BUDGET, lim.max_seconds),
                 steps=lambda r, ev: len((r.get("history") or {}).get("steps", [])) or None),
-        LiveJob("forecast", "rnnlab.labs.forecast:forecast_job", forecast_kwargs,
+        LiveJob("forecast", forecast_job, forecast_kwargs,
                 lambda r: _metric(r, "rnn_MASE", "MASE")),
-        LiveJob("textgen", "rnnlab.labs.textgen:textgen_job", textgen_kwargs,
+        LiveJob("textgen", textgen_job, textgen_kwargs,
                 lambda r: _metric(r, "val_loss", "val loss"), limit=textgen_limit,
                 steps=lambda r, ev: (r.get("metrics") or {}).get("steps") or None),
         *[arch_job(section) for section in arch.SECTIONS],
-        LiveJob("gradients/record", "rnnlab.labs.longrange:record_job", gradients_kwargs("record"),
+        LiveJob("gradients/record", record_job, gradients_kwargs("record"),
                 lambda r: _metric(r, "best_val_mse", "best val MSE", ".4f"),
                 steps=lambda r, ev: len((r.get("run") or {}).get("steps", [])) or None),
-        LiveJob("gradients/clipping", "rnnlab.labs.clipping:clipping_job", gradients_kwargs("clipping"),
+        LiveJob("gradients/clipping", clipping_job, gradients_kwargs("clipping"),
                 lambda r: _metric(r, "final_loss_with_clipping", "loss with clipping", ".4f")),
-        LiveJob("gradients/race", "rnnlab.labs.longrange:race_job", gradients_kwargs("race"), _solved,
+        LiveJob("gradients/race", race_job, gradients_kwargs("race"), _solved,
                 steps=lambda r, ev: sum(len(run.get("steps", [])) for run in (r.get("runs") or {}).values()) or None),
-        LiveJob("gradients/sweep", "rnnlab.labs.longrange:sweep_job", gradients_kwargs("sweep"), _solved_share),
-        LiveJob("compare/memory", "rnnlab.labs.compare:recall_job", compare_kwargs("memory"),
+        LiveJob("gradients/sweep", sweep_job, gradients_kwargs("sweep"), _solved_share),
+        LiveJob("compare/memory", recall_job, compare_kwargs("memory"),
                 lambda r: _metric(r, "mean_acc_RNN", f"{COMPARE_CELL} mean acc"), steps=_models_steps("steps")),
-        LiveJob("compare/shakespeare", "rnnlab.labs.compare:charlm_job", compare_kwargs("shakespeare"),
+        LiveJob("compare/shakespeare", charlm_job, compare_kwargs("shakespeare"),
                 lambda r: _metric(r, "val_loss_RNN", f"{COMPARE_CELL} val loss"), steps=_models_steps("steps")),
-        LiveJob("compare/speed", "rnnlab.labs.compare:speed_job", compare_kwargs("speed"), _speed_figure),
-        LiveJob("scratch", "rnnlab.labs.scratch:char_model_job", scratch_kwargs,
+        LiveJob("compare/speed", speed_job, compare_kwargs("speed"), _speed_figure),
+        LiveJob("scratch", char_model_job, scratch_kwargs,
                 lambda r: _metric(r, "loss_last20", "loss"), limit=lambda lim: min(SCRATCH_SECONDS, lim.max_seconds)),
-        LiveJob("batches", "rnnlab.labs.batching:padding_cost_job", batches_kwargs, _ratio,
+        LiveJob("batches", padding_cost_job, batches_kwargs, _ratio,
                 limit=lambda lim: min(BATCHES_SECONDS, lim.max_seconds),
                 steps=lambda r, ev: sum(len(v) for v in (r.get("times") or {}).values()) or None),
     ]
@@ -299,8 +307,9 @@ def select(jobs: list[LiveJob], names: str | None) -> list[LiveJob]:
 
 # --- in the worker: the real job, and its peak GPU memory ---------------------------------------------------
 def measured_job(ctx, target: str, kwargs: dict) -> dict:
-    """Run the job function ``target`` as the worker would, and add ``bench_gpu``: the peak GPU memory it
-    allocated (MB; None where CUDA was never initialised in this worker: the job did not use the GPU)."""
+    """Run the job function named ``target`` (``"module:function"``) as the worker would, and add ``bench_gpu``:
+    the peak GPU memory it allocated (MB; None where CUDA was never initialised in this worker: the job did not
+    use the GPU)."""
     import torch
 
     if torch.cuda.is_initialized():        # an earlier job of this worker used the GPU: count this one alone
@@ -341,7 +350,7 @@ def run_job(runner: LocalRunner, job: LiveJob, device: str, lim: JobLimits, seed
     """Submit one job (wrapped by ``measured_job``), wait for it, and make its row of the table."""
     seconds = job.limit(lim)
     kwargs = job.kwargs(lim, seed)
-    submitted = runner.submit(WRAPPER, {"target": job.target, "kwargs": kwargs}, seed=seed,
+    submitted = runner.submit(WRAPPER, {"target": target_name(job.target), "kwargs": kwargs}, seed=seed,
                               limits=dataclasses.replace(lim, max_seconds=float(seconds)), session="bench-gpu",
                               meta={"lab": job.lab})
     submitted.wait()

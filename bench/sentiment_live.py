@@ -2,7 +2,7 @@
 
     python -m bench.sentiment_live [--train-seconds 30] [--limit 120] [--seed 0]
 
-Submits ``rnnlab.labs.sentiment:sentiment_job`` to a ``LocalRunner`` (one worker, torch threads as the app
+Submits ``rnnlab.labs.sentiment.sentiment_job`` to a ``LocalRunner`` (one worker, torch threads as the app
 plans them) with the page's defaults (the compact IMDB subset, ``PRESETS["fast"]``), twice:
 
 1. the default run (time limit ``--limit``): seconds from submit to the first progress event, to the first
@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from rnnlab.labs.sentiment import PRESETS, recipe_to_dict
+from rnnlab.labs.sentiment import PRESETS, recipe_to_dict, sentiment_job
 from rnnlab.runtime.jobs import JobLimits, LocalRunner, cpu_count
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def run(runner: LocalRunner, limit: float, seed: int, **extra) -> tuple[dict, list, float]:
     t0 = time.monotonic()
-    job = runner.submit("rnnlab.labs.sentiment:sentiment_job",
+    job = runner.submit(sentiment_job,
                         {"recipe": recipe_to_dict(PRESETS["fast"]), "source": "compact", "seed": seed, **extra},
                         seed=seed, limits=JobLimits(max_seconds=limit), session="bench")
     job.wait()
