@@ -25,6 +25,7 @@ from .data import (
     dropped_share,
     encode,
     load_job_data,
+    planned_steps,
 )
 from .job import AFTER_STOP, EVAL_SAMPLE, sentiment_job
 from .reading import (
@@ -53,7 +54,7 @@ __all__ = [
     "AFTER_STOP", "CHUNK", "EVAL_SAMPLE", "MAX_REVIEW_CHARS", "MAX_TOKENS", "PRESETS", "TOKENS", "WORK_BUDGET",
     "EpochBatches", "Importance", "Reading", "Recipe", "SentimentRun", "TokenCache", "Trajectory", "batches",
     "build_vocab", "calibrated", "compare", "count_params", "dropped_share", "encode", "evaluate", "fingerprint",
-    "held_out_metrics", "importance", "is_word", "load_job_data", "logits_of", "loss_fn", "predict",
+    "held_out_metrics", "importance", "is_word", "load_job_data", "logits_of", "loss_fn", "planned_steps", "predict",
     "prefix_positions", "read", "recipe_from", "recipe_from_dict", "recipe_to_dict", "sentiment_job", "temperature",
     "text_model_from_result", "train_sentiment", "trajectory",
 ]

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from ...data.text import TextDataset, find_imdb, load_compact_imdb, load_imdb
+from ...data.text import TextDataset, compact_imdb_info, find_imdb, load_compact_imdb, load_imdb
 from ...data.tokenizer import OOV, Vocabulary, pad, tokenize
 
 
@@ -190,3 +190,17 @@ def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tupl
         return data["train"], data["test"], "the full IMDB"
     data = load_compact_imdb(progress=progress)
     return data["train"], data["test"], "the compact IMDB subset"
+
+
+def planned_steps(recipe, source: str, n_upload: int = 0, subset_percent: int = 100) -> int:
+    """The training steps a job will take, for its progress bar before it has read any data: ``recipe.epochs``
+    passes, in batches of ``recipe.batch_size``, over the reviews it trains on: the training part (an upload's
+    80%, the compact subset's, the full IMDB's 25,000), ``subset_percent`` of it, less the validation share."""
+    if n_upload:
+        n_train = n_upload * 0.8
+    elif source == "compact":
+        n_train = compact_imdb_info()["train"]["reviews"]
+    else:
+        n_train = 25_000
+    n_fit = int(n_train * subset_percent / 100 * (1 - recipe.val_fraction))
+    return recipe.epochs * math.ceil(n_fit / recipe.batch_size)
