@@ -42,8 +42,10 @@ from rnnlab.labs.sentiment import (
     count_params,
     fingerprint,
     importance,
+    planned_steps,
     read,
     recipe_to_dict,
+    sentiment_job,
     temperature,
     text_model_from_result,
     trajectory,
@@ -73,17 +75,20 @@ URL_TEXT_CHARS = 1_000      # a review longer than this stays in the session but
 MAX_SESSION_MODELS = 3      # models trained in this session kept for use (each holds its weights in memory)
 MAX_UPLOAD_ROWS = 50_000
 
-st.title("Sentiment lab")
-st.markdown("Type a movie review: a recurrent network reads it word by word and says whether it is positive. "
-            "The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word Vectors "
-            "for Sentiment Analysis*, ACL). Then train your own model below and watch it learn.")
-lesson("Pick the **Negation** example, then open *Key words*: P(positive) is pinned near 0%, yet the bars still "
-       "show which words pushed it down, measured in log-odds.",
-       "Still on **Negation**, open *What if…* and choose “is not boring” → “is boring”: how far does one word "
-       "move the log-odds, and how far the probability?",
-       "Train the fast recipe below and watch the validation accuracy against reviews read; then set the learning "
-       "rate to 1 with clipping off, and see the run diverge.")
-reset_button("sent")
+
+
+def intro() -> None:
+    st.title("Sentiment lab")
+    st.markdown("Type a movie review: a recurrent network reads it word by word and says whether it is positive. "
+                "The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word "
+                "Vectors for Sentiment Analysis*, ACL). Then train your own model below and watch it learn.")
+    lesson("Pick the **Negation** example, then open *Key words*: P(positive) is pinned near 0%, yet the bars still "
+           "show which words pushed it down, measured in log-odds.",
+           "Still on **Negation**, open *What if…* and choose “is not boring” → “is boring”: how far does one word "
+           "move the log-odds, and how far the probability?",
+           "Train the fast recipe below and watch the validation accuracy against reviews read; then set the "
+           "learning rate to 1 with clipping off, and see the run diverge.")
+    reset_button("sent")
 
 
 def pct(p: float) -> str:
@@ -99,10 +104,6 @@ def points(d: float) -> str:
 
 def _example_changed():
     st.session_state["sent_text"] = EXAMPLES[st.session_state["sent_example"]]
-
-
-def _key(tm: TextModel) -> str:
-    return fingerprint(tm)
 
 
 # Heavy views, cached across sessions by the model's content and the text; bounded in number and age.
@@ -200,20 +201,25 @@ def imdb_download_part(can_download: bool) -> None:
             st.rerun()
 
 
-# --- the model in use ----------------------------------------------------------------------------
-models = text_models()
-if not models:
-    st.info("No trained model yet: the pretrained model is not installed. Train one below; it will appear here.")
-    tm = None
-else:
+
+# --- the model in use, and what it says about the review ------------------------------------------------------
+def model_in_use() -> tuple[str, TextModel] | None:
+    """(the name of the model chosen to read reviews, the model); None when there is none yet."""
+    models = text_models()
+    if not models:
+        st.info("No trained model yet: the pretrained model is not installed. Train one below; it will appear here.")
+        return None
     names = list(models)
     if "sent_activate" in st.session_state:  # a model chosen below, applied before the widget exists
         st.session_state["sent_model"] = st.session_state.pop("sent_activate")
     if st.session_state.get("sent_model") not in names:
         st.session_state.pop("sent_model", None)
     active = st.selectbox("Model", names, key="sent_model", bind="query-params")
-    tm = models[active]
+    return active, models[active]
 
+
+def review_box() -> str:
+    """The examples and the review box (kept in the link), cut at the box's limit."""
     c1, c2 = st.columns([1, 2])
     c1.selectbox("Example reviews", list(EXAMPLES), index=list(EXAMPLES).index(DEFAULT_EXAMPLE), key="sent_example",
                  on_change=_example_changed, bind="query-params")
@@ -224,260 +230,285 @@ else:
         st.warning(f"The review box holds at most {MAX_REVIEW_CHARS:,} characters: a longer text is cut there, "
                    "and only the first 100,000 are read.")
         text = text[:MAX_REVIEW_CHARS]
+    return text
 
+
+def prediction(name: str, tm: TextModel, text: str) -> bool:
+    """The model's verdict on the review (probability and log-odds) and how far to trust it; False, with a
+    warning, when there is nothing to predict (no word, or none the model knows)."""
     t0 = time.perf_counter()
     try:
-        r = cached_read(_key(tm), text, tm)
+        r = cached_read(fingerprint(tm), text, tm)
     except ValueError:
         r = None
     ms = (time.perf_counter() - t0) * 1e3
     if r is None:
         st.warning("Type a review: there is no word to read yet (invisible characters and HTML tags do not count).")
-    elif r["known"] == 0:
+        return False
+    if r["known"] == 0:
         what = "no word, only punctuation or symbols" if r["words"] == 0 else \
             f"{r['words']} word{'s' if r['words'] > 1 else ''}, none of which it knows (" + \
             ", ".join(f"“{escape_md(w)}”" for w in r["unknown"][:5]) + ")"
         st.warning(f"**No prediction.** The model read {what}. It learnt English movie reviews: on words it has "
                    "never seen, any answer would be a guess dressed up as a probability. Try a review in English.")
+        return False
+    p = r["prob"]
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Prediction", "😀 positive" if p >= 0.5 else "☹️ negative")
+    m2.metric("P(positive)", pct(p))
+    m3.metric("Log-odds", f"{r['logit']:+.2f}", help="log(p / (1 − p)): 0 is undecided, ±2.2 is 90/10, "
+              "±4.6 is 99/1. Unlike the probability, it keeps growing with the evidence.")
+    T = temperature(tm)
+    notes = [f"Computed in {ms:.0f} ms by {escape_md(name)}."]
+    notes.append(f"Probabilities calibrated: logits divided by T = {T:.2f} (fitted on held-out reviews)."
+                 if T != 1.0 else "Probabilities not calibrated (no temperature fitted for this model).")
+    if r["dropped"]:
+        notes.append(f"Only the last {r['tokens']:,} tokens are read, as in training ({r['dropped']:,} "
+                     "earlier ones skipped).")
+    st.caption(" ".join(notes))
+    if r["known"] < 0.5 * r["words"]:
+        st.warning(f"The model knows only {r['known']} of the {r['words']} words here (unknown: "
+                   + ", ".join(f"“{escape_md(w)}”" for w in r["unknown"][:5])
+                   + "): read this prediction with caution.")
+    return True
+
+
+def explanations(tm: TextModel, text: str) -> None:
+    """Why the model said so, one tab each (a tab's work is done only while it is open)."""
+    tabs = st.tabs(TABS, key="sent_tab", bind="query-params")
+    key = fingerprint(tm)
+    for tab, part in zip(tabs, (word_by_word, key_words, what_if)):
+        with tab:
+            if tab.open:
+                part(key, tm, text)
+    with tabs[3]:
+        if tabs[3].open:
+            calibration(tm)
+
+
+def word_by_word(key: str, tm: TextModel, text: str) -> None:
+    tr = cached_trajectory(key, text, tm)
+    plot(probability_trajectory(tr["positions"], tr["probs"], tr["tokens"]), key="sent_traj")
+    st.caption("The model's opinion after reading each word: what it would say if the review ended "
+               "there. Watch it swing at 'but', 'not' and strong adjectives."
+               + ("" if tr["every"] else f" A bidirectional model re-reads each prefix, so on a review "
+                  f"this long it is measured after {len(tr['positions'])} evenly spaced words, not "
+                  f"all {len(tr['tokens']):,}."))
+
+
+def key_words(key: str, tm: TextModel, text: str) -> None:
+    imp = cached_importance(key, text, tm)
+    lo = np.asarray(imp["logodds"])
+    lim = float(np.abs(lo).max(initial=1e-6))
+    st.html(colored_text_html(imp["tokens"], lo, -lim, lim, diverging=True, label="Δ log-odds"))
+    plot(importance_bars(imp["tokens"], lo, imp["dprob"]), key="sent_imp")
+    k = int(np.argmax(np.abs(lo)))
+    st.caption(
+        "Occlusion: each word is removed in turn and the review read again. Red words pushed towards "
+        "positive, blue towards negative; the bar is the change in **log-odds**, which stays readable "
+        "when the probability is pinned near 0% or 100%. "
+        f"Strongest: “{escape_md(imp['tokens'][k])}”, {lo[k]:+.2f} log-odds "
+        f"({points(imp['dprob'][k])} of probability)."
+        + (f" This review is long: words were removed {imp['span']} at a time, to keep the work bounded."
+           if imp["span"] > 1 else ""))
+
+
+def what_if(key: str, tm: TextModel, text: str) -> None:
+    edits = explain.suggest(text, per_kind=3)
+    options = [f"{explain.TEMPLATES[e.kind]}: {e.label}" for e in edits] + [OWN_EDIT]
+    if st.session_state.get("sent_whatif") not in options:
+        st.session_state.pop("sent_whatif", None)
+    choice = st.radio("Edit", options, key="sent_whatif", bind="query-params",
+                      help="Ready-made edits: negate a verb, swap a word for its opposite, or drop one "
+                           "side of a 'but'. Or type your own in the box.")
+    # One edit box for the whole session (not one per review): refilled when the review or the
+    # chosen edit changes, left alone while the student types in it.
+    source = hashlib.sha1(f"{text}\x00{choice}".encode()).hexdigest()
+    if st.session_state.get("sent_edit_for") != source:
+        chosen = next((e.text for e, o in zip(edits, options) if o == choice), text)
+        shared = st.query_params.get("sent_edit")
+        if choice == OWN_EDIT and shared and "sent_edit_for" not in st.session_state:
+            chosen = shared[:URL_TEXT_CHARS]        # a link that carries the student's own edit
+        st.session_state["sent_edit"] = chosen
+        st.session_state["sent_edit_for"] = source
+    edited = st.text_area("Edited review", key="sent_edit", height=100, max_chars=MAX_REVIEW_CHARS)
+    if choice == OWN_EDIT:
+        keep_text_in_url("sent_edit", text, URL_TEXT_CHARS)
+    elif "sent_edit" in st.query_params:
+        del st.query_params["sent_edit"]
+    try:
+        d = compare(tm, text, edited[:MAX_REVIEW_CHARS])
+    except ValueError:
+        d = None
+    if d is None:
+        st.warning("The edited review has no word to read.")
+        return
+    e1, e2, e3 = st.columns(3)
+    e1.metric("Original", f"{pct(d['p_original'])} positive")
+    e2.metric("Edited", f"{pct(d['p_edited'])} positive", points(d["d_prob"]))
+    e3.metric("Change in log-odds", f"{d['d_logodds']:+.2f}",
+              help="The same change measured where it does not saturate.")
+    a = cached_trajectory(key, text, tm)
+    b = cached_trajectory(key, edited[:MAX_REVIEW_CHARS], tm)
+    plot(probability_trajectory(a["positions"], a["probs"], a["tokens"], "original",
+                                other=(b["positions"], b["probs"], b["tokens"])), key="sent_whatif_fig")
+
+
+def calibration(tm: TextModel) -> None:
+    cal = tm.meta.get("calibration")
+    if not cal or "bins" not in cal:
+        st.info("**Calibration: not measured** for this model (no reliability data was stored with "
+                "it), so there is no ECE to show. A model trained below is measured on its test reviews.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Temperature T", f"{cal['temperature']:.2f}")
+    c2.metric("ECE before (T = 1)", f"{cal['ece_before']:.1%}")
+    c3.metric("ECE after", f"{cal['ece_after']:.1%}",
+              f"{(cal['ece_after'] - cal['ece_before']) * 100:+.1f} points", delta_color="inverse")
+    plot(reliability_figure(reliability_from_report(cal, "before"),
+                            reliability_from_report(cal, "after"), cal["temperature"]),
+         key="sent_rel")
+    st.caption(f"Measured on {escape_md(str(cal.get('split', 'the test reviews')))} "
+               f"({cal.get('n', 0):,} reviews), sorted into 15 bins by how sure the model was. "
+               "On the dashed diagonal, “90% sure” is right 90% of the time. Temperature scaling "
+               "(Guo et al. 2017) divides every logit by one number T fitted on validation reviews: "
+               "it never changes a prediction's side of 50%, only how sure it sounds. ECE: the "
+               "average gap between confidence and accuracy, weighted by the reviews in each bin.")
+
+
+# --- live training -----------------------------------------------------------------------------------------
+def data_part(settings) -> tuple[str, dict[str, str], dict | None]:
+    """The data to train on: (its source, every source's label, the uploaded reviews if any), and the teacher's
+    download of the full IMDB."""
+    sources = imdb_sources(settings.imdb_path, settings.allow_imdb_download)
+    compact = compact_imdb_info()
+    labels = {}
+    if compact:
+        labels["compact"] = "IMDB, compact subset"
+    if sources.full is not None:
+        labels["imdb"] = "IMDB, full"
+    labels["upload"] = "Upload a CSV (text,label)"
+    src = st.radio("Data", list(labels), format_func=labels.get, horizontal=True, key="sent_source",
+                   bind="query-params")
+    upload_data = None
+    if src == "compact":
+        st.caption(f"A random, label-balanced sample of the IMDB reviews (Maas et al. 2011): "
+                   f"{compact['train']['reviews']:,} to train on (10% of them kept for validation) and "
+                   f"{compact['test']['reviews']:,} unseen ones to test on. Half positive, half negative.")
+    elif src == "imdb":
+        st.caption("The whole IMDB dataset (Maas et al. 2011: 25,000 training and 25,000 test reviews), set up on "
+                   "this server by the teacher: more reviews, slower epochs, higher accuracy.")
     else:
-        p = r["prob"]
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Prediction", "😀 positive" if p >= 0.5 else "☹️ negative")
-        m2.metric("P(positive)", pct(p))
-        m3.metric("Log-odds", f"{r['logit']:+.2f}", help="log(p / (1 − p)): 0 is undecided, ±2.2 is 90/10, "
-                  "±4.6 is 99/1. Unlike the probability, it keeps growing with the evidence.")
-        T = temperature(tm)
-        notes = [f"Computed in {ms:.0f} ms by {escape_md(active)}."]
-        notes.append(f"Probabilities calibrated: logits divided by T = {T:.2f} (fitted on held-out reviews)."
-                     if T != 1.0 else "Probabilities not calibrated (no temperature fitted for this model).")
-        if r["dropped"]:
-            notes.append(f"Only the last {r['tokens']:,} tokens are read, as in training ({r['dropped']:,} "
-                         "earlier ones skipped).")
-        st.caption(" ".join(notes))
-        if r["known"] < 0.5 * r["words"]:
-            st.warning(f"The model knows only {r['known']} of the {r['words']} words here (unknown: "
-                       + ", ".join(f"“{escape_md(w)}”" for w in r["unknown"][:5])
-                       + "): read this prediction with caution.")
+        upload_data = uploaded_reviews()
+    imdb_download_part(sources.can_download)
+    return src, labels, upload_data
 
-        tabs = st.tabs(TABS, key="sent_tab", bind="query-params")
-        key = _key(tm)
-        with tabs[0]:
-            if tabs[0].open:
-                tr = cached_trajectory(key, text, tm)
-                plot(probability_trajectory(tr["positions"], tr["probs"], tr["tokens"]), key="sent_traj")
-                st.caption("The model's opinion after reading each word: what it would say if the review ended "
-                           "there. Watch it swing at 'but', 'not' and strong adjectives."
-                           + ("" if tr["every"] else f" A bidirectional model re-reads each prefix, so on a review "
-                              f"this long it is measured after {len(tr['positions'])} evenly spaced words, not "
-                              f"all {len(tr['tokens']):,}."))
-        with tabs[1]:
-            if tabs[1].open:
-                imp = cached_importance(key, text, tm)
-                lo = np.asarray(imp["logodds"])
-                lim = float(np.abs(lo).max(initial=1e-6))
-                st.html(colored_text_html(imp["tokens"], lo, -lim, lim, diverging=True, label="Δ log-odds"))
-                plot(importance_bars(imp["tokens"], lo, imp["dprob"]), key="sent_imp")
-                k = int(np.argmax(np.abs(lo)))
-                st.caption(
-                    "Occlusion: each word is removed in turn and the review read again. Red words pushed towards "
-                    "positive, blue towards negative; the bar is the change in **log-odds**, which stays readable "
-                    "when the probability is pinned near 0% or 100%. "
-                    f"Strongest: “{escape_md(imp['tokens'][k])}”, {lo[k]:+.2f} log-odds "
-                    f"({points(imp['dprob'][k])} of probability)."
-                    + (f" This review is long: words were removed {imp['span']} at a time, to keep the work bounded."
-                       if imp["span"] > 1 else ""))
-        with tabs[2]:
-            if tabs[2].open:
-                edits = explain.suggest(text, per_kind=3)
-                options = [f"{explain.TEMPLATES[e.kind]}: {e.label}" for e in edits] + [OWN_EDIT]
-                if st.session_state.get("sent_whatif") not in options:
-                    st.session_state.pop("sent_whatif", None)
-                choice = st.radio("Edit", options, key="sent_whatif", bind="query-params",
-                                  help="Ready-made edits: negate a verb, swap a word for its opposite, or drop one "
-                                       "side of a 'but'. Or type your own in the box.")
-                # One edit box for the whole session (not one per review): refilled when the review or the
-                # chosen edit changes, left alone while the student types in it.
-                source = hashlib.sha1(f"{text}\x00{choice}".encode()).hexdigest()
-                if st.session_state.get("sent_edit_for") != source:
-                    chosen = next((e.text for e, o in zip(edits, options) if o == choice), text)
-                    shared = st.query_params.get("sent_edit")
-                    if choice == OWN_EDIT and shared and "sent_edit_for" not in st.session_state:
-                        chosen = shared[:URL_TEXT_CHARS]        # a link that carries the student's own edit
-                    st.session_state["sent_edit"] = chosen
-                    st.session_state["sent_edit_for"] = source
-                edited = st.text_area("Edited review", key="sent_edit", height=100, max_chars=MAX_REVIEW_CHARS)
-                if choice == OWN_EDIT:
-                    keep_text_in_url("sent_edit", text, URL_TEXT_CHARS)
-                elif "sent_edit" in st.query_params:
-                    del st.query_params["sent_edit"]
-                try:
-                    d = compare(tm, text, edited[:MAX_REVIEW_CHARS])
-                except ValueError:
-                    d = None
-                if d is None:
-                    st.warning("The edited review has no word to read.")
-                else:
-                    e1, e2, e3 = st.columns(3)
-                    e1.metric("Original", f"{pct(d['p_original'])} positive")
-                    e2.metric("Edited", f"{pct(d['p_edited'])} positive", points(d["d_prob"]))
-                    e3.metric("Change in log-odds", f"{d['d_logodds']:+.2f}",
-                              help="The same change measured where it does not saturate.")
-                    a = cached_trajectory(key, text, tm)
-                    b = cached_trajectory(key, edited[:MAX_REVIEW_CHARS], tm)
-                    plot(probability_trajectory(a["positions"], a["probs"], a["tokens"], "original",
-                                                other=(b["positions"], b["probs"], b["tokens"])), key="sent_whatif_fig")
-        with tabs[3]:
-            if tabs[3].open:
-                cal = tm.meta.get("calibration")
-                if not cal or "bins" not in cal:
-                    st.info("**Calibration: not measured** for this model (no reliability data was stored with "
-                            "it), so there is no ECE to show. A model trained below is measured on its test reviews.")
-                else:
-                    c1, c2, c3 = st.columns(3)
-                    c1.metric("Temperature T", f"{cal['temperature']:.2f}")
-                    c2.metric("ECE before (T = 1)", f"{cal['ece_before']:.1%}")
-                    c3.metric("ECE after", f"{cal['ece_after']:.1%}",
-                              f"{(cal['ece_after'] - cal['ece_before']) * 100:+.1f} points", delta_color="inverse")
-                    plot(reliability_figure(reliability_from_report(cal, "before"),
-                                            reliability_from_report(cal, "after"), cal["temperature"]),
-                         key="sent_rel")
-                    st.caption(f"Measured on {escape_md(str(cal.get('split', 'the test reviews')))} "
-                               f"({cal.get('n', 0):,} reviews), sorted into 15 bins by how sure the model was. "
-                               "On the dashed diagonal, “90% sure” is right 90% of the time. Temperature scaling "
-                               "(Guo et al. 2017) divides every logit by one number T fitted on validation reviews: "
-                               "it never changes a prediction's side of 50%, only how sure it sounds. ECE: the "
-                               "average gap between confidence and accuracy, weighted by the reviews in each bin.")
 
-# --- live training -------------------------------------------------------------------------------
-st.divider()
-st.header("Train a model live")
-settings = load_settings()
-sources = imdb_sources(settings.imdb_path, settings.allow_imdb_download)
-compact = compact_imdb_info()
-SOURCES = {}
-if compact:
-    SOURCES["compact"] = "IMDB, compact subset"
-if sources.full is not None:
-    SOURCES["imdb"] = "IMDB, full"
-SOURCES["upload"] = "Upload a CSV (text,label)"
-
-src = st.radio("Data", list(SOURCES), format_func=SOURCES.get, horizontal=True, key="sent_source",
-               bind="query-params")
-upload_data = None
-if src == "compact":
-    st.caption(f"A random, label-balanced sample of the IMDB reviews (Maas et al. 2011): "
-               f"{compact['train']['reviews']:,} to train on (10% of them kept for validation) and "
-               f"{compact['test']['reviews']:,} unseen ones to test on. Half positive, half negative.")
-elif src == "imdb":
-    st.caption("The whole IMDB dataset (Maas et al. 2011: 25,000 training and 25,000 test reviews), set up on this "
-               "server by the teacher: more reviews, slower epochs, higher accuracy.")
-else:
-    upload_data = uploaded_reviews()
-imdb_download_part(sources.can_download)
-
-preset = st.selectbox("Recipe", [k for k in PRESETS if k in PRESET_LABELS],
-                      format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset", bind="query-params")
-base = PRESETS[preset]
-max_seconds = int(settings.max_job_seconds)
-with st.expander("Settings", expanded=False):
-    s1, s2, s3, s4 = st.columns(4)
-    cell = s1.selectbox("Cell", ["LSTM", "GRU", "RNN"], index=["LSTM", "GRU", "RNN"].index(base.cell),
-                        key=f"sent_cell_{preset}", bind="query-params")
-    embed = s2.select_slider("Embedding size", [16, 32, 64, 128, 256], base.embed_dim, key=f"sent_embed_{preset}",
+def recipe_settings(settings) -> tuple[Recipe | None, dict]:
+    """The recipe from the preset and the Settings box (None if the hidden sizes are not valid), and the
+    run's other choices: ``subset`` (percent of the training reviews), ``budget`` (seconds), ``full_test``."""
+    preset = st.selectbox("Recipe", [k for k in PRESETS if k in PRESET_LABELS],
+                          format_func=lambda k: PRESET_LABELS.get(k, k), key="sent_preset", bind="query-params")
+    base = PRESETS[preset]
+    max_seconds = int(settings.max_job_seconds)
+    with st.expander("Settings", expanded=False):
+        s1, s2, s3, s4 = st.columns(4)
+        cell = s1.selectbox("Cell", ["LSTM", "GRU", "RNN"], index=["LSTM", "GRU", "RNN"].index(base.cell),
+                            key=f"sent_cell_{preset}", bind="query-params")
+        embed = s2.select_slider("Embedding size", [16, 32, 64, 128, 256], base.embed_dim,
+                                 key=f"sent_embed_{preset}", bind="query-params")
+        sizes = s3.text_input("Hidden sizes (one per layer)", ", ".join(map(str, base.hidden_sizes)),
+                              key=f"sent_sizes_{preset}", bind="query-params", max_chars=40)
+        bidir = s4.toggle("Bidirectional", base.bidirectional, key=f"sent_bidir_{preset}", bind="query-params")
+        s5, s6, s7, s8 = st.columns(4)
+        dropout = s5.slider("Dropout", 0.0, 0.7, float(max(base.dropout, base.head_dropout)), 0.05,
+                            key=f"sent_drop_{preset}", bind="query-params")
+        words = s6.select_slider("Vocabulary (words)", [2000, 5000, 10000, 20000, 30000, 50000], base.num_words,
+                                 key=f"sent_words_{preset}", bind="query-params")
+        maxlen = s7.select_slider("Max length (tokens)", [50, 100, 200, 300, 400, 500, 1000], base.maxlen,
+                                  key=f"sent_maxlen_{preset}", bind="query-params")
+        epochs = s8.slider("Epochs", 1, max(settings.max_epochs, 1), min(base.epochs, settings.max_epochs),
+                           key=f"sent_epochs_{preset}", bind="query-params")
+        s9, s10, s11, s12 = st.columns(4)
+        lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
+                              format_func=lambda v: f"{v:g}", key=f"sent_lr_{preset}", bind="query-params")
+        clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}",
                              bind="query-params")
-    sizes = s3.text_input("Hidden sizes (one per layer)", ", ".join(map(str, base.hidden_sizes)),
-                          key=f"sent_sizes_{preset}", bind="query-params", max_chars=40)
-    bidir = s4.toggle("Bidirectional", base.bidirectional, key=f"sent_bidir_{preset}", bind="query-params")
-    s5, s6, s7, s8 = st.columns(4)
-    dropout = s5.slider("Dropout", 0.0, 0.7, float(max(base.dropout, base.head_dropout)), 0.05,
-                        key=f"sent_drop_{preset}", bind="query-params")
-    words = s6.select_slider("Vocabulary (words)", [2000, 5000, 10000, 20000, 30000, 50000], base.num_words,
-                             key=f"sent_words_{preset}", bind="query-params")
-    maxlen = s7.select_slider("Max length (tokens)", [50, 100, 200, 300, 400, 500, 1000], base.maxlen,
-                              key=f"sent_maxlen_{preset}", bind="query-params")
-    epochs = s8.slider("Epochs", 1, max(settings.max_epochs, 1), min(base.epochs, settings.max_epochs),
-                       key=f"sent_epochs_{preset}", bind="query-params")
-    s9, s10, s11, s12 = st.columns(4)
-    lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
-                          format_func=lambda v: f"{v:g}", key=f"sent_lr_{preset}", bind="query-params")
-    clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}", bind="query-params")
-    clip = s10.slider("Clip norm", 0.1, 10.0, float(base.clip or 1.0), 0.1, key=f"sent_clip_{preset}",
-                      disabled=not clip_on, bind="query-params")
-    subset = s11.slider("Training reviews used (%)", 5, 100, 100, 5, key="sent_subset", bind="query-params",
-                        help="A random sample with the same share of positive reviews as the whole: fewer "
-                             "reviews train faster (and less well).")
-    budget = s12.slider("Time limit (s)", 10, max(max_seconds, 10), min(120, max_seconds), 10, key="sent_budget",
-                        bind="query-params", help="The whole job (reading the data, training, testing) ends by this "
-                                                  "limit; training stops early enough to leave time for the test.")
-    full_test = st.toggle("After a stop, score the whole test set (slower) instead of a random sample of 2,000",
-                          False, key="sent_fulltest", bind="query-params")
+        clip = s10.slider("Clip norm", 0.1, 10.0, float(base.clip or 1.0), 0.1, key=f"sent_clip_{preset}",
+                          disabled=not clip_on, bind="query-params")
+        subset = s11.slider("Training reviews used (%)", 5, 100, 100, 5, key="sent_subset", bind="query-params",
+                            help="A random sample with the same share of positive reviews as the whole: fewer "
+                                 "reviews train faster (and less well).")
+        budget = s12.slider("Time limit (s)", 10, max(max_seconds, 10), min(120, max_seconds), 10, key="sent_budget",
+                            bind="query-params", help="The whole job (reading the data, training, testing) ends by "
+                                                      "this limit; training stops early enough to leave time for the "
+                                                      "test.")
+        full_test = st.toggle("After a stop, score the whole test set (slower) instead of a random sample of 2,000",
+                              False, key="sent_fulltest", bind="query-params")
+    run = {"subset": subset, "budget": budget, "full_test": full_test}
+    try:
+        hidden_sizes = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
+        if not hidden_sizes or len(hidden_sizes) > 4 or any(h < 1 or h > 1024 for h in hidden_sizes):
+            raise ValueError
+    except ValueError:
+        st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 1024, separated by commas (e.g. 64, 32).")
+        return None, run
+    return Recipe(**{**base.__dict__, "name": f"{cell.lower()}-{'-'.join(map(str, hidden_sizes))}",
+                     "cell": cell, "embed_dim": embed, "hidden_sizes": hidden_sizes, "bidirectional": bidir,
+                     "dropout": dropout if len(hidden_sizes) > 1 else 0.0, "head_dropout": dropout,
+                     "num_words": words, "maxlen": maxlen, "epochs": epochs, "lr": lr,
+                     "clip": clip if clip_on else None}), run
 
-try:
-    hidden_sizes = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
-    if not hidden_sizes or len(hidden_sizes) > 4 or any(h < 1 or h > 1024 for h in hidden_sizes):
-        raise ValueError
-except ValueError:
-    hidden_sizes = None
-    st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 1024, separated by commas (e.g. 64, 32).")
-recipe = None
-if hidden_sizes:
-    recipe = Recipe(**{**base.__dict__, "name": f"{cell.lower()}-{'-'.join(map(str, hidden_sizes))}",
-                       "cell": cell, "embed_dim": embed, "hidden_sizes": hidden_sizes, "bidirectional": bidir,
-                       "dropout": dropout if len(hidden_sizes) > 1 else 0.0, "head_dropout": dropout,
-                       "num_words": words, "maxlen": maxlen, "epochs": epochs, "lr": lr,
-                       "clip": clip if clip_on else None})
 
-data_ready = src != "upload" or upload_data is not None
-job = training.current("sent_job")
-b1, b2 = st.columns([1, 2])
-start = b1.button("▶ Start training", type="primary",
-                  disabled=recipe is None or not data_ready or training.active("sent_job"), key="sent_start")
-if recipe is not None:
-    n_params = count_params(recipe)
-    b2.caption(f"{n_params:,} weights ({n_params * 4 / 1e6:.1f} MB as float32).")
-if start and recipe is not None and data_ready:
-    problem = training.check_limits(epochs=recipe.epochs, params=n_params, seconds=budget)
-    if problem:
-        st.error(problem)
-    else:
-        n_train = (len(upload_data["texts"]) * 0.8 if upload_data else
-                   compact["train"]["reviews"] if src == "compact" else 25_000) * subset / 100
-        per_epoch = -(-int(n_train * (1 - recipe.val_fraction)) // recipe.batch_size)
+def train_section() -> None:
+    """Data, recipe and ▶ Start training; the curves while it learns; then the test, and the model to use."""
+    st.divider()
+    st.header("Train a model live")
+    settings = load_settings()
+    src, labels, upload_data = data_part(settings)
+    recipe, run = recipe_settings(settings)
+    data_ready = src != "upload" or upload_data is not None
+    b1, b2 = st.columns([1, 2])
+    n_params = count_params(recipe) if recipe is not None else 0
+    if recipe is not None:
+        b2.caption(f"{n_params:,} weights ({n_params * 4 / 1e6:.1f} MB as float32).")
+
+    def start() -> training.Submission | None:
+        problem = training.check_limits(epochs=recipe.epochs, params=n_params, seconds=run["budget"])
+        if problem:
+            st.error(problem)
+            return None
+        n_rows = len(upload_data["texts"]) if upload_data else 0
         params = {k: v for k, v in recipe_to_dict(recipe).items() if k != "name"}
-        job = training.submit("sent_job", "rnnlab.labs.sentiment:sentiment_job",
-                          {"recipe": recipe_to_dict(recipe), "source": src, "upload": upload_data,
-                           "subset_percent": subset, "full_test": full_test, "seed": seed()},
-                          seed=seed(), job_limits=replace(training.limits(), max_seconds=float(budget)),
-                          meta={"lab": "sentiment", "task": SOURCES[src], "cell": cell,
-                                "params": {**params, "subset_percent": subset, "time_limit": budget},
-                                "total_steps": recipe.epochs * per_epoch})
-        if job is not None:   # None: this student's limit of trainings was reached (the message is shown)
-            st.rerun()   # redraw the page with the job running (Start disabled, Stop shown)
+        return training.Submission(
+            sentiment_job, {"recipe": recipe_to_dict(recipe), "source": src, "upload": upload_data,
+                            "subset_percent": run["subset"], "full_test": run["full_test"], "seed": seed()},
+            seed=seed(), job_limits=replace(training.limits(), max_seconds=float(run["budget"])),
+            meta={"lab": "sentiment", "task": labels[src], "cell": recipe.cell,
+                  "params": {**params, "subset_percent": run["subset"], "time_limit": run["budget"]},
+                  "total_steps": planned_steps(recipe, src, n_rows, run["subset"])})
+
+    button = training.Button("▶ Start training", key="sent_start", where=b1,
+                             disabled=recipe is None or not data_ready or training.active("sent_job"))
+    training.train_live("sent_job", button, start, live_curves, trained_model, draw_ended=True, rerun=True,
+                        idle="Choose data and a recipe, then start. The curves update every second while it "
+                             "trains; the rest of the page stays usable.")
 
 
-def curves(j) -> None:
+def live_curves(j) -> None:
+    """Loss and accuracy against reviews read (validations, learning-rate drops, epochs, early stop marked),
+    and while it trains, how fast."""
     steps = j.of_kind("step")
     evals = [{"reviews": e.data.get("reviews", 0), **e.data} for e in j.of_kind("eval")]
-    if not steps:
-        return
-    early = j.of_kind("early_stop")
-    fig = training_curves([e.data.get("reviews", 0) for e in steps], [e.data["loss"] for e in steps],
-                          [e.data.get("acc") for e in steps], evals,
-                          lr_drops=[e.data.get("reviews", 0) for e in j.of_kind("lr")],
-                          early_stop=early[0].data.get("reviews") if early else None,
-                          epochs=[e.data.get("reviews", 0) for e in j.of_kind("epoch")],
-                          restarts=[e.data.get("reviews", 0) for e in j.of_kind("restart")])
-    plot(fig, key="sent_curves")
-
-
-@st.fragment(run_every=training.LIVE_EVERY if training.active("sent_job") else None)
-def live():
-    j = training.panel("sent_job")
-    if j is None:
-        st.caption("Choose data and a recipe, then start. The curves update every second while it trains; "
-                   "the rest of the page stays usable.")
-        return
-    curves(j)
+    if steps:
+        early = j.of_kind("early_stop")
+        fig = training_curves([e.data.get("reviews", 0) for e in steps], [e.data["loss"] for e in steps],
+                              [e.data.get("acc") for e in steps], evals,
+                              lr_drops=[e.data.get("reviews", 0) for e in j.of_kind("lr")],
+                              early_stop=early[0].data.get("reviews") if early else None,
+                              epochs=[e.data.get("reviews", 0) for e in j.of_kind("epoch")],
+                              restarts=[e.data.get("reviews", 0) for e in j.of_kind("restart")])
+        plot(fig, key="sent_curves")
     if j.running:
         phase = j.last("phase")
         if phase is not None and phase.data.get("name") == "training" and j.last("step") is not None:
@@ -486,10 +517,6 @@ def live():
             batch = j.meta.get("params", {}).get("batch_size")
             st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s (measured: "
                        f"{per_step * 1000:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
-    training.rerun_once_finished("sent_job")
-
-
-live()
 
 
 def _session_model(j) -> tuple[str, TextModel]:
@@ -503,38 +530,11 @@ def _session_model(j) -> tuple[str, TextModel]:
     return f"Trained this session (#{j.id}): {tm_.name}" + (f" ({acc:.1%})" if acc is not None else ""), tm_
 
 
-def _use(name: str, tm_: TextModel) -> None:
-    kept = st.session_state.setdefault("text_models", {})
-    kept[name] = tm_
-    while len(kept) > MAX_SESSION_MODELS:
-        kept.pop(next(iter(kept)))
-    st.session_state["sent_activate"] = name
 
-
-if job is not None and job.end_state is not None:
-    training.end_banner(job)
-    res = job.result or {}
-    metrics = res.get("metrics", {})
-    if "test_acc" in metrics:
-        r1, r2 = st.columns([1, 2])
-        n_test = metrics["test_reviews"]
-        r1.metric("Test accuracy", f"{metrics['test_acc']:.1%}",
-                  help=f"On {n_test:,} held-out reviews of the {res.get('test_total', n_test):,}.")
-        r1.metric("Training time", f"{metrics['train_seconds']:.1f} s",
-                  help="Measured in the training process, training steps and validations only.")
-        r1.metric("Reviews read", f"{metrics['reviews_seen']:,}", help=f"{metrics['epochs']} full epoch(s).")
-        if metrics.get("precision") == "bf16":
-            r1.caption(bf16_note("reviews", "the test accuracy"))
-        with r2:
-            plot(confusion_figure(np.asarray(res["confusion"]), f"Confusion matrix on {n_test:,} test reviews"),
-                 key="sent_cm", toolbar=False)
-        cal = res.get("calibration")
-        if cal:
-            with st.expander(f"Calibration of this model: ECE {cal['ece_before']:.1%} → {cal['ece_after']:.1%} "
-                             f"with T = {cal['temperature']:.2f}"):
-                plot(reliability_figure(reliability_from_report(cal, "before"), reliability_from_report(cal, "after"),
-                                        cal["temperature"]), key="sent_rel_live")
-                st.caption(f"T fitted on the validation reviews; measured on {cal['n']:,} test reviews.")
+def trained_model(job) -> None:
+    """Under the end banner: the test, where the time went, and the model to use above or download."""
+    res = job.result
+    held_out_results(res)
     timing = res.get("timing")
     if timing:
         st.caption("Where the time went (measured): " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()) + ".")
@@ -543,15 +543,55 @@ if job is not None and job.end_state is not None:
         size_mb = sum(v.numel() * v.element_size() for v in trained.model.state_dict().values()) / 1e6
         u1, u2 = st.columns(2)
         if u1.button("Use this model above", key="sent_use"):
-            _use(name, trained)
+            kept = st.session_state.setdefault("text_models", {})
+            kept[name] = trained
+            while len(kept) > MAX_SESSION_MODELS:
+                kept.pop(next(iter(kept)))
+            st.session_state["sent_activate"] = name     # applied above before its widget is drawn
             st.rerun()
         u2.download_button("Download the model (.zip)", lambda: text_model_zip(trained),
                            file_name="sentiment_model.zip", mime="application/zip", key="sent_dl")
         st.caption(f"Both hold this run's weights ({size_mb:.1f} MB of float32 numbers, a weights-only file), its "
                    f"vocabulary ({len(trained.vocab):,} words), its settings and its temperature T = "
                    f"{temperature(trained):.2f}. The zip is what `rnnlab.nn.models.load_text_model` reads.")
-    elif job.end_state not in ("error",) and res:
+    elif job.end_state not in ("error",):
         st.caption("“Use this model” and the download appear once a run has trained at least one whole epoch "
                    "without diverging.")
 
+
+def held_out_results(res: dict) -> None:
+    """The trained model on the held-out reviews: accuracy, time, reviews read, confusion and calibration."""
+    metrics = res.get("metrics", {})
+    if "test_acc" not in metrics:
+        return
+    r1, r2 = st.columns([1, 2])
+    n_test = metrics["test_reviews"]
+    r1.metric("Test accuracy", f"{metrics['test_acc']:.1%}",
+              help=f"On {n_test:,} held-out reviews of the {res.get('test_total', n_test):,}.")
+    r1.metric("Training time", f"{metrics['train_seconds']:.1f} s",
+              help="Measured in the training process, training steps and validations only.")
+    r1.metric("Reviews read", f"{metrics['reviews_seen']:,}", help=f"{metrics['epochs']} full epoch(s).")
+    if metrics.get("precision") == "bf16":
+        r1.caption(bf16_note("reviews", "the test accuracy"))
+    with r2:
+        plot(confusion_figure(np.asarray(res["confusion"]), f"Confusion matrix on {n_test:,} test reviews"),
+             key="sent_cm", toolbar=False)
+    cal = res.get("calibration")
+    if cal:
+        with st.expander(f"Calibration of this model: ECE {cal['ece_before']:.1%} → {cal['ece_after']:.1%} "
+                         f"with T = {cal['temperature']:.2f}"):
+            plot(reliability_figure(reliability_from_report(cal, "before"), reliability_from_report(cal, "after"),
+                                    cal["temperature"]), key="sent_rel_live")
+            st.caption(f"T fitted on the validation reviews; measured on {cal['n']:,} test reviews.")
+
+
+# --- the page ----------------------------------------------------------------------------------------------
+intro()
+chosen = model_in_use()
+if chosen is not None:
+    name, tm = chosen
+    text = review_box()
+    if prediction(name, tm, text):
+        explanations(tm, text)
+train_section()
 next_page("app_pages/sentiment.py")
