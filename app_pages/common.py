@@ -94,11 +94,6 @@ def all_pages() -> list[PageInfo]:
     return [p for pages in PAGES.values() for p in pages]
 
 
-def register_pages(section: str, pages: list[PageInfo]) -> None:
-    """Add pages to a section (used while the course grows; the order of calls is the course's order)."""
-    PAGES.setdefault(section, []).extend(p for p in pages if p not in PAGES.get(section, []))
-
-
 # --- the server ------------------------------------------------------------------------------------------
 @st.cache_resource
 def server_setup() -> int:

@@ -57,14 +57,6 @@ def type_text(key: str, texts: list[str], area: bool = True) -> Callable:
     return act
 
 
-def choose(key: str, options: list[str]) -> Callable:
-    """Pick an option of the select box keyed ``key`` (cycling through ``options``)."""
-    def act(page, k):
-        page.locator(f".st-key-{key} [data-baseweb=select]").first.click()
-        page.get_by_role("option", name=options[k % len(options)], exact=True).first.click()
-    return act
-
-
 def open_from_home(title: str) -> Callable:
     """Click the link to the page titled ``title`` in the home page's list (same session, no reload)."""
     return lambda page, k: page.locator('[data-testid="stMain"]').get_by_role("link", name=title).first.click()

@@ -50,11 +50,6 @@ class RecallTask:
     def chance(self) -> float:
         return 1.0 / self.symbols
 
-    @property
-    def distances(self) -> list[int]:
-        """Every k a sequence of T tokens allows: 0 … T-1."""
-        return list(range(self.T))
-
     def to_dict(self) -> dict:
         return asdict(self)
 

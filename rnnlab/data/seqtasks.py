@@ -216,7 +216,6 @@ QA_WORDS = ["the", "cat", "dog", "sun", "sea", "map", "hat", "red", "big", "old"
             "how", "who", "what", "when", "it", "so", "all", "one", "two", "a", "an", "my", "our"]
 QA_VOCAB = CharVocab(" .?abcdefghijklmnopqrstuvwxyz")
 QA_MARKS = {".": 0, "?": 1}
-QA_TAGS = ("statement (.)", "question (?)")
 IGNORE = -100    # the tag of characters after the last end mark: no mark follows, nothing to learn
 
 

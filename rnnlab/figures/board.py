@@ -2,8 +2,6 @@
 over runs with the same settings and its standard deviation as an error bar, every run as a faint dot."""
 from __future__ import annotations
 
-import math
-
 import plotly.graph_objects as go
 
 from rnnlab.runtime.board import settings_label
@@ -80,7 +78,3 @@ def pooled_figure(groups: list[dict], metric: str, x: str, lower_is_better: bool
         fig.add_annotation(text="No run has this metric yet", showarrow=False, xref="paper", yref="paper",
                            x=0.5, y=0.5, font=dict(size=18, color="#555"))
     return fig
-
-
-def sd_text(sd: float | None) -> str:
-    return "" if sd is None or (isinstance(sd, float) and math.isnan(sd)) else f"{sd:.3g}"

@@ -51,10 +51,3 @@ ARCHITECTURES: tuple[Architecture, ...] = (
                  4, (0, 1, 2, 3), (0, 1, 2, 3), bidirectional=True, tab="sync",
                  live_task="the same tagging, one direction against two"),
 )
-
-
-def by_key(key: str) -> Architecture:
-    for arch in ARCHITECTURES:
-        if arch.key == key:
-            return arch
-    raise KeyError(key)
