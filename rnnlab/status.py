@@ -54,6 +54,15 @@ def as_status(value: str) -> Status:
     return Status(value)
 
 
+def stop_status(reason: object) -> Status | None:
+    """What an answer of a ``should_stop()`` callback means: ``None`` (falsy: go on), ``Status.TIME_LIMIT``,
+    or ``Status.STOPPED`` for any other truthy answer (the user's Stop; ``True``, or the old word
+    ``"cancelled"``, still mean that)."""
+    if not reason:
+        return None
+    return Status.TIME_LIMIT if reason == Status.TIME_LIMIT else Status.STOPPED
+
+
 def worst_status(statuses: Iterable[str]) -> Status:
     """The end state that sums up several runs: the worst by :data:`PRECEDENCE` (``finished`` when there are
     none). ValueError for a state that is not an end (``running``) or not a status at all."""

@@ -181,6 +181,9 @@ def test_each_job_gets_its_seed_in_its_own_process(runner):
 def test_results_are_loaded_weights_only():
     blob = pack({"state": {"w": torch.ones(2)}, "n": 3, "name": "x", "hist": [1.0, 2.0]})
     assert unpack(blob)["n"] == 3
+    # a Status crosses as its plain string: weights_only loading would refuse the enum's class
+    back = unpack(pack({"status": Status.DIVERGED, "runs": [{"status": Status.TIME_LIMIT}]}))
+    assert back == {"status": "diverged", "runs": [{"status": "time_limit"}]} and type(back["status"]) is str
     import io
     import pickle
 

@@ -4,7 +4,17 @@ import pickle
 
 import pytest
 
-from rnnlab.status import ACTIVE, END_LABELS, END_STATES, PRECEDENCE, TRAINER_STATUS, Status, as_status, worst_status
+from rnnlab.status import (
+    ACTIVE,
+    END_LABELS,
+    END_STATES,
+    PRECEDENCE,
+    TRAINER_STATUS,
+    Status,
+    as_status,
+    stop_status,
+    worst_status,
+)
 
 
 def test_members_are_their_strings():
@@ -33,6 +43,13 @@ def test_the_trainers_words_are_read_for_now():
     assert worst_status(["cancelled", "diverged"]) is Status.DIVERGED
     assert as_status("done") is Status.FINISHED and as_status("stopped") is Status.STOPPED
     assert {k: as_status(k) for k in TRAINER_STATUS} == TRAINER_STATUS
+
+
+def test_a_stop_callbacks_answer():
+    assert stop_status(None) is None and stop_status(False) is None and stop_status("") is None
+    assert stop_status(Status.STOPPED) is Status.STOPPED and stop_status(Status.TIME_LIMIT) is Status.TIME_LIMIT
+    assert stop_status("time_limit") is Status.TIME_LIMIT
+    assert stop_status("cancelled") is Status.STOPPED and stop_status(True) is Status.STOPPED   # the user
 
 
 def test_no_runs_is_finished_and_other_words_are_refused():

@@ -93,9 +93,12 @@ class JobContext:
 
 # --- results: plain data and tensors, loaded with weights_only ----------------------------------------
 def _plain(obj):
-    """Numbers, strings, lists, dicts (and tensors): what may cross from a worker to the server."""
+    """Numbers, strings, lists, dicts (and tensors): what may cross from a worker to the server. A
+    :class:`Status` crosses as its plain string (``weights_only`` loading refuses an enum's class)."""
     import numpy as np
 
+    if isinstance(obj, str):
+        return str(obj)
     if isinstance(obj, dict):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
