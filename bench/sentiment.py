@@ -89,6 +89,7 @@ from rnnlab.labs.sentiment import (
 from rnnlab.nn.init import seeded
 from rnnlab.nn.models import SentimentClassifier
 from rnnlab.runtime.device import device_label, pick_device
+from rnnlab.status import Status
 from rnnlab.train import TrainConfig, Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -297,7 +298,7 @@ def plain_run(data, sample, budgets: list[float], cap: float | None, check: floa
             while pending and clock >= pending[0]:
                 B = pending.pop(0)
                 acc = score(model, full)
-                at_budget[B] = {"acc": acc, "seconds": clock, "steps": step, "status": "time_limit"}
+                at_budget[B] = {"acc": acc, "seconds": clock, "steps": step, "status": Status.TIME_LIMIT}
                 print(f"  {PLAIN_LABEL:<14} budget {B:5.0f} s: test acc {acc:.4f} ({len(full[2]):,} reviews); "
                       f"trained {clock:.1f} s, {step} steps", flush=True)
             if cap and checks.trained < cap and (checks.due(clock) or clock >= cap):

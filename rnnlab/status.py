@@ -1,15 +1,14 @@
-"""How a training stands or ended: one vocabulary for the job runner, the labs and the pages.
+"""How a training stands or ended: one vocabulary for the trainer, the job runner, the labs and the pages.
 
 A job is ``queued``, then ``running`` (``stopping`` once Stop was pressed), then ends in one of
-:data:`END_STATES`. The members are strings (``StrEnum``), so ``job.state == "finished"`` and a plain
-string read back from the database compare equal to them.
+:data:`END_STATES`. A trainer's ``history.status`` and a lab's result say the same words. The members are
+strings (``StrEnum``), so ``job.state == "finished"`` and a plain string read back from the database (or
+from a job's result, where statuses cross as plain strings) compare equal to them.
 
     Status.FINISHED == "finished"                      # True
-    worst_status(["done", "diverged"])                # Status.DIVERGED: how a job of several runs ended
+    worst_status(["finished", "diverged"])            # Status.DIVERGED: how a job of several runs ended
+    stop_status(ctx.should_stop())                     # None, Status.STOPPED or Status.TIME_LIMIT
     END_LABELS[Status.TIME_LIMIT]                      # "stopped at the time limit", for a page
-
-The trainer (:mod:`rnnlab.train`) still says ``"done"`` and ``"cancelled"``; :func:`as_status` and
-:data:`TRAINER_STATUS` read those words until it speaks this vocabulary too.
 
 A leaf module: it imports nothing from rnnlab, so any layer may use it.
 """
@@ -38,20 +37,11 @@ END_STATES = (Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED, Status.STO
 END_LABELS = {Status.FINISHED: "finished", Status.EARLY_STOPPED: "early-stopped", Status.DIVERGED: "diverged",
               Status.STOPPED: "stopped by the user", Status.TIME_LIMIT: "stopped at the time limit",
               Status.ERROR: "failed"}
-#: what a trainer's ``history.status`` means as a job's end state
-TRAINER_STATUS = {"done": Status.FINISHED, "early_stopped": Status.EARLY_STOPPED, "diverged": Status.DIVERGED,
-                  "cancelled": Status.STOPPED, "time_limit": Status.TIME_LIMIT}
-#: end states from worst to best: what one says about a job of several runs (a failed run outweighs the rest)
+#: end states from worst to best: what one says about a job of several runs. A broken run (an error, a
+#: divergence) outweighs an interrupted one (stopped, time limit), which outweighs a complete one: the job's
+#: state names what most needs the student's attention, and a page shows every run's own state beside it.
 PRECEDENCE = (Status.ERROR, Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT, Status.EARLY_STOPPED,
               Status.FINISHED)
-
-
-def as_status(value: str) -> Status:
-    """A :class:`Status` from its value, or from the trainer's words ``"done"`` and ``"cancelled"``.
-    Raises ValueError for anything else."""
-    if value in TRAINER_STATUS:
-        return TRAINER_STATUS[value]
-    return Status(value)
 
 
 def stop_status(reason: object) -> Status | None:
@@ -69,7 +59,7 @@ def worst_status(statuses: Iterable[str]) -> Status:
     rank = {s: k for k, s in enumerate(PRECEDENCE)}
     worst = Status.FINISHED
     for value in statuses:
-        status = as_status(value)
+        status = Status(value)
         if status not in rank:
             raise ValueError(f"{status.value!r} is not an end state")
         if rank[status] < rank[worst]:

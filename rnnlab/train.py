@@ -2,12 +2,14 @@
 weights, ReduceLROnPlateau, events for live plots, cancel, and divergence detection that stops cleanly.
 
 The trainer never raises on a diverging run: a NaN or exploding loss ends training with
-``history.status == "diverged"`` and a message, and the last finite weights are kept.
+``history.status == Status.DIVERGED`` and a message, and the last finite weights are kept.
 
-How a run ends is ``history.status``: ``done`` (finished), ``early_stopped``, ``diverged``, ``cancelled``
-(stopped by the user), ``time_limit``. ``should_stop()`` may return a reason: ``"time_limit"`` or any
-truthy value for a stop by the user. The trainer never touches torch's global random generator: a
-caller that wants repeatable dropout seeds its own process (one job per worker process does).
+How a run ends is ``history.status``, a :class:`rnnlab.status.Status`: ``FINISHED``, ``EARLY_STOPPED``,
+``DIVERGED``, ``STOPPED`` (by the user) or ``TIME_LIMIT``, the words a job ends with. ``should_stop()``
+returns None to go on, else ``Status.STOPPED`` or ``Status.TIME_LIMIT`` (as ``JobContext.should_stop``
+does; any other truthy answer is a stop by the user, see :func:`rnnlab.status.stop_status`). The trainer
+never touches torch's global random generator: a caller that wants repeatable dropout seeds its own
+process (one job per worker process does).
 
     trainer = Trainer(model, loss_fn, TrainConfig(lr=1e-3, clip=1.0, max_steps=500, eval_every=50),
                       on_event=print)
@@ -30,6 +32,7 @@ import torch
 from torch import nn
 
 from .runtime.device import pick_device, resolve_precision
+from .status import END_LABELS, Status, stop_status
 
 
 @dataclass
@@ -51,7 +54,7 @@ class TrainConfig:
     event_every: int = 1                  # emit a "step" event every n steps
     ema: float | None = None              # keep an exponential moving average of the weights (e.g. 0.999):
                                           # validation, the best weights and the result use the average
-    time_limit: float | None = None       # seconds of training before stopping with status "time_limit"
+    time_limit: float | None = None       # seconds of training before stopping with Status.TIME_LIMIT
     lr_schedule: str | None = None        # "cosine": from lr down to lr × min_lr_frac over the run: over
                                           # time_limit seconds if set (training to a time budget ends
                                           # annealed, not mid-flight), else over the steps the run will take
@@ -70,7 +73,7 @@ class TrainConfig:
 
 @dataclass
 class Event:
-    kind: str          # step | eval | epoch | lr | restart | early_stop | diverged | cancelled | done
+    kind: str          # step | eval | epoch | lr | restart | early_stop | diverged | stopped | time_limit | done
     step: int
     epoch: int
     data: dict = field(default_factory=dict)
@@ -89,21 +92,20 @@ class History:
     restarts: list[int] = field(default_factory=list)       # steps where a new cycle began (TrainConfig.cycles)
     best_step: int | None = None
     best_value: float | None = None
-    status: str = "running"
+    status: Status = Status.RUNNING                          # then how the run ended (see the module docstring)
     message: str = ""
     seconds: float = 0.0
     examples_seen: int = 0
     precision: str = "fp32"                                  # what the forward passes ran in (TrainConfig)
 
 
-STATUS_LABELS = {"done": "finished", "early_stopped": "early-stopped", "diverged": "diverged",
-                 "cancelled": "stopped by the user", "time_limit": "time limit", "error": "error"}
+STATUS_LABELS = END_LABELS    # the trainer's statuses are the job's end states: one set of labels
 
 
 class Trainer:
     def __init__(self, model: nn.Module, loss_fn: Callable, config: TrainConfig | None = None,
                  on_event: Callable[[Event], None] | None = None,
-                 should_stop: Callable[[], bool] | None = None,
+                 should_stop: Callable[[], Status | None] | None = None,
                  optimizer: torch.optim.Optimizer | None = None):
         self.config = config or TrainConfig()
         self.device = pick_device(self.config.device)
@@ -111,7 +113,7 @@ class Trainer:
         self.precision = resolve_precision(self.config.precision, self.device)
         self.loss_fn = loss_fn
         self.on_event = on_event
-        self.should_stop = should_stop or (lambda: False)
+        self.should_stop = should_stop or (lambda: None)
         self.optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=self.config.lr,
                                                        weight_decay=self.config.weight_decay)
         self.history = History(precision=self.precision)
@@ -202,7 +204,7 @@ class Trainer:
             self.history.lr_drops.append(step)
             self._emit("lr", step, epoch, lr=self._lr())
         if c.early_stopping is not None and self._bad_evals >= c.early_stopping:
-            self.history.status = "early_stopped"
+            self.history.status = Status.EARLY_STOPPED
             self.history.message = (f"Early stopping at step {step}: {c.monitor} did not improve for "
                                     f"{c.early_stopping} validations; best weights "
                                     f"(step {self.history.best_step}) restored.")
@@ -286,25 +288,22 @@ class Trainer:
         self.model.load_state_dict(self._ema)
         return live
 
-    def _stop_reason(self, start: float) -> str | None:
+    def _stop_reason(self, start: float) -> Status | None:
         c = self.config
         if c.time_limit is not None and time.perf_counter() - start > c.time_limit:
-            return "time_limit"
-        reason = self.should_stop()
-        if not reason:
-            return None
-        return reason if reason in ("time_limit", "cancelled") else "cancelled"
+            return Status.TIME_LIMIT
+        return stop_status(self.should_stop())
 
-    def _stop(self, reason: str, step: int, epoch: int) -> None:
+    def _stop(self, reason: Status, step: int, epoch: int) -> None:
         h = self.history
         h.status = reason
-        if reason == "time_limit":
+        if reason == Status.TIME_LIMIT:
             h.message = f"Stopped at the time limit after {step} steps."
         else:
             h.message = f"Stopped by the user at step {step}."
         if self._best_state is not None:
             h.message += f" Best validated weights (step {h.best_step}) kept."
-        self._emit("cancelled" if reason == "cancelled" else "time_limit", step, epoch)
+        self._emit(reason.value, step, epoch)    # a "stopped" or "time_limit" event
 
     def _diverged(self, loss: float, norm: float) -> bool:
         if not math.isfinite(loss) or not math.isfinite(norm):
@@ -356,7 +355,7 @@ class Trainer:
                     self._first_loss = max(abs(loss), 1e-8)
                 if self._diverged(loss, norm):
                     self.model.load_state_dict(last_good)
-                    h.status = "diverged"
+                    h.status = Status.DIVERGED
                     bad = loss if not math.isfinite(loss) else norm if not math.isfinite(norm) else None
                     if bad is not None:
                         what = f"loss or gradient = {'NaN' if math.isnan(bad) else 'inf'}"
@@ -401,12 +400,12 @@ class Trainer:
                 break
         # With validation, the model ends on its best validated weights (as Keras' restore_best_weights);
         # without, on its averaged weights if it keeps an average.
-        if self._best_state is not None and h.status in ("running", "early_stopped", "cancelled", "time_limit"):
+        if self._best_state is not None and h.status != Status.DIVERGED:
             self.model.load_state_dict(self._best_state)
-        elif self._ema is not None and h.status != "diverged":
+        elif self._ema is not None and h.status != Status.DIVERGED:
             self.model.load_state_dict(self._ema)
-        if h.status == "running":
-            h.status = "done"
+        if h.status == Status.RUNNING:
+            h.status = Status.FINISHED
             h.message = f"Finished {step} steps."
         h.seconds = time.perf_counter() - start
         self._emit("done", step, epoch, status=h.status, message=h.message)

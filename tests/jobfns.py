@@ -4,13 +4,15 @@ import time
 
 import torch
 
+from rnnlab.status import Status
+
 
 def count(ctx, n=5, pause=0.01):
     for k in range(n):
         ctx.check()
         ctx.emit("step", k + 1, loss=1.0 / (k + 1))
         time.sleep(pause)
-    return {"status": "done", "n": n, "weights": torch.arange(3.0), "threads": torch.get_num_threads()}
+    return {"status": Status.FINISHED, "n": n, "weights": torch.arange(3.0), "threads": torch.get_num_threads()}
 
 
 def where(ctx):
@@ -30,7 +32,7 @@ def phases(ctx, seconds=30.0):
     while True:
         reason = ctx.should_stop()
         if reason:
-            return {"status": reason, "steps": step}
+            return {"status": reason, "steps": step}      # a Status: it crosses back as its plain string
         step += 1
         ctx.emit("step", step)
         time.sleep(0.02)
@@ -47,13 +49,13 @@ def evaluating(ctx):
     while ctx.stop_requests < 2 and ctx.remaining() > 0:
         scored += 1
         time.sleep(0.01)
-    return {"status": "cancelled", "scored": scored, "steps": step}
+    return {"status": Status.STOPPED, "scored": scored, "steps": step}
 
 
 def stubborn(ctx, seconds=60):
     """Never checks for a stop."""
     time.sleep(seconds)
-    return {"status": "done"}
+    return {"status": Status.FINISHED}
 
 
 def crash(ctx):
@@ -65,12 +67,12 @@ def fail(ctx):
 
 
 def seeded_draw(ctx):
-    return {"status": "done", "x": torch.rand(3), "dropout": torch.nn.functional.dropout(torch.ones(8), 0.5)}
+    return {"status": Status.FINISHED, "x": torch.rand(3), "dropout": torch.nn.functional.dropout(torch.ones(8), 0.5)}
 
 
 def limits(ctx):
     """The limits the job was given (the teacher's settings at submission)."""
-    return {"status": "done", "max_epochs": ctx.limits.max_epochs, "max_params": ctx.limits.max_params,
+    return {"status": Status.FINISHED, "max_epochs": ctx.limits.max_epochs, "max_params": ctx.limits.max_params,
             "max_seconds": ctx.limits.max_seconds}
 
 
@@ -79,9 +81,9 @@ def scored(ctx, acc=0.75, steps=3):
     for k in range(steps):
         ctx.check()
         ctx.emit("step", k + 1, loss=1.0 / (k + 1))
-    return {"status": "done", "epochs_completed": 1, "metrics": {"acc": float(acc), "loss": 1.0 - float(acc)}}
+    return {"status": Status.FINISHED, "epochs_completed": 1, "metrics": {"acc": float(acc), "loss": 1.0 - float(acc)}}
 
 
 def named(ctx):
     """The process it ran in, and the name its worker found it by (the server sends only that name)."""
-    return {"status": "done", "pid": os.getpid(), "name": f"{named.__module__}:{named.__qualname__}"}
+    return {"status": Status.FINISHED, "pid": os.getpid(), "name": f"{named.__module__}:{named.__qualname__}"}

@@ -14,6 +14,7 @@ from rnnlab.labs import architectures as arch
 from rnnlab.labs.shapes import ARCHITECTURES
 from rnnlab.nn.seq2seq import Seq2SeqConfig, build
 from rnnlab.runtime.jobs import JobContext
+from rnnlab.status import Status
 
 
 @pytest.fixture(autouse=True)
@@ -192,7 +193,7 @@ def test_one_to_one_beats_chance_and_stays_under_the_best_possible():
     ctx = context()
     r = arch.one_to_one_job(ctx, noise=0.15, hidden=32, steps=150, seed=0)
     m = r["metrics"]
-    assert r["status"] == "done" and r["epochs_completed"] == 1
+    assert r["status"] == Status.FINISHED and r["epochs_completed"] == 1
     assert m["test_acc"] >= 0.10 + 0.70                 # chance + 70 points
     assert m["test_acc"] <= m["best_possible_acc"] + 0.02
     assert int(r["confusion"].sum()) == arch.DIGIT_TEST

@@ -27,6 +27,7 @@ from rnnlab.labs.embeddings import (
     word_id,
     word_sentiment,
 )
+from rnnlab.status import Status
 
 SENTENCES = "a good film\nthe plot is thin but the actors are really good\nbad"
 
@@ -50,7 +51,7 @@ class FakeContext:
         self.reports.append((done, total, text))
 
     def should_stop(self):
-        return "cancelled" if self.stop_after is not None and len(self.reports) >= self.stop_after else None
+        return Status.STOPPED if self.stop_after is not None and len(self.reports) >= self.stop_after else None
 
     def check(self):
         from rnnlab.runtime.jobs import JobStopped
@@ -162,7 +163,7 @@ def tiny_config(monkeypatch):
 @pytest.mark.slow
 def test_padding_cost_job_times_both_ways(tiny_config):
     res = padding_cost_job(FakeContext(), config="tiny", lengths="mixed", seed=1)
-    assert res["status"] == "done"
+    assert res["status"] == Status.FINISHED
     assert len(res["times"]["padded"]) == len(res["times"]["packed"]) == 2
     assert res["median"]["padded"] == pytest.approx(float(np.median(res["times"]["padded"])))
     assert res["ratio"] == pytest.approx(res["median"]["packed"] / res["median"]["padded"])
@@ -174,11 +175,11 @@ def test_padding_cost_job_times_both_ways(tiny_config):
 @pytest.mark.slow
 def test_padding_cost_job_keeps_what_it_measured_when_stopped(tiny_config):
     res = padding_cost_job(FakeContext(stop_after=4), config="tiny")     # warm-up + 1 round, then stop
-    assert res["status"] == "cancelled" and len(res["times"]["packed"]) == 1 and "stopped" in res["message"]
+    assert res["status"] == Status.STOPPED and len(res["times"]["packed"]) == 1 and "stopped" in res["message"]
     with pytest.raises(Exception, match="stopped"):
         padding_cost_job(FakeContext(stop_after=1), config="tiny")      # stopped during the warm-up
     res = padding_cost_job(FakeContext(remaining=-1.0), config="tiny")  # no time for a second round
-    assert res["status"] == "time_limit" and len(res["times"]["packed"]) == 1
+    assert res["status"] == Status.TIME_LIMIT and len(res["times"]["packed"]) == 1
     with pytest.raises(ValueError, match="unknown"):
         padding_cost_job(FakeContext(), config="huge")
 

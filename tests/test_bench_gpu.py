@@ -12,6 +12,7 @@ import torch
 from bench import gpu
 from rnnlab.runtime.jobs import JobContext, JobEvent, JobLimits, resolve
 from rnnlab.runtime.settings import env_settings
+from rnnlab.status import Status
 
 JOBS = gpu.all_jobs()
 
@@ -55,7 +56,7 @@ def test_the_wrapper_runs_the_real_job_and_adds_its_peak_gpu_memory():
     sent = []
     ctx = JobContext(1, sent.append, None, 60.0)
     result = gpu.measured_job(ctx, "rnnlab.labs.scratch:char_model_job", {"steps": 5, "seed": 0})
-    assert result["status"] == "done" and len(result["metrics"]) == 3 and sent       # the job's own result, events
+    assert result["status"] == Status.FINISHED and len(result["metrics"]) == 3 and sent   # the job's result, events
     assert set(result["bench_gpu"]) == {"peak_mb", "device", "threads"} and result["bench_gpu"]["device"] == "cpu"
     if not torch.cuda.is_initialized():
         assert result["bench_gpu"]["peak_mb"] is None

@@ -160,7 +160,7 @@ def test_rows_come_back_as_written(board):
 # --- the row a job leaves ----------------------------------------------------------------------------
 def _job(state="finished", result=..., meta=None, started=1.0, seed=4):
     if result is ...:
-        result = {"status": "done", "metrics": {"test_acc": 0.81, "loss": float("nan")}, "epochs_completed": 3}
+        result = {"status": "finished", "metrics": {"test_acc": 0.81, "loss": float("nan")}, "epochs_completed": 3}
     return SimpleNamespace(end_state=state, result=result, started=started, seed=seed, target="rnnlab.labs.x:job",
                            meta=meta if meta is not None else {
                                "lab": "sentiment", "task": "IMDB subset", "cell": "LSTM", "nickname": " ana\u200b\n ",
@@ -199,7 +199,7 @@ def test_what_is_not_recorded_and_missing_keys():
     assert B.row_from_job(_job(state="error", result=None)) is None     # an error: no result, no row
     assert B.row_from_job(_job(state="stopped", result=None)) is None   # stopped before training began
     assert B.row_from_job(_job(state="stopped", started=None, result={})) is None   # left the queue
-    row = B.row_from_job(_job(meta={}, result={"status": "cancelled"}, state="stopped"))
+    row = B.row_from_job(_job(meta={}, result={"status": "stopped"}, state="stopped"))
     assert row["lab"] == "x" and row["task"] == "" and row["params"] == {} and row["metrics"] == {}
     assert row["end_state"] == "stopped" and row["epochs"] is None
     import numpy as np

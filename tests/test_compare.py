@@ -42,6 +42,7 @@ from rnnlab.nn.seqmodels import (
     size_of,
 )
 from rnnlab.runtime.jobs import JobContext
+from rnnlab.status import Status
 from rnnlab.train import TrainConfig, Trainer
 
 V, N_OUT = 16, 8
@@ -248,7 +249,7 @@ def test_recall_job_trains_and_tests_the_four():
                      per_k=8, seed=1)
     kinds = Counter(m[2].kind for m in sent)
     assert kinds["model_done"] == 4 and kinds["train"] == 8
-    assert res["status"] == "done" and list(res["models"]) == list(KINDS)
+    assert res["status"] == Status.FINISHED and list(res["models"]) == list(KINDS)
     for _k, r in res["models"].items():
         assert len(r["acc"]) == 8 and len(r["sensitivity"]) == 8 and abs(r["params"] - 10_000) <= 1_000
     assert [res["models"][k]["view"] for k in KINDS] == [-1, 4, 2, 4]
@@ -280,7 +281,7 @@ def test_a_short_char_training_lowers_the_validation_loss():
                        max_steps=40)
         curve = run["curve"]
         assert curve[0]["seconds"] == 0 and curve[0]["loss"] == pytest.approx(untrained, rel=1e-4)
-        assert run["status"] == "done" and run["steps"] == 40
+        assert run["status"] == Status.FINISHED and run["steps"] == 40
         assert curve[-1]["loss"] < curve[0]["loss"] - 0.3, kind
 
 
@@ -288,7 +289,7 @@ def test_char_training_stops_when_its_seconds_are_spent():
     corpus = split_text(shakespeare_text()[:30_000], "piece")
     model = build("MLP", len(corpus.vocab), None, seed=0, window=4, hidden_size=16, embed_size=4)
     run = train_lm("MLP", model, corpus, seconds=1.0, seq_len=16, batch=4, val=corpus.val[:501], evals=3)
-    assert run["status"] == "done" and run["steps"] >= 1 and 1.0 <= run["train_s"] < 10
+    assert run["status"] == Status.FINISHED and run["steps"] >= 1 and 1.0 <= run["train_s"] < 10
     curve = run["curve"]
     assert curve[0]["seconds"] == 0 and curve[-1]["step"] == run["steps"] and curve[-1]["seconds"] >= 1.0
     for j, p in enumerate(curve[1:-1]):                  # validations once 1/3 and 2/3 of the time are spent

@@ -44,6 +44,7 @@ from rnnlab.labs.forecast import (
     verdict,
 )
 from rnnlab.runtime.jobs import JobContext, JobStopped
+from rnnlab.status import Status
 
 
 @pytest.fixture(autouse=True)
@@ -365,7 +366,7 @@ def test_job_reports_baselines_first_then_seeds_and_weights():
     assert phases == ["preparing windows", "scoring baselines", "training", "training", "evaluating"]
     kinds = [e.kind for e in events]
     assert kinds.index("baselines") < kinds.index("step")           # the baselines' metrics come first
-    assert res["status"] == "done" and [p["seed"] for p in res["per_seed"]] == [5, 6]
+    assert res["status"] == Status.FINISHED and [p["seed"] for p in res["per_seed"]] == [5, 6]
     assert res["epochs_completed"] == 3 and "all 3 epochs" in res["per_seed"][0]["text"]
     rnn = res["rows"][0]
     assert rnn["kind"] == "rnn" and rnn["n"] == 2
@@ -389,7 +390,7 @@ def test_job_reports_baselines_first_then_seeds_and_weights():
 def test_job_stop_keeps_what_trained_and_reports_it():
     ctx, events = _ctx(stop_at_step=4)
     res = forecast_job(ctx, sines_trend(400).to_plain(), SMALL.to_dict(), seeds=3, with_arima=False)
-    assert res["status"] == "cancelled" and len(res["per_seed"]) == 1          # the other seeds never start
+    assert res["status"] == Status.STOPPED and len(res["per_seed"]) == 1          # the other seeds never start
     assert "stopped by the user after 0 full epochs" in res["per_seed"][0]["text"]
     assert res["epochs_completed"] == 0 and all(r["kind"] == "baseline" for r in res["rows"])
     assert res["verdict"]["outcome"] == "none"
@@ -412,7 +413,7 @@ def test_job_time_limit_in_every_phase():
     res = forecast_job(ctx, sines_trend(2000).to_plain(), {**SMALL.to_dict(), "epochs": 50}, seeds=3,
                        with_arima=False, eval_reserve=1.0)
     assert time.monotonic() - t0 < 2.5 + 2.0
-    assert res["status"] == "time_limit" and len(res["per_seed"]) < 3
+    assert res["status"] == Status.TIME_LIMIT and len(res["per_seed"]) < 3
     assert "time limit left no time for the other seeds" in res["message"]
     assert "seed 0: stopped at the time limit" in res["per_seed"][0]["text"]
 

@@ -72,7 +72,7 @@ def test_a_job_function_is_sent_by_its_name(runner):
     assert _wait_all([job], 60) and job.state == "finished"
     assert job.result["name"] == "jobfns:named" and job.result["pid"] != os.getpid()   # it ran over there
     with pytest.raises(ValueError, match="top-level function"):
-        runner.submit(lambda ctx: {"status": "done"})       # a worker could not find it by its name
+        runner.submit(lambda ctx: {"status": Status.FINISHED})       # a worker could not find it by its name
 
 
 def test_queue_positions_and_leaving_the_queue(runner):
@@ -106,6 +106,7 @@ def test_stop_while_training_keeps_the_result(runner):
     job.stop()
     assert job.wait(20)
     assert job.state == "stopped" and job.result["steps"] >= 1
+    assert type(job.result["status"]) is str and job.result["status"] == "stopped"   # a plain string crossed
 
 
 def test_evaluation_goes_on_after_one_stop_and_ends_at_the_second(runner):
@@ -258,12 +259,15 @@ def test_the_context_reports_why_to_stop():
     ctx = JobContext(1, sent.append, Flag(), max_seconds=60)
     assert ctx.should_stop() is None
     Flag.value = 1
-    assert ctx.should_stop() == "cancelled"
+    assert ctx.should_stop() is Status.STOPPED
     with pytest.raises(JobStopped) as err:
         ctx.check()
     assert err.value.reason == "stopped"
     late = JobContext(1, sent.append, None, max_seconds=0)
-    assert late.should_stop() == "time_limit"
+    assert late.should_stop() is Status.TIME_LIMIT
+    with pytest.raises(JobStopped) as err:
+        late.check()
+    assert err.value.reason is Status.TIME_LIMIT
     ctx.emit("step", 3, loss=0.5)
     assert sent[-1].event.data == {"loss": 0.5}
 

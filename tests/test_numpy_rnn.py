@@ -13,6 +13,7 @@ from rnnlab.nn.numpy_rnn import (
     relative_error,
     train_chars,
 )
+from rnnlab.status import Status
 
 
 def _problem(seed=0, T=6, V=4, H=5):
@@ -124,9 +125,9 @@ def test_training_stops_when_asked_and_samples_continue_a_prime():
     stop_at = 30
     model, chars, log = train_chars("abcabcabc" * 10, hidden_size=16, seq_len=8, steps=500, lr=3e-2,
                                     on_step=lambda s, loss, m: calls.append(s),
-                                    should_stop=lambda: "cancelled" if len(calls) >= stop_at else None)
-    assert log.status == "cancelled" and len(log.losses) == stop_at == len(calls)
+                                    should_stop=lambda: Status.STOPPED if len(calls) >= stop_at else None)
+    assert log.status == Status.STOPPED and len(log.losses) == stop_at == len(calls)
     model, chars, log = train_chars("abcabcabc" * 10, hidden_size=16, seq_len=8, steps=300, lr=3e-2)
-    assert log.status == "done"
+    assert log.status == Status.FINISHED
     out = sample_text(model, chars, "ab", 9, np.random.default_rng(0), temperature=0.1)
     assert out == "cabcabcab"

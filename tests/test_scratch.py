@@ -18,6 +18,7 @@ from rnnlab.labs.scratch import (
     torch_rnn,
 )
 from rnnlab.nn.numpy_rnn import NumpyRNN, numerical_gradient, relative_error
+from rnnlab.status import Status
 
 
 class FakeContext:
@@ -36,7 +37,7 @@ class FakeContext:
 
     def should_stop(self):
         steps = sum(1 for e in self.events if e[0] == "step")
-        return "cancelled" if self.stop_after is not None and steps >= self.stop_after else None
+        return Status.STOPPED if self.stop_after is not None and steps >= self.stop_after else None
 
     def of(self, kind):
         return [e for e in self.events if e[0] == kind]
@@ -156,7 +157,7 @@ def test_char_model_job_learns_and_streams_loss_and_samples():
     samples = ctx.of("sample")
     assert [s[1] for s in samples] == [50, 100, 150, 200, 250, 300]
     assert "hello world" in samples[-1][2]["text"]
-    assert res["status"] == "done" and res["epochs_completed"] >= 1
+    assert res["status"] == Status.FINISHED and res["epochs_completed"] >= 1
     assert res["history"]["loss"] == losses
     assert set(res["params"]) == {"W_xh", "W_hh", "b_h", "W_hy", "b_y"}
     assert res["params"]["W_hh"].shape == (32, 32)
@@ -165,7 +166,7 @@ def test_char_model_job_learns_and_streams_loss_and_samples():
 
 def test_char_model_job_stops_and_refuses_bad_settings():
     res = char_model_job(FakeContext(stop_after=20), sentence="hello world", steps=500)
-    assert res["status"] == "cancelled" and len(res["history"]["loss"]) == 20
+    assert res["status"] == Status.STOPPED and len(res["history"]["loss"]) == 20
     with pytest.raises(ValueError, match="at most|At most"):
         char_model_job(FakeContext(), sentence="x" * 500)
     with pytest.raises(ValueError, match="learning rate"):

@@ -33,6 +33,7 @@ from rnnlab.labs.sentiment import (
 )
 from rnnlab.nn.models import SentimentClassifier, load_text_model, text_model_zip
 from rnnlab.runtime.jobs import JobContext, JobLimits, JobStopped
+from rnnlab.status import Status
 
 SHIPPED = "assets/sentiment"
 
@@ -92,7 +93,7 @@ def small_run():
 
 def test_training_learns_made_up_reviews(small_run):
     run = small_run
-    assert run.history.status in ("done", "early_stopped")
+    assert run.history.status in (Status.FINISHED, Status.EARLY_STOPPED)
     assert run.test["acc"] > 0.9
     assert run.test["confusion"].sum() == 150
     assert run.text_model.meta["test_accuracy"] == pytest.approx(run.test["acc"], abs=1e-4)
@@ -113,7 +114,7 @@ def test_the_3_minute_recipe_restarts_its_schedule_and_still_learns():
     run = train_sentiment(recipe, train, test, seed=0, device="cpu")
     h = run.history
     per_epoch = len(h.steps) // 6
-    assert h.status == "done" and h.restarts == [2 * per_epoch, 4 * per_epoch]    # three equal cycles
+    assert h.status == Status.FINISHED and h.restarts == [2 * per_epoch, 4 * per_epoch]    # three equal cycles
     assert h.lr[2 * per_epoch] == pytest.approx(recipe.lr) and h.lr[2 * per_epoch - 1] < 0.1 * recipe.lr
     assert run.test["acc"] > 0.8                                   # chance is 0.5
 
@@ -237,7 +238,7 @@ def test_job_trains_calibrates_and_returns_weights_only():
     res = sentiment_job(ctx, TINY, source="upload", upload=_upload(), seed=0)
     phases = [e.data["name"] for e in ctx.kinds("phase")]
     assert phases == ["loading data", "tokenising", "preparing the training", "training", "calibrating", "evaluating"]
-    assert res["status"] in ("done", "early_stopped") and res["epochs_completed"] >= 1
+    assert res["status"] in (Status.FINISHED, Status.EARLY_STOPPED) and res["epochs_completed"] >= 1
     m = res["metrics"]
     assert m["test_acc"] > 0.9 and m["test_reviews"] == 80 and 0.05 <= m["temperature"] <= 20
     assert m["precision"] == "fp32" == res["meta"]["precision"]   # what the page's bfloat16 caption reads
@@ -280,7 +281,7 @@ def test_job_stops_in_the_tokenising_phase():
 def test_job_after_a_stop_scores_a_bounded_sample_and_a_second_stop_skips_it():
     ctx = Ctx(stop_at=["step 3"])
     res = sentiment_job(ctx, TINY, source="upload", upload=_upload(2000), seed=0, eval_sample=100)
-    assert res["status"] == "cancelled" and len(ctx.kinds("step")) == 3
+    assert res["status"] == Status.STOPPED and len(ctx.kinds("step")) == 3
     assert res["metrics"]["test_reviews"] == 100 and "random sample of 100 of the 400" in res["message"]
     assert res["epochs_completed"] == 0                      # not enough to offer "Use this model"
     ctx2 = Ctx(stop_at=["step 3"], presses=2)
@@ -294,7 +295,7 @@ def test_a_stopped_job_ends_its_evaluation_before_the_runner_would_end_it(monkey
     monkeypatch.setattr(lab, "AFTER_STOP", 0.0)       # the runner ends a job 10 s after a Stop: stay inside
     ctx = Ctx(stop_at=["step 3"])
     res = sentiment_job(ctx, TINY, source="upload", upload=_upload(4000), seed=0, eval_sample=800)
-    assert res["status"] == "cancelled" and res["metrics"]["test_reviews"] == lab.CHUNK   # one chunk, then no more
+    assert res["status"] == Status.STOPPED and res["metrics"]["test_reviews"] == lab.CHUNK   # one chunk, then no more
     assert "a stopped run is given" in res["message"]
 
 
@@ -307,7 +308,7 @@ def test_job_keeps_within_its_time_limit():
                                                         embed_dim=64, num_words=2000, early_stopping=None,
                                                         lr_patience=None)),
                         source="upload", upload=_upload(4000), seed=0)
-    assert res["status"] == "time_limit", res.get("message")
+    assert res["status"] == Status.TIME_LIMIT, res.get("message")
     # training stopped early enough to calibrate and evaluate within the limit (one chunk of scoring may
     # overrun it: the check comes between chunks; the runner itself ends a job 10 s past its limit)
     assert ctx.elapsed() <= limit + 2.0, res["timing"]
@@ -323,7 +324,7 @@ def test_learning_rate_one_without_clipping_diverges():
     rec = recipe_to_dict(recipe_from("fast", lr=1.0, clip=None, batch_size=32, maxlen=100))
     ctx = Ctx(seconds=120)
     res = sentiment_job(ctx, rec, source="upload", upload={"texts": ds.texts, "labels": ds.labels.tolist()}, seed=3)
-    assert res["status"] == "diverged"
+    assert res["status"] == Status.DIVERGED
     assert "learning rate (1) is too high" in res["message"] and "clipping" in res["message"]
     assert "test_acc" not in res["metrics"] and res["confusion"] is None     # a diverged model is not scored
     assert ctx.kinds("diverged") and ctx.kinds("phase")[-1].data["name"] != "evaluating"

@@ -61,6 +61,7 @@ from rnnlab.nn.charlm import (
 )
 from rnnlab.nn.init import seeded
 from rnnlab.runtime.jobs import JobContext
+from rnnlab.status import Status
 
 
 def tiny(cell="LSTM", hidden=16, layers=2, vocab=12, seed=0, dropout=0.0) -> CharLM:
@@ -341,7 +342,7 @@ def test_loss_falls_below_a_stated_value_in_a_few_seconds():
     recipe = CharRecipe(hidden_size=64, embed_size=16, batch_size=16, seq_len=32, lr=2e-2, seconds=None,
                         max_steps=150, eval_every=50, eval_chars=None, sample_every=0)
     run = train_charlm(recipe, corpus, seed=0)
-    assert run.history.status == "done" and len(run.history.steps) == 150
+    assert run.history.status == Status.FINISHED and len(run.history.steps) == 150
     assert unigram > 3.2 and run.val["loss"] < 2.3, (unigram, run.val)
     assert [e["step"] for e in run.history.evals] == [50, 100, 150]
     assert run.history.evals[-1]["loss"] < run.history.evals[0]["loss"]
@@ -372,7 +373,7 @@ def test_live_job_trains_streams_samples_and_returns_a_usable_model():
     assert [m[2].data["name"] for m in sent if m[2].kind == "phase"] == ["loading data", "training", "evaluating"]
     sample = next(m[2] for m in sent if m[2].kind == "sample")
     assert sample.step == 1 and len(sample.data["text"]) == 40
-    assert res["status"] == "done" and res["metrics"]["val_chars"] > 1900 and res["metrics"]["steps"] == 60
+    assert res["status"] == Status.FINISHED and res["metrics"]["val_chars"] > 1900 and res["metrics"]["steps"] == 60
     assert 0 < res["metrics"]["val_loss"] < math.log(len(res["vocab"])) + 0.1
     model, vocab = model_from_result(res)
     assert vocab.decode(vocab.encode("First")) == "First"
@@ -387,7 +388,7 @@ def test_live_job_in_bf16_learns_and_reports_it():
     recipe = CharRecipe(hidden_size=32, batch_size=8, seq_len=32, seconds=500.0, max_steps=60, eval_every=30,
                         eval_chars=1000, sample_every=0, precision="bf16").to_dict()
     res = textgen_job(ctx, recipe=recipe, text=text, seed=1)
-    assert res["status"] == "done" and res["metrics"]["precision"] == "bf16"
+    assert res["status"] == Status.FINISHED and res["metrics"]["precision"] == "bf16"
     assert res["metrics"]["val_loss"] < math.log(len(res["vocab"])) - 0.5   # it learned
     assert all(v.dtype == torch.float32 for v in res["state_dict"].values())
     assert recipe_from("live").precision == "auto"                  # the page's default follows the CPU

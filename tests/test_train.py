@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from rnnlab.status import Status
 from rnnlab.train import TrainConfig, Trainer
 
 
@@ -33,7 +34,7 @@ def test_trainer_learns_and_reports_events():
     model = nn.Linear(3, 1)
     h = Trainer(model, _loss, TrainConfig(lr=0.05, epochs=20, device="cpu"), on_event=events.append).fit(
         _batches(x, y), validate=lambda m: {"loss": _loss(m, (x, y))[0]})
-    assert h.status == "done" and h.loss[-1] < 0.01 * h.loss[0]
+    assert h.status is Status.FINISHED and h.loss[-1] < 0.01 * h.loss[0]
     kinds = {e.kind for e in events}
     assert {"step", "eval", "epoch", "done"} <= kinds
     assert len(h.evals) == 20 and "mae" in h.metrics[0]
@@ -52,7 +53,7 @@ def test_early_stopping_restores_the_best_weights():
 
     h = Trainer(model, _loss,
                 TrainConfig(lr=0.05, epochs=50, early_stopping=2, device="cpu")).fit(_batches(x, y), validate)
-    assert h.status == "early_stopped" and h.best_value == 1.0
+    assert h.status is Status.EARLY_STOPPED and h.best_value == 1.0
     assert len(h.evals) == 4                      # best at the 2nd, then 2 without improvement (as Keras)
     torch.testing.assert_close(model.weight, snapshots[1])
     assert "restored" in h.message
@@ -73,11 +74,11 @@ def test_divergence_is_caught_not_raised():
     model = nn.Linear(3, 1)
     h = Trainer(model, _loss, TrainConfig(lr=1e3, max_steps=200, clip=None, device="cpu"),
                 optimizer=torch.optim.SGD(model.parameters(), lr=10.0)).fit(lambda s: (x, y))
-    assert h.status == "diverged" and "diverged" in h.message
+    assert h.status is Status.DIVERGED and "diverged" in h.message
     assert all(math.isfinite(float(p.detach().abs().max())) for p in model.parameters())   # finite weights kept
     nan_loss = lambda m, b: (torch.tensor(float("nan"), requires_grad=True), {})  # noqa: E731
     h2 = Trainer(nn.Linear(3, 1), nan_loss, TrainConfig(max_steps=5, device="cpu")).fit(lambda s: (x, y))
-    assert h2.status == "diverged" and "NaN" in h2.message
+    assert h2.status is Status.DIVERGED and "NaN" in h2.message
 
 
 def test_cancel_and_endless_generators():
@@ -90,9 +91,23 @@ def test_cancel_and_endless_generators():
 
     h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=100, device="cpu"),
                 should_stop=stop).fit(lambda s: (x, y))
-    assert h.status == "cancelled" and len(h.steps) == 5
+    assert h.status is Status.STOPPED and len(h.steps) == 5
     with pytest.raises(ValueError, match="max_steps"):
         Trainer(nn.Linear(3, 1), _loss, TrainConfig(device="cpu")).fit(lambda s: (x, y))
+
+
+@pytest.mark.parametrize("answer, status", [(Status.STOPPED, Status.STOPPED), (Status.TIME_LIMIT, Status.TIME_LIMIT),
+                                            ("time_limit", Status.TIME_LIMIT), ("cancelled", Status.STOPPED),
+                                            (True, Status.STOPPED)])
+def test_a_stop_callbacks_answer_is_how_the_run_ends(answer, status):
+    # JobContext.should_stop answers with a Status; the old word "cancelled" (or any truthy answer) is the user
+    x, y = _regression()
+    events = []
+    h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(max_steps=100, device="cpu"), on_event=events.append,
+                should_stop=lambda: answer if len(events) >= 3 else None).fit(lambda s: (x, y))
+    assert h.status is status and len(h.steps) == 3
+    assert [e.kind for e in events][-2:] == [status.value, "done"] and events[-1].data["status"] is status
+    assert ("Stopped at the time limit" if status is Status.TIME_LIMIT else "Stopped by the user") in h.message
 
 
 def test_clipping_marks_steps():
@@ -109,7 +124,7 @@ def test_cosine_schedule_anneals_over_the_steps_or_the_time_budget():
     trainer = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.1, max_steps=10**6, time_limit=0.3, lr_schedule="cosine",
                                                           min_lr_frac=0.1, device="cpu"))
     h = trainer.fit(lambda s: (x, y))
-    assert h.status == "time_limit"
+    assert h.status is Status.TIME_LIMIT
     assert h.lr[0] > 0.09 and 0.01 <= h.lr[-1] < 0.02          # annealed to its floor at the time limit
     assert all(a >= b - 1e-12 for a, b in zip(h.lr, h.lr[1:]))   # never goes back up
 
@@ -119,7 +134,7 @@ def test_cosine_schedule_ends_with_the_steps_when_they_run_out_before_the_time_l
     x, y = _regression()
     h = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.1, max_steps=11, time_limit=3600, lr_schedule="cosine",
                                                     device="cpu")).fit(lambda s: (x, y))
-    assert h.status == "done"
+    assert h.status is Status.FINISHED
     assert h.lr == pytest.approx([0.1 * (1 + math.cos(math.pi * k / 11)) / 2 for k in range(11)], abs=1e-6)
 
 
@@ -189,6 +204,6 @@ def test_bf16_training_learns_in_bfloat16_and_keeps_float32_weights():
     h = Trainer(model, loss, TrainConfig(lr=0.05, epochs=20, device="cpu", precision="bf16")).fit(_batches(x, y))
     assert h.precision == "bf16" and set(seen) == {torch.bfloat16}  # the forward pass ran in bf16 ...
     assert all(p.dtype == torch.float32 for p in model.parameters())  # ... the weights did not
-    assert h.status == "done" and h.loss[-1] < 0.02 * h.loss[0]
+    assert h.status is Status.FINISHED and h.loss[-1] < 0.02 * h.loss[0]
     plain = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.05, max_steps=3, device="cpu")).fit(_batches(x, y))
     assert plain.precision == "fp32"

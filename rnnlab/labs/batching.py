@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from ..data.tokenizer import OOV, PAD, Vocabulary, tokenize
 from ..nn.init import seeded
 from ..nn.models import ClassifierConfig, SentimentClassifier
+from ..status import Status, stop_status
 
 MAX_SENTENCES = 8
 MAX_TOKENS = 40       # per sentence: the padded tensor is drawn cell by cell
@@ -260,13 +261,13 @@ def padding_cost_job(ctx, config: str = "small", lengths: str = "mixed", seed: i
     times = {"padded": [], "packed": []}
     total = 2 * (c["rounds"] + 1)
     ctx.phase("timing")
-    done, status, last_round = 0, "done", 0.0
+    done, status, last_round = 0, Status.FINISHED, 0.0
     for r in range(c["rounds"] + 1):          # round 0 warms up (first-call allocations), not counted
         reason = ctx.should_stop()
         if times["packed"] and not reason and ctx.remaining() < 1.2 * last_round:
-            reason = "time_limit"             # the next round would not finish in time: end before it
+            reason = Status.TIME_LIMIT        # the next round would not finish in time: end before it
         if reason and times["packed"]:        # keep the rounds already measured
-            status = reason
+            status = stop_status(reason)
             break
         round_start = time.perf_counter()
         for kind in ("padded", "packed"):
@@ -282,7 +283,8 @@ def padding_cost_job(ctx, config: str = "small", lengths: str = "mixed", seed: i
     rounds = len(times["packed"])
     times["padded"] = times["padded"][:rounds]
     med = {k: statistics.median(v) for k, v in times.items()}
-    ended = {"done": ".", "cancelled": ", then you stopped it.", "time_limit": ", then the time limit came."}[status]
+    ended = {Status.FINISHED: ".", Status.STOPPED: ", then you stopped it.",
+             Status.TIME_LIMIT: ", then the time limit came."}[status]
     return {"status": status, "message": f"Timed {rounds} step{'s' * (rounds != 1)} each way{ended}",
             "config": dict(c), "config_name": config, "lengths_kind": lengths,
             "lengths": lens.tolist(), "padding_share": 1.0 - float(lens.sum()) / (c["batch"] * c["seq_len"]),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import torch
 
 from ..data.tasks import adding_problem
+from ..status import Status
 from ..train import TrainConfig, Trainer
 from .longrange import build_task_model, task_loss
 
@@ -37,7 +38,7 @@ def clipping_experiment(cell: str = "RNN_RELU", T: int = 50, radius: float = 1.5
         h = trainer.fit(lambda _s, data=data: adding_problem(batch, T, data))
         runs[name] = {"steps": h.steps, "loss": h.loss, "grad_norm": h.grad_norm, "clipped": h.clipped,
                       "status": h.status, "message": h.message}
-        if h.status in ("cancelled", "time_limit"):
+        if h.status in (Status.STOPPED, Status.TIME_LIMIT):
             break
     return runs
 
@@ -61,12 +62,12 @@ def clipping_job(ctx, cell: str = "RNN_TANH", T: int = 50, radius: float = 1.5, 
 
     runs = clipping_experiment(cell, T, radius, lr, threshold, steps, hidden, batch, seed, scale_by,
                                on_event=on_event, should_stop=ctx.should_stop)
-    stops = [r["status"] for r in runs.values() if r["status"] in ("cancelled", "time_limit")]
-    status = stops[0] if stops else "done"
+    stops = [r["status"] for r in runs.values() if r["status"] in (Status.STOPPED, Status.TIME_LIMIT)]
+    status = stops[0] if stops else Status.FINISHED
     metrics = {}
     for name, r in runs.items():
         key = name.replace(" ", "_")
         metrics[f"final_loss_{key}"] = float(r["loss"][-1]) if r["loss"] else float("nan")
-        metrics[f"diverged_{key}"] = float(r["status"] == "diverged")
+        metrics[f"diverged_{key}"] = float(r["status"] == Status.DIVERGED)
     return {"status": status, "message": "" if not stops else runs[list(runs)[-1]]["message"],
             "metrics": metrics, "runs": runs, "threshold": threshold, "epochs_completed": 0}

@@ -22,11 +22,14 @@ from torch import nn
 from ..data.tasks import COPY_VOCAB, TASKS, adding_problem, baseline_on
 from ..nn.init import initialize, seeded
 from ..nn.layers import make_recurrent
+from ..status import Status
 from ..train import History, TrainConfig, Trainer
 from .gradients import hidden_gradient_norms, rescale_recurrent
 
 CELLS = ("RNN", "LSTM", "GRU", "IRNN")
 SOLVED_FRACTION = 0.25   # solved: validation loss below a quarter of the baseline's
+#: a run's status when it stopped as soon as it solved the task (``stop_when_solved``); a job counts it finished
+SOLVED = "solved"
 # Adam learning rates that work for each cell here; IRNN (unbounded relu units) needs a smaller one.
 DEFAULT_LR = {"RNN": 1e-2, "LSTM": 1e-2, "GRU": 1e-2, "IRNN": 1e-3}
 VALIDATION_SIZE, VALIDATION_SEED = 512, 99
@@ -141,7 +144,7 @@ class RunResult:
     final: float                 # the best validation loss
     solved: bool
     solved_at: int | None        # the first validated step below the threshold
-    status: str                  # the trainer's, or "solved" when a run stopped as soon as it solved the task
+    status: str                  # the trainer's Status, or SOLVED when a run stopped as soon as it solved the task
     message: str
     seconds: float
 
@@ -187,7 +190,7 @@ def start_task(task: str, cell: str, T: int, steps: int = 300, batch: int = 64, 
         evals = holder["trainer"].history.evals if holder else []
         if stop_when_solved and evals and evals[-1]["loss"] < threshold:
             solved_stop.append(evals[-1]["step"])
-            return "cancelled"
+            return Status.STOPPED     # by the lab itself: _result says SOLVED
         return None
 
     data_gen = torch.Generator().manual_seed(10_000 + seed)
@@ -243,7 +246,7 @@ def _result(task, cell, T, seed, h: History, stopped_solved=()) -> RunResult:
     solved_at = next((s for s, v in zip(steps, vals) if np.isfinite(v) and v < threshold), None)
     status, message = h.status, h.message
     if stopped_solved:
-        status = "solved"
+        status = SOLVED
         message = (f"Solved at step {stopped_solved[0]} (validation loss {vals[-1]:.4f} < {threshold:.4f}); "
                    "stopped there.")
     return RunResult(task, cell, T, seed, list(h.steps), [float(v) for v in h.loss], steps, vals, base,
@@ -314,7 +317,7 @@ def run_sweep(task: str = "adding", Ts=(10, 20, 50, 100, 200), cells=CELLS, seed
                     return sweep
                 _, r = train_task(task, cell, T, steps=steps, seed=seed, should_stop=should_stop,
                                   stop_when_solved=True, **train_kwargs)
-                if r.status in ("cancelled", "time_limit"):
+                if r.status in (Status.STOPPED, Status.TIME_LIMIT):
                     return sweep      # an interrupted run says nothing about the task
                 row = {k: v for k, v in asdict(r).items() if k not in CURVES}
                 sweep.results.append(row)
@@ -324,16 +327,16 @@ def run_sweep(task: str = "adding", Ts=(10, 20, 50, 100, 200), cells=CELLS, seed
 
 
 # --- job functions (run in a worker process; see rnnlab.runtime.jobs) -----------------------------------
-def _overall_status(statuses: list[str]) -> str:
-    for s in ("cancelled", "time_limit"):
+def _overall_status(statuses: list[str]) -> Status:
+    for s in (Status.STOPPED, Status.TIME_LIMIT):
         if s in statuses:
             return s
-    return "done"
+    return Status.FINISHED
 
 
 def _stop_message(status: str, what: str) -> str:
-    return {"cancelled": f"Stopped by the user; {what} kept.",
-            "time_limit": f"Stopped at the time limit; {what} kept."}.get(status, "")
+    return {Status.STOPPED: f"Stopped by the user; {what} kept.",
+            Status.TIME_LIMIT: f"Stopped at the time limit; {what} kept."}.get(status, "")
 
 
 def _plain_result(r: RunResult) -> dict:
@@ -431,8 +434,8 @@ def record_job(ctx, cell: str = "RNN", T: int = 50, steps: int = 300, hidden: in
         if step % 10 == 0:
             ctx.progress(step, steps, f"step {step:,}/{steps:,} · {len(profiles)} snapshots")
     r = run.result()
-    return {"status": r.status if r.status != "solved" else "done", "message": r.message if r.status in (
-                "cancelled", "time_limit", "diverged") else "",
+    return {"status": r.status if r.status != SOLVED else Status.FINISHED, "message": r.message if r.status in (
+                Status.STOPPED, Status.TIME_LIMIT, Status.DIVERGED) else "",
             "metrics": {"best_val_mse": r.final, "solved": float(r.solved)},
             "profiles": torch.tensor(np.array(profiles)), "at_steps": at_steps, "cell": cell, "T": T,
             "run": _plain_result(r), "epochs_completed": 0}
@@ -453,7 +456,7 @@ def sweep_job(ctx, **cfg) -> dict:
     sweep = run_sweep(on_result=on_result, should_stop=ctx.should_stop, **cfg)
     complete = len(sweep.results) == total
     reason = ctx.should_stop()
-    status = "done" if complete else ("time_limit" if reason == "time_limit" else "cancelled")
+    status = Status.FINISHED if complete else (Status.TIME_LIMIT if reason == Status.TIME_LIMIT else Status.STOPPED)
     d = asdict(sweep)
     d["results"] = [{k: (-1 if v is None else v) for k, v in row.items()} for row in d["results"]]
     return {"status": status, "message": "" if complete else f"{len(sweep.results)} of {total} runs done.",

@@ -35,6 +35,7 @@ from ..nn.charlm import (
 )
 from ..nn.init import seeded
 from ..runtime.device import PRECISIONS
+from ..status import Status
 from ..train import Event, History, TrainConfig, Trainer
 
 SHIPPED = Path(__file__).resolve().parents[2] / "assets" / "textgen" / "shakespeare_lstm"
@@ -294,7 +295,7 @@ def textgen_job(ctx, recipe: dict, text: str | None = None, seed: int = 0) -> di
     h = run.history
     ctx.phase("evaluating")
     val = None
-    if h.status != "diverged" and ctx.stop_requests < 2:
+    if h.status != Status.DIVERGED and ctx.stop_requests < 2:
         val = evaluate(run.model, corpus.val[:EVAL_MAX_CHARS + 1],
                        should_stop=lambda: ctx.stop_requests >= 2 or ctx.remaining() <= 0)
     chars_seen = h.examples_seen * r.seq_len

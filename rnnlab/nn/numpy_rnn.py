@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..status import Status, stop_status
+
 PARAM_NAMES = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
 INITS = ("xavier", "small")
 
@@ -251,7 +253,7 @@ class CharTrainingLog:
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
     grad_norms: list[float] = field(default_factory=list)
-    status: str = "done"        # done | cancelled | time_limit | diverged
+    status: Status = Status.FINISHED    # or STOPPED, TIME_LIMIT, DIVERGED
     message: str = ""
 
 
@@ -281,7 +283,7 @@ def train_chars(text: str, hidden_size: int = 64, seq_len: int = 25, steps: int 
     windows (truncated BPTT). Returns the model, its alphabet and the loss per step.
 
     ``on_step(step, loss, model)`` is called after every update; ``should_stop()`` before each one: a
-    truthy answer ("cancelled", "time_limit") ends training there, with that status in the log."""
+    truthy answer (``Status.STOPPED``, ``Status.TIME_LIMIT``) ends training there, with that status in the log."""
     if len(text) < seq_len + 1:
         raise ValueError(f"text needs at least {seq_len + 1} characters, got {len(text)}")
     chars = alphabet(text)
@@ -293,7 +295,7 @@ def train_chars(text: str, hidden_size: int = 64, seq_len: int = 25, steps: int 
     log = CharTrainingLog()
     h, pos = np.zeros(hidden_size), 0
     for step in range(steps):
-        reason = should_stop() if should_stop is not None else None
+        reason = stop_status(should_stop()) if should_stop is not None else None
         if reason:
             log.status, log.message = reason, f"Stopped after {step} of {steps} steps."
             break
@@ -302,7 +304,7 @@ def train_chars(text: str, hidden_size: int = 64, seq_len: int = 25, steps: int 
         X = one_hot(data[pos:pos + seq_len], V)
         loss, grads, h = model.loss_and_grads(X, data[pos + 1:pos + seq_len + 1], h)
         if not np.isfinite(loss):
-            log.status = "diverged"
+            log.status = Status.DIVERGED
             log.message = f"The loss became {loss} at step {step}: lower the learning rate."
             break
         norm = clip_gradients(grads, clip) if clip else clip_gradients(grads, np.inf)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ...status import Status
 from ...train import TrainConfig, Trainer
 from .models import n_params
 
@@ -60,9 +61,9 @@ def _on_cpu(validate):
     return run
 
 
-def _status(trainers: dict) -> tuple[str, str]:
+def _status(trainers: dict) -> tuple[Status, str]:
     """One status and message for the job from its trainers (the worst of them)."""
-    order = ("diverged", "cancelled", "time_limit", "early_stopped", "done")
+    order = (Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT, Status.EARLY_STOPPED, Status.FINISHED)
     hs = [t.history for t in trainers.values()]
     status = next(s for s in order if any(h.status == s for h in hs))
     if len(hs) == 1:

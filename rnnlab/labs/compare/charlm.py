@@ -16,6 +16,7 @@ from ...data.chars import CharCorpus, StreamBatches, random_windows, shakespeare
 from ...nn.charlm import evaluate as carried_eval
 from ...nn.charlm import generate, sample_next
 from ...nn.seqmodels import KINDS, CausalTransformer, RecurrentNet, build, count_params, logits, size_of
+from ...status import Status
 from ...train import TrainConfig, Trainer
 from ..textgen import CarriedLoss, ScheduledAdam
 from .lineup import CHAR_LINEUP, Lineup, _status, check_lineup, size_problem
@@ -162,7 +163,7 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
             return reason
         if train_seconds() >= seconds:
             clock["budget"] = True
-            return "time_limit"
+            return Status.TIME_LIMIT
         return None
 
     config = TrainConfig(lr=lr, clip=1.0, max_steps=max_steps or 10**9, seed=seed, device=device,
@@ -171,8 +172,8 @@ def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, se
     h = trainer.fit(batches)
     train_s = train_seconds()
     cpu_s = time.process_time() - clock["cpu0"] - clock["cpu_paused"]
-    status = "done" if clock["budget"] and h.status == "time_limit" else h.status
-    if status in ("done", "time_limit") or (status == "cancelled" and h.steps):
+    status = Status.FINISHED if clock["budget"] and h.status == Status.TIME_LIMIT else h.status    # its own budget
+    if status in (Status.FINISHED, Status.TIME_LIMIT) or (status == Status.STOPPED and h.steps):
         validate(len(h.steps))
     return {"curve": curve, "steps": len(h.steps), "train_s": train_s, "cpu_s": cpu_s, "status": status,
             "message": h.message, "precision": h.precision,
@@ -218,17 +219,18 @@ def charlm_job(ctx, lineup: dict | None = None, seconds: float = 30.0, seq_len: 
 
         run = train_lm(kind, model, corpus, budget, seq_len, batch, seed, ctx.device, val, on_eval, on_step,
                        ctx.should_stop)
-        if run["status"] == "cancelled" and ctx.stop_requests >= 2:
+        if run["status"] == Status.STOPPED and ctx.stop_requests >= 2:
             break
         sample = lm_sample(model, corpus.vocab, 200, seed=seed) if ctx.stop_requests < 2 else ""
         results[kind] = {"model": kind, "label": name, "settings": settings[kind], "params": count_params(model),
                          "view": model.view if model.view is not None else -1, "budget": budget, **run,
                          "val_loss": run["curve"][-1]["loss"], "sample": sample}
         ctx.emit("lm_done", run["steps"], model=kind, val_loss=results[kind]["val_loss"], sample=sample)
-        if run["status"] == "cancelled":
+        if run["status"] == Status.STOPPED:
             break
-    status = _status([r["status"] for r in results.values()] + ([] if len(results) == len(KINDS) else ["cancelled"]))
-    short = [r for r in results.values() if r["budget"] < seconds - 1e-6 or r["status"] == "time_limit"]
+    missing = [] if len(results) == len(KINDS) else [Status.STOPPED]       # a model never trained: a stop
+    status = _status([r["status"] for r in results.values()] + missing)
+    short = [r for r in results.values() if r["budget"] < seconds - 1e-6 or r["status"] == Status.TIME_LIMIT]
     message = f"{len(results)} of {len(KINDS)} models trained, {seconds:g} s each."
     if short:
         given = ", ".join(f"the {r['label']} {r['train_s']:.0f} s" for r in short)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ...nn.seqmodels import KINDS, matched_settings, size_of
+from ...status import Status
 
 CELL_LABELS = {"RNN": "RNN (tanh)", "LSTM": "LSTM", "GRU": "GRU"}
 SIZE_TOLERANCE = 0.10      # every model's weights within 10% of the budget
@@ -89,8 +90,8 @@ def check_lineup(lu: Lineup) -> None:
             raise ValueError(f"{name.replace('_', ' ')} must be between {lo:,} and {hi:,} (got {value})")
 
 
-def _status(statuses: list[str]) -> str:
-    for s in ("cancelled", "time_limit", "diverged"):
+def _status(statuses: list[str]) -> Status:
+    for s in (Status.STOPPED, Status.TIME_LIMIT, Status.DIVERGED):
         if s in statuses:
             return s
-    return "done"
+    return Status.FINISHED

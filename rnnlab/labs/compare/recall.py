@@ -12,6 +12,7 @@ from torch import nn
 
 from ...data.recall import RecallTask, accuracy_by_k, held_out
 from ...nn.seqmodels import KINDS, build, count_params, last_logits, size_of
+from ...status import Status
 from ...train import TrainConfig, Trainer
 from .lineup import Lineup, _status, check_lineup, size_problem
 
@@ -120,7 +121,7 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
         config = TrainConfig(lr=lr, clip=1.0, max_steps=steps, time_limit=share, seed=seed, device=ctx.device)
         trainer = Trainer(model, recall_loss, config, on_event=on_event, should_stop=ctx.should_stop)
         h = trainer.fit(lambda step, gen=gen: task.batch(batch, gen)[:2])
-        if h.status == "cancelled" and ctx.stop_requests >= 2:
+        if h.status == Status.STOPPED and ctx.stop_requests >= 2:
             break
         ctx.phase(f"testing the {name}")
         acc = recall_accuracy(model, task, per_k, should_stop=lambda: ctx.stop_requests >= 2)
@@ -134,10 +135,11 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
                "loss": h.loss[-1] if h.loss else float("nan")}
         results[kind] = row
         ctx.emit("model_done", len(h.steps), **{k: v for k, v in row.items() if k != "settings"})
-        if h.status == "cancelled":
+        if h.status == Status.STOPPED:
             break
-    status = _status([r["status"] for r in results.values()] + ([] if len(results) == len(KINDS) else ["cancelled"]))
-    short = [r["label"] for r in results.values() if r["status"] == "time_limit"]
+    missing = [] if len(results) == len(KINDS) else [Status.STOPPED]       # a model never trained: a stop
+    status = _status([r["status"] for r in results.values()] + missing)
+    short = [r["label"] for r in results.values() if r["status"] == Status.TIME_LIMIT]
     message = f"{len(results)} of {len(KINDS)} models trained and tested."
     if short:
         message += (f" {', '.join(short)} stopped at {'its' if len(short) == 1 else 'their'} share of the job's time "

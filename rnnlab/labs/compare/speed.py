@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...nn.seqmodels import KINDS, RecurrentNet, build, count_params, logits
+from ...status import Status, stop_status
 from .lineup import Lineup, check_lineup
 
 SPEED_TS = (16, 32, 64, 128, 256, 512)
@@ -190,7 +191,7 @@ def speed_job(ctx, lineup: dict | None = None, Ts=SPEED_TS, history=INFER_HISTOR
     res = measure_speed(lu, 65, Ts, history, batch, reps, budget, seed, ctx.device, on_result, ctx.should_stop)
     res.update(load_before=load_before or [], load_after=load_average() or [], measured_at=time.time(),
                cores=os.cpu_count() or 0)
-    status = "done" if res["complete"] else ("time_limit" if ctx.should_stop() == "time_limit" else "cancelled")
+    status = Status.FINISHED if res["complete"] else (stop_status(ctx.should_stop()) or Status.STOPPED)
     at = Ts[-1]
     metrics = {f"step_ms_T{at}_{k}": 1000 * v[-1] for k, v in res["step"].items() if len(v) == len(Ts)}
     took = f"{ctx.elapsed():.0f} s"

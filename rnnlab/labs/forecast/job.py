@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from ...data.series import Series, split_series
+from ...status import Status
 from ...train import History
 from ..baselines import metrics
 from .comparison import METRICS, best_method, summarise, verdict
@@ -29,14 +30,14 @@ def describe_run(history: History, seed: int, patience: int) -> str:
     epochs = len(history.evals)
     best = _epoch_of(history, history.best_step)
     kept = f"; best epoch {best} kept" if best else ""
-    if history.status == "early_stopped":
+    if history.status == Status.EARLY_STOPPED:
         return (f"seed {seed}: early-stopped after epoch {epochs} (no better validation loss for {patience} "
                 f"epochs){kept}")
-    if history.status == "done":
+    if history.status == Status.FINISHED:
         return f"seed {seed}: all {epochs} epochs{kept}"
-    if history.status == "diverged":
+    if history.status == Status.DIVERGED:
         return f"seed {seed}: diverged in epoch {epochs + 1}. " + history.message
-    what = "stopped by the user" if history.status == "cancelled" else "stopped at the time limit"
+    what = "stopped by the user" if history.status == Status.STOPPED else "stopped at the time limit"
     return f"seed {seed}: {what} after {epochs} full epoch{'s' if epochs != 1 else ''}{kept}"
 
 
@@ -113,7 +114,7 @@ class _ForecastRun:
         self.first_model: Forecaster | None = None   # the first scored seed's: its rollout and weights are kept
         self.per_seed: list[dict] = []
         self.rnn_metrics: list[dict] = []
-        self.stopped_by: str | None = None
+        self.stopped_by: Status | None = None       # why no further seed was trained
 
     def prepare_windows(self, series: dict, recipe: dict) -> None:
         self.ctx.phase("preparing windows")
@@ -143,7 +144,7 @@ class _ForecastRun:
         ctx.phase("training", seed=sd, of=self.seeds, index=k)
         share = (ctx.remaining() - eval_reserve) / (self.seeds - k)
         if share <= 1 and k > 0:
-            self.stopped_by = "time_limit"
+            self.stopped_by = Status.TIME_LIMIT
             return False
         deadline = time.monotonic() + max(share, 1.0)
 
@@ -151,7 +152,7 @@ class _ForecastRun:
             reason = ctx.should_stop()
             if reason:
                 return reason
-            return "time_limit" if time.monotonic() > deadline else None
+            return Status.TIME_LIMIT if time.monotonic() > deadline else None
 
         # steps count on across seeds: seed k's first step follows the planned steps of the seeds before it
         relay = _Relay(ctx, sd, k * planned_steps(len(self.split.parts["train"][0]), self.r, 1))
@@ -160,8 +161,9 @@ class _ForecastRun:
         row = self.score_seed(sd, model, history)
         self.per_seed.append(row)
         ctx.emit("seed_done", seed=sd, row=row, rows=summarise(self.name, self.rnn_metrics, self.base_metrics))
-        if history.status in ("cancelled", "diverged") or ctx.should_stop():
-            self.stopped_by = history.status if history.status in ("cancelled", "diverged") else ctx.should_stop()
+        ended = history.status in (Status.STOPPED, Status.DIVERGED)
+        if ended or ctx.should_stop():
+            self.stopped_by = history.status if ended else ctx.should_stop()
             return False
         return True
 
@@ -172,7 +174,7 @@ class _ForecastRun:
                "best_epoch": _epoch_of(history, history.best_step) or 0, "seconds": history.seconds,
                "text": describe_run(history, sd, self.r.patience)}
         # each seed is scored as soon as it has trained (one forward pass): the page shows it at once
-        if epochs >= 1 and history.status != "diverged" and self.ctx.stop_requests < 2:
+        if epochs >= 1 and history.status != Status.DIVERGED and self.ctx.stop_requests < 2:
             pred = rnn_forecasts(model, self.split, self.r)
             if self.first_model is None:
                 self.first_model, self.forecasts[self.name] = model, pred
@@ -218,27 +220,27 @@ class _ForecastRun:
             "config": {**r.to_dict(), "n_features": int(s.values.shape[1]), "seeds": self.seeds, "seed": self.seed},
         }
 
-    def status(self) -> str:
+    def status(self) -> Status:
         """The run's status: a Stop, divergence or the time limit in any seed (in that order of precedence),
-        "early_stopped" when every seed stopped early, else "done"."""
+        early-stopped when every seed stopped early, else finished."""
         statuses = [h.status for _, h in self.histories]
-        for why in ("cancelled", "diverged", "time_limit"):
+        for why in (Status.STOPPED, Status.DIVERGED, Status.TIME_LIMIT):
             if self.stopped_by == why or why in statuses:
                 return why
-        if statuses and all(st == "early_stopped" for st in statuses):
-            return "early_stopped"
-        return "done"
+        if statuses and all(st == Status.EARLY_STOPPED for st in statuses):
+            return Status.EARLY_STOPPED
+        return Status.FINISHED
 
-    def message(self, status: str) -> str:
+    def message(self, status: Status) -> str:
         trained, seeds = len(self.rnn_metrics), self.seeds
         message = (f"{trained} of {seeds} seed{'s' if seeds > 1 else ''} trained and scored in "
                    f"{time.monotonic() - self.started:.0f} s.")
-        if status == "early_stopped":
+        if status == Status.EARLY_STOPPED:
             message += " Every seed stopped early: its validation loss had stopped improving."
-        elif status == "time_limit" and trained < seeds:
+        elif status == Status.TIME_LIMIT and trained < seeds:
             message += " The time limit left no time for the other seeds: fewer epochs or seeds would fit."
-        elif status == "diverged":
-            message += " " + next(h.message for _, h in self.histories if h.status == "diverged")
+        elif status == Status.DIVERGED:
+            message += " " + next(h.message for _, h in self.histories if h.status == Status.DIVERGED)
         return message
 
 

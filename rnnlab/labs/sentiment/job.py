@@ -14,6 +14,7 @@ import torch
 from ...data.text import TextDataset
 from ...nn.init import seeded
 from ...nn.models import SentimentClassifier
+from ...status import Status
 from ...train import TrainConfig, Trainer
 from .. import calibration
 from .data import CHUNK, TOKENS, EpochBatches, load_job_data
@@ -152,7 +153,7 @@ class _LiveRun:
         """The temperature fitted on the validation reviews (1.0 without them, after divergence, or when
         giving up: a temperature fitted on part of them would not be the model's)."""
         self.T = 1.0
-        if self.val is not None and self.history.status != "diverged" and not self.give_up():
+        if self.val is not None and self.history.status != Status.DIVERGED and not self.give_up():
             self.ctx.phase("calibrating")
             self.ctx.progress(0, 1, "Fitting the temperature on the validation reviews…")
             z_val = logits_of(self.model, self.val[0], self.val[1], chunk=CHUNK, give_up=self.give_up)
@@ -165,9 +166,9 @@ class _LiveRun:
         bounded random sample; stoppable, never past the limit; none after divergence or a second Stop."""
         ctx, status = self.ctx, self.history.status
         self.test_result, self.sample_note = None, ""
-        if status != "diverged" and ctx.stop_requests < 2:
+        if status != Status.DIVERGED and ctx.stop_requests < 2:
             ctx.phase("evaluating", reviews=self.n_eval)
-            whole = full_test or status not in ("cancelled", "time_limit")
+            whole = full_test or status not in (Status.STOPPED, Status.TIME_LIMIT)
             sample = self.test.stratified(len(self.test) if whole else self.n_eval, self.seed)
             z, labels = self.score(sample)
             if len(z):
@@ -235,17 +236,17 @@ class _LiveRun:
             need = 0.15 * ctx.max_seconds
         return min(max(need, 1.0), 0.4 * ctx.max_seconds)
 
-    def should_stop(self) -> str | None:
+    def should_stop(self) -> Status | None:
         """The trainer's question between steps: a Stop, the benchmark's training time, or the reserve reached."""
         ctx = self.ctx
         reason = ctx.should_stop()
         if reason:
-            if reason == "cancelled" and self.stopped_at is None:
+            if reason == Status.STOPPED and self.stopped_at is None:
                 self.stopped_at = ctx.elapsed()
             return reason
         if self.max_train_seconds is not None and ctx.elapsed() - self.train_start >= self.max_train_seconds:
-            return "time_limit"
-        return "time_limit" if ctx.remaining() <= self.reserve() else None
+            return Status.TIME_LIMIT
+        return Status.TIME_LIMIT if ctx.remaining() <= self.reserve() else None
 
     def validate(self, model) -> dict:
         t = time.perf_counter()

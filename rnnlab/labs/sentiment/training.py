@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from ...data.text import TextDataset
 from ...nn.init import seeded
 from ...nn.models import SentimentClassifier, TextModel
+from ...status import Status
 from ...train import History, TrainConfig, Trainer
 from .. import calibration
 from .data import EpochBatches, batches, build_vocab, encode
@@ -89,7 +90,7 @@ def held_out_metrics(logits: np.ndarray, labels: np.ndarray, temperature: float 
 
 def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None = None, seed: int = 0,
                     device: str | None = None, on_event: Callable | None = None,
-                    should_stop: Callable[[], bool] | None = None, max_steps: int | None = None,
+                    should_stop: Callable[[], Status | None] | None = None, max_steps: int | None = None,
                     time_budget: float | None = None, init: TextModel | None = None) -> SentimentRun:
     """Fit a vocabulary on the training texts, train with validation, early stopping and LR drops, fit the
     temperature on the validation split (calibration), and (if ``test`` is given) measure test accuracy,
@@ -115,12 +116,12 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
         val = (v_ids, v_len, torch.from_numpy(val_part.labels))
     start = [None]
 
-    def stop() -> bool:
+    def stop() -> Status | None:
         if start[0] is None:
             start[0] = time.perf_counter()
         if time_budget is not None and time.perf_counter() - start[0] > time_budget:
-            return True
-        return bool(should_stop and should_stop())
+            return Status.TIME_LIMIT
+        return should_stop() if should_stop is not None else None
 
     config = TrainConfig(lr=recipe.lr, clip=recipe.clip, epochs=recipe.epochs, max_steps=max_steps,
                          eval_every=eval_every if val else None, early_stopping=recipe.early_stopping,
@@ -132,7 +133,7 @@ def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None
     history = trainer.fit(EpochBatches(ids, lengths, labels, recipe.batch_size, seed,
                                        equal_length=recipe.equal_length, truncating=recipe.truncating), validate)
     T = 1.0
-    if val is not None and history.status != "diverged":
+    if val is not None and history.status != Status.DIVERGED:
         T = calibration.fit_temperature(logits_of(model, val[0], val[1]), val_part.labels)
     test_result = None
     if test is not None and len(test):

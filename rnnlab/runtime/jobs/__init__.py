@@ -46,7 +46,7 @@ Every name is importable from ``rnnlab.runtime.jobs``; the status vocabulary is 
 """
 from __future__ import annotations
 
-from ...status import ACTIVE, END_LABELS, END_STATES, TRAINER_STATUS, Status
+from ...status import ACTIVE, END_LABELS, END_STATES, Status
 from ..fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release
 from .base import MAX_EVENTS, SWEEP_EVERY, BaseRunner
 from .context import JobContext, JobEvent, JobStopped, pack, resolve, target_name, unpack
@@ -62,7 +62,7 @@ __all__ = [
     # the server's view of a job (job.py)
     "Job", "describe_wait",
     # the status vocabulary, re-exported from rnnlab.status
-    "Status", "ACTIVE", "END_STATES", "END_LABELS", "TRAINER_STATUS",
+    "Status", "ACTIVE", "END_STATES", "END_LABELS",
     # the runners (base.py, local.py)
     "BaseRunner", "LocalRunner", "MAX_EVENTS", "SWEEP_EVERY",
     # the class's rules, re-exported from rnnlab.runtime.fairness

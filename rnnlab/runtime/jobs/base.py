@@ -26,7 +26,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 
-from ...status import END_STATES, TRAINER_STATUS, Status
+from ...status import END_STATES, Status
 from ..fairness import FairQueue, Retention, check_session_cap, queue_waits, release
 from .context import target_name, unpack
 from .job import Job
@@ -245,8 +245,11 @@ class BaseRunner(ABC):
                 traceback.print_exc()
 
     def _end_state_from(self, job: Job, result: dict) -> Status:
-        """A returned job's end state, from its result's ``status`` (the trainer's words)."""
-        state = TRAINER_STATUS.get(result.get("status"), Status.FINISHED)
+        """A returned job's end state: its result's ``status`` (the trainer's, or the lab's summary of its runs;
+        ``finished`` when it says none). A stop the runner asked for because of the time limit ends as
+        ``time_limit`` even where the job heard only "stop"."""
+        status = result.get("status")
+        state = Status(status) if status in END_STATES else Status.FINISHED
         if state == Status.STOPPED and job.stop_reason == "time_limit":
             state = Status.TIME_LIMIT
         return state

@@ -34,8 +34,8 @@ class JobStopped(Exception):
 class JobContext:
     """Handed to a job function in its worker: report progress, and learn when to stop.
 
-    ``should_stop()`` is ``None`` while the job may go on, else ``"cancelled"`` (the user pressed Stop,
-    or the tab is gone) or ``"time_limit"``; it is what the trainer's ``should_stop`` takes.
+    ``should_stop()`` is ``None`` while the job may go on, else ``Status.STOPPED`` (the user pressed Stop,
+    or the tab is gone) or ``Status.TIME_LIMIT``; it is what the trainer's ``should_stop`` takes.
     ``stop_requests`` counts presses of Stop: a job that stopped training can keep evaluating after the
     first and give up at the second."""
 
@@ -62,18 +62,18 @@ class JobContext:
     def stop_requests(self) -> int:
         return int(self._flag.value) if self._flag is not None else 0
 
-    def should_stop(self) -> str | None:
+    def should_stop(self) -> Status | None:
         if self.stop_requests:
-            return "cancelled"
+            return Status.STOPPED
         if self.remaining() <= 0:
-            return "time_limit"
+            return Status.TIME_LIMIT
         return None
 
     def check(self) -> None:
         """Raise :class:`JobStopped` if the job must end now (between two pieces of work)."""
         reason = self.should_stop()
         if reason:
-            raise JobStopped(Status.STOPPED if reason == "cancelled" else Status.TIME_LIMIT)
+            raise JobStopped(reason)
 
     # reporting
     def emit(self, kind: str, step: int = 0, epoch: int = 0, **data) -> None:
