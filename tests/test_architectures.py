@@ -15,6 +15,7 @@ from rnnlab.labs.shapes import ARCHITECTURES
 from rnnlab.nn.seq2seq import Seq2SeqConfig, build
 from rnnlab.runtime.jobs import JobContext
 from rnnlab.status import Status
+from rnnlab.train import History
 
 
 @pytest.fixture(autouse=True)
@@ -186,6 +187,21 @@ def test_seq2seq_is_built_without_the_global_generator():
     for (n, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
         assert torch.equal(p, q), n
     assert "decoder.weight_hh_l0" in dict(a.named_parameters())
+
+
+def test_a_jobs_status_is_its_worst_trainers():
+    from types import SimpleNamespace
+
+    from rnnlab.labs.architectures.training import _status
+
+    def trainers(**runs):
+        return {name: SimpleNamespace(history=History(status=s, message=f"{s} msg")) for name, s in runs.items()}
+
+    assert _status(trainers(one=Status.FINISHED)) == (Status.FINISHED, "finished msg")
+    status, message = _status(trainers(RNN=Status.STOPPED, GRU=Status.DIVERGED))
+    assert status is Status.DIVERGED and message == "RNN: stopped msg · GRU: diverged msg"
+    assert _status(trainers(a=Status.EARLY_STOPPED, b=Status.TIME_LIMIT))[0] is Status.TIME_LIMIT
+    assert _status(trainers(a=Status.EARLY_STOPPED, b=Status.FINISHED))[0] is Status.EARLY_STOPPED
 
 
 # --- each architecture learns (fixed seed, a few seconds) ------------------------------------------------------

@@ -260,6 +260,22 @@ def test_recall_job_trains_and_tests_the_four():
         recall_job(_ctx()[0], lineup={"params": 2_000, "window": 64})
 
 
+def test_a_comparison_ends_as_its_worst_model():
+    from rnnlab.labs.compare.lineup import _job_status
+
+    def models(*statuses):
+        return {kind: {"status": s} for kind, s in zip(KINDS, statuses)}
+
+    assert _job_status(models(*[Status.FINISHED] * 4)) is Status.FINISHED
+    # a diverged model outweighs a stopped one or the time limit (the lab used to say "stopped" here)
+    assert _job_status(models(Status.DIVERGED, Status.STOPPED)) is Status.DIVERGED
+    assert _job_status(models(Status.FINISHED, Status.TIME_LIMIT, Status.DIVERGED, "finished")) is Status.DIVERGED
+    short = models(Status.FINISHED, Status.TIME_LIMIT, Status.FINISHED, Status.FINISHED)
+    assert _job_status(short) is Status.TIME_LIMIT
+    assert _job_status(models(Status.FINISHED, Status.TIME_LIMIT)) is Status.STOPPED    # two never trained: a stop
+    assert _job_status({}) is Status.STOPPED
+
+
 # --- language model and speed --------------------------------------------------------------------------------
 def test_windowed_loss_gives_each_character_its_whole_view():
     model = build("CNN", V, None, seed=0, channels=16, n_layers=3)     # receptive field 8

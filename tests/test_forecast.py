@@ -401,6 +401,24 @@ def test_job_stop_keeps_what_trained_and_reports_it():
         forecast_job(ctx, sines_trend(400).to_plain(), SMALL.to_dict(), with_arima=False)
 
 
+def test_a_forecast_run_ends_as_its_worst_seed():
+    from rnnlab.labs.forecast.job import _ForecastRun
+    from rnnlab.train import History
+
+    run = _ForecastRun(None, seeds=3, seed=0)
+    run.histories = [(0, History(status=Status.EARLY_STOPPED)), (1, History(status=Status.EARLY_STOPPED))]
+    assert run.status() is Status.EARLY_STOPPED and "Every seed stopped early" in run.message(run.status())
+    # one seed early-stopped, one finished: early-stopped (the lab used to say "done" unless every seed had)
+    run.histories[1] = (1, History(status=Status.FINISHED))
+    assert run.status() is Status.EARLY_STOPPED and "1 of 2 seeds stopped early" in run.message(run.status())
+    run.stopped_by = Status.TIME_LIMIT                         # no time for the third seed
+    assert run.status() is Status.TIME_LIMIT and "no time for the other seeds" in run.message(run.status())
+    run.histories.append((2, History(status=Status.DIVERGED, message="It blew up.")))
+    run.stopped_by = Status.DIVERGED
+    assert run.status() is Status.DIVERGED and run.message(run.status()).endswith(" It blew up.")
+    assert _ForecastRun(None, seeds=1, seed=0).status() is Status.FINISHED
+
+
 @pytest.mark.slow
 def test_job_time_limit_in_every_phase():
     ctx, _ = _ctx(max_seconds=0.0)

@@ -338,6 +338,21 @@ def test_race_job_stops_when_asked():
     assert r["status"] == Status.STOPPED and r["runs"]["GRU"]["steps"][-1] < 400
 
 
+def test_a_race_ends_as_its_worst_run_and_names_the_cells_that_diverged():
+    from rnnlab.labs.longrange import RunResult, _summary
+
+    def run(cell, status):
+        return RunResult("adding", cell, 10, 0, [], [], [], [], 1.0, 0.25, 1.0, False, None, status, "", 0.0)
+
+    status, message = _summary({"GRU": run("GRU", Status.STOPPED), "RNN": run("RNN", Status.DIVERGED)}, "the curves")
+    assert status is Status.DIVERGED and message == "Diverged: RNN; the curves kept."   # was "stopped" before
+    assert _summary({"GRU": run("GRU", SOLVED), "RNN": run("RNN", Status.FINISHED)}, "x") == (Status.FINISHED, "")
+    assert _summary({"GRU": run("GRU", Status.TIME_LIMIT), "RNN": run("RNN", Status.STOPPED)}, "x") == (
+        Status.STOPPED, "Stopped by the user; x kept.")
+    assert _summary({"GRU": run("GRU", Status.TIME_LIMIT)}, "x") == (
+        Status.TIME_LIMIT, "Stopped at the time limit; x kept.")
+
+
 def test_record_job_snapshots_match_the_fresh_model():
     ctx = _Ctx()
     r = record_job(ctx, "RNN", 12, 40, 8, seed=3, snapshots=4)

@@ -22,7 +22,7 @@ from torch import nn
 from ..data.tasks import COPY_VOCAB, TASKS, adding_problem, baseline_on
 from ..nn.init import initialize, seeded
 from ..nn.layers import make_recurrent
-from ..status import Status
+from ..status import Status, worst_status
 from ..train import History, TrainConfig, Trainer
 from .gradients import hidden_gradient_norms, rescale_recurrent
 
@@ -327,16 +327,19 @@ def run_sweep(task: str = "adding", Ts=(10, 20, 50, 100, 200), cells=CELLS, seed
 
 
 # --- job functions (run in a worker process; see rnnlab.runtime.jobs) -----------------------------------
-def _overall_status(statuses: list[str]) -> Status:
-    for s in (Status.STOPPED, Status.TIME_LIMIT):
-        if s in statuses:
-            return s
-    return Status.FINISHED
+def _job_status(r: RunResult) -> Status:
+    """A run's status as a job's: a run that stopped as soon as it solved the task finished."""
+    return Status.FINISHED if r.status == SOLVED else Status(r.status)
 
 
-def _stop_message(status: str, what: str) -> str:
-    return {Status.STOPPED: f"Stopped by the user; {what} kept.",
-            Status.TIME_LIMIT: f"Stopped at the time limit; {what} kept."}.get(status, "")
+def _summary(results: dict[str, RunResult], what: str) -> tuple[Status, str]:
+    """The job's status (the worst of its runs') and its message, which names the cells that diverged."""
+    status = worst_status(_job_status(r) for r in results.values())
+    if status == Status.DIVERGED:
+        cells = ", ".join(c for c, r in results.items() if r.status == Status.DIVERGED)
+        return status, f"Diverged: {cells}; {what} kept."
+    return status, {Status.STOPPED: f"Stopped by the user; {what} kept.",
+                    Status.TIME_LIMIT: f"Stopped at the time limit; {what} kept."}.get(status, "")
 
 
 def _plain_result(r: RunResult) -> dict:
@@ -392,14 +395,14 @@ def race_job(ctx, task: str = "adding", cells=CELLS, T: int = 50, steps: int = 4
                 if step % 10 == 0:
                     report(k * steps + step, f"{run.cell} ({k + 1}/{len(runs)}): ")
     results = {r.cell: r.result() for r in runs}
-    status = _overall_status([r.status for r in results.values()])
+    status, message = _summary(results, "the curves so far")
     metrics = {}
     for c, r in results.items():
         metrics[f"best_val_{c}"] = r.final
         metrics[f"solved_{c}"] = float(r.solved)
         if r.solved:
             metrics[f"steps_to_solve_{c}"] = float(r.solved_at)
-    return {"status": status, "message": _stop_message(status, "the curves so far"), "metrics": metrics,
+    return {"status": status, "message": message, "metrics": metrics,
             "runs": {c: _plain_result(r) for c, r in results.items()}, "baseline": base, "threshold": threshold,
             "task": task, "T": T, "steps": steps, "epochs_completed": 0}
 
@@ -434,7 +437,7 @@ def record_job(ctx, cell: str = "RNN", T: int = 50, steps: int = 300, hidden: in
         if step % 10 == 0:
             ctx.progress(step, steps, f"step {step:,}/{steps:,} · {len(profiles)} snapshots")
     r = run.result()
-    return {"status": r.status if r.status != SOLVED else Status.FINISHED, "message": r.message if r.status in (
+    return {"status": _job_status(r), "message": r.message if r.status in (
                 Status.STOPPED, Status.TIME_LIMIT, Status.DIVERGED) else "",
             "metrics": {"best_val_mse": r.final, "solved": float(r.solved)},
             "profiles": torch.tensor(np.array(profiles)), "at_steps": at_steps, "cell": cell, "T": T,

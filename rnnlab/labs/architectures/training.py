@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ...status import Status
+from ...status import Status, worst_status
 from ...train import TrainConfig, Trainer
 from .models import n_params
 
@@ -62,10 +62,9 @@ def _on_cpu(validate):
 
 
 def _status(trainers: dict) -> tuple[Status, str]:
-    """One status and message for the job from its trainers (the worst of them)."""
-    order = (Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT, Status.EARLY_STOPPED, Status.FINISHED)
+    """One status for the job from its trainers (the worst of them), and a message: each trainer's."""
     hs = [t.history for t in trainers.values()]
-    status = next(s for s in order if any(h.status == s for h in hs))
+    status = worst_status(h.status for h in hs)
     if len(hs) == 1:
         return status, hs[0].message
     msgs = [f"{name}: {t.history.message}" for name, t in trainers.items()]

@@ -19,7 +19,7 @@ from ...nn.seqmodels import KINDS, CausalTransformer, RecurrentNet, build, count
 from ...status import Status
 from ...train import TrainConfig, Trainer
 from ..textgen import CarriedLoss, ScheduledAdam
-from .lineup import CHAR_LINEUP, Lineup, _status, check_lineup, size_problem
+from .lineup import CHAR_LINEUP, Lineup, _job_status, check_lineup, size_problem
 
 #: Adam's rate for each model: the best of 1e-3, 3e-3 and 1e-2 after 80 steps of the 200k-weight line-up
 #: (validation loss, seed 0; the LSTM 1.89 at 1e-2 against 2.17 at the Text generation page's 3e-3, a rate
@@ -228,8 +228,7 @@ def charlm_job(ctx, lineup: dict | None = None, seconds: float = 30.0, seq_len: 
         ctx.emit("lm_done", run["steps"], model=kind, val_loss=results[kind]["val_loss"], sample=sample)
         if run["status"] == Status.STOPPED:
             break
-    missing = [] if len(results) == len(KINDS) else [Status.STOPPED]       # a model never trained: a stop
-    status = _status([r["status"] for r in results.values()] + missing)
+    status = _job_status(results)
     short = [r for r in results.values() if r["budget"] < seconds - 1e-6 or r["status"] == Status.TIME_LIMIT]
     message = f"{len(results)} of {len(KINDS)} models trained, {seconds:g} s each."
     if short:

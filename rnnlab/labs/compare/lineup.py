@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ...nn.seqmodels import KINDS, matched_settings, size_of
-from ...status import Status
+from ...status import Status, worst_status
 
 CELL_LABELS = {"RNN": "RNN (tanh)", "LSTM": "LSTM", "GRU": "GRU"}
 SIZE_TOLERANCE = 0.10      # every model's weights within 10% of the budget
@@ -90,8 +90,7 @@ def check_lineup(lu: Lineup) -> None:
             raise ValueError(f"{name.replace('_', ' ')} must be between {lo:,} and {hi:,} (got {value})")
 
 
-def _status(statuses: list[str]) -> Status:
-    for s in (Status.STOPPED, Status.TIME_LIMIT, Status.DIVERGED):
-        if s in statuses:
-            return s
-    return Status.FINISHED
+def _job_status(results: dict[str, dict]) -> Status:
+    """A comparison job's status: the worst of its models' (one of the four never trained counts as a stop)."""
+    missing = [] if len(results) == len(KINDS) else [Status.STOPPED]
+    return worst_status([r["status"] for r in results.values()] + missing)

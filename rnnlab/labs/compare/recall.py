@@ -14,7 +14,7 @@ from ...data.recall import RecallTask, accuracy_by_k, held_out
 from ...nn.seqmodels import KINDS, build, count_params, last_logits, size_of
 from ...status import Status
 from ...train import TrainConfig, Trainer
-from .lineup import Lineup, _status, check_lineup, size_problem
+from .lineup import Lineup, _job_status, check_lineup, size_problem
 
 SPAN_ACCURACY = 0.9        # a model "holds" distance k when its test accuracy at k is at least this
 RECALL_LR = 1e-2
@@ -137,8 +137,7 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
         ctx.emit("model_done", len(h.steps), **{k: v for k, v in row.items() if k != "settings"})
         if h.status == Status.STOPPED:
             break
-    missing = [] if len(results) == len(KINDS) else [Status.STOPPED]       # a model never trained: a stop
-    status = _status([r["status"] for r in results.values()] + missing)
+    status = _job_status(results)
     short = [r["label"] for r in results.values() if r["status"] == Status.TIME_LIMIT]
     message = f"{len(results)} of {len(KINDS)} models trained and tested."
     if short:

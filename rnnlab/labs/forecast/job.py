@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 from ...data.series import Series, split_series
-from ...status import Status
+from ...status import Status, worst_status
 from ...train import History
 from ..baselines import metrics
 from .comparison import METRICS, best_method, summarise, verdict
@@ -221,22 +221,20 @@ class _ForecastRun:
         }
 
     def status(self) -> Status:
-        """The run's status: a Stop, divergence or the time limit in any seed (in that order of precedence),
-        early-stopped when every seed stopped early, else finished."""
-        statuses = [h.status for _, h in self.histories]
-        for why in (Status.STOPPED, Status.DIVERGED, Status.TIME_LIMIT):
-            if self.stopped_by == why or why in statuses:
-                return why
-        if statuses and all(st == Status.EARLY_STOPPED for st in statuses):
-            return Status.EARLY_STOPPED
-        return Status.FINISHED
+        """The run's status: the worst of its seeds' and of why no further seed was trained."""
+        ended = [h.status for _, h in self.histories]
+        if self.stopped_by is not None:
+            ended.append(self.stopped_by)
+        return worst_status(ended)
 
     def message(self, status: Status) -> str:
         trained, seeds = len(self.rnn_metrics), self.seeds
         message = (f"{trained} of {seeds} seed{'s' if seeds > 1 else ''} trained and scored in "
                    f"{time.monotonic() - self.started:.0f} s.")
         if status == Status.EARLY_STOPPED:
-            message += " Every seed stopped early: its validation loss had stopped improving."
+            early, ran = sum(h.status == Status.EARLY_STOPPED for _, h in self.histories), len(self.histories)
+            message += (" Every seed stopped early: its validation loss had stopped improving." if early == ran else
+                        f" {early} of {ran} seeds stopped early: their validation loss had stopped improving.")
         elif status == Status.TIME_LIMIT and trained < seeds:
             message += " The time limit left no time for the other seeds: fewer epochs or seeds would fit."
         elif status == Status.DIVERGED:
