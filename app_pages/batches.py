@@ -1,7 +1,6 @@
 """Batches of sequences: padding, masking and packing, what packing costs, and a model's word vectors."""
 import dataclasses
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -39,6 +38,7 @@ from rnnlab.labs.embeddings import (
     chance_cosine,
     choose_words,
     embedding_table,
+    mean_cosine,
     nearest_neighbours,
     project_2d,
     unit_rows,
@@ -142,14 +142,14 @@ def masking_table(batch, cmp, who: str) -> None:
     st.markdown(f"**What {who} computes**, each sentence alone, in the batch with `lengths=` "
                 "(packed), and in the batch unmasked:")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    masked_gap = float(cmp.final_gap("masked").max())
+    masked_gap = cmp.largest_gap("masked")
     m1, m2, m3 = st.columns(3)
     m1.metric("With lengths=: max |state − alone|", f"{masked_gap:.1e}",
               help="Every final state and output of the masked batch equals the sentence read alone "
                    "(up to float32 rounding).")
-    m2.metric("Unmasked: max |final state − alone|", f"{float(gaps.max()):.3f}")
+    m2.metric("Unmasked: max |final state − alone|", f"{cmp.largest_gap('unmasked'):.3f}")
     m3.metric("Unmasked: largest change of P(pos)",
-              f"{float(np.abs(cmp.prob_unmasked - cmp.prob_alone).max()) * 100:.2f} points")
+              f"{cmp.largest_prob_change() * 100:.2f} points")
 
 
 def per_token(batch, cmp, padding: str) -> None:
@@ -288,7 +288,7 @@ def neighbours(tm, unit) -> None:
                                     "P(pos) alone": f"{p:.1%}", "frequency rank": n.rank_in_vocab}
                                    for n, p in zip(nbrs, probs[1:])]),
                      hide_index=True, width="stretch", height=min(38 + 35 * len(nbrs), 400))
-        mean_cos = float(np.mean([n.cosine for n in nbrs]))
+        mean_cos = mean_cosine(nbrs)
         st.caption(f"Mean cosine of these neighbours: {mean_cos:.2f}. For comparison, a random direction's "
                    f"{k} nearest neighbours among the same words: {chance:.2f} on average. The table started "
                    "random, and a sentiment model moves each row only along the few directions its task "

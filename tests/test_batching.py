@@ -21,6 +21,7 @@ from rnnlab.labs.embeddings import (
     chance_cosine,
     choose_words,
     embedding_table,
+    mean_cosine,
     nearest_neighbours,
     project_2d,
     unit_rows,
@@ -105,6 +106,11 @@ def test_masked_bidirectional_equals_each_sentence_alone_and_unmasked_does_not(s
     assert np.nanmax(fwd) < 1e-5                                       # forward outputs at the words: exact
     assert (np.nanmin(bwd[padded.numpy()], axis=1) > 1e-4).all()       # backward read the pads first
     assert np.isnan(fwd[2, 1:]).all()                                  # nothing past a sentence's end
+    worst = max(abs(float(u) - float(a)) for u, a in zip(cmp.prob_unmasked, cmp.prob_alone))
+    assert cmp.largest_prob_change() == pytest.approx(worst)
+    for which, final in (("unmasked", cmp.final_unmasked), ("masked", cmp.final_masked)):
+        expected = max(abs(float(x) - float(y)) for x, y in zip(final.ravel(), cmp.final_alone.ravel()))
+        assert cmp.largest_gap(which) == pytest.approx(expected)
 
 
 def test_pre_padding_moves_the_damage_to_the_forward_direction(small):
@@ -209,6 +215,7 @@ def test_nearest_neighbours_are_the_highest_cosines(embedded):
     among = nearest_neighbours(unit, vocab, "good", k=1, among=3)      # only the 3 most frequent words
     assert vocab.index[among[0].word] - 1 <= 4
     assert -1 <= chance_cosine(unit, 3) <= 1
+    assert mean_cosine(nbrs) == pytest.approx(sum(direct[w] for w in expected) / 4, abs=1e-6)
 
 
 @pytest.mark.parametrize("word,message", [("zyzzyva", "not in the model's vocabulary"), ("good film", "One word"),

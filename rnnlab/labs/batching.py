@@ -114,6 +114,14 @@ class MaskingComparison:
         other = self.final_unmasked if which == "unmasked" else self.final_masked
         return np.abs(other - self.final_alone).max(axis=2)
 
+    def largest_gap(self, which: str = "unmasked") -> float:
+        """max |final state − alone| over every row, direction and unit."""
+        return float(self.final_gap(which).max())
+
+    def largest_prob_change(self) -> float:
+        """The largest |P(positive) unmasked − P(positive) alone| over the rows (a probability, 0–1)."""
+        return float(np.abs(self.prob_unmasked - self.prob_alone).max())
+
 
 def _final_states(state) -> torch.Tensor:
     h_n = state[0] if isinstance(state, tuple) else state        # (directions, B, H) for one layer

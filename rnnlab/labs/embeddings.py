@@ -72,6 +72,11 @@ def nearest_neighbours(unit: np.ndarray, vocab: Vocabulary, word: str, k: int = 
     return [Neighbour(vocab.words[j], float(sims[j]), int(j) - 1) for j in top]
 
 
+def mean_cosine(neighbours: list[Neighbour]) -> float:
+    """The mean cosine similarity of these neighbours (to read against :func:`chance_cosine`)."""
+    return float(np.mean([n.cosine for n in neighbours]))
+
+
 def chance_cosine(unit: np.ndarray, k: int = 10, among: int | None = None, seed: int = 0) -> float:
     """The mean cosine of the ``k`` nearest neighbours of a *random* direction among the same words: what
     "near" means by chance in this many dimensions, to read the real neighbours against."""
