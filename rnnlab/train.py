@@ -32,7 +32,7 @@ import torch
 from torch import nn
 
 from .runtime.device import pick_device, resolve_precision
-from .status import END_LABELS, Status, stop_status
+from .status import Status, stop_status
 
 
 @dataclass
@@ -99,7 +99,6 @@ class History:
     precision: str = "fp32"                                  # what the forward passes ran in (TrainConfig)
 
 
-STATUS_LABELS = END_LABELS    # the trainer's statuses are the job's end states: one set of labels
 
 
 class Trainer:

@@ -81,11 +81,6 @@ class GradientFlow:
         with np.errstate(under="ignore"):
             return np.power(10.0, self.log10_grad)
 
-    @property
-    def jacobian_norms(self) -> np.ndarray:
-        with np.errstate(under="ignore", over="ignore"):
-            return np.power(10.0, self.log10_jacobian)
-
     def log10_ratio_first_last(self) -> float:
         """log10 (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖): below 0 the gradient shrank on its way back."""
         return float(self.log10_grad[0] - self.log10_grad[-1])

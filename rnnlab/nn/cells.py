@@ -26,8 +26,6 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-MODES = ("RNN_TANH", "RNN_RELU", "LSTM", "GRU")
-
 #: The gates each cell exposes, in torch.nn's weight order.
 GATES = {
     "RNN_TANH": (),
@@ -46,11 +44,6 @@ GATE_DESCRIPTIONS = {
     "z": "update gate: how much of the old h is kept unchanged",
     "n": "candidate: the new hidden content proposed",
 }
-
-
-def gate_count(mode: str) -> int:
-    """Rows of W_ih per hidden unit: 1 for a vanilla RNN, 4 for an LSTM, 3 for a GRU."""
-    return {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}[mode]
 
 
 def rnn_step(xw: Tensor, h: Tensor, w_hh: Tensor, b_hh: Tensor | None, relu: bool = False):

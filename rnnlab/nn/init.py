@@ -37,10 +37,6 @@ def spectral_radius(matrix: torch.Tensor) -> float:
     return float(torch.linalg.eigvals(matrix.detach().double().cpu()).abs().max())
 
 
-def _named(module: nn.Module, prefix: str):
-    return [(n, p) for n, p in module.named_parameters() if n.startswith(prefix)]
-
-
 @torch.no_grad()
 def initialize(module: nn.Module, scheme: str = "default", spectral_radius_target: float | None = None,
                generator: torch.Generator | None = None) -> nn.Module:

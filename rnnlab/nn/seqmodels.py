@@ -249,13 +249,6 @@ CLASSES = {"RNN": RecurrentNet, "CNN": CausalConvNet, "MLP": WindowMLP, "Transfo
 WIDTH = {"RNN": ("hidden_size", 1), "CNN": ("channels", 1), "MLP": ("hidden_size", 1), "Transformer": ("d_model", None)}
 
 
-def kind_of(model: nn.Module) -> str:
-    for kind, cls in CLASSES.items():
-        if isinstance(model, cls):
-            return kind
-    raise TypeError(f"{type(model).__name__} is not one of the comparison's models")
-
-
 def view(model: nn.Module) -> int | None:
     """Tokens (the current one included) an output can depend on: None for a recurrent net (no limit)."""
     return model.view

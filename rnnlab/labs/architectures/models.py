@@ -72,16 +72,6 @@ class WordWriter(nn.Module):
                 break
         return torch.stack(symbols, 1), torch.stack(dists, 1)
 
-    @torch.no_grad()
-    def next_letter(self, digit: int, prefix: str) -> dict[str, float]:
-        """The model's probability of each next symbol after ``prefix`` (temperature 1)."""
-        ids = torch.tensor([[seqtasks.BOS] + seqtasks.WORD_VOCAB.ids(prefix)])
-        logits = self.forward(torch.tensor([digit]), ids)[0, -1]
-        probs = torch.softmax(logits, -1)
-        return {seqtasks.WORD_VOCAB.symbol(i): float(p) for i, p in enumerate(probs)
-                if i not in (seqtasks.PAD, seqtasks.BOS)}
-
-
 class ParityNet(nn.Module):
     """Many-to-one: read the bits one at a time, answer "odd number of 1s?" from the last hidden state."""
 

@@ -134,16 +134,6 @@ class BaseRunner(ABC):
             self._close_workers()
             self._workers = []
 
-    def forget(self, before: float) -> int:
-        """Drop ended jobs that ended more than ``before`` seconds ago, and free what they hold."""
-        now = time.monotonic()
-        with self._lock:
-            old = [j for j in self._jobs.values() if j.ended is not None and now - j.ended > before]
-            for job in old:
-                del self._jobs[job.id]
-                release(job)
-        return len(old)
-
     def sweep(self, now: float | None = None) -> int:
         """Apply the retention policy now (the pump calls it every :data:`SWEEP_EVERY` seconds): forget a
         session's ended jobs beyond its newest few, and all of them (results freed) once the session is
