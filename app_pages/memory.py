@@ -23,6 +23,7 @@ from rnnlab.figures.memory import (
     prefix_figure,
     saturation_bars,
     saturation_timeline,
+    symmetric_limit,
     trajectory_figure,
 )
 from rnnlab.labs.memory import (
@@ -31,6 +32,7 @@ from rnnlab.labs.memory import (
     firing_positions,
     fresh_classifier,
     gate_saturation,
+    mean_over_units,
     model_digest,
     pca_path,
     read_text,
@@ -117,13 +119,13 @@ def summary(reading: Reading, source: str) -> None:
     T = len(tokens)
     m1, m2, m3 = st.columns(3)
     m1.metric("Tokens read", f"{T:,}")
-    m2.metric("Unknown to the model", f"{sum(reading.unknown)}", help="Words outside the vocabulary read as <oov>.")
+    m2.metric("Unknown to the model", f"{reading.n_unknown}", help="Words outside the vocabulary read as <oov>.")
     m3.metric("P(positive)", f"{reading.probability:.0%}",
               help="Untrained: this number means nothing yet." if source == FRESH else None)
     plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
          key="mem_prefix")
     if not reading.every_prefix:
-        gap = int(np.diff(reading.prefix_positions).max())
+        gap = reading.prefix_spacing
         st.caption(f"A bidirectional model must read each prefix again (its backward half starts at the prefix's "
                    f"last token), so P(positive) is computed after {len(reading.prefix_positions)} evenly spaced "
                    f"tokens (one every {gap} or so, and the last), not after all {T:,}: the markers show where. A "
@@ -207,13 +209,13 @@ def colour_view(signals: dict, tokens: list[str], ranked, gate_names: list[str])
         unit = st.slider("Unit", 0, H - 1, key="mem_unit", bind="query-params",
                          help=f"Units ranked by how much they vary here: {', '.join(map(str, ranked[:8]))}, …")
         values = signals[sig][unit]
-        lim = float(np.abs(values).max(initial=1e-6))
+        lim = symmetric_limit(values)
         html = colored_text_html(tokens, values, -lim, lim, diverging=True, label=f"{sig}[{unit}]")
         st.caption(f"Red: {sig}[{unit}] positive, blue: negative, white: near zero. Look for a unit that "
                    "lights up on negations, punctuation or sentiment words.")
     else:
         gate = st.selectbox("Gate", gate_names, key="mem_colour_gate", bind="query-params")
-        values = signals[gate].mean(axis=0)
+        values = mean_over_units(signals[gate])
         html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
         st.caption(f"Darker = the {gate} gate is more open on average at that token.")
     if not gate_names:

@@ -4,11 +4,12 @@ import pytest
 import torch
 
 from rnnlab.data.tokenizer import Vocabulary
-from rnnlab.figures.memory import activation_heatmap, colored_text_html, trajectory_figure
+from rnnlab.figures.memory import activation_heatmap, colored_text_html, symmetric_limit, trajectory_figure
 from rnnlab.labs.memory import (
     firing_positions,
     fresh_classifier,
     gate_saturation,
+    mean_over_units,
     pca_path,
     read_text,
     saturation_over_time,
@@ -23,6 +24,14 @@ def test_gate_saturation_exact():
     assert sat["f"] == (0.25, 0.5)
     assert sat["g"] == (0.25, 0.25)   # tanh candidate mapped to [0, 1]: -0.9 -> 0.05, 0.9 -> 0.95
     np.testing.assert_allclose(saturation_over_time(gates)["f"], [1, 0, 1, 1])
+
+
+def test_mean_over_units_and_the_colour_range():
+    sig = np.array([[0.2, 0.4, 1.0], [0.6, 0.0, 0.5]])
+    np.testing.assert_allclose(mean_over_units(sig), [0.4, 0.2, 0.75])
+    assert symmetric_limit(np.array([0.3, -0.7, 0.1])) == pytest.approx(0.7)
+    assert symmetric_limit(np.array([])) == pytest.approx(1e-6)       # nothing to scale: a tiny floor
+    assert symmetric_limit(np.zeros(3)) == pytest.approx(1e-6)
 
 
 def test_pca_path_recovers_a_line():
@@ -48,6 +57,8 @@ def test_read_text_and_prefix_probabilities_match_the_model():
     model = fresh_classifier(vocab, "GRU", 8, 8, seed=0)
     r = read_text(model, vocab, "A good film, not a bad one! 😀")
     assert r.tokens[-1] == "😀" and r.unknown[-1]
+    assert r.n_unknown == len([t for t in r.tokens if t not in vocab.index]) >= 1
+    assert r.every_prefix and r.prefix_spacing == 1
     ids = torch.tensor([r.ids])
     assert r.probability == pytest.approx(torch.sigmoid(model(ids)).item(), abs=1e-6)
     # the probability after word k equals the model run on the first k words
@@ -132,6 +143,8 @@ def test_long_bidirectional_text_reads_a_bounded_set_of_prefixes():
         k = int(r.prefix_positions[j])
         assert r.prefix_probabilities[j] == pytest.approx(torch.sigmoid(model(ids[:, :k + 1])).item(), abs=1e-5)
     assert r.prefix_probabilities[-1] == pytest.approx(r.probability, abs=1e-5)
+    positions = [int(p) for p in r.prefix_positions]
+    assert r.prefix_spacing == max(b - a for a, b in zip(positions, positions[1:]))
 
 
 def test_model_digest_follows_the_weights_not_the_object():

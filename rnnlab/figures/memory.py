@@ -82,6 +82,12 @@ def _color(value: float, vmin: float, vmax: float, diverging: bool) -> str:
     return f"rgb({r},{g},{b})"
 
 
+def symmetric_limit(values: np.ndarray, floor: float = 1e-6) -> float:
+    """The half-width of a diverging colour scale centred on 0: the largest |value| (``floor`` when there
+    is none, so an empty or all-zero row still draws)."""
+    return float(np.abs(np.asarray(values, dtype=float)).max(initial=floor))
+
+
 def colored_text_html(tokens: list[str], values: np.ndarray, vmin: float, vmax: float,
                       diverging: bool = True, label: str = "") -> str:
     """The text as HTML, each token's background coloured by its value (LSTMVis-style).

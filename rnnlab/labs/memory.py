@@ -48,6 +48,16 @@ class Reading:
     def unknown(self) -> list[bool]:
         return [i == OOV for i in self.ids]
 
+    @property
+    def n_unknown(self) -> int:
+        """How many tokens are outside the vocabulary (read as <oov>)."""
+        return sum(self.unknown)
+
+    @property
+    def prefix_spacing(self) -> int:
+        """The largest gap, in tokens, between two prefixes P(positive) was computed after (0 for fewer than two)."""
+        return int(np.diff(self.prefix_positions).max(initial=0))
+
     def directions(self, layer: int) -> list[str]:
         return [d for (layer_, d) in self.traces[layer].parts if layer_ == 0]
 
@@ -131,6 +141,11 @@ def varying_units(signal: np.ndarray, k: int = 16) -> np.ndarray:
     the ones worth looking at in a heatmap of a large layer."""
     spread = np.asarray(signal, dtype=np.float64).std(axis=1)
     return np.argsort(-spread, kind="stable")[:k]
+
+
+def mean_over_units(signal: np.ndarray) -> np.ndarray:
+    """A signal (units, tokens) averaged over its units: one value per token (a gate's mean opening)."""
+    return np.asarray(signal).mean(axis=0)
 
 
 def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1,
