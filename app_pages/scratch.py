@@ -33,6 +33,7 @@ from rnnlab.labs.scratch import (
     torch_hidden_states,
     torch_rnn,
     training_text,
+    worst_errors,
 )
 from rnnlab.nn.numpy_rnn import NumpyRNN, alphabet, rnn_forward
 
@@ -203,8 +204,7 @@ def backward_section(ex: Example, net: Network) -> None:
 def check_section(ex: Example, net: Network) -> None:
     """The hand-written gradients against finite differences and torch.autograd."""
     rows = gradient_check(ex)
-    worst_fd = max(r["relative error (finite diff.)"] for r in rows)
-    worst_auto = max(r["max |BPTT − autograd|"] for r in rows)
+    worst_fd, worst_auto = worst_errors(rows)
     m1, m2 = st.columns(2)
     m1.metric("Largest relative error vs finite differences", f"{worst_fd:.1e}",
               help="max |a − b| / (max |a| + max |b|) over each weight matrix, worst of the five.")

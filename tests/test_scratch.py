@@ -16,6 +16,7 @@ from rnnlab.labs.scratch import (
     parse_indices,
     torch_hidden_states,
     torch_rnn,
+    worst_errors,
 )
 from rnnlab.nn.numpy_rnn import NumpyRNN, numerical_gradient, relative_error
 from rnnlab.status import Status
@@ -90,6 +91,16 @@ def test_hand_written_bptt_equals_finite_differences_and_autograd(seed):
     assert [r["weight"] for r in rows] == ["W_xh", "W_hh", "b_h", "W_hy", "b_y"]
     assert max(r["relative error (finite diff.)"] for r in rows) < 1e-5
     assert max(r["max |BPTT − autograd|"] for r in rows) < 1e-12
+    worst_fd, worst_auto = worst_errors(rows)
+    assert worst_auto == max(float(np.abs(grads[n] - auto[n]).max()) for n in ("W_xh", "W_hh", "b_h", "W_hy", "b_y"))
+    assert worst_fd == max(r["relative error (finite diff.)"] for r in rows)
+
+
+def test_worst_errors_are_the_largest_of_each_column():
+    rows = [{"weight": "W_xh", "relative error (finite diff.)": 1e-9, "max |BPTT − autograd|": 3e-17},
+            {"weight": "W_hh", "relative error (finite diff.)": 2e-8, "max |BPTT − autograd|": 1e-17},
+            {"weight": "b_h", "relative error (finite diff.)": 5e-10, "max |BPTT − autograd|": 0.0}]
+    assert worst_errors(rows) == (2e-8, 3e-17)
 
 
 def test_gradient_check_catches_a_wrong_backward_pass(monkeypatch):

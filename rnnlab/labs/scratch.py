@@ -248,6 +248,13 @@ def gradient_check(ex: Example, eps: float = 1e-6) -> list[dict]:
     return rows
 
 
+def worst_errors(rows: list[dict]) -> tuple[float, float]:
+    """The worst of :func:`gradient_check`'s rows: (largest relative error vs finite differences, largest
+    |BPTT − autograd|)."""
+    return (max(r["relative error (finite diff.)"] for r in rows),
+            max(r["max |BPTT − autograd|"] for r in rows))
+
+
 # --- the character model, trained as a job -----------------------------------------------------------
 def training_text(sentence: str, seq_len: int = SEQ_LEN, min_chars: int = 200) -> str:
     """The sentence repeated (with a space between) until there are enough characters for a few windows."""
