@@ -19,10 +19,13 @@ from rnnlab.runtime.board import (
     keys_of,
     lower_is_better,
     pooled,
+    pooled_runs,
     primary_metric,
+    runs_per_lab,
     settings_label,
     shared_board,
     to_csv,
+    varying_params,
 )
 from rnnlab.runtime.database import database_url
 from rnnlab.runtime.settings import load_settings
@@ -157,7 +160,7 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
     ``source`` and ``states`` name the figure for :func:`_pooled`."""
     st.subheader("Pooled: a metric against a setting")
     if lab == ALL:
-        counts = {name: sum(r["lab"] == name for r in shown) for name in labs}
+        counts = runs_per_lab(shown, labs)
         choices = sorted((n for n in labs if counts[n]), key=lambda n: -counts[n])   # the busiest lab first
         lab = st.selectbox("Lab to plot", choices, key="board_plot_lab", bind="query-params",
                            help="Settings differ from lab to lab: plot one at a time.")
@@ -168,7 +171,7 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
         st.info("These runs have no metric or no setting to plot yet.")
         return
     # settings that vary make the interesting x axes: put them first
-    varying = [p for p in params if len({str((r["params"] or {}).get(p)) for r in rows}) > 1]
+    varying = varying_params(rows, params)
     c1, c2 = st.columns(2)
     metric = c1.selectbox("Metric", metrics, index=metrics.index(primary_metric(rows)), key="board_metric",
                           bind="query-params")
@@ -182,7 +185,7 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
     if len(everything) > len(rows):
         st.caption(f"The plot pools the newest {len(rows):,} of this lab's {len(everything):,} runs; the CSV "
                    "holds them all.")
-    n_runs = sum(g["n"] for g in groups)
+    n_runs = pooled_runs(groups)
     st.caption(f"{len(groups)} group{'s' if len(groups) != 1 else ''} from {n_runs} run{'s' if n_runs != 1 else ''}. "
                "A big dot is the mean of a group, its bar ± one standard deviation across the group's runs "
                "(no bar: one run only); faint dots are single runs. "

@@ -262,6 +262,20 @@ def test_filters():
     assert B.keys_of(B.filter_rows(HAND, lab="longrange"), "params") == ["T", "lr"]
 
 
+def test_runs_per_lab_varying_settings_and_pooled_runs():
+    assert B.runs_per_lab(HAND, ["longrange", "forecast", "memory"]) == {
+        "longrange": len([r for r in HAND if r["lab"] == "longrange"]), "forecast": 3, "memory": 0}
+    longrange = B.filter_rows(HAND, lab="longrange")
+    assert B.varying_params(longrange, ["lr", "T"]) == ["lr", "T"]               # both take two values
+    assert B.varying_params(B.filter_rows(HAND, lab="forecast", task="sine"), ["window"]) == ["window"]
+    same_lr = [r for r in longrange if r["params"]["lr"] == 0.01]
+    assert B.varying_params(same_lr, ["T", "lr"]) == ["T"]                        # lr is the same everywhere
+    assert B.varying_params([{"params": {"a": 1}}, {"params": {}}], ["a"]) == ["a"]   # missing is a value
+    groups = B.pooled(longrange, metric="accuracy", x="T")
+    finite = [r for r in longrange if r["metrics"].get("accuracy") is not None]
+    assert B.pooled_runs(groups) == len(finite) == 11
+
+
 def test_pooled_statistics_over_runs_with_the_same_settings():
     groups = B.pooled(B.filter_rows(HAND, lab="longrange"), metric="accuracy", x="T")
     by = {(g["cell"], g["x"], g["settings"]["lr"]): g for g in groups}

@@ -344,6 +344,19 @@ def keys_of(rows: Iterable[dict], field: str) -> list[str]:
     return list(seen)
 
 
+def runs_per_lab(rows: Iterable[dict], labs: Iterable[str]) -> dict[str, int]:
+    """How many of the rows each of ``labs`` has (0 for a lab with none)."""
+    rows = list(rows)
+    return {name: sum(r.get("lab") == name for r in rows) for name in labs}
+
+
+def varying_params(rows: Iterable[dict], params: Iterable[str]) -> list[str]:
+    """The settings among ``params`` that take more than one value over the rows (a missing one counts as a
+    value), in the order given: the interesting x axes."""
+    rows = list(rows)
+    return [p for p in params if len({str((r.get("params") or {}).get(p)) for r in rows}) > 1]
+
+
 def lower_is_better(metric: str) -> bool:
     name = metric.lower()
     return any(part in name.replace("-", "_").split("_") or name.endswith(part) for part in LOWER_IS_BETTER)
@@ -442,6 +455,11 @@ def pooled(rows: Iterable[dict], metric: str, x: str, same_settings: bool = True
         out.append(g)
     out.sort(key=lambda g: (g["cell"], json.dumps(g["settings"], sort_keys=True, default=str), _sort_key(g["x"])))
     return out
+
+
+def pooled_runs(groups: Iterable[dict]) -> int:
+    """How many runs with a value :func:`pooled`'s groups hold in all."""
+    return sum(g["n"] for g in groups)
 
 
 def _sort_key(value):
