@@ -47,7 +47,7 @@ def run(section: str, **overrides) -> dict:
 
     def send(msg):
         sent.append(msg)
-        cpu_at[id(msg[2]) if len(msg) > 2 else None] = time.process_time() - cpu0
+        cpu_at[id(msg.event)] = time.process_time() - cpu0
     cpu0 = time.process_time()
     ctx = JobContext(0, send, None, 600.0)
     seed_everything(0)   # what the worker does before each job
@@ -55,7 +55,7 @@ def run(section: str, **overrides) -> dict:
     wall0 = time.perf_counter()
     result = getattr(arch, arch.JOBS[section])(ctx, **kwargs)
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    evals = [m[2] for m in sent if m[1] == "event" and m[2].kind == "eval"]
+    evals = [m.event for m in sent if m.event.kind == "eval"]
     for e in evals:
         e.cpu = cpu_at[id(e)]
     return {"result": result, "evals": evals, "wall": wall, "cpu": cpu, "kwargs": kwargs}

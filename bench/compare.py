@@ -69,7 +69,7 @@ def table(title: str, xs: list[int], x_name: str, series: dict, labels: dict, fm
 def quiet_ctx(seconds: float) -> JobContext:
     """A job context for running a job function here, with progress lines on stderr."""
     def send(msg):
-        event = msg[2]
+        event = msg.event
         if event.kind in ("phase",):
             print(f"  [{event.t:6.1f} s] {event.data['name']}", file=sys.stderr, flush=True)
     return JobContext(0, send, None, max_seconds=seconds)

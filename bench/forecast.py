@@ -59,7 +59,7 @@ def run(name: str, seeds: int, seed: int, epochs: int) -> dict:
     series = make(**kwargs)
     recipe = ForecastRecipe(window=window, horizon=horizon, epochs=epochs)
     events: list = []
-    ctx = JobContext(0, lambda msg: events.append(msg[2]), None, max_seconds=3600)
+    ctx = JobContext(0, lambda msg: events.append(msg.event), None, max_seconds=3600)
     seed_everything(seed)                    # what the worker process does before a job
     t0 = time.perf_counter()
     result = forecast_job(ctx, series.to_plain(), recipe.to_dict(), seeds=seeds, seed=seed)

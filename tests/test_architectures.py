@@ -36,7 +36,7 @@ def context(max_seconds: float = 600.0):
 
 
 def events(ctx, kind):
-    return [m[2] for m in ctx.sent if m[1] == "event" and m[2].kind == kind]
+    return [m.event for m in ctx.sent if m.tag == "event" and m.event.kind == kind]
 
 
 # --- the tasks and their limits ---------------------------------------------------------------------------

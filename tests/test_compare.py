@@ -247,7 +247,7 @@ def test_recall_job_trains_and_tests_the_four():
     ctx, sent = _ctx()
     res = recall_job(ctx, lineup=Lineup(params=10_000, window=2, cnn_layers=2, context=4).to_dict(), T=8, steps=20,
                      per_k=8, seed=1)
-    kinds = Counter(m[2].kind for m in sent)
+    kinds = Counter(m.event.kind for m in sent)
     assert kinds["model_done"] == 4 and kinds["train"] == 8
     assert res["status"] == Status.FINISHED and list(res["models"]) == list(KINDS)
     for _k, r in res["models"].items():

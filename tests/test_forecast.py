@@ -351,8 +351,8 @@ def _ctx(max_seconds=120.0, stop_at_step=None):
     events, flag = [], _Flag()
 
     def send(msg):
-        events.append(msg[2])
-        if stop_at_step is not None and msg[2].kind == "step" and msg[2].step >= stop_at_step:
+        events.append(msg.event)
+        if stop_at_step is not None and msg.event.kind == "step" and msg.event.step >= stop_at_step:
             flag.value = 1
 
     return JobContext(1, send, flag, max_seconds), events

@@ -314,7 +314,7 @@ class _Ctx(JobContext):
             self.flag.value = 1
 
     def events(self, kind):
-        return [m[2] for m in self.sent if m[2].kind == kind]
+        return [m.event for m in self.sent if m.event.kind == kind]
 
 
 def test_race_job_streams_curves_and_reports_steps_to_solve():

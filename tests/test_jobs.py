@@ -290,9 +290,10 @@ def test_worker_messages_pickle_and_read_by_name_or_as_the_old_tuples():
                 ErrorMessage(4, "bad", "Traceback ...")]
     for msg in messages:
         assert pickle.loads(pickle.dumps(msg)) == msg
-    assert event.event.data == {"loss": 0.5} and (event[1], event[2]) == ("event", event.event)
-    assert tuple(ReadyMessage(1)) == (None, "ready", 1)
-    assert tuple(ErrorMessage(4, "bad", "tb")) == (4, "error", "bad", "tb") and len(StoppedMessage(4, "x")) == 3
+    assert event.event.data == {"loss": 0.5} and event.tag == "event" and event.job_id == 4
+    assert [m.tag for m in messages] == ["ready", "event", "result", "stopped", "error"]
+    with pytest.raises(TypeError):      # read by name, not by position
+        event[2]
     task = JobTask(4, "jobfns:count", {"n": 1}, 0, JobLimits())
     assert pickle.loads(pickle.dumps(task)) == task
 

@@ -215,7 +215,7 @@ class Ctx(JobContext):
         super().__init__(1, self._record, SimpleNamespace(value=0), seconds, JobLimits(max_seconds=seconds))
 
     def _record(self, msg):
-        e = msg[2]
+        e = msg.event
         self.events.append(e)
         if ((e.kind == "phase" and e.data["name"] in self.stop_at)
                 or (e.kind == "step" and f"step {e.step}" in self.stop_at)):

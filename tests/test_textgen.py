@@ -368,10 +368,10 @@ def test_live_job_trains_streams_samples_and_returns_a_usable_model():
     recipe = CharRecipe(hidden_size=32, batch_size=8, seq_len=32, seconds=500.0, max_steps=60, eval_every=20,
                         eval_chars=1000, sample_every=0.2, sample_length=40).to_dict()
     res = textgen_job(ctx, recipe=recipe, text=text, seed=1)
-    kinds = Counter(msg[2].kind for msg in sent)
+    kinds = Counter(msg.event.kind for msg in sent)
     assert kinds["step"] == 60 and kinds["eval"] == 3 and kinds["sample"] >= 1
-    assert [m[2].data["name"] for m in sent if m[2].kind == "phase"] == ["loading data", "training", "evaluating"]
-    sample = next(m[2] for m in sent if m[2].kind == "sample")
+    assert [m.event.data["name"] for m in sent if m.event.kind == "phase"] == ["loading data", "training", "evaluating"]
+    sample = next(m.event for m in sent if m.event.kind == "sample")
     assert sample.step == 1 and len(sample.data["text"]) == 40
     assert res["status"] == Status.FINISHED and res["metrics"]["val_chars"] > 1900 and res["metrics"]["steps"] == 60
     assert 0 < res["metrics"]["val_loss"] < math.log(len(res["vocab"])) + 0.1

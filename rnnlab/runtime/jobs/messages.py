@@ -12,14 +12,10 @@ worker says :class:`ReadyMessage` once it has imported torch, then, for each job
 Every message is a frozen dataclass of plain data (numbers, strings, a :class:`JobEvent`, bytes), defined
 at module level: it pickles through a ``multiprocessing`` spawn queue and through Ray alike. The job's
 function never travels, only its name (``JobTask.target``), which the worker imports.
-
-Worker messages can also be read as the tuples they replace, ``(job_id, tag, *fields)``: ``msg[1] ==
-"event"`` and ``msg[2]`` is the event. Job functions tested without a worker (``JobContext(0, sent.append,
-...)``) and some benchmarks still read them that way.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -39,22 +35,9 @@ class JobTask:
 
 
 class _WorkerMessage:
-    """What every message from a worker has: its tag, and the tuple view ``(job_id, tag, *fields)``."""
+    """What every message from a worker has: its tag (fields are read by name, never by position)."""
 
     tag: ClassVar[str]
-
-    def _as_tuple(self) -> tuple:
-        payload = [getattr(self, f.name) for f in fields(self) if f.name != "job_id"]
-        return (getattr(self, "job_id", None), self.tag, *payload)
-
-    def __getitem__(self, index):
-        return self._as_tuple()[index]
-
-    def __len__(self) -> int:
-        return len(self._as_tuple())
-
-    def __iter__(self):
-        return iter(self._as_tuple())
 
 
 @dataclass(frozen=True)
