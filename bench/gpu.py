@@ -4,7 +4,7 @@
     python -m bench.gpu --labs sentiment,textgen      # some labs; "architectures/sync" names one job of a lab
     python -m bench.gpu --seconds 120                 # the class's time limit per job (default: the class's own)
     python -m bench.gpu --no-cpu                      # the GPU alone, no CPU comparison
-    python -m bench.gpu --markdown gpu.md             # also write the table as markdown (for the README)
+    python -m bench.gpu --markdown gpu.md             # also write the table as markdown (for docs/benchmarks.md)
     python -m bench.gpu --cpu-only --labs scratch     # the CPU path alone (runs without a GPU: the tests use it)
 
 Each job is the one the lab's page submits when a student presses Train with every setting at its default,
