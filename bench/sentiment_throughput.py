@@ -1,5 +1,6 @@
 """Reviews per second a sentiment classifier trains on, float32 against bfloat16 mixed precision, by batch size:
-the measurement behind the 3-minute recipe's choice of bfloat16 and batches of 64 (docs/benchmarks.md, "Sentiment at 180 s").
+the measurement behind the 3-minute recipe's choice of bfloat16 and batches of 64 (docs/benchmarks.md,
+"Sentiment throughput").
 
     python -m bench.sentiment_throughput                      # LSTM-64 and LSTM-128, batches 64/128/256
     python -m bench.sentiment_throughput --hidden 128 --batch 64 --threads 1
