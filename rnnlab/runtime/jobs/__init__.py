@@ -35,8 +35,9 @@ jobs to idle workers in order (first in, first out).
 The package, from what a job sees to what the server runs:
 
     limits.py    JobLimits, LimitExceeded; how many workers and threads this machine runs (thread_plan)
-    context.py   JobContext, JobEvent, JobStopped; pack/unpack (results), resolve/target_name (functions)
-    messages.py  the typed messages between server and worker: JobTask in, Ready/Event/Result/Stopped/Error out
+    context.py   JobContext, JobStopped; pack/unpack (results), resolve/target_name (functions)
+    messages.py  the typed messages between server and worker: JobTask in, Ready/Event/Result/Stopped/Error out,
+                 and the JobEvent an EventMessage carries
     job.py       Job, the server's view of one job; describe_wait for a page
     worker.py    the worker process (and run_task, which a Ray actor uses too)
     base.py      BaseRunner: queue, fairness, submit/stop/sweep, how a job ends (shared with RayRunner)
@@ -49,10 +50,11 @@ from __future__ import annotations
 from ...status import ACTIVE, END_LABELS, END_STATES, Status
 from ..fairness import FairQueue, Retention, SessionLimit, check_session_cap, queue_waits, release
 from .base import MAX_EVENTS, SWEEP_EVERY, BaseRunner
-from .context import JobContext, JobEvent, JobStopped, pack, resolve, target_name, unpack
+from .context import JobContext, JobStopped, pack, resolve, target_name, unpack
 from .job import Job, describe_wait
 from .limits import JobLimits, LimitExceeded, cpu_count, default_workers, local_workers, thread_plan
 from .local import LocalRunner
+from .messages import JobEvent
 
 __all__ = [
     # limits and configuration (limits.py)

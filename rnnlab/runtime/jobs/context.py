@@ -6,20 +6,10 @@ import importlib
 import io
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from ...status import Status
 from .limits import JobLimits
-from .messages import EventMessage
-
-
-@dataclass
-class JobEvent:
-    kind: str            # phase | step | eval | epoch | lr | early_stop | diverged | progress | sample | message | ...
-    step: int = 0
-    epoch: int = 0
-    data: dict = field(default_factory=dict)
-    t: float = 0.0       # seconds since the job started running
+from .messages import EventMessage, JobEvent
 
 
 class JobStopped(Exception):

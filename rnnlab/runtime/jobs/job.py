@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...status import ACTIVE, END_LABELS, END_STATES, Status
-from .context import JobEvent
 from .limits import JobLimits
-from .messages import JobTask
+from .messages import JobEvent, JobTask
 
 
 @dataclass

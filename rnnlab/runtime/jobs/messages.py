@@ -15,12 +15,22 @@ function never travels, only its name (``JobTask.target``), which the worker imp
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
-    from .context import JobEvent
     from .limits import JobLimits
+
+
+@dataclass
+class JobEvent:
+    """What a job reports while it runs (``ctx.emit``), as the page reads it from ``job.events``."""
+
+    kind: str            # phase | step | eval | epoch | lr | early_stop | diverged | progress | sample | message | ...
+    step: int = 0
+    epoch: int = 0
+    data: dict = field(default_factory=dict)
+    t: float = 0.0       # seconds since the job started running
 
 
 @dataclass(frozen=True)
