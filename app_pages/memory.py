@@ -23,7 +23,6 @@ from rnnlab.figures.memory import (
     prefix_figure,
     saturation_bars,
     saturation_timeline,
-    symmetric_limit,
     trajectory_figure,
 )
 from rnnlab.labs.memory import (
@@ -209,8 +208,7 @@ def colour_view(signals: dict, tokens: list[str], ranked, gate_names: list[str])
         unit = st.slider("Unit", 0, H - 1, key="mem_unit", bind="query-params",
                          help=f"Units ranked by how much they vary here: {', '.join(map(str, ranked[:8]))}, …")
         values = signals[sig][unit]
-        lim = symmetric_limit(values)
-        html = colored_text_html(tokens, values, -lim, lim, diverging=True, label=f"{sig}[{unit}]")
+        html = colored_text_html(tokens, values, diverging=True, label=f"{sig}[{unit}]")   # ± the largest |value|
         st.caption(f"Red: {sig}[{unit}] positive, blue: negative, white: near zero. Look for a unit that "
                    "lights up on negations, punctuation or sentiment words.")
     else:

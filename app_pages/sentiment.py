@@ -4,7 +4,6 @@ import hashlib
 import time
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 
 from app_pages import training
@@ -37,11 +36,14 @@ from rnnlab.labs.calibration import reliability_from_report
 from rnnlab.labs.sentiment import (
     MAX_REVIEW_CHARS,
     PRESETS,
+    Importance,
     Recipe,
     compare,
     count_params,
     fingerprint,
+    float32_mb,
     importance,
+    ms_per_step,
     planned_steps,
     read,
     recipe_to_dict,
@@ -49,6 +51,7 @@ from rnnlab.labs.sentiment import (
     temperature,
     text_model_from_result,
     trajectory,
+    weights_mb,
 )
 from rnnlab.nn.models import TextModel, text_model_zip
 from rnnlab.runtime.settings import load_settings
@@ -114,10 +117,8 @@ def cached_trajectory(model_key: str, text: str, _tm: TextModel) -> dict:
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner="Removing each word in turn…")
-def cached_importance(model_key: str, text: str, _tm: TextModel) -> dict:
-    imp = importance(_tm, text)
-    return {"tokens": imp.tokens, "logodds": imp.logodds, "dprob": imp.dprob, "span": imp.span,
-            "logit": imp.logit, "prob": imp.prob}
+def cached_importance(model_key: str, text: str, _tm: TextModel) -> Importance:
+    return importance(_tm, text)
 
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
@@ -298,19 +299,17 @@ def word_by_word(key: str, tm: TextModel, text: str) -> None:
 
 def key_words(key: str, tm: TextModel, text: str) -> None:
     imp = cached_importance(key, text, tm)
-    lo = np.asarray(imp["logodds"])
-    lim = float(np.abs(lo).max(initial=1e-6))
-    st.html(colored_text_html(imp["tokens"], lo, -lim, lim, diverging=True, label="Δ log-odds"))
-    plot(importance_bars(imp["tokens"], lo, imp["dprob"]), key="sent_imp")
-    k = int(np.argmax(np.abs(lo)))
+    st.html(colored_text_html(imp.tokens, imp.logodds, diverging=True, label="Δ log-odds"))
+    plot(importance_bars(imp.tokens, imp.logodds, imp.dprob), key="sent_imp")
+    k = imp.strongest
     st.caption(
         "Occlusion: each word is removed in turn and the review read again. Red words pushed towards "
         "positive, blue towards negative; the bar is the change in **log-odds**, which stays readable "
         "when the probability is pinned near 0% or 100%. "
-        f"Strongest: “{escape_md(imp['tokens'][k])}”, {lo[k]:+.2f} log-odds "
-        f"({points(imp['dprob'][k])} of probability)."
-        + (f" This review is long: words were removed {imp['span']} at a time, to keep the work bounded."
-           if imp["span"] > 1 else ""))
+        f"Strongest: “{escape_md(imp.tokens[k])}”, {imp.logodds[k]:+.2f} log-odds "
+        f"({points(imp.dprob[k])} of probability)."
+        + (f" This review is long: words were removed {imp.span} at a time, to keep the work bounded."
+           if imp.span > 1 else ""))
 
 
 def what_if(key: str, tm: TextModel, text: str) -> None:
@@ -471,7 +470,7 @@ def train_section() -> None:
     b1, b2 = st.columns([1, 2])
     n_params = count_params(recipe) if recipe is not None else 0
     if recipe is not None:
-        b2.caption(f"{n_params:,} weights ({n_params * 4 / 1e6:.1f} MB as float32).")
+        b2.caption(f"{n_params:,} weights ({float32_mb(n_params):.1f} MB as float32).")
 
     def start() -> training.Submission | None:
         problem = training.check_limits(epochs=recipe.epochs, params=n_params, seconds=run["budget"])
@@ -513,10 +512,10 @@ def live_curves(j) -> None:
         phase = j.last("phase")
         if phase is not None and phase.data.get("name") == "training" and j.last("step") is not None:
             s = j.last("step")
-            per_step = (s.t - phase.t) / max(s.step, 1)     # seconds of training per step, measured
             batch = j.meta.get("params", {}).get("batch_size")
+            ms = ms_per_step(s.t - phase.t, s.step)     # of training per step, measured
             st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s (measured: "
-                       f"{per_step * 1000:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
+                       f"{ms:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
 
 
 def _session_model(j) -> tuple[str, TextModel]:
@@ -540,7 +539,7 @@ def trained_model(job) -> None:
         st.caption("Where the time went (measured): " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()) + ".")
     if training.trained_enough(job):
         name, trained = _session_model(job)
-        size_mb = sum(v.numel() * v.element_size() for v in trained.model.state_dict().values()) / 1e6
+        size_mb = weights_mb(trained)
         u1, u2 = st.columns(2)
         if u1.button("Use this model above", key="sent_use"):
             kept = st.session_state.setdefault("text_models", {})
@@ -574,7 +573,7 @@ def held_out_results(res: dict) -> None:
     if metrics.get("precision") == "bf16":
         r1.caption(bf16_note("reviews", "the test accuracy"))
     with r2:
-        plot(confusion_figure(np.asarray(res["confusion"]), f"Confusion matrix on {n_test:,} test reviews"),
+        plot(confusion_figure(res["confusion"], f"Confusion matrix on {n_test:,} test reviews"),
              key="sent_cm", toolbar=False)
     cal = res.get("calibration")
     if cal:

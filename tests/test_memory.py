@@ -32,6 +32,9 @@ def test_mean_over_units_and_the_colour_range():
     assert symmetric_limit(np.array([0.3, -0.7, 0.1])) == pytest.approx(0.7)
     assert symmetric_limit(np.array([])) == pytest.approx(1e-6)       # nothing to scale: a tiny floor
     assert symmetric_limit(np.zeros(3)) == pytest.approx(1e-6)
+    values = np.array([0.3, -0.7])                                    # the default scale is ± the largest |value|
+    assert colored_text_html(["a", "b"], values) == colored_text_html(["a", "b"], values, -0.7, 0.7)
+    assert colored_text_html(["a", "b"], values) != colored_text_html(["a", "b"], values, -1.4, 1.4)
 
 
 def test_pca_path_recovers_a_line():

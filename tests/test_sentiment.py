@@ -16,12 +16,16 @@ from rnnlab.data.tokenizer import Vocabulary
 from rnnlab.labs import calibration
 from rnnlab.labs.sentiment import (
     PRESETS,
+    Importance,
     TokenCache,
     batches,
+    count_params,
     encode,
     fingerprint,
+    float32_mb,
     importance,
     logits_of,
+    ms_per_step,
     predict,
     read,
     recipe_from,
@@ -30,6 +34,7 @@ from rnnlab.labs.sentiment import (
     text_model_from_result,
     train_sentiment,
     trajectory,
+    weights_mb,
 )
 from rnnlab.nn.models import SentimentClassifier, load_text_model, text_model_zip
 from rnnlab.runtime.jobs import JobContext, JobLimits, JobStopped
@@ -132,10 +137,26 @@ def test_trajectory_and_importance_agree_with_the_model(small_run):
     assert imp.logodds[k] == pytest.approx(imp.logit - without.logit, abs=1e-4)
     assert imp.dprob[k] == pytest.approx(imp.prob - without.prob, abs=1e-5)
     assert imp.logodds[imp.tokens.index("superb")] > 0 > imp.logodds[k]
+    biggest = max(range(len(imp.tokens)), key=lambda i: abs(float(imp.logodds[i])))
+    assert imp.strongest == biggest
+    n_weights = sum(p.numel() for p in tm.model.parameters())         # float32 weights, and no buffer
+    assert all(p.dtype == torch.float32 for p in tm.model.parameters())
+    assert weights_mb(tm) == pytest.approx(n_weights * 4 / 1e6)
     with pytest.raises(ValueError, match="no word"):
         predict(tm, "  <br />  ")
     with pytest.raises(ValueError, match="no word"):
         predict(tm, "\u200b\u200c\u200d" * 10)
+
+
+def test_the_strongest_word_the_size_in_mb_and_the_time_per_step():
+    imp = Importance(["a", "b", "c", "d"], np.array([0.5, -2.0, 2.0, 1.0]), np.zeros(4), 1, 0.0, 0.5)
+    assert imp.strongest == 1                                          # the largest |Δ|, the first on a tie
+    assert Importance(["a"], np.array([-0.1]), np.zeros(1), 1, 0.0, 0.5).strongest == 0
+    recipe = recipe_from("fast_3min", hidden_sizes=(8,), embed_dim=4, num_words=50)
+    assert float32_mb(count_params(recipe)) == pytest.approx(count_params(recipe) * 4e-6)
+    assert float32_mb(250_000) == pytest.approx(1.0)
+    assert ms_per_step(3.0, 120) == pytest.approx(25.0)
+    assert ms_per_step(0.2, 0) == pytest.approx(200.0)                 # no step yet: as if one
 
 
 def test_temperature_changes_confidence_never_the_label(small_run):

@@ -88,11 +88,15 @@ def symmetric_limit(values: np.ndarray, floor: float = 1e-6) -> float:
     return float(np.abs(np.asarray(values, dtype=float)).max(initial=floor))
 
 
-def colored_text_html(tokens: list[str], values: np.ndarray, vmin: float, vmax: float,
+def colored_text_html(tokens: list[str], values: np.ndarray, vmin: float | None = None, vmax: float | None = None,
                       diverging: bool = True, label: str = "") -> str:
-    """The text as HTML, each token's background coloured by its value (LSTMVis-style).
+    """The text as HTML, each token's background coloured by its value (LSTMVis-style). Without ``vmin`` and
+    ``vmax`` the scale is symmetric around 0, ± :func:`symmetric_limit` of the values.
 
     Tokens are HTML-escaped: a review with ``<script>`` in it is shown, never run."""
+    if vmin is None or vmax is None:
+        lim = symmetric_limit(values)
+        vmin, vmax = -lim, lim
     spans = []
     for k, (tok, v) in enumerate(zip(tokens, np.asarray(values, dtype=float))):
         spans.append(f'<span title="{k} {html.escape(tok)}: {label} = {v:.3f}" '

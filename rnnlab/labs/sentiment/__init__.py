@@ -46,15 +46,17 @@ from .reading import (
     temperature,
     text_model_from_result,
     trajectory,
+    weights_mb,
 )
-from .recipes import PRESETS, Recipe, count_params, recipe_from, recipe_from_dict, recipe_to_dict
-from .training import SentimentRun, evaluate, held_out_metrics, logits_of, loss_fn, train_sentiment
+from .recipes import PRESETS, Recipe, count_params, float32_mb, recipe_from, recipe_from_dict, recipe_to_dict
+from .training import SentimentRun, evaluate, held_out_metrics, logits_of, loss_fn, ms_per_step, train_sentiment
 
 __all__ = [
     "AFTER_STOP", "CHUNK", "EVAL_SAMPLE", "MAX_REVIEW_CHARS", "MAX_TOKENS", "PRESETS", "TOKENS", "WORK_BUDGET",
     "EpochBatches", "Importance", "Reading", "Recipe", "SentimentRun", "TokenCache", "Trajectory", "batches",
     "build_vocab", "calibrated", "compare", "count_params", "dropped_share", "encode", "evaluate", "fingerprint",
-    "held_out_metrics", "importance", "is_word", "load_job_data", "logits_of", "loss_fn", "planned_steps", "predict",
-    "prefix_positions", "read", "recipe_from", "recipe_from_dict", "recipe_to_dict", "sentiment_job", "temperature",
-    "text_model_from_result", "train_sentiment", "trajectory",
+    "float32_mb", "held_out_metrics", "importance", "is_word", "load_job_data", "logits_of", "loss_fn",
+    "ms_per_step", "planned_steps", "predict", "prefix_positions", "read", "recipe_from", "recipe_from_dict",
+    "recipe_to_dict", "sentiment_job", "temperature", "text_model_from_result", "train_sentiment", "trajectory",
+    "weights_mb",
 ]

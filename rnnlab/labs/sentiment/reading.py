@@ -169,6 +169,11 @@ class Importance:
     logit: float
     prob: float
 
+    @property
+    def strongest(self) -> int:
+        """The index of the token whose removal moves the log-odds most (either way; the first on a tie)."""
+        return int(np.argmax(np.abs(self.logodds)))
+
 
 @torch.no_grad()
 def importance(tm: TextModel, text: str, budget: int = WORK_BUDGET, batch_size: int = 64) -> Importance:
@@ -205,6 +210,11 @@ def importance(tm: TextModel, text: str, budget: int = WORK_BUDGET, batch_size: 
     logodds = full - without[group_of]
     dprob = p_full - calibration.sigmoid(without)[group_of]
     return Importance(tokens, logodds, dprob, span, full, p_full)
+
+
+def weights_mb(tm: TextModel) -> float:
+    """The size of a model's weights (its state dict), in MB (10⁶ bytes)."""
+    return sum(v.numel() * v.element_size() for v in tm.model.state_dict().values()) / 1e6
 
 
 def compare(tm: TextModel, original: str, edited: str) -> dict:

@@ -74,6 +74,11 @@ PRESETS: dict[str, Recipe] = {
 }
 
 
+def float32_mb(n_params: int) -> float:
+    """What ``n_params`` weights take as float32 (4 bytes each), in MB (10⁶ bytes)."""
+    return n_params * 4 / 1e6
+
+
 def count_params(recipe: Recipe, vocab_size: int | None = None) -> int:
     """Weights of the model a recipe builds (counted from the layer sizes: nothing is built)."""
     c = recipe.classifier_config(vocab_size or recipe.num_words)

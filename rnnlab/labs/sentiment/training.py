@@ -88,6 +88,11 @@ def held_out_metrics(logits: np.ndarray, labels: np.ndarray, temperature: float 
             "calibration": calibration.calibration_report(logits, labels, temperature)}
 
 
+def ms_per_step(seconds: float, steps: int) -> float:
+    """Milliseconds of training per step, from ``seconds`` spent over ``steps`` steps (at least one)."""
+    return seconds / max(steps, 1) * 1000
+
+
 def train_sentiment(recipe: Recipe, train: TextDataset, test: TextDataset | None = None, seed: int = 0,
                     device: str | None = None, on_event: Callable | None = None,
                     should_stop: Callable[[], Status | None] | None = None, max_steps: int | None = None,
