@@ -29,6 +29,7 @@ from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figur
 from rnnlab.labs.forecast import (
     SCENARIOS,
     ForecastRecipe,
+    bench_provenance,
     bench_rows,
     best_method,
     count_params,
@@ -39,6 +40,7 @@ from rnnlab.labs.forecast import (
     outside_training_range,
     planned_steps,
     quick_baselines,
+    series_by_verdict,
     verdict,
 )
 
@@ -320,13 +322,9 @@ def series_view(series: Series | None, preview: Split | None) -> None:
         plot(figure("series", (series.key(), preview.bounds),
                     lambda: series_figure(series.time, series.target, series.name, preview.bounds)),
              key="fc_series_plot")
-        n = window_counts(preview)
+        n = preview.window_counts()
         st.caption(f"{len(series):,} points · windows: {n['train']:,} train, {n['val']:,} validation, "
                    f"{n['test']:,} test. The split is chronological and the scaling uses the training part only.")
-
-
-def window_counts(preview: Split) -> dict[str, int]:
-    return {k: len(v[0]) for k, v in preview.parts.items()}
 
 
 def quick_table(series: Series, recipe: ForecastRecipe) -> None:
@@ -357,7 +355,7 @@ def train_part(series: Series | None, recipe: ForecastRecipe | None, n_seeds: in
         return training.Submission(
             forecast_job, {"series": series.to_plain(), "recipe": recipe.to_dict(), "seeds": n_seeds, "seed": seed()},
             seed=seed(), meta={"lab": "forecasting", "task": series.name, "cell": recipe.cell, "params": params,
-                               "total_steps": planned_steps(window_counts(preview)["train"], recipe, n_seeds),
+                               "total_steps": planned_steps(preview.window_counts()["train"], recipe, n_seeds),
                                "series_key": key})
 
     def live(j) -> None:
@@ -495,20 +493,18 @@ def measured_part() -> None:
     if doc and doc.get("results"):
         with st.expander(f"Where a recurrent network wins, and where it does not: {len(doc['results'])} series, "
                          f"{doc['seeds']} seeds each"):
-            table = pd.DataFrame(bench_rows(doc)).set_index("series")
-            st.dataframe(table, width="stretch", key="fc_bench")
-            results = doc["results"]
-            dates = ", ".join(sorted({r["date"] for r in results}))
-            machines = "; ".join(sorted({r["machine"] for r in results}))
-            loads = [r.get("load", 0) for r in results]
+            rows = bench_rows(doc)
+            st.dataframe(pd.DataFrame(rows).set_index("series"), width="stretch", key="fc_bench")
+            where = bench_provenance(doc)
             command = doc["command"].replace("`", "")
             st.caption(f"MASE on each test part (lower is better), the GRU's as mean ± sd over {doc['seeds']} seeds; "
                        f"the guide's preset, up to {doc['epochs']} epochs. Measured with `{command}` on "
-                       f"{escape_md(dates)} ({escape_md(machines)}, load average {min(loads):g}–{max(loads):g}). "
+                       f"{escape_md(where['dates'])} ({escape_md(where['machines'])}, load average "
+                       f"{where['load_min']:g}–{where['load_max']:g}). "
                        "MASE does not depend on the machine's speed here (no time limit stopped these runs) and the "
                        "seeds fix every random choice.")
-            by = {v: [s for s, row in table.iterrows() if row["verdict"] == v] for v in table["verdict"].unique()}
-            st.markdown(" · ".join(f"**{escape_md(v)}**: {escape_md(', '.join(names))}" for v, names in by.items()))
+            st.markdown(" · ".join(f"**{escape_md(v)}**: {escape_md(', '.join(names))}"
+                                   for v, names in series_by_verdict(rows).items()))
 
 
 # --- the page ----------------------------------------------------------------------------------------------

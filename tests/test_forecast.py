@@ -90,6 +90,9 @@ def test_windows_and_split_are_chronological_without_leakage():
     split2 = split_series(s2, window=10, horizon=3)
     np.testing.assert_array_equal(split2.parts["train"][0], Xtr)
     assert split2.scaler.mean[0] == split.scaler.mean[0]
+    # windows: one per target start that leaves a whole horizon inside the part
+    assert split.window_counts() == {"train": 140 - 10 - 3 + 1, "val": 30 - 3 + 1, "test": 30 - 3 + 1}
+    assert split.window_counts() == {k: len(v[1]) for k, v in split.parts.items()}
 
 
 def test_too_short_or_constant_training_part_is_explained():
@@ -303,6 +306,19 @@ def test_bench_table_rows_and_verdicts():
     assert rows[0]["GRU"] == "0.130 ± 0.010" and rows[0]["AR"] == "0.500" and rows[0]["verdict"] == "GRU wins"
     assert rows[0]["seasonal naive"] == "–" and rows[0]["ARIMA"] == "–"           # not scored: said, not blank
     assert rows[1]["verdict"] == "a baseline wins"
+
+
+def test_bench_provenance_and_series_by_verdict():
+    from rnnlab.labs.forecast import bench_provenance, series_by_verdict
+
+    doc = {"results": [{"date": "2025-03-02", "machine": "b", "load": 1.5}, {"date": "2025-03-01", "machine": "a"},
+                       {"date": "2025-03-02", "machine": "a", "load": 0.25}]}
+    assert bench_provenance(doc) == {"dates": "2025-03-01, 2025-03-02", "machines": "a; b",
+                                     "load_min": 0, "load_max": 1.5}   # a run without a load counts 0
+    rows = [{"series": "chaos", "verdict": "GRU wins"}, {"series": "trend", "verdict": "a baseline wins"},
+            {"series": "sine", "verdict": "GRU wins"}]
+    assert series_by_verdict(rows) == {"GRU wins": ["chaos", "sine"], "a baseline wins": ["trend"]}
+    assert list(series_by_verdict(rows)) == ["GRU wins", "a baseline wins"]     # in the order they come
 
 
 # --- training -----------------------------------------------------------------------------------------------

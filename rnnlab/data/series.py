@@ -553,6 +553,10 @@ class Split:
     scaled: np.ndarray               # (N, F)
     parts: dict = field(default_factory=dict)   # name -> (X (n, window, F), Y (n, horizon), target indices (n,))
 
+    def window_counts(self) -> dict[str, int]:
+        """How many windows each part holds: {"train": n, "val": n, "test": n}."""
+        return {k: len(v[0]) for k, v in self.parts.items()}
+
 
 def make_windows(values: np.ndarray, window: int, horizon: int, start: int, end: int):
     """Samples whose *targets* lie in [start, end): inputs are the ``window`` steps before each target

@@ -143,3 +143,21 @@ def forecasts_frame(time_axis, origins: np.ndarray, truth: np.ndarray, forecasts
                 row[name] = pred[k, h]
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def bench_provenance(doc: dict) -> dict:
+    """Where the shipped benchmark was measured: its dates (", ") and machines ("; "), each sorted and once,
+    and the lowest and highest load average of its runs (a run without one counts 0)."""
+    results = doc["results"]
+    loads = [r.get("load", 0) for r in results]
+    return {"dates": ", ".join(sorted({r["date"] for r in results})),
+            "machines": "; ".join(sorted({r["machine"] for r in results})),
+            "load_min": min(loads), "load_max": max(loads)}
+
+
+def series_by_verdict(rows: list[dict]) -> dict[str, list[str]]:
+    """:func:`bench_rows` grouped by verdict: verdict -> the series' names, both in the order they come."""
+    by: dict[str, list[str]] = {}
+    for r in rows:
+        by.setdefault(r["verdict"], []).append(r["series"])
+    return by
