@@ -32,7 +32,7 @@ from rnnlab.figures.sentiment import (
     training_curves,
 )
 from rnnlab.labs import explain
-from rnnlab.labs.calibration import reliability_from_report
+from rnnlab.labs.calibration import ece_change_points, reliability_from_report
 from rnnlab.labs.sentiment import (
     MAX_REVIEW_CHARS,
     PRESETS,
@@ -125,7 +125,7 @@ def cached_importance(model_key: str, text: str, _tm: TextModel) -> Importance:
 def cached_read(model_key: str, text: str, _tm: TextModel) -> dict:
     r = read(_tm, text)
     return {"logit": r.logit, "prob": r.prob, "words": r.words, "known": r.known, "dropped": r.dropped,
-            "unknown": r.unknown_words, "tokens": len(r.tokens)}
+            "unknown": r.unknown_words, "tokens": len(r.tokens), "mostly_unknown": r.mostly_unknown}
 
 
 # --- data: an uploaded CSV, the shared IMDB download --------------------------------------------------
@@ -267,7 +267,7 @@ def prediction(name: str, tm: TextModel, text: str) -> bool:
         notes.append(f"Only the last {r['tokens']:,} tokens are read, as in training ({r['dropped']:,} "
                      "earlier ones skipped).")
     st.caption(" ".join(notes))
-    if r["known"] < 0.5 * r["words"]:
+    if r["mostly_unknown"]:
         st.warning(f"The model knows only {r['known']} of the {r['words']} words here (unknown: "
                    + ", ".join(f"“{escape_md(w)}”" for w in r["unknown"][:5])
                    + "): read this prediction with caution.")
@@ -363,7 +363,7 @@ def calibration(tm: TextModel) -> None:
     c1.metric("Temperature T", f"{cal['temperature']:.2f}")
     c2.metric("ECE before (T = 1)", f"{cal['ece_before']:.1%}")
     c3.metric("ECE after", f"{cal['ece_after']:.1%}",
-              f"{(cal['ece_after'] - cal['ece_before']) * 100:+.1f} points", delta_color="inverse")
+              f"{ece_change_points(cal):+.1f} points", delta_color="inverse")
     plot(reliability_figure(reliability_from_report(cal, "before"),
                             reliability_from_report(cal, "after"), cal["temperature"]),
          key="sent_rel")

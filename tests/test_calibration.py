@@ -10,6 +10,7 @@ from rnnlab.data.text import read_csv
 from rnnlab.labs.calibration import (
     calibration_report,
     ece,
+    ece_change_points,
     fit_temperature,
     nll,
     reliability,
@@ -78,3 +79,12 @@ def test_on_a_trained_model_temperature_lowers_validation_nll_and_keeps_every_la
     assert np.array_equal(z / T > 0, z > 0)
     # the model's own temperature was fitted on its validation split the same way
     assert 0.05 <= tm.meta["temperature"] <= 20 and torch.isfinite(torch.tensor(tm.meta["temperature"]))
+
+
+def test_the_ece_change_is_in_points_after_minus_before():
+    z, y = _sample(4.0, n=4_000)
+    report = calibration_report(z, y, fit_temperature(z, y))
+    before, after = ece(sigmoid(z), y), ece(sigmoid(z / report["temperature"]), y)
+    assert ece_change_points(report) == pytest.approx(100 * after - 100 * before)
+    assert ece_change_points(report) < 0                          # over-confident model: calibration helps
+    assert ece_change_points({"ece_before": 0.125, "ece_after": 0.05}) == pytest.approx(-7.5)

@@ -179,6 +179,18 @@ def test_unknown_words_are_counted(small_run):
     assert r.known == 0 and r.known_fraction == 0.0
 
 
+def test_mostly_unknown_when_fewer_than_half_the_words_are_known(small_run):
+    tm = small_run.text_model
+    for text in ["Zorblax quindle wonderful!", "Zorblax wonderful!", "wonderful film, zorblax", "Xqzt vvvrp",
+                 "wonderful"]:
+        r = read(tm, text)
+        words = [w for w in text.lower().replace(",", " ").replace("!", " ").split()]
+        known = sum(w in tm.vocab.index for w in words)
+        assert r.mostly_unknown == (2 * known < len(words)), text
+    assert read(tm, "Zorblax quindle wonderful!").mostly_unknown            # 1 of 3
+    assert not read(tm, "Zorblax wonderful!").mostly_unknown                # 1 of 2: exactly half is enough
+
+
 def test_the_model_zip_loads_and_predicts_as_the_original(small_run, tmp_path):
     data = text_model_zip(small_run.text_model)
     with zipfile.ZipFile(io.BytesIO(data)) as z:

@@ -120,3 +120,9 @@ def reliability_from_report(report: dict, which: str = "after") -> Reliability:
     return Reliability(np.asarray(report["bins"]["edges"], dtype=np.float64), nan(b["confidence"]),
                        nan(b["accuracy"]), np.asarray(b["counts"], dtype=np.int64),
                        float(report["ece_before" if which == "before" else "ece_after"]))
+
+
+def ece_change_points(report: dict) -> float:
+    """How much temperature scaling moved the ECE of a calibration report, in percentage points
+    (negative: calibration lowered it)."""
+    return (report["ece_after"] - report["ece_before"]) * 100

@@ -92,6 +92,11 @@ class Reading:
     def known_fraction(self) -> float:
         return self.known / self.words if self.words else 0.0
 
+    @property
+    def mostly_unknown(self) -> bool:
+        """Fewer than half of the words are known: the page warns to read the prediction with caution."""
+        return self.known < 0.5 * self.words
+
 
 def _ids(tm: TextModel, text: str) -> tuple[list[str], torch.Tensor, int]:
     tokens = tokenize(str(text)[:MAX_REVIEW_CHARS])
