@@ -37,6 +37,7 @@ from rnnlab.labs.forecast import (
     forecasts_frame,
     loss_curves,
     method_kind,
+    origins_fit,
     outside_training_range,
     planned_steps,
     quick_baselines,
@@ -215,7 +216,7 @@ def uploaded_series() -> Series | None:
                              horizontal=True, key=f"fc_dayfirst_{digest}",
                              help="Nothing in this file tells the two apart (no day above 12).")
             dayfirst = order.startswith("day")
-    n_missing = int(table.frame[[target] + features].isna().any(axis=1).sum())
+    n_missing = table.rows_missing([target] + features)
     missing = "fill"
     if n_missing:
         missing = st.radio(f"{n_missing:,} rows have missing values", ["fill", "drop"], horizontal=True,
@@ -439,7 +440,7 @@ def show_results(job, series: Series) -> None:
     forecasts = {k: np.asarray(v) for k, v in res["forecasts"].items()}
     origins = np.asarray(res["origins"]).astype(int)
     truth = np.asarray(res["truth"])
-    if len(origins) and origins.max() + truth.shape[1] > len(series):
+    if not origins_fit(origins, truth.shape[1], len(series)):
         return
     bounds = tuple(int(b) for b in res["bounds"])
     best = best_method(rows)

@@ -288,6 +288,26 @@ def test_charts_are_thinned_but_keep_their_extremes():
     assert not loss_figure(curves).layout.shapes               # every line is a trace with a legend entry
 
 
+def test_rows_missing_counts_rows_with_a_gap_in_the_chosen_columns():
+    raw = b"t,a,b,c\n1,1,,5\n2,,,6\n3,3,4,\n4,4,5,7\n5,,6,8\n"
+    table = read_table(raw)
+    rows = [line.split(",") for line in raw.decode().splitlines()[1:]]
+    col = {"a": 1, "b": 2, "c": 3}
+    for cols in (["a"], ["b"], ["c"], ["a", "b"], ["a", "c"], ["a", "b", "c"]):
+        expected = sum(any(r[col[c]] == "" for c in cols) for r in rows)
+        assert table.rows_missing(cols) == expected, cols
+    assert (table.rows_missing(["a"]), table.rows_missing(["a", "b", "c"])) == (2, 4)
+
+
+def test_origins_fit_the_series():
+    from rnnlab.labs.forecast import origins_fit
+
+    n = 50
+    for origins, horizon in [([10, 20, 45], 5), ([10, 20, 46], 5), ([0], 50), ([1], 50), ([], 7)]:
+        expected = all(o + horizon <= n for o in origins)
+        assert origins_fit(np.asarray(origins, dtype=int), horizon, n) == expected, (origins, horizon)
+
+
 def test_share_of_the_test_part_outside_the_training_range():
     from rnnlab.labs.forecast import outside_training_range
 

@@ -210,6 +210,10 @@ class CsvTable:
                     return c
         return None
 
+    def rows_missing(self, columns: list[str]) -> int:
+        """How many rows have a missing value (NaN) in any of ``columns``."""
+        return int(self.frame[list(columns)].isna().any(axis=1).sum())
+
 
 _SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
 

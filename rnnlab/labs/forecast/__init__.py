@@ -32,6 +32,7 @@ from .comparison import (
     bench_rows,
     best_method,
     forecasts_frame,
+    origins_fit,
     outside_training_range,
     quick_baselines,
     ranking_metric,
@@ -57,7 +58,7 @@ __all__ = ["ForecastRecipe", "PRESETS", "SCENARIOS", "Scenario", "Forecaster", "
            "rnn_label", "predict_from", "rollout", "score_baselines", "train_one", "train_forecaster",
            "summarise", "quick_baselines", "best_method", "verdict", "Verdict", "forecast_job", "loss_curves",
            "forecasts_frame", "method_kind", "describe_run", "bench_rows", "outside_training_range",
-           "planned_steps", "bench_provenance", "series_by_verdict",
+           "planned_steps", "origins_fit", "bench_provenance", "series_by_verdict",
            # also importable by name, as they were before the split
            "METRICS", "ForecastResult", "check_recipe", "holdout_truth", "mase_scale", "ranking_metric",
            "rnn_forecasts"]

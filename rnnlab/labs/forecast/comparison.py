@@ -113,6 +113,13 @@ def outside_training_range(y: np.ndarray, bounds: tuple[int, int]) -> float:
     return float(np.mean((test > train.max()) | (test < train.min())))
 
 
+def origins_fit(origins: np.ndarray, horizon: int, n: int) -> bool:
+    """Whether every forecast from ``origins`` (``horizon`` steps each) lies inside a series of ``n`` points
+    (a stored result can outlive the series it was made on: then there is nothing to draw)."""
+    origins = np.asarray(origins)
+    return not (len(origins) and origins.max() + horizon > n)
+
+
 def bench_rows(doc: dict) -> list[dict]:
     """The table stored by ``bench/forecast.py --write``: one row per series, the network's MASE as
     "mean ± sd" and each baseline's MASE, with the verdict computed from those rows."""
