@@ -42,6 +42,7 @@ from rnnlab.labs.textgen import (
     CharRecipe,
     correlations,
     feature_values,
+    mean_surprise,
     model_from_result,
     passages,
     shipped_model,
@@ -169,10 +170,9 @@ def generate_part():
             steps = written(settings, entry["model"], entry["vocab"])
         done = st.session_state["tg_generated"] = {"settings": settings, "prompt": prompt, "steps": steps}
     st.html(generated_html(done["prompt"], done["steps"]))
-    surprise = [-math.log(max(s["p"], 1e-12)) for s in done["steps"]]
     st.caption(f"Grey: your prompt. Each generated character is coloured by how likely the model found it (white: "
                f"expected, orange: a surprise); hover for its probability and the model's other choices. Mean "
-               f"surprise of this text under the model: {sum(surprise) / max(len(surprise), 1):.2f} nats per "
+               f"surprise of this text under the model: {mean_surprise(done['steps']):.2f} nats per "
                f"character{' (greedy: always the likeliest)' if temperature == 0 else ''}.")
     with st.expander("Every character's probability (a table, for touch screens)"):
         st.dataframe(pd.DataFrame([{"#": k + 1, "character": repr(s["char"]), "p (model)": round(s["p"], 4),

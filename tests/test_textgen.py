@@ -36,6 +36,7 @@ from rnnlab.labs.textgen import (
     feature_values,
     find_units,
     lr_schedule,
+    mean_surprise,
     model_from_result,
     recipe_from,
     textgen_job,
@@ -531,3 +532,12 @@ def test_page_trains_live_through_the_job_runner(root):
     assert 0 < job.result["metrics"]["val_loss"] < math.log(65)
     assert any(m.label == "Validation loss" for m in at.metric)
     assert any(k.startswith("Trained here") for k in at.session_state["textgen_models"])
+
+
+def test_mean_surprise_is_the_mean_of_minus_log_p():
+    probs = [0.5, 0.25, 1.0, 0.0]                                  # p = 0 is floored at 1e-12
+    steps = [{"char": "a", "p": p} for p in probs]
+    expected = (np.log(2) + np.log(4) + 0.0 + 12 * np.log(10)) / 4
+    assert mean_surprise(steps) == pytest.approx(expected)
+    assert mean_surprise(steps[:3]) == pytest.approx(np.log(8) / 3)
+    assert mean_surprise([]) == 0.0

@@ -190,6 +190,14 @@ def sample_text(model: CharLM, vocab: CharVocab, length: int = 200, prompt: str 
         model.train(was)
 
 
+def mean_surprise(steps: list[dict]) -> float:
+    """The mean surprise of generated text under the model, in nats per character: the mean of
+    ``-log p`` over ``steps`` (each with the model's probability ``"p"`` of the character written; p is
+    floored at 1e-12), 0 for no step."""
+    surprise = [-math.log(max(s["p"], 1e-12)) for s in steps]
+    return sum(surprise) / max(len(surprise), 1)
+
+
 def train_charlm(recipe: CharRecipe, corpus: CharCorpus, seed: int = 0, device: str | None = None,
                  on_event: Callable | None = None, should_stop: Callable | None = None,
                  on_validate: Callable[[CharLM, dict, int], None] | None = None,
