@@ -34,6 +34,7 @@ from rnnlab.labs.compare import (
     recall_job,
     size_problem,
     speed_job,
+    within_beyond,
 )
 from rnnlab.nn.seqmodels import KINDS, LONG_NAMES, size_of
 
@@ -175,9 +176,9 @@ def recall_results(job) -> None:
     lines = []
     for _k, m in models.items():
         if m["view"] > 0 and m["view"] < T_job:
-            beyond = m["acc"][m["view"]:]
-            lines.append(f"- **{m['label']}** sees {m['view']} tokens: {sum(m['acc'][:m['view']]) / m['view']:.0%} "
-                         f"within, {sum(beyond) / len(beyond):.0%} beyond (chance {r['chance']:.0%}).")
+            within, beyond = within_beyond(m["acc"], m["view"])
+            lines.append(f"- **{m['label']}** sees {m['view']} tokens: {within:.0%} "
+                         f"within, {beyond:.0%} beyond (chance {r['chance']:.0%}).")
         elif m["view"] < 0:
             reach = "every distance of this task" if m["span"] >= T_job - 1 else "then its memory gives out"
             lines.append(f"- **{m['label']}** has no fixed view: it holds k ≤ {m['span']} ({reach}).")

@@ -29,6 +29,7 @@ from rnnlab.labs.compare import (
     time_next_token,
     train_lm,
     windowed_loss,
+    within_beyond,
 )
 from rnnlab.nn.seqmodels import (
     KINDS,
@@ -211,6 +212,13 @@ def test_the_test_set_is_fixed_by_its_seed():
     assert not torch.equal(a[0], c[0])
     assert torch.equal(a[2], torch.arange(12).repeat_interleave(10))
     assert accuracy_by_k(task, a[1] == a[1], a[2]) == [1.0] * 12
+
+
+def test_within_beyond_splits_the_accuracies_at_the_view():
+    acc = [1.0, 0.9, 0.8, 0.2, 0.1, 0.15]
+    assert within_beyond(acc, 3) == pytest.approx(((1.0 + 0.9 + 0.8) / 3, (0.2 + 0.1 + 0.15) / 3))
+    assert within_beyond(acc, 1) == pytest.approx((1.0, 0.43))
+    assert within_beyond(acc, 5) == pytest.approx((0.6, 0.15))
 
 
 def test_span_is_the_longest_reliable_distance():

@@ -46,6 +46,7 @@ from .recall import (
     recall_job,
     recall_loss,
     span,
+    within_beyond,
 )
 from .speed import (
     INFER_HISTORY,
@@ -67,5 +68,5 @@ __all__ = [
     "SPEED_TS", "Lineup", "charlm_job", "check_lineup", "cosine", "course_table", "lm_sample", "lm_val_loss",
     "load_average", "marked_sensitivity", "measure_speed", "recall_accuracy", "recall_job", "recall_loss",
     "saved_bytes", "size_problem", "span", "speed_job", "state_floats", "time_next_token", "time_step", "train_lm",
-    "weights_per_extra_token", "window_batches", "window_loss", "windowed_loss",
+    "weights_per_extra_token", "window_batches", "window_loss", "windowed_loss", "within_beyond",
 ]

@@ -83,6 +83,13 @@ def span(acc: list[float], threshold: float = SPAN_ACCURACY) -> int:
     return len(acc) - 1
 
 
+def within_beyond(acc: list[float], view: int) -> tuple[float, float]:
+    """Mean accuracy at the distances a bounded view sees (k < ``view``) and at those beyond it (k >= ``view``);
+    ``view`` must cut the accuracies in two (0 < view < len(acc))."""
+    beyond = acc[view:]
+    return sum(acc[:view]) / view, sum(beyond) / len(beyond)
+
+
 def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, steps: int = 400, batch: int = 64,
                lr: float = RECALL_LR, seed: int = 0, per_k: int = 64) -> dict:
     """Train the four models one after another on the recall task (the same batches for each), then test each
