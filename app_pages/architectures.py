@@ -354,7 +354,7 @@ def sync():
                f"any one-directional reader is right half the time there, and can be right on every mark: "
                f"{pct(ceiling)} of the 2,000 test texts' characters at best (luck on these texts: ±{band:.1%} at "
                "most, 95%).")
-    n_params = sum(arch.n_params(m) for m in models.values())
+    n_params = arch.total_params(models.values())
     train("sync", arch.sync_job, {"cell": cfg["cell"], "hidden": cfg["hidden"], "steps": cfg["steps"]},
           "question or statement", cfg["cell"], n_params, "validation accuracy", {"one-directional limit": ceiling})
     if res is None:
@@ -522,7 +522,7 @@ def attention():
                "encoder state while it writes its first symbol (thicker: more weight); it gets a new row of "
                f"weights for every symbol: α is {len(att['symbols'])} × {len(text)} here. {shapes['x']} → "
                f"{shapes['enc']} → {shapes['y']}.")
-    n_params = sum(arch.n_params(m) for m in models.values())
+    n_params = arch.total_params(models.values())
     train("attention", arch.attention_job, {"task": task, "cell": cfg["cell"], "hidden": cfg["hidden"],
                                             "attention": kind, "steps": cfg["steps"]},
           f"{task} with/without attention", cfg["cell"], n_params, "validation: whole output right")

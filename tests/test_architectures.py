@@ -441,3 +441,10 @@ def test_a_link_restores_the_tab_and_the_input_and_a_trained_view_fits_a_phone(a
         _fits(page, "many → 1 trained, phone")
     finally:
         page.close()
+
+
+def test_total_params_adds_every_model_s_weights():
+    models = {"a": torch.nn.Linear(3, 4), "b": torch.nn.GRU(2, 5), "c": torch.nn.Embedding(7, 2)}
+    expected = (3 * 4 + 4) + 3 * (5 * 2 + 5 * 5 + 5 + 5) + 7 * 2
+    assert arch.total_params(models.values()) == expected == 16 + 135 + 14
+    assert arch.total_params([]) == 0

@@ -23,7 +23,7 @@ targets are ``rnnlab.labs.architectures:<section>_job``.
 from __future__ import annotations
 
 from .many_to_one import many_to_one_job, parity_by_length
-from .models import DigitNet, ParityNet, Tagger, WordWriter, build_model, model_from_result, n_params
+from .models import DigitNet, ParityNet, Tagger, WordWriter, build_model, model_from_result, n_params, total_params
 from .one_to_many import one_to_many_job, valid_share, word_nll, word_samples
 from .one_to_one import DIGIT_TEST, digit_test_set, most_confused, one_to_one_job
 from .probes import classify_digit, forcing_demo, read_bits, seq2seq_shapes, shape_text, tag_text, translate, write_word
@@ -47,7 +47,7 @@ __all__ = [
     "forcing_errors", "many_to_one_job", "model_from_result", "most_confused", "n_params", "one_to_many_job",
     "one_to_one_job", "parity_by_length", "qa_limits", "qa_test_set", "read_bits", "seq2seq_config", "seq2seq_job",
     "seq2seq_shapes", "shape_text", "sync_job", "tag_text", "tagger_accuracy", "translate", "valid_share",
-    "word_nll", "word_samples", "write_word",
+    "word_nll", "word_samples", "write_word", "total_params",
 ]
 
 SECTIONS = ("one_to_one", "one_to_many", "many_to_one", "sync", "seq2seq", "attention")

@@ -132,3 +132,8 @@ def model_from_result(section: str, result: dict, which: str | None = None) -> n
 
 def n_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def total_params(models) -> int:
+    """The weights of several models together (a section that trains two, e.g. with and without attention)."""
+    return sum(n_params(m) for m in models)
