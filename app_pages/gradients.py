@@ -26,7 +26,7 @@ from rnnlab.figures.gradients import (
     truncation_figure,
     weight_criterion_figure,
 )
-from rnnlab.labs.clipping import clipping_job
+from rnnlab.labs.clipping import clipped_steps, clipping_job
 from rnnlab.labs.gradients import (
     CELL_CHOICES,
     JACOBIAN_POINTS,
@@ -35,6 +35,7 @@ from rnnlab.labs.gradients import (
     sentence_inputs,
     truncated_share,
     truncation_effect,
+    zero_flows,
 )
 from rnnlab.labs.longrange import (
     CELLS,
@@ -157,7 +158,7 @@ def flow_section() -> None:
                "so values far below 1e-308 (the smallest float64) are still exact."
                + (f" The Jacobian's norm is drawn at {JACOBIAN_POINTS} evenly spread steps."
                   if T_shown > JACOBIAN_POINTS else ""))
-    zero = [flow_label(f) for f in result if np.isneginf(f.log10_grad).any()]
+    zero = [flow_label(f) for f in zero_flows(result)]
     if zero:
         st.caption(f"Gaps in {', '.join(zero)}: there the gradient is exactly 0, not just small (every relu unit "
                    "on the way back was off, so nothing flows through).")
@@ -291,7 +292,7 @@ def clipping_section() -> None:
             if run["status"] == "diverged":
                 st.error(f"**{name}**: {run['message']}")
             elif run["loss"]:
-                n_clip = sum(bool(c) for c in run["clipped"])
+                n_clip = clipped_steps(run)
                 st.success(f"**{name}**: {run['message']} Final loss {run['loss'][-1]:.4f}"
                            + (f"; {n_clip} of {len(run['clipped'])} steps were clipped." if name == "with clipping"
                               else "."))

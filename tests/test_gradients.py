@@ -25,7 +25,7 @@ from rnnlab.figures.gradients import (
     task_curves,
     weight_criterion_figure,
 )
-from rnnlab.labs.clipping import clipping_job
+from rnnlab.labs.clipping import clipped_steps, clipping_job
 from rnnlab.labs.gradients import (
     BLOCK_GAMMA,
     build_layer,
@@ -35,6 +35,7 @@ from rnnlab.labs.gradients import (
     truncated_share,
     truncation_effect,
     weight_criterion,
+    zero_flows,
 )
 from rnnlab.labs.longrange import (
     SOLVED,
@@ -551,3 +552,23 @@ def test_page_sweep_rerun_streams_and_stops(root):
     fig = next(f for f in _figures(at) if f["layout"]["xaxis"].get("title", {}).get("text") == "sequence length T")
     rnn = next(t for t in fig["data"] if t["name"] == "RNN (tanh)")
     assert rnn["y"][0] == float(rows[0]["solved"])
+
+
+def test_zero_flows_are_those_with_an_exactly_zero_gradient():
+    import dataclasses
+
+    flow = gradient_flow("RNN_TANH", 12, 4, seed=0)
+    gaps = flow.log10_grad.copy()
+    gaps[3] = -np.inf
+    tiny = dataclasses.replace(flow, cell="tiny", log10_grad=np.full(12, -400.0))   # small, not 0
+    gap = dataclasses.replace(flow, cell="gap", log10_grad=gaps)
+    flows = [flow, gap, tiny, dataclasses.replace(gap, cell="gap2")]
+    expected = [f for f in flows if any(v == -np.inf for v in f.log10_grad.tolist())]
+    assert [f.cell for f in zero_flows(flows)] == [f.cell for f in expected] == ["gap", "gap2"]
+    assert zero_flows([flow]) == []
+
+
+def test_clipped_steps_counts_the_clipped_flags():
+    flags = [True, False, 1, 0, True, None]
+    assert clipped_steps({"clipped": flags}) == len([f for f in flags if f]) == 3
+    assert clipped_steps({"clipped": []}) == 0

@@ -72,3 +72,8 @@ def clipping_job(ctx, cell: str = "RNN_TANH", T: int = 50, radius: float = 1.5, 
         metrics[f"diverged_{key}"] = float(r["status"] == Status.DIVERGED)
     return {"status": status, "message": "" if not stops else runs[list(runs)[-1]]["message"],
             "metrics": metrics, "runs": runs, "threshold": threshold, "epochs_completed": 0}
+
+
+def clipped_steps(run: dict) -> int:
+    """How many of a run's steps had their gradient clipped (``run["clipped"]``: one flag per step)."""
+    return sum(bool(c) for c in run["clipped"])

@@ -86,6 +86,12 @@ class GradientFlow:
         return float(self.log10_grad[0] - self.log10_grad[-1])
 
 
+def zero_flows(flows: list[GradientFlow]) -> list[GradientFlow]:
+    """The flows whose gradient is exactly 0 at some step (log10 = -inf: every relu unit on the way back was off),
+    not just small."""
+    return [f for f in flows if np.isneginf(f.log10_grad).any()]
+
+
 def sci(log10_value: float, digits: int = 1) -> str:
     """A number given by its log10, in scientific notation: sci(-400.5) == '3.2e-401', as Python's '%.1e' would
     print it. Works far beyond float64's range; -inf is '0'."""
