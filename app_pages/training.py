@@ -25,7 +25,6 @@ any client can clear that cache, and a second runner would start a second pool o
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -288,11 +287,8 @@ def trained_enough(job: Job) -> bool:
 
 
 def wait_for(job: Job, timeout: float = 120.0) -> None:
-    """Tests and scripts: block until the job ends."""
-    end = time.monotonic() + timeout
-    while job.running and time.monotonic() < end:
-        job.heartbeat()
-        time.sleep(0.05)
+    """Tests and scripts: block until the job ends (at most ``timeout`` s), sending its heartbeats."""
+    job.wait(timeout)
 
 
 @dataclass(frozen=True)
@@ -377,9 +373,3 @@ def train_live(key: str, button: Button | None = None, start: Callable[[], Submi
         if when_done is not None and job.result:
             when_done(job)
     return job
-
-
-def live(key: str, draw, when_done=None) -> None:
-    """``train_live`` without a button: the job under ``key``, live (``draw(job)``), then its banner and
-    ``when_done(job)``."""
-    train_live(key, draw=draw, when_done=when_done)
