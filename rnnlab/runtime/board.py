@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from ..status import END_STATES, Status
+from ..status import END_LABELS, END_STATES, Status
 from .database import database, runs
 
 MAX_KEYS = 40
@@ -48,8 +48,9 @@ NICKNAME_CHARS = 24
 MAX_ROWS = 5000
 #: how a job may have ended to leave a row (every end but an error)
 RECORDED_STATES = (Status.FINISHED, Status.EARLY_STOPPED, Status.DIVERGED, Status.STOPPED, Status.TIME_LIMIT)
-STATE_LABELS = {Status.FINISHED: "finished", Status.EARLY_STOPPED: "early-stopped", Status.DIVERGED: "diverged",
-                Status.STOPPED: "stopped", Status.TIME_LIMIT: "time limit"}
+#: the board's words for them: a job's end labels, shortened where a table column has no room
+STATE_LABELS = {**{s: END_LABELS[s] for s in RECORDED_STATES}, Status.STOPPED: "stopped",
+                Status.TIME_LIMIT: "time limit"}
 #: the columns of a row, in the order of the table and of the CSV (params and metrics follow, flattened)
 FIELDS = ("id", "recorded_at", "class_code", "nickname", "lab", "task", "cell", "end_state", "seed", "device",
           "wall_seconds", "epochs")
