@@ -281,11 +281,41 @@ def not_found() -> None:
 
 
 # --- teaching helpers -------------------------------------------------------------------------------------
-def lesson(*prompts: str) -> None:
-    """'What to notice': two or three prompts tied to the page's controls, shown under the title."""
+def lesson(*prompts: str, title: str = "👀 What to notice") -> None:
+    """A box of two or three prompts under the title; pages with lessons use :func:`lessons` instead, and
+    this one only for how-to tips (the Teacher and Class board pages), titled accordingly."""
     items = "".join(f"<li>{p}</li>" for p in prompts)
     with st.container(border=True):
-        st.markdown(f"**👀 What to notice**<ul class='rnnlab-lesson'>{items}</ul>", unsafe_allow_html=True)
+        st.markdown(f"**{title}**<ul class='rnnlab-lesson'>{items}</ul>", unsafe_allow_html=True)
+
+
+def _apply_lesson(settings: dict) -> None:
+    # In a callback, before the page runs again: every widget is drawn with the lesson's values.
+    for k, v in settings.items():
+        st.session_state[k] = list(v) if isinstance(v, tuple) else v
+
+
+def lessons(page: str) -> None:
+    """'What to notice': the page's lessons (``rnnlab.lessons``), each with a button that applies its settings
+    and a link that opens the page with them; the explanations wait in a popover until the student looked."""
+    from rnnlab.lessons import page_lessons
+
+    shown = page_lessons(page)
+    items = "".join(f"<li>{item.prompt} <a href='?{item.query()}' target='_self' title='Open this page with "
+                    f"lesson {n}&#39;s settings (a link to share)'>🔗</a></li>" if item.settings
+                    else f"<li>{item.prompt}</li>" for n, item in enumerate(shown, start=1))
+    with st.container(border=True):
+        st.markdown(f"**👀 What to notice**<ol class='rnnlab-lesson'>{items}</ol>", unsafe_allow_html=True)
+        cols = st.columns(len(shown) + 1, gap="small")
+        for i, (col, item) in enumerate(zip(cols, shown), start=1):
+            if item.settings:
+                col.button(f"Show me {i}", key=f"_lesson_{item.key}", on_click=_apply_lesson,
+                           args=(dict(item.settings),), width="stretch",
+                           help=f"Sets what lesson {i} asks for; 🔗 is the same as a link.")
+        with cols[-1].popover("Why?", width="stretch"):
+            st.markdown("Read these after you looked:")
+            for i, item in enumerate(shown, start=1):
+                st.markdown(f"**{i}.** {item.explain}")
 
 
 def bf16_note(more: str, scored: str) -> str:

@@ -1,7 +1,7 @@
 """Home: what an RNN is, the folded and unrolled diagram, and the shapes RNNs come in."""
 import streamlit as st
 
-from app_pages.common import all_pages, lesson, next_page, plot, reset_button
+from app_pages.common import all_pages, lessons, next_page, plot, reset_button
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, architecture_diagram, unrolled_diagram
 from rnnlab.labs.shapes import ARCHITECTURES
 
@@ -11,9 +11,7 @@ PAGE = "app_pages/home.py"
 def intro() -> None:
     """The title, the prompts and the two equations of a recurrent network."""
     st.title("Recurrent neural networks, step by step")
-    lesson("Drag <b>Time steps T</b>: each new column is the same cell again; do new weights appear?",
-           "Switch <b>View</b> to <i>Folded loop</i>: the same network drawn as one cell that feeds h back to itself.",
-           "Pick <b>LSTM</b>: which second line runs along the chain, and why does it carry no weight matrix?")
+    lessons("home")
     st.markdown(
         """
 A feed-forward network sees its whole input at once. A **recurrent** network reads a sequence

@@ -1,0 +1,97 @@
+"""Lessons as data: every "What to notice" prompt of every page, with the check that shows it happens.
+
+A :class:`Lesson` holds the prompt a student reads, the settings it asks for (widget keys of the page and
+their values, the same keys the page binds to the URL), what the student should observe stated as a
+predicate on the lab's own computation (:attr:`Lesson.check`), and the one-line explanation the page reveals
+after. ``tests/test_lessons.py`` runs every check at the page's defaults: a lesson whose effect does not
+happen is a failing test, not a teacher embarrassed in front of thirty students.
+
+Each page's lessons live in a module of this package named after the page (``rnnlab.lessons.gradients``),
+which holds ``PAGE`` (the page script), ``DEFAULTS`` (the page's widget defaults its checks rely on; a test
+compares them with the page) and ``LESSONS``. No Streamlit here: the page draws them with
+``app_pages.common.lessons``.
+"""
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlencode
+
+#: The modules of this package, one per page with "What to notice" prompts, in the course's order.
+PAGE_MODULES = ("home", "step_through", "memory", "scratch", "architectures", "batches", "sentiment",
+                "gradients", "forecast", "textgen", "compare")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a lesson's check measured: whether the promised effect happened, and the numbers, in words."""
+    holds: bool
+    measured: str
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """One "What to notice" prompt.
+
+    ``prompt`` is the text the page shows (HTML allowed: <b>, <i>, <code>); ``settings`` the widget values it
+    asks for (``{"gr_T": 200}``), applied by the page's "Show me" button and written into its link;
+    ``observe`` the effect in words, which ``check`` tests; ``explain`` the one line revealed after.
+    ``check`` runs the lab's own computation at the page's defaults with ``settings`` applied and returns a
+    :class:`Finding`. ``slow`` marks a check that trains a model (seconds, not milliseconds).
+    """
+    key: str
+    prompt: str
+    settings: Mapping[str, Any]
+    observe: str
+    explain: str
+    check: Callable[[], Finding] = field(repr=False, compare=False)
+    slow: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+
+    def query(self) -> str:
+        """The settings as a URL query string (``gr_T=200&gr_cells=LSTM&gr_cells=GRU``), in the form a widget
+        bound to the URL reads: a list as repeated keys, a boolean as ``true``/``false``."""
+        return urlencode([(k, url_value(v)) for k, vs in self.settings.items()
+                          for v in (vs if isinstance(vs, list | tuple) else [vs])])
+
+
+def url_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer() and not math.isinf(v):
+        return repr(v)
+    return str(v)
+
+
+def page_lessons(page: str) -> tuple[Lesson, ...]:
+    """The lessons of one page (``"gradients"``), in the order the page shows them."""
+    return tuple(_module(page).LESSONS)
+
+
+def page_defaults(page: str) -> Mapping[str, Any]:
+    """The widget defaults a page's lesson checks rely on (compared with the page's widgets by a test)."""
+    return _module(page).DEFAULTS
+
+
+def page_script(page: str) -> str:
+    return _module(page).PAGE
+
+
+def all_lessons() -> list[tuple[str, Lesson]]:
+    """Every lesson of every page, as ``(page, lesson)``."""
+    return [(p, lesson) for p in PAGE_MODULES for lesson in page_lessons(p)]
+
+
+def _module(page: str):
+    if page not in PAGE_MODULES:
+        raise KeyError(f"no lessons for page {page!r}")
+    return importlib.import_module(f"{__name__}.{page}")
