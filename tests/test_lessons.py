@@ -113,6 +113,6 @@ def test_every_lesson_is_complete_and_keys_are_unique():
     keys = [le.key for _, le in LESSONS]
     assert len(keys) == len(set(keys))
     for page in PAGE_MODULES:
-        assert 1 <= len(page_lessons(page)) <= 4, page
+        assert len(page_lessons(page)) >= 1, page
     for _, le in LESSONS:
         assert le.prompt and le.observe and le.explain and callable(le.check), le.key
