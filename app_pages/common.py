@@ -295,12 +295,13 @@ def _apply_lesson(settings: dict) -> None:
         st.session_state[k] = list(v) if isinstance(v, tuple) else v
 
 
-def lessons(page: str) -> None:
+def lessons(page: str, part: str | None = None) -> None:
     """'What to notice': the page's lessons (``rnnlab.lessons``), each with a button that applies its settings
-    and a link that opens the page with them; the explanations wait in a popover until the student looked."""
+    and a link that opens the page with them; the explanations wait in a popover until the student looked.
+    ``part`` shows only the lessons keyed ``<page>.<part>.…`` (a tab's own box)."""
     from rnnlab.lessons import page_lessons
 
-    shown = page_lessons(page)
+    shown = [le for le in page_lessons(page) if part is None or le.key.startswith(f"{page}.{part}.")]
     items = "".join(f"<li>{item.prompt} <a href='?{item.query()}' target='_self' title='Open this page with "
                     f"lesson {n}&#39;s settings (a link to share)'>🔗</a></li>" if item.settings
                     else f"<li>{item.prompt}</li>" for n, item in enumerate(shown, start=1))
@@ -312,7 +313,7 @@ def lessons(page: str) -> None:
                 col.button(f"Show me {i}", key=f"_lesson_{item.key}", on_click=_apply_lesson,
                            args=(dict(item.settings),), width="stretch",
                            help=f"Sets what lesson {i} asks for; 🔗 is the same as a link.")
-        with cols[-1].popover("Why?", width="stretch"):
+        with cols[-1].popover("Why?", width="stretch"):  # noqa: SIM117 (a popover in a column)
             st.markdown("Read these after you looked:")
             for i, item in enumerate(shown, start=1):
                 st.markdown(f"**{i}.** {item.explain}")
