@@ -313,7 +313,7 @@ def lessons(page: str, part: str | None = None) -> None:
                 col.button(f"Show me {i}", key=f"_lesson_{item.key}", on_click=_apply_lesson,
                            args=(dict(item.settings),), width="stretch",
                            help=f"Sets what lesson {i} asks for; 🔗 is the same as a link.")
-        with cols[-1].popover("Why?", width="stretch"):  # noqa: SIM117 (a popover in a column)
+        with cols[-1].popover("Why?", width="stretch"):
             st.markdown("Read these after you looked:")
             for i, item in enumerate(shown, start=1):
                 st.markdown(f"**{i}.** {item.explain}")
