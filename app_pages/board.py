@@ -54,8 +54,10 @@ def intro() -> None:
         st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
     lesson("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
            "learning rate): where does each cell stop working?",
-           "Look at the error bars: when two settings' bars overlap, the class has not shown that one is better.",
-           "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.")
+           "The error bars are ± one standard deviation across seeds: when two settings' bars overlap, the seed "
+           "moves the result as much as the setting does, and the class has not shown that one is better.",
+           "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.",
+           title="🧭 Reading the board")
 
 
 @st.cache_resource(max_entries=16, ttl=600, show_spinner=False)

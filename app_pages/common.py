@@ -68,7 +68,7 @@ PAGES: dict[str, list[PageInfo]] = {
                  "changes; train a sentiment model live and watch it learn."),
         PageInfo("app_pages/gradients.py", "Gradients lab", ":material/trending_down:",
                  "Drag the sequence length and watch gradients vanish or explode; clipping, truncated BPTT, and "
-                 "the long-range tasks that only LSTM and GRU solve."),
+                 "a race on the adding problem: which cells learn to add two numbers seen up to T steps apart."),
         PageInfo("app_pages/forecast.py", "Forecasting lab", ":material/show_chart:",
                  "Train a recurrent forecaster live and compare it honestly with naive, seasonal, AR and ARIMA "
                  "baselines."),

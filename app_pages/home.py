@@ -49,7 +49,8 @@ def loop_section() -> None:
             f"Unrolled over {T} steps: each column is the same cell at another time. {SHARED_WEIGHTS_NOTE} "
             "Hover a node to see its equation."
             + (" The LSTM also carries a cell state c (orange), changed only by gates: its path has no weight "
-               "matrix, which is why gradients travel along it far better." if cell == "LSTM" else "")
+               "matrix, so a gradient along it shrinks only as fast as the forget gates fall below 1."
+               if cell == "LSTM" else "")
         )
 
 

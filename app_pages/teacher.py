@@ -105,9 +105,9 @@ def unlocked_header() -> None:
            "student's page answering in under a second while the class trains. The others queue, and their pages "
            "show their place and the wait.",
            "Before a lab where all 30 students train, lower the <b>time limit</b>: 30 jobs × the limit ÷ trainings "
-           "at once is how long the last student waits.",
+           "at once is about the longest the last student waits.",
            "A new <b>class code</b> starts a fresh board for the next class; the old runs stay in the database and "
-           "in the export.")
+           "in the export.", title="🧭 Running the class")
 
 
 def settings_section(settings) -> None:
