@@ -7,14 +7,18 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
+from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, unrolled_diagram
 from rnnlab.figures.steps import shown_units, state_history, vector_bars, weight_heatmaps
 from rnnlab.labs.equations import GRU_NOTE, gathered, step_equations
 from rnnlab.labs.unroll import (
+    CELLS,
+    DEFAULT_SENTENCE,
     INPUT_KINDS,
     MAX_STEPS,
+    RADII,
+    WRITTEN_OUT,
     build_unroll,
     gate_weights,
     history,
@@ -25,11 +29,7 @@ from rnnlab.nn.cells import GATE_DESCRIPTIONS
 from rnnlab.nn.init import SCHEMES
 
 PAGE = "app_pages/step_through.py"
-CELLS = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
-RADII = ["as initialised", "0.5", "0.9", "1.0", "1.5", "2.0"]
 WINDOW = 6        # steps drawn in the unrolled diagram around the current one (6 still fit a phone)
-WRITTEN_OUT = 4   # up to this hidden size the equations are written out number by number
-DEFAULT_TEXT = "the movie was not good at all"
 MAX_CHARS = 500   # a typed sentence: enough for MAX_STEPS words, short enough for a link
 BARS_HEIGHT = 230  # px: the state and gate bars end within the first screen of a 1024 x 768 projector
 
@@ -41,11 +41,7 @@ STEP_CSS = """<style>
 def intro() -> None:
     st.title("Step through an RNN")
     st.html(STEP_CSS)
-    lesson("Press <b>Next ▶</b> until the cell reads <i>not</i>: which gate bars move most, and does h change "
-           "sign?",
-           "Pick <b>RNN (tanh)</b> and set <b>U's spectral radius</b> to 0.5, then 2.0: does the memory fade away "
-           "or pin every unit at ±1?",
-           "Raise <b>Hidden size</b> above 4: the equations fold into heatmaps, the bars still show every unit.")
+    lessons("step_through")
 
 
 @dataclass(frozen=True)
@@ -77,9 +73,9 @@ def settings_box() -> Network:
                                  "embedding).")
         d1, d2 = st.columns([3, 1])
         if kind == "sentence":
-            url_text("st_text", DEFAULT_TEXT, MAX_CHARS)
+            url_text("st_text", DEFAULT_SENTENCE, MAX_CHARS)
             text = d1.text_input("Sentence", key="st_text", max_chars=MAX_CHARS)
-            keep_text_in_url("st_text", DEFAULT_TEXT, MAX_CHARS)
+            keep_text_in_url("st_text", DEFAULT_SENTENCE, MAX_CHARS)
             length, freq = 0, 1.0
         else:
             e1, e2 = d1.columns(2)

@@ -20,6 +20,11 @@ from ..nn.layers import Trace, make_recurrent
 
 INPUT_KINDS = ("sentence", "sine", "square wave", "random walk")
 MAX_STEPS = 200
+#: The page's cell choices (label -> ``make_recurrent`` mode) and U's spectral radius choices.
+CELLS = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GRU": "GRU"}
+RADII = ["as initialised", "0.5", "0.9", "1.0", "1.5", "2.0"]
+DEFAULT_SENTENCE = "the movie was not good at all"
+WRITTEN_OUT = 4   # up to this hidden size the equations are written out number by number
 
 
 @dataclass
