@@ -9,10 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import training
-from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, url_text
+from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, url_text
 from rnnlab.figures.scratch import backward_flow, char_loss, states_heatmap
 from rnnlab.labs.equations import matrix
 from rnnlab.labs.scratch import (
+    CHAR_CHOICES,
+    CHAR_DEFAULTS,
+    DEFAULT_INPUTS,
+    DEFAULT_SENTENCE,
+    DEFAULT_TARGETS,
     MAX_CHAR_TEXT,
     MAX_HIDDEN,
     MAX_INPUT,
@@ -30,6 +35,7 @@ from rnnlab.labs.scratch import (
     forward_equation,
     gradient_check,
     parse_indices,
+    sample_every,
     torch_hidden_states,
     torch_rnn,
     training_text,
@@ -39,7 +45,6 @@ from rnnlab.nn.numpy_rnn import NumpyRNN, alphabet, rnn_forward
 
 PAGE = "app_pages/scratch.py"
 JOB = "scr_char_job"
-DEFAULT_INPUTS, DEFAULT_TARGETS, DEFAULT_SENTENCE = "0, 1, 2", "0, 1, 0", "hello world"
 JOB_SECONDS = 60.0   # a NumPy character model needs a few seconds; this caps a stuck one
 
 
@@ -49,12 +54,7 @@ def intro() -> None:
                 "example (3 inputs, 4 hidden units, 2 outputs, Xavier-initialised weights, 3 one-hot time steps), "
                 "its backward pass worked out by hand, checked against finite differences and PyTorch, then a "
                 "small character model trained with the same code.")
-    lesson("Set the <b>inputs</b> to <code>0, 0, 0</code>: x is the same at every step, so why does h change? "
-           "(h₁ enters step 2.)",
-           "In <b>Backpropagation by hand</b>, walk back from t = 3 to t = 1 and watch the blue bar: the part of "
-           "∂L/∂h_t that comes back from the future.",
-           "In <b>Train a character model</b>, type your own sentence and press Train: after how many steps do the "
-           "samples start to spell words?")
+    lessons("scratch")
 
 
 @dataclass(frozen=True)
@@ -176,8 +176,9 @@ def backward_section(ex: Example, net: Network) -> None:
     def backward_step():
         order = list(range(T, 0, -1))
         if T > 1:
-            t = st.select_slider("Backward step", order, value=T, key="scr_bwd_t", bind="query-params",
-                                 format_func=lambda k: f"t = {k}" + (" (starts here)" if k == T else ""))
+            # the plain number as the option's label: a link carries ?scr_bwd_t=1
+            t = st.select_slider("Backward step t (from T back to 1)", order, value=T, key="scr_bwd_t",
+                                 bind="query-params")
         else:
             t = 1
         rec = next(r for r in records if r["t"] == t)
@@ -260,12 +261,13 @@ def char_settings() -> CharSettings:
                              help=f"Up to {MAX_CHAR_TEXT} characters.")
     keep_text_in_url("scr_sentence", DEFAULT_SENTENCE, MAX_CHAR_TEXT)
     t1, t2, t3, t4 = st.columns(4)
-    hidden = t1.select_slider("Hidden units", [8, 16, 32, 64, 128], 32, key="scr_char_hidden", bind="query-params")
-    steps = t2.select_slider("Training steps", [100, 200, 400, 800, 1500, 3000], 400, key="scr_char_steps",
+    hidden = t1.select_slider("Hidden units", CHAR_CHOICES["hidden"], CHAR_DEFAULTS["hidden"], key="scr_char_hidden",
+                              bind="query-params")
+    steps = t2.select_slider("Training steps", CHAR_CHOICES["steps"], CHAR_DEFAULTS["steps"], key="scr_char_steps",
                              bind="query-params")
-    lr = t3.select_slider("Learning rate (Adam)", [1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.5], 5e-3,
+    lr = t3.select_slider("Learning rate (Adam)", CHAR_CHOICES["lr"], CHAR_DEFAULTS["lr"],
                           format_func=lambda v: f"{v:g}", key="scr_char_lr", bind="query-params")
-    temperature = t4.select_slider("Sampling temperature", [0.1, 0.3, 0.5, 0.8, 1.0, 1.5], 0.5,
+    temperature = t4.select_slider("Sampling temperature", CHAR_CHOICES["temperature"], CHAR_DEFAULTS["temperature"],
                                    key="scr_char_temp", bind="query-params",
                                    help="Low: the most likely next character almost always. High: more random.")
     try:
@@ -297,7 +299,7 @@ def train_section(seed: int) -> None:
     def start() -> training.Submission:
         lim = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
         params = {"sentence": " ".join(cs.sentence.split()), "hidden": cs.hidden, "steps": cs.steps, "lr": cs.lr,
-                  "temperature": cs.temperature, "sample_every": max(cs.steps // 20, 10)}
+                  "temperature": cs.temperature, "sample_every": sample_every(cs.steps)}
         return training.Submission(char_model_job, {**params, "seed": seed}, seed=seed, job_limits=lim,
                                    meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
                                          "params": params, "total_steps": cs.steps})

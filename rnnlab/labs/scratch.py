@@ -33,6 +33,13 @@ MAX_CHAR_TEXT = 200          # characters the student may type for the character
 MAX_CHAR_STEPS = 3000
 MAX_CHAR_HIDDEN = 128
 SEQ_LEN = 25                 # characters per truncated-BPTT window
+#: The page's example: the hot input unit and the target class at each step.
+DEFAULT_INPUTS, DEFAULT_TARGETS = "0, 1, 2", "0, 1, 0"
+#: The character model's sentence, the choices of its sliders and their defaults.
+DEFAULT_SENTENCE = "hello world"
+CHAR_CHOICES = {"hidden": [8, 16, 32, 64, 128], "steps": [100, 200, 400, 800, 1500, 3000],
+                "lr": [1e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1, 0.5], "temperature": [0.1, 0.3, 0.5, 0.8, 1.0, 1.5]}
+CHAR_DEFAULTS = {"hidden": 32, "steps": 400, "lr": 5e-3, "temperature": 0.5}
 
 
 class InputError(ValueError):
@@ -313,6 +320,11 @@ def char_model_job(ctx, sentence: str = "hello world", hidden: int = 32, steps: 
             "history": {"steps": [s + 1 for s in log.steps], "loss": log.losses, "grad_norm": log.grad_norms},
             "config": {"hidden": hidden, "steps": steps, "lr": lr, "seq_len": seq_len, "optimizer": "Adam",
                        "clip": 5.0, "text_chars": len(text)}}
+
+
+def sample_every(steps: int) -> int:
+    """How often the page's training draws a sample: about 20 samples a run, at least 10 steps apart."""
+    return max(int(steps) // 20, 10)
 
 
 def chance_loss(sentence: str) -> float:
