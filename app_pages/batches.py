@@ -8,7 +8,7 @@ from app_pages import training
 from app_pages.common import (
     escape_md,
     keep_text_in_url,
-    lesson,
+    lessons,
     next_page,
     plot,
     reset_button,
@@ -20,6 +20,7 @@ from rnnlab.data.tokenizer import Vocabulary
 from rnnlab.figures.batching import cost_figure, direction_gap_html, packed_layout_html, padded_batch_html, word_map
 from rnnlab.labs.batching import (
     COST_CONFIGS,
+    DEFAULT_SENTENCES,
     LENGTHS,
     MAX_SENTENCES,
     MAX_TOKENS,
@@ -32,6 +33,9 @@ from rnnlab.labs.batching import (
     padding_cost_job,
 )
 from rnnlab.labs.embeddings import (
+    DEFAULT_AMONG,
+    DEFAULT_NEIGHBOURS,
+    DEFAULT_WORD,
     MAX_NEIGHBOURS,
     MAX_WORDS,
     WordError,
@@ -48,9 +52,6 @@ from rnnlab.labs.embeddings import (
 
 PAGE = "app_pages/batches.py"
 COST_JOB = "bat_cost_job"
-DEFAULT_SENTENCES = ("A wonderful film.\nThe plot is thin but the actors are great.\n"
-                     "I did not enjoy a single minute of this boring mess.")
-DEFAULT_WORD = "awful"
 DEFAULT_WORDS = ("good great excellent wonderful brilliant superb bad awful terrible boring worst waste "
                  "movie film actor plot ending funny dull")
 MAX_TEXT = 600
@@ -63,14 +64,7 @@ def intro() -> None:
                 "short ones are **padded**; the layer must then be told where each one ends (**masking**, or "
                 "**packing** in PyTorch), or it reads the padding as if it were words. The last tab opens the "
                 "**word vectors** a trained model reads.")
-    lesson("Add a short line to the batch: in <b>Padding and masking</b>, the rows with the most pads get the "
-           "largest gaps in the backward direction, while the forward direction stays at 0.",
-           "Switch <b>Pads go</b> to <i>at the start</i> (Keras' default): now the forward direction reads the pads "
-           "first.",
-           "In <b>What it costs</b>, measure with <i>every sentence full length</i>: packing saves nothing, "
-           "and still costs.",
-           "In <b>Embeddings</b>, are the neighbours of <i>awful</i> synonyms, or words that push a review the same "
-           "way? Try <i>wonderful</i>, and compare the cosines with the random level under the table.")
+    lessons("batches")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -270,9 +264,9 @@ def neighbours(tm, unit) -> None:
     url_text("bat_word", DEFAULT_WORD, 40)
     e1.text_input("A word", key="bat_word", max_chars=40)
     keep_text_in_url("bat_word", DEFAULT_WORD, 40)
-    k = e2.slider("Neighbours", 5, MAX_NEIGHBOURS, 10, key="bat_k", bind="query-params")
+    k = e2.slider("Neighbours", 5, MAX_NEIGHBOURS, DEFAULT_NEIGHBOURS, key="bat_k", bind="query-params")
     among_options = [n for n in (1000, 2000, 5000, 10000, 20000) if n < unit.shape[0] - 2] + [unit.shape[0] - 2]
-    among = e3.select_slider("Among the most frequent", among_options, value=min(5000, among_options[-1]),
+    among = e3.select_slider("Among the most frequent", among_options, value=min(DEFAULT_AMONG, among_options[-1]),
                              key="bat_among", bind="query-params", format_func=lambda n: f"{n:,} words",
                              help="Rare words were seen in few reviews: their rows barely moved from their "
                                   "random start, and crowd the list with accidental neighbours.")

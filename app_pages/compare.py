@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import training
-from app_pages.common import escape_md, lesson, next_page, plot, reset_button, seed
+from app_pages.common import escape_md, lessons, next_page, plot, reset_button, seed
 from rnnlab.data.recall import RecallTask
 from rnnlab.figures.compare import (
     accuracy_figure,
@@ -26,6 +26,8 @@ from rnnlab.labs.compare import (
     EVAL_CHARS,
     LM_RESERVE,
     RECALL_LINEUP,
+    RECALL_STEPS,
+    RECALL_T,
     SPAN_ACCURACY,
     SPEED_LINEUP,
     Lineup,
@@ -56,12 +58,7 @@ st.markdown("The course compares recurrent, convolutional and feed-forward netwo
             "at. Here the claims are **measured**: four models with the same number of weights (a recurrent net, "
             "a causal dilated CNN, an MLP on a window of the last tokens and a small causal Transformer) train on "
             "the same data, and are timed on this machine.")
-lesson("In <b>Memory</b>, press Train: at which k does each model fall to chance? Drag the "
-       "<i>MLP window</i> to 16 and train again: where is its cliff now?",
-       "Switch the <i>recurrent cell</i> to RNN (tanh): does it still hold the symbol 63 steps? Open <i>How "
-       "strongly does each answer depend on the marked token?</i> to see how fast that dependence fades.",
-       "In <b>Speed</b>, measure, then read the cost of one new token after 1,024 tokens: the running state "
-       "against the Transformer without a cache. Is the RNN the slowest to <i>train</i>, as the course's table says?")
+lessons("compare")
 reset_button("cmp")
 
 # short names: the four fit a phone's width
@@ -95,8 +92,9 @@ def memory_part() -> None:
     size = c2.select_slider("Weights per model", [10_000, 20_000, 50_000, 100_000], RECALL_LINEUP.params,
                             format_func=kilo, key="cmp_size", bind="query-params",
                             help="Each model's width is chosen so that it has about this many weights.")
-    T = c3.select_slider("Sequence length T", [16, 32, 64, 128], 64, key="cmp_T", bind="query-params")
-    steps = c4.select_slider("Training steps", [100, 200, 400, 800, 1600], 400, key="cmp_steps", bind="query-params",
+    T = c3.select_slider("Sequence length T", [16, 32, 64, 128], RECALL_T, key="cmp_T", bind="query-params")
+    steps = c4.select_slider("Training steps", [100, 200, 400, 800, 1600], RECALL_STEPS, key="cmp_steps",
+                             bind="query-params",
                              help="Batches of 64 sequences; every model trains on the same batches.")
     c5, c6, c7 = st.columns(3)
     window = c5.select_slider("MLP window (tokens)", [1, 2, 4, 8, 16, 32], RECALL_LINEUP.window, key="cmp_window",

@@ -23,6 +23,9 @@ from ..nn.models import ClassifierConfig, SentimentClassifier
 from ..status import Status, stop_status
 
 MAX_SENTENCES = 8
+#: the page's batch: three sentences of different lengths
+DEFAULT_SENTENCES = ("A wonderful film.\nThe plot is thin but the actors are great.\n"
+                     "I did not enjoy a single minute of this boring mess.")
 MAX_TOKENS = 40       # per sentence: the padded tensor is drawn cell by cell
 
 

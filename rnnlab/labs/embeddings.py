@@ -17,6 +17,9 @@ from ..nn.models import SentimentClassifier
 
 MAX_WORDS = 40          # words in the projection
 MAX_NEIGHBOURS = 30
+DEFAULT_WORD = "awful"      # the page's defaults: a word, its neighbours, among the most frequent words
+DEFAULT_NEIGHBOURS = 10
+DEFAULT_AMONG = 5000
 
 
 class WordError(ValueError):

@@ -40,6 +40,8 @@ from .lineup import CELL_LABELS, CHAR_LINEUP, RECALL_LINEUP, SIZE_TOLERANCE, Lin
 from .recall import (
     RECALL_LR,
     RECALL_RESERVE,
+    RECALL_STEPS,
+    RECALL_T,
     SPAN_ACCURACY,
     marked_sensitivity,
     recall_accuracy,
@@ -56,17 +58,21 @@ from .speed import (
     measure_speed,
     saved_bytes,
     speed_job,
+    speed_models,
     state_floats,
     time_next_token,
     time_step,
+    tokens_read_per_new_token,
 )
 from .table import COURSE, course_table, weights_per_extra_token
 
 __all__ = [
     "CELL_LABELS", "CHAR_LINEUP", "CHAR_LR", "CHAR_WARMUP", "COURSE", "EVALS", "EVAL_CHARS", "INFER_HISTORY",
-    "LM_RESERVE", "RECALL_LINEUP", "RECALL_LR", "RECALL_RESERVE", "SIZE_TOLERANCE", "SPAN_ACCURACY", "SPEED_LINEUP",
+    "LM_RESERVE", "RECALL_LINEUP", "RECALL_LR", "RECALL_RESERVE", "RECALL_STEPS",
+    "RECALL_T", "SIZE_TOLERANCE", "SPAN_ACCURACY", "SPEED_LINEUP",
     "SPEED_TS", "Lineup", "charlm_job", "check_lineup", "cosine", "course_table", "lm_sample", "lm_val_loss",
     "load_average", "marked_sensitivity", "measure_speed", "recall_accuracy", "recall_job", "recall_loss",
-    "saved_bytes", "size_problem", "span", "speed_job", "state_floats", "time_next_token", "time_step", "train_lm",
+    "saved_bytes", "size_problem", "span", "speed_job", "speed_models", "state_floats", "time_next_token", "time_step",
+    "tokens_read_per_new_token", "train_lm",
     "weights_per_extra_token", "window_batches", "window_loss", "windowed_loss", "within_beyond",
 ]

@@ -90,7 +90,8 @@ def check_lineup(lu: Lineup) -> None:
             raise ValueError(f"{name.replace('_', ' ')} must be between {lo:,} and {hi:,} (got {value})")
 
 
-def _job_status(results: dict[str, dict]) -> Status:
-    """A comparison job's status: the worst of its models' (one of the four never trained counts as a stop)."""
-    missing = [] if len(results) == len(KINDS) else [Status.STOPPED]
+def _job_status(results: dict[str, dict], expected: int = len(KINDS)) -> Status:
+    """A comparison job's status: the worst of its models' (one of the ``expected`` never trained counts as a
+    stop)."""
+    missing = [] if len(results) == expected else [Status.STOPPED]
     return worst_status([r["status"] for r in results.values()] + missing)

@@ -16,6 +16,8 @@ from ...status import Status
 from ...train import TrainConfig, Trainer
 from .lineup import Lineup, _job_status, check_lineup, size_problem
 
+RECALL_T = 64              # the page's default sequence length
+RECALL_STEPS = 400         # the page's default training steps (batches of 64)
 SPAN_ACCURACY = 0.9        # a model "holds" distance k when its test accuracy at k is at least this
 RECALL_LR = 1e-2
 RECALL_RESERVE = 8.0       # seconds of the job kept for testing each model
@@ -90,11 +92,13 @@ def within_beyond(acc: list[float], view: int) -> tuple[float, float]:
     return sum(acc[:view]) / view, sum(beyond) / len(beyond)
 
 
-def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, steps: int = 400, batch: int = 64,
-               lr: float = RECALL_LR, seed: int = 0, per_k: int = 64) -> dict:
+def recall_job(ctx, lineup: dict | None = None, T: int = RECALL_T, symbols: int = 8, steps: int = RECALL_STEPS,
+               batch: int = 64, lr: float = RECALL_LR, seed: int = 0, per_k: int = 64,
+               kinds: tuple[str, ...] = KINDS) -> dict:
     """Train the four models one after another on the recall task (the same batches for each), then test each
     at every distance k. Streams ``train`` events (model, loss), progress, and a ``model_done`` event with each
-    model's accuracy at every k as soon as it is tested. Each model gets an equal share of the job's time."""
+    model's accuracy at every k as soon as it is tested. Each model gets an equal share of the job's time.
+    ``kinds``: only these models (a lesson's check trains the ones it needs; the page trains all four)."""
     ctx.phase("preparing the task")
     lu = Lineup.from_dict(lineup or {})
     check_lineup(lu)
@@ -108,22 +112,23 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
     problem = size_problem(sizes, lu.params, lu.labels())
     if problem:
         raise ValueError(problem)
+    kinds = tuple(k for k in KINDS if k in kinds)
     held_out(task, per_k)
     results: dict[str, dict] = {}
-    for i, kind in enumerate(KINDS):
+    for i, kind in enumerate(kinds):
         if ctx.should_stop():
             break
         name = lu.label(kind)
-        ctx.phase(f"training the {name} ({i + 1}/{len(KINDS)})")
+        ctx.phase(f"training the {name} ({i + 1}/{len(kinds)})")
         model = build(kind, task.vocab_size, task.symbols, seed=seed, **settings[kind])
         gen = torch.Generator().manual_seed(seed)                  # the same training batches for every model
-        share = max((ctx.remaining() - RECALL_RESERVE * (len(KINDS) - i)) / (len(KINDS) - i), 1.0)
+        share = max((ctx.remaining() - RECALL_RESERVE * (len(kinds) - i)) / (len(kinds) - i), 1.0)
 
         def on_event(e, i=i, name=name, kind=kind):
             if e.kind == "step" and (e.step % 10 == 0 or e.step == steps):
                 ctx.emit("train", e.step, model=kind, loss=float(e.data["loss"]), acc=float(e.data.get("acc", 0.0)))
-                ctx.progress(i * steps + e.step, len(KINDS) * steps,
-                             f"{name} ({i + 1}/{len(KINDS)}): step {e.step:,}/{steps:,}")
+                ctx.progress(i * steps + e.step, len(kinds) * steps,
+                             f"{name} ({i + 1}/{len(kinds)}): step {e.step:,}/{steps:,}")
 
         config = TrainConfig(lr=lr, clip=1.0, max_steps=steps, time_limit=share, seed=seed, device=ctx.device)
         trainer = Trainer(model, recall_loss, config, on_event=on_event, should_stop=ctx.should_stop)
@@ -144,9 +149,9 @@ def recall_job(ctx, lineup: dict | None = None, T: int = 64, symbols: int = 8, s
         ctx.emit("model_done", len(h.steps), **{k: v for k, v in row.items() if k != "settings"})
         if h.status == Status.STOPPED:
             break
-    status = _job_status(results)
+    status = _job_status(results, len(kinds))
     short = [r["label"] for r in results.values() if r["status"] == Status.TIME_LIMIT]
-    message = f"{len(results)} of {len(KINDS)} models trained and tested."
+    message = f"{len(results)} of {len(kinds)} models trained and tested."
     if short:
         message += (f" {', '.join(short)} stopped at {'its' if len(short) == 1 else 'their'} share of the job's time "
                     "before the last step.")

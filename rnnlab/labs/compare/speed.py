@@ -81,6 +81,13 @@ def time_step(model: nn.Module, x: Tensor, y: Tensor, reps: int = 3, budget: flo
     return _timed(step, reps, budget)
 
 
+def tokens_read_per_new_token(model: nn.Module, history: int) -> int:
+    """Tokens a model's forward pass reads to predict one new token after ``history`` tokens, as
+    :func:`time_next_token` runs it: a recurrent net 1 (the new one, into its state); the others the last
+    tokens they can see, the new one included (a Transformer without a cache: all of its context)."""
+    return 1 if isinstance(model, RecurrentNet) else min(history + 1, model.view)
+
+
 @torch.no_grad()
 def time_next_token(model: nn.Module, history: Tensor, tokens: int = 8, reps: int = 3,
                     budget: float = 2.0) -> list[float]:
@@ -97,14 +104,20 @@ def time_next_token(model: nn.Module, history: Tensor, tokens: int = 8, reps: in
             for _ in range(tokens):
                 _, s = model(nxt, s)
     else:
-        v = model.view
-        ctx_ids = torch.cat([history, nxt], 1)[:, -v:]
+        ctx_ids = torch.cat([history, nxt], 1)[:, -tokens_read_per_new_token(model, history.shape[1]):]
 
         def gen():
             for _ in range(tokens):
                 logits(model, ctx_ids)[:, -1]
 
     return [t / tokens for t in _timed(gen, reps, budget)]
+
+
+def speed_models(lineup: Lineup, vocab_size: int = 65, seed: int = 0, device=None,
+                 kinds: tuple[str, ...] = KINDS) -> dict[str, nn.Module]:
+    """The models :func:`measure_speed` times (``lineup``'s, seeded), by kind."""
+    settings = lineup.settings(vocab_size)
+    return {k: build(k, vocab_size, None, seed=seed, **settings[k]).to(device or "cpu") for k in kinds}
 
 
 def measure_speed(lineup: Lineup = SPEED_LINEUP, vocab_size: int = 65, Ts=SPEED_TS, history=INFER_HISTORY,
@@ -118,8 +131,7 @@ def measure_speed(lineup: Lineup = SPEED_LINEUP, vocab_size: int = 65, Ts=SPEED_
     Ts, history = list(Ts), list(history)
     lineup = replace(lineup, context=max(lineup.context, max(Ts), max(history)))
     device = torch.device(device or "cpu")
-    settings = lineup.settings(vocab_size)
-    models = {k: build(k, vocab_size, None, seed=seed, **settings[k]).to(device) for k in KINDS}
+    models = speed_models(lineup, vocab_size, seed, device)
     g = torch.Generator().manual_seed(seed)
     out = {"labels": lineup.labels(), "params": {k: count_params(m) for k, m in models.items()},
            "views": {k: (m.view if m.view is not None else -1) for k, m in models.items()}, "Ts": Ts,
