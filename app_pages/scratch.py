@@ -17,12 +17,17 @@ from rnnlab.labs.scratch import (
     CHAR_DEFAULTS,
     DEFAULT_INPUTS,
     DEFAULT_SENTENCE,
+    DEFAULT_SIZES,
     DEFAULT_TARGETS,
+    FD_EPS,
     MAX_CHAR_TEXT,
     MAX_HIDDEN,
     MAX_INPUT,
     MAX_OUTPUT,
     MAX_STEPS,
+    RIGHT_BELOW,
+    SEQ_LEN,
+    WRONG_ABOVE,
     Example,
     InputError,
     backward_equations,
@@ -35,6 +40,7 @@ from rnnlab.labs.scratch import (
     forward_equation,
     gradient_check,
     parse_indices,
+    power_of_ten,
     sample_every,
     torch_hidden_states,
     torch_rnn,
@@ -50,10 +56,12 @@ JOB_SECONDS = 60.0   # a NumPy character model needs a few seconds; this caps a 
 
 def intro() -> None:
     st.title("An RNN from scratch (NumPy)")
-    st.markdown("No library: the whole recurrent network is a loop of three lines of NumPy. Here is the course's "
-                "example (3 inputs, 4 hidden units, 2 outputs, Xavier-initialised weights, 3 one-hot time steps), "
-                "its backward pass worked out by hand, checked against finite differences and PyTorch, then a "
-                "small character model trained with the same code.")
+    n_in, n_hidden, n_out = DEFAULT_SIZES
+    st.markdown("No deep-learning library: the whole recurrent network is a Python loop around two lines of NumPy. "
+                f"Here is the course's example ({n_in} inputs, {n_hidden} hidden units, {n_out} outputs, "
+                f"Xavier-initialised weights, {len(DEFAULT_INPUTS.split(','))} one-hot time steps), its backward pass "
+                "worked out by hand, checked against finite differences and PyTorch, then a small character model "
+                "trained with the same code.")
     lessons("scratch")
 
 
@@ -71,10 +79,12 @@ def network_box() -> Network:
     with st.container(border=True):
         c1, c2, c3, c4 = st.columns(4)
         seed = c1.number_input("Seed", 0, 2**31 - 1, 0, key="scr_seed", bind="query-params",
-                               help="Draws the Xavier-initialised weights; the same seed gives the same numbers.")
-        n_in = c2.number_input("Input size", 1, MAX_INPUT, 3, key="scr_in", bind="query-params")
-        n_hidden = c3.number_input("Hidden size", 1, MAX_HIDDEN, 4, key="scr_hidden", bind="query-params")
-        n_out = c4.number_input("Output size", 1, MAX_OUTPUT, 2, key="scr_out", bind="query-params")
+                               help="Draws the Xavier-initialised weights (and the character model's): the same seed "
+                                    "gives the same numbers.")
+        n_in = c2.number_input("Input size", 1, MAX_INPUT, DEFAULT_SIZES[0], key="scr_in", bind="query-params")
+        n_hidden = c3.number_input("Hidden size", 1, MAX_HIDDEN, DEFAULT_SIZES[1], key="scr_hidden",
+                                   bind="query-params")
+        n_out = c4.number_input("Output size", 1, MAX_OUTPUT, DEFAULT_SIZES[2], key="scr_out", bind="query-params")
         d1, d2 = st.columns(2)
         url_text("scr_inputs", DEFAULT_INPUTS, 60)
         d1.text_input("Inputs: the hot unit at each step", key="scr_inputs", max_chars=60,
@@ -187,9 +197,9 @@ def backward_section(ex: Example, net: Network) -> None:
             st.caption(what)
             st.latex(latex)
         plot(backward_flow(records, t), key="scr_bwd_flow", toolbar=False)
-        st.caption("The size of ∂L/∂h_t at every step. Red: what the step's own output sends; blue: what "
-                   "comes back from the later steps through W_hh and the tanh. At t = T nothing comes from "
-                   "the future.")
+        st.caption("The size (norm) of ∂L/∂h_t's two parts at every step. Red: what the step's own output sends; "
+                   "blue: what comes back from the later steps through W_hh and the tanh (nothing at t = T). "
+                   "Black: the size of their sum, smaller than the two bars added where they partly cancel.")
 
     backward_step()
     st.markdown("**The gradients, all steps summed** (what an optimiser would use)")
@@ -214,13 +224,15 @@ def check_section(ex: Example, net: Network) -> None:
     for col in table.columns[2:]:
         table[col] = table[col].map(lambda v: f"{v:.1e}")
     st.dataframe(table, hide_index=True, width="stretch")
-    st.markdown("**Finite differences** nudge one weight at a time by ε = 10⁻⁶ both ways and measure the "
+    st.markdown(f"**Finite differences** nudge one weight at a time by ε = {power_of_ten(FD_EPS)} both ways and "
+                "measure the "
                 "loss: (L(w + ε) − L(w − ε)) / 2ε, two forward passes per weight, no calculus. "
                 "**torch.autograd** differentiates the same loss computed by `torch.nn.RNN` holding these "
                 "weights. All in float64.")
-    st.caption("A relative error around 10⁻⁹ or below means the hand-written BPTT is right (what is left is "
-               "the finite difference's own rounding); a mistake in one line of the backward pass gives "
-               "errors near 1. The agreement with autograd is down to float64 rounding (about 10⁻¹⁶).")
+    st.caption(f"A relative error of {power_of_ten(RIGHT_BELOW)} or less means the hand-written BPTT is right "
+               "(what is left is the finite difference's own error); a mistake in one line of the backward pass "
+               f"gives more than {WRONG_ABOVE:g}. The agreement with autograd is down to float64 rounding "
+               "(about 10⁻¹⁶).")
 
 
 # --- torch.nn.RNN -----------------------------------------------------------------------------------
@@ -237,9 +249,9 @@ def torch_section(ex: Example, net: Network) -> None:
     rows = [{"step": t, "NumPy h_t": vec(h, 4), "torch.nn.RNN h_t": vec(ht, 4)}
             for t, (h, ht) in enumerate(zip(ex.H, b64.H), 1)]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    st.caption("Every hidden state agrees to the last digit in float64: the hand-written loop *is* what the "
-               "library computes (it runs it in fused C++ instead of a Python loop). The rest of rnnlab "
-               "builds on torch's layers for that speed.")
+    st.caption(f"In float64 every hidden state agrees to within {b64.max_diff:.0e}, the rounding of the last "
+               "digits: the hand-written loop *is* what the library computes (in C++ instead of a Python loop). "
+               "The rest of rnnlab builds on torch's layers for that speed.")
 
 
 # --- train a character model -------------------------------------------------------------------------
@@ -279,9 +291,9 @@ def char_settings() -> CharSettings:
     if text is not None:
         V = len(alphabet(text))
         weights = char_model_params(hidden, V)
-        st.caption(f"{V} different characters, so each input is a one-hot vector of size {V} and a model "
-                   f"that guesses knows ln {V} = {chance_loss(sentence):.2f} nats per character. "
-                   f"{weights:,} weights.")
+        st.caption(f"{V} different characters (the space between repeats included), so each input is a one-hot "
+                   f"vector of size {V}, and a model that guesses uniformly scores a loss of ln {V} = "
+                   f"{chance_loss(sentence):.2f} nats per character. {weights:,} weights.")
     return CharSettings(sentence, hidden, steps, lr, temperature, weights)
 
 
@@ -289,8 +301,8 @@ def train_section(seed: int) -> None:
     """The NumPy RNN trained on a sentence as a job: its loss and samples live, then the trained model asked
     to continue a prime."""
     st.markdown("The same NumPy RNN, now with one-hot characters in and a softmax over the next character out, "
-                "trained by the hand-written BPTT and Adam: it reads your sentence (repeated) 25 characters at "
-                "a time and learns to continue it.")
+                f"trained by the hand-written BPTT and Adam: it reads your sentence (repeated) {SEQ_LEN} characters "
+                "at a time and learns to continue it.")
     cs = char_settings()
     limit_msg = training.check_limits(params=cs.weights) if cs.weights is not None else None
     if limit_msg:

@@ -242,3 +242,56 @@ def test_page_trains_the_character_model_through_the_job_runner(root):
     assert job.meta["lab"] == "scratch" and job.meta["total_steps"] == 200
     assert at.code[-1].value.startswith("hi th")              # the trained model continues the prime
     assert job.result["params"]["W_hh"].shape == (32, 32)      # weights came back as tensors
+
+
+def _mistaken_backward(ex, mistake: str) -> dict:
+    """BPTT with one line wrong: the tanh's slope forgotten, or the gradient from the future dropped."""
+    p, T = ex.params, ex.steps
+    H = np.vstack([np.zeros(ex.H.shape[1]), ex.H])
+    dY = ex.P.copy()
+    dY[np.arange(T), ex.targets] -= 1.0
+    dY /= T
+    grads = {k: np.zeros_like(v) for k, v in p.items()}
+    dh_next = np.zeros(ex.H.shape[1])
+    for t in reversed(range(T)):
+        dh = p["W_hy"].T @ dY[t] + (0.0 if mistake == "no future" else dh_next)
+        da = dh if mistake == "no slope" else (1 - H[t + 1] ** 2) * dh
+        grads["W_xh"] += np.outer(da, ex.X[t])
+        grads["W_hh"] += np.outer(da, H[t])
+        grads["b_h"] += da
+        dh_next = p["W_hh"].T @ da
+    return grads
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_gradient_check_thresholds_in_the_text_separate_right_from_wrong(seed):
+    """The page says a relative error of RIGHT_BELOW or less means BPTT is right and a one-line mistake gives
+    more than WRONG_ABOVE (it said "around 10⁻⁹", which seed 2 exceeds, and "near 1", which no mistake reached)."""
+    from rnnlab.labs.scratch import FD_EPS, RIGHT_BELOW, WRONG_ABOVE
+
+    ex = course_example(seed=seed, targets=[0, 1, 0])
+    assert worst_errors(gradient_check(ex, FD_EPS))[0] <= RIGHT_BELOW
+    model = NumpyRNN.from_params(ex.params)
+    fd = {k: numerical_gradient(model, ex.X, ex.targets, k, eps=FD_EPS) for k in ("W_xh", "W_hh", "b_h")}
+    for mistake in ("no slope", "no future"):
+        wrong = _mistaken_backward(ex, mistake)
+        assert max(relative_error(wrong[k], fd[k]) for k in fd) > WRONG_ABOVE, mistake
+
+
+def test_backward_flow_total_is_the_size_of_the_sum_not_the_sum_of_the_sizes():
+    """The black line is ‖∂L/∂h_t‖: at the default example's t = 1 the two parts partly cancel (the caption
+    says so), and the blue part, zero at t = T, grows walking back."""
+    from rnnlab.figures.scratch import backward_flow
+
+    _, records = bptt_by_hand(course_example(targets=[0, 1, 0]))
+    fig = backward_flow(records, 1)
+    red, blue, total = (list(tr.y) for tr in fig.data)
+    assert "size of their sum" in fig.data[2].name
+    assert total[0] < red[0] + blue[0] - 0.1
+    assert blue[2] == 0 and blue[0] > blue[1] > 0
+
+
+def test_power_of_ten_text():
+    from rnnlab.labs.scratch import power_of_ten
+
+    assert power_of_ten(1e-6) == "10⁻⁶" and power_of_ten(1e-7) == "10⁻⁷" and power_of_ten(100) == "10²"

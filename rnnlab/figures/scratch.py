@@ -43,7 +43,7 @@ def backward_flow(records: list[dict], selected: int | None = None) -> go.Figure
     fig.add_trace(go.Bar(x=ts, y=future, name="from h_(t+1) (the future)", marker_color=COLORS["hidden"],
                          marker_line=dict(width=line, color=COLORS["highlight"]),
                          hovertemplate="‖W_hhᵀ ∂L/∂a_(t+1)‖ = %{y:.4f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=ts, y=total, name="‖∂L/∂h_t‖ (their sum)", mode="markers+lines",
+    fig.add_trace(go.Scatter(x=ts, y=total, name="‖∂L/∂h_t‖ (the size of their sum)", mode="markers+lines",
                              marker=dict(size=10, color="#111"), line=dict(dash="dot", color="#111"),
                              hovertemplate="‖∂L/∂h_t‖ = %{y:.4f}<extra></extra>"))
     layout = base_layout(height=330, title=None)

@@ -34,7 +34,11 @@ MAX_CHAR_STEPS = 3000
 MAX_CHAR_HIDDEN = 128
 SEQ_LEN = 25                 # characters per truncated-BPTT window
 #: The page's example: the hot input unit and the target class at each step.
+DEFAULT_SIZES = (3, 4, 2)    # input, hidden, output
 DEFAULT_INPUTS, DEFAULT_TARGETS = "0, 1, 2", "0, 1, 0"
+#: The gradient check: the finite difference's step, and the relative errors that mean right and wrong
+#: (tests/test_scratch.py measures both: a right BPTT stays below, a one-line mistake lands above).
+FD_EPS, RIGHT_BELOW, WRONG_ABOVE = 1e-6, 1e-7, 0.1
 #: The character model's sentence, the choices of its sliders and their defaults.
 DEFAULT_SENTENCE = "hello world"
 CHAR_CHOICES = {"hidden": [8, 16, 32, 64, 128], "steps": [100, 200, 400, 800, 1500, 3000],
@@ -91,7 +95,8 @@ class Example:
         return self.X @ p["W_xh"].T + H_prev @ p["W_hh"].T + p["b_h"]
 
 
-def course_example(input_size: int = 3, hidden_size: int = 4, output_size: int = 2, seed: int = 0,
+def course_example(input_size: int = DEFAULT_SIZES[0], hidden_size: int = DEFAULT_SIZES[1],
+                   output_size: int = DEFAULT_SIZES[2], seed: int = 0,
                    inputs=(0, 1, 2), targets=None, init: str = "xavier") -> Example:
     """The course's RNN: Xavier-initialised weights (biases zero) run on one-hot inputs with
     :func:`rnnlab.nn.numpy_rnn.rnn_forward`. ``targets`` default to class 0 at every step."""
@@ -131,7 +136,6 @@ def backward_equations(ex: Example, rec: dict, decimals: int = 3) -> list[tuple[
     M = lambda a: matrix(a, decimals)  # noqa: E731
     t, T = rec["t"], ex.steps
     h_t, h_prev = ex.H[t - 1], (ex.H[t - 2] if t > 1 else np.zeros(ex.H.shape[1]))
-    ex.X[t - 1]
     lines = [
         ("The error of this step's output: softmax minus the one-hot target, divided by T (the loss is a mean).",
          rf"\frac{{\partial L}}{{\partial y_{{{t}}}}} = "
@@ -240,7 +244,7 @@ def autograd_gradients(ex: Example) -> dict[str, np.ndarray]:
             "b_h": rnn.bias_ih_l0.grad.numpy(), "W_hy": head.weight.grad.numpy(), "b_y": head.bias.grad.numpy()}
 
 
-def gradient_check(ex: Example, eps: float = 1e-6) -> list[dict]:
+def gradient_check(ex: Example, eps: float = FD_EPS) -> list[dict]:
     """Per weight: BPTT by hand against central finite differences and against autograd (float64)."""
     grads, _ = bptt_by_hand(ex)
     model = NumpyRNN.from_params(ex.params)
@@ -312,7 +316,8 @@ def char_model_job(ctx, sentence: str = "hello world", hidden: int = 32, steps: 
     tail = float(np.mean(log.losses[-20:])) if log.losses else float("nan")
     windows_per_pass = max((len(text) - 1) // seq_len, 1)
     return {"status": log.status,
-            "message": f"{log.message} Final loss {tail:.3f} (chance: ln {len(chars)} = {math.log(len(chars)):.3f})."
+            "message": f"{log.message} Loss over the last 20 steps {tail:.3f} (chance: ln {len(chars)} = "
+                       f"{math.log(len(chars)):.3f})."
                        if log.losses else log.message,
             "epochs_completed": len(log.losses) // windows_per_pass,
             "metrics": {"final_loss": final, "loss_last20": tail, "chance_loss": math.log(len(chars))},
@@ -320,6 +325,14 @@ def char_model_job(ctx, sentence: str = "hello world", hidden: int = 32, steps: 
             "history": {"steps": [s + 1 for s in log.steps], "loss": log.losses, "grad_norm": log.grad_norms},
             "config": {"hidden": hidden, "steps": steps, "lr": lr, "seq_len": seq_len, "optimizer": "Adam",
                        "clip": 5.0, "text_chars": len(text)}}
+
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(x: float) -> str:
+    """1e-06 -> "10⁻⁶" (the nearest power of ten, for text)."""
+    return "10" + str(round(math.log10(x))).translate(_SUPERSCRIPT)
 
 
 def sample_every(steps: int) -> int:
