@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tokenizer import tokenize
-from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, unrolled_diagram
+from rnnlab.figures.diagrams import unrolled_diagram
 from rnnlab.figures.steps import shown_units, state_history, vector_bars, weight_heatmaps
 from rnnlab.labs.equations import GRU_NOTE, gathered, step_equations
 from rnnlab.labs.unroll import (
@@ -64,13 +64,13 @@ def settings_box() -> Network:
         cell_label = c1.selectbox("Cell", list(CELLS), index=2, key="st_cell", bind="query-params")
         hidden = c2.slider("Hidden size", 2, 16, 3, key="st_hidden", bind="query-params",
                            help=f"Up to {WRITTEN_OUT} units the equations are written out number by number; above, "
-                                "they are folded away as heatmaps.")
+                                "they fold into an expander that draws the matrices as heatmaps.")
         init = c3.selectbox("Initialisation", SCHEMES, key="st_init", bind="query-params",
                             help="default: PyTorch's uniform(±1/√H) · xavier: Glorot uniform · orthogonal: every "
                                  "singular value of each U is 1 · identity: U = I (IRNN, Le et al. 2015).")
         kind = c4.selectbox("Input", INPUT_KINDS, key="st_input", bind="query-params",
-                            help="A sentence is read word by word, each word turned into a small vector (an "
-                                 "embedding).")
+                            help="A sentence is read word by word, each word turned into a small random vector "
+                                 "(an untrained embedding: the network knows nothing of what words mean).")
         d1, d2 = st.columns([3, 1])
         if kind == "sentence":
             url_text("st_text", DEFAULT_SENTENCE, MAX_CHARS)
@@ -192,7 +192,9 @@ def step_bars(u, vals: dict, t1: int) -> None:
         with left:
             plot(vector_bars(states, title=f"State after step {t1}", height=BARS_HEIGHT), key="st_state_bars")
         with right:
-            plot(vector_bars({g: vals[g] for g in u.gate_names}, title=f"Gates at step {t1}", height=BARS_HEIGHT),
+            candidate = "g" if "g" in u.gate_names else "n"
+            plot(vector_bars({g: vals[g] for g in u.gate_names}, title=f"Gates at step {t1} (and the candidate "
+                             f"{candidate})", height=BARS_HEIGHT),
                  key="st_gate_bars")
         st.caption(" · ".join(f"**{g}**: {GATE_DESCRIPTIONS[g].split(': ')[1]}" for g in u.gate_names))
     else:
@@ -209,7 +211,13 @@ def step_diagram(u, mode: str, t: int) -> None:
                           hidden_hover=[f"h_{k + 1} = {fmt(hist['h'][k])}" for k in shown], outputs=False),
          key="st_diagram", toolbar=False)
     st.caption("The orange cell is step t: h" + (" and c flow" if mode == "LSTM" else " flows") +
-               " in from step t-1 on the left; hover a cell to read its h. " + SHARED_WEIGHTS_NOTE)
+               " in from step t-1 on the left; hover a cell to read its h. The same W and U are used at every "
+               "step: unrolling copies the cell, not the weights.")
+
+
+def block_name(n: str) -> str:
+    """A weight block's name for the block picker: g and n are candidates, not gates."""
+    return n if n == "h" else f"candidate {n}" if n in ("g", "n") else f"gate {n}"
 
 
 def equations(u, net: Network, t1: int, vals: dict) -> None:
@@ -223,7 +231,7 @@ def equations(u, net: Network, t1: int, vals: dict) -> None:
         names = list(weights)
         name = st.segmented_control("Block", names, default=names[0], key="st_eq_gate", required=True,
                                     bind="query-params",
-                                    format_func=lambda n: "h" if n == "h" else f"gate {n}") if len(names) > 1 \
+                                    format_func=block_name) if len(names) > 1 \
             else names[0]
         st.caption(f"With {net.hidden} units the matrices are too big to write out: here they are as heatmaps "
                    "(red positive, blue negative; hover for the exact number).")

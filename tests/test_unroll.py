@@ -169,3 +169,46 @@ def test_step_figures_are_valid_plotly_and_carry_the_numbers():
     for arch in ARCHITECTURES:
         validated(architecture_diagram(arch))
     validated(unrolled_diagram(4, "GRU", folded=True))
+
+
+def test_spectral_radius_two_flips_a_unit_at_every_word_instead_of_pinning_all_at_one():
+    """The old prompt asked whether ρ = 2 'pins every unit at ±1': on the page's sentence it does not. One
+    unit flips sign at every word (U's largest eigenvalue is negative), most values stay inside ±0.9; what
+    ρ changes is the memory: a change to the first word is gone from the last h at 0.5, not at 2.0."""
+    from rnnlab.labs.unroll import DEFAULT_SENTENCE
+    from rnnlab.lessons.step_through import _first_word_left
+
+    low, high = (build_unroll("RNN_TANH", 3, "sentence", text=DEFAULT_SENTENCE, seed=0, spectral_radius=r)
+                 for r in (0.5, 2.0))
+    h = history(high, high.steps - 1)["h"]
+    assert (np.abs(h) > 0.9).mean() < 0.5
+    assert np.all(np.sign(h[1:]) != np.sign(h[:-1]), axis=0).any()
+    eig = np.linalg.eigvals(gate_weights(high)["h"]["U"].astype(float))
+    assert eig[np.argmax(np.abs(eig))].real < 0
+    assert _first_word_left(low) < 0.01 < 0.5 < _first_word_left(high)
+
+
+def test_gate_bars_name_gates_and_the_candidate_apart():
+    """The legend said "i (input)" next to the input x, and the candidates g and n sat in "Gates" unnamed."""
+    from rnnlab.figures.steps import vector_bars
+
+    for cell, names in (("LSTM", ["i (input gate)", "f (forget gate)", "g (candidate)", "o (output gate)"]),
+                        ("GRU", ["r (reset gate)", "z (update gate)", "n (candidate)"])):
+        u = build_unroll(cell, 3)
+        v = step_values(u, 0)
+        assert [tr.name for tr in vector_bars({g: v[g] for g in u.gate_names}).data] == names
+
+
+def test_step_page_names_only_the_weights_it_draws(root):
+    """The diagram on Step through has no output: its caption names W and U, not V; the gate chart's title
+    names the candidate."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/step_through.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    diagram = next(c.value for c in at.caption if c.value.startswith("The orange cell"))
+    assert "W and U" in diagram and "V" not in diagram
+    titles = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Gates at step 1 (and the candidate g)" in spec for spec in titles)

@@ -13,8 +13,8 @@ from .fast import figure
 from .style import COLORS, DIVERGING, base_layout
 
 TITLES = {"h": "h (hidden state)", "c": "c (cell state)", "h_prev": "h (previous)", "c_prev": "c (previous)",
-          "i": "i (input)", "f": "f (forget)", "g": "g (candidate)", "o": "o (output)",
-          "r": "r (reset)", "z": "z (update)", "n": "n (candidate)"}
+          "i": "i (input gate)", "f": "f (forget gate)", "g": "g (candidate)", "o": "o (output gate)",
+          "r": "r (reset gate)", "z": "z (update gate)", "n": "n (candidate)"}
 BOUNDED01 = {"i", "f", "o", "r", "z"}
 #: One colour per unit, the same for h and c: a unit is one line colour everywhere.
 UNIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]

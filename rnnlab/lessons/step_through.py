@@ -89,8 +89,8 @@ def _folded() -> Finding:
 
 
 LESSONS = (
-    Lesson("step_through.not", f"Press <b>Next ▶</b> until the cell reads <i>{WORD}</i>: which of the gate bars "
-           "moves most, and does h change sign?", {"st_t": DEFAULT_SENTENCE.split().index(WORD) + 1},
+    Lesson("step_through.not", f"Press <b>Next ▶</b> until the cell reads <i>{WORD}</i>: which bar of the "
+           "<i>Gates</i> chart moves most, and does h change sign?", {"st_t": DEFAULT_SENTENCE.split().index(WORD) + 1},
            "the candidate g swings most; some units of h change sign",
            "g is a tanh of the new word (−1 to 1); i, f and o are sigmoids (0 to 1) that only scale. The net is "
            f"untrained and its words are random vectors: to it, <i>{WORD}</i> is just another word.", _at_not),
