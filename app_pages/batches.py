@@ -139,8 +139,8 @@ def masking_table(batch, cmp, who: str) -> None:
     masked_gap = cmp.largest_gap("masked")
     m1, m2, m3 = st.columns(3)
     m1.metric("With lengths=: max |state − alone|", f"{masked_gap:.1e}",
-              help="Every final state and output of the masked batch equals the sentence read alone "
-                   "(up to float32 rounding).")
+              help="Every final state of the masked batch equals the sentence read alone (up to float32 "
+                   "rounding), and so does P(pos) in the table.")
     m2.metric("Unmasked: max |final state − alone|", f"{cmp.largest_gap('unmasked'):.3f}")
     m3.metric("Unmasked: largest change of P(pos)",
               f"{cmp.largest_prob_change() * 100:.2f} points")
@@ -191,19 +191,21 @@ def packing_section(tm) -> None:
 # --- the cost ------------------------------------------------------------------------------------------
 def cost_section() -> None:
     """Training steps timed padded and packed, as a job on the training worker."""
-    st.markdown(f"Packing skips the padding, but the layer then runs one small matrix product per time step "
-                f"on a shrinking batch instead of one fused kernel over the whole tensor. The course measured its "
-                f"§6 BiLSTM (batch 64 × 200 tokens) on a 2-core CPU: **{QUOTED['padded']} s** per training step "
-                f"padded and **{QUOTED['packed']} s** packed. Measure it here: training steps (forward, backward, "
-                "Adam) on one random batch, padded and packed in turn.")
+    st.markdown(f"Packing skips the padding, but the layer then computes a batch that shrinks from time step "
+                f"to time step, which on a CPU runs slower than one regular pass over every cell. The course "
+                f"measured its §6 BiLSTM (batch 64 × 200 tokens) on a 2-core CPU: **{QUOTED['padded']} s** per "
+                f"training step padded and **{QUOTED['packed']} s** packed. Measure it here: training steps "
+                "(forward, backward, Adam) on one random batch, padded and packed in turn.")
     c1, c2 = st.columns(2)
     config = c1.selectbox("Configuration", list(COST_CONFIGS), key="bat_cost_cfg", bind="query-params",
                           format_func=lambda k: COST_CONFIGS[k]["label"])
     lengths = c2.radio("Sentence lengths", list(LENGTHS), key="bat_cost_len", bind="query-params",
                        format_func=lambda k: LENGTHS[k])
     if config == "course":
-        st.caption("The course's size trains a 2-layer BiLSTM of 256 units for 8 steps in all, the slowest "
-                   "job on this page (many seconds on a laptop CPU, longer while others train; the measured "
+        big = COST_CONFIGS["course"]
+        st.caption(f"The course's size trains a {big['layers']}-layer BiLSTM of {big['hidden']} units for "
+                   f"{2 * (big['rounds'] + 1)} steps in all, the slowest job on this page (many seconds on a "
+                   "laptop CPU, longer while others train; the measured "
                    "step times appear when it ends). It queues like any training.")
 
     def start() -> training.Submission:
@@ -238,8 +240,9 @@ def cost_result(job) -> None:
                "The course's numbers are quoted as it reports them (its §6 model on 64 × 200 tokens, a "
                "2-core CPU); compare the ratio rather than the seconds, which depend on the machine, "
                "the threads the training worker may use, and how busy it is. Padding wastes work on pads, "
-               "but the padded batch runs as one fused kernel; on a CPU packing usually costs more than "
-               "it saves. That is why rnnlab trains bidirectional models on batches of equal length "
+               "but the padded batch runs as one regular pass; on a CPU, packing rows of uneven lengths "
+               "usually costs more than it saves (with every sentence full length the two take about as "
+               "long). That is why rnnlab trains bidirectional models on batches of equal length "
                "and packs only where lengths differ.")
 
 

@@ -360,7 +360,7 @@ def test_the_table_says_where_a_measurement_contradicts_the_course():
     assert "The table says RNNs train slowly" in speed_note and "Transformer" in speed_note
     rows = {r["aspect"]: r for r in course_table(_fake_recall(rnn_span=5), None, _fake_speed(rnn_slowest=True))}
     assert "holds here" in " ".join(rows["Training speed"]["notes"])
-    assert "recalled reliably only up to k = 5" in " ".join(rows["Memory"]["notes"])
+    assert "recalled reliably (≥ 90%) only up to k = 5" in " ".join(rows["Memory"]["notes"])
     charlm = {"models": {"RNN": {"model": "RNN", "label": "LSTM", "val_loss": 2.1, "train_s": 30},
                          "Transformer": {"model": "Transformer", "label": "Transformer", "val_loss": 1.9,
                                          "train_s": 30}}}
@@ -368,6 +368,20 @@ def test_the_table_says_where_a_measurement_contradicts_the_course():
     assert "the Transformer reached the lowest validation loss (1.90" in " ".join(rows["Best use"]["notes"])
     assert rows["Memory"]["measured"]["RNN"].startswith("not measured yet")
     assert rows["Parameter sharing"]["measured"]["RNN"].endswith("the same at any length")
+
+
+def test_the_memory_row_says_fused_attention_keeps_memory_linear_in_T():
+    """PyTorch's fused attention stores no T × T matrix: the note used to say the memory grew with T²."""
+    rows = {r["aspect"]: r for r in course_table(None, None, _fake_speed(rnn_slowest=False))}
+    note = " ".join(rows["Memory use"]["notes"])
+    assert "no T × T" in note and "memory with T" in note and "scores with T²" not in note
+
+
+def test_a_transformer_step_keeps_memory_linear_in_T():
+    model = build("Transformer", V, None, seed=0, **Lineup(context=256).settings(V)["Transformer"])
+    g = torch.Generator().manual_seed(0)
+    small, big = (saved_bytes(model, torch.randint(0, V, (2, T), generator=g)) for T in (64, 256))
+    assert 3.5 < big / small < 5          # 4× the tokens, about 4× the memory (T²: 16×)
 
 
 def test_table_html_escapes_and_figures_carry_the_data():

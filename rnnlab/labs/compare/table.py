@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...nn.seqmodels import KINDS, size_of
 from .lineup import RECALL_LINEUP, Lineup
+from .recall import SPAN_ACCURACY
 
 #: what the course's table says, per row and network (the Transformer is not in it: the usual claims)
 COURSE = {
@@ -103,8 +104,10 @@ def _memory_notes(models: dict[str, dict], T: int, labels: dict[str, str]) -> li
             notes.append(f"The {rnn['label']} held the marked symbol over every distance up to {T - 1}: its "
                          "state is a memory with no fixed horizon, as the table says.")
         else:
-            notes.append(f"The table says an RNN has memory; this {rnn['label']} recalled reliably only up to "
-                         f"k = {rnn['span']} of {T - 1} after {rnn['steps']:,} steps — a memory in principle, "
+            far = rnn["acc"][rnn["span"] + 1:]
+            notes.append(f"The table says an RNN has memory; this {rnn['label']} recalled reliably (≥ "
+                         f"{SPAN_ACCURACY:.0%}) only up to k = {rnn['span']} of {T - 1} after {rnn['steps']:,} "
+                         f"steps ({sum(far) / len(far):.0%} on average beyond) — a memory in principle, "
                          "limited in practice by the gradient that must teach it (see how its dependence on the "
                          "marked token fades with k).")
     for k in ("MLP", "CNN", "Transformer"):
@@ -123,7 +126,7 @@ def _sharing_row(lu: Lineup, recall: dict | None) -> dict:
     measured["RNN"] = f"{sizes['RNN']:,} weights; the same at any length"
     measured["Transformer"] = f"{sizes['Transformer']:,} weights; the same up to its context"
     return _row("Parameter sharing", measured,
-                [f"The MLP has a separate weight for every token of its window: {extra['MLP']:,} more per "
+                [f"The MLP has separate weights for every position of its window: {extra['MLP']:,} more per "
                  f"extra token. The CNN shares one kernel along the sequence: {extra['CNN']:,} per token "
                  "its next layer adds to its view (dilations double it)."])
 
@@ -179,8 +182,9 @@ def _memory_use_row(speed: dict) -> dict:
                 for k in KINDS if len(speed["memory"][k]) == len(speed["Ts"])}
     return _row("Memory use", measured,
                 ["Not in the course's table. Training keeps every step's activations for the "
-                 "backward pass (all models grow with T; attention's scores with T²); generating, a "
-                 "recurrent net keeps only its state."], course={k: "—" for k in KINDS})
+                 "backward pass: every model's grows with T. PyTorch's fused attention keeps no T × T "
+                 "score matrix (its work grows with T², its memory with T); generating, a recurrent net "
+                 "keeps only its state."], course={k: "—" for k in KINDS})
 
 
 def _best_use_row(recall: dict | None, charlm: dict | None) -> dict:
