@@ -10,7 +10,7 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from app_pages import training
-from app_pages.common import ROOT, escape_md, lesson, next_page, oversize, plot, reset_button, seed, upload_digest
+from app_pages.common import ROOT, escape_md, lessons, next_page, oversize, plot, reset_button, seed, upload_digest
 from rnnlab.data.series import (
     BUILTIN,
     MAX_CSV_MB,
@@ -44,10 +44,10 @@ from rnnlab.labs.forecast import (
     series_by_verdict,
     verdict,
 )
+from rnnlab.labs.forecast.recipes import DEFAULT_SERIES, PRESET_WIDGETS
 
 JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
 BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python -m bench.forecast --write`
-DEFAULT_SERIES = "sum of sines + trend + noise"
 KIND_LABELS = {"rnn": "the network", "naive": "naive", "seasonal": "seasonal naive", "ar": "linear AR",
                "arima": "ARIMA"}
 
@@ -112,8 +112,6 @@ def metrics_table(rows: list[dict], key: str) -> None:
 
 # --- scenarios -------------------------------------------------------------------------------------------
 SCENARIO_KEYS = {"n": "fc_n", "tau": "fc_tau", "every": "fc_every"}
-PRESET_WIDGETS = {"fc_source": "built-in", "fc_cell": "GRU", "fc_sizes": "64, 32", "fc_lr": 1e-3, "fc_patience": 5,
-                  "fc_seeds": 3, "fc_strategy": "direct"}
 
 
 def apply_scenario(name: str) -> None:
@@ -242,12 +240,7 @@ def intro() -> None:
     st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it "
                 "never saw, with methods that need no training at all. On small series the simple methods often "
                 "win (Makridakis et al. 2018): an RNN has to earn its place.")
-    lesson("Press **▶ Train** on the default trended series: does the GRU beat **linear AR**? Compare the level of "
-           "the test part with what the network saw in training.",
-           "Click **Chaos: the GRU wins** (Mackey–Glass, 5 steps ahead) and train again: now the linear methods "
-           "fall behind, because the future is a *nonlinear* function of the past.",
-           "Set **Horizon** to 10 with the **recursive** strategy: how long does the network running free stay "
-           "on the truth once its own errors are fed back in?")
+    lessons("forecast")
     b1, b2, b3 = st.columns([1, 1, 1])
     b1.button(SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
               icon=":material/trending_up:", width="stretch",

@@ -12,7 +12,7 @@ from app_pages.common import (
     bf16_note,
     escape_md,
     keep_text_in_url,
-    lesson,
+    lessons,
     next_page,
     oversize,
     plot,
@@ -34,6 +34,9 @@ from rnnlab.data.text import DataError
 from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, unit_vs_feature
 from rnnlab.labs.memory import model_digest
 from rnnlab.labs.textgen import (
+    DEFAULT_LENGTH,
+    DEFAULT_PROMPT,
+    DEFAULT_TEMPERATURE,
     EVAL_RESERVE,
     FEATURE_HELP,
     FEATURES,
@@ -57,7 +60,6 @@ from rnnlab.nn.charlm import activations, charlm_params, generate
 PAGE = "app_pages/textgen.py"
 JOB = "textgen_job"            # not "tg_…": the page's reset button must not forget a running training
 MODELS = "textgen_models"      # models trained in this session
-DEFAULT_PROMPT = "ROMEO:\n"
 MAX_PROMPT = 200
 SHIPPED_LABEL = "Pretrained LSTM (Shakespeare)"
 
@@ -65,12 +67,7 @@ st.title("Text generation")
 st.markdown("A character-level language model reads text one character at a time and predicts the next one. "
             "Run it in a loop — sample a character, feed it back, predict again — and it writes: the "
             "one-to-many RNN of the course, as in Karpathy's *char-rnn* (2015).")
-lesson("In <b>Generate</b>, drag the temperature to 0.2, then to 1.5: when does it repeat itself, and when "
-       "does it invent words? Hover a character for its probability.",
-       "In <b>Train live</b>, press Train and read the samples every few seconds: gibberish, then words, then "
-       "lines that look like a play. Which comes first: spaces, words or speaker names?",
-       "In <b>Inside the model</b>, pick <i>position in the line</i>: one unit counts characters since the "
-       "last newline. Does an untrained model have such a unit too?")
+lessons("textgen")
 reset_button("tg")
 
 
@@ -143,14 +140,16 @@ def generate_part():
                           height=80, help=f"Up to {MAX_PROMPT} characters. Empty: it starts a new line.")
     keep_text_in_url("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
-    temperature = c1.select_slider("Temperature", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], 0.8, key="tg_temp",
+    temperature = c1.select_slider("Temperature", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], DEFAULT_TEMPERATURE,
+                                   key="tg_temp",
                                    bind="query-params", format_func=lambda t: "0 (greedy)" if t == 0 else f"{t:g}",
                                    help="The logits are divided by T before the softmax. T → 0: always the likeliest "
                                         "character; T = 1: the model's own probabilities; T > 1: flatter, wilder.")
     top_k = c2.select_slider("Top-k", [1, 2, 3, 5, 10, 20, 0], 0, key="tg_topk", bind="query-params",
                              format_func=lambda k: "all" if k == 0 else str(k),
                              help="Draw only among the k likeliest characters (all: no limit).")
-    length = c3.select_slider("Characters", [50, 100, 200, 300, 500, 800], 300, key="tg_len", bind="query-params")
+    length = c3.select_slider("Characters", [50, 100, 200, 300, 500, 800], DEFAULT_LENGTH, key="tg_len",
+                              bind="query-params")
     if "tg_draw" not in st.session_state:     # which sample: in the link too, so a link shows the same text
         raw = st.query_params.get("tg_draw", "0")
         st.session_state["tg_draw"] = min(int(raw), 10**6) if raw.isdigit() else 0

@@ -102,6 +102,10 @@ PRESETS = {
 }
 
 SAMPLE_PROMPT = "\n"
+#: the Generate tab's defaults (the page's widgets and its lessons read them here)
+DEFAULT_PROMPT = "ROMEO:\n"
+DEFAULT_TEMPERATURE = 0.8
+DEFAULT_LENGTH = 300
 
 
 def recipe_from(preset: str, **changes) -> CharRecipe:

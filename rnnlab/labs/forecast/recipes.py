@@ -38,6 +38,12 @@ class ForecastRecipe:
 
 PRESETS = {"guide": ForecastRecipe()}
 
+#: the page's series when it opens (the trend scenario's)
+DEFAULT_SERIES = "sum of sines + trend + noise"
+#: the guide's preset as the page's widget values: the scenario buttons set them, the lessons start from them
+PRESET_WIDGETS = {"fc_source": "built-in", "fc_cell": "GRU", "fc_sizes": "64, 32", "fc_lr": 1e-3, "fc_patience": 5,
+                  "fc_seeds": 3, "fc_strategy": "direct"}
+
 
 @dataclass(frozen=True)
 class Scenario:
