@@ -47,6 +47,10 @@ def _widget_values(at: AppTest) -> dict:
             key = getattr(w, "key", None)
             if key and not key.startswith("_"):
                 out[key] = w.value
+    # A tab bar's choice (``st.tabs(key=…)``) is not a widget AppTest lists: its value is in session state.
+    for key in at.session_state:
+        if key.endswith("_tab") and key not in out:
+            out[key] = at.session_state[key]
     return out
 
 
