@@ -122,7 +122,7 @@ def test_step_page_numbers_equal_the_trace(root):
 def test_step_page_controls_redraw(root):
     at = _step(root)
     assert len(_by_title(at, "State after step 1")["data"][0]["y"]) == 3
-    at.button[1].click().run()  # Next ▶
+    at.button(key="st_next").click().run()
     assert any("Step 2 of 7" in m.value for m in at.markdown)
     assert at.latex[0].value.count(r"\begin{aligned}") == 6    # LSTM, 3 units: six equations written out
     at.slider(key="st_hidden").set_value(8).run()   # above 4: folded away, as heatmaps

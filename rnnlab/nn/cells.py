@@ -39,8 +39,8 @@ GATE_DESCRIPTIONS = {
     "i": "input gate: how much of the candidate enters the cell state",
     "f": "forget gate: how much of the old cell state is kept",
     "g": "candidate: the new content proposed for the cell state",
-    "o": "output gate: how much of the cell state is shown as h",
-    "r": "reset gate: how much of the old h the candidate may look at",
+    "o": "output gate: how much of tanh(c), the squashed cell state, is shown as h",
+    "r": "reset gate: how much of the old h's term (U_n h + b_hn) enters the candidate",
     "z": "update gate: how much of the old h is kept unchanged",
     "n": "candidate: the new hidden content proposed",
 }
