@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import training
-from app_pages.common import escape_md, keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
+from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data import seqtasks
 from rnnlab.figures import architectures as arch_figures
 from rnnlab.labs import architectures as arch
@@ -23,8 +23,8 @@ st.markdown("An RNN maps sequences to sequences in several shapes: one input or 
             "output from a real run, and shows what it learned, measured against what *can* be done.")
 reset_button("ar")
 
-SECTIONS = {"one_to_one": "1 → 1", "one_to_many": "1 → many", "many_to_one": "many → 1",
-            "sync": "many → many, synced", "seq2seq": "Encoder–decoder", "attention": "Attention"}
+SECTIONS = arch.TAB_LABELS
+INPUTS = arch.INPUTS
 with st.expander("The course's table, and the tab where each row trains"):
     st.dataframe(pd.DataFrame([{"Type": a.name, "Shape": a.shape, "Course example": a.example,
                                 "Trained live here": a.live_task, "Tab": SECTIONS[a.tab]} for a in ARCHITECTURES]),
@@ -141,15 +141,13 @@ def best_possible_digits(noise: float) -> float:
 
 
 def one_to_one():
-    lesson("Change the image number: the same digit with other pixels flipped. One image in, one answer out: "
-           "nothing remembered from the image before.",
-           "Drag the noise to 0.35: how far below 100% is even the best possible rule? Does the network get close?")
+    lessons("architectures", "one_to_one")
     st.markdown("**One input, one output, no sequence.** A feed-forward network reads a 5×7 image of a digit "
                 "(some pixels flipped at random) and answers with the digit: the course's *image "
                 "classification*. Nothing carries over from one input to the next: there is no hidden state, "
                 "so this is the row of the table that is *not* an RNN, here for contrast.")
     c1, c2, c3 = st.columns(3)
-    digit = c1.selectbox("Digit shown", list(range(10)), 3, key="ar_1_digit", bind="query-params")
+    digit = c1.selectbox("Digit shown", list(range(10)), INPUTS["digit"], key="ar_1_digit", bind="query-params")
     noise = c2.slider("Pixel noise", 0.0, 0.4, arch.DEFAULTS["one_to_one"]["noise"], 0.05, key="ar_1_noise",
                       bind="query-params",
                       help="Each of the 35 pixels is flipped with this probability (in training and test).")
@@ -204,9 +202,7 @@ def one_to_one():
 
 # --- 1 → many --------------------------------------------------------------------------------------------
 def one_to_many():
-    lesson("Drag the temperature to 0: it always writes the same name. Which one, and why that one? (Look at the "
-           "first letter's probabilities.)",
-           "At temperature 1, draw a few times: does each language come out as often as the black ticks say? At 2?")
+    lessons("architectures", "one_to_many")
     st.markdown("**One input, a sequence out.** From a digit alone, a recurrent network writes the digit's "
                 "name, letter by letter, in English, French, German, Spanish or Italian: each letter it draws "
                 "is fed back in as the next input, until it writes the end symbol ■ (the course's *image "
@@ -214,8 +210,8 @@ def one_to_many():
                 "choose it, so its first letters are a real choice, and their exact probabilities are known. "
                 "The **Text generation** lab does the same with Shakespeare.")
     c1, c2, c3 = st.columns(3)
-    digit = c1.selectbox("Digit", list(range(10)), 3, key="ar_2_digit", bind="query-params")
-    temperature = c2.slider("Temperature", 0.0, 2.0, 1.0, 0.1, key="ar_2_temp", bind="query-params",
+    digit = c1.selectbox("Digit", list(range(10)), INPUTS["digit"], key="ar_2_digit", bind="query-params")
+    temperature = c2.slider("Temperature", 0.0, 2.0, INPUTS["temperature"], 0.1, key="ar_2_temp", bind="query-params",
                             help="Letters are drawn from softmax(logits / temperature): 0 always takes the most "
                                  "likely letter, 1 the network's own probabilities, above 1 flattens them.")
     draw = c3.number_input("Draw number", 0, 100_000, 0, key="ar_2_draw", bind="query-params",
@@ -265,15 +261,13 @@ def one_to_many():
 
 # --- many → 1 --------------------------------------------------------------------------------------------
 def many_to_one():
-    lesson("Type 1, then 11, 111, 1111: does the answer after each bit flip at every 1 and stay put at every 0?",
-           "Train on strings up to 4 long and look at lengths 5 to 12: did it learn the rule or the examples? "
-           "Try the RNN cell too.")
+    lessons("architectures", "many_to_one")
     st.markdown("**A sequence in, one answer out.** The network reads a bit string one bit at a time and "
                 "answers at the end: is the number of 1s odd? (parity). Only its last hidden state is read, "
                 "as for the course's *sentiment analysis*: the **Sentiment lab** does the real thing with reviews.")
     c1, c2 = st.columns([2, 1])
     with c1:
-        text = text_box("ar_3_bits", "Your bit string", "1101001", 80, help="0s and 1s, up to 64")
+        text = text_box("ar_3_bits", "Your bit string", INPUTS["bits"], 80, help="0s and 1s, up to 64")
     train_len = c2.slider("Longest string in training", 4, 20, arch.DEFAULTS["many_to_one"]["train_len"],
                           key="ar_3_len", bind="query-params",
                           help=f"Trained on lengths 1 to this; tested up to 3× as long "
@@ -282,7 +276,7 @@ def many_to_one():
         bits = seqtasks.parse_bits(text)
     except ValueError as err:
         st.error(escape_md(str(err)))
-        bits = [1, 1, 0, 1, 0, 0, 1]
+        bits = seqtasks.parse_bits(INPUTS["bits"])
     cfg = settings("many_to_one", cells=("GRU", "LSTM", "RNN"), hidden=(8, 16, 32, 64))
     config = {"cell": cfg["cell"], "hidden": cfg["hidden"]}
     res = result_of("many_to_one")
@@ -314,12 +308,11 @@ def many_to_one():
 
 
 # --- many → many, synced ---------------------------------------------------------------------------------
-QA_DEFAULT = "did you see the sun? we saw it. who ran?"
+QA_DEFAULT = INPUTS["qa_text"]
 
 
 def sync():
-    lesson("Read the one-directional line of the coloured text: where is it sure, and where is it a coin flip?",
-           "Type a long question: which model gets its first letter right, and how could it know?")
+    lessons("architectures", "sync")
     st.markdown("**One output per input, as the inputs arrive.** The network tags every character of a text: "
                 "does its sentence end with **?** or with **.**? (the course's *part-of-speech tagging* and "
                 "*named-entity recognition* are tags of this kind). The sentences are random words, and each "
@@ -378,7 +371,7 @@ def sync():
 
 
 # --- encoder–decoder ---------------------------------------------------------------------------------------
-DATE_DEFAULT = "Nov 25th, 2026"
+DATE_DEFAULT = INPUTS["date"]
 
 
 def date_input(key: str) -> str:
@@ -402,8 +395,7 @@ def answer_line(text: str, output: str, reference: tuple[str, str] | None) -> No
 
 
 def seq2seq():
-    lesson("Type 11/25/26, then 25.11.2026 and November 25, 2026: different lengths in, the same output?",
-           "Put a mistake at symbol 3: running free, does the decoder recover, or does the rest go wrong too?")
+    lessons("architectures", "seq2seq")
     st.markdown("**A sequence in, a sequence of another length out.** An *encoder* RNN reads a date written "
                 "in one of 10 ways; its last hidden state, the **context vector c**, starts a *decoder* RNN that "
                 "writes the date as YYYY-MM-DD, one symbol at a time, each fed back in (the course's *machine "
@@ -451,10 +443,11 @@ def seq2seq():
         return
     target = reference[0]
     c1, c2 = st.columns(2)
-    pos = c1.slider("Put a mistake at output symbol", 1, len(target), 4, key="ar_5_pos", bind="query-params")
+    pos = c1.slider("Put a mistake at output symbol", 1, len(target), INPUTS["mistake_at"], key="ar_5_pos",
+                    bind="query-params")
     right = target[pos - 1]
     choices = list(seqtasks.ISO_VOCAB.alphabet)
-    wrong = c2.selectbox(f"Write instead of “{right}”", choices, choices.index("9"), key="ar_5_wrong",
+    wrong = c2.selectbox(f"Write instead of “{right}”", choices, choices.index(INPUTS["mistake"]), key="ar_5_wrong",
                          bind="query-params", help="The symbol fed to the decoder at that position.")
     if wrong == right:
         st.info(f"“{wrong}” is the right symbol there: choose another one to make a mistake.")
@@ -473,8 +466,7 @@ def seq2seq():
 
 # --- attention ---------------------------------------------------------------------------------------------
 def attention():
-    lesson("Train both: at which input length does the fixed context vector give up, and the attention model?",
-           "Type your own word: where does each output letter look? Is the heatmap an anti-diagonal?")
+    lessons("architectures", "attention")
     st.markdown("**The same encoder–decoder, with attention.** Without it, everything the decoder knows of the "
                 "input is one vector, c. With attention, at every output step the decoder scores every encoder "
                 "state, turns the scores into weights α that sum to 1 (a softmax over the input positions), and "
@@ -491,12 +483,12 @@ def attention():
     metric = c3.radio("Accuracy", ["exact", "symbols"], key="ar_6_metric", bind="query-params", horizontal=True,
                       format_func=lambda m: {"exact": "whole output", "symbols": "per symbol"}[m])
     if task == "reverse":
-        raw = text_box("ar_6_letters", "Letters to reverse", "attention", seqtasks.REV_MAX)
+        raw = text_box("ar_6_letters", "Letters to reverse", INPUTS["letters"], seqtasks.REV_MAX)
         try:
             text = seqtasks.parse_letters(raw)
         except ValueError as err:
             st.error(escape_md(str(err)))
-            text = "attention"
+            text = INPUTS["letters"]
     else:
         text = date_input("ar_6_date")
     cfg = settings("attention", hidden=(32, 64, 128))
@@ -506,7 +498,7 @@ def attention():
                 "attention; press Train to train these settings.")
     task_now = res["task"] if res else task
     if task_now != task:
-        text = "attention" if task_now == "reverse" else DATE_DEFAULT
+        text = INPUTS["letters"] if task_now == "reverse" else DATE_DEFAULT
     if res:
         models = models_of("attention", res)
     else:

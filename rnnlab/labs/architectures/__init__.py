@@ -47,7 +47,7 @@ __all__ = [
     "forcing_errors", "many_to_one_job", "model_from_result", "most_confused", "n_params", "one_to_many_job",
     "one_to_one_job", "parity_by_length", "qa_limits", "qa_test_set", "read_bits", "seq2seq_config", "seq2seq_job",
     "seq2seq_shapes", "shape_text", "sync_job", "tag_text", "tagger_accuracy", "translate", "valid_share",
-    "word_nll", "word_samples", "write_word", "total_params",
+    "word_nll", "word_samples", "write_word", "total_params", "TAB_LABELS", "INPUTS",
 ]
 
 SECTIONS = ("one_to_one", "one_to_many", "many_to_one", "sync", "seq2seq", "attention")
@@ -63,6 +63,13 @@ DEFAULTS = {
     "attention": {"task": "reverse", "cell": "GRU", "hidden": 64, "attention": "luong", "steps": 300},
 }
 JOBS = {s: f"{s}_job" for s in SECTIONS}
+
+#: The page's tab of each section (the tabs' key ``ar_tab`` holds the label).
+TAB_LABELS = {"one_to_one": "1 → 1", "one_to_many": "1 → many", "many_to_one": "many → 1",
+              "sync": "many → many, synced", "seq2seq": "Encoder–decoder", "attention": "Attention"}
+#: The page's inputs at their defaults (its lessons are checked at these).
+INPUTS = {"digit": 3, "temperature": 1.0, "bits": "1101001", "qa_text": "did you see the sun? we saw it. who ran?",
+          "date": "Nov 25th, 2026", "letters": "attention", "mistake_at": 4, "mistake": "9"}
 
 #: What each section states it reaches (validation accuracy, the metric its live curve shows), and in words.
 TARGETS = {
