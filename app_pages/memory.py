@@ -8,7 +8,7 @@ import streamlit as st
 from app_pages.common import (
     escape_md,
     keep_text_in_url,
-    lesson,
+    lessons,
     next_page,
     plot,
     reset_button,
@@ -16,7 +16,7 @@ from app_pages.common import (
     text_models,
     url_text,
 )
-from rnnlab.data.tokenizer import Vocabulary, tokenize
+from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.memory import (
     activation_heatmap,
     colored_text_html,
@@ -25,20 +25,26 @@ from rnnlab.figures.memory import (
     saturation_timeline,
     trajectory_figure,
 )
+from rnnlab.labs.calibration import pct, probability_note
 from rnnlab.labs.memory import (
+    DEFAULT_REVIEW,
+    FRESH,
+    FRESH_CELL,
+    FRESH_HIDDEN,
     MAX_TOKENS,
     Reading,
     firing_positions,
-    fresh_classifier,
+    fresh_text_model,
     gate_saturation,
     mean_over_units,
     model_digest,
     pca_path,
-    read_text,
+    read_model,
     saturation_over_time,
     top_units,
     varying_units,
 )
+from rnnlab.labs.sentiment import calibrated, temperature
 from rnnlab.nn.models import TextModel
 
 PAGE = "app_pages/memory.py"
@@ -46,17 +52,10 @@ WINDOW = 250         # tokens drawn at once in the heatmaps
 FEW_UNITS = 16       # units shown first: those that vary most
 MAX_CHARS = 20_000   # what the box takes: comfortably more than MAX_TOKENS words
 URL_CHARS = 1_000    # what a link carries
-FRESH = "Freshly initialised (untrained)"
-DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "
-                  "never drags, although the ending felt rushed. Not perfect, yet I would happily watch it again.")
 
 def intro() -> None:
     st.title("Inside the memory")
-    lesson("Open <b>Colour the text</b> and move <b>Unit</b>: find a unit that lights up on <i>not</i> or on the "
-           "sentiment words, then check it in the heatmap.",
-           "Switch <b>Model</b> between the pretrained one and a freshly initialised one: which gates saturate "
-           "(<b>Gate saturation</b>) only after training?",
-           "Open <b>Trajectory</b>: after which words does the memory jump?")
+    lessons("memory")
 
 
 def text_box() -> str:
@@ -70,15 +69,14 @@ def text_box() -> str:
 
 @st.cache_resource(max_entries=16, ttl=3600, show_spinner=False)
 def fresh_model(words: tuple[str, ...], cell: str, hidden: int, seed_: int) -> TextModel:
-    vocab = Vocabulary().fit([" ".join(words)])
-    return TextModel(f"fresh {cell}-{hidden}", fresh_classifier(vocab, cell, hidden, 32, seed_), vocab)
+    return fresh_text_model(words, cell, hidden, seed_)
 
 
 @st.cache_resource(max_entries=24, ttl=1800, show_spinner="Reading the text…")
 def reading_of(digest: str, text: str, _tm: TextModel) -> Reading:
     """Shared by every session reading the same text with the same model (the key is the model's weights'
     digest, not the object): a whole class pasting the example review costs one read."""
-    return read_text(_tm.model, _tm.vocab, text)
+    return read_model(_tm, text)
 
 
 def choose_model(text: str) -> tuple[str, TextModel]:
@@ -89,8 +87,9 @@ def choose_model(text: str) -> tuple[str, TextModel]:
     source = c1.radio("Model", sources, key="mem_source", bind="query-params",
                       help="An untrained model shows how the machinery works; a trained one shows what it learned.")
     if source == FRESH:
-        cell = c2.selectbox("Cell", ["LSTM", "GRU", "RNN"], key="mem_cell", bind="query-params")
-        hidden = c3.slider("Hidden units", 4, 64, 16, key="mem_hidden", bind="query-params")
+        cells = ["LSTM", "GRU", "RNN"]
+        cell = c2.selectbox("Cell", cells, index=cells.index(FRESH_CELL), key="mem_cell", bind="query-params")
+        hidden = c3.slider("Hidden units", 4, 64, FRESH_HIDDEN, key="mem_hidden", bind="query-params")
         tm = fresh_model(tuple(tokenize(text)[:MAX_TOKENS]), cell, hidden, seed())
         st.caption("An untrained model shows the machinery; the pretrained model and those you train in the "
                    "Sentiment lab show what was learned.")
@@ -102,7 +101,7 @@ def choose_model(text: str) -> tuple[str, TextModel]:
 def read(tm: TextModel, text: str) -> Reading:
     """The model's reading of the text; a text it cannot read ends the page here, with the reason."""
     try:
-        reading = reading_of(model_digest(tm.model), text, tm)
+        reading = reading_of(model_digest(calibrated(tm)), text, tm)
     except ValueError as err:
         st.warning(str(err))
         reset_button("mem_")
@@ -112,15 +111,16 @@ def read(tm: TextModel, text: str) -> Reading:
     return reading
 
 
-def summary(reading: Reading, source: str) -> None:
+def summary(reading: Reading, source: str, tm: TextModel) -> None:
     """What was read, and P(positive) after each prefix of the text."""
     tokens = reading.tokens
     T = len(tokens)
     m1, m2, m3 = st.columns(3)
     m1.metric("Tokens read", f"{T:,}")
     m2.metric("Unknown to the model", f"{reading.n_unknown}", help="Words outside the vocabulary read as <oov>.")
-    m3.metric("P(positive)", f"{reading.probability:.0%}",
+    m3.metric("P(positive)", pct(reading.probability),
               help="Untrained: this number means nothing yet." if source == FRESH else None)
+    st.caption(probability_note(temperature(tm)))
     plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
          key="mem_prefix")
     if not reading.every_prefix:
@@ -292,7 +292,7 @@ intro()
 text = text_box()
 source, tm = choose_model(text)
 reading = read(tm, text)
-summary(reading, source)
+summary(reading, source, tm)
 view = controls(reading)
 reading_tabs(reading, view, tm.model.cell)
 reset_button("mem_")

@@ -11,7 +11,7 @@ from app_pages.common import (
     bf16_note,
     escape_md,
     keep_text_in_url,
-    lesson,
+    lessons,
     next_page,
     oversize,
     plot,
@@ -32,7 +32,7 @@ from rnnlab.figures.sentiment import (
     training_curves,
 )
 from rnnlab.labs import explain
-from rnnlab.labs.calibration import ece_change_points, reliability_from_report
+from rnnlab.labs.calibration import ece_change_points, pct, points, probability_note, reliability_from_report
 from rnnlab.labs.sentiment import (
     MAX_REVIEW_CHARS,
     PRESETS,
@@ -53,21 +53,10 @@ from rnnlab.labs.sentiment import (
     trajectory,
     weights_mb,
 )
+from rnnlab.labs.sentiment.examples import DEFAULT_EXAMPLE, EXAMPLES
 from rnnlab.nn.models import TextModel, text_model_zip
 from rnnlab.runtime.settings import load_settings
 
-EXAMPLES = {
-    "A rave": "One of the best films I have seen in years. The performances are wonderful, the script is sharp "
-              "and funny, and the ending moved me to tears. A masterpiece.",
-    "A pan": "What a waste of two hours. The plot makes no sense, the acting is wooden and the dialogue is "
-             "painfully bad. I kept checking my watch. Avoid.",
-    "Mixed, ends well": "The first half is slow and the lead is not very convincing, but the second half is "
-                        "gripping and the finale is brilliant. Worth watching.",
-    "Mixed, ends badly": "Beautiful photography and a great soundtrack, but the story falls apart and the "
-                         "ending is a terrible letdown. Disappointing.",
-    "Negation": "I would not say this film is bad. It is not boring at all, and the acting is not without charm.",
-}
-DEFAULT_EXAMPLE = "Mixed, ends well"
 PRESET_LABELS = {"fast": "Fast live recipe (LSTM 64, pooled)",
                  "fast_3min": "3-minute recipe for the full IMDB (LSTM 128, whole reviews, warm restarts)",
                  "guide_keras": "Guide §8: Keras BiLSTM 64→32", "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2",
@@ -85,24 +74,8 @@ def intro() -> None:
     st.markdown("Type a movie review: a recurrent network reads it word by word and says whether it is positive. "
                 "The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word "
                 "Vectors for Sentiment Analysis*, ACL). Then train your own model below and watch it learn.")
-    lesson("Pick the **Negation** example, then open *Key words*: P(positive) is pinned near 0%, yet the bars still "
-           "show which words pushed it down, measured in log-odds.",
-           "Still on **Negation**, open *What if…* and choose “is not boring” → “is boring”: how far does one word "
-           "move the log-odds, and how far the probability?",
-           "Train the fast recipe below and watch the validation accuracy against reviews read; then set the "
-           "learning rate to 1 with clipping off, and see the run diverge.")
+    lessons("sentiment")
     reset_button("sent")
-
-
-def pct(p: float) -> str:
-    """A probability for a student: saturated ones as "< 0.1%" / "> 99.9%" (their log-odds tell them apart)."""
-    return f"{p:.1%}" if 0.001 <= p <= 0.999 else "> 99.9%" if p > 0.5 else "< 0.1%"
-
-
-def points(d: float) -> str:
-    """A change of probability in percentage points, with enough digits to show a small one."""
-    v = d * 100
-    return f"{v:+.1f} points" if abs(v) >= 0.1 or v == 0 else f"{v:+.1g} points"
 
 
 def _example_changed():
@@ -261,8 +234,7 @@ def prediction(name: str, tm: TextModel, text: str) -> bool:
               "±4.6 is 99/1. Unlike the probability, it keeps growing with the evidence.")
     T = temperature(tm)
     notes = [f"Computed in {ms:.0f} ms by {escape_md(name)}."]
-    notes.append(f"Probabilities calibrated: logits divided by T = {T:.2f} (fitted on held-out reviews)."
-                 if T != 1.0 else "Probabilities not calibrated (no temperature fitted for this model).")
+    notes.append(probability_note(T))
     if r["dropped"]:
         notes.append(f"Only the last {r['tokens']:,} tokens are read, as in training ({r['dropped']:,} "
                      "earlier ones skipped).")
@@ -430,7 +402,7 @@ def recipe_settings(settings) -> tuple[Recipe | None, dict]:
                            key=f"sent_epochs_{preset}", bind="query-params")
         s9, s10, s11, s12 = st.columns(4)
         lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
-                              format_func=lambda v: f"{v:g}", key=f"sent_lr_{preset}", bind="query-params")
+                              format_func=str, key=f"sent_lr_{preset}", bind="query-params")  # a link writes str(v)
         clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}",
                              bind="query-params")
         clip = s10.slider("Clip norm", 0.1, 10.0, float(base.clip or 1.0), 0.1, key=f"sent_clip_{preset}",

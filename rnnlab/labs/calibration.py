@@ -126,3 +126,24 @@ def ece_change_points(report: dict) -> float:
     """How much temperature scaling moved the ECE of a calibration report, in percentage points
     (negative: calibration lowered it)."""
     return (report["ece_after"] - report["ece_before"]) * 100
+
+
+def pct(p: float) -> str:
+    """A probability for a student: saturated ones as "< 0.1%" / "> 99.9%" (their log-odds tell them apart).
+    Every page that shows a model's P(positive) writes it with this, so the same number reads the same."""
+    return f"{p:.1%}" if 0.001 <= p <= 0.999 else "> 99.9%" if p > 0.5 else "< 0.1%"
+
+
+def points(d: float) -> str:
+    """A change of probability in percentage points, with enough digits to show a small one."""
+    v = d * 100
+    return f"{v:+.1f} points" if abs(v) >= 0.1 or v == 0 else f"{v:+.1g} points"
+
+
+def probability_note(temperature: float) -> str:
+    """The caption under a shown P(positive): which probability it is (the Sentiment lab and Inside the memory
+    show the same one, the calibrated one when the model has a temperature)."""
+    if temperature == 1.0:
+        return "P(positive) = sigmoid(logit): no temperature was fitted for this model, so it is not calibrated."
+    return (f"P(positive) is calibrated: sigmoid(logit / T) with T = {temperature:.2f}, fitted on held-out reviews "
+            "(the same number on every page).")

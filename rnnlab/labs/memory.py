@@ -15,7 +15,8 @@ import torch
 from ..data.tokenizer import OOV, Vocabulary, tokenize
 from ..nn.init import seeded
 from ..nn.layers import Trace
-from ..nn.models import ClassifierConfig, SentimentClassifier
+from ..nn.models import ClassifierConfig, SentimentClassifier, TextModel
+from .sentiment.reading import calibrated
 
 MAX_TOKENS = 2000
 #: A bidirectional model re-reads every prefix it is asked about: at most this many (evenly spaced, and the
@@ -23,6 +24,10 @@ MAX_TOKENS = 2000
 MAX_PREFIXES = 64
 PREFIX_BUDGET = 32_000
 SIGMOID_GATES = {"i", "f", "o", "r", "z"}
+FRESH = "Freshly initialised (untrained)"     # the Model choice of an untrained model, and its defaults:
+FRESH_CELL, FRESH_HIDDEN, FRESH_EMBED = "LSTM", 16, 32
+DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "
+                  "never drags, although the ending felt rushed. Not perfect, yet I would happily watch it again.")
 
 
 @dataclass
@@ -83,6 +88,14 @@ def fresh_classifier(vocab: Vocabulary, cell: str = "LSTM", hidden_size: int = 3
     return seeded(lambda: SentimentClassifier(config), seed).eval()
 
 
+def fresh_text_model(words: tuple[str, ...], cell: str = FRESH_CELL, hidden: int = FRESH_HIDDEN,
+                     seed: int = 0) -> TextModel:
+    """The page's untrained model: a vocabulary of the text's own words and a fresh classifier (no temperature,
+    so its P(positive) is the plain sigmoid of its logit)."""
+    vocab = Vocabulary().fit([" ".join(words)])
+    return TextModel(f"fresh {cell}-{hidden}", fresh_classifier(vocab, cell, hidden, FRESH_EMBED, seed), vocab)
+
+
 def prefix_positions(T: int, bidirectional: bool, max_prefixes: int = MAX_PREFIXES,
                      budget: int = PREFIX_BUDGET) -> np.ndarray:
     """The tokens (0-based) after which to compute P(positive).
@@ -114,6 +127,12 @@ def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_toke
     positions = prefix_positions(len(ids), model.config.bidirectional, max_prefixes)
     probs = model.prefix_probabilities(x, positions).cpu().numpy()
     return Reading(tokens, ids, traces, float(torch.sigmoid(logits)[0]), probs, truncated, positions)
+
+
+def read_model(tm: TextModel, text: str, max_tokens: int = MAX_TOKENS) -> Reading:
+    """:func:`read_text` with the model's calibrated head (logits divided by its temperature T, as in the
+    Sentiment lab): the same model gives the same P(positive) on both pages. The signals are untouched."""
+    return read_text(calibrated(tm), tm.vocab, text, max_tokens)
 
 
 _DIGESTS: weakref.WeakKeyDictionary[torch.nn.Module, tuple] = weakref.WeakKeyDictionary()

@@ -4,10 +4,12 @@ probability after each word (:func:`trajectory`), word importance by occlusion i
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -237,3 +239,15 @@ def text_model_from_result(result: dict) -> TextModel:
     vocab = Vocabulary.from_dict(result["vocab"])
     return TextModel(result.get("name", "trained"), model.eval(), vocab, result.get("maxlen"),
                      dict(result.get("meta", {})))
+
+
+SHIPPED_MODEL = Path(__file__).resolve().parents[3] / "assets" / "sentiment"
+
+
+@functools.lru_cache(maxsize=1)
+def load_shipped() -> TextModel:
+    """The pretrained IMDB model of ``assets/sentiment`` on the CPU, loaded once (the lessons' checks; the app
+    loads it once per process itself)."""
+    from ...nn.models import load_text_model
+
+    return load_text_model(SHIPPED_MODEL, "cpu")
