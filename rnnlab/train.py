@@ -34,6 +34,10 @@ from torch import nn
 from .runtime.device import pick_device, resolve_precision
 from .status import Status, stop_status
 
+#: Optimizers whose step is divided by a running gradient scale: clipping the norm hardly changes their step.
+ADAPTIVE = (torch.optim.Adam, torch.optim.AdamW, torch.optim.Adamax, torch.optim.NAdam, torch.optim.RAdam,
+            torch.optim.RMSprop, torch.optim.Adagrad)
+
 
 @dataclass
 class TrainConfig:
@@ -304,6 +308,19 @@ class Trainer:
             h.message += f" Best validated weights (step {h.best_step}) kept."
         self._emit(reason.value, step, epoch)    # a "stopped" or "time_limit" event
 
+    def _divergence_advice(self) -> str:
+        """What to change after a divergence. Clipping the gradient's norm helps SGD, whose step is proportional
+        to the gradient; Adam-like optimizers divide each step by the gradient's running size, so their step
+        hardly depends on the norm and clipping cannot rescue a learning rate that is too high."""
+        lr = f"the learning rate ({self.optimizer.defaults['lr']:g}) is too high for this model; try one 3–10× lower"
+        if isinstance(self.optimizer, torch.optim.SGD):
+            return lr + (", or clip the gradient to a smaller norm." if self.config.clip is not None
+                         else ", or turn on gradient clipping.")
+        if isinstance(self.optimizer, ADAPTIVE):
+            return lr + (f" ({type(self.optimizer).__name__} scales each step by the gradient's own size, so "
+                         "gradient clipping would not help).")
+        return lr + "."
+
     def _diverged(self, loss: float, norm: float) -> bool:
         if not math.isfinite(loss) or not math.isfinite(norm):
             return True
@@ -361,8 +378,7 @@ class Trainer:
                     else:
                         what = f"loss {self._smooth_loss:.3g}, {self._smooth_loss / self._first_loss:.1f}× its start"
                     h.message = (f"Training diverged at step {step + 1} ({what}). It was stopped and the last good "
-                                 f"weights kept: the learning rate ({self.config.lr:g}) is too high for this model; "
-                                 "try one 3–10× lower, or turn on gradient clipping.")
+                                 f"weights kept: {self._divergence_advice()}")
                     self._emit("diverged", step + 1, epoch, loss=loss, grad_norm=norm)
                     stop = True
                     break

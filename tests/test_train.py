@@ -81,6 +81,19 @@ def test_divergence_is_caught_not_raised():
     assert h2.status is Status.DIVERGED and "NaN" in h2.message
 
 
+def test_divergence_advice_depends_on_the_optimizer():
+    """Clipping is advised only where it helps: SGD's step grows with the gradient, Adam's does not (issue #25)."""
+    x, y = _regression()
+    model = nn.Linear(3, 1)
+    h = Trainer(model, _loss, TrainConfig(lr=1e3, max_steps=200, clip=None, device="cpu"),
+                optimizer=torch.optim.SGD(model.parameters(), lr=10.0)).fit(lambda s: (x, y))
+    assert "learning rate (10)" in h.message and "turn on gradient clipping" in h.message
+    nan_loss = lambda m, b: (torch.tensor(float("nan"), requires_grad=True), {})  # noqa: E731
+    h2 = Trainer(nn.Linear(3, 1), nan_loss, TrainConfig(lr=1.0, max_steps=5, device="cpu")).fit(lambda s: (x, y))
+    assert "learning rate (1)" in h2.message and "clipping would not help" in h2.message
+    assert "turn on gradient clipping" not in h2.message
+
+
 def test_cancel_and_endless_generators():
     x, y = _regression()
     calls = {"n": 0}
