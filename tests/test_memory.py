@@ -196,3 +196,21 @@ def test_memory_figures_are_valid_and_labels_never_overlap():
     fig = validated(trajectory_figure(coords, [f"w{k}" for k in range(2000)], np.array([0.5, 0.2])))
     assert sum(bool(t) for t in fig.data[0].text) == len(kept)
     assert fig.layout.legend.y < 0 and fig.data[0].marker.colorbar.title.text == "token #"   # legend under the plot
+
+
+def test_memory_reads_the_calibrated_probability_of_the_sentiment_lab(root):
+    """One model, one probability (issue #25): Inside the memory divides the logit by the model's temperature,
+    as the Sentiment lab does; the signals inside are the model's own."""
+    from rnnlab.labs.memory import DEFAULT_REVIEW, read_model
+    from rnnlab.labs.sentiment import read, temperature
+    from rnnlab.labs.sentiment.reading import load_shipped
+
+    if not (root / "assets" / "sentiment" / "model.pt").exists():
+        pytest.skip("no shipped model")
+    tm = load_shipped()
+    assert temperature(tm) != 1.0
+    r, raw = read_model(tm, DEFAULT_REVIEW), read_text(tm.model, tm.vocab, DEFAULT_REVIEW)
+    assert r.probability == pytest.approx(read(tm, DEFAULT_REVIEW).prob, abs=1e-6)
+    assert r.prefix_probabilities[-1] == pytest.approx(r.probability, abs=1e-5)
+    assert abs(r.probability - raw.probability) > 1e-3       # the raw sigmoid would differ
+    np.testing.assert_allclose(r.signals()["h"], raw.signals()["h"])

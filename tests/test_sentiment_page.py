@@ -235,3 +235,32 @@ def test_pressing_train_runs_a_job_to_the_end_and_offers_the_model(root):
     tr = trajectory(tm, "superb and moving, I loved it")
     traj = next(f for f in figures(at) if f["layout"]["yaxis"].get("title", {}).get("text") == "P(positive)")
     np.testing.assert_allclose(traj["data"][0]["y"], tr.probs, atol=1e-6)
+
+
+def test_the_sentiment_lab_and_inside_the_memory_show_the_same_probability(root, shipped):
+    """The same model and text give the same P(positive) on both pages (both calibrated), and both say so."""
+    from rnnlab.labs.memory import DEFAULT_REVIEW
+
+    at = _page(root, sent_text=DEFAULT_REVIEW)
+    assert at.text_area(key="sent_text").value == DEFAULT_REVIEW
+    p_sentiment = _metrics(at)["P(positive)"]
+    assert any("P(positive) is calibrated" in c.value for c in at.caption)
+    at.switch_page("app_pages/memory.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.text_area(key="mem_text").value == DEFAULT_REVIEW
+    assert _metrics(at)["P(positive)"] == p_sentiment
+    assert any("P(positive) is calibrated" in c.value for c in at.caption)
+
+
+def test_the_lessons_measure_what_they_promise(shipped):
+    """Regressions of issue #25: the training lesson no longer says clipping rescues lr = 1 (Adam), and the
+    Negation lessons are measured on the page's own example."""
+    from rnnlab.lessons import page_lessons
+    from rnnlab.lessons.sentiment import NEGATION as MEASURED
+
+    assert MEASURED == NEGATION
+    lessons = {le.key: le for le in page_lessons("sentiment")}
+    assert "clipping off" not in lessons["sentiment.diverge"].prompt
+    assert "clipping is on" in lessons["sentiment.diverge"].prompt
+    for key in ("sentiment.key_words", "sentiment.what_if"):
+        assert lessons[key].check().holds, lessons[key].check().measured
