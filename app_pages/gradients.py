@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from app_pages import training
-from app_pages.common import keep_text_in_url, lesson, next_page, plot, reset_button, seed, url_text
+from app_pages.common import keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, LE_2015_ADDING_MSE
 from rnnlab.figures.gradients import (
     LABELS,
@@ -30,16 +30,21 @@ from rnnlab.labs.clipping import clipped_steps, clipping_job
 from rnnlab.labs.gradients import (
     CELL_CHOICES,
     JACOBIAN_POINTS,
+    PAGE_FORGET_BIAS,
+    criterion_verdict,
     gradient_flow,
     sci,
     sentence_inputs,
+    sigmoid,
     truncated_share,
     truncation_effect,
+    truncation_verdict,
     zero_flows,
 )
 from rnnlab.labs.longrange import (
     CELLS,
     DEFAULT_SWEEP,
+    RACE_DEFAULTS,
     SOLVED_FRACTION,
     VALIDATION_SIZE,
     Sweep,
@@ -61,9 +66,7 @@ MAX_STEPS = 2000
 JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP = "job_gr_race", "job_gr_record", "job_gr_clip", "job_gr_sweep"
 
 st.title("Gradients lab")
-lesson("Drag **T** to 200: whose gradient survives the trip back to step 1?",
-       "Set the **LSTM forget-gate bias** to 0: how much of the LSTM's advantage is left?",
-       "Race the cells on the adding problem (last tab): which ones beat the baseline, and after how many steps?")
+lessons("gradients")
 st.markdown("Training an RNN sends the error back through every time step (backpropagation through time). "
             "Each step multiplies the gradient by a Jacobian ∂h_t/∂h_(t-1); over many steps the product "
             "shrinks to nothing (**vanishing**) or blows up (**exploding**). Here you measure it.")
@@ -88,9 +91,9 @@ def flows(cells: tuple[str, ...], T: int, hidden: int, init: str, scale_by: str 
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
-def truncation(cell: str, T: int, k: int, seed_: int):
-    flow = gradient_flow(cell, T, 32, seed=seed_)
-    return flow, truncation_effect(cell, T, k, seed=seed_)
+def truncation(cell: str, T: int, k: int, seed_: int, forget_bias: float):
+    flow = gradient_flow(cell, T, 32, seed=seed_, forget_bias=forget_bias)
+    return flow, truncation_effect(cell, T, k, seed=seed_, forget_bias=forget_bias)
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
@@ -117,10 +120,12 @@ def flow_section() -> None:
                       help="Every W_hh block is multiplied by one number so that its "
                            + ("largest singular value" if scale_by == "sigma" else "spectral radius")
                            + " is this value.")
-    forget_bias = c6.slider("LSTM forget-gate bias", 0.0, 5.0, 1.0, 0.5, key="gr_fbias", bind="query-params",
-                            help="Added to the fresh LSTM's forget-gate bias. At 0, f ≈ 0.5: half of c is forgotten "
-                                 "at every step. At 1 (Keras' default, unit_forget_bias=True, after Jozefowicz et "
-                                 "al. 2015), f ≈ 0.73; at 3, f ≈ 0.95 and c carries the gradient much further back.")
+    forget_bias = c6.slider("LSTM forget-gate bias", 0.0, 5.0, PAGE_FORGET_BIAS, 0.5, key="gr_fbias",
+                            bind="query-params",
+                            help="Added to the fresh LSTM's forget-gate bias: its gates start near f = σ(bias). "
+                                 f"At 0 (PyTorch), f ≈ {sigmoid(0):.2f}: half of c is forgotten at every step. At 1 "
+                                 f"(Keras' unit_forget_bias=True, after Jozefowicz et al. 2015), f ≈ {sigmoid(1):.2f}; "
+                                 f"at 3, f ≈ {sigmoid(3):.2f} and c carries the gradient much further back.")
     c7, c8 = st.columns(2)
     residual = c7.toggle("Skip connections across time", key="gr_skip", bind="query-params",
                          help="h_t = cell(x_t, h_(t-1)) + h_(t-1): each step adds an identity path. "
@@ -171,10 +176,10 @@ def flow_section() -> None:
                                    help="How much of the gradient reaches the first step (1 = nothing lost).")
     lstm = next((f for f in result if f.cell == "LSTM"), None)
     if lstm is not None:
-        st.caption(f"LSTM forget-gate bias: +{forget_bias:g}"
-                   + (" (Keras' default `unit_forget_bias=True`: Jozefowicz et al. 2015 found that a bias of 1 closes "
-                      "the gap between the LSTM and the GRU). Set it to 0 to see PyTorch's plain initialisation."
-                      if forget_bias == 1.0 else "."))
+        st.caption(f"LSTM forget-gate bias +{forget_bias:g}: its forget gates start near σ({forget_bias:g}) = "
+                   f"{sigmoid(forget_bias):.2f}, and the direct path along c multiplies the gradient by f at each "
+                   f"step. PyTorch starts at 0 (f ≈ {sigmoid(0):.2f}), Keras' `unit_forget_bias` at 1 "
+                   f"(f ≈ {sigmoid(1):.2f}).")
     criterion(result, residual)
 
 
@@ -185,10 +190,8 @@ def criterion(result: list, residual: bool) -> None:
     for f in result:
         if f.threshold is not None:
             s = f.sigma_max["W_hh"]
-            side = ("below 1/γ = 1: the gradient is guaranteed to vanish" if s < f.threshold else
-                    "above 1/γ = 1: vanishing is no longer guaranteed, and explosion becomes possible")
             st.markdown(f"**{LABELS.get(f.cell, f.cell)}**: σ_max(W_hh) = {s:.2f} (ρ = {f.radius['W_hh']:.2f}), "
-                        f"{side}.")
+                        f"{criterion_verdict(s, f.gamma['W_hh'])}.")
     st.caption("Pascanu, Mikolov & Bengio (2013): for h_t = f(W_hh h_(t-1) + ...), each step multiplies the gradient "
                "by at most σ_max(W_hh)·γ, where γ bounds |f'| (γ = 1 for tanh and relu). So σ_max < 1/γ guarantees "
                "vanishing, and σ_max > 1/γ is necessary for explosion. The spectral radius ρ (◆) is never larger "
@@ -198,9 +201,11 @@ def criterion(result: list, residual: bool) -> None:
                "through c_t = f_t·c_(t-1) + …, multiplied by the forget gate and by no weight matrix, and the "
                "GRU keeps z_t·h_(t-1) the same way; with gates near 1 the gradient survives whatever σ_max is.")
     if residual:
-        st.caption("Skip connections (dashed): every Jacobian factor becomes I + ∂cell/∂h_(t-1). The identity "
-                   "carries the gradient back unchanged, so it no longer vanishes; the price is a state that "
-                   "keeps adding up (residual networks pair skips with normalisation).")
+        top = max((f for f in result if f.residual), key=lambda f: f.log10_ratio_first_last())
+        st.caption("Skip connections (dashed): every Jacobian factor becomes I + ∂cell/∂h_(t-1), with eigenvalues "
+                   "1 + λ instead of λ. That stops the steady shrinking, but a product of such factors is not the "
+                   f"identity: it can explode (here {flow_label(top)}: ‖∂L/∂h₁‖/‖∂L/∂h_T‖ = "
+                   f"{sci(top.log10_ratio_first_last())}). Residual networks pair skips with normalisation.")
     st.caption("The fix that made the long trip back unnecessary: attention reads any earlier step directly, "
                "one step away however far back it is.")
     st.page_link("app_pages/architectures.py", icon="🎯", query_params={"ar_tab": "Attention"},
@@ -307,22 +312,26 @@ def clipping_section() -> None:
 def truncation_section() -> None:
     st.markdown("Truncated BPTT sends the error back only k steps: cheaper, but nothing older than k steps can be "
                 "learned from this loss.")
-    g1, g2, g3 = st.columns(3)
+    g1, g2, g3, g4 = st.columns(4)
     cell = g1.selectbox("Cell", list(CELL_CHOICES), index=2, key="gr_tr_cell", bind="query-params")
     T = g2.slider("T", 10, 500, 100, 10, key="gr_tr_T", bind="query-params")
     k_asked = g3.slider("Truncation length k", 1, 500, 20, key="gr_tr_k", bind="query-params")
+    forget_bias = g4.slider("LSTM forget-gate bias", 0.0, 5.0, PAGE_FORGET_BIAS, 0.5, key="gr_tr_fbias",
+                            bind="query-params", disabled=CELL_CHOICES[cell] != "LSTM",
+                            help=f"As on the first tab: the gates start near σ(bias). At 0, f ≈ {sigmoid(0):.2f} and "
+                                 f"the gradient has vanished within a few steps; at 3, f ≈ {sigmoid(3):.2f} and it "
+                                 "reaches far back.")
     k = min(k_asked, T)
-    flow, eff = truncation(CELL_CHOICES[cell], T, k, seed())
+    flow, eff = truncation(CELL_CHOICES[cell], T, k, seed(), forget_bias if CELL_CHOICES[cell] == "LSTM" else 0.0)
     plot(truncation_figure(flow.log10_grad, k, flow.cell), key="gr_tr_plot")
     m1, m2, m3 = st.columns(3)
-    m1.metric("Gradient signal thrown away", f"{truncated_share(flow.log10_grad, k):.1%}",
+    share = truncated_share(flow.log10_grad, k)
+    m1.metric("Gradient signal thrown away", f"{share:.1%}",
               help="Share of Σ_t ‖∂L/∂h_t‖ that lies more than k steps back.")
     m2.metric("cos(truncated, full ∂L/∂W_hh)", f"{eff['cosine']:.4f}",
               help="1: truncation points the update the same way as full BPTT.")
     m3.metric("‖truncated‖ / ‖full‖", f"{eff['norm_ratio']:.3f}")
-    st.caption("When the gradient vanishes anyway, truncation loses almost nothing: the cosine stays near 1. "
-               "With a cell that carries gradients far, truncation cuts real signal."
-               + (f" (k is capped at T = {T}.)" if k_asked > T else ""))
+    st.caption(truncation_verdict(eff["cosine"], share, k, T) + (f" (k is capped at T = {T}.)" if k_asked > T else ""))
 
 
 # --- long-range tasks -----------------------------------------------------------------------------------------
@@ -332,11 +341,13 @@ def race_section() -> None:
                 "that learned nothing about the long-range part, measured on the validation data the curves use.")
     h1, h2, h3 = st.columns([1, 1, 1.6])
     task = h1.radio("Task", ["adding", "copy"], horizontal=True, key="gr_lr_task", bind="query-params")
-    T = h2.select_slider("T", [10, 20, 50, 100, 200, 500], 50, key="gr_lr_T", bind="query-params")
+    T = h2.select_slider("T", [10, 20, 50, 100, 200, 500], RACE_DEFAULTS["T"], key="gr_lr_T", bind="query-params")
     cells = h3.multiselect("Cells", list(CELLS), default=list(CELLS), key="gr_lr_cells", bind="query-params")
     i1, i2, i3 = st.columns(3)
-    steps = i1.slider("Training steps", 50, MAX_STEPS, 400, 50, key="gr_lr_steps", bind="query-params")
-    hidden = i2.select_slider("Hidden size", [16, 32, 64, 128], 32, key="gr_lr_hidden", bind="query-params")
+    steps = i1.slider("Training steps", 50, MAX_STEPS, RACE_DEFAULTS["steps"], 50, key="gr_lr_steps",
+                      bind="query-params")
+    hidden = i2.select_slider("Hidden size", [16, 32, 64, 128], RACE_DEFAULTS["hidden"], key="gr_lr_hidden",
+                              bind="query-params")
     mode = i3.radio("Mode", ["race (all together)", "one after another"], key="gr_lr_mode", bind="query-params")
     base, threshold = task_baseline(task, T)
     if task == "adding":
@@ -350,7 +361,7 @@ def race_section() -> None:
 
     def start() -> training.Submission | None:
         params = dict(task=task, cells=list(cells), T=T, steps=steps, hidden=hidden,
-                      together=mode.startswith("race"), seed=seed())
+                      together=mode.startswith("race"), seed=seed(), eval_every=RACE_DEFAULTS["eval_every"])
         too_big = training.check_limits(params=max(task_model_size(task, c, hidden) for c in cells))
         if too_big:
             st.error(too_big)
@@ -402,8 +413,9 @@ def race_section() -> None:
                     f"first signal gets through. Try {more:,} steps (the LSTM and GRU usually get there first), "
                     "or a shorter T.")
         else:
-            st.caption("The step counts are the first validation (every 25 steps) below the threshold. LSTMs use the "
-                       "chrono initialisation of their gate biases (Tallec & Ollivier 2018).")
+            st.caption(f"The step counts are the first validation (every {RACE_DEFAULTS['eval_every']} steps) below "
+                       "the threshold. LSTMs use the chrono initialisation of their gate biases (Tallec & Ollivier "
+                       "2018).")
 
     training.train_live(JOB_RACE, training.Button("Train", key="gr_lr_go", disabled=not cells), start, draw, done)
 

@@ -28,12 +28,15 @@ from rnnlab.figures.gradients import (
 from rnnlab.labs.clipping import clipped_steps, clipping_job
 from rnnlab.labs.gradients import (
     BLOCK_GAMMA,
+    PAGE_FORGET_BIAS,
     build_layer,
+    criterion_verdict,
     gradient_flow,
     sci,
     sentence_inputs,
     truncated_share,
     truncation_effect,
+    truncation_verdict,
     weight_criterion,
     zero_flows,
 )
@@ -164,6 +167,51 @@ def test_forget_bias_one_keeps_more_gradient_than_zero():
     one, zero = (gradient_flow("LSTM", 100, 32, seed=0, forget_bias=b) for b in (1.0, 0.0))
     assert one.log10_grad[0] > zero.log10_grad[0] + 3
     assert gradient_flow("LSTM", 10, 4).forget_bias == 1.0          # the lab's default, as Keras'
+
+
+def test_the_pages_forget_bias_lets_the_fresh_lstm_keep_its_gradient():
+    """At Keras' bias 1 every fresh cell vanishes at T = 200 (the LSTM to ~4e-16); at the page's bias 3 the LSTM
+    keeps orders of magnitude more than the tanh RNN and the GRU, the contrast the page teaches."""
+    ratio = {(c, b): gradient_flow(c, 200, 32, seed=0, forget_bias=b).log10_ratio_first_last()
+             for c in ("RNN_TANH", "LSTM", "GRU") for b in (1.0, PAGE_FORGET_BIAS)}
+    assert ratio["LSTM", 1.0] < -10                                   # the old default: it vanished too
+    assert ratio["LSTM", PAGE_FORGET_BIAS] > -6
+    assert ratio["LSTM", PAGE_FORGET_BIAS] > max(ratio["RNN_TANH", 1.0], ratio["GRU", 1.0]) + 30
+
+
+def test_skip_connections_are_not_the_identity_and_can_explode():
+    """I + J is not I: at the page's defaults the dashed curves climb instead of staying at 1 (GRU ×3e29)."""
+    for cell in ("RNN_TANH", "LSTM", "GRU"):
+        skip = gradient_flow(cell, 100, 32, seed=0, forget_bias=PAGE_FORGET_BIAS, residual=True)
+        plain = gradient_flow(cell, 100, 32, seed=0, forget_bias=PAGE_FORGET_BIAS)
+        assert skip.log10_ratio_first_last() > plain.log10_ratio_first_last()
+    assert gradient_flow("GRU", 100, 32, seed=0, residual=True).log10_ratio_first_last() > 10
+
+
+def test_the_criterion_decides_nothing_at_its_boundary():
+    """Pascanu et al.'s σ_max < 1/γ is strict: σ_max rescaled to 1 (0.99999997) and an orthogonal W_hh
+    (1.00000003) are both at the boundary, not on either side of it."""
+    for sigma in (0.99999997, 1.00000003, 1.0):
+        assert "decides nothing" in criterion_verdict(sigma, 1.0)
+    assert "guaranteed to vanish" in criterion_verdict(0.998, 1.0)
+    assert "no longer guaranteed" in criterion_verdict(1.002, 1.0)
+    assert "guaranteed to vanish" in criterion_verdict(3.9, 0.25) and "1/γ = 4" in criterion_verdict(3.9, 0.25)
+    for flow in (gradient_flow("RNN_TANH", 20, 32, radius=1.0, scale_by="sigma"),
+                 gradient_flow("RNN_TANH", 20, 32, init="orthogonal")):
+        assert "decides nothing" in criterion_verdict(flow.sigma_max["W_hh"], flow.gamma["W_hh"])
+
+
+def test_truncation_cuts_signal_only_when_the_gradient_reaches_back():
+    """The tab's forget-bias control gives both sides: at bias 0 the LSTM's gradient has vanished within k = 20
+    steps and truncation changes nothing; at the page's bias 3 it turns the update well away."""
+    far = truncation_effect("LSTM", 100, 20, forget_bias=PAGE_FORGET_BIAS)
+    near = truncation_effect("LSTM", 100, 20, forget_bias=0.0)
+    assert far["cosine"] < 0.9 and near["cosine"] > 0.999
+    share = {b: truncated_share(gradient_flow("LSTM", 100, 32, forget_bias=b).log10_grad, 20)
+             for b in (0.0, PAGE_FORGET_BIAS)}
+    assert "cuts real signal" in truncation_verdict(far["cosine"], share[PAGE_FORGET_BIAS], 20, 100)
+    assert "vanished" in truncation_verdict(near["cosine"], share[0.0], 20, 100)
+    assert "full BPTT" in truncation_verdict(1.0, 0.0, 100, 100)
 
 
 def test_sci_prints_numbers_beyond_float64():
@@ -462,7 +510,7 @@ def test_page_plots_the_computed_norms(root):
     assert [t["name"] for t in flow_fig["data"]] == ["RNN (tanh)", "LSTM", "GRU"]
     expected = gradient_flow("RNN_TANH", 100, 32, seed=0)
     np.testing.assert_allclose(flow_fig["data"][0]["y"], expected.log10_grad, rtol=1e-12)
-    lstm = gradient_flow("LSTM", 100, 32, seed=0, forget_bias=1.0)       # the page's default bias is 1
+    lstm = gradient_flow("LSTM", 100, 32, seed=0, forget_bias=PAGE_FORGET_BIAS)     # the page's default bias, 3
     np.testing.assert_allclose(flow_fig["data"][1]["y"], lstm.log10_grad, rtol=1e-12)
     assert at.metric[1].value == sci(lstm.log10_ratio_first_last())
     at.slider(key="gr_T").set_value(300).run()
@@ -484,7 +532,7 @@ def test_page_link_restores_the_settings(root):
     np.testing.assert_allclose(_figures(at)[0]["data"][1]["y"], flow.log10_grad, rtol=1e-12)
     at.button(key="gr_reset_page").click().run()                      # and the reset button undoes it all
     assert not at.exception, [e.value for e in at.exception]
-    assert at.slider(key="gr_T").value == 100 and at.slider(key="gr_fbias").value == 1.0
+    assert at.slider(key="gr_T").value == 100 and at.slider(key="gr_fbias").value == PAGE_FORGET_BIAS
     assert at.select_slider(key="gr_hidden").value == 32
 
 

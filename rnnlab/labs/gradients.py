@@ -22,7 +22,8 @@ could not. It runs the step loop once and a hand-written backward pass (the same
 ``rnnlab.nn.recurrence``) once, in float64, with no autograd graph.
 
 *Residual connections across time* (``residual=True``): h_t = cell(x_t, h_(t-1)) + h_(t-1). Each
-Jacobian factor becomes I + ∂cell/∂h_(t-1): an identity path that carries the gradient back unchanged.
+Jacobian factor becomes I + ∂cell/∂h_(t-1), whose eigenvalues are 1 + λ for the eigenvalues λ of the cell's
+own factor: the product no longer shrinks geometrically, but it is not the identity either, and it can explode.
 """
 from __future__ import annotations
 
@@ -47,6 +48,12 @@ BLOCK_GAMMA = {"RNN_TANH": {"W_hh": 1.0}, "RNN_RELU": {"W_hh": 1.0},
                "LSTM": {"W_hi": SIGMOID_SLOPE, "W_hf": SIGMOID_SLOPE, "W_hg": 1.0, "W_ho": SIGMOID_SLOPE},
                "GRU": {"W_hr": SIGMOID_SLOPE, "W_hz": SIGMOID_SLOPE, "W_hn": 1.0}}
 SCALE_BY = ("radius", "sigma")   # what a rescaling sets: spectral radius ρ, or largest singular value σ_max
+#: The Gradients page's LSTM forget-gate bias: σ(3) ≈ 0.95, gates near 1 from the start, so the fresh LSTM's cell
+#: state carries the gradient far back (at Keras' 1, f ≈ 0.73 and it vanishes too, only more slowly).
+PAGE_FORGET_BIAS = 3.0
+#: |σ_max·γ - 1| below this: at the boundary of Pascanu et al.'s strict criterion, which then decides nothing
+#: (float rounding puts an orthogonal or a rescaled W_hh a hair above or below 1).
+BOUNDARY_TOL = 1e-3
 
 
 @dataclass
@@ -84,6 +91,24 @@ class GradientFlow:
     def log10_ratio_first_last(self) -> float:
         """log10 (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖): below 0 the gradient shrank on its way back."""
         return float(self.log10_grad[0] - self.log10_grad[-1])
+
+
+def sigmoid(x: float) -> float:
+    """The logistic σ(x): where a gate with bias x starts, on average."""
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def criterion_verdict(sigma: float, gamma: float) -> str:
+    """What Pascanu et al.'s criterion says about a block with largest singular value ``sigma`` and slope bound
+    ``gamma``: σ_max·γ < 1 (strictly) guarantees vanishing; > 1 is necessary for explosion; at 1 (within
+    ``BOUNDARY_TOL``) it decides nothing."""
+    bound = f"1/γ = {1 / gamma:g}"
+    if abs(sigma * gamma - 1) < BOUNDARY_TOL:
+        return (f"at the boundary {bound} (within {BOUNDARY_TOL:g}): the criterion is strict, so it decides "
+                "nothing here")
+    if sigma * gamma < 1:
+        return f"below {bound}: the gradient is guaranteed to vanish"
+    return f"above {bound}: vanishing is no longer guaranteed, and explosion becomes possible"
 
 
 def zero_flows(flows: list[GradientFlow]) -> list[GradientFlow]:
@@ -380,6 +405,26 @@ def truncation_effect(cell: str, T: int, k: int, hidden: int = 32, init: str = "
                                  None if hn is None else hn[s:], h_s, c_s, w_hh, d_hT=w)["w_hh"]
     cos = float((full * part).sum() / max(float(full.norm() * part.norm()), 1e-300))
     return {"cosine": cos, "norm_ratio": float(part.norm() / max(float(full.norm()), 1e-300))}
+
+
+#: cos(truncated, full) at or above this: truncation leaves the update's direction as good as unchanged
+SAME_DIRECTION = 0.99
+VANISHED_SHARE = 0.05    # less than this share of the signal beyond k steps: the gradient has vanished by then
+
+
+def truncation_verdict(cosine: float, share: float, k: int, T: int) -> str:
+    """One sentence on what truncation to ``k`` of ``T`` steps did, from its measured cosine and the share of the
+    gradient signal it dropped (``truncated_share``)."""
+    if k >= T:
+        return f"k = {k} covers all {T} steps: this is full BPTT."
+    back = f"{share:.1%} of the gradient signal lies more than k = {k} steps back"
+    if cosine < SAME_DIRECTION:
+        angle = math.degrees(math.acos(max(-1.0, min(1.0, cosine))))
+        return f"Here {back}: truncation cuts real signal and turns the update {angle:.0f}° away from full BPTT's."
+    if share < VANISHED_SHARE:
+        return (f"Here only {back}: the gradient has vanished by then, and truncation leaves the update's "
+                f"direction as it was (cosine {cosine:.4f}).")
+    return f"Here {back}, but it points the update the same way: truncation changes its direction little."
 
 
 def truncated_share(log10_norms: np.ndarray, k: int) -> float:

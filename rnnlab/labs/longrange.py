@@ -33,6 +33,8 @@ SOLVED = "solved"
 # Adam learning rates that work for each cell here; IRNN (unbounded relu units) needs a smaller one.
 DEFAULT_LR = {"RNN": 1e-2, "LSTM": 1e-2, "GRU": 1e-2, "IRNN": 1e-3}
 VALIDATION_SIZE, VALIDATION_SEED = 512, 99
+#: the race's defaults on the Gradients page (its widgets and its lesson read them); a race validates every 25 steps
+RACE_DEFAULTS = dict(task="adding", T=50, steps=400, hidden=32, eval_every=25)
 #: the lab's names for cells -> (torch.nn mode, initialisation)
 CELL_SPECS = {"RNN": ("RNN_TANH", "default"), "IRNN": ("RNN_RELU", "identity"), "LSTM": ("LSTM", "default"),
               "GRU": ("GRU", "default"), "RNN_TANH": ("RNN_TANH", "default"), "RNN_RELU": ("RNN_RELU", "default")}
