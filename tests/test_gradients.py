@@ -536,6 +536,20 @@ def test_page_link_restores_the_settings(root):
     assert at.select_slider(key="gr_hidden").value == 32
 
 
+def test_page_says_what_it_measured_on_truncation_skips_and_the_boundary(root):
+    at = _page(root, gr_tab="Truncated BPTT")
+    cut = " ".join(c.value for c in at.caption)
+    assert "cuts real signal" in cut and at.metric[1].value == "0.7739"
+    at.slider(key="gr_tr_fbias").set_value(0.0).run()
+    assert "vanished" in " ".join(c.value for c in at.caption) and at.metric[1].value == "1.0000"
+    at = _page(root, gr_skip="true", gr_init="orthogonal")
+    gru = gradient_flow("GRU", 100, 32, init="orthogonal", seed=0, residual=True)
+    text = " ".join(c.value for c in at.caption)
+    assert "can explode" in text and "unchanged" not in text
+    assert f"GRU + skip: ‖∂L/∂h₁‖/‖∂L/∂h_T‖ = {sci(gru.log10_ratio_first_last())}" in text
+    assert any("decides nothing" in m.value for m in at.markdown)    # orthogonal: σ_max = 1 within float rounding
+
+
 @pytest.mark.slow
 def test_page_extreme_settings(root):
     at = _page(root, gr_T="1000", gr_hidden="256", gr_scale="spectral radius ρ", gr_radius="3.0")
