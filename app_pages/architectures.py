@@ -15,6 +15,7 @@ from rnnlab.labs.shapes import ARCHITECTURES
 PAGE = "app_pages/architectures.py"
 JOB_SECONDS = 120.0     # each training is built for ≤ 20 s on one core; the cap leaves room for a busy server
 MODELS = "arch_models"  # trained models rebuilt from job results, per section
+N_TEST = len(seqtasks.held_out_pairs("dates"))   # the fixed test inputs of both seq2seq tabs
 
 st.title("Architectures: each shape, trained live")
 st.markdown("An RNN maps sequences to sequences in several shapes: one input or many, one output or many, "
@@ -150,7 +151,8 @@ def one_to_one():
     digit = c1.selectbox("Digit shown", list(range(10)), INPUTS["digit"], key="ar_1_digit", bind="query-params")
     noise = c2.slider("Pixel noise", 0.0, 0.4, arch.DEFAULTS["one_to_one"]["noise"], 0.05, key="ar_1_noise",
                       bind="query-params",
-                      help="Each of the 35 pixels is flipped with this probability (in training and test).")
+                      help=f"Each of the {seqtasks.PIXELS} pixels is flipped with this probability (in training "
+                           "and test).")
     draw = c3.number_input("Image number", 0, 10_000, 0, key="ar_1_draw", bind="query-params",
                            help="Another noisy image of the same digit.")
     x, _ = seqtasks.digit_images(1, noise, [seed(), int(draw)], digits=[digit])
@@ -163,13 +165,13 @@ def one_to_one():
         model = arch.build_model("one_to_one", {"hidden": cfg["hidden"]}, seed())
         shapes = arch.classify_digit(model, x[0])["shapes"]
         with right:
-            plot(arch_figures.flow_diagram("one_to_one", ["a 7×5 image"], ["a digit"], shapes, height=260),
+            plot(arch_figures.flow_diagram("one_to_one", ["a 5×7 image"], ["a digit"], shapes, height=260),
                  key="ar_1_flow", toolbar=False)
-            st.caption(f"{shapes['x']} (35 pixels in a row) → {shapes['h']} → {shapes['y']} (a score per "
-                       "digit). One step: no arrow from one input to the next.")
+            st.caption(f"{shapes['x']} ({seqtasks.PIXELS} pixels in a row) → {shapes['h']} → {shapes['y']} (a "
+                       "score per digit). One step: no arrow from one input to the next.")
     best = best_possible_digits(noise)
-    st.caption(f"The best possible rule at this noise (the nearest clean glyph, scored on the 2,000 test images) "
-               f"is right {pct(best)} of the time; guessing, 10%.")
+    st.caption(f"The best possible rule at this noise (the nearest clean glyph, scored on the {arch.DIGIT_TEST:,} "
+               f"test images) is right {pct(best)} of the time; guessing, 10%.")
     train("one_to_one", arch.one_to_one_job, {"noise": noise, "hidden": cfg["hidden"], "steps": cfg["steps"]},
           "noisy digits", None, arch.n_params(model), "validation accuracy", {"best possible": best, "chance": 0.1})
     res = result_of("one_to_one")
@@ -178,7 +180,8 @@ def one_to_one():
     net = models_of("one_to_one", res)["model"]
     m = res["metrics"]
     k1, k2, k3 = st.columns(3)
-    k1.metric("Test accuracy", pct(m["test_acc"]), help="2,000 fixed test images at the noise it trained on")
+    k1.metric("Test accuracy", pct(m["test_acc"]),
+              help=f"{arch.DIGIT_TEST:,} fixed test images at the noise it trained on")
     k2.metric("Best possible", pct(m["best_possible_acc"]))
     k3.metric("Chance", "10%")
     if abs(res["noise"] - noise) > 1e-9:
@@ -195,9 +198,10 @@ def one_to_one():
     pairs = arch.most_confused(res["confusion"])
     if pairs:
         st.caption("Its most frequent mistakes on the test images: " + ", ".join(
-            f"{t} read as {p} ({n} times)" for t, p, n in pairs) + ". Compare the glyphs: they differ in few pixels.")
+            f"{t} read as {p} ({n} times; glyphs {arch.glyph_distance(t, p)} pixels apart)" for t, p, n in pairs)
+                   + ".")
     else:
-        st.caption("Not a single mistake on the 2,000 test images.")
+        st.caption(f"Not a single mistake on the {arch.DIGIT_TEST:,} test images.")
 
 
 # --- 1 → many --------------------------------------------------------------------------------------------
@@ -234,13 +238,14 @@ def one_to_many():
     m = res["metrics"]
     k1, k2 = st.columns(2)
     k1.metric("Real names at temperature 1", pct(m["valid_words"]),
-              help="1,000 words drawn (100 per digit) that are a real name of their digit in one of the languages")
+              help="The share of 1,000 words drawn (100 per digit) that are a real name of their digit in one of "
+                   "the languages")
     k2.metric("Loss per name (nats)", f"{m['nll_per_word']:.2f}",
               help=f"The lowest any model can reach is the entropy of the languages' choice: "
                    f"{m['entropy_per_word']:.2f} nats")
     verdict = "a real name of " + str(digit) if out["real"] else ("not a name of " + str(digit))
     st.markdown(f"Draw {int(draw)} at temperature {temperature:g}: **{escape_md(out['word']) or '(nothing)'}** "
-                f"({verdict}{'' if out['finished'] else ', stopped at 12 letters'}).")
+                f"({verdict}{'' if out['finished'] else f', stopped at {len(letters)} letters'}).")
     plot(arch_figures.choices_figure(out["steps"]), key="ar_2_choices")
     first = out["steps"][0] if out["steps"] else None
     if first and first["ideal"]:
@@ -251,8 +256,8 @@ def one_to_many():
                                 highlight_name="the letter drawn", title="The first letter: the choice of a language",
                                 height=260), key="ar_2_first")
     st.caption("Each column: the probabilities the letter was drawn from (after the temperature); the box: the "
-               "letter drawn. The first letters choose among the languages; once a single language's word fits "
-               "the letters so far, every next letter is certain (the exact shares: black ticks above).")
+               "letter drawn. The first letters choose among the languages; once only one name fits the letters so "
+               "far, its next letters are certain (the exact shares: black ticks above).")
     counts = pd.Series(arch.word_samples(model, digit, temperature, 200, seed=int(draw) + 1)).value_counts().to_dict()
     plot(arch_figures.word_counts_figure(counts, seqtasks.word_distribution(digit), 200), key="ar_2_counts")
     st.caption(f"200 more draws for {digit} at temperature {temperature:g}. Bars in red are not real names. At 0 "
@@ -263,11 +268,13 @@ def one_to_many():
 def many_to_one():
     lessons("architectures", "many_to_one")
     st.markdown("**A sequence in, one answer out.** The network reads a bit string one bit at a time and "
-                "answers at the end: is the number of 1s odd? (parity). Only its last hidden state is read, "
-                "as for the course's *sentiment analysis*: the **Sentiment lab** does the real thing with reviews.")
+                "answers at the end: is the number of 1s odd? (parity). The answer is read from its last hidden "
+                "state only. The **Sentiment lab** does the course's *sentiment analysis* with reviews; its model "
+                "pools every step's output instead (their max and mean).")
     c1, c2 = st.columns([2, 1])
     with c1:
-        text = text_box("ar_3_bits", "Your bit string", INPUTS["bits"], 80, help="0s and 1s, up to 64")
+        text = text_box("ar_3_bits", "Your bit string", INPUTS["bits"], 80,
+                        help=f"0s and 1s, up to {seqtasks.PARITY_MAX}")
     train_len = c2.slider("Longest string in training", 4, 20, arch.DEFAULTS["many_to_one"]["train_len"],
                           key="ar_3_len", bind="query-params",
                           help=f"Trained on lengths 1 to this; tested up to 3× as long "
@@ -345,8 +352,8 @@ def sync():
     ceiling, band = arch.qa_limits()
     st.caption(f"The limit of reading left to right, exactly: before its mark nothing says how a sentence ends, so "
                f"any one-directional reader is right half the time there, and can be right on every mark: "
-               f"{pct(ceiling)} of the 2,000 test texts' characters at best (luck on these texts: ±{band:.1%} at "
-               "most, 95%).")
+               f"{pct(ceiling)} of the {arch.QA_TEST:,} test texts' characters at best (luck on these texts: "
+               f"±{band:.1%} at most, 95%).")
     n_params = arch.total_params(models.values())
     train("sync", arch.sync_job, {"cell": cfg["cell"], "hidden": cfg["hidden"], "steps": cfg["steps"]},
           "question or statement", cfg["cell"], n_params, "validation accuracy", {"one-directional limit": ceiling})
@@ -376,7 +383,8 @@ DATE_DEFAULT = INPUTS["date"]
 
 def date_input(key: str) -> str:
     text = text_box(key, "A date to normalise", DATE_DEFAULT, seqtasks.DATE_MAX_CHARS,
-                    help="Written as in one of the 10 formats it learned: " + "; ".join(seqtasks.DATE_FORMATS))
+                    help=f"Written as in one of the {len(seqtasks.DATE_FORMATS)} formats it learned: "
+                    + "; ".join(seqtasks.DATE_FORMATS))
     try:
         return seqtasks.parse_date_input(text)
     except ValueError as err:
@@ -397,8 +405,9 @@ def answer_line(text: str, output: str, reference: tuple[str, str] | None) -> No
 def seq2seq():
     lessons("architectures", "seq2seq")
     st.markdown("**A sequence in, a sequence of another length out.** An *encoder* RNN reads a date written "
-                "in one of 10 ways; its last hidden state, the **context vector c**, starts a *decoder* RNN that "
-                "writes the date as YYYY-MM-DD, one symbol at a time, each fed back in (the course's *machine "
+                f"in one of {len(seqtasks.DATE_FORMATS)} ways; its last hidden state, the **context vector c**, "
+                "starts a *decoder* RNN (and is read again at every output step), which writes the date as "
+                "YYYY-MM-DD, one symbol at a time, each fed back in (the course's *machine "
                 "translation* and *summarisation*). In training the decoder is fed the true previous symbol "
                 "(**teacher forcing**); in use it is fed its own (**free running**), greedily.")
     text = date_input("ar_5_date")
@@ -419,7 +428,7 @@ def seq2seq():
         return
     m = res["metrics"]
     k1, k2, k3 = st.columns(3)
-    k1.metric("Test dates right", pct(m["test_exact"]), help="1,000 fixed test dates, decoded free running")
+    k1.metric("Test dates right", pct(m["test_exact"]), help=f"{N_TEST:,} fixed test dates, decoded free running")
     k2.metric("Wrong symbols, teacher forcing", pct(m["teacher_symbol_error"]))
     k3.metric("Wrong symbols, free running", pct(m["free_symbol_error"]))
     answer_line(text, info["output"], seqtasks.reference_date(text))
@@ -431,12 +440,12 @@ def seq2seq():
     f = res["forcing"]
     plot(arch_figures.forcing_figure(f["teacher"], f["free"]), key="ar_5_forcing")
     if f["after_error_count"]:
-        st.caption(f"On the same 1,000 test dates: after its first mistake, running free, "
+        st.caption(f"On the same {N_TEST:,} test dates: after its first mistake, running free, "
                    f"{f['after_error_free']:.1%} of the symbols that follow are wrong too; fed the true symbols, "
                    f"{f['after_error_teacher']:.1%} of the same symbols are. A mistake fed back becomes the next "
                    "input: errors compound.")
     else:
-        st.caption("Running free, it made no mistake on the 1,000 test dates: nothing to compound here.")
+        st.caption(f"Running free, it made no mistake on the {N_TEST:,} test dates: nothing to compound here.")
     reference = seqtasks.reference_date(text)
     if reference is None:
         st.info("Type a valid date above to put a mistake into its decoding.")
@@ -460,8 +469,8 @@ def seq2seq():
                                           "✅" if demo["free"] == target else "❌",
                                           "✅" if demo["mistake"] == target else "❌"]}),
                  hide_index=True, width="stretch")
-    st.caption(f"The right answer is {target}. After the forced mistake the decoder carries on from a prefix it "
-               "never saw in training (it was always fed true symbols): what it writes next is its own guess.")
+    st.caption(f"The right answer is {target}. After the forced mistake the decoder carries on from the prefix it "
+               "was given, right or wrong (in training it was always fed the true symbols).")
 
 
 # --- attention ---------------------------------------------------------------------------------------------
@@ -472,7 +481,7 @@ def attention():
                 "state, turns the scores into weights α that sum to 1 (a softmax over the input positions), and "
                 "reads their weighted sum: a new context for each symbol it writes (Bahdanau et al. 2015; Luong "
                 "et al. 2015). Both models train side by side, on the same batches, to **reverse a string of "
-                "letters** (3 to 16) — or on the dates.")
+                f"letters** ({seqtasks.REV_MIN} to {seqtasks.REV_MAX}) — or on the dates.")
     c1, c2, c3 = st.columns(3)
     task = c1.radio("Task", ["reverse", "dates"], key="ar_6_task", bind="query-params", horizontal=True,
                     format_func=lambda t: {"reverse": "reverse letters", "dates": "dates"}[t])
@@ -532,8 +541,8 @@ def attention():
     if len(names) == 2:
         a, b = by["with attention"][metric], by["without attention"][metric]
         what = "whole outputs" if metric == "exact" else "symbols"
-        st.markdown(f"**Measured** on the 1,000 fixed test inputs, longest inputs ({first['bins'][-1]} characters, "
-                    f"{first['counts'][-1]} of them): {what} right **{pct(a[-1])} with attention** and "
+        st.markdown(f"**Measured** on the {N_TEST:,} fixed test inputs, longest inputs ({first['bins'][-1]} "
+                    f"characters, {first['counts'][-1]} of them): {what} right **{pct(a[-1])} with attention** and "
                     f"**{pct(b[-1])} without**; shortest ({first['bins'][0]}): {pct(a[0])} and {pct(b[0])}.")
         drop_a, drop_b = a[0] - a[-1], b[0] - b[-1]
         if drop_b > drop_a + 0.1:
@@ -550,9 +559,10 @@ def attention():
     if att["attention"] is not None:
         plot(arch_figures.attention_heatmap(att["attention"], text, att["symbols"]), key="ar_6_heat")
         st.caption("Each row: where the decoder looked while writing that symbol (α sums to 1 across the row). "
-                   "For reversing, a good model looks at the mirrored position: an anti-diagonal.")
-    st.caption("Attention turned out to be the fix for long-range dependencies: Transformers (Vaswani et al. 2017) "
-               "keep the attention and drop the recurrence altogether, and succeeded RNNs in most of these tasks.")
+                   "For reversing, expect an anti-diagonal: often one step right of the mirrored letter, at the letter "
+                   "just written (the encoder's state there still holds the letter before it).")
+    st.caption("Attention became the standard answer to long inputs: Transformers (Vaswani et al. 2017) keep the "
+               "attention and drop the recurrence altogether, and replaced RNNs in most of these tasks.")
 
 
 for section, tab in tabs.items():

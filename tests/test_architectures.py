@@ -448,3 +448,39 @@ def test_total_params_adds_every_model_s_weights():
     expected = (3 * 4 + 4) + 3 * (5 * 2 + 5 * 5 + 5 + 5) + 7 * 2
     assert arch.total_params(models.values()) == expected == 16 + 135 + 14
     assert arch.total_params([]) == 0
+
+
+# --- statements the page makes (issue #25's read of every sentence) -----------------------------------------------
+def test_many_to_one_says_what_each_model_reads(root):
+    """The parity net answers from its last state; the Sentiment lab's models pool every step's output (the page
+    said both read only the last state)."""
+    from rnnlab.labs.sentiment.recipes import PRESETS, Recipe
+
+    at = _page(root, ar_tab=TABS["many_to_one"])
+    text = " ".join(m.value for m in at.markdown)
+    assert "last hidden state only" in text and "max and mean" in text and "as for the course's" not in text
+    assert Recipe().pooling == PRESETS["shipped"].pooling == "maxmean"
+    model = arch.build_model("many_to_one", {"cell": "GRU", "hidden": 8}, 0)
+    bits = torch.tensor([[1, 0, 1, 1, 0]])
+    with torch.no_grad():
+        torch.testing.assert_close(model(bits, torch.tensor([5])), model.running(bits)[:, -1])
+
+
+def test_the_numbers_in_the_first_tab_are_computed(root):
+    at = _page(root)
+    captions = " ".join(c.value for c in at.caption)
+    assert f"scored on the {arch.DIGIT_TEST:,} test images" in captions
+    assert f"({seqtasks.PIXELS} pixels in a row)" in captions
+    assert at.slider(key="ar_1_noise").help.startswith(f"Each of the {seqtasks.PIXELS} pixels")
+    assert arch.glyph_distance(3, 3) == 0
+    apart = int((seqtasks.GLYPHS[3] != seqtasks.GLYPHS[8]).sum())
+    assert arch.glyph_distance(3, 8) == arch.glyph_distance(8, 3) == apart > 0
+
+
+def test_the_seq2seq_tabs_quote_their_test_set_and_formats(root):
+    at = _page(root, ar_tab=TABS["seq2seq"])
+    text = " ".join(m.value for m in at.markdown)
+    assert f"in one of {len(seqtasks.DATE_FORMATS)} ways" in text and "read again at every output step" in text
+    at = _page(root, ar_tab=TABS["attention"])
+    text = " ".join(m.value for m in at.markdown)
+    assert f"({seqtasks.REV_MIN} to {seqtasks.REV_MAX})" in text

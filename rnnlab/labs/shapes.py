@@ -36,7 +36,8 @@ ARCHITECTURES: tuple[Architecture, ...] = (
                  4, (0,), (0, 1, 2, 3), tab="one_to_many",
                  live_task="a digit → its name, letter by letter, in one of five languages"),
     Architecture("many_to_one", "Many-to-one", "T → 1", "sentiment of a review, classifying a time series",
-                 "Read the whole sequence, answer once at the end from the final hidden state.",
+                 "Read the whole sequence, answer once at the end: from the final hidden state, or from all the "
+                 "states pooled.",
                  4, (0, 1, 2, 3), (3,), tab="many_to_one", live_task="a bit string → its parity"),
     Architecture("many_to_many_sync", "Many-to-many (synced)", "T → T", "part-of-speech tagging, frame labelling",
                  "One output for every input, produced as each input arrives.",

@@ -25,7 +25,7 @@ from __future__ import annotations
 from .many_to_one import many_to_one_job, parity_by_length
 from .models import DigitNet, ParityNet, Tagger, WordWriter, build_model, model_from_result, n_params, total_params
 from .one_to_many import one_to_many_job, valid_share, word_nll, word_samples
-from .one_to_one import DIGIT_TEST, digit_test_set, most_confused, one_to_one_job
+from .one_to_one import DIGIT_TEST, digit_test_set, glyph_distance, most_confused, one_to_one_job
 from .probes import classify_digit, forcing_demo, read_bits, seq2seq_shapes, shape_text, tag_text, translate, write_word
 from .seq2seq import (
     DATE_LENGTH_BINS,
@@ -47,7 +47,7 @@ __all__ = [
     "forcing_errors", "many_to_one_job", "model_from_result", "most_confused", "n_params", "one_to_many_job",
     "one_to_one_job", "parity_by_length", "qa_limits", "qa_test_set", "read_bits", "seq2seq_config", "seq2seq_job",
     "seq2seq_shapes", "shape_text", "sync_job", "tag_text", "tagger_accuracy", "translate", "valid_share",
-    "word_nll", "word_samples", "write_word", "total_params", "TAB_LABELS", "INPUTS",
+    "word_nll", "word_samples", "write_word", "total_params", "TAB_LABELS", "INPUTS", "glyph_distance",
 ]
 
 SECTIONS = ("one_to_one", "one_to_many", "many_to_one", "sync", "seq2seq", "attention")
@@ -58,7 +58,7 @@ DEFAULTS = {
     "one_to_one": {"noise": 0.15, "hidden": 32, "steps": 300},
     "one_to_many": {"cell": "GRU", "hidden": 64, "steps": 300},
     "many_to_one": {"cell": "GRU", "hidden": 32, "train_len": 10, "steps": 400},
-    "sync": {"cell": "GRU", "hidden": 32, "steps": 150},
+    "sync": {"cell": "GRU", "hidden": 32, "steps": 100},
     "seq2seq": {"task": "dates", "cell": "GRU", "hidden": 64, "steps": 400},
     "attention": {"task": "reverse", "cell": "GRU", "hidden": 64, "attention": "luong", "steps": 300},
 }

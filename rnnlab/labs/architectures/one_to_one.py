@@ -47,6 +47,11 @@ def one_to_one_job(ctx, noise: float = 0.15, hidden: int = 32, steps: int = 300,
                    **_model_part(model, config, trainers["net"]), confusion=confusion, noise=float(noise))
 
 
+def glyph_distance(a: int, b: int) -> int:
+    """How many of the pixels of the clean glyphs of digits ``a`` and ``b`` differ."""
+    return int((seqtasks.GLYPHS[a] != seqtasks.GLYPHS[b]).sum())
+
+
 def most_confused(confusion, k: int = 3) -> list[tuple[int, int, int]]:
     """The ``k`` largest off-diagonal cells of a confusion matrix: (true digit, predicted digit, count)."""
     cm = torch.as_tensor(confusion).clone()
