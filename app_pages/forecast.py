@@ -27,6 +27,7 @@ from rnnlab.data.series import (
 )
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
 from rnnlab.labs.forecast import (
+    PRESETS,
     SCENARIOS,
     ForecastRecipe,
     bench_provenance,
@@ -46,6 +47,8 @@ from rnnlab.labs.forecast import (
 )
 from rnnlab.labs.forecast.recipes import DEFAULT_SERIES, PRESET_WIDGETS
 
+CHAOS = SCENARIOS["chaos"]
+GUIDE = PRESETS["guide"]
 JOB = "lab_forecast_job"      # not "fc…": the reset button clears the settings, not a running training
 BENCH = ROOT / "assets" / "forecast" / "bench.json"     # written by `python -m bench.forecast --write`
 KIND_LABELS = {"rnn": "the network", "naive": "naive", "seasonal": "seasonal naive", "ar": "linear AR",
@@ -238,7 +241,8 @@ def uploaded_series() -> Series | None:
 def intro() -> None:
     st.title("Forecasting lab")
     st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it "
-                "never saw, with methods that need no training at all. On small series the simple methods often "
+                "never saw, with simple baselines: the last value, the value one season back, linear models (AR, "
+                "ARIMA). On small series the simple methods often "
                 "win (Makridakis et al. 2018): an RNN has to earn its place.")
     lessons("forecast")
     b1, b2, b3 = st.columns([1, 1, 1])
@@ -247,7 +251,8 @@ def intro() -> None:
               help="The default: a trended series, one step ahead, with the guide's preset.")
     b2.button(SCENARIOS["chaos"].title, key="fc_sc_chaos", on_click=apply_scenario, args=("chaos",),
               icon=":material/cyclone:", width="stretch",
-              help="Mackey–Glass τ = 17 sampled every 6 time units, 5 samples ahead, with the guide's preset.")
+              help=f"Mackey–Glass τ = {CHAOS.series_kwargs['tau']} sampled every {CHAOS.series_kwargs['every']} "
+                   f"time units, {CHAOS.horizon} samples ahead, with the guide's preset.")
     with b3:
         reset_button("fc")
 
@@ -260,7 +265,8 @@ def choose_series() -> Series | None:
 def model_settings() -> tuple[ForecastRecipe | None, int, int, int]:
     """(the recipe, or None if the hidden sizes are not valid; seeds; window; horizon) from the model's box."""
     with st.container(border=True):
-        st.markdown("**Model** · preset: the guide's section 7 stacked GRU (64 → 32 → Dense 32 → Dropout 0.2 "
+        st.markdown(f"**Model** · preset: the guide's section 7 stacked {GUIDE.cell} "
+                    f"({' → '.join(map(str, GUIDE.hidden_sizes))} → Dense {GUIDE.dense} → Dropout {GUIDE.dropout:g} "
                     "→ Dense)")
         e1, e2, e3, e4 = st.columns(4)
         cell = e1.selectbox("Cell", ["GRU", "LSTM", "RNN"], key="fc_cell", bind="query-params")
@@ -279,7 +285,8 @@ def model_settings() -> tuple[ForecastRecipe | None, int, int, int]:
                               format_func=lambda v: f"{v:g}", key="fc_lr", bind="query-params")
         patience = f4.slider("Early-stopping patience (epochs)", 1, 20, 5, key="fc_patience", bind="query-params")
         n_seeds = f5.slider("Seeds", 1, 5, 3, key="fc_seeds", bind="query-params",
-                            help="The network is trained this many times from different random weights; the "
+                            help="The network is trained this many times from different random weights and "
+                                 "batch orders; the "
                                  "table shows the mean ± sd and the verdict needs every seed to agree.")
     try:
         hidden = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
@@ -453,7 +460,8 @@ def show_results(job, series: Series) -> None:
         shown, best_name)), key="fc_forecast")
     st.caption("Solid blue: the network's forecasts from each test point, made with the true past (seed "
                f"{res.get('weights_seed')}). Dashed orange: the network running free from the start of the test "
-               "part, fed only its own predictions: errors compound. Dotted: baselines.")
+               "part, fed its own predictions instead of the true values: errors compound. Dotted: baselines (the "
+               "best, marked ★, solid).")
     plot(figure("residuals", view, lambda: residual_figure(
         series.time, origins, truth, {k: v for k, v in forecasts.items() if k in shown or k == best_name}, step,
         best_name)), key="fc_resid")
@@ -467,7 +475,7 @@ def show_results(job, series: Series) -> None:
         torch.save({"state_dict": res["state_dict"], "config": res["config"]}, buf)
         d2.download_button("Download the network (PyTorch weights)", buf.getvalue(), file_name="forecaster.pt",
                            key="fc_dl_model",
-                           help="The first seed's weights (a state_dict of rnnlab.labs.forecast.Forecaster) and "
+                           help="The first scored seed's weights (a state_dict of rnnlab.labs.forecast.Forecaster) and "
                                 "its settings; load with torch.load(..., weights_only=True).")
 
 

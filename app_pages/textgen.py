@@ -25,6 +25,7 @@ from rnnlab.data.chars import (
     MAX_UPLOAD_BYTES,
     MAX_USER_CHARS,
     MIN_USER_CHARS,
+    TRAIN_FRACTION,
     CharCorpus,
     read_user_text,
     shakespeare,
@@ -41,6 +42,7 @@ from rnnlab.labs.textgen import (
     FEATURE_HELP,
     FEATURES,
     PRESETS,
+    SAMPLE_TEMPERATURE,
     UNIT_CHARS,
     CharRecipe,
     correlations,
@@ -62,6 +64,7 @@ JOB = "textgen_job"            # not "tg_…": the page's reset button must not 
 MODELS = "textgen_models"      # models trained in this session
 MAX_PROMPT = 200
 SHIPPED_LABEL = "Pretrained LSTM (Shakespeare)"
+HELD_OUT = f"{1 - TRAIN_FRACTION:.0%}"     # the end of a text kept aside to validate on
 
 st.title("Text generation")
 st.markdown("A character-level language model reads text one character at a time and predicts the next one. "
@@ -130,11 +133,12 @@ def generate_part():
     entry = available[name]
     if entry.get("shipped"):
         m = entry["meta"]
-        st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units "
-                   f"({m.get('params', 0):,} weights) trained for {trained_how(m)} over the first 90% of "
-                   f"tiny-shakespeare; on the last 10%, "
-                   f"which it never trained on, it "
-                   f"loses {m.get('val_loss', float('nan')):.3f} nats per character (measured).")
+        share = m.get("train_fraction", TRAIN_FRACTION)
+        st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units per layer "
+                   f"({m.get('params', 0):,} weights) trained for {trained_how(m)} over the first {share:.0%} of "
+                   f"tiny-shakespeare. On the last {1 - share:.0%}, which it never trained on (it only chose the "
+                   f"checkpoint kept), its loss is {m.get('val_loss', float('nan')):.3f} nats per character "
+                   "(measured).")
     url_text("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
     prompt = st.text_area("Prompt: the model reads this, then goes on", key="tg_prompt", max_chars=MAX_PROMPT,
                           height=80, help=f"Up to {MAX_PROMPT} characters. Empty: it starts a new line.")
@@ -202,7 +206,8 @@ def own_text() -> tuple[str | None, CharCorpus | None, str | None]:
     """(the student's text, its corpus, None) or (None, None, what is wrong with it)."""
     c1, c2 = st.columns(2)
     pasted = c1.text_area("Paste a text", key="tg_paste", height=140, max_chars=MAX_USER_CHARS,
-                          help=f"At least {MIN_USER_CHARS:,} characters; the last 10% is kept aside to validate on.")
+                          help=f"At least {MIN_USER_CHARS:,} characters; the last {HELD_OUT} is kept aside to "
+                               "validate on.")
     upload = c2.file_uploader(f"…or upload a UTF-8 .txt file (up to {MAX_UPLOAD_BYTES / 1e6:.0f} MB)", type=["txt"],
                               key="tg_upload", max_upload_size=round(MAX_UPLOAD_BYTES / 1e6))
     too_big = upload is not None and oversize(upload, MAX_UPLOAD_BYTES / 1e6, "Upload a shorter text.")
@@ -248,7 +253,8 @@ def train_settings() -> tuple[CharRecipe, int, int]:
                             help="How far back the gradient flows; the state itself is carried further.")
     lr = c6.select_slider("Learning rate (Adam)", [3e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 3e-2, 0.1], LIVE.lr,
                           key="tg_lr", bind="query-params", format_func=lambda v: f"{v:g}",
-                          help="Decays along a cosine to 5% of this by the end of the training time.")
+                          help=f"Decays along a cosine to {LIVE.min_lr_frac:.0%} of this by the end of the training "
+                               "time.")
     max_train = max(int(training.limits().max_seconds - EVAL_RESERVE), 10)
     choices = [s for s in (30, 60, 120, 180, 240, 300, 600) if s <= max_train] or [max_train]
     c7, c8 = st.columns([2, 1], vertical_alignment="bottom")
@@ -287,7 +293,8 @@ def live_samples(job, vocab_size: int, ref_loss: float | None) -> None:
                      references=refs, samples=[e.step for e in samples]), key="tg_curves")
     if samples:
         last = samples[-1]
-        st.markdown(f"**Sample at step {last.step:,}** ({last.t:.0f} s into the job, temperature 0.8)")
+        st.markdown(f"**Sample at step {last.step:,}** ({last.t:.0f} s into the job, temperature "
+                    f"{SAMPLE_TEMPERATURE:g})")
         st.code(last.data["text"], language=None, wrap_lines=True)
         if len(samples) > 1:
             with st.expander(f"All {len(samples)} samples, newest first"):
@@ -302,7 +309,7 @@ def trained_model(job) -> None:
     metrics = res.get("metrics", {})
     if "val_loss" in metrics:
         m1, m2, m3 = st.columns(3)
-        m1.metric("Validation loss", f"{metrics['val_loss']:.3f}", help="nats per character, held-out 10%")
+        m1.metric("Validation loss", f"{metrics['val_loss']:.3f}", help=f"nats per character, held-out {HELD_OUT}")
         m2.metric("Training steps", f"{metrics['steps']:,}")
         m3.metric("Passes over the text", f"{metrics['passes']:.2f}")
         if metrics.get("precision") == "bf16":
@@ -322,7 +329,8 @@ def trained_model(job) -> None:
 
 
 def train_part():
-    st.markdown("Train a character model from scratch. It reads the text as 32 long streams side by side, "
+    st.markdown(f"Train a character model from scratch. It reads the text as {LIVE.batch_size} long streams side "
+                "by side, "
                 "window after window; the final state of one window is where the next one starts (carried "
                 "state), while the gradient flows back at most *truncated BPTT length* characters.")
     chosen = text_choice()
@@ -389,7 +397,7 @@ def inside_part():
     st.dataframe(table, hide_index=True, width="stretch")
     st.caption("The last column is the control: the same network with random weights, before any training. A "
                "recurrent state adds up its inputs, so some units of an untrained model follow the position in "
-               "the line a little too; what training adds is the difference.")
+               "the line too, less closely; what training adds is the difference.")
     found = [f for f in FEATURES if any(r["feature"] == f for r in rows)]
     absent = [f for f in FEATURES if f not in found]
     if absent:
@@ -405,7 +413,8 @@ def inside_part():
     pieces = passages(val_text)
     which = st.select_slider("Held-out passage", list(range(1, len(pieces) + 1)), 1, key="tg_passage",
                              bind="query-params",
-                             help="Pieces of the last 10% of the text, which the model never trained on.")
+                             help=f"Pieces of the last {HELD_OUT} of the text, which the model never trained "
+                                  "on.")
     start, passage = pieces[int(which) - 1]
     with st.spinner("Reading the passage…"):
         sig = passage_signals(digest, passage, model, vocab)

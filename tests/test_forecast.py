@@ -341,6 +341,24 @@ def test_bench_provenance_and_series_by_verdict():
     assert list(series_by_verdict(rows)) == ["GRU wins", "a baseline wins"]     # in the order they come
 
 
+def test_shipped_benchmark_backs_the_scenarios_at_the_full_recipe():
+    """The lessons check their scenarios with one seed and a few epochs; the page's full recipe (three seeds,
+    up to 20 epochs) is in the shipped benchmark, with the same verdicts and the same chaos settings."""
+    import json
+    from pathlib import Path
+
+    from rnnlab.labs.forecast import SCENARIOS
+
+    bench = Path(__file__).resolve().parents[1] / "assets" / "forecast" / "bench.json"
+    by_name = {r["name"]: r for r in json.loads(bench.read_text())["results"]}
+    assert verdict(by_name["trend"]["rows"]).outcome == "loses"
+    assert verdict(by_name["chaos"]["rows"]).outcome == "wins" and by_name["chaos"]["horizon"] == SCENARIOS[
+        "chaos"].horizon
+    chaos = SCENARIOS["chaos"]           # the explanation quotes the scenario's own numbers, not typed ones
+    assert f"every {chaos.series_kwargs['every']} time units" in chaos.why
+    assert f"({chaos.horizon * chaos.series_kwargs['every']} time units)" in chaos.why
+
+
 # --- training -----------------------------------------------------------------------------------------------
 SMALL = ForecastRecipe(hidden_sizes=(8,), dense=8, window=15, epochs=3, batch_size=64)
 

@@ -513,6 +513,26 @@ def test_page_unit_finder_uses_the_measured_report(root):
     assert any("background" in h and "⏎" in h for h in _html(at))
 
 
+def test_page_says_the_shipped_models_held_out_share_and_what_it_was_used_for(root):
+    """The caption's shares come from the model's record (not a typed 90%), and it says the held-out part
+    chose the checkpoint kept (its loss is measured on the text that picked the weights)."""
+    if not (SHIPPED / "model.pt").exists():
+        pytest.skip("no shipped character model")
+    at = _page(root, tg_len=50)
+    _, _, meta = load_charlm(SHIPPED)
+    caption = next(c.value for c in at.caption if "tiny-shakespeare" in c.value and "units per layer" in c.value)
+    share = meta["train_fraction"]
+    assert f"first {share:.0%} of" in caption and f"last {1 - share:.0%}" in caption
+    assert "checkpoint" in caption and f"{meta['val_loss']:.3f} nats per character" in caption
+
+
+def test_lesson_measures_of_repetition_and_invented_words():
+    from rnnlab.lessons.textgen import invented, repeated
+
+    assert repeated("abcdefghij" * 3) > 0.5 and repeated("the quick brown fox jumps") == 0
+    assert invented("the king") == 0 and invented("the kingz qwrtx") == pytest.approx(2 / 3)
+
+
 def test_page_refuses_a_text_too_short_with_a_clear_message(root):
     at = _page(root, tg_tab="Train live", tg_data="Your own text", tg_paste="only a few words ~~x~~ $y$")
     assert any("at least 2,000" in w.value for w in at.warning)

@@ -171,7 +171,7 @@ def read_user_text(source, max_bytes: int = MAX_UPLOAD_BYTES, max_chars: int = M
         raise DataError(f"the text has {len(text):,} characters; the limit is {max_chars:,}")
     if len(text.strip()) < min_chars:
         raise DataError(f"the text has {len(text.strip()):,} characters; a language model needs at least "
-                        f"{min_chars:,} (10% of them are kept aside to validate on)")
+                        f"{min_chars:,} ({1 - TRAIN_FRACTION:.0%} of them are kept aside to validate on)")
     return text
 
 

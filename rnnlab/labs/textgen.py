@@ -102,6 +102,7 @@ PRESETS = {
 }
 
 SAMPLE_PROMPT = "\n"
+SAMPLE_TEMPERATURE = 0.8      # the samples printed while a model trains
 #: the Generate tab's defaults (the page's widgets and its lessons read them here)
 DEFAULT_PROMPT = "ROMEO:\n"
 DEFAULT_TEMPERATURE = 0.8
@@ -185,7 +186,7 @@ def build_model(recipe: CharRecipe, vocab_size: int, seed: int = 0) -> CharLM:
 
 
 def sample_text(model: CharLM, vocab: CharVocab, length: int = 200, prompt: str = SAMPLE_PROMPT, seed: int = 0,
-                temperature: float = 0.8) -> str:
+                temperature: float = SAMPLE_TEMPERATURE) -> str:
     """A continuation of ``prompt`` (the model left in the mode it was in)."""
     was = model.training
     try:

@@ -57,6 +57,9 @@ class Scenario:
     why: str
 
 
+_CHAOS_SERIES = {"n": 2000, "tau": 17, "every": 6}
+_CHAOS_HORIZON = 5
+
 SCENARIOS = {
     "trend": Scenario(
         "Trend: the simple methods win", "sum of sines + trend + noise", {"n": 2000}, 30, 1,
@@ -65,8 +68,9 @@ SCENARIOS = {
         "pattern on. Each next value is also close to a linear function of the last few: nothing for a "
         "nonlinear model to add."),
     "chaos": Scenario(
-        "Chaos: the GRU wins", "Mackey-Glass chaos", {"n": 2000, "tau": 17, "every": 6}, 20, 5,
-        "Mackey–Glass with τ = 17 is deterministic but chaotic: each value is a smooth *nonlinear* function "
-        "of the recent past. Sampled every 6 time units and forecast 5 samples (30 time units) ahead, that "
-        "function is far from linear, so AR and ARIMA (linear) miss what the GRU learns."),
+        "Chaos: the GRU wins", "Mackey-Glass chaos", _CHAOS_SERIES, 20, _CHAOS_HORIZON,
+        f"Mackey–Glass with τ = {_CHAOS_SERIES['tau']} is deterministic but chaotic: each value is a smooth "
+        f"*nonlinear* function of the recent past. Sampled every {_CHAOS_SERIES['every']} time units and forecast "
+        f"{_CHAOS_HORIZON} samples ({_CHAOS_HORIZON * _CHAOS_SERIES['every']} time units) ahead, that function is "
+        "far from linear, so AR and ARIMA (linear) miss what the GRU learns."),
 }
