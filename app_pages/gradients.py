@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages import training
 from app_pages.common import keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
-from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, LE_2015_ADDING_MSE
+from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, COPY_LENGTH, COPY_SYMBOLS, LE_2015_ADDING_MSE
 from rnnlab.figures.gradients import (
     LABELS,
     clipping_figure,
@@ -31,6 +31,7 @@ from rnnlab.labs.gradients import (
     CELL_CHOICES,
     JACOBIAN_POINTS,
     PAGE_FORGET_BIAS,
+    SKETCH_DIRECTIONS,
     criterion_verdict,
     gradient_flow,
     sci,
@@ -63,13 +64,14 @@ DEFAULT_TEXT = "the film starts slowly but the ending is wonderful"
 MAX_TEXT = 5000          # characters read from a typed sentence (the first 1,000 words are used)
 URL_TEXT = 300           # the longest sentence kept in a link
 MAX_STEPS = 2000
+COPY_FORMULA = f"{COPY_LENGTH}·log {COPY_SYMBOLS}/(T+{2 * COPY_LENGTH})"   # copy_baseline's formula, in words
 JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP = "job_gr_race", "job_gr_record", "job_gr_clip", "job_gr_sweep"
 
 st.title("Gradients lab")
 lessons("gradients")
 st.markdown("Training an RNN sends the error back through every time step (backpropagation through time). "
             "Each step multiplies the gradient by a Jacobian ∂h_t/∂h_(t-1); over many steps the product "
-            "shrinks to nothing (**vanishing**) or blows up (**exploding**). Here you measure it.")
+            "can shrink to nothing (**vanishing**) or blow up (**exploding**). Here you measure it.")
 reset_button("gr")
 
 tab_flow, tab_clip, tab_trunc, tab_long = st.tabs(
@@ -117,7 +119,7 @@ def flow_section() -> None:
     scale_by = SCALES[scale_label]
     value = c5.slider("σ_max(W_hh)" if scale_by == "sigma" else "ρ(W_hh)", 0.1, 3.0, 1.0, 0.05, key="gr_radius",
                       disabled=scale_by is None, bind="query-params",
-                      help="Every W_hh block is multiplied by one number so that its "
+                      help="Each W_hh block is multiplied by its own number so that its "
                            + ("largest singular value" if scale_by == "sigma" else "spectral radius")
                            + " is this value.")
     forget_bias = c6.slider("LSTM forget-gate bias", 0.0, 5.0, PAGE_FORGET_BIAS, 0.5, key="gr_fbias",
@@ -160,20 +162,21 @@ def flow_section() -> None:
     st.caption("The loss L = w·h_T depends on the last step only. Read each curve from right to left: how much of "
                "the error signal is left after travelling back T - t steps. The dotted line is 1; falling curves "
                "are vanishing gradients, climbing ones exploding gradients. The norms are computed in log space, "
-               "so values far below 1e-308 (the smallest float64) are still exact."
+               f"so values far below {np.finfo(float).tiny:.1e} (the smallest normal float64) are still accurate."
                + (f" The Jacobian's norm is drawn at {JACOBIAN_POINTS} evenly spread steps."
                   if T_shown > JACOBIAN_POINTS else ""))
     zero = [flow_label(f) for f in zero_flows(result)]
     if zero:
-        st.caption(f"Gaps in {', '.join(zero)}: there the gradient is exactly 0, not just small (every relu unit "
-                   "on the way back was off, so nothing flows through).")
+        st.caption(f"Gaps in {', '.join(zero)}: there the gradient is exactly 0, not just small (at some step on "
+                   "the way back every relu unit was off, so nothing flows through).")
     if any(not f.jacobian_exact for f in result):
-        st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound from 32 random directions "
-                   "(the exact one needs an SVD of a large matrix per step).")
+        st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound from {SKETCH_DIRECTIONS} random "
+                   "directions (the exact one needs an SVD of a large matrix per step).")
     cols = st.columns(min(len(result), 4))
     for k, f in enumerate(result):
         cols[k % len(cols)].metric(f"{flow_label(f)}: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖", sci(f.log10_ratio_first_last()),
-                                   help="How much of the gradient reaches the first step (1 = nothing lost).")
+                                   help="How much of the gradient reaches the first step "
+                                        "(1 = nothing lost; above 1, it grew).")
     lstm = next((f for f in result if f.cell == "LSTM"), None)
     if lstm is not None:
         st.caption(f"LSTM forget-gate bias +{forget_bias:g}: its forget gates start near σ({forget_bias:g}) = "
@@ -197,17 +200,18 @@ def criterion(result: list, residual: bool) -> None:
                "vanishing, and σ_max > 1/γ is necessary for explosion. The spectral radius ρ (◆) is never larger "
                "than σ_max and is *not* the quantity in the theorem: with ρ < 1 the gradient can still grow for a "
                "while. Each block's own 1/γ is drawn (|): 1 for a tanh block, 4 for a sigmoid gate (γ = 1/4). "
-               "For LSTM and GRU the simple rule does not decide anything: the LSTM's cell state travels back "
-               "through c_t = f_t·c_(t-1) + …, multiplied by the forget gate and by no weight matrix, and the "
-               "GRU keeps z_t·h_(t-1) the same way; with gates near 1 the gradient survives whatever σ_max is.")
+               "For LSTM and GRU the simple rule does not decide anything: along the LSTM's cell state, "
+               "c_t = f_t·c_(t-1) + …, the gradient is multiplied by the forget gate and by no weight matrix, and "
+               "the GRU's z_t·h_(t-1) is the same kind of path; with gates near 1 that path keeps the gradient "
+               "whatever σ_max is.")
     if residual:
         top = max((f for f in result if f.residual), key=lambda f: f.log10_ratio_first_last())
         st.caption("Skip connections (dashed): every Jacobian factor becomes I + ∂cell/∂h_(t-1), with eigenvalues "
                    "1 + λ instead of λ. That stops the steady shrinking, but a product of such factors is not the "
                    f"identity: it can explode (here {flow_label(top)}: ‖∂L/∂h₁‖/‖∂L/∂h_T‖ = "
                    f"{sci(top.log10_ratio_first_last())}). Residual networks pair skips with normalisation.")
-    st.caption("The fix that made the long trip back unnecessary: attention reads any earlier step directly, "
-               "one step away however far back it is.")
+    st.caption("Attention avoids the long trip back: it reads any earlier step directly, one step away however "
+               "far back it is.")
     st.page_link("app_pages/architectures.py", icon="🎯", query_params={"ar_tab": "Attention"},
                  label="Attention, trained live")
 
@@ -241,7 +245,8 @@ def record_section() -> None:
         st.caption(f"{LABELS.get(r['cell'], r['cell'])} at T = {r['T']}: best validation MSE {run['final']:.4f} "
                    f"(baseline {run['baseline']:.4f}); "
                    + (f"solved at step {run['solved_at']}." if run["solved"] else "not solved.")
-                   + " Dark rows on the left: the gradient from the loss does not reach the early steps.")
+                   + " Dark at the left of a row: at that point of training the gradient from the loss did not "
+                     "reach the early steps.")
 
     training.train_live(JOB_RECORD, training.Button("Train and record", key="gr_hm_go"), start, draw, done)
 
@@ -249,8 +254,9 @@ def record_section() -> None:
 # --- clipping ------------------------------------------------------------------------------------------------
 def clipping_section() -> None:
     st.markdown("A recurrent net whose W_hh is scaled up, trained with plain SGD on the adding problem: the "
-                "gradient can grow exponentially with T, and one update can throw the weights off to infinity. "
-                "`clip_grad_norm_` rescales every gradient whose norm exceeds the threshold.")
+                "gradient can grow exponentially with T, and one update can throw the weights far away. "
+                "`clip_grad_norm_` rescales the whole gradient (all weights together) to the threshold whenever its "
+                "norm exceeds it.")
     e1, e2, e3 = st.columns(3)
     cell = e1.selectbox("Cell", list(CELL_CHOICES), index=0, key="gr_cl_cell", bind="query-params")
     scale_label = e2.selectbox("Scale W_hh to", list(SCALES)[1:], key="gr_cl_scale", bind="query-params",
@@ -337,8 +343,9 @@ def truncation_section() -> None:
 # --- long-range tasks -----------------------------------------------------------------------------------------
 def race_section() -> None:
     st.markdown("**The adding problem**: two numbers in a long sequence are marked; output their sum. **Copy "
-                "memory**: read 10 symbols, wait T steps, write them back. The baseline is the score of a model "
-                "that learned nothing about the long-range part, measured on the validation data the curves use.")
+                f"memory**: read {COPY_LENGTH} symbols, wait T steps, write them back. The baseline is the score of "
+                "a model that learned nothing about the long-range part, measured on the validation data the curves "
+                "use.")
     h1, h2, h3 = st.columns([1, 1, 1.6])
     task = h1.radio("Task", ["adding", "copy"], horizontal=True, key="gr_lr_task", bind="query-params")
     T = h2.select_slider("T", [10, 20, 50, 100, 200, 500], RACE_DEFAULTS["T"], key="gr_lr_T", bind="query-params")
@@ -356,8 +363,8 @@ def race_section() -> None:
                    f"report {LE_2015_ADDING_MSE} on their data). Solved: validation MSE below {SOLVED_FRACTION:.0%} "
                    f"of the baseline, {threshold:.4f}.")
     else:
-        st.caption(f"Baseline: blanks, then a uniform guess among the 8 symbols: cross-entropy 10·log 8/(T+20) = "
-                   f"{base:.4f}. Solved: below {SOLVED_FRACTION:.0%} of it, {threshold:.4f}.")
+        st.caption(f"Baseline: blanks, then a uniform guess among the {COPY_SYMBOLS} symbols: cross-entropy "
+                   f"{COPY_FORMULA} = {base:.4f}. Solved: below {SOLVED_FRACTION:.0%} of it, {threshold:.4f}.")
 
     def start() -> training.Submission | None:
         params = dict(task=task, cells=list(cells), T=T, steps=steps, hidden=hidden,
@@ -374,7 +381,7 @@ def race_section() -> None:
         return "MSE" if task_ == "adding" else "cross-entropy"
 
     def base_label(task_, b):
-        return f"baseline: predict 1 ({b:.4f})" if task_ == "adding" else f"baseline: 10·log 8/(T+20) = {b:.4f}"
+        return f"baseline: predict 1 ({b:.4f})" if task_ == "adding" else f"baseline: {COPY_FORMULA} = {b:.4f}"
 
     def draw(job):
         kw = job.kwargs
@@ -429,8 +436,8 @@ def sweep_section() -> None:
     button = st.container()         # the button goes above the note on the shipped sweep's cost
     if shipped is not None and shipped.meta.get("cpu_seconds"):
         st.caption(f"Making the shipped sweep took {shipped.meta['cpu_seconds']:.0f} s of CPU time on one thread "
-                   f"({shipped.meta.get('machine', 'machine not recorded')}); a rerun here runs in a worker "
-                   "process and takes at least that, more while other trainings run.")
+                   f"({shipped.meta.get('machine', 'machine not recorded')}); a rerun here trains in a worker "
+                   "process, more slowly while other trainings run.")
 
     def start() -> training.Submission:
         return training.Submission(

@@ -41,6 +41,7 @@ from rnnlab.labs.gradients import (
     zero_flows,
 )
 from rnnlab.labs.longrange import (
+    DEFAULT_SWEEP,
     SOLVED,
     SOLVED_FRACTION,
     Sweep,
@@ -126,7 +127,7 @@ def test_skip_connections_equal_autograd_and_keep_the_gradient(cell):
 
 
 def test_log_space_norms_go_far_below_float64():
-    # a contracting tanh RNN at T = 1000: ‖∂L/∂h_1‖ ≈ 1e-454, far below the smallest float64 (~1e-308)
+    # a contracting tanh RNN at T = 1000: ‖∂L/∂h_1‖ ≈ 1e-454, far below the smallest normal float64 (~2.2e-308)
     flow = gradient_flow("RNN_TANH", 1000, 16, init="orthogonal", radius=0.5, seed=0)
     assert np.all(np.isfinite(flow.log10_grad)) and flow.log10_grad[0] < -400
     assert flow.grad_norms[0] == 0.0                               # as a float64 it underflows...
@@ -431,6 +432,10 @@ def test_sweep_job_and_the_shipped_sweep(root):
     assert r["status"] == Status.FINISHED and len(rows) == 1 and len(ctx.events("result")) == 1
     assert rows[0]["baseline"] == baseline("adding", 10)
     sweep = Sweep.load(root / "assets" / "gradients" / "sweep_adding.json")
+    # the page describes the shipped sweep with DEFAULT_SWEEP's numbers: they must be the shipped ones
+    cfg = DEFAULT_SWEEP
+    assert (sweep.Ts, sweep.seeds, sweep.steps, sweep.cells) == (list(cfg["Ts"]), list(cfg["seeds"]), cfg["steps"],
+                                                                 list(cfg["cells"]))
     for row in sweep.results:       # every shipped verdict follows from the measured baseline
         assert row["baseline"] == pytest.approx(baseline("adding", row["T"]), rel=1e-9)
         assert row["solved"] == (row["final"] < SOLVED_FRACTION * row["baseline"])

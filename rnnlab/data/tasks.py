@@ -1,4 +1,4 @@
-"""Synthetic long-range tasks that a vanilla RNN cannot learn once T is large.
+"""Synthetic long-range tasks on which a fresh tanh RNN, trained for a few hundred steps, fails once T is large.
 
 * Adding problem (Hochreiter & Schmidhuber 1997; the variant of Le, Jaitly & Hinton 2015): each step
   carries a random number in [0, 1] and a marker; exactly two steps are marked, one in each half of
