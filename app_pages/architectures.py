@@ -20,7 +20,7 @@ N_TEST = len(seqtasks.held_out_pairs("dates"))   # the fixed test inputs of both
 st.title("Architectures: each shape, trained live")
 st.markdown("An RNN maps sequences to sequences in several shapes: one input or many, one output or many, "
             "outputs as the inputs arrive or after the whole input is read. Each tab below trains a small "
-            "model of one shape on a task that needs it (seconds, on this server's CPU), draws its input and "
+            "model of one shape on a task that needs it (in seconds, on this server), draws its input and "
             "output from a real run, and shows what it learned, measured against what *can* be done.")
 reset_button("ar")
 

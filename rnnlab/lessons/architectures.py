@@ -253,8 +253,8 @@ LESSONS = (
            "Both are right on every string of length 1–4, so training accuracy cannot tell a rule from memorised "
            "examples; only longer strings can. A GRU's gates can keep its state as it is; a plain RNN rewrites "
            "its state at every bit, and the small errors add up.", _generalise, slow=True),
-    Lesson("architectures.sync.one_direction", "Read the one-directional line of the coloured text: where is it "
-           "sure, and where is it a coin flip?", _tab("sync"),
+    Lesson("architectures.sync.one_direction", "Read the <i>unidirectional</i> line of the coloured text: where is "
+           "it sure, and where is it a coin flip?", _tab("sync"),
            "sure on each ? and . ; close to a coin flip everywhere before them",
            "Each sentence's mark is a coin flip, and a one-directional RNN has read only the past: before the mark "
            "nothing it has read says how the sentence ends.", _one_direction, slow=True),
