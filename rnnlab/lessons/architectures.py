@@ -26,6 +26,7 @@ NOISY = 0.35
 DATES = ("11/25/26", "25.11.2026", "November 25, 2026")
 QUESTION = "did you see the sun over the hill today?"
 WORD = "gradient"
+TEMPERATURE_DRAW = 1
 
 
 @functools.cache
@@ -82,7 +83,7 @@ def _likeliest_path(digit: int, word: str) -> bool:
 
 def _greedy() -> Finding:
     digit, model = INPUTS["digit"], _model("one_to_many")
-    words = arch.word_samples(model, digit, 0.0, 200, seed=1)
+    words = arch.word_samples(model, digit, 0.0, 200, seed=1)   # draw number 0
     first = arch.write_word(model, digit, 1.0, seed=0)["steps"][0]["probs"]
     return Finding(len(set(words)) == 1 and words[0] in seqtasks.word_distribution(digit)
                    and _likeliest_path(digit, words[0]),
@@ -99,8 +100,9 @@ def _shares(words: list[str], digit: int) -> tuple[float, float]:
 
 def _temperature() -> Finding:
     digit, model = INPUTS["digit"], _model("one_to_many")
-    gap1, invented1 = _shares(arch.word_samples(model, digit, 1.0, 200, seed=1), digit)
-    gap2, invented2 = _shares(arch.word_samples(model, digit, 2.0, 200, seed=1), digit)
+    seed = TEMPERATURE_DRAW + 1   # the page's 200 draws after draw number n use the seed n + 1
+    gap1, invented1 = _shares(arch.word_samples(model, digit, 1.0, 200, seed=seed), digit)
+    gap2, invented2 = _shares(arch.word_samples(model, digit, 2.0, 200, seed=seed), digit)
     m = _job("one_to_many")["metrics"]
     return Finding(invented1 <= 0.05 and gap1 >= 0.1 and invented2 >= 0.3,
                    f"200 draws of {digit}: at temperature 1, {invented1:.0%} invented, but a name up to "
@@ -237,7 +239,7 @@ LESSONS = (
            f"{INPUTS['digit']} share ({', '.join(f'{k} {v:.0%}' for k, v in _T_FIRST.items())}), then again the "
            "likeliest next letter. The first letters choose the language; no draw is left.", _greedy, slow=True),
     Lesson("architectures.one_to_many.temperature", "At temperature 1, do the names come out as often as the black "
-           "ticks say? At 2?", _tab("one_to_many", ar_2_temp=1.0, ar_2_draw=1),
+           "ticks say? At 2?", _tab("one_to_many", ar_2_temp=1.0, ar_2_draw=TEMPERATURE_DRAW),
            "at 1 almost only real names, but not at their true shares; at 2 many invented words",
            "Only a loss down at the entropy (the 'Loss per name' metric's least possible value) gives the true "
            "shares: after the default training it is not there yet. Temperature 2 flattens every letter's "
