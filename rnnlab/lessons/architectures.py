@@ -32,7 +32,7 @@ TEMPERATURE_DRAW = 1
 @functools.cache
 def _job(section: str, **changes) -> dict:
     """The section's job at the page's defaults (with ``changes``), as a job worker runs it."""
-    from ..runtime.jobs import JobContext
+    from ..runtime.jobs import JobContext  # only the training checks need the job runtime
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
