@@ -32,6 +32,8 @@ from rnnlab.labs.memory import (
     FRESH_CELL,
     FRESH_HIDDEN,
     MAX_TOKENS,
+    SATURATED,
+    SIGMOID_GATES,
     Reading,
     firing_positions,
     fresh_text_model,
@@ -120,7 +122,11 @@ def summary(reading: Reading, source: str, tm: TextModel) -> None:
     m2.metric("Unknown to the model", f"{reading.n_unknown}", help="Words outside the vocabulary read as <oov>.")
     m3.metric("P(positive)", pct(reading.probability),
               help="Untrained: this number means nothing yet." if source == FRESH else None)
-    st.caption(probability_note(temperature(tm)))
+    note = probability_note(temperature(tm))
+    if tm.maxlen and len(tokens) > tm.maxlen:
+        note += (f" The Sentiment lab reads only the last {tm.maxlen:,} of these {T:,} tokens, as in training: its "
+                 "P(positive) for this text differs.")
+    st.caption(note)
     plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
          key="mem_prefix")
     if not reading.every_prefix:
@@ -183,8 +189,8 @@ def heat_view(signals: dict, units, start: int, end: int, shown: list[str], gate
                             help="Add the gates to see when each opens and shuts.")
     H = len(next(iter(signals.values())))
     which = f"the {len(units)} that vary most, most first" if len(units) < H else "all of them, the most varying first"
-    st.caption(f"Rows are units ({which}), columns are tokens. Hidden and cell states: red positive, blue "
-               "negative. Gates: dark = shut (0), yellow = open (1). Hover for exact values.")
+    st.caption(f"Rows are units ({which}), columns are tokens. Hidden state, cell state and candidates: red "
+               "positive, blue negative. Gates: dark = shut (0), yellow = open (1). Hover for exact values.")
     for name in chosen:
         plot(activation_heatmap(signals[name][units, start:end], shown, name, start, units=units),
              key=f"mem_heat_{name}")
@@ -214,8 +220,12 @@ def colour_view(signals: dict, tokens: list[str], ranked, gate_names: list[str])
     else:
         gate = st.selectbox("Gate", gate_names, key="mem_colour_gate", bind="query-params")
         values = mean_over_units(signals[gate])
-        html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
-        st.caption(f"Darker = the {gate} gate is more open on average at that token.")
+        if gate in SIGMOID_GATES:
+            html = colored_text_html(tokens, values, 0.0, 1.0, diverging=False, label=f"mean {gate}")
+            st.caption(f"Darker = the {gate} gate is more open on average at that token.")
+        else:   # a tanh candidate lives in [-1, 1]: a 0-to-1 scale would leave its negative values white
+            html = colored_text_html(tokens, values, -1.0, 1.0, diverging=True, label=f"mean {gate}")
+            st.caption(f"Red: the candidate {gate} is positive on average at that token, blue: negative.")
     if not gate_names:
         st.caption("A vanilla RNN has no gates: colour by a unit of h.")
     st.html(html)
@@ -240,7 +250,7 @@ def units_view(signals: dict, tokens: list[str]) -> None:
     st.markdown(f"Units most active on **{escape_md(' '.join(tokens[lo:hi + 1]))}** (tokens {lo}–{hi}):")
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     st.caption("Selectivity = mean |activation| inside the range minus mean |activation| elsewhere. "
-               "'Also fires on' lists other tokens where the unit is at least as strong.")
+               f"'Also fires on': other tokens where its |{sig}| reaches the size of its mean {sig} in the range.")
 
 
 def saturation_view(view: View) -> None:
@@ -252,9 +262,10 @@ def saturation_view(view: View) -> None:
     plot(saturation_bars(gate_saturation(gates)), key="mem_sat_bars")
     series = {g: s[view.start:view.end] for g, s in saturation_over_time(gates).items()}
     plot(saturation_timeline(series, view.shown, view.start), key="mem_sat_time")
-    st.caption("A saturated gate behaves like a switch: fully shut (< 0.1) or fully open (> 0.9). Trained "
-               "LSTMs often saturate their forget gates to hold information over long spans. "
-               "The candidates g and n live in [-1, 1] and count as saturated beyond ±0.8.")
+    low, high = SATURATED
+    st.caption(f"A saturated gate acts as a switch: nearly shut (< {low:g}) or nearly open (> {high:g}). Compare a "
+               "fresh model: training makes more gates switch. The candidates g and n live in [−1, 1] and count as "
+               f"saturated beyond ±{2 * high - 1:g}.")
 
 
 def trajectory_view(h, tokens: list[str], cell: str) -> None:

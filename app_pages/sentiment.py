@@ -1,6 +1,7 @@
 """Sentiment lab: type a review and see the prediction at once; then why (word by word, which words
 mattered, what an edit changes, how far to trust the probability); train a sentiment model live."""
 import hashlib
+import math
 import time
 from dataclasses import replace
 
@@ -34,6 +35,7 @@ from rnnlab.figures.sentiment import (
 from rnnlab.labs import explain
 from rnnlab.labs.calibration import ece_change_points, pct, points, probability_note, reliability_from_report
 from rnnlab.labs.sentiment import (
+    EVAL_SAMPLE,
     MAX_REVIEW_CHARS,
     PRESETS,
     Importance,
@@ -58,7 +60,8 @@ from rnnlab.nn.models import TextModel, text_model_zip
 from rnnlab.runtime.settings import load_settings
 
 PRESET_LABELS = {"fast": "Fast live recipe (LSTM 64, pooled)",
-                 "fast_3min": "3-minute recipe for the full IMDB (LSTM 128, whole reviews, warm restarts)",
+                 "fast_3min": "3-minute recipe for the full IMDB (LSTM 128, up to "
+                              f"{PRESETS['fast_3min'].maxlen:,} tokens, warm restarts)",
                  "guide_keras": "Guide §8: Keras BiLSTM 64→32", "guide_pytorch": "Guide §6: PyTorch BiLSTM 256×2",
                  "shipped": "The pretrained model's recipe (BiLSTM 256, made on a GPU)"}
 TABS = ["Word by word", "Key words", "What if…", "Calibration"]
@@ -201,8 +204,7 @@ def review_box() -> str:
     text = st.text_area("Your review", key="sent_text", height=110, max_chars=MAX_REVIEW_CHARS)
     keep_text_in_url("sent_text", EXAMPLES[st.session_state.get("sent_example", DEFAULT_EXAMPLE)], URL_TEXT_CHARS)
     if len(text) >= MAX_REVIEW_CHARS:  # the server cuts longer values too (the browser's limit can be bypassed)
-        st.warning(f"The review box holds at most {MAX_REVIEW_CHARS:,} characters: a longer text is cut there, "
-                   "and only the first 100,000 are read.")
+        st.warning(f"The review box holds at most {MAX_REVIEW_CHARS:,} characters: a longer text is cut there.")
         text = text[:MAX_REVIEW_CHARS]
     return text
 
@@ -230,8 +232,8 @@ def prediction(name: str, tm: TextModel, text: str) -> bool:
     m1, m2, m3 = st.columns(3)
     m1.metric("Prediction", "😀 positive" if p >= 0.5 else "☹️ negative")
     m2.metric("P(positive)", pct(p))
-    m3.metric("Log-odds", f"{r['logit']:+.2f}", help="log(p / (1 − p)): 0 is undecided, ±2.2 is 90/10, "
-              "±4.6 is 99/1. Unlike the probability, it keeps growing with the evidence.")
+    m3.metric("Log-odds", f"{r['logit']:+.2f}", help=f"log(p / (1 − p)): 0 is undecided, ±{math.log(9):.1f} is "
+              f"90/10, ±{math.log(99):.1f} is 99/1. Unlike the probability, it keeps growing with the evidence.")
     T = temperature(tm)
     notes = [f"Computed in {ms:.0f} ms by {escape_md(name)}."]
     notes.append(probability_note(T))
@@ -262,10 +264,10 @@ def explanations(tm: TextModel, text: str) -> None:
 def word_by_word(key: str, tm: TextModel, text: str) -> None:
     tr = cached_trajectory(key, text, tm)
     plot(probability_trajectory(tr["positions"], tr["probs"], tr["tokens"]), key="sent_traj")
-    st.caption("The model's opinion after reading each word: what it would say if the review ended "
-               "there. Watch it swing at 'but', 'not' and strong adjectives."
+    st.caption("The model's opinion after reading each token: what it would say if the review ended "
+               "there. Look for swings at 'but', 'not' and strong adjectives."
                + ("" if tr["every"] else f" A bidirectional model re-reads each prefix, so on a review "
-                  f"this long it is measured after {len(tr['positions'])} evenly spaced words, not "
+                  f"this long it is measured after {len(tr['positions'])} evenly spaced tokens, not "
                   f"all {len(tr['tokens']):,}."))
 
 
@@ -290,8 +292,8 @@ def what_if(key: str, tm: TextModel, text: str) -> None:
     if st.session_state.get("sent_whatif") not in options:
         st.session_state.pop("sent_whatif", None)
     choice = st.radio("Edit", options, key="sent_whatif", bind="query-params",
-                      help="Ready-made edits: negate a verb, swap a word for its opposite, or drop one "
-                           "side of a 'but'. Or type your own in the box.")
+                      help="Ready-made edits: negate a verb, swap a word for its opposite, or drop the "
+                           "sentence before a 'but', 'yet' or 'however'. Or type your own in the box.")
     # One edit box for the whole session (not one per review): refilled when the review or the
     # chosen edit changes, left alone while the student types in it.
     source = hashlib.sha1(f"{text}\x00{choice}".encode()).hexdigest()
@@ -339,8 +341,10 @@ def calibration(tm: TextModel) -> None:
     plot(reliability_figure(reliability_from_report(cal, "before"),
                             reliability_from_report(cal, "after"), cal["temperature"]),
          key="sent_rel")
-    st.caption(f"Measured on {escape_md(str(cal.get('split', 'the test reviews')))} "
-               f"({cal.get('n', 0):,} reviews), sorted into 15 bins by how sure the model was. "
+    split = str(cal.get("split", "test"))
+    where = f"the {cal.get('n', 0):,} test reviews" if split == "test" else escape_md(split)
+    st.caption(f"Measured on {where}, sorted into {len(cal['bins']['before']['counts'])} bins by how sure the "
+               "model was. "
                "On the dashed diagonal, “90% sure” is right 90% of the time. Temperature scaling "
                "(Guo et al. 2017) divides every logit by one number T fitted on validation reviews: "
                "it never changes a prediction's side of 50%, only how sure it sounds. ECE: the "
@@ -364,7 +368,7 @@ def data_part(settings) -> tuple[str, dict[str, str], dict | None]:
     upload_data = None
     if src == "compact":
         st.caption(f"A random, label-balanced sample of the IMDB reviews (Maas et al. 2011): "
-                   f"{compact['train']['reviews']:,} to train on (10% of them kept for validation) and "
+                   f"{compact['train']['reviews']:,} to train on (a share of them kept for validation) and "
                    f"{compact['test']['reviews']:,} unseen ones to test on. Half positive, half negative.")
     elif src == "imdb":
         st.caption("The whole IMDB dataset (Maas et al. 2011: 25,000 training and 25,000 test reviews), set up on "
@@ -404,7 +408,9 @@ def recipe_settings(settings) -> tuple[Recipe | None, dict]:
         lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
                               format_func=str, key=f"sent_lr_{preset}", bind="query-params")  # a link writes str(v)
         clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}",
-                             bind="query-params")
+                             bind="query-params", help="Caps the gradient's norm. The optimizer here is Adam, whose "
+                             "step barely depends on that norm: clipping cannot rescue a learning rate that is "
+                             "too high.")
         clip = s10.slider("Clip norm", 0.1, 10.0, float(base.clip or 1.0), 0.1, key=f"sent_clip_{preset}",
                           disabled=not clip_on, bind="query-params")
         subset = s11.slider("Training reviews used (%)", 5, 100, 100, 5, key="sent_subset", bind="query-params",
@@ -414,7 +420,8 @@ def recipe_settings(settings) -> tuple[Recipe | None, dict]:
                             bind="query-params", help="The whole job (reading the data, training, testing) ends by "
                                                       "this limit; training stops early enough to leave time for the "
                                                       "test.")
-        full_test = st.toggle("After a stop, score the whole test set (slower) instead of a random sample of 2,000",
+        full_test = st.toggle("After a stop, score the whole test set (slower) instead of a random sample of "
+                              f"{EVAL_SAMPLE:,}",
                               False, key="sent_fulltest", bind="query-params")
     run = {"subset": subset, "budget": budget, "full_test": full_test}
     try:
@@ -486,8 +493,8 @@ def live_curves(j) -> None:
             s = j.last("step")
             batch = j.meta.get("params", {}).get("batch_size")
             ms = ms_per_step(s.t - phase.t, s.step)     # of training per step, measured
-            st.caption(f"{s.data.get('reviews', 0):,} training reviews read in {j.elapsed():.0f} s (measured: "
-                       f"{ms:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
+            st.caption(f"{s.data.get('reviews', 0):,} training reviews read, {j.elapsed():.0f} s into the job "
+                       f"(measured: {ms:.0f} ms per step" + (f" of {batch} reviews)." if batch else ")."))
 
 
 def _session_model(j) -> tuple[str, TextModel]:

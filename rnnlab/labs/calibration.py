@@ -145,5 +145,5 @@ def probability_note(temperature: float) -> str:
     show the same one, the calibrated one when the model has a temperature)."""
     if temperature == 1.0:
         return "P(positive) = sigmoid(logit): no temperature was fitted for this model, so it is not calibrated."
-    return (f"P(positive) is calibrated: sigmoid(logit / T) with T = {temperature:.2f}, fitted on held-out reviews "
-            "(the same number on every page).")
+    return (f"P(positive) is calibrated: sigmoid(logit / T) with T = {temperature:.2f}, fitted on held-out reviews, "
+            "on every page.")

@@ -24,6 +24,7 @@ MAX_TOKENS = 2000
 MAX_PREFIXES = 64
 PREFIX_BUDGET = 32_000
 SIGMOID_GATES = {"i", "f", "o", "r", "z"}
+SATURATED = (0.1, 0.9)   # a gate below the first or above the second counts as saturated (a switch)
 FRESH = "Freshly initialised (untrained)"     # the Model choice of an untrained model, and its defaults:
 FRESH_CELL, FRESH_HIDDEN, FRESH_EMBED = "LSTM", 16, 32
 DEFAULT_REVIEW = ("I expected a dull remake, but this film surprised me. The acting is wonderful and the story "
@@ -131,7 +132,9 @@ def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_toke
 
 def read_model(tm: TextModel, text: str, max_tokens: int = MAX_TOKENS) -> Reading:
     """:func:`read_text` with the model's calibrated head (logits divided by its temperature T, as in the
-    Sentiment lab): the same model gives the same P(positive) on both pages. The signals are untouched."""
+    Sentiment lab): on a text within the model's ``maxlen`` tokens both pages give the same P(positive). (On a
+    longer one the Sentiment lab reads its last ``maxlen`` tokens, as in training; this page its first
+    ``max_tokens``, to look inside all of them.) The signals inside are the model's own."""
     return read_text(calibrated(tm), tm.vocab, text, max_tokens)
 
 
@@ -167,8 +170,8 @@ def mean_over_units(signal: np.ndarray) -> np.ndarray:
     return np.asarray(signal).mean(axis=0)
 
 
-def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1,
-                    high: float = 0.9) -> dict[str, tuple[float, float]]:
+def gate_saturation(gates: dict[str, np.ndarray], low: float = SATURATED[0],
+                    high: float = SATURATED[1]) -> dict[str, tuple[float, float]]:
     """Share of values below ``low`` and above ``high``, per gate (each (H, T)).
 
     A saturated gate is a switch (fully shut or fully open) rather than a dial. The tanh candidates
@@ -181,7 +184,8 @@ def gate_saturation(gates: dict[str, np.ndarray], low: float = 0.1,
     return out
 
 
-def saturation_over_time(gates: dict[str, np.ndarray], low: float = 0.1, high: float = 0.9) -> dict[str, np.ndarray]:
+def saturation_over_time(gates: dict[str, np.ndarray], low: float = SATURATED[0],
+                         high: float = SATURATED[1]) -> dict[str, np.ndarray]:
     """Per gate, the share of units saturated (below ``low`` or above ``high``) at each token: (T,)."""
     return {name: ((_unit_interval(name, v) < low) | (_unit_interval(name, v) > high)).mean(axis=0)
             for name, v in gates.items()}
