@@ -74,8 +74,8 @@ def _diverges() -> Finding:
     return Finding(accs[-1] >= accs[0] + 0.05 and bad["status"] == Status.DIVERGED and max(loss) >= 4 * loss[0]
                    and FAST.clip is not None,
                    f"lr {FAST.lr:g}: validation accuracy {' → '.join(f'{a:.0%}' for a in accs)} over "
-                   f"{good['evals'][-1]['step'] * FAST.batch_size:,} reviews; lr 1 (clipping on, norm {FAST.clip:g}): the loss "
-                   f"went from {loss[0]:.2f} to {max(loss):.1f}, status {bad['status']}")
+                   f"{good['evals'][-1]['step'] * FAST.batch_size:,} reviews; lr 1 (clipping on, norm {FAST.clip:g}): "
+                   f"the loss went from {loss[0]:.2f} to {max(loss):.1f}, status {bad['status']}")
 
 
 LESSONS = (
