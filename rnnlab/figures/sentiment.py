@@ -22,7 +22,7 @@ def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(p
         return dict(type="scatter", x=pos.tolist(), y=np.asarray(p, dtype=float).tolist(),
                     mode="lines+markers" if len(pos) <= 80 else "lines", name=label,
                     customdata=[toks[k - 1] for k in pos], line=line,
-                    hovertemplate="after '%{customdata}' (word %{x}): %{y:.1%}<extra>" + label + "</extra>")
+                    hovertemplate="after '%{customdata}' (token %{x}): %{y:.1%}<extra>" + label + "</extra>")
 
     data = [trace(positions, probs, tokens, name, COLORS["hidden"], None)]
     if other is not None:
@@ -32,7 +32,7 @@ def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(p
                   shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=0.5, y1=0.5,
                                line=dict(color="#777", dash="dash"))],
                   yaxis=dict(range=[-0.02, 1.02], tickformat=".0%", title=dict(text="P(positive)")),
-                  xaxis=dict(title=dict(text="words read"), rangemode="tozero"),
+                  xaxis=dict(title=dict(text="tokens read"), rangemode="tozero"),
                   margin=dict(l=60, r=20, t=20, b=50 if other is None else 90))
     return figure(data, layout)
 
