@@ -24,6 +24,7 @@ from rnnlab.labs.batching import (
     LENGTHS,
     MAX_SENTENCES,
     MAX_TOKENS,
+    PAD_LABELS,
     QUOTED,
     BatchError,
     compare_masking,
@@ -108,8 +109,7 @@ def padding_section(tm) -> None:
         return
     batch, model, vocab, who = got
     padding = st.radio("Pads go", ["post", "pre"], horizontal=True, key="bat_pad", bind="query-params",
-                       format_func=lambda v: {"post": "at the end (PyTorch; what packing needs)",
-                                              "pre": "at the start (Keras' default)"}[v])
+                       format_func=PAD_LABELS.get)
     st.markdown(f"**The padded tensor**: {batch.size} × {batch.width} token ids "
                 f"({batch.padding_share:.0%} of it padding).")
     token_ids = [r[:n] for r, n in zip(batch.ids.tolist(), batch.lengths.tolist())]

@@ -22,6 +22,7 @@ from rnnlab.figures.compare import (
     views_figure,
 )
 from rnnlab.labs.compare import (
+    CELL_LABELS,
     CHAR_LINEUP,
     EVAL_CHARS,
     LM_RESERVE,
@@ -43,7 +44,7 @@ from rnnlab.nn.seqmodels import KINDS, LONG_NAMES, size_of
 PAGE = "app_pages/compare.py"
 # job keys do not start with "cmp": the page's reset button must not forget a running training
 JOB_RECALL, JOB_LM, JOB_SPEED = "compare_recall_job", "compare_lm_job", "compare_speed_job"
-CELLS = {"LSTM": "LSTM", "GRU": "GRU", "RNN": "RNN (tanh)"}
+CELLS = {k: CELL_LABELS[k] for k in ("LSTM", "GRU", "RNN")}     # the first is the default
 CHAR_VOCAB = 65           # tiny-shakespeare's characters
 SPEED_VOCAB = 65
 

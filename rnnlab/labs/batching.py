@@ -210,6 +210,8 @@ COST_CONFIGS = {
 }
 #: What the course reports for its §6 BiLSTM on a 2-core CPU (seconds per training step).
 QUOTED = {"padded": 1.46, "packed": 3.48}
+#: Where the pads go, as the page's choice shows it.
+PAD_LABELS = {"post": "at the end (PyTorch; what packing needs)", "pre": "at the start (Keras' default)"}
 LENGTHS = {"mixed": "lengths drawn uniformly from 10% to 100% of the longest",
            "equal": "every sentence full length (no padding at all)"}
 

@@ -44,7 +44,9 @@ class Lesson:
     asks for (``{"gr_T": 200}``), applied by the page's "Show me" button and written into its link;
     ``observe`` the effect in words, which ``check`` tests; ``explain`` the one line revealed after.
     ``check`` runs the lab's own computation at the page's defaults with ``settings`` applied and returns a
-    :class:`Finding`. ``slow`` marks a check that trains a model (seconds, not milliseconds).
+    :class:`Finding`. ``slow`` marks a check that trains a model (seconds, not milliseconds). ``link`` gives
+    the URL form of a setting whose widget shows its options through a ``format_func``: a widget bound to the
+    URL writes and reads the label it shows, not the value (``{"bat_pad": "at the start (Keras' default)"}``).
     """
     key: str
     prompt: str
@@ -53,14 +55,16 @@ class Lesson:
     explain: str
     check: Callable[[], Finding] = field(repr=False, compare=False)
     slow: bool = False
+    link: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
+        object.__setattr__(self, "link", MappingProxyType(dict(self.link)))
 
     def query(self) -> str:
         """The settings as a URL query string (``gr_T=200&gr_cells=LSTM&gr_cells=GRU``), in the form a widget
         bound to the URL reads: a list as repeated keys, a boolean as ``true``/``false``."""
-        return urlencode([(k, url_value(v)) for k, vs in self.settings.items()
+        return urlencode([(k, self.link[k] if k in self.link else url_value(v)) for k, vs in self.settings.items()
                           for v in (vs if isinstance(vs, list | tuple) else [vs])])
 
 

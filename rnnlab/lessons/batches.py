@@ -12,6 +12,8 @@ from ..data.tokenizer import Vocabulary
 from ..labs.batching import (
     COST_CONFIGS,
     DEFAULT_SENTENCES,
+    LENGTHS,
+    PAD_LABELS,
     compare_masking,
     cost_lengths,
     fresh_bidirectional,
@@ -135,7 +137,7 @@ LESSONS = (
            "direction reads the pads first.", {"bat_tab": "Padding and masking", "bat_pad": "pre"},
            "the gaps move to the forward direction; the backward outputs are now exact",
            "Whichever direction meets the pads before the words carries them into every word's state; masking "
-           "(lengths=) makes both directions skip them.", _pre),
+           "(lengths=) makes both directions skip them.", _pre, link={"bat_pad": PAD_LABELS["pre"]}),
     Lesson("batches.cost.equal", "In <b>What it costs</b>, press Measure: packing skips the pads "
            f"({mixed_padding_share():.0%} of this batch), yet its step is slower. Measure again with <i>every "
            "sentence full length</i>: nothing to skip, and about the same time.",
@@ -143,7 +145,8 @@ LESSONS = (
            "mixed lengths: packed over 1.3× the padded step's time; full length: within 1.5× of it",
            "Packed, the layer computes only the rows still running at each step: a batch that shrinks unevenly, "
            "which on a CPU runs slower than one regular pass over every cell, pads included. With no pads the "
-           "two do the same work in about the same time.", _cost, slow=True),
+           "two do the same work in about the same time.", _cost, slow=True,
+           link={"bat_cost_len": LENGTHS["equal"]}),
     Lesson("batches.embeddings.awful", "In <b>Embeddings</b>, are the neighbours of <i>awful</i> synonyms, or "
            "words that push a review the same way? Try <i>wonderful</i>, and compare the cosines with the random "
            "level under the table.", {"bat_tab": "Embeddings", "bat_word": DEFAULT_WORD},

@@ -10,6 +10,7 @@ import torch
 
 from ..data.recall import RecallTask
 from ..labs.compare import (
+    CELL_LABELS,
     INFER_HISTORY,
     RECALL_LINEUP,
     RECALL_STEPS,
@@ -114,7 +115,7 @@ LESSONS = (
            "Each step multiplies the gradient by the tanh cell's Jacobian, which usually shrinks it: a token far "
            "back sends a faint, noisy training signal, so the symbol is held less surely than by the LSTM, "
            "whose cell state is only scaled by its forget gate from step to step.",
-           _tanh, slow=True),
+           _tanh, slow=True, link={"cmp_cell": CELL_LABELS["RNN"]}),
     Lesson("compare.speed.token", "In <b>Speed</b>, measure, then read the cost of one new token after 1,024 "
            "tokens: the running state against the Transformer without a cache. Is the RNN the slowest to "
            "<i>train</i>, as the course's table says?", {"cmp_tab": "Speed"},
