@@ -214,3 +214,11 @@ def test_memory_reads_the_calibrated_probability_of_the_sentiment_lab(root):
     assert r.prefix_probabilities[-1] == pytest.approx(r.probability, abs=1e-5)
     assert abs(r.probability - raw.probability) > 1e-3       # the raw sigmoid would differ
     np.testing.assert_allclose(r.signals()["h"], raw.signals()["h"])
+
+
+def test_saturation_legend_states_the_bounds_for_gates_and_for_the_candidates():
+    """The tanh candidates g, n count as shut below 2·0.1 − 1 = −0.8 (they live in [−1, 1]): the legend says so."""
+    from rnnlab.figures.memory import saturation_bars
+
+    names = [t.name for t in saturation_bars({"i": (0.2, 0.1), "g": (0.3, 0.2)}).data]
+    assert names == ["shut: below 0.1 (g, n: -0.8)", "open: above 0.9 (g, n: 0.8)"]

@@ -10,6 +10,7 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
+from ..labs.memory import SATURATED
 from ..nn.cells import GATE_DESCRIPTIONS
 from .fast import figure
 from .style import CELL_COLORS, COLORS, DIVERGING, SEQUENTIAL, base_layout
@@ -106,14 +107,18 @@ def colored_text_html(tokens: list[str], values: np.ndarray, vmin: float | None 
             + " ".join(spans) + "</div>")
 
 
-def saturation_bars(saturation: dict[str, tuple[float, float]]) -> go.Figure:
+def saturation_bars(saturation: dict[str, tuple[float, float]], bounds: tuple[float, float] = SATURATED
+                    ) -> go.Figure:
+    """The share of each gate's values below and above ``bounds`` (a tanh candidate g/n, in [-1, 1], is
+    compared with the same bounds mapped there: 2b - 1)."""
+    lo, hi = bounds
     names = list(saturation)
     low = [saturation[n][0] for n in names]
     high = [saturation[n][1] for n in names]
     fig = go.Figure([
-        go.Bar(x=names, y=low, name="below 0.1 (shut)", marker_color=COLORS["hidden"],
+        go.Bar(x=names, y=low, name=f"shut: below {lo:g} (g, n: {2 * lo - 1:g})", marker_color=COLORS["hidden"],
                text=[f"{v:.0%}" for v in low], textposition="inside"),
-        go.Bar(x=names, y=high, name="above 0.9 (open)", marker_color=COLORS["highlight"],
+        go.Bar(x=names, y=high, name=f"open: above {hi:g} (g, n: {2 * hi - 1:g})", marker_color=COLORS["highlight"],
                text=[f"{v:.0%}" for v in high], textposition="inside"),
     ])
     fig.update_layout(**base_layout(height=340, title="Gate saturation: share of values that are switches"),
