@@ -241,7 +241,8 @@ def one_to_many():
               help="The share of 1,000 words drawn (100 per digit) that are a real name of their digit in one of "
                    "the languages")
     k2.metric("Loss per name (nats)", f"{m['nll_per_word']:.2f}",
-              help=f"The lowest any model can reach is the entropy of the languages' choice: "
+              help=f"The lowest any model can reach is the entropy of the names' distribution (a spelling two "
+                   "languages share counts once): "
                    f"{m['entropy_per_word']:.2f} nats")
     verdict = "a real name of " + str(digit) if out["real"] else ("not a name of " + str(digit))
     st.markdown(f"Draw {int(draw)} at temperature {temperature:g}: **{escape_md(out['word']) or '(nothing)'}** "

@@ -33,6 +33,7 @@ from rnnlab.labs.batching import (
     packed_layout,
     padding_cost_job,
 )
+from rnnlab.labs.calibration import pct
 from rnnlab.labs.embeddings import (
     DEFAULT_AMONG,
     DEFAULT_NEIGHBOURS,
@@ -50,6 +51,7 @@ from rnnlab.labs.embeddings import (
     word_id,
     word_sentiment,
 )
+from rnnlab.labs.sentiment import calibrated
 
 PAGE = "app_pages/batches.py"
 COST_JOB = "bat_cost_job"
@@ -87,7 +89,8 @@ def read_batch(tm):
     keep_text_in_url("bat_text", DEFAULT_SENTENCES, MAX_TEXT)
     text = st.session_state["bat_text"]
     if tm is not None:
-        model, vocab, who = tm.model, tm.vocab, "the pretrained sentiment model"
+        # the calibrated head: P(pos) here is the number the Sentiment lab and Inside the memory show
+        model, vocab, who = calibrated(tm), tm.vocab, "the pretrained sentiment model"
     else:
         model, vocab = fallback_model(tuple(text.split()), seed())
         who = "a fresh, untrained bidirectional LSTM (the pretrained model is not installed)"
@@ -276,13 +279,13 @@ def neighbours(tm, unit) -> None:
     word = st.session_state["bat_word"]
     try:
         nbrs = nearest_neighbours(unit, tm.vocab, word, k, among)
-        probs = word_sentiment(tm.model, [word_id(tm.vocab, word, unit.shape[0])] +
+        probs = word_sentiment(calibrated(tm), [word_id(tm.vocab, word, unit.shape[0])] +
                                [tm.vocab.index[n.word] for n in nbrs])
         chance = chance_cosine(unit, k, among, seed())
-        st.markdown(f"**{escape_md(word.strip().lower())}** alone: P(positive) = {probs[0]:.1%}. "
+        st.markdown(f"**{escape_md(word.strip().lower())}** alone: P(positive) = {pct(probs[0])}. "
                     f"Its {k} nearest neighbours among the {among:,} most frequent words:")
         st.dataframe(pd.DataFrame([{"word": n.word, "cosine": round(n.cosine, 3),
-                                    "P(pos) alone": f"{p:.1%}", "frequency rank": n.rank_in_vocab}
+                                    "P(pos) alone": pct(p), "frequency rank": n.rank_in_vocab}
                                    for n, p in zip(nbrs, probs[1:])]),
                      hide_index=True, width="stretch", height=min(38 + 35 * len(nbrs), 400))
         mean_cos = mean_cosine(nbrs)
@@ -306,7 +309,7 @@ def word_map_part(tm, unit) -> None:
                    + ", ".join(escape_md(w) for w in chosen.unknown[:20]))
     try:
         coords, explained = project_2d(unit[chosen.ids])
-        plot(word_map(coords, chosen.words, word_sentiment(tm.model, chosen.ids), explained), key="bat_map")
+        plot(word_map(coords, chosen.words, word_sentiment(calibrated(tm), chosen.ids), explained), key="bat_map")
         st.caption("Each word's (length-normalised) vector projected on the two directions along which the "
                    "chosen words vary most (PCA). Colour: the model's P(positive) for the word read alone as a "
                    "one-word review. A sentiment model's first direction is often its sentiment axis; "

@@ -26,11 +26,13 @@ from rnnlab.labs.compare import (
     CHAR_LINEUP,
     EVAL_CHARS,
     LM_RESERVE,
+    LM_STREAMS,
     RECALL_LINEUP,
     RECALL_STEPS,
     RECALL_T,
     SPAN_ACCURACY,
     SPEED_LINEUP,
+    VAL_STREAMS,
     Lineup,
     charlm_job,
     course_table,
@@ -204,8 +206,9 @@ def lm_part() -> None:
     st.markdown("**Character language modelling** on tiny-shakespeare (the Text generation page's text): each "
                 "model trains for the same number of seconds, one after the other, and is validated on the same "
                 f"{EVAL_CHARS:,} held-out characters as it goes. The recurrent net reads the text as the "
-                "Text generation page's recipe does (32 long streams, its state carried from window to window); "
-                "the others train on random windows. Each learning rate was tuned the same way for a short budget.")
+                f"Text generation page's recipe does ({LM_STREAMS} long streams, its state carried from window to "
+                "window); the others train on random windows. Each learning rate was tuned the same way for a short "
+                "budget.")
     c1, c2, c3 = st.columns(3)
     cell = c1.selectbox("Recurrent cell", list(CELLS), format_func=CELLS.get, key="cmp_lm_cell", bind="query-params")
     size = c2.select_slider("Weights per model", [50_000, 100_000, 200_000, 400_000], CHAR_LINEUP.params,
@@ -261,9 +264,10 @@ def lm_part() -> None:
         r = job.result
         plot(lm_figure(r["models"], r["chance"]), key="cmp_lm_plot")
         st.caption(f"Validation loss on {r['val_chars']:,} held-out characters against each model's own training "
-                   "time (validations paused its clock). The recurrent net reads them as 4 long streams with its "
-                   "state carried along; the CNN and the MLP score every character with their whole view before it; "
-                   "the Transformer reads windows of its context half a context apart.")
+                   f"time (validations paused its clock). In validation the recurrent net reads them as "
+                   f"{VAL_STREAMS} long streams with its state carried along; the CNN and the MLP score every "
+                   "character with their whole view before it; the Transformer reads windows of its context half a "
+                   "context apart.")
         rows = [{"model": m["label"], "validation loss": round(m["val_loss"], 3), "weights": f"{m['params']:,}",
                  "training steps": m["steps"], "characters read": f"{m['chars']:,}",
                  "training s": round(m["train_s"], 1), "CPU s": round(m["cpu_s"], 1)} for m in r["models"].values()]

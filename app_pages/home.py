@@ -21,7 +21,7 @@ remembers, using the *same* weights each time:
 """
     )
     st.latex(r"h_t = \tanh\left(W\,x_t + U\,h_{t-1} + b\right)")
-    st.latex(r"y_t = V\,h_t + c")
+    st.latex(r"y_t = V\,h_t + b_y")
     st.markdown(
         "**W** reads the input, **U** carries the memory forward, **V** turns the memory into an output. "
         "Because h_t depends on h_(t-1), which depends on h_(t-2), ..., the last state can in principle "
@@ -35,7 +35,7 @@ def loop_section() -> None:
     c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
         cell = st.selectbox("Cell", ["RNN", "LSTM", "GRU"], key="home_cell", bind="query-params",
-                            help="LSTM and GRU replace the tanh with gates; the picture of the loop stays the same.")
+                            help="LSTM and GRU add gates around the tanh; the picture of the loop stays the same.")
     with c2:
         view = st.radio("View", ["Unrolled", "Folded loop"], key="home_view", horizontal=True, bind="query-params")
     with c3:

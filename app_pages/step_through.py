@@ -67,7 +67,8 @@ def settings_box() -> Network:
                                 "they fold into an expander that draws the matrices as heatmaps.")
         init = c3.selectbox("Initialisation", SCHEMES, key="st_init", bind="query-params",
                             help="default: PyTorch's uniform(±1/√H) · xavier: Glorot uniform · orthogonal: every "
-                                 "singular value of each U is 1 · identity: U = I (IRNN, Le et al. 2015).")
+                                 "singular value of each U is 1 · identity: every U block = I, biases 0, input weights "
+                                 "tiny (Le et al. 2015's IRNN uses it with relu units).")
         kind = c4.selectbox("Input", INPUT_KINDS, key="st_input", bind="query-params",
                             help="A sentence is read word by word, each word turned into a small random vector "
                                  "(an untrained embedding: the network knows nothing of what words mean).")

@@ -68,8 +68,8 @@ HELD_OUT = f"{1 - TRAIN_FRACTION:.0%}"     # the end of a text kept aside to val
 
 st.title("Text generation")
 st.markdown("A character-level language model reads text one character at a time and predicts the next one. "
-            "Run it in a loop — sample a character, feed it back, predict again — and it writes: the "
-            "one-to-many RNN of the course, as in Karpathy's *char-rnn* (2015).")
+            "Run it in a loop — sample a character, feed it back, predict again — and it writes: the sampling "
+            "loop is the one-to-many shape of the course (trained many-to-many), as in Karpathy's *char-rnn* (2015).")
 lessons("textgen")
 reset_button("tg")
 

@@ -330,3 +330,21 @@ def test_a_unidirectional_model_only_changes_its_final_state_with_pads_at_the_en
     padded = (batch.lengths < batch.width).numpy()
     assert (cmp.final_gap("unmasked")[padded] > 1e-3).all()
     np.testing.assert_allclose(cmp.prob_masked, cmp.prob_alone, atol=1e-5)
+
+
+def test_a_word_alone_has_the_sentiment_labs_probability(root):
+    """Issue #25: one probability on every page. The Embeddings tab's "P(positive) alone" is the calibrated
+    probability the Sentiment lab and Inside the memory give the same one-word review."""
+    from rnnlab.labs.embeddings import word_sentiment
+    from rnnlab.labs.sentiment import calibrated, predict, temperature
+    from rnnlab.nn.models import load_text_model
+
+    if not (root / "assets" / "sentiment" / "model.pt").exists():
+        pytest.skip("no shipped model")
+    tm = load_text_model(root / "assets" / "sentiment")
+    assert temperature(tm) != 1.0                     # otherwise this test could not tell the two apart
+    for word in ("movie", "good", "awful"):
+        p = word_sentiment(calibrated(tm), [tm.vocab.index[word]])[0]
+        assert p == pytest.approx(predict(tm, word), abs=1e-6)
+        raw = word_sentiment(tm.model, [tm.vocab.index[word]])[0]
+        assert abs(np.log(p / (1 - p)) - np.log(raw / (1 - raw))) > 0.1    # the raw log-odds differ: T matters

@@ -85,7 +85,7 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
     if folded:
         d.nodes("inputs", [0], [0], ["x" + "ₜ"], ["x_t: the input at step t"], COLORS["input"])
         d.nodes("hidden", [0], [1], [label], [f"h_t = {_update_text(label)}"], COLORS["hidden"], size=62)
-        d.nodes("outputs", [0], [2], ["yₜ"], ["y_t = V h_t + c"], COLORS["output"])
+        d.nodes("outputs", [0], [2], ["yₜ"], ["y_t = V h_t + b_y"], COLORS["output"])
         d.arrow(0, 0.22, 0, 0.78, COLORS["W"], "W", (0.18, 0))
         d.arrow(0, 1.24, 0, 1.78, COLORS["V"], "V", (0.18, 0))
         # the loop: out of the cell's right side and back in, the arrowhead on the way in
@@ -110,7 +110,7 @@ def unrolled_diagram(T: int = 4, cell: str = "RNN", folded: bool = False, highli
         d.nodes("hidden", xs, [1] * T, [f"h{sub(n)}" for n in steps], h_hover, colors, box=(1.15, 0.5))
         if outputs:
             d.nodes("outputs", xs, [2] * T, [f"y{sub(n)}" for n in steps],
-                    [f"y_{n} = V h_{n} + c" for n in steps], COLORS["output"], box=(0.95, 0.4))
+                    [f"y_{n} = V h_{n} + b_y" for n in steps], COLORS["output"], box=(0.95, 0.4))
         d.nodes("initial_state", [-2], [1], [f"h{sub(first)}"],
                 ["h_0: the initial state (zeros)" if first == 0 else f"h_{first}: the state carried in"],
                 COLORS["state0"], text_color="#222", box=(0.85, 0.4))

@@ -79,14 +79,14 @@ LESSONS = (
     Lesson("memory.saturation", "Open <b>Gate saturation</b> and switch <b>Model</b> between the pretrained one and "
            "a freshly initialised one: which gates saturate only after training?",
            {"mem_tab": "Gate saturation", "mem_source": FRESH},
-           "the input, forget and output gates: saturated 10% of the time or more when trained, a few times less "
-           "fresh; the candidate g is saturated often even untrained",
+           "the input, forget and output gates: saturated 10% of the time or more when trained, hardly ever "
+           "(about 1%) fresh; the candidate g is saturated often even untrained",
            "A sigmoid gate is below 0.1 or above 0.9 only when its sum is beyond ±2.2: training pushes the sums "
            "there and the gates become switches. The tanh candidate g counts beyond ±0.8, which a sum of ±1.1 "
            "reaches: random weights already get there.", _saturation),
     Lesson("memory.trajectory", "Open <b>Trajectory</b>: after which words does the memory jump?",
            {"mem_tab": "Trajectory"},
-           "the longest steps come after sentiment words (dull, wonderful, surprised) and turns (but, not)",
+           "the longest steps come after sentiment words (dull, wonderful, surprised) and a turn such as but",
            "Words that change the verdict change the state most; function words like “the” move it little.",
            _jumps),
 )

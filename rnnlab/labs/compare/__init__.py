@@ -27,6 +27,8 @@ from .charlm import (
     EVAL_CHARS,
     EVALS,
     LM_RESERVE,
+    LM_STREAMS,
+    VAL_STREAMS,
     charlm_job,
     cosine,
     lm_sample,
@@ -68,7 +70,7 @@ from .table import COURSE, course_table, weights_per_extra_token
 
 __all__ = [
     "CELL_LABELS", "CHAR_LINEUP", "CHAR_LR", "CHAR_WARMUP", "COURSE", "EVALS", "EVAL_CHARS", "INFER_HISTORY",
-    "LM_RESERVE", "RECALL_LINEUP", "RECALL_LR", "RECALL_RESERVE", "RECALL_STEPS",
+    "LM_RESERVE", "LM_STREAMS", "VAL_STREAMS", "RECALL_LINEUP", "RECALL_LR", "RECALL_RESERVE", "RECALL_STEPS",
     "RECALL_T", "SIZE_TOLERANCE", "SPAN_ACCURACY", "SPEED_LINEUP",
     "SPEED_TS", "Lineup", "charlm_job", "check_lineup", "cosine", "course_table", "lm_sample", "lm_val_loss",
     "load_average", "marked_sensitivity", "measure_speed", "recall_accuracy", "recall_job", "recall_loss",

@@ -30,6 +30,8 @@ CHAR_WARMUP = {"RNN": 0, "CNN": 0, "MLP": 0, "Transformer": 10}
 EVAL_CHARS = 10_000        # held-out characters scored on every validation (the same ones for every model)
 EVALS = 5                  # validations per model, evenly spaced in training time (plus one before training)
 LM_RESERVE = 6.0           # seconds kept per model for its validations and sample
+LM_STREAMS = 32            # the recurrent net trains on this many carried-state streams, as Text generation
+VAL_STREAMS = 4            # and is validated reading the held-out text as this many long streams
 
 
 @torch.no_grad()
@@ -66,7 +68,7 @@ def lm_val_loss(model: nn.Module, ids: Tensor) -> float:
     Transformer reads windows of its context, half a context apart (each character has at least half a
     context before it)."""
     if isinstance(model, RecurrentNet):
-        return carried_eval(model, ids, n_streams=4)["loss"]
+        return carried_eval(model, ids, n_streams=VAL_STREAMS)["loss"]
     if isinstance(model, CausalTransformer):
         return windowed_loss(model, ids, model.context, max(model.context // 2, 1))
     return windowed_loss(model, ids, model.view - 1 + 256, 256)
@@ -104,7 +106,8 @@ def cosine(frac: float, floor: float = 0.05) -> float:
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * frac))
 
 
-def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, seq_len: int = 128, batch: int = 32,
+def train_lm(kind: str, model: nn.Module, corpus: CharCorpus, seconds: float, seq_len: int = 128,
+             batch: int = LM_STREAMS,
              seed: int = 0, device: str | None = None, val: Tensor | None = None,
              on_eval: Callable[[dict], None] | None = None, on_step: Callable[[int, float], None] | None = None,
              should_stop: Callable[[], object] | None = None, evals: int = EVALS,
