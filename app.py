@@ -12,6 +12,7 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
+from app_pages import presenter
 from app_pages.common import (
     PAGES,
     not_found,
@@ -33,6 +34,7 @@ def main() -> None:
     navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
                                           for p in pages] for section, pages in PAGES.items()}, position="top")
     sidebar()
+    presenter.decorate()
     if page_not_found():
         not_found()
     else:

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import escape_md, lesson, next_page, plot, reset_button
+from app_pages.common import escape_md, next_page, plot, reset_button, tips
 from rnnlab.figures.board import pooled_figure
 from rnnlab.runtime.board import (
     MAX_ROWS,
@@ -52,12 +52,12 @@ def intro() -> None:
                 "size, the sequence length or the learning rate, per cell, and how much of that is just the seed.")
     if settings.class_code:
         st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
-    lesson("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
+    tips("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
            "learning rate): where does each cell stop working?",
            "The error bars are ± one standard deviation across seeds: when two settings' bars overlap, the seed "
            "moves the result as much as the setting does, and the class has not shown that one is better.",
            "Set a nickname in the sidebar (⚙️, optional) before you train to find your runs here.",
-           title="🧭 Reading the board")
+           title="Reading the board")
 
 
 @st.cache_resource(max_entries=16, ttl=600, show_spinner=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 import streamlit as st
 import torch
 
+from app_pages import presenter
 from rnnlab.nn.models import TextModel, load_text_model
 from rnnlab.runtime.device import device_label, pick_device
 from rnnlab.runtime.singletons import process_singleton
@@ -251,6 +252,7 @@ def sidebar() -> None:
         st.text_input("Nickname on the class board (optional)", key="nickname", max_chars=24,
                       placeholder="e.g. Ada", help="Shown beside the trainings you finish on the Class board, so "
                       "you can find them. Nothing else about you is recorded. Not kept in the page's URL.")
+        presenter.switch()
 
 
 def seed() -> int:
@@ -281,12 +283,14 @@ def not_found() -> None:
 
 
 # --- teaching helpers -------------------------------------------------------------------------------------
-def lesson(*prompts: str, title: str = "👀 What to notice") -> None:
-    """A box of two or three prompts under the title; pages with lessons use :func:`lessons` instead, and
-    this one only for how-to tips (the Teacher and Class board pages), titled accordingly."""
+def tips(*prompts: str, title: str) -> None:
+    """How-to tips (the Teacher and Class board pages), one click away in a closed expander. Lessons whose
+    effect can be checked are :func:`lessons`, not tips. Hidden in presenter mode."""
+    if presenter.presenting():
+        return
     items = "".join(f"<li>{p}</li>" for p in prompts)
-    with st.container(border=True):
-        st.markdown(f"**{title}**<ul class='rnnlab-lesson'>{items}</ul>", unsafe_allow_html=True)
+    with st.expander(title, icon=":material/lightbulb:"):
+        st.markdown(f"<ul class='rnnlab-lesson'>{items}</ul>", unsafe_allow_html=True)
 
 
 def _apply_lesson(settings: dict) -> None:
@@ -296,17 +300,21 @@ def _apply_lesson(settings: dict) -> None:
 
 
 def lessons(page: str, part: str | None = None) -> None:
-    """'What to notice': the page's lessons (``rnnlab.lessons``), each with a button that applies its settings
-    and a link that opens the page with them; the explanations wait in a popover until the student looked.
-    ``part`` shows only the lessons keyed ``<page>.<part>.…`` (a tab's own box)."""
+    """'What to notice': the page's lessons (``rnnlab.lessons``) one click away, in a closed expander under the
+    page's main control and result, each with a button that applies its settings and a link that opens the
+    page with them; the explanations wait in a popover until the student looked. ``part`` shows only the
+    lessons keyed ``<page>.<part>.…`` (a tab's own box). Hidden in presenter mode."""
     from rnnlab.lessons import page_lessons
 
+    if presenter.presenting():
+        return        # the projector shows the result; the students' own screens keep the prompts
     shown = [le for le in page_lessons(page) if part is None or le.key.startswith(f"{page}.{part}.")]
     items = "".join(f"<li>{item.prompt} <a href='?{item.query()}' target='_self' title='Open this page with "
                     f"lesson {n}&#39;s settings (a link to share)'>🔗</a></li>" if item.settings
                     else f"<li>{item.prompt}</li>" for n, item in enumerate(shown, start=1))
-    with st.container(border=True):
-        st.markdown(f"**👀 What to notice**<ol class='rnnlab-lesson'>{items}</ol>", unsafe_allow_html=True)
+    label = f"What to notice: {len(shown)} thing{'s' if len(shown) > 1 else ''} to try"
+    with st.expander(label, icon=":material/visibility:"):
+        st.markdown(f"<ol class='rnnlab-lesson'>{items}</ol>", unsafe_allow_html=True)
         cols = st.columns(len(shown) + 1, gap="small")
         for i, (col, item) in enumerate(zip(cols, shown), start=1):
             if item.settings:
@@ -412,7 +420,14 @@ def escape_md(text: str) -> str:
 def plot(fig, key: str | None = None, toolbar: bool = True) -> None:
     """Draw a Plotly figure at full width. Diagrams pass ``toolbar=False``: no zoom buttons over the drawing."""
     config = {"displaylogo": False, "displayModeBar": "hover" if toolbar else False, "responsive": True}
-    st.plotly_chart(fig, width="stretch", key=key, config=config)
+    st.plotly_chart(presenter.enlarge(fig) if presenter.presenting() else fig, width="stretch", key=key,
+                    config=config)
+
+
+def intro(text: str) -> None:
+    """A page's introduction (markdown): hidden in presenter mode, where the teacher says it."""
+    if not presenter.presenting():
+        st.markdown(text)
 
 
 # --- uploads --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_pages import training
-from app_pages.common import escape_md, lesson, next_page
+from app_pages.common import escape_md, next_page, tips
 from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
@@ -101,13 +101,13 @@ def unlocked_header() -> None:
     if c2.button("Lock this page", key="teacher_lock", width="stretch"):
         st.session_state.pop("teacher_ok", None)
         st.rerun()
-    lesson(f"<b>Trainings at once</b>: this server has {cpu_count()} cores; one training per 2 cores keeps every "
+    tips(f"<b>Trainings at once</b>: this server has {cpu_count()} cores; one training per 2 cores keeps every "
            "student's page answering in under a second while the class trains. The others queue, and their pages "
            "show their place and the wait.",
            "Before a lab where all 30 students train, lower the <b>time limit</b>: 30 jobs × the limit ÷ trainings "
            "at once is about the longest the last student waits.",
            "A new <b>class code</b> starts a fresh board for the next class; the old runs stay in the database and "
-           "in the export.", title="🧭 Running the class")
+           "in the export.", title="Running the class")
 
 
 def settings_section(settings) -> None:

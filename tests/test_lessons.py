@@ -106,15 +106,14 @@ def test_lesson_link_opens_the_page_with_its_settings(page, lesson):
 
 
 def test_every_page_with_prompts_shows_them_as_lessons():
-    """No page keeps a hand-written "What to notice" list: only the how-to boxes of the Class board and the
-    Teacher page use ``lesson()``, titled otherwise; every page in ``PAGE_MODULES`` calls ``lessons(page)``."""
+    """No page keeps a hand-written "What to notice" list (the old ``lesson()`` is gone; the Class board and the
+    Teacher page have how-to ``tips()``); every page in ``PAGE_MODULES`` calls ``lessons(page)``."""
     for path in sorted((ROOT / "app_pages").glob("*.py")):
         tree = ast.parse(path.read_text())
         calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)]
         plain = [c for c in calls if c.func.id == "lesson"]
         structured = [c for c in calls if c.func.id == "lessons"]
-        for c in plain:
-            assert any(k.arg == "title" for k in c.keywords), f"{path.name}:{c.lineno} has an untested prompt box"
+        assert not plain, f"{path.name}:{plain[0].lineno} has an untested prompt box"
         if structured:
             assert path.stem in PAGE_MODULES and page_script(path.stem) == f"app_pages/{path.name}"
 
