@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from app_pages import training
-from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, url_text
+from app_pages import keyboard, training
+from app_pages.common import escape_md, intro, keep_text_in_url, lessons, next_page, plot, reset_button, url_text
 from rnnlab.figures.scratch import backward_flow, char_loss, states_heatmap
 from rnnlab.labs.equations import matrix
 from rnnlab.labs.scratch import (
@@ -54,14 +54,15 @@ JOB = "scr_char_job"
 JOB_SECONDS = 60.0   # a NumPy character model needs a few seconds; this caps a stuck one
 
 
-def intro() -> None:
+def page_intro() -> None:
     st.title("An RNN from scratch (NumPy)")
+    keyboard.install()
     n_in, n_hidden, n_out = DEFAULT_SIZES
-    st.markdown("No deep-learning library: the whole recurrent network is a Python loop around two lines of NumPy. "
-                f"Here is the course's example ({n_in} inputs, {n_hidden} hidden units, {n_out} outputs, "
-                f"Xavier-initialised weights, {len(DEFAULT_INPUTS.split(','))} one-hot time steps), its backward pass "
-                "worked out by hand, checked against finite differences and PyTorch, then a small character model "
-                "trained with the same code.")
+    intro("No deep-learning library: the whole recurrent network is a Python loop around two lines of NumPy. "
+          f"Here is the course's example ({n_in} inputs, {n_hidden} hidden units, {n_out} outputs, "
+          f"Xavier-initialised weights, {len(DEFAULT_INPUTS.split(','))} one-hot time steps), its backward pass "
+          "worked out by hand, checked against finite differences and PyTorch, then a small character model "
+          "trained with the same code.")
     lessons("scratch")
 
 
@@ -122,8 +123,22 @@ def latex_grid(items: list[str], per_row: int) -> None:
 
 # --- forward ----------------------------------------------------------------------------------------
 def forward_section(ex: Example, net: Network) -> None:
-    """The forward loop's code and what it prints, the weights, and one step written out."""
+    """One step written out, under its step slider (the first thing in the tab: both on a projector's first
+    screen), then the forward loop's code and what it prints, and the weights."""
     T = ex.steps
+    if st.session_state.get("scr_fwd_t", 1) > T:
+        st.session_state["scr_fwd_t"] = T
+
+    @st.fragment
+    def one_step():
+        t = st.slider("Step to write out", 1, T, T if T == 1 else 1, key="scr_fwd_t",
+                      bind="query-params", disabled=T == 1, help="← and → step too.") if T > 1 else 1
+        st.latex(forward_equation(ex, t))
+        st.caption(f"Step {t}: the input x_{t} picks column {ex.inputs[t - 1]} of W_xh (a one-hot vector "
+                   f"times a matrix is one column); W_hh mixes in the memory h_{t - 1}"
+                   + (" (zero: nothing read yet)." if t == 1 else "."))
+
+    one_step()
     st.markdown(f"**{T} time steps**, each input a one-hot vector of size {net.n_in}; the hidden state "
                 f"h has {net.n_hidden} units and starts at zero.")
     left, right = st.columns(2)
@@ -150,20 +165,6 @@ def forward_section(ex: Example, net: Network) -> None:
                 r",\;".join(rf"x_{{{t}}} = {matrix(x, 0)}" for t, x in enumerate(ex.X, 1))],
                3 if net.n_hidden <= 4 else 1)
 
-    if st.session_state.get("scr_fwd_t", 1) > T:
-        st.session_state["scr_fwd_t"] = T
-
-    @st.fragment
-    def one_step():
-        t = st.slider("Step to write out", 1, T, T if T == 1 else 1, key="scr_fwd_t",
-                      bind="query-params", disabled=T == 1) if T > 1 else 1
-        st.latex(forward_equation(ex, t))
-        st.caption(f"Step {t}: the input x_{t} picks column {ex.inputs[t - 1]} of W_xh (a one-hot vector "
-                   f"times a matrix is one column); W_hh mixes in the memory h_{t - 1}"
-                   + (" (zero: nothing read yet)." if t == 1 else "."))
-
-    one_step()
-
 
 # --- backward ---------------------------------------------------------------------------------------
 def backward_section(ex: Example, net: Network) -> None:
@@ -188,7 +189,7 @@ def backward_section(ex: Example, net: Network) -> None:
         if T > 1:
             # the plain number as the option's label: a link carries ?scr_bwd_t=1
             t = st.select_slider("Backward step t (from T back to 1)", order, value=T, key="scr_bwd_t",
-                                 bind="query-params")
+                                 bind="query-params", help="→ walks one step further back, ← one step forward.")
         else:
             t = 1
         rec = next(r for r in records if r["t"] == t)
@@ -372,7 +373,7 @@ def scratch_tabs(net: Network, example: Example | None, problem: str | None) -> 
             train_section(net.seed)
 
 
-intro()
+page_intro()
 net = network_box()
 example, problem = example_of(net)
 scratch_tabs(net, example, problem)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from app_pages import keyboard
 from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.diagrams import unrolled_diagram
@@ -32,6 +33,7 @@ PAGE = "app_pages/step_through.py"
 WINDOW = 6        # steps drawn in the unrolled diagram around the current one (6 still fit a phone)
 MAX_CHARS = 500   # a typed sentence: enough for MAX_STEPS words, short enough for a link
 BARS_HEIGHT = 230  # px: the state and gate bars end within the first screen of a 1024 x 768 projector
+DIAGRAM_HEIGHT = 175  # px: the unrolled cells above the bars, both on that first screen
 
 STEP_CSS = """<style>
 .st-key-st_controls [data-testid="stSlider"] { flex: 1 1 240px; min-width: 240px; }
@@ -41,7 +43,7 @@ STEP_CSS = """<style>
 def intro() -> None:
     st.title("Step through an RNN")
     st.html(STEP_CSS)
-    lessons("step_through")
+    keyboard.install()
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ class Network:
 
 
 def settings_box() -> Network:
-    """The cell, its size and initialisation, the input, and U's spectral radius."""
-    with st.container(border=True):
+    """The cell, its size and initialisation, the input, and U's spectral radius: one click away, so that the
+    step controls and the step's diagram and bars share the first screen (a 1024 x 768 projector)."""
+    with st.expander("The network: cell, hidden size, initialisation, input, U's spectral radius",
+                     icon=":material/tune:"):
         c1, c2, c3, c4 = st.columns(4)
         cell_label = c1.selectbox("Cell", list(CELLS), index=2, key="st_cell", bind="query-params")
         hidden = c2.slider("Hidden size", 2, 16, 3, key="st_hidden", bind="query-params",
@@ -140,9 +144,10 @@ def step_controls(ticking: bool, T: int) -> int:
     st.session_state["_st_last_tick"] = now
     # One row on a laptop or projector; on a phone the slider wraps onto its own line (see STEP_CSS).
     with st.container(horizontal=True, vertical_alignment="center", gap="small", key="st_controls"):
-        st.button("◀ Prev", on_click=_move, args=(-1, T), disabled=T == 1, key="st_prev", help="One step back")
-        st.button("Next ▶", on_click=_move, args=(1, T), disabled=T == 1, key="st_next", help="One step forward")
-        playing = st.toggle("Play", key="st_play", disabled=T == 1, help="One step a second, looping.")
+        st.button("◀ Prev", on_click=_move, args=(-1, T), disabled=T == 1, key="st_prev", help="One step back (key ←)")
+        st.button("Next ▶", on_click=_move, args=(1, T), disabled=T == 1, key="st_next",
+                  help="One step forward (key →)")
+        playing = st.toggle("Play", key="st_play", disabled=T == 1, help="One step a second, looping (space bar).")
         if T > 1:
             t1 = st.slider("Time step t", 1, T, key="st_t", bind="query-params", label_visibility="collapsed",
                            width="stretch")
@@ -161,8 +166,11 @@ def step_view(ticking: bool, u, net: Network, units: list[int]) -> None:
     t = t1 - 1
     vals = step_values(u, t)
     st.markdown(f"**Step {t1} of {T}**: reading **{escape_md(u.labels[t])}**")
-    step_bars(u, vals, t1)
     step_diagram(u, net.mode, t)
+    step_bars(u, vals, t1)
+    st.caption("The orange cell is step t: h" + (" and c flow" if net.mode == "LSTM" else " flows") +
+               " in from step t-1 on the left; hover a cell to read its h. The same W and U are used at every "
+               "step: unrolling copies the cell, not the weights.")
 
     info = (f"**Input x_{t1}**: `{escape_md(u.labels[t])}` → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) "
             f"= {fmt(vals['h_prev'])}")
@@ -203,17 +211,18 @@ def step_bars(u, vals: dict, t1: int) -> None:
 
 
 def step_diagram(u, mode: str, t: int) -> None:
-    """The unrolled network around step t (WINDOW steps), the current cell in orange."""
+    """The unrolled network around step t (WINDOW steps), the current cell in orange (its caption follows the
+    bars)."""
     T = u.steps
     first = min(max(t - WINDOW // 2, 0), max(T - WINDOW, 0))
     shown = range(first, min(first + WINDOW, T))
     hist = history(u, T - 1)
-    plot(unrolled_diagram(len(shown), mode, highlight=t, first=first, input_labels=[u.labels[k] for k in shown],
-                          hidden_hover=[f"h_{k + 1} = {fmt(hist['h'][k])}" for k in shown], outputs=False),
+    fig = unrolled_diagram(len(shown), mode, highlight=t, first=first, input_labels=[u.labels[k] for k in shown],
+                           hidden_hover=[f"h_{k + 1} = {fmt(hist['h'][k])}" for k in shown], outputs=False)
+    # the drawing keeps its size; only the empty margins above and below it go
+    fig.update_layout(height=DIAGRAM_HEIGHT, margin=dict(t=5, b=5))
+    plot(fig,
          key="st_diagram", toolbar=False)
-    st.caption("The orange cell is step t: h" + (" and c flow" if mode == "LSTM" else " flows") +
-               " in from step t-1 on the left; hover a cell to read its h. The same W and U are used at every "
-               "step: unrolling copies the cell, not the weights.")
 
 
 def block_name(n: str) -> str:
@@ -266,6 +275,7 @@ def footer() -> None:
 
 intro()
 net = settings_box()
+lessons("step_through")
 stepper(build(net), net)
 footer()
 next_page(PAGE)
