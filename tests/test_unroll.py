@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from rnnlab.figures.style import COLORS
 from rnnlab.labs.equations import step_equations
 from rnnlab.labs.unroll import build_unroll, gate_weights, history, make_sequence, step_values
 
@@ -165,7 +166,7 @@ def test_step_figures_are_valid_plotly_and_carry_the_numbers():
     hidden = next(t for t in diagram.data if t.name == "hidden")
     assert list(hidden.text) == ["h₂", "h₃", "h₄", "h₅", "h₆", "h₇"]
     boxes = [s for s in diagram.layout.shapes if s.type == "rect"]
-    assert sum(s.fillcolor == "#ef6c00" for s in boxes) == 1                # step 4 highlighted
+    assert sum(s.fillcolor == COLORS["highlight"] for s in boxes) == 1      # step 4 highlighted
     for arch in ARCHITECTURES:
         validated(architecture_diagram(arch))
     validated(unrolled_diagram(4, "GRU", folded=True))

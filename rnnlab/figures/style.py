@@ -1,27 +1,50 @@
 """One look for every figure: large type and strong colours that survive a classroom projector."""
 from __future__ import annotations
 
+#: Okabe–Ito colours (Okabe & Ito 2008, "Color Universal Design"), which stay apart for red–green colour-blind
+#: eyes (deuteranopia, protanopia: tests/test_palette.py simulates both); the old red/green pair of inputs and
+#: outputs looked alike to about one man in twelve. Wine (Paul Tol's palette) is the one colour added: darker
+#: than Okabe–Ito's reddish purple, which a protanope sees as the hidden blue. Vermillion is darkened (VERMILLION):
+#: white labels on it reach 5:1 (3.9 before), and a deuteranope tells it from the orange highlight (ΔE 15 → 21).
+OKABE_ITO = {"orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73", "yellow": "#F0E442",
+             "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7", "black": "#000000"}
+WINE = "#882255"
+VERMILLION = "#B84F00"
+
 COLORS = {
-    "input": "#2e7d32",      # green: what comes in
-    "hidden": "#1565c0",     # blue: the memory h
-    "output": "#c62828",     # red: what comes out
+    "input": OKABE_ITO["bluish_green"],   # what comes in
+    "hidden": OKABE_ITO["blue"],          # the memory h
+    "output": VERMILLION,                 # what comes out
     "state0": "#cfd8dc",
-    "highlight": "#ef6c00",  # the step being looked at
-    "encoder": "#6a1b9a",
-    "backward": "#00838f",
-    "W": "#2e7d32",
-    "U": "#1565c0",
-    "V": "#c62828",
-    "c": "#ef6c00",
+    "highlight": OKABE_ITO["orange"],     # the step being looked at
+    "encoder": WINE,
+    "backward": OKABE_ITO["sky_blue"],
+    "W": OKABE_ITO["bluish_green"],
+    "U": OKABE_ITO["blue"],
+    "V": VERMILLION,
+    "c": OKABE_ITO["orange"],
 }
 
 #: One colour per cell type, the same on every page.
-CELL_COLORS = {"RNN": "#c62828", "RNN_TANH": "#c62828", "RNN_RELU": "#8e24aa", "IRNN": "#8e24aa",
-               "LSTM": "#1565c0", "GRU": "#2e7d32"}
+CELL_COLORS = {"RNN": VERMILLION, "RNN_TANH": VERMILLION, "RNN_RELU": WINE, "IRNN": WINE,
+               "LSTM": OKABE_ITO["blue"], "GRU": OKABE_ITO["bluish_green"]}
 
 #: Diverging scale for signed values (h, g, pre-activations), sequential for gates in [0, 1].
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
+
+
+def text_on(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (a #rrggbb box colour): the WCAG contrast ratio."""
+    def luminance(hex_colour: str) -> float:
+        h = hex_colour.lstrip("#")
+        c = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.04045 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    lum = luminance(fill)
+    return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
 
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#111")
 
