@@ -1,6 +1,7 @@
 """Home: what an RNN is, the folded and unrolled diagram, and the shapes RNNs come in."""
 import streamlit as st
 
+from app_pages import common
 from app_pages.common import all_pages, lessons, next_page, plot, reset_button
 from rnnlab.figures.diagrams import SHARED_WEIGHTS_NOTE, architecture_diagram, unrolled_diagram
 from rnnlab.labs.shapes import ARCHITECTURES
@@ -9,17 +10,21 @@ PAGE = "app_pages/home.py"
 
 
 def intro() -> None:
-    """The title, the prompts and the two equations of a recurrent network."""
+    """The title and what a recurrent network is, in a paragraph (the equations follow the diagram)."""
     st.title("Recurrent neural networks, step by step")
-    lessons("home")
-    st.markdown(
+    common.intro(
         """
 A feed-forward network sees its whole input at once. A **recurrent** network reads a sequence
 **one element at a time** (a word, a price, a character) and carries a **memory**, the hidden
 state **h**, from each step to the next. At every step it mixes the new input with what it
-remembers, using the *same* weights each time:
+remembers, using the *same* weights each time.
 """
     )
+
+
+def equations() -> None:
+    """The two equations of a recurrent network, under the diagram they describe."""
+    st.markdown("At every step:")
     st.latex(r"h_t = \tanh\left(W\,x_t + U\,h_{t-1} + b\right)")
     st.latex(r"y_t = V\,h_t + b_y")
     st.markdown(
@@ -81,7 +86,9 @@ def pages_section() -> None:
 
 
 intro()
-loop_section()
+loop_section()      # the control and its diagram on the first screen, the lessons and equations under them
+lessons("home")
+equations()
 shapes_section()
 pages_section()
 reset_button("home_")
