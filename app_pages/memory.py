@@ -57,13 +57,12 @@ URL_CHARS = 1_000    # what a link carries
 
 def intro() -> None:
     st.title("Inside the memory")
-    lessons("memory")
 
 
 def text_box() -> str:
     """The text to read (a link carries its first URL_CHARS characters)."""
     url_text("mem_text", DEFAULT_REVIEW, URL_CHARS)
-    text = st.text_area("Text to read", height=120, key="mem_text", max_chars=MAX_CHARS,
+    text = st.text_area("Text to read", height=110, key="mem_text", max_chars=MAX_CHARS,
                         help=f"Up to {MAX_TOKENS:,} tokens are read; HTML tags are removed.")
     keep_text_in_url("mem_text", DEFAULT_REVIEW, URL_CHARS)
     return text[:MAX_CHARS]   # the browser enforces max_chars; the server does too
@@ -82,14 +81,15 @@ def reading_of(digest: str, text: str, _tm: TextModel) -> Reading:
 
 
 def choose_model(text: str) -> tuple[str, TextModel]:
-    """The model that reads: a trained one, or a fresh one of the chosen cell and size. (its source, the model)"""
+    """The model that reads: a trained one, or a fresh one of the chosen cell and size. (its source, the model)
+    Drawn beside the text box: its controls stack."""
     models = text_models()
     sources = list(models) + [FRESH]
-    c1, c2, c3 = st.columns([2, 1, 1])
-    source = c1.radio("Model", sources, key="mem_source", bind="query-params",
+    source = st.radio("Model", sources, key="mem_source", bind="query-params",
                       help="An untrained model shows how the machinery works; a trained one shows what it learned.")
     if source == FRESH:
         cells = ["LSTM", "GRU", "RNN"]
+        c2, c3 = st.columns(2)
         cell = c2.selectbox("Cell", cells, index=cells.index(FRESH_CELL), key="mem_cell", bind="query-params")
         hidden = c3.slider("Hidden units", 4, 64, FRESH_HIDDEN, key="mem_hidden", bind="query-params")
         tm = fresh_model(tuple(tokenize(text)[:MAX_TOKENS]), cell, hidden, seed())
@@ -113,22 +113,27 @@ def read(tm: TextModel, text: str) -> Reading:
     return reading
 
 
-def summary(reading: Reading, source: str, tm: TextModel) -> None:
-    """What was read, and P(positive) after each prefix of the text."""
-    tokens = reading.tokens
-    T = len(tokens)
+def summary(reading: Reading, source: str) -> None:
+    """What was read: tokens, unknown words, P(positive), in a row of three."""
+    T = len(reading.tokens)
     m1, m2, m3 = st.columns(3)
     m1.metric("Tokens read", f"{T:,}")
-    m2.metric("Unknown to the model", f"{reading.n_unknown}", help="Words outside the vocabulary read as <oov>.")
+    m2.metric("Unknown words", f"{reading.n_unknown}", help="Words outside the model's vocabulary, read as <oov>.")
     m3.metric("P(positive)", pct(reading.probability),
               help="Untrained: this number means nothing yet." if source == FRESH else None)
+
+
+def prefix_section(reading: Reading, tm: TextModel) -> None:
+    """P(positive) after each prefix of the text (under the views of the memory: the page's result comes first)."""
+    tokens = reading.tokens
+    T = len(tokens)
     note = probability_note(temperature(tm))
     if tm.maxlen and len(tokens) > tm.maxlen:
         note += (f" The Sentiment lab reads only the last {tm.maxlen:,} of these {T:,} tokens, as in training: its "
                  "P(positive) for this text differs.")
-    st.caption(note)
     plot(prefix_figure(reading.prefix_positions, reading.prefix_probabilities, tokens, reading.every_prefix),
          key="mem_prefix")
+    st.caption(note)
     if not reading.every_prefix:
         gap = reading.prefix_spacing
         st.caption(f"A bidirectional model must read each prefix again (its backward half starts at the prefix's "
@@ -155,7 +160,7 @@ def controls(reading: Reading) -> View:
     tokens = reading.tokens
     T = len(tokens)
     n_layers = len(reading.traces)
-    col = iter(st.columns(3))
+    col = iter(st.columns(3 if n_layers > 1 else 2))
     layer = next(col).selectbox("Layer", range(n_layers), format_func=lambda k: f"layer {k + 1}", key="mem_layer",
                                 bind="query-params") if n_layers > 1 else 0
     directions = reading.directions(layer)
@@ -187,13 +192,13 @@ def heat_view(signals: dict, units, start: int, end: int, shown: list[str], gate
     chosen = st.multiselect("Signals", list(signals), default=list(dict.fromkeys(default)),
                             key="mem_signals_" + "-".join(signals), bind="query-params",
                             help="Add the gates to see when each opens and shuts.")
+    for name in chosen:
+        plot(activation_heatmap(signals[name][units, start:end], shown, name, start, units=units),
+             key=f"mem_heat_{name}")
     H = len(next(iter(signals.values())))
     which = f"the {len(units)} that vary most, most first" if len(units) < H else "all of them, the most varying first"
     st.caption(f"Rows are units ({which}), columns are tokens. Hidden state, cell state and candidates: red "
                "positive, blue negative. Gates: dark = shut (0), yellow = open (1). Hover for exact values.")
-    for name in chosen:
-        plot(activation_heatmap(signals[name][units, start:end], shown, name, start, units=units),
-             key=f"mem_heat_{name}")
 
 
 @st.fragment
@@ -299,12 +304,22 @@ def reading_tabs(reading: Reading, view: View, cell: str) -> None:
             units_view(view.signals, reading.tokens)
 
 
+# The text and the model side by side, then what was read and the view's controls in one row, then the views:
+# the box and the first heatmap share a projector's first screen; the lessons and P(positive) come under them.
 intro()
-text = text_box()
-source, tm = choose_model(text)
+box, chooser = st.columns([3, 2])
+with box:
+    text = text_box()
+with chooser:
+    source, tm = choose_model(text)
 reading = read(tm, text)
-summary(reading, source, tm)
-view = controls(reading)
+numbers, knobs = st.columns([3, 2])
+with numbers:
+    summary(reading, source)
+with knobs:
+    view = controls(reading)
 reading_tabs(reading, view, tm.model.cell)
+lessons("memory")
+prefix_section(reading, tm)
 reset_button("mem_")
 next_page(PAGE)
