@@ -18,15 +18,14 @@ MODELS = "arch_models"  # trained models rebuilt from job results, per section
 N_TEST = len(seqtasks.held_out_pairs("dates"))   # the fixed test inputs of both seq2seq tabs
 
 st.title("Architectures: each shape, trained live")
-st.markdown("An RNN maps sequences to sequences in several shapes: one input or many, one output or many, "
-            "outputs as the inputs arrive or after the whole input is read. Each tab below trains a small "
-            "model of one shape on a task that needs it (in seconds, on this server), draws its input and "
-            "output from a real run, and shows what it learned, measured against what *can* be done.")
-reset_button("ar")
-
 SECTIONS = arch.TAB_LABELS
 INPUTS = arch.INPUTS
-with st.expander("The course's table, and the tab where each row trains"):
+# The introduction and the course's table one click away: the first tab's input and drawing fill the first screen.
+with st.expander("About this page: the course's table, and the tab where each row trains"):
+    st.markdown("An RNN maps sequences to sequences in several shapes: one input or many, one output or many, "
+                "outputs as the inputs arrive or after the whole input is read. Each tab below trains a small "
+                "model of one shape on a task that needs it (in seconds, on this server), draws its input and "
+                "output from a real run, and shows what it learned, measured against what *can* be done.")
     st.dataframe(pd.DataFrame([{"Type": a.name, "Shape": a.shape, "Course example": a.example,
                                 "Trained live here": a.live_task, "Tab": SECTIONS[a.tab]} for a in ARCHITECTURES]),
                  hide_index=True, width="stretch")
@@ -142,7 +141,6 @@ def best_possible_digits(noise: float) -> float:
 
 
 def one_to_one():
-    lessons("architectures", "one_to_one")
     st.markdown("**One input, one output, no sequence.** A feed-forward network reads a 5×7 image of a digit "
                 "(some pixels flipped at random) and answers with the digit: the course's *image "
                 "classification*. Nothing carries over from one input to the next: there is no hidden state, "
@@ -156,8 +154,9 @@ def one_to_one():
     draw = c3.number_input("Image number", 0, 10_000, 0, key="ar_1_draw", bind="query-params",
                            help="Another noisy image of the same digit.")
     x, _ = seqtasks.digit_images(1, noise, [seed(), int(draw)], digits=[digit])
+    drawing = st.container()     # the image and its flow right under the inputs; the model's settings below them
     cfg = settings("one_to_one", with_cell=False, hidden=(8, 16, 32, 64, 128))
-    with st.container():
+    with drawing:
         left, right = st.columns([1, 2])
         with left:
             plot(arch_figures.digit_figure(x[0], f"the image ({int(x[0].sum())} dark pixels)"), key="ar_1_img",
@@ -169,6 +168,7 @@ def one_to_one():
                  key="ar_1_flow", toolbar=False)
             st.caption(f"{shapes['x']} ({seqtasks.PIXELS} pixels in a row) → {shapes['h']} → {shapes['y']} (a "
                        "score per digit). One step: no arrow from one input to the next.")
+    lessons("architectures", "one_to_one")
     best = best_possible_digits(noise)
     st.caption(f"The best possible rule at this noise (the nearest clean glyph, scored on the {arch.DIGIT_TEST:,} "
                f"test images) is right {pct(best)} of the time; guessing, 10%.")
@@ -572,4 +572,5 @@ for section, tab in tabs.items():
             {"one_to_one": one_to_one, "one_to_many": one_to_many, "many_to_one": many_to_one, "sync": sync,
              "seq2seq": seq2seq, "attention": attention}[section]()
 
+reset_button("ar")
 next_page(PAGE)
