@@ -4,7 +4,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from app_pages import training
+from app_pages import common, training
 from app_pages.common import (
     escape_md,
     keep_text_in_url,
@@ -63,11 +63,10 @@ COST_SECONDS = {"small": 60.0, "course": 240.0}
 
 def intro() -> None:
     st.title("Batches of sequences")
-    st.markdown("A network learns from batches: many sentences in one tensor. Sentences differ in length, so the "
+    common.intro("A network learns from batches: many sentences in one tensor. Sentences differ in length, so the "
                 "short ones are **padded**; the layer must then be told where each one ends (**masking**, or "
                 "**packing** in PyTorch), or it reads the padding as if it were words. The last tab opens the "
                 "**word vectors** a trained model reads.")
-    lessons("batches")
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -116,7 +115,8 @@ def padding_section(tm) -> None:
     st.markdown(f"**The padded tensor**: {batch.size} × {batch.width} token ids "
                 f"({batch.padding_share:.0%} of it padding).")
     token_ids = [r[:n] for r, n in zip(batch.ids.tolist(), batch.lengths.tolist())]
-    st.html(padded_batch_html(batch.tokens, token_ids, batch.unknown, batch.width, padding))
+    st.container(key="bat_padded").html(padded_batch_html(batch.tokens, token_ids, batch.unknown, batch.width,
+                                                          padding))
     if any(any(u) for u in batch.unknown):
         st.caption("Orange: words outside the model's vocabulary, read as <oov> (id 1).")
     cmp = compare_masking(model, batch, padding)
@@ -337,6 +337,7 @@ def batch_tabs(tm) -> None:
 
 
 intro()
-batch_tabs(shipped_model())
+batch_tabs(shipped_model())      # the sentences box and the padded batch on the first screen, the lessons under them
+lessons("batches")
 reset_button("bat")
 next_page(PAGE)
