@@ -56,13 +56,14 @@ def kilo(n: int) -> str:
 
 
 st.title("RNN vs CNN vs MLP vs Transformer")
-st.markdown("The course compares recurrent, convolutional and feed-forward networks in a table: what input each "
-            "takes, whether it has a memory, whether it shares its weights, how fast it trains, what it is best "
-            "at. Here the claims are **measured**: four models with the same number of weights (a recurrent net, "
-            "a causal dilated CNN, an MLP on a window of the last tokens and a small causal Transformer) train on "
-            "the same data, and are timed on this machine.")
-lessons("compare")
-reset_button("cmp")
+# The introduction one click away, the lessons and the reset button under the tabs: the Memory tab's controls, its
+# Train button and its result share the first screen.
+with st.expander("About this page"):
+    st.markdown("The course compares recurrent, convolutional and feed-forward networks in a table: what input each "
+                "takes, whether it has a memory, whether it shares its weights, how fast it trains, what it is best "
+                "at. Here the claims are **measured**: four models with the same number of weights (a recurrent net, "
+                "a causal dilated CNN, an MLP on a window of the last tokens and a small causal Transformer) train on "
+                    "the same data, and are timed on this machine.")
 
 # short names: the four fit a phone's width
 tab_mem, tab_lm, tab_speed, tab_table = st.tabs(["Memory", "Shakespeare", "Speed", "Table"], key="cmp_tab",
@@ -99,7 +100,7 @@ def memory_part() -> None:
     steps = c4.select_slider("Training steps", [100, 200, 400, 800, 1600], RECALL_STEPS, key="cmp_steps",
                              bind="query-params",
                              help="Batches of 64 sequences; every model trains on the same batches.")
-    c5, c6, c7 = st.columns(3)
+    c5, c6, c7, c8 = st.columns([1, 1, 1, 0.8], vertical_alignment="bottom")
     window = c5.select_slider("MLP window (tokens)", [1, 2, 4, 8, 16, 32], RECALL_LINEUP.window, key="cmp_window",
                               bind="query-params")
     layers = c6.select_slider("CNN layers (kernel 2, dilations 1, 2, 4 …)", [1, 2, 3, 4, 5, 6, 7],
@@ -111,13 +112,6 @@ def memory_part() -> None:
     task = RecallTask(T)
     settings = lu.settings(task.vocab_size, task.symbols)
     sizes = {k: size_of(k, task.vocab_size, task.symbols, **s) for k, s in settings.items()}
-    plot(views_figure(lu.views(), lu.labels(), T), key="cmp_views", toolbar=False)
-    st.caption(f"What each model can see from the last token, where it answers. The CNN's receptive field is "
-               f"1 + (kernel − 1)(1 + 2 + … + 2^(layers−1)) = {lu.views()['CNN']}; the MLP reads a window of "
-               f"{window}; the Transformer at most {context} tokens; the recurrent net reads every token into its "
-               "state. (A test changes a token just outside each view and checks the output does not move.)")
-    with st.expander("The four models and their weights"):
-        sizes_table(lu, settings, sizes)
     problem = size_problem(sizes, size, lu.labels())
     limit = problem or training.check_limits(params=max(sizes.values()))
     if limit:
@@ -132,8 +126,18 @@ def memory_part() -> None:
                                "cell": f"{lu.label('RNN')} vs CNN vs MLP vs Transformer", "params": params,
                                "total_steps": steps * len(KINDS)})
 
-    train = training.Button("▶ Train the four", key="cmp_train", disabled=bool(limit))
-    training.train_live(JOB_RECALL, train, start, recall_live, with_models(recall_results))
+    # the button beside the controls and its result right under them; what each model sees (the lineup) follows
+    train = training.Button("▶ Train the four", key="cmp_train", disabled=bool(limit), where=c8)
+    training.train_live(JOB_RECALL, train, start, recall_live, with_models(recall_results),
+                        idle="Press **Train the four**: each model's training accuracy, then its test accuracy at "
+                             "every k, appear here.")
+    plot(views_figure(lu.views(), lu.labels(), T), key="cmp_views", toolbar=False)
+    st.caption(f"What each model can see from the last token, where it answers. The CNN's receptive field is "
+               f"1 + (kernel − 1)(1 + 2 + … + 2^(layers−1)) = {lu.views()['CNN']}; the MLP reads a window of "
+               f"{window}; the Transformer at most {context} tokens; the recurrent net reads every token into its "
+               "state. (A test changes a token just outside each view and checks the output does not move.)")
+    with st.expander("The four models and their weights"):
+        sizes_table(lu, settings, sizes)
 
 
 def recall_done(job) -> dict:
@@ -392,4 +396,6 @@ if tab_table.open:
     with tab_table:
         table_part()
 
+lessons("compare")
+reset_button("cmp")
 next_page(PAGE)
