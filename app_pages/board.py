@@ -7,6 +7,7 @@ import os
 import pandas as pd
 import streamlit as st
 
+from app_pages import common
 from app_pages.common import escape_md, next_page, plot, reset_button, tips
 from rnnlab.figures.board import pooled_figure
 from rnnlab.runtime.board import (
@@ -44,14 +45,18 @@ def _rows(url: str, class_code: str, version: tuple[int, int]) -> list[dict]:
 
 
 def intro() -> None:
-    """The title, what the board is for, the class code in force and the prompts."""
+    """The title, what the board is for and the class code in force (the prompts wait under the board)."""
     st.title("Class board")
     settings = load_settings()
-    st.markdown("Every training anyone in the class finishes, in any lab, lands here: its settings, its seed and "
+    common.intro("Every training anyone in the class finishes, in any lab, lands here: its settings, its seed and "
                 "how it ended. Together the class maps what one student cannot: how accuracy moves with the hidden "
                 "size, the sequence length or the learning rate, per cell, and how much of that is just the seed.")
     if settings.class_code:
         st.info(f"Class code: **{escape_md(settings.class_code)}** — the runs below were recorded under it.")
+
+
+def reading_tips() -> None:
+    """How to read the board, one click away under it."""
     tips("Pick a lab and plot its result against a setting the class varied (<b>T</b>, the hidden size, the "
            "learning rate): where does each cell stop working?",
            "The error bars are ± one standard deviation across seeds: when two settings' bars overlap, the seed "
@@ -201,7 +206,8 @@ def pooled_plot(shown: list[dict], lab: str, labs: list[str], source: tuple,
 
 
 intro()
-reset_button("board_")
-board_view()
+board_view()     # the filters and the table on the first screen; the tips and the reset button under them
 watch()          # after the board: in a full run it finds the version just drawn
+reading_tips()
+reset_button("board_")
 next_page("app_pages/board.py")

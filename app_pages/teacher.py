@@ -94,13 +94,17 @@ def unlocked() -> bool:
 
 
 def unlocked_header() -> None:
-    """That the page is unlocked, the Lock button and the prompts."""
+    """That the page is unlocked, and the Lock button."""
     c1, c2 = st.columns([3, 1])
     c1.success("Unlocked for this browser tab. Changes apply to the next training anyone starts, on every app "
                "server sharing this database.")
     if c2.button("Lock this page", key="teacher_lock", width="stretch"):
         st.session_state.pop("teacher_ok", None)
         st.rerun()
+
+
+def running_tips() -> None:
+    """How to run the class, one click away under the settings."""
     tips(f"<b>Trainings at once</b>: this server has {cpu_count()} cores; one training per 2 cores keeps every "
            "student's page answering in under a second while the class trains. The others queue, and their pages "
            "show their place and the wait.",
@@ -251,4 +255,5 @@ if unlocked():
     settings_section(settings)
     board_section(settings)
     where_section()
+    running_tips()     # under the settings: the form's Save button stays on a projector's first screen
 next_page("app_pages/teacher.py")
