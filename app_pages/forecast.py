@@ -10,7 +10,18 @@ import torch
 from streamlit.errors import StreamlitAPIException
 
 from app_pages import training
-from app_pages.common import ROOT, escape_md, lessons, next_page, oversize, plot, reset_button, seed, upload_digest
+from app_pages.common import (
+    ROOT,
+    escape_md,
+    intro,
+    lessons,
+    next_page,
+    oversize,
+    plot,
+    reset_button,
+    seed,
+    upload_digest,
+)
 from rnnlab.data.series import (
     BUILTIN,
     MAX_CSV_MB,
@@ -141,7 +152,7 @@ def scenario_of(series: Series, recipe: ForecastRecipe):
 
 # --- choosing the series ----------------------------------------------------------------------------------
 def builtin_series() -> Series | None:
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
     names = list(BUILTIN)
     name = c1.selectbox("Series", names, index=names.index(DEFAULT_SERIES), key="fc_series", bind="query-params")
     kw = {}
@@ -149,19 +160,19 @@ def builtin_series() -> Series | None:
         kw["n"] = c2.slider("Points", 200, MAX_POINTS, 2000, 100, key="fc_n", bind="query-params")
     if name == "sine":
         kw["period"] = c3.slider("Period", 5, 200, 50, key="fc_period", bind="query-params")
-        kw["noise"] = c3.slider("Noise", 0.0, 1.0, 0.05, 0.05, key="fc_noise", bind="query-params")
+        kw["noise"] = c4.slider("Noise", 0.0, 1.0, 0.05, 0.05, key="fc_noise", bind="query-params")
     elif name == "sum of sines + trend + noise":
         kw["trend"] = c3.slider("Trend per step", -0.01, 0.01, 0.002, 0.001, format="%.3f", key="fc_trend",
                                 bind="query-params")
-        kw["noise"] = c3.slider("Noise", 0.0, 1.0, 0.1, 0.05, key="fc_noise2", bind="query-params")
+        kw["noise"] = c4.slider("Noise", 0.0, 1.0, 0.1, 0.05, key="fc_noise2", bind="query-params")
     elif name == "AR(2) process":
         kw["phi1"] = c3.slider("φ1", -1.5, 1.5, 0.6, 0.05, key="fc_phi1", bind="query-params")
-        kw["phi2"] = c3.slider("φ2", -0.95, 0.95, -0.3, 0.05, key="fc_phi2", bind="query-params")
+        kw["phi2"] = c4.slider("φ2", -0.95, 0.95, -0.3, 0.05, key="fc_phi2", bind="query-params")
         if abs(kw["phi2"]) >= 1 or kw["phi1"] + kw["phi2"] >= 1 or kw["phi2"] - kw["phi1"] >= 1:
             st.warning("These coefficients make the AR(2) process non-stationary: it will drift or explode.")
     elif name == "Mackey-Glass chaos":
         kw["tau"] = c3.slider("Delay τ (chaotic above 16.8)", 5, 30, 17, key="fc_tau", bind="query-params")
-        kw["every"] = c3.slider("Sample every … time units", 1, 10, 1, key="fc_every", bind="query-params",
+        kw["every"] = c4.slider("Sample every … time units", 1, 10, 1, key="fc_every", bind="query-params",
                                 help="The classic benchmark samples every 6 units: more nonlinear change "
                                      "between two samples.")
     elif name == "stock prices (plotly)":
@@ -238,13 +249,14 @@ def uploaded_series() -> Series | None:
 
 
 # --- the page's sections ----------------------------------------------------------------------------------
-def intro() -> None:
+def header() -> None:
+    """The title, the introduction (hidden in presenter mode), the two scenarios and the reset button; the
+    lessons come under the series' plot."""
     st.title("Forecasting lab")
-    st.markdown("Train a recurrent network to predict what comes next in a series, and compare it, on data it "
-                "never saw, with simple baselines: the last value, the value one season back, linear models (AR, "
-                "ARIMA). On small series the simple methods often "
-                "win (Makridakis et al. 2018): an RNN has to earn its place.")
-    lessons("forecast")
+    intro("Train a recurrent network to predict what comes next in a series, and compare it, on data it "
+          "never saw, with simple baselines: the last value, the value one season back, linear models (AR, "
+          "ARIMA). On small series the simple methods often "
+          "win (Makridakis et al. 2018): an RNN has to earn its place.")
     b1, b2, b3 = st.columns([1, 1, 1])
     b1.button(SCENARIOS["trend"].title, key="fc_sc_trend", on_click=apply_scenario, args=("trend",),
               icon=":material/trending_up:", width="stretch",
@@ -510,10 +522,15 @@ def measured_part() -> None:
 
 
 # --- the page ----------------------------------------------------------------------------------------------
-intro()
+header()
 series = choose_series()
+# The series' plot right under its choice (on a projector's first screen), then the lessons, then the model's
+# settings: drawn before the plot, which needs their window and horizon for its split.
+series_area = st.container()
+lessons("forecast")
 recipe, n_seeds, preview = settings_part(series) if series is not None else (None, 3, None)
-series_view(series, preview)
+with series_area:
+    series_view(series, preview)
 train_part(series, recipe, n_seeds, preview)
 measured_part()
 next_page("app_pages/forecast.py")

@@ -12,12 +12,13 @@ import numpy as np
 import streamlit as st
 
 from app_pages import training
-from app_pages.common import keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
+from app_pages.common import intro, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tasks import ADDING_EXPECTED_BASELINE, COPY_LENGTH, COPY_SYMBOLS, LE_2015_ADDING_MSE
 from rnnlab.figures.gradients import (
     LABELS,
     clipping_figure,
     flow_label,
+    flow_summary,
     gradient_flow_figure,
     jacobian_figure,
     sweep_figure,
@@ -65,14 +66,19 @@ MAX_TEXT = 5000          # characters read from a typed sentence (the first 1,00
 URL_TEXT = 300           # the longest sentence kept in a link
 MAX_STEPS = 2000
 COPY_FORMULA = f"{COPY_LENGTH}·log {COPY_SYMBOLS}/(T+{2 * COPY_LENGTH})"   # copy_baseline's formula, in words
+FLOW_HEIGHT = 290     # px: the two gradient-flow plots and the T slider share a 768-pixel screen
 JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP = "job_gr_race", "job_gr_record", "job_gr_clip", "job_gr_sweep"
 
-st.title("Gradients lab")
+# The title shares its row with the reset button, and the lessons wait closed above the tabs: on a projector
+# (1024×768) the T slider and the gradient-flow plots are on the first screen (tests/test_browser_first_screen.py).
+_title, _reset = st.columns([3, 1], vertical_alignment="bottom")
+_title.title("Gradients lab")
+with _reset:
+    reset_button("gr")
+intro("Training an RNN sends the error back through every time step (backpropagation through time). "
+      "Each step multiplies the gradient by a Jacobian ∂h_t/∂h_(t-1); over many steps the product "
+      "can shrink to nothing (**vanishing**) or blow up (**exploding**). Here you measure it.")
 lessons("gradients")
-st.markdown("Training an RNN sends the error back through every time step (backpropagation through time). "
-            "Each step multiplies the gradient by a Jacobian ∂h_t/∂h_(t-1); over many steps the product "
-            "can shrink to nothing (**vanishing**) or blow up (**exploding**). Here you measure it.")
-reset_button("gr")
 
 tab_flow, tab_clip, tab_trunc, tab_long = st.tabs(
     ["Gradient flow", "Clipping", "Truncated BPTT", "Long-range tasks"], key="gr_tab",
@@ -106,11 +112,35 @@ def task_baseline(task: str, T: int) -> tuple[float, float]:
 # --- gradient flow -------------------------------------------------------------------------------------
 @st.fragment
 def flow_section() -> None:
+    """T and the cells on top, the two gradient plots right under them, then the other settings (drawn
+    first, since the plots depend on them, into a container placed below the plots)."""
     c1, c2, c3 = st.columns([1, 1.6, 1])
     T = c1.slider("Sequence length T", 5, 1000, 100, key="gr_T", bind="query-params")
     cells = c2.multiselect("Cells", list(CELL_CHOICES), default=["RNN (tanh)", "LSTM", "GRU"], key="gr_cells",
                            bind="query-params")
     hidden = c3.select_slider("Hidden size", [4, 8, 16, 32, 64, 128, 256], 32, key="gr_hidden", bind="query-params")
+    shown = st.container()
+    with st.container(border=True):
+        init_label, scale_by, value, forget_bias, residual, text = flow_settings()
+    if not cells:
+        shown.info("Choose at least one cell.")
+        return
+    result = flows(tuple(CELL_CHOICES[c] for c in cells), T, hidden, INITS[init_label], scale_by, value, text,
+                   seed(), forget_bias, residual)
+    with shown:
+        flow_plots(result, hidden)
+    lstm = next((f for f in result if f.cell == "LSTM"), None)
+    if lstm is not None:
+        st.caption(f"LSTM forget-gate bias +{forget_bias:g}: its forget gates start near σ({forget_bias:g}) = "
+                   f"{sigmoid(forget_bias):.2f}, and the direct path along c multiplies the gradient by f at each "
+                   f"step. PyTorch starts at 0 (f ≈ {sigmoid(0):.2f}), Keras' `unit_forget_bias` at 1 "
+                   f"(f ≈ {sigmoid(1):.2f}).")
+    criterion(result, residual)
+
+
+def flow_settings() -> tuple[str, str | None, float, float, bool, str | None]:
+    """The gradient-flow tab's other settings: (initialisation, rescaling, its value, the LSTM's forget-gate
+    bias, skip connections, the typed sentence or None for random input)."""
     c4, c5, c6 = st.columns(3)
     init_label = c4.selectbox("Initialisation", list(INITS), key="gr_init", bind="query-params")
     scale_label = c5.selectbox("Rescale each W_hh block to", list(SCALES), key="gr_scale", bind="query-params",
@@ -146,19 +176,26 @@ def flow_section() -> None:
         else:
             note = f" (only the first {len(inputs):,} are read)" if n_tokens > len(inputs) else ""
             st.caption(f"{n_tokens:,} tokens{note}: the sentence sets T.")
-    if not cells:
-        st.info("Choose at least one cell.")
-        return
-    result = flows(tuple(CELL_CHOICES[c] for c in cells), T, hidden, INITS[init_label], scale_by, value, text,
-                   seed(), forget_bias, residual)
+    return init_label, scale_by, value, forget_bias, residual, text
+
+
+def flow_plots(result: list, hidden: int) -> None:
+    """The two gradient-flow plots (short enough to sit under the T slider on a projector), the sentence that
+    sums them up, how much of the gradient reaches step 1 in each cell, and how to read them."""
     T_shown = len(result[0].steps)
     g1, g2 = st.columns(2)
     with g1:
         st.markdown("**‖∂L/∂h<sub>t</sub>‖: the gradient that reaches step t**", unsafe_allow_html=True)
-        plot(gradient_flow_figure(result), key="gr_flow")
+        plot(gradient_flow_figure(result, height=FLOW_HEIGHT), key="gr_flow")
     with g2:
         st.markdown("**‖∂h<sub>T</sub>/∂h<sub>t</sub>‖: the Jacobian product's norm**", unsafe_allow_html=True)
-        plot(jacobian_figure(result), key="gr_jac")
+        plot(jacobian_figure(result, height=FLOW_HEIGHT), key="gr_jac")
+    st.caption(flow_summary(result))
+    cols = st.columns(min(len(result), 4))
+    for k, f in enumerate(result):
+        cols[k % len(cols)].metric(f"{flow_label(f)}: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖", sci(f.log10_ratio_first_last()),
+                                   help="How much of the gradient reaches the first step "
+                                        "(1 = nothing lost; above 1, it grew).")
     st.caption("The loss L = w·h_T depends on the last step only. Read each curve from right to left: how much of "
                "the error signal is left after travelling back T - t steps. The dotted line is 1; falling curves "
                "are vanishing gradients, climbing ones exploding gradients. The norms are computed in log space, "
@@ -172,18 +209,6 @@ def flow_section() -> None:
     if any(not f.jacobian_exact for f in result):
         st.caption(f"Hidden size {hidden}: the Jacobian norm is a lower bound from {SKETCH_DIRECTIONS} random "
                    "directions (the exact one needs an SVD of a large matrix per step).")
-    cols = st.columns(min(len(result), 4))
-    for k, f in enumerate(result):
-        cols[k % len(cols)].metric(f"{flow_label(f)}: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖", sci(f.log10_ratio_first_last()),
-                                   help="How much of the gradient reaches the first step "
-                                        "(1 = nothing lost; above 1, it grew).")
-    lstm = next((f for f in result if f.cell == "LSTM"), None)
-    if lstm is not None:
-        st.caption(f"LSTM forget-gate bias +{forget_bias:g}: its forget gates start near σ({forget_bias:g}) = "
-                   f"{sigmoid(forget_bias):.2f}, and the direct path along c multiplies the gradient by f at each "
-                   f"step. PyTorch starts at 0 (f ≈ {sigmoid(0):.2f}), Keras' `unit_forget_bias` at 1 "
-                   f"(f ≈ {sigmoid(1):.2f}).")
-    criterion(result, residual)
 
 
 def criterion(result: list, residual: bool) -> None:

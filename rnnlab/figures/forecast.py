@@ -60,15 +60,18 @@ def _regions(fig: go.Figure, time, bounds: tuple[int, int]) -> None:
                                  hoverinfo="skip"))
 
 
-def series_figure(time, values, name: str, bounds: tuple[int, int] | None = None) -> go.Figure:
-    """The whole series, with the chronological train / validation / test regions shaded."""
+def series_figure(time, values, name: str, bounds: tuple[int, int] | None = None, height: int = 300) -> go.Figure:
+    """The whole series, with the chronological train / validation / test regions shaded (300 px high by
+    default: it shares a projector's first screen with the series choice)."""
     x, y = downsample(time, values)
     fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color="#263238", width=1.5),
                                hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
     if bounds is not None:
         _regions(fig, time, bounds)
     title = name if len(name) <= 40 else name[:38] + "…"
-    fig.update_layout(**base_layout(height=340, title=title), legend=LEGEND_BELOW)
+    layout = base_layout(height=height, title=title)
+    layout["margin"]["t"] = 44      # a one-line title needs no more
+    fig.update_layout(**layout, legend=LEGEND_BELOW)
     return fig
 
 
