@@ -3,9 +3,10 @@ space bar plays or pauses, with no widget clicked first.
 
 One static listener per browser window (it outlives page changes: the app is a single page) finds, at each
 key press, the page's controls by their widget keys (Streamlit puts ``st-key-<key>`` on each element's
-container): the Prev / Next buttons and the Play toggle where a page has them, else its step slider. No user
-input goes into the script. Keys pressed in a text box, a slider, a select or a tab list keep their own
-meaning, and so do keys held with a modifier (Ctrl+→ jumps a word, Alt+← goes back a page)."""
+container): the Prev / Next buttons and the Play toggle where a page has them, else its step slider (sent the
+arrow key as its own). No user input goes into the script. Keys pressed in a text box, a slider, a select or
+a tab list keep their own meaning, and so do keys held with a modifier (Ctrl+→ jumps a word, Alt+← goes back
+a page)."""
 from __future__ import annotations
 
 import json
@@ -34,9 +35,9 @@ if (!window.__rnnlabStepKeys) {
   const step = (delta) => {
     const button = shown(`.st-key-${delta > 0 ? NEXT : PREV} button`);
     if (button) { if (!button.disabled) button.click(); return true; }
-    const thumb = shown(SLIDERS.map((k) => `.st-key-${k} [role=slider]`).join(', '));
+    const thumb = shown(SLIDERS.map((k) => `.st-key-${k} input[type=range]`).join(', '));
     if (!thumb) return false;
-    // The slider moves as if its thumb had the focus (what the keyboard does to a focused slider).
+    // The key as the slider's own (react-aria moves the thumb and sends the value, as for a focused slider).
     const key = delta > 0 ? 'ArrowRight' : 'ArrowLeft';
     thumb.dispatchEvent(new KeyboardEvent('keydown', {key, code: key, bubbles: true, cancelable: true}));
     return true;

@@ -1,0 +1,104 @@
+"""Issue 26 on Step through and An RNN from scratch, in a real browser: the step controls and the step they
+show share the first screen of a projector (1024×768) and of a laptop (1400×900), and the presenter's keys
+work with no widget clicked first: ← and → step, the space bar plays and pauses, and a key typed in a text box
+stays there."""
+import pytest
+
+from bench.appserver import SIZES, chromium_available, opened, serve_app, wait_idle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+MAIN = '[data-testid="stMain"]'
+#: The top and bottom (px from the window's top) of each keyed element (null: not on the page).
+BOXES = """(keys) => Object.fromEntries(keys.map(k => {
+    const e = document.querySelector('.st-key-' + k);
+    const b = e && e.getBoundingClientRect();
+    return [k, b ? [Math.round(b.top), Math.round(b.bottom)] : null]; }))"""
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright.sync_api")
+    with serve_app(timeout=180) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium(app_url):
+    from bench.appserver import browser
+
+    with browser() as b:
+        yield b
+
+
+def _first_screen(page, size: str, keys: list[str]) -> None:
+    """Every element in ``keys`` lies wholly within the window's height, with the page not scrolled."""
+    page.set_viewport_size(SIZES[size])
+    wait_idle(page)
+    boxes = page.evaluate(BOXES, keys)
+    height = SIZES[size]["height"]
+    assert all(boxes.values()) and all(top >= 0 and bottom <= height for top, bottom in boxes.values()), \
+        f"{size} {SIZES[size]['width']}×{height}: top and bottom y of each (px): {boxes}"
+
+
+def _shows(page, text: str) -> None:
+    page.wait_for_function("(t) => document.querySelector('[data-testid=\"stMain\"]').innerText.includes(t)",
+                           arg=text, timeout=30_000)
+    wait_idle(page)
+
+
+def _step_label(page) -> str:
+    return page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
+                         ".match(/Step \\d+ of \\d+/)[0]")
+
+
+def test_step_through_on_one_screen_and_its_keys(app_url, chromium):
+    """Freshly opened: the step controls, the step's diagram and its bars on the first screen at 1400×900 and
+    at 1024×768; then the keys, pressed with nothing clicked: → next, ← back, space plays and pauses; a key in
+    the sentence box edits the sentence, not the step."""
+    with opened(chromium, f"{app_url}/step_through", SIZES["laptop"]) as page:
+        for size in ("laptop", "projector"):
+            _first_screen(page, size, ["st_controls", "st_diagram", "st_state_bars"])
+        page.keyboard.press("ArrowRight")
+        _shows(page, "Step 2 of 7")
+        page.keyboard.press("ArrowLeft")
+        _shows(page, "Step 1 of 7")
+
+        play = page.locator(".st-key-st_play input[type=checkbox]")
+        assert not play.is_checked()
+        page.keyboard.press(" ")
+        page.wait_for_function("() => document.querySelector('.st-key-st_play input').checked", timeout=30_000)
+        _shows(page, "Step 2 of 7")                   # Play moves on by itself, one step a second
+        page.keyboard.press(" ")
+        page.wait_for_function("() => !document.querySelector('.st-key-st_play input').checked", timeout=30_000)
+        wait_idle(page)
+        before = _step_label(page)
+
+        page.get_by_text("The network: cell").click()            # open the settings, type in the sentence box
+        box = page.locator(".st-key-st_text input")
+        box.click()
+        box.press("End")
+        box.press("ArrowLeft")
+        page.keyboard.press("ArrowRight")
+        page.wait_for_timeout(800)
+        wait_idle(page)
+        assert _step_label(page) == before, "→ in the sentence box moved the step"
+        assert box.evaluate("e => e.selectionStart") == len(box.input_value()), "→ did not move the caret"
+
+
+def test_scratch_step_slider_on_one_screen_and_its_keys(app_url, chromium):
+    """An RNN from scratch: the forward step's slider and its equation on a projector's first screen; → and
+    ← move the slider with nothing clicked."""
+    with opened(chromium, f"{app_url}/scratch", SIZES["projector"]) as page:
+        page.wait_for_function("() => document.querySelector('.katex-display')", timeout=30_000)
+        boxes = page.evaluate("""() => [document.querySelector('.st-key-scr_fwd_t'),
+            document.querySelector('[data-testid="stTabs"] .katex-display')].map(e => {
+                const b = e.getBoundingClientRect(); return [Math.round(b.top), Math.round(b.bottom)]; })""")
+        assert all(bottom <= SIZES["projector"]["height"] for _, bottom in boxes), \
+            f"the step slider and the step's equation span (px): {boxes}"
+        page.keyboard.press("ArrowRight")
+        _shows(page, "Step 2: the input x_2")
+        page.keyboard.press("ArrowLeft")
+        _shows(page, "Step 1: the input x_1")
