@@ -211,13 +211,36 @@ STYLE = """
   .rnnlab-lesson { margin-bottom: 0; }
   .rnnlab-lesson li { margin-bottom: 0; line-height: 1.45; }
 }
+/* Accessibility (WCAG 2.1 AA, checked by axe-core in tests/test_accessibility.py). Code colours dark enough
+   for 4.5:1 on a code block's and an info box's light background (Streamlit's own reach 2.2-3.7). */
+pre .token.comment, pre .token.prolog, pre .token.doctype, pre .token.cdata, pre .token.punctuation,
+pre .token.unchanged { color: #5a5f6e !important; }
+pre .token.attr-name, pre .token.property, pre .token.variable { color: #006a8e !important; }
+pre .token.boolean, pre .token.constant, pre .token.symbol, pre .token.inserted { color: #1b6e3a !important; }
+pre .token.number, pre .token.regex { color: #00677a !important; }
+pre .token.string, pre .token.char, pre .token.attr-value { color: #1a6b32 !important; }
+pre .token.operator, pre .token.entity, pre .token.decorator, pre .token.atrule { color: #9a4a00 !important; }
+pre .token.url { color: #6b3fa0 !important; }
+pre .token.keyword, pre .token.tag, pre .token.function, pre .token.class-name, pre .token.selector {
+  color: #0b55a3 !important; }
+pre .token.important, pre .token.deleted { color: #b00020 !important; }
+/* A switched-off control's label stays readable (4.9:1 instead of 2.6:1) and still looks paler than the rest. */
+[data-testid="stWidgetLabel"][disabled], [data-testid="stWidgetLabel"][disabled] * {
+  color: rgba(17, 17, 17, 0.62) !important; }
+/* A figure's text alternative (plot()): read by screen readers, not drawn; its element takes no room either. */
+.rnnlab-sr-only { position: absolute !important; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip-path: inset(50%); white-space: nowrap; border: 0; }
+[data-testid="stElementContainer"]:has(.rnnlab-sr-only) { position: absolute !important; width: 1px;
+  height: 1px; overflow: hidden; clip-path: inset(50%); }
 </style>
 """
 
 
 #: On a narrow screen (below 768 px) the top navigation folds into the sidebar, which Streamlit leaves open
-#: over the page after a choice (319 of 390 px on a phone): close it once a page is picked. Static code, no
-#: user input.
+#: over the page after a choice (319 of 390 px on a phone): close it once a page is picked. And a box that
+#: scrolls sideways (a long equation, code, a wide table) takes keyboard focus, so that it can be scrolled
+#: without a mouse (WCAG 2.1.1): tabindex=0 while it overflows, removed when it fits again (no useless tab
+#: stops). Static code, no user input.
 NAV_SCRIPT = """<script>
 if (!window.__rnnlabNavHook) {
   window.__rnnlabNavHook = true;
@@ -228,6 +251,28 @@ if (!window.__rnnlabNavHook) {
       if (close) close.click();
     }, 150);
   }, true);
+}
+if (!window.__rnnlabScrollHook) {
+  window.__rnnlabScrollHook = true;
+  const boxes = '.katex-display, [data-testid="stCode"] pre, [data-testid="stMarkdownContainer"] pre, '
+    + '[data-testid="stHtml"]';
+  const mark = () => {
+    for (const box of document.querySelectorAll(boxes)) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && !box.hasAttribute('tabindex')) {
+        box.setAttribute('tabindex', '0');
+        box.dataset.rnnlabScroll = '1';
+      } else if (!scrolls && box.dataset.rnnlabScroll) {
+        box.removeAttribute('tabindex');
+        delete box.dataset.rnnlabScroll;
+      }
+    }
+  };
+  let pending = null;
+  const later = () => { clearTimeout(pending); pending = setTimeout(mark, 60); };
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', later);
+  later();
 }
 </script>"""
 
@@ -417,11 +462,30 @@ def escape_md(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=False)).replace("\n", " ")
 
 
-def plot(fig, key: str | None = None, toolbar: bool = True) -> None:
-    """Draw a Plotly figure at full width. Diagrams pass ``toolbar=False``: no zoom buttons over the drawing."""
+def plot(fig, key: str | None = None, toolbar: bool = True, summary: str | None = None,
+         caption: bool = False) -> None:
+    """Draw a Plotly figure at full width. Diagrams pass ``toolbar=False``: no zoom buttons over the drawing.
+
+    Right after it, its text alternative for screen readers: ``summary`` (a page's own sentence, markdown in a
+    caption) or else one computed from the figure's data (rnnlab.figures.describe); ``caption=True`` shows it to
+    everyone."""
+    from rnnlab.figures.describe import describe
+
     config = {"displaylogo": False, "displayModeBar": "hover" if toolbar else False, "responsive": True}
     st.plotly_chart(presenter.enlarge(fig) if presenter.presenting() else fig, width="stretch", key=key,
                     config=config)
+    computed = summary is None
+    if computed:
+        try:
+            summary = describe(fig)
+        except Exception as err:   # a text alternative must never break the page that draws the figure
+            print(f"rnnlab: no summary for a figure ({type(err).__name__}: {err})")
+            summary = ""
+    if caption and summary:
+        st.caption(escape_md(summary) if computed else summary)   # names like W_hh are not markdown
+    elif summary:
+        st.html(f'<p class="rnnlab-sr-only" data-rnnlab-summary="{html.escape(key or "", quote=True)}">'
+                f"Figure: {html.escape(summary)}</p>")
 
 
 def intro(text: str) -> None:

@@ -29,6 +29,11 @@ COLORS = {
 CELL_COLORS = {"RNN": VERMILLION, "RNN_TANH": VERMILLION, "RNN_RELU": WINE, "IRNN": WINE,
                "LSTM": OKABE_ITO["blue"], "GRU": OKABE_ITO["bluish_green"]}
 
+#: Colours of traces given none (Plotly's default cycle pairs red with green): Okabe–Ito's, yellow left out
+#: (too pale on white).
+COLORWAY = [OKABE_ITO["blue"], VERMILLION, OKABE_ITO["bluish_green"], OKABE_ITO["orange"], WINE,
+            OKABE_ITO["sky_blue"], OKABE_ITO["reddish_purple"], OKABE_ITO["black"]]
+
 #: Diverging scale for signed values (h, g, pre-activations), sequential for gates in [0, 1].
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
@@ -50,7 +55,7 @@ FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#111")
 
 
 def base_layout(height: int = 420, title: str | None = None) -> dict:
-    layout = dict(height=height, font=FONT, template="plotly_white",
+    layout = dict(height=height, font=FONT, template="plotly_white", colorway=COLORWAY,
                   margin=dict(l=60, r=20, t=60 if title else 20, b=50), hoverlabel=dict(font_size=15))
     if title:
         layout["title"] = dict(text=title, x=0.0, xanchor="left")

@@ -1,0 +1,130 @@
+"""Accessible pages (issue #26): axe-core finds no serious or critical WCAG 2.1 A/AA violation on any page, at a
+laptop's and a projector's size, and every figure carries a text alternative computed from its data.
+
+The axe test is a browser test: one app server and one Chromium for the module, each page opened once and
+checked at 1400×900, then resized to 1024×768 and checked again (the layout is the browser's work; the server's
+output does not depend on the width). No selector is excluded from axe: the violations it found (code colours,
+a switched-off control's label, scrollable boxes without keyboard focus) are fixed in app_pages/common.py.
+"""
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages.common import ROOT, all_pages
+from rnnlab.figures.describe import describe
+
+PAGES = [p.url_path if not p.default else "" for p in all_pages()]
+WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+#: selector -> why axe may not judge it. Empty: anything Streamlit draws that fails is fixed by our CSS/script.
+EXCLUDED: dict[str, str] = {}
+
+
+# --- text alternatives ---------------------------------------------------------------------------------------
+def _fig(data, **layout):
+    return {"data": data, "layout": layout}
+
+
+def test_lines_say_where_they_start_end_and_turn():
+    fig = _fig([{"type": "scatter", "name": "RNN", "x": [1, 2, 3, 4], "y": [0.5, 2.0, -1.0, 0.25]},
+                {"type": "scatter", "name": "LSTM", "x": [1, 2, 3, 4], "y": [1, 1, 1, 1]}],
+               title={"text": "Loss"}, xaxis={"title": {"text": "epoch"}}, yaxis={"title": {"text": "loss"}})
+    assert describe(fig) == ("Loss (loss against epoch): RNN: from 0.5 at 1 to 0.25 at 4 (highest 2 at 2, lowest -1 "
+                             "at 3); LSTM: from 1 at 1 to 1 at 4.")
+
+
+def test_a_log10_axis_labelled_in_powers_of_ten_is_read_as_exponents():
+    """The Gradients lab plots log10 values under labels 10ⁿ: the sentence gives the gradients themselves."""
+    fig = _fig([{"type": "scatter", "name": "RNN (tanh)", "x": [1, 50, 100], "y": [-27.6, -13.0, 0.0]}],
+               xaxis={"title": {"text": "time step t"}},
+               yaxis={"title": {"text": "‖∂L/∂h<sub>t</sub>‖"}, "tickvals": [-30, -15, 0],
+                      "ticktext": ["10⁻³⁰", "10⁻¹⁵", "1"]})
+    assert describe(fig) == "‖∂L/∂h_t‖ against time step t, log scale: RNN (tanh): from 2.5e-28 at 1 to 1 at 100."
+
+
+def test_bars_name_the_largest_and_the_smallest():
+    fig = _fig([{"type": "bar", "name": "P", "x": ["a", "b", "c"], "y": [0.2, 0.7, 0.1]}])
+    assert describe(fig) == "P: 3 bars, the largest 0.7 at 'b', the smallest 0.1 at 'c'."
+    one_each = _fig([{"type": "bar", "name": n, "x": [0], "y": [v]} for n, v in (("MLP", 8), ("LSTM", 64))],
+                    xaxis={"title": {"text": "steps back"}})
+    assert describe(one_each) == "Steps back on the x axis: LSTM 64, MLP 8."
+
+
+def test_heatmaps_give_their_shape_and_range_and_diagrams_count_their_nodes():
+    heat = _fig([{"type": "heatmap", "z": [[0.5, -0.25, 1.0], [0.0, 0.1, 0.2]]}], title={"text": "h"})
+    assert describe(heat) == "H: a 2 × 3 heatmap, values from -0.25 to 1."
+    boxes = [{"type": "scatter", "mode": "markers+text", "name": n, "x": list(range(k)), "y": [y] * k}
+             for n, k, y in (("inputs", 4, 0), ("hidden", 4, 1), ("outputs", 1, 2))]
+    assert describe(_fig(boxes, xaxis={"visible": False})) == "A diagram of inputs: 4, hidden: 4, outputs: 1."
+
+
+def test_a_go_figure_and_gaps_and_legend_only_traces():
+    import plotly.graph_objects as go
+
+    fig = go.Figure([go.Scatter(x=[0, 1, 2, 3], y=[None, 3.0, float("nan"), 1.0], name="val"),
+                     go.Scatter(x=[None], y=[None], name="legend only")])
+    fig.update_layout(title_text="<b>Accuracy</b><br>per epoch")
+    assert describe(fig) == "Accuracy per epoch: val: from 3 at 1 to 1 at 3."
+    assert describe(go.Figure()) == "An empty figure."
+
+
+def test_a_pages_figure_carries_its_computed_summary():
+    """Through AppTest: the Gradients lab's flow plot is followed by its sentence for screen readers."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/gradients.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    summaries = {}
+    for el in at.get("html"):
+        body = el.proto.body
+        if body.startswith('<p class="rnnlab-sr-only"'):
+            summaries[body.split('data-rnnlab-summary="')[1].split('"')[0]] = body
+    assert len(summaries) == len(at.get("plotly_chart")), "a figure without a text alternative"
+    flow = summaries["gr_flow"]
+    assert "Figure: ‖∂L/∂h_t‖ against time step t, log scale: RNN (tanh): from " in flow
+    assert "LSTM: from" in flow and "e-" in flow            # a vanished gradient written out, not its log
+
+
+# --- axe-core in a real browser --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def app_url():
+    from bench.appserver import chromium_available, serve_app
+
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("axe_playwright_python")
+    with serve_app(timeout=180) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium(app_url):
+    from bench.appserver import browser
+
+    with browser() as b:
+        yield b
+
+
+def _blocking(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    context = {"exclude": [[s] for s in EXCLUDED]} if EXCLUDED else None
+    result = Axe().run(page, context=context, options={"runOnly": {"type": "tag", "values": WCAG},
+                                                       "resultTypes": ["violations"]}).response
+    return [f"{v['id']} ({v['impact']}): {n['target']} {n['html'][:90]}"
+            for v in result["violations"] if v["impact"] in BLOCKING for n in v["nodes"]]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("path", PAGES)
+def test_axe_finds_no_serious_violation(app_url, chromium, path):
+    from bench.appserver import SIZES, opened, wait_idle
+
+    found = {}
+    with opened(chromium, f"{app_url}/{path}", SIZES["laptop"]) as page:
+        for size in ("laptop", "projector"):
+            page.set_viewport_size(SIZES[size])
+            wait_idle(page, timeout=120_000)
+            if problems := _blocking(page):
+                found[f"{SIZES[size]['width']}×{SIZES[size]['height']}"] = problems
+    assert not found, f"/{path}: " + " | ".join(f"{k}: {'; '.join(v)}" for k, v in found.items())
