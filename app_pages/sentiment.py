@@ -6,11 +6,13 @@ import time
 from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from app_pages import training
 from app_pages.common import (
     bf16_note,
     escape_md,
+    intro,
     keep_text_in_url,
     lessons,
     next_page,
@@ -71,14 +73,17 @@ MAX_SESSION_MODELS = 3      # models trained in this session kept for use (each 
 MAX_UPLOAD_ROWS = 50_000
 
 
-
-def intro() -> None:
+def header() -> tuple[tuple[str, TextModel] | None, DeltaGenerator]:
+    """The title, one line of introduction, then one row for the model, the examples and the reset button (so
+    that on a projector the review box and its prediction are on the first screen; the lessons wait under the
+    result): (the model chosen, as :func:`model_in_use` gives it; where the examples go)."""
     st.title("Sentiment lab")
-    st.markdown("Type a movie review: a recurrent network reads it word by word and says whether it is positive. "
-                "The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word "
-                "Vectors for Sentiment Analysis*, ACL). Then train your own model below and watch it learn.")
-    lessons("sentiment")
-    reset_button("sent")
+    intro("Type a movie review: a recurrent network reads it word by word and says whether it is positive.")
+    c1, c2, c3 = st.columns([2, 1.3, 0.8], vertical_alignment="bottom")
+    with c3:
+        reset_button("sent")      # first: a pending reset clears the settings before any widget is drawn
+    with c1:
+        return model_in_use(), c2
 
 
 def _example_changed():
@@ -178,7 +183,6 @@ def imdb_download_part(can_download: bool) -> None:
             st.rerun()
 
 
-
 # --- the model in use, and what it says about the review ------------------------------------------------------
 def model_in_use() -> tuple[str, TextModel] | None:
     """(the name of the model chosen to read reviews, the model); None when there is none yet."""
@@ -195,11 +199,10 @@ def model_in_use() -> tuple[str, TextModel] | None:
     return active, models[active]
 
 
-def review_box() -> str:
-    """The examples and the review box (kept in the link), cut at the box's limit."""
-    c1, c2 = st.columns([1, 2])
-    c1.selectbox("Example reviews", list(EXAMPLES), index=list(EXAMPLES).index(DEFAULT_EXAMPLE), key="sent_example",
-                 on_change=_example_changed, bind="query-params")
+def review_box(examples: DeltaGenerator) -> str:
+    """The examples (in the column ``examples``) and the review box (kept in the link), cut at the box's limit."""
+    examples.selectbox("Example reviews", list(EXAMPLES), index=list(EXAMPLES).index(DEFAULT_EXAMPLE),
+                       key="sent_example", on_change=_example_changed, bind="query-params")
     url_text("sent_text", EXAMPLES[st.session_state.get("sent_example", DEFAULT_EXAMPLE)], URL_TEXT_CHARS)
     text = st.text_area("Your review", key="sent_text", height=110, max_chars=MAX_REVIEW_CHARS)
     keep_text_in_url("sent_text", EXAMPLES[st.session_state.get("sent_example", DEFAULT_EXAMPLE)], URL_TEXT_CHARS)
@@ -508,7 +511,6 @@ def _session_model(j) -> tuple[str, TextModel]:
     return f"Trained this session (#{j.id}): {tm_.name}" + (f" ({acc:.1%})" if acc is not None else ""), tm_
 
 
-
 def trained_model(job) -> None:
     """Under the end banner: the test, where the time went, and the model to use above or download."""
     res = job.result
@@ -564,12 +566,14 @@ def held_out_results(res: dict) -> None:
 
 
 # --- the page ----------------------------------------------------------------------------------------------
-intro()
-chosen = model_in_use()
+chosen, examples = header()
 if chosen is not None:
     name, tm = chosen
-    text = review_box()
+    text = review_box(examples)
     if prediction(name, tm, text):
         explanations(tm, text)
+lessons("sentiment")
+intro("The pretrained model learnt from the IMDB movie reviews of Maas et al. (2011, *Learning Word Vectors for "
+      "Sentiment Analysis*, ACL). Train your own model below and watch it learn.")
 train_section()
 next_page("app_pages/sentiment.py")

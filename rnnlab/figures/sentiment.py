@@ -10,9 +10,10 @@ from .style import COLORS, base_layout
 
 
 def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(positive)",
-                           other: tuple | None = None, other_name: str = "edited") -> go.Figure:
+                           other: tuple | None = None, other_name: str = "edited", height: int = 300) -> go.Figure:
     """P(positive) after each word read (``positions``: 1-based counts of tokens read; ``tokens``: all
-    the tokens, for the hover). ``other``: a second text's ``(positions, probs, tokens)`` to compare.
+    the tokens, for the hover). ``other``: a second text's ``(positions, probs, tokens)`` to compare. 300 px
+high: on a laptop (1400×900) the curve of the review just typed is on the first screen with it.
 
     Built from plain dicts (:func:`rnnlab.figures.fast.figure`): the Sentiment lab draws it on every first
     load and every new review, and a validated ``go.Figure`` cost more CPU than the model's reading."""
@@ -27,7 +28,7 @@ def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(p
     data = [trace(positions, probs, tokens, name, COLORS["hidden"], None)]
     if other is not None:
         data.append(trace(*other, other_name, COLORS["highlight"], "dot"))
-    layout = base_layout(height=330)
+    layout = base_layout(height=height)
     layout.update(showlegend=other is not None, legend=dict(orientation="h", y=-0.3, x=0),
                   shapes=[dict(type="line", xref="x domain", x0=0, x1=1, yref="y", y0=0.5, y1=0.5,
                                line=dict(color="#777", dash="dash"))],
