@@ -186,11 +186,11 @@ def flow_plots(result: list, hidden: int) -> None:
     g1, g2 = st.columns(2)
     with g1:
         st.markdown("**‖∂L/∂h<sub>t</sub>‖: the gradient that reaches step t**", unsafe_allow_html=True)
-        plot(gradient_flow_figure(result, height=FLOW_HEIGHT), key="gr_flow")
+        plot(gradient_flow_figure(result, height=FLOW_HEIGHT), key="gr_flow", summary=flow_summary(result),
+             caption=True)
     with g2:
         st.markdown("**‖∂h<sub>T</sub>/∂h<sub>t</sub>‖: the Jacobian product's norm**", unsafe_allow_html=True)
         plot(jacobian_figure(result, height=FLOW_HEIGHT), key="gr_jac")
-    st.caption(flow_summary(result))
     cols = st.columns(min(len(result), 4))
     for k, f in enumerate(result):
         cols[k % len(cols)].metric(f"{flow_label(f)}: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖", sci(f.log10_ratio_first_last()),
