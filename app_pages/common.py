@@ -284,7 +284,7 @@ def style() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        st.markdown("### ⚙️ Session")
+        st.markdown("### :material/settings: Session")   # a Material icon: drawn by Streamlit's own font
         device = app_device()
         icon = "🟢" if device.type != "cpu" else "⚪"
         st.markdown(f"{icon} **Device:** {device_label(device)}")

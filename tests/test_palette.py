@@ -11,7 +11,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rnnlab.figures.style import CELL_COLORS, COLORS, text_on
+from rnnlab.figures.style import CELL_COLORS, COLORS, COLORWAY, text_on
 
 colorspacious = pytest.importorskip("colorspacious")
 
@@ -48,6 +48,15 @@ def test_colours_drawn_together_stay_apart(deficiency, group):
         colours |= {k: COLORS[k] for k in ("highlight", "encoder", "backward")}
     close = [f"{na}/{nb} ΔE {d:.1f}" for na, nb, a, b in _pairs(colours)
              if (d := seen_apart(a, b, deficiency)) < MIN_DELTA_E]
+    assert not close, f"under {deficiency}: {close}"
+
+
+@pytest.mark.parametrize("deficiency", DEFICIENCIES)
+def test_the_first_six_default_trace_colours_stay_apart(deficiency):
+    """Traces without a colour of their own take COLORWAY's in turn: the first six stay apart (more lines than
+    that need colours of their own, or labels)."""
+    first = {f"trace {k}": c for k, c in enumerate(COLORWAY[:6])}
+    close = [f"{na}/{nb}" for na, nb, a, b in _pairs(first) if seen_apart(a, b, deficiency) < MIN_DELTA_E]
     assert not close, f"under {deficiency}: {close}"
 
 
