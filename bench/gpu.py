@@ -173,8 +173,9 @@ def gradients_kwargs(part: str) -> Callable[[JobLimits, int], dict]:
             return {"cell": next(iter(CELL_CHOICES.values())), "T": 50, "radius": 1.5, "scale_by": "radius",
                     "lr": 0.3, "threshold": 1.0, "steps": 200, "seed": seed}
         if part == "race":
-            return {"task": "adding", "cells": list(CELLS), "T": 50, "steps": 400, "hidden": 32, "together": True,
-                    "seed": seed}
+            from rnnlab.labs.longrange import RACE_DEFAULTS
+
+            return {**RACE_DEFAULTS, "cells": list(CELLS), "together": True, "seed": seed}
         return {}                                       # the sweep: DEFAULT_SWEEP, as the page sends it
     return build
 

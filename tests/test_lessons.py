@@ -34,7 +34,7 @@ def _marks(lesson: Lesson):
 
 @pytest.mark.parametrize("page, lesson", [pytest.param(p, le, id=le.key, marks=_marks(le)) for p, le in LESSONS])
 def test_lesson_happens_at_the_page_defaults(page, lesson):
-    finding = lesson.check()
+    finding = lesson.run()
     assert isinstance(finding, Finding)
     assert finding.holds, f"{lesson.key}: expected {lesson.observe}; measured {finding.measured}"
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import importlib
 import math
+import random
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -61,11 +63,41 @@ class Lesson:
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
         object.__setattr__(self, "link", MappingProxyType(dict(self.link)))
 
+    def run(self) -> Finding:
+        """The check, as the page would get it: a check that trains runs as the page's job runs in its worker
+        (the process's generators seeded with the job's seed 0 for dropout and shuffling, one thread), with the
+        caller's generators and thread count left as they were."""
+        if not self.slow:
+            return self.check()
+        with as_a_job(0):
+            return self.check()
+
     def query(self) -> str:
         """The settings as a URL query string (``gr_T=200&gr_cells=LSTM&gr_cells=GRU``), in the form a widget
         bound to the URL reads: a list as repeated keys, a boolean as ``true``/``false``."""
         return urlencode([(k, self.link[k] if k in self.link else url_value(v)) for k, vs in self.settings.items()
                           for v in (vs if isinstance(vs, list | tuple) else [vs])])
+
+
+@contextmanager
+def as_a_job(seed: int, threads: int = 1):
+    """Inside: the global generators seeded as a job's worker seeds them (``seed_everything``), ``threads``
+    torch threads; afterwards everything as it was, so a check's numbers do not depend on what ran before."""
+    import numpy as np
+    import torch
+
+    from ..runtime.device import seed_everything
+
+    saved = random.getstate(), np.random.get_state(), torch.get_num_threads()
+    with torch.random.fork_rng(devices=[]):
+        seed_everything(seed)
+        torch.set_num_threads(threads)
+        try:
+            yield
+        finally:
+            random.setstate(saved[0])
+            np.random.set_state(saved[1])
+            torch.set_num_threads(saved[2])
 
 
 def url_value(v: Any) -> str:
