@@ -67,20 +67,46 @@ def test_a_go_figure_and_gaps_and_legend_only_traces():
     assert describe(go.Figure()) == "An empty figure."
 
 
-def test_a_pages_figure_carries_its_computed_summary():
-    """Through AppTest: the Gradients lab's flow plot is followed by its sentence for screen readers."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/gradients.py").run()
-    assert not at.exception, [e.value for e in at.exception]
-    summaries = {}
+def _summaries(at: AppTest) -> dict[str, str]:
+    """The screen-reader sentences plot() added, by the figure's key."""
+    found = {}
     for el in at.get("html"):
         body = el.proto.body
         if body.startswith('<p class="rnnlab-sr-only"'):
-            summaries[body.split('data-rnnlab-summary="')[1].split('"')[0]] = body
-    assert len(summaries) == len(at.get("plotly_chart")), "a figure without a text alternative"
-    flow = summaries["gr_flow"]
-    assert "Figure: ‖∂L/∂h_t‖ against time step t, log scale: RNN (tanh): from " in flow
-    assert "LSTM: from" in flow and "e-" in flow            # a vanished gradient written out, not its log
+            found[body.split('data-rnnlab-summary="')[1].split('"')[0]] = body
+    return found
+
+
+def _plots():
+    """A script drawing one figure with a computed summary, one with its own caption, one with its own hidden
+    sentence."""
+    from app_pages.common import plot
+
+    fig = {"data": [{"type": "bar", "name": "P", "x": ["a", "b"], "y": [0.25, 0.75]}], "layout": {}}
+    plot(fig, key="computed")
+    plot(fig, key="captioned", summary="Mostly **b**.", caption=True)
+    plot(fig, key="own", summary="Three in four are b.")
+
+
+def test_plot_adds_the_summary_for_screen_readers_or_as_a_caption():
+    at = AppTest.from_function(_plots, default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    said = _summaries(at)
+    assert set(said) == {"computed", "own"}
+    assert "Figure: P: 2 bars, the largest 0.75 at &#x27;b&#x27;, the smallest 0.25 at &#x27;a&#x27;." \
+        in said["computed"]
+    assert "Figure: Three in four are b." in said["own"]
+    assert [c.value for c in at.caption] == ["Mostly **b**."]
+
+
+def test_a_pages_figure_carries_its_computed_summary():
+    """Through AppTest: the Gradients lab's Jacobian plot is followed by its computed sentence."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/gradients.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    jac = _summaries(at)["gr_jac"]
+    assert "Figure: ‖∂h_T/∂h_t‖_2 against time step t, log scale: RNN (tanh): from " in jac
+    assert "LSTM" in jac and "e-" in jac            # a vanished product written out, not its log10
 
 
 # --- axe-core in a real browser --------------------------------------------------------------------------------
