@@ -1,8 +1,8 @@
 """Accessible pages (issue #26): axe-core finds no serious or critical WCAG 2.1 A/AA violation on any page, at a
 laptop's and a projector's size, and every figure carries a text alternative computed from its data.
 
-The axe test is a browser test: one app server and one Chromium for the module, each page opened once and
-checked at 1400×900, then resized to 1024×768 and checked again (the layout is the browser's work; the server's
+The axe test is a browser test: one app server and one Chromium, each page opened once (four load at a time)
+and checked at 1400×900, then resized to 1024×768 and checked again (the layout is the browser's work; the server's
 output does not depend on the width). No selector is excluded from axe: the violations it found (code colours,
 a switched-off control's label, scrollable boxes without keyboard focus) are fixed in app_pages/common.py.
 """
@@ -15,6 +15,7 @@ from rnnlab.figures.describe import describe
 PAGES = [p.url_path if not p.default else "" for p in all_pages()]
 WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
+AT_ONCE = 4           # pages loading together
 #: selector -> why axe may not judge it. Empty: anything Streamlit draws that fails is fixed by our CSS/script.
 EXCLUDED: dict[str, str] = {}
 
@@ -147,15 +148,28 @@ def _blocking(page) -> list[str]:
 
 @pytest.mark.browser
 @pytest.mark.slow
-@pytest.mark.parametrize("path", PAGES)
-def test_axe_finds_no_serious_violation(app_url, chromium, path):
-    from bench.appserver import SIZES, opened, wait_idle
+def test_axe_finds_no_serious_violation_on_any_page(app_url, chromium):
+    """Every page, loaded AT_ONCE at a time (the browser and the server overlap their waits; each page loads
+    once), checked at 1400×900, then at 1024×768."""
+    from bench.appserver import SIZES, wait_for_app, wait_idle
 
     found = {}
-    with opened(chromium, f"{app_url}/{path}", SIZES["laptop"]) as page:
-        for size in ("laptop", "projector"):
-            page.set_viewport_size(SIZES[size])
-            wait_idle(page, timeout=120_000)
-            if problems := _blocking(page):
-                found[f"{SIZES[size]['width']}×{SIZES[size]['height']}"] = problems
-    assert not found, f"/{path}: " + " | ".join(f"{k}: {'; '.join(v)}" for k, v in found.items())
+    for start in range(0, len(PAGES), AT_ONCE):
+        opened = []
+        try:
+            for path in PAGES[start:start + AT_ONCE]:
+                context = chromium.new_context(viewport=SIZES["laptop"])
+                opened.append((path, context))
+                context.new_page().goto(f"{app_url}/{path}", wait_until="commit")
+            for path, context in opened:
+                page = context.pages[0]
+                wait_for_app(page, timeout=180_000)
+                for size in ("laptop", "projector"):
+                    page.set_viewport_size(SIZES[size])
+                    wait_idle(page, timeout=120_000)
+                    if problems := _blocking(page):
+                        found[f"/{path} {SIZES[size]['width']}×{SIZES[size]['height']}"] = problems
+        finally:
+            for _, context in opened:
+                context.close()
+    assert not found, " | ".join(f"{k}: {'; '.join(v)}" for k, v in found.items())
