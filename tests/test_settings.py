@@ -101,7 +101,8 @@ def _teacher(secrets=None):
 
 def _main_inputs(at):
     """Every input widget outside the sidebar."""
-    side = {id(w) for w in at.sidebar.text_input} | {id(w) for w in at.sidebar.number_input}
+    side = ({id(w) for w in at.sidebar.text_input} | {id(w) for w in at.sidebar.number_input}
+            | {id(w) for w in at.sidebar.toggle})
     widgets = list(at.number_input) + list(at.text_input) + list(at.toggle) + list(at.checkbox) + list(at.radio)
     return [w for w in widgets if id(w) not in side]
 
