@@ -11,6 +11,7 @@ from app_pages import training
 from app_pages.common import (
     bf16_note,
     escape_md,
+    intro,
     keep_text_in_url,
     lessons,
     next_page,
@@ -66,12 +67,15 @@ MAX_PROMPT = 200
 SHIPPED_LABEL = "Pretrained LSTM (Shakespeare)"
 HELD_OUT = f"{1 - TRAIN_FRACTION:.0%}"     # the end of a text kept aside to validate on
 
-st.title("Text generation")
-st.markdown("A character-level language model reads text one character at a time and predicts the next one. "
-            "Run it in a loop — sample a character, feed it back, predict again — and it writes: the sampling "
-            "loop is the one-to-many shape of the course (trained many-to-many), as in Karpathy's *char-rnn* (2015).")
-lessons("textgen")
-reset_button("tg")
+# The title shares its row with the reset button; the introduction waits under the sample and the lessons under
+# the tabs: on a projector (1024×768) the prompt and the sample share the first screen (tests/test_browser_textgen.py).
+_title, _reset = st.columns([3, 1], vertical_alignment="bottom")
+_title.title("Text generation")
+with _reset:
+    reset_button("tg")
+INTRO = ("A character-level language model reads text one character at a time and predicts the next one. "
+         "Run it in a loop — sample a character, feed it back, predict again — and it writes: the sampling "
+         "loop is the one-to-many shape of the course (trained many-to-many), as in Karpathy's *char-rnn* (2015).")
 
 
 # --- models ---------------------------------------------------------------------------------------------
@@ -116,7 +120,8 @@ tab_gen, tab_train, tab_inside = st.tabs(["Generate", "Train live", "Inside the 
 def written(settings: tuple, _model, _vocab) -> list[dict]:
     """A sample, step by step, for ``settings`` (the model's digest, prompt, temperature, top-k, length, seed,
     draw): the same seed writes the same text, so a class opening the page at once shares one writing
-    (about 1 s of CPU each) instead of queueing thirty behind the server's GIL."""
+    instead of queueing thirty behind the server's GIL (300 characters of the pretrained model: about 0.2 s
+    of one CPU core, through int8 products, see rnnlab.nn.charlm.Int8Writer)."""
     _, prompt, temperature, top_k, length, seed_, draw = settings
     return [dataclasses.asdict(s) for s in generate(_model, _vocab, prompt, length, temperature, top_k or None,
                                                     seed=seed_ * 1000 + draw)]
@@ -128,20 +133,15 @@ def generate_part():
         st.info("No character model yet: the pretrained one is not installed (assets/textgen/). Train one in "
                 "**Train live**, and it appears here.")
         return
+    # the prompt beside the model choice, the sampling settings in one row, the sample right under them
+    c_prompt, c_model = st.columns([3, 2])
     names = list(available)
-    name = st.selectbox("Model", names, key="tg_model", help="The pretrained model, or one trained on this page.")
+    name = c_model.selectbox("Model", names, key="tg_model",
+                             help="The pretrained model, or one trained on this page (described under the sample).")
     entry = available[name]
-    if entry.get("shipped"):
-        m = entry["meta"]
-        share = m.get("train_fraction", TRAIN_FRACTION)
-        st.caption(f"A {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units per layer "
-                   f"({m.get('params', 0):,} weights) trained for {trained_how(m)} over the first {share:.0%} of "
-                   f"tiny-shakespeare. On the last {1 - share:.0%}, which it never trained on (it only chose the "
-                   f"checkpoint kept), its loss is {m.get('val_loss', float('nan')):.3f} nats per character "
-                   "(measured).")
     url_text("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
-    prompt = st.text_area("Prompt: the model reads this, then goes on", key="tg_prompt", max_chars=MAX_PROMPT,
-                          height=80, help=f"Up to {MAX_PROMPT} characters. Empty: it starts a new line.")
+    prompt = c_prompt.text_area("Prompt: the model reads this, then goes on", key="tg_prompt", max_chars=MAX_PROMPT,
+                                height=80, help=f"Up to {MAX_PROMPT} characters. Empty: it starts a new line.")
     keep_text_in_url("tg_prompt", DEFAULT_PROMPT, MAX_PROMPT)
     c1, c2, c3, c4 = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
     temperature = c1.select_slider("Temperature", [0.0, 0.2, 0.5, 0.8, 1.0, 1.2, 1.5, 2.0], DEFAULT_TEMPERATURE,
@@ -172,11 +172,21 @@ def generate_part():
         with st.spinner(f"Writing {length} characters…"):
             steps = written(settings, entry["model"], entry["vocab"])
         done = st.session_state["tg_generated"] = {"settings": settings, "prompt": prompt, "steps": steps}
-    st.html(generated_html(done["prompt"], done["steps"]))
+    with st.container(key="tg_sample"):
+        st.html(generated_html(done["prompt"], done["steps"]))
     st.caption(f"Grey: your prompt. Each generated character is coloured by how likely the model found it (white: "
                f"expected, orange: a surprise); hover for its probability and the model's other choices. Mean "
                f"surprise of this text under the model: {mean_surprise(done['steps']):.2f} nats per "
                f"character{' (greedy: always the likeliest)' if temperature == 0 else ''}.")
+    if entry.get("shipped"):
+        m = entry["meta"]
+        share = m.get("train_fraction", TRAIN_FRACTION)
+        st.caption(f"The model: a {m['recipe']['num_layers']}-layer LSTM with {m['recipe']['hidden_size']} units per "
+                   f"layer ({m.get('params', 0):,} weights) trained for {trained_how(m)} over the first {share:.0%} of "
+                   f"tiny-shakespeare. On the last {1 - share:.0%}, which it never trained on (it only chose the "
+                   f"checkpoint kept), its loss is {m.get('val_loss', float('nan')):.3f} nats per character "
+                   "(measured).")
+    intro(INTRO)
     with st.expander("Every character's probability (a table, for touch screens)"):
         st.dataframe(pd.DataFrame([{"#": k + 1, "character": repr(s["char"]), "p (model)": round(s["p"], 4),
                                     "p (drawn with)": round(s["p_sampled"], 4),
@@ -433,5 +443,7 @@ def inside_part():
 if tab_inside.open:
     with tab_inside:
         inside_part()
+
+lessons("textgen")
 
 next_page(PAGE)

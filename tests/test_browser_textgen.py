@@ -1,5 +1,6 @@
 """The Text generation page in a real browser: it fits a laptop, a projector and a phone (no horizontal
-scroll, no cut labels) on each tab, and a link with settings opens with those settings."""
+scroll, no cut labels) on each tab, freshly opened at 1024×768 and 1400×900 its prompt and its sample share the
+first screen (issue #26), and a link with settings opens with those settings."""
 import pytest
 
 from bench.appserver import SIZES, cut_labels, horizontal_overflow, open_page
@@ -22,6 +23,23 @@ def _slider(page, label):
     return _widget(page, "stSlider", label).locator('[data-testid="stSliderThumbValue"]').first.inner_text()
 
 
+FIRST_SCREEN = ("projector", "laptop")     # issue #26: the prompt and the sample on the first screen
+SAMPLE = '[data-testid="stHtml"]:has(span[title*="under the model"])'
+
+
+def _first_screen(page, size: str) -> None:
+    """The prompt box and the generated sample lie within the window's height, the page not scrolled."""
+    height = SIZES[size]["height"]
+    assert page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollTop") == 0
+    prompt = page.locator(".st-key-tg_prompt").first.bounding_box()
+    page.locator(SAMPLE).first.wait_for(timeout=60_000)
+    sample = page.locator(SAMPLE).first.bounding_box()
+    span = lambda b: f"y {b['y']:.0f}–{b['y'] + b['height']:.0f}"  # noqa: E731
+    where = f"at {SIZES[size]['width']}×{height}: the prompt at {span(prompt)}, the sample at {span(sample)}"
+    print(where)
+    assert prompt["y"] + prompt["height"] <= height and sample["y"] + sample["height"] <= height, where
+
+
 def test_the_page_fits_each_screen_on_each_tab(app):
     url, chromium = app
     for size in SIZES:
@@ -30,6 +48,9 @@ def test_the_page_fits_each_screen_on_each_tab(app):
             try:
                 assert page.locator('[data-testid="stException"]').count() == 0, (size, tab)
                 assert page.get_by_role("tab", name=tab).get_attribute("aria-selected") == "true", (size, tab)
+                model = page.get_by_text("No character model yet").count() == 0
+                if tab == "Generate" and size in FIRST_SCREEN and model:
+                    _first_screen(page, size)
                 assert horizontal_overflow(page) == 0, (size, tab)
                 assert cut_labels(page) == [], (size, tab)
             finally:
