@@ -82,9 +82,39 @@ class Row:
     repeat: int | None = None       # repeats for this row (default: --repeat)
     idle: bool = True               # False: done as soon as ``done`` holds (a live page that reruns each second)
     note: str = ""
+    baseline: Callable[[], str] | None = None   # a comparison measured in this run, printed under the table
     times: list[float] = field(default_factory=list)
     runs: list[float] = field(default_factory=list)    # of which the server's script run
     error: str = ""
+
+
+def textgen_baseline(repeat: int = 5) -> str:
+    """The pretrained LSTM-800 pair writing the Generate tab's default sample in this process, at the server's
+    thread share: through the float32 step (before issue 26) and through int8 products (the page's), alternated
+    so that both see the same load."""
+    import torch
+
+    from rnnlab.labs.textgen import DEFAULT_LENGTH, DEFAULT_PROMPT, DEFAULT_TEMPERATURE, shipped_model
+    from rnnlab.nn.charlm import generate
+    from rnnlab.runtime.jobs import default_workers, thread_plan
+
+    shipped = shipped_model()
+    if shipped is None:
+        return "text generation: no pretrained model to time"
+    model, vocab, _ = shipped
+    torch.set_num_threads(thread_plan(default_workers())[1])
+    times: dict[bool, list[float]] = {False: [], True: []}
+    for k in range(repeat + 1):
+        for fast in (False, True):
+            t0 = time.perf_counter()
+            for _ in generate(model, vocab, DEFAULT_PROMPT, DEFAULT_LENGTH, DEFAULT_TEMPERATURE, seed=k, fast=fast):
+                pass
+            if k:                                   # the first round warms up
+                times[fast].append(time.perf_counter() - t0)
+    slow, fast = statistics.median(times[False]), statistics.median(times[True])
+    return (f"Text generation's sample in this process ({DEFAULT_LENGTH} characters, {torch.get_num_threads()} "
+            f"thread(s), median of {repeat}, alternated): float32 step {slow:.2f} s, int8 products {fast:.2f} s, "
+            f"{slow / fast:.1f}× faster.")
 
 
 LONG_REVIEW = " ".join(["This film starts slowly, and the middle drags, but the acting is superb and the ending "
@@ -110,7 +140,8 @@ ROWS: list[Row] = [
     Row("forecast", "Forecasting: Train → first metric", click("▶ Train"), target=10.0, repeat=1, idle=False,
         done="() => !!document.querySelector('.st-key-fc_loss_live .main-svg, .st-key-fc_table')",
         note="issue 10: first metrics within 10 s"),
-    Row("textgen", "Text generation: another sample", click("Another")),
+    Row("textgen", "Text generation: another sample", click("Another"), baseline=textgen_baseline,
+        note="issue 26: whole sample < 1 s"),
     Row("", "Open the Architectures page from Home", open_from_home("Architectures"), repeat=1,
         done=heading("Architectures")),
     Row("", "Open the Class board from Home", open_from_home("Class board"), repeat=1, done=heading("Class board")),
@@ -245,6 +276,9 @@ def main(argv=None) -> int:
         server = f"{server:>7.2f}s" if server == server else f"{'–':>8}"
         print(f"{r.name:<52} {med:>7.2f}s {mx:>7.2f}s {server} {r.target:>6.1f}s  "
               f"{'yes' if ok else 'NO ':<4} {len(r.times):>4}  {r.note}")
+    for r in rows:
+        if r.baseline is not None and not r.error:
+            print("\n" + r.baseline())
     if missing:
         print(f"\nPages with no row yet: {', '.join(missing)}")
     print("\nmedian/max = from the action to a finished script run with the page idle and the new content drawn; "
