@@ -398,7 +398,7 @@ def answer_line(text: str, output: str, reference: tuple[str, str] | None) -> No
         st.markdown(f"**{escape_md(text)}** → **{escape_md(output) or '(nothing)'}**. Not a date in one of the "
                     "formats it learned (or not a real date in 1950–2049), so there is no right answer to compare.")
     else:
-        ok = "✅ right" if output == reference[0] else f"❌ the answer is {reference[0]}"
+        ok = "✓ right" if output == reference[0] else f"✗ the answer is {reference[0]}"
         st.markdown(f"**{escape_md(text)}** → **{escape_md(output) or '(nothing)'}** ({ok}; format "
                     f"*{escape_md(reference[1])}*).")
 
@@ -466,9 +466,9 @@ def seq2seq():
                                                 "its own previous symbols (free running)",
                                                 f"the true ones, then “{wrong}” at {pos}, then its own"],
                                "writes": [demo["teacher"], demo["free"], demo["mistake"]],
-                               "right?": ["✅" if demo["teacher"] == target else "❌",
-                                          "✅" if demo["free"] == target else "❌",
-                                          "✅" if demo["mistake"] == target else "❌"]}),
+                               "right?": ["✓" if demo["teacher"] == target else "✗",
+                                          "✓" if demo["free"] == target else "✗",
+                                          "✓" if demo["mistake"] == target else "✗"]}),
                  hide_index=True, width="stretch")
     st.caption(f"The right answer is {target}. After the forced mistake the decoder carries on from the prefix it "
                "was given, right or wrong (in training it was always fed the true symbols).")

@@ -286,7 +286,7 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown("### :material/settings: Session")   # a Material icon: drawn by Streamlit's own font
         device = app_device()
-        icon = "🟢" if device.type != "cpu" else "⚪"
+        icon = "●" if device.type != "cpu" else "○"   # drawn by DejaVu Sans: no emoji font needed
         st.markdown(f"{icon} **Device:** {device_label(device)}")
         if device.type == "cpu":
             st.caption("No GPU found: models train on the CPU. The small models here are fast enough for class.")
@@ -355,7 +355,7 @@ def lessons(page: str, part: str | None = None) -> None:
         return        # the projector shows the result; the students' own screens keep the prompts
     shown = [le for le in page_lessons(page) if part is None or le.key.startswith(f"{page}.{part}.")]
     items = "".join(f"<li>{item.prompt} <a href='?{item.query()}' target='_self' title='Open this page with "
-                    f"lesson {n}&#39;s settings (a link to share)'>🔗</a></li>" if item.settings
+                    f"lesson {n}&#39;s settings (a link to share)'>link ↗</a></li>" if item.settings
                     else f"<li>{item.prompt}</li>" for n, item in enumerate(shown, start=1))
     label = f"What to notice: {len(shown)} thing{'s' if len(shown) > 1 else ''} to try"
     with st.expander(label, icon=":material/visibility:"):
@@ -365,7 +365,7 @@ def lessons(page: str, part: str | None = None) -> None:
             if item.settings:
                 col.button(f"Show me {i}", key=f"_lesson_{item.key}", on_click=_apply_lesson,
                            args=(dict(item.settings),), width="stretch",
-                           help=f"Sets what lesson {i} asks for; 🔗 is the same as a link.")
+                           help=f"Sets what lesson {i} asks for, as its \"link ↗\" does.")
         with cols[-1].popover("Why?", width="stretch"):
             st.markdown("Read these after you looked:")
             for i, item in enumerate(shown, start=1):

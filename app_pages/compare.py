@@ -314,7 +314,7 @@ def speed_part() -> None:
     config = (cell, size)
     store = shared_measurements()
     limit = training.check_limits(params=max(lu.sizes(SPEED_VOCAB).values()))
-    measure = training.Button("⏱ Measure on this machine", key="cmp_sp_go", primary=False, disabled=bool(limit),
+    measure = training.Button("Measure on this machine", key="cmp_sp_go", primary=False, disabled=bool(limit),
                               stretch=True, where=c3, help="Runs as a job in a worker process; its progress shows "
                                                            "below.")
     if limit:

@@ -237,7 +237,7 @@ def criterion(result: list, residual: bool) -> None:
                    f"{sci(top.log10_ratio_first_last())}). Residual networks pair skips with normalisation.")
     st.caption("Attention avoids the long trip back: it reads any earlier step directly, one step away however "
                "far back it is.")
-    st.page_link("app_pages/architectures.py", icon="🎯", query_params={"ar_tab": "Attention"},
+    st.page_link("app_pages/architectures.py", icon=":material/target:", query_params={"ar_tab": "Attention"},
                  label="Attention, trained live")
 
 
@@ -431,11 +431,11 @@ def race_section() -> None:
         cols = st.columns(min(len(runs), 4))
         for k, (c, v) in enumerate(runs.items()):
             if v["solved"]:
-                verdict, detail = "✅ solved", f"after {int(v['solved_at']):,} steps"
+                verdict, detail = "✓ solved", f"after {int(v['solved_at']):,} steps"
             elif v["status"] == "diverged":
-                verdict, detail = "💥 diverged", f"best {v['final']:.4f}"
+                verdict, detail = "✗ diverged", f"best {v['final']:.4f}"
             else:
-                verdict, detail = "❌ not solved", f"best {v['final']:.4f}"
+                verdict, detail = "✗ not solved", f"best {v['final']:.4f}"
             cols[k % len(cols)].metric(c, verdict, detail, delta_color="off")
         if not solved and r["steps"] == MAX_STEPS:
             st.info(f"No cell solved it within {r['steps']:,} steps. Try a shorter T, or a bigger hidden size.")

@@ -195,7 +195,7 @@ def imdb_check(folder: str) -> None:
 
     found = find_imdb([Path(folder)])
     if found is not None and Path(folder).expanduser() == found:
-        st.caption("✅ IMDB found in that folder.")
+        st.caption("✓ IMDB found in that folder.")
     else:
         st.warning("No IMDB in that folder (expected aclImdb/train/pos or imdb_train.csv(.gz) + imdb_test.csv(.gz)).")
 

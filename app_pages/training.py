@@ -189,7 +189,7 @@ def submit(key: str, target: Callable, kwargs: dict, *, seed: int = 0, meta: dic
         job = r.submit(target, kwargs, seed=seed, limits=job_limits or limits(), session=session_id(), meta=meta,
                        per_session=settings.jobs_per_session, replaces=old if old is not None and old.running else None)
     except SessionLimit as err:
-        st.warning(str(err), icon="✋")
+        st.warning(str(err), icon=":material/back_hand:")
         return None
     st.session_state[key] = job
     st.session_state.pop(f"{key}_seen", None)
@@ -237,7 +237,7 @@ def panel(key: str, stop_label: str = "■ Stop") -> Job | None:
     job.heartbeat()
     if job.queued:
         c1, c2 = st.columns([3, 1])
-        c1.info(f"⏳ Waiting for a free training slot: {describe_wait(job)}. The page can stay open; "
+        c1.info(f"Waiting for a free training slot: {describe_wait(job)}. The page can stay open; "
                 "the training starts by itself.")
         c2.button("Leave the queue", key=f"{key}_leave", on_click=job.stop, width="stretch")
     elif job.running:
