@@ -7,10 +7,15 @@ near what two Okabe–Ito hues keep at worst; the old input/output pair (green #
 under deuteranopia and is checked to fail.
 """
 import itertools
+import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from rnnlab.figures import style
 from rnnlab.figures.style import CELL_COLORS, COLORS, COLORWAY, text_on
 
 colorspacious = pytest.importorskip("colorspacious")
@@ -78,3 +83,91 @@ def test_labels_on_boxes_read_black_or_white():
     assert text_on(COLORS["input"]) == "#000000" and text_on(COLORS["highlight"]) == "#000000"
     assert text_on(COLORS["hidden"]) == "#ffffff" and text_on(COLORS["output"]) == "#ffffff"
     assert text_on("#ffffff") == "#000000" and text_on("#000000") == "#ffffff"
+
+
+# --- every figure draws from the palette; no character the classroom's browser draws as a box ---------------------
+ROOT = Path(__file__).resolve().parents[1]
+FIGURES = sorted(p for p in (ROOT / "rnnlab" / "figures").glob("*.py"))
+#: Files whose colour literals are not the course's: style.py defines the palette; fast.py copies Plotly's
+#: plotly_white template (its own colorway, which base_layout's COLORWAY replaces on every figure).
+NOT_DRAWING = {"style.py": "defines the palette", "fast.py": "Plotly's template, colorway replaced by base_layout"}
+HEX = re.compile(r"(?<![&\w])#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})(?![0-9a-zA-Z_])")
+RGB = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)")
+
+
+def _palette() -> set[tuple[int, int, int]]:
+    values = [*COLORS.values(), *CELL_COLORS.values(), *COLORWAY, *style.OKABE_ITO.values(), style.WINE,
+              style.VERMILLION, *style.SIGN.values(), *style.TINTS.values()]
+    return {tuple(int(round(x * 255)) for x in _rgb(v)) for v in values}
+
+
+def _literals(text: str):
+    for m in HEX.finditer(text):
+        h = m.group(1) if len(m.group(1)) == 6 else "".join(c * 2 for c in m.group(1))
+        yield m.group(0), tuple(int(h[i:i + 2], 16) for i in (0, 2, 4))
+    for m in RGB.finditer(text):
+        yield m.group(0), tuple(int(v) for v in m.groups())
+
+
+def test_figures_use_only_palette_colours_or_greys():
+    """A colour written into a figure module is a palette value from style.py, or a grey (no hue: nothing a
+    colour-blind eye could confuse), so no new red/green pair slips in."""
+    palette = _palette()
+    stray = [f"{p.name}: {lit}" for p in FIGURES if p.name not in NOT_DRAWING
+             for lit, rgb in _literals(p.read_text(encoding="utf-8")) if rgb not in palette and len(set(rgb)) > 1]
+    assert not stray, f"colours outside rnnlab/figures/style.py's palette: {stray}"
+
+
+def test_the_literal_scan_sees_the_old_colours():
+    found = dict(_literals('line=dict(color="#c62828") x="#2e7d32" rgba(46,125,50,0.1) "#777" &#39; issue #26'))
+    assert set(found) == {"#c62828", "#2e7d32", "rgba(46,125,50", "#777"}
+    assert found["#777"] == (119, 119, 119) and found["#c62828"] not in _palette()
+
+
+@pytest.mark.parametrize("deficiency", DEFICIENCIES)
+@pytest.mark.parametrize("gates", ["ifgo", "rzn"])
+def test_gates_drawn_together_stay_apart(deficiency, gates):
+    """Step through draws a cell's gates as bars side by side (LSTM: i f g o; GRU: r z n)."""
+    from rnnlab.figures.steps import VECTOR_COLORS
+
+    close = [f"{na}/{nb}" for na, nb, a, b in _pairs({g: VECTOR_COLORS[g] for g in gates})
+             if seen_apart(a, b, deficiency) < MIN_DELTA_E]
+    assert not close, f"under {deficiency}: {close}"
+
+
+PAGES_AND_FIGURES = sorted((ROOT / "app_pages").glob("*.py")) + FIGURES
+#: Characters outside the Basic Multilingual Plane (emoji) that may stay, each with why.
+ASTRAL_ALLOWED = {"😀": "DejaVu Sans has it (the sentiment prediction's face): it renders without an emoji font"}
+
+
+def test_pages_and_figures_carry_no_emoji_outside_the_allow_list():
+    found = [f"{p.relative_to(ROOT)}:{n}: {c!r}" for p in PAGES_AND_FIGURES
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             for c in line if ord(c) > 0xFFFF and c not in ASTRAL_ALLOWED]
+    assert not found, f"emoji that Chromium without an emoji font draws as a box: {found}"
+
+
+def _dejavu_sans() -> set[int] | None:
+    """The code points DejaVu Sans covers (the font Debian's Chromium falls back on for what Source Sans Pro
+    lacks), from fontconfig; None where fontconfig or the font is missing."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    out = subprocess.run([fc_list, "-f", "%{charset}\n", "DejaVu Sans:style=Book"], capture_output=True, text=True,
+                         timeout=30).stdout.split("\n")[0]
+    covered = set()
+    for part in out.split():
+        a, _, b = part.partition("-")
+        covered.update(range(int(a, 16), int(b or a, 16) + 1))
+    return covered or None
+
+
+def test_every_character_on_the_pages_has_a_glyph_in_dejavu_sans():
+    """Catches the emoji inside the BMP too (✅ ❌ ⏳ ⏱ have no glyph there and drew as boxes)."""
+    covered = _dejavu_sans()
+    if covered is None:
+        pytest.skip("fontconfig or DejaVu Sans not installed")
+    assert ord("✓") in covered and ord("✅") not in covered
+    missing = sorted({f"{c!r} (U+{ord(c):04X}) in {p.relative_to(ROOT)}" for p in PAGES_AND_FIGURES
+                      for c in p.read_text(encoding="utf-8") if ord(c) > 127 and ord(c) not in covered})
+    assert not missing, f"characters that draw as a box without an emoji font: {missing}"

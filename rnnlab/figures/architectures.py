@@ -10,10 +10,10 @@ import html
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import COLORS, base_layout
+from .style import COLORS, base_layout, rgba, text_on
 
 MODEL_COLORS = {"unidirectional": COLORS["hidden"], "bidirectional": COLORS["backward"],
-                "without attention": "#8d6e63", "with attention": COLORS["hidden"],
+                "without attention": "#757575", "with attention": COLORS["hidden"],
                 "teacher forcing": COLORS["input"], "free running": COLORS["output"]}
 SHOW = {" ": "␣", "</s>": "■", "<s>": "▶"}
 
@@ -74,7 +74,7 @@ class _Drawing:
         self.boxes.extend(dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - BOX_H / 2, y1=y + BOX_H / 2,
                                layer="below", fillcolor=color, line=dict(width=1.5, color="#222")) for x in xs)
         self.traces.append(go.Scatter(x=xs, y=[y] * len(xs), mode="markers+text", name=name, text=texts,
-                                      hovertext=hovers, hoverinfo="text", textfont=dict(color="white", size=13),
+                                      hovertext=hovers, hoverinfo="text", textfont=dict(color=text_on(color), size=13),
                                       marker=dict(symbol="square", size=22, color=color, opacity=0)))
 
     def dots(self, x, y):
@@ -173,7 +173,7 @@ def _attention_arcs(d: _Drawing, ex, xd, positions, attention):
         lift = min(0.2 + 0.06 * abs(xd - xe), 0.9)
         d.boxes.append(dict(type="path", path=f"M {xd},{1 + BOX_H / 2} Q {(xd + xe) / 2},{1 + BOX_H / 2 + lift} "
                                               f"{xe},{1 + BOX_H / 2}",
-                            line=dict(color=f"rgba(21,101,192,{0.15 + 0.85 * a:.3f})", width=0.5 + 6 * a)))
+                            line=dict(color=rgba(COLORS["hidden"], 0.15 + 0.85 * a), width=0.5 + 6 * a)))
 
 
 def _unrolled(d: _Drawing, kind, inputs, outputs, bidirectional, max_steps) -> tuple[float, float]:
@@ -373,7 +373,8 @@ def tags_html(text: str, rows: dict[str, list[float]], truth: list[int]) -> str:
     def cell(ch, p, wrong, tip):
         style = f"background:{_tag_color(p)};padding:1px 0;font-family:monospace;font-size:1.05rem"
         if wrong:
-            style += ";text-decoration:underline;text-decoration-color:#c62828;text-decoration-thickness:3px"
+            style += (f";text-decoration:underline;text-decoration-color:{COLORS['output']};"
+                      "text-decoration-thickness:3px")
         return f'<span title="{html.escape(tip, quote=True)}" style="{style}">{html.escape(ch)}</span>'
 
     truth_cells = [cell(c, 0.5 if t < 0 else float(t), False,

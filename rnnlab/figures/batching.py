@@ -9,9 +9,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .style import COLORS, base_layout
+from .style import COLORS, TINTS, base_layout
 
-PAD_GREY, WORD_BLUE, OOV_ORANGE = "#e0e0e0", "#bbdefb", "#ffcc80"
+PAD_GREY, WORD_BLUE, OOV_ORANGE = "#e0e0e0", TINTS["word"], TINTS["unknown"]
 
 
 def _table(head: list[str], rows: list[tuple[str, list[tuple[str, str, str]]]], caption: str = "") -> str:
@@ -61,7 +61,7 @@ def packed_layout_html(lengths: list[int], batch_sizes: list[int], sorted_indice
         cells = []
         for t in range(T):
             k = place.get((row, t))
-            cells.append((str(k), "#c8e6c9", f"row {row}, step {t}: element {k} of packed.data") if k is not None
+            cells.append((str(k), WORD_BLUE, f"row {row}, step {t}: element {k} of packed.data") if k is not None
                          else ("", "#f5f5f5", f"row {row} has ended: nothing stored"))
         rows.append((f"row {row} ({lengths[row]})", cells))
     head = [f'step {t}<br><b style="color:{COLORS["encoder"]};font-size:1rem">{n}</b>'

@@ -6,9 +6,10 @@ import plotly.graph_objects as go
 
 from rnnlab.runtime.board import settings_label
 
-from .style import CELL_COLORS, base_layout
+from .style import CELL_COLORS, OKABE_ITO, base_layout
 
-OTHER_COLORS = ["#6d4c41", "#00838f", "#ad1457", "#f9a825", "#546e7a", "#5e35b1"]
+#: Cells without a colour of their own take Okabe–Ito's that CELL_COLORS leaves free.
+OTHER_COLORS = [OKABE_ITO["orange"], OKABE_ITO["sky_blue"], OKABE_ITO["reddish_purple"], OKABE_ITO["black"]]
 
 
 def _color(cell: str, others: dict[str, str]) -> str:

@@ -8,10 +8,11 @@ import math
 
 import plotly.graph_objects as go
 
-from .style import base_layout
+from .style import OKABE_ITO, WINE, base_layout, text_on
 
 KIND_ORDER = ("RNN", "CNN", "MLP", "Transformer")
-MODEL_COLORS = {"RNN": "#1565c0", "CNN": "#8e24aa", "MLP": "#ef6c00", "Transformer": "#00897b"}
+MODEL_COLORS = {"RNN": OKABE_ITO["blue"], "CNN": WINE, "MLP": OKABE_ITO["orange"],
+                "Transformer": OKABE_ITO["bluish_green"]}
 MODEL_DASH = {"RNN": "solid", "CNN": "dash", "MLP": "dot", "Transformer": "dashdot"}
 MODEL_SYMBOL = {"RNN": "circle", "CNN": "square", "MLP": "diamond", "Transformer": "triangle-up"}
 LEGEND = dict(orientation="h", y=-0.28, x=0, yanchor="top")
@@ -40,7 +41,7 @@ def views_figure(views: dict[str, int | None], labels: dict[str, str], T: int, h
             f"k = 0 … {v - 1}" + ("" if v <= T else " (longer than the sequence)"))
         fig.add_trace(go.Bar(y=[labels[kind]], x=[reach], orientation="h", marker_color=MODEL_COLORS[kind],
                              text=[text], textposition="inside", insidetextanchor="start", name=labels[kind],
-                             textfont=dict(color="white", size=14), showlegend=False,
+                             textfont=dict(color=text_on(MODEL_COLORS[kind]), size=14), showlegend=False,
                              hovertemplate=f"{html.escape(labels[kind])}: sees {html.escape(text)}<extra></extra>"))
     fig.update_layout(**base_layout(height=height), bargap=0.35)
     fig.update_layout(margin=dict(l=10, r=20, t=10, b=50))
@@ -197,7 +198,7 @@ TABLE_STYLE = """
 <style>
 .cmp-table { border-collapse: collapse; width: 100%; min-width: 640px; font-size: 0.95rem; line-height: 1.35; }
 .cmp-table th, .cmp-table td { border: 1px solid #ddd; padding: 6px 8px; vertical-align: top; text-align: left; }
-.cmp-table th { background: #f3f5f8; }
+.cmp-table th { background: #f4f4f4; }
 .cmp-table .course { color: #555; font-style: italic; }
 .cmp-table .measured { font-weight: 600; color: #111; }
 .cmp-table .note td { background: #fff8e1; color: #333; font-size: 0.9rem; }

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..labs.shapes import Architecture
 from .fast import figure
-from .style import COLORS, base_layout
+from .style import COLORS, base_layout, text_on
 
 CELL_LABEL = {"RNN": "RNN", "RNN_TANH": "RNN", "RNN_RELU": "RNN", "LSTM": "LSTM", "GRU": "GRU"}
 SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
@@ -42,10 +42,11 @@ class _Drawing:
     def label(self, x, y, text, **kwargs):
         self.annotations.append(dict(x=x, y=y, text=text, showarrow=False, **kwargs))
 
-    def nodes(self, name, xs, ys, texts, hovers, color, size=46, symbol="square", text_color="white",
+    def nodes(self, name, xs, ys, texts, hovers, color, size=46, symbol="square", text_color=None,
               box: tuple[float, float] | None = None):
         """Nodes as markers of ``size`` pixels, or, with ``box=(width, height)``, as rectangles in data units
-        that shrink with the figure (an unrolled chain still fits a phone) under their text and hover."""
+        that shrink with the figure (an unrolled chain still fits a phone) under their text and hover. Labels are
+        black or white, whichever reads better on each box (:func:`text_on`), unless ``text_color`` says."""
         if box is None:
             marker = dict(symbol=symbol, size=size, color=color, line=dict(width=2, color="#222"))
         else:
@@ -54,6 +55,8 @@ class _Drawing:
             self.shapes += [dict(type="rect", x0=x - w / 2, x1=x + w / 2, y0=y - h / 2, y1=y + h / 2, layer="below",
                                  fillcolor=c, line=dict(width=2, color="#222")) for x, y, c in zip(xs, ys, colors)]
             marker = dict(symbol="square", size=30, color=colors, opacity=0)   # invisible: it carries the hover
+        if text_color is None:
+            text_color = [text_on(c) for c in color] if isinstance(color, list) else text_on(color)
         self.traces.append(dict(type="scatter", x=list(xs), y=list(ys), mode="markers+text", name=name,
                                 text=list(texts), hovertext=list(hovers), hoverinfo="text",
                                 textfont=dict(color=text_color, size=15), marker=marker))

@@ -11,15 +11,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..labs.baselines import method_kind
-from .style import COLORS, base_layout
+from .style import COLORS, COLORWAY, OKABE_ITO, WINE, base_layout, rgba
 
 MAX_POINTS = 2_000
-KIND_COLORS = {"rnn": "#1565c0", "naive": "#757575", "seasonal": "#8d6e63", "ar": "#2e7d32", "arima": "#6a1b9a"}
-SEED_COLORS = ["#1565c0", "#ef6c00", "#2e7d32", "#6a1b9a", "#c62828"]
+KIND_COLORS = {"rnn": OKABE_ITO["blue"], "naive": "#757575", "seasonal": OKABE_ITO["orange"],
+               "ar": OKABE_ITO["bluish_green"], "arima": WINE}
+SEED_COLORS = COLORWAY[:5]
 # name, shading, legend swatch
-REGIONS = (("train", "rgba(46,125,50,0.10)", "rgba(46,125,50,0.45)"),
-           ("validation", "rgba(239,108,0,0.13)", "rgba(239,108,0,0.5)"),
-           ("test", "rgba(198,40,40,0.11)", "rgba(198,40,40,0.45)"))
+#: The shaded parts of the series (blue, orange, vermillion: no red–green pair), the test part in the colour of
+#: the "test part starts" line.
+REGIONS = (("train", rgba(OKABE_ITO["blue"], 0.10), rgba(OKABE_ITO["blue"], 0.45)),
+           ("validation", rgba(OKABE_ITO["orange"], 0.13), rgba(OKABE_ITO["orange"], 0.5)),
+           ("test", rgba(COLORS["output"], 0.11), rgba(COLORS["output"], 0.45)))
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left")
 
 
@@ -64,7 +67,7 @@ def series_figure(time, values, name: str, bounds: tuple[int, int] | None = None
     """The whole series, with the chronological train / validation / test regions shaded (300 px high by
     default: it shares a projector's first screen with the series choice)."""
     x, y = downsample(time, values)
-    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color="#263238", width=1.5),
+    fig = go.Figure(go.Scatter(x=x, y=y, mode="lines", name=name, line=dict(color="#333333", width=1.5),
                                hovertemplate="%{x}: %{y:.4g}<extra></extra>"))
     if bounds is not None:
         _regions(fig, time, bounds)
@@ -113,7 +116,7 @@ def forecast_figure(time, y, origins: np.ndarray, forecasts: dict[str, np.ndarra
                                                       for p in forecasts.values()])
     if len(finite):
         fig.add_trace(go.Scatter(x=[time[t0], time[t0]], y=[float(finite.min()), float(finite.max())],
-                                 mode="lines", name="test part starts", line=dict(color="#c62828", dash="dash"),
+                                 mode="lines", name="test part starts", line=dict(color=COLORS["output"], dash="dash"),
                                  hoverinfo="skip"))
     ahead = "1 step ahead" if step == 0 else f"{step + 1} steps ahead"
     fig.update_layout(**base_layout(height=440, title=f"Test part: {ahead}"), legend=LEGEND_BELOW)
@@ -175,7 +178,7 @@ def loss_figure(curves: dict[int, dict]) -> go.Figure:
             stop_y += [lo, hi, None]
     if lr_x:
         fig.add_trace(go.Scatter(x=lr_x, y=lr_y, mode="lines", name="learning rate halved",
-                                 line=dict(color="#6a1b9a", dash="dot", width=1.5), hoverinfo="skip"))
+                                 line=dict(color=WINE, dash="dot", width=1.5), hoverinfo="skip"))
     if stop_x:
         fig.add_trace(go.Scatter(x=stop_x, y=stop_y, mode="lines", name="early stop",
                                  line=dict(color=COLORS["output"], width=2), hoverinfo="skip"))

@@ -250,7 +250,7 @@ def task_curves(curves: dict[str, tuple[list[int], list[float]]], baseline: floa
     fig.add_trace(go.Scatter(x=span, y=[baseline, baseline], mode="lines", name=baseline_label,
                              line=dict(color="#222", dash="dash", width=2), hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=span, y=[threshold, threshold], mode="lines", name=f"solved below {threshold:.4f}",
-                             line=dict(color="#2e7d32", dash="dot", width=2), hoverinfo="skip"))
+                             line=dict(color=COLORS["input"], dash="dot", width=2), hoverinfo="skip"))
     fig.update_yaxes(type="log", title=f"validation {metric}", exponentformat="power")
     fig.update_layout(**base_layout(height=height), xaxis_title="training step", legend=LEGEND_BELOW)
     return fig

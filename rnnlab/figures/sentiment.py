@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .fast import figure
-from .style import COLORS, base_layout
+from .style import COLORS, OKABE_ITO, SIGN, WINE, base_layout
 
 
 def probability_trajectory(positions, probs, tokens: list[str], name: str = "P(positive)",
@@ -44,7 +44,7 @@ def importance_bars(tokens: list[str], logodds: np.ndarray, dprob: np.ndarray, t
     logodds = np.asarray(logodds, dtype=float)
     order = np.argsort(-np.abs(logodds), kind="stable")[:top][::-1]
     labels = [f"{tokens[k]} · {k + 1}" for k in order]   # position keeps repeated words apart
-    colors = ["#c62828" if logodds[k] > 0 else "#1565c0" for k in order]
+    colors = [SIGN["positive"] if logodds[k] > 0 else SIGN["negative"] for k in order]
     bar = dict(type="bar", x=logodds[order].tolist(), y=labels, orientation="h", marker=dict(color=colors),
                customdata=[[v] for v in (np.asarray(dprob, dtype=float)[order] * 100).tolist()],
                text=[f"{logodds[k]:+.2f}" for k in order], textposition="auto",
@@ -102,9 +102,9 @@ def training_curves(reviews: list[int], loss: list[float], acc: list[float], eva
         line(1, xs, [e.get("acc") for e in evals], "validation", COLORS["highlight"], 3,
              "%{x:,} reviews: validation accuracy %{y:.1%}<extra></extra>", mode="lines+markers", showlegend=False)
     marks = [(r, "epoch end", "#9e9e9e", "dot") for r in epochs] + \
-            [(r, "learning rate halved", "#6a1b9a", "dash") for r in lr_drops] + \
-            [(r, "warm restart: back to the best weights, learning rate high again", "#00838f", "dashdot")
-             for r in restarts] + \
+            [(r, "learning rate halved", WINE, "dash") for r in lr_drops] + \
+            [(r, "warm restart: back to the best weights, learning rate high again", OKABE_ITO["bluish_green"],
+              "dashdot") for r in restarts] + \
             ([(early_stop, "early stop", COLORS["output"], "solid")] if early_stop is not None else [])
     shapes, shown = [], set()
     for r, label, color, dash in marks:

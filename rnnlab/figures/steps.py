@@ -10,14 +10,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from .fast import figure
-from .style import COLORS, DIVERGING, base_layout
+from .style import COLORS, COLORWAY, DIVERGING, OKABE_ITO, VERMILLION, WINE, base_layout
 
 TITLES = {"h": "h (hidden state)", "c": "c (cell state)", "h_prev": "h (previous)", "c_prev": "c (previous)",
           "i": "i (input gate)", "f": "f (forget gate)", "g": "g (candidate)", "o": "o (output gate)",
           "r": "r (reset gate)", "z": "z (update gate)", "n": "n (candidate)"}
 BOUNDED01 = {"i", "f", "o", "r", "z"}
 #: One colour per unit, the same for h and c: a unit is one line colour everywhere.
-UNIT_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+UNIT_COLORS = COLORWAY
 MAX_LINES = 8  # lines (and legend entries) per panel of the history figure
 
 
@@ -31,9 +31,11 @@ def _title(text: str, domain: list[float], y: float = 1.0) -> dict:
                 yanchor="bottom", showarrow=False, font=dict(size=15))
 
 
-#: One colour per vector in the bar charts (gates and states), on every screen size.
-VECTOR_COLORS = {"h": COLORS["hidden"], "c": COLORS["c"], "i": "#2e7d32", "f": "#ef6c00", "g": "#6a1b9a",
-                 "o": "#c62828", "r": "#00838f", "z": "#ef6c00", "n": "#6a1b9a"}
+#: One colour per vector in the bar charts (gates and states), on every screen size: the gates drawn together
+#: (LSTM's i f g o, GRU's r z n) stay apart for colour-blind eyes (tests/test_palette.py); the gate that writes
+#: takes the input's colour, the one that reads out the output's, forget/update and the candidates share one.
+VECTOR_COLORS = {"h": COLORS["hidden"], "c": COLORS["c"], "i": COLORS["input"], "f": OKABE_ITO["orange"],
+                 "g": WINE, "o": VERMILLION, "r": OKABE_ITO["sky_blue"], "z": OKABE_ITO["orange"], "n": WINE}
 
 
 def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height: int = 280) -> go.Figure:

@@ -34,6 +34,14 @@ CELL_COLORS = {"RNN": VERMILLION, "RNN_TANH": VERMILLION, "RNN_RELU": WINE, "IRN
 COLORWAY = [OKABE_ITO["blue"], VERMILLION, OKABE_ITO["bluish_green"], OKABE_ITO["orange"], WINE,
             OKABE_ITO["sky_blue"], OKABE_ITO["reddish_purple"], OKABE_ITO["black"]]
 
+#: The two sides of a signed mark or bar (a word's push on the log-odds), as in DIVERGING: vermillion up, blue
+#: down; blue against vermillion stays apart for every colour-blind eye.
+SIGN = {"positive": VERMILLION, "negative": OKABE_ITO["blue"]}
+
+#: Light fills under dark text (table cells of words, unknown words, notes); their hues are Okabe–Ito's blue and
+#: orange, lightened.
+TINTS = {"word": "#bbdefb", "unknown": "#ffcc80", "note": "#fff8e1"}
+
 #: Diverging scale for signed values (h, g, pre-activations), sequential for gates in [0, 1].
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
@@ -49,6 +57,12 @@ def text_on(fill: str) -> str:
 
     lum = luminance(fill)
     return "#000000" if (lum + 0.05) / 0.05 >= 1.05 / (lum + 0.05) else "#ffffff"
+
+
+def rgba(colour: str, alpha: float) -> str:
+    """A palette colour (#rrggbb) made see-through: shaded regions, arcs as strong as a weight."""
+    h = colour.lstrip("#")
+    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha:.3f})"
 
 
 FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16, color="#111")
