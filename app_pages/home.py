@@ -62,7 +62,8 @@ def loop_section() -> None:
 def shapes_section() -> None:
     """A card per shape of the course's table, three to a row."""
     st.subheader("The shapes an RNN can take")
-    st.caption("Green: inputs · blue: hidden state · red: outputs · purple: encoder · teal: the backward RNN.")
+    st.caption("Green: inputs · blue: hidden state · vermillion (orange-red): outputs · wine: encoder · sky blue: "
+               "the backward RNN.")
     # Cards rather than a table: a table's long "how it works" cells were cut on a projector and a phone.
     for row in range(0, len(ARCHITECTURES), 3):
         cols = st.columns(3)
