@@ -14,6 +14,7 @@ import numpy as np
 from ..data.series import BUILTIN
 from ..labs.forecast import SCENARIOS, ForecastRecipe, forecast_job, outside_training_range
 from ..labs.forecast.recipes import DEFAULT_SERIES, PRESET_WIDGETS
+from ..runtime.jobs import JobContext
 from . import Finding, Lesson
 
 PAGE = "app_pages/forecast.py"
@@ -32,26 +33,6 @@ RECURSIVE = {"fc_horizon": 10, "fc_strategy": "recursive"}
 _SERIES_ARGS = {"fc_n": "n", "fc_trend": "trend", "fc_noise2": "noise", "fc_tau": "tau", "fc_every": "every"}
 
 
-class _Quiet:
-    """The job's context, in this process: no events kept, no stop, no time limit."""
-    device, stop_requests = "cpu", 0
-
-    def phase(self, *a, **k):
-        pass
-
-    def emit(self, *a, **k):
-        pass
-
-    def check(self):
-        pass
-
-    def should_stop(self):
-        return None
-
-    def remaining(self):
-        return float("inf")
-
-
 @lru_cache(maxsize=4)
 def _run(settings: tuple, epochs: int) -> tuple[dict, np.ndarray]:
     """The page's job with its defaults and ``settings`` (one seed, ``epochs``): (its result, the series'
@@ -63,14 +44,9 @@ def _run(settings: tuple, epochs: int) -> tuple[dict, np.ndarray]:
     recipe = ForecastRecipe(cell=s["fc_cell"], hidden_sizes=tuple(int(h) for h in s["fc_sizes"].split(",")),
                             window=s["fc_window"], horizon=s["fc_horizon"], lr=s["fc_lr"], patience=s["fc_patience"],
                             strategy=s["fc_strategy"] if s["fc_horizon"] > 1 else "direct", epochs=epochs)
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        res = forecast_job(_Quiet(), series.to_plain(), recipe.to_dict(), seeds=1, seed=0, with_arima=False)
-    finally:
-        torch.set_num_threads(threads)
+    # one thread and the worker's seeding come from Lesson.run (rnnlab.lessons.as_a_job)
+    res = forecast_job(JobContext(1, lambda _m: None, None, max_seconds=600), series.to_plain(), recipe.to_dict(),
+                       seeds=1, seed=0, with_arima=False)
     return res, series.target
 
 
