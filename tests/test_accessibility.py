@@ -1,23 +1,14 @@
-"""Accessible pages (issue #26): axe-core finds no serious or critical WCAG 2.1 A/AA violation on any page, at a
-laptop's and a projector's size, and every figure carries a text alternative computed from its data.
+"""Accessible pages (issue #26): every figure carries a text alternative computed from its data.
 
-The axe test is a browser test: one app server and one Chromium, each page opened once (four load at a time)
-and checked at 1400×900, then resized to 1024×768 and checked again (the layout is the browser's work; the server's
-output does not depend on the width). No selector is excluded from axe: the violations it found (code colours,
-a switched-off control's label, scrollable boxes without keyboard focus) are fixed in app_pages/common.py.
+That axe-core finds no serious or critical WCAG 2.1 A/AA violation on any page, at a laptop's and a projector's
+size, is checked on the page loads of tests/test_layout.py (test_page_fits_every_screen; its EXCLUDED list is
+empty: the violations axe found, code colours, a switched-off control's label, scrollable boxes without keyboard
+focus, are fixed in app_pages/common.py).
 """
-import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.common import ROOT, all_pages
+from app_pages.common import ROOT
 from rnnlab.figures.describe import describe
-
-PAGES = [p.url_path if not p.default else "" for p in all_pages()]
-WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-BLOCKING = {"serious", "critical"}
-AT_ONCE = 4           # pages loading together
-#: selector -> why axe may not judge it. Empty: anything Streamlit draws that fails is fixed by our CSS/script.
-EXCLUDED: dict[str, str] = {}
 
 
 # --- text alternatives ---------------------------------------------------------------------------------------
@@ -109,67 +100,3 @@ def test_a_pages_figure_carries_its_computed_summary():
     assert "Figure: ‖∂h_T/∂h_t‖_2 against time step t, log scale: RNN (tanh): from " in jac
     assert "LSTM" in jac and "e-" in jac            # a vanished product written out, not its log10
 
-
-# --- axe-core in a real browser --------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def app_url():
-    from bench.appserver import chromium_available, serve_app
-
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    pytest.importorskip("axe_playwright_python")
-    with serve_app(timeout=180) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium(app_url):
-    from bench.appserver import browser
-
-    with browser() as b:
-        yield b
-
-
-def _blocking(page) -> list[str]:
-    """Serious and critical WCAG 2.1 A/AA violations on the page as shown now (axe injected once per page)."""
-    import json
-
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        from axe_playwright_python.base import AXE_SCRIPT
-
-        page.evaluate(AXE_SCRIPT)
-    context = {"include": [["html"]], "exclude": [[s] for s in EXCLUDED]}
-    options = {"runOnly": {"type": "tag", "values": WCAG}, "resultTypes": ["violations"]}
-    violations = page.evaluate(f"axe.run({json.dumps(context)}, {json.dumps(options)}).then(r => r.violations)")
-    return [f"{v['id']} ({v['impact']}): {n['target']} {n['html'][:90]}"
-            for v in violations if v["impact"] in BLOCKING for n in v["nodes"]]
-
-
-@pytest.mark.browser
-@pytest.mark.slow
-def test_axe_finds_no_serious_violation_on_any_page(app_url, chromium):
-    """Every page, loaded AT_ONCE at a time (the browser and the server overlap their waits; each page loads
-    once), checked at 1400×900, then at 1024×768."""
-    from bench.appserver import SIZES, wait_for_app, wait_idle
-
-    found = {}
-    for start in range(0, len(PAGES), AT_ONCE):
-        opened = []
-        try:
-            for path in PAGES[start:start + AT_ONCE]:
-                context = chromium.new_context(viewport=SIZES["laptop"])
-                opened.append((path, context))
-                context.new_page().goto(f"{app_url}/{path}", wait_until="commit")
-            for path, context in opened:
-                page = context.pages[0]
-                wait_for_app(page, timeout=180_000)
-                for size in ("laptop", "projector"):
-                    page.set_viewport_size(SIZES[size])
-                    wait_idle(page, timeout=120_000)
-                    if problems := _blocking(page):
-                        found[f"/{path} {SIZES[size]['width']}×{SIZES[size]['height']}"] = problems
-        finally:
-            for _, context in opened:
-                context.close()
-    assert not found, " | ".join(f"{k}: {'; '.join(v)}" for k, v in found.items())
