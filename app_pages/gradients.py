@@ -70,7 +70,7 @@ FLOW_HEIGHT = 290     # px: the two gradient-flow plots and the T slider share a
 JOB_RACE, JOB_RECORD, JOB_CLIP, JOB_SWEEP = "job_gr_race", "job_gr_record", "job_gr_clip", "job_gr_sweep"
 
 # The title shares its row with the reset button, and the lessons wait closed above the tabs: on a projector
-# (1024×768) the T slider and the gradient-flow plots are on the first screen (tests/test_browser_first_screen.py).
+# (1024×768) the T slider and the gradient-flow plots are on the first screen (tests/test_layout.py).
 _title, _reset = st.columns([3, 1], vertical_alignment="bottom")
 _title.title("Gradients lab")
 with _reset:

@@ -29,7 +29,7 @@ STYLE = """
 [data-testid="stMainBlockContainer"] h1 { font-size: 2.4rem; }
 .rnnlab-qr { position: fixed; right: 14px; bottom: 14px; z-index: 999990; background: #fff; padding: 6px 6px 2px;
   border: 1px solid #90a4ae; border-radius: 6px; text-align: center; font: 600 13px/1.3 sans-serif; color: #111; }
-.rnnlab-qr svg { display: block; }
+.rnnlab-qr img { display: block; }
 </style>
 """
 
@@ -65,8 +65,9 @@ def decorate() -> None:
         return
     note = ("Scan to follow" if urlsplit(url).hostname not in LOCAL_HOSTS
             else "Open the app by this computer's network address: phones cannot reach localhost")
-    st.html(f"<div class='rnnlab-qr' role='img' aria-label='QR code: {_escape(url)}'>{qr_svg(url)}"
-            f"<div>{note}</div></div>")
+    # an <img> of an SVG data URI: st.html's sanitiser drops inline <svg> elements
+    st.html(f"<div class='rnnlab-qr'><img src='{qr_data_uri(url)}' width='123' height='123' "
+            f"alt='QR code of this page: {_escape(url)}'><div>{note}</div></div>")
 
 
 def follow_url() -> str | None:
@@ -84,12 +85,12 @@ def link_for(base: str, params: list[tuple[str, str]]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def qr_svg(url: str, scale: int = 3) -> str:
-    """An inline SVG QR code of ``url`` (segno: pure Python, no image library, SVG that stays sharp when the
-    projector scales it)."""
+def qr_data_uri(url: str, scale: int = 3) -> str:
+    """A QR code of ``url`` as a ``data:image/svg+xml`` URI, for an <img> (st.html's sanitiser drops inline
+    <svg>). segno: pure Python, no image library, an SVG that stays sharp when the projector scales it."""
     import segno
 
-    return segno.make(url, error="m").svg_inline(scale=scale, dark="#111111", light="#ffffff")
+    return segno.make(url, error="m").svg_data_uri(scale=scale, dark="#111111", light="#ffffff")
 
 
 def enlarge(fig: go.Figure) -> go.Figure:

@@ -222,6 +222,23 @@ def test_the_gradients_lab_points_to_the_attention_tab(app_url, chromium):
         assert "ar_tab=Attention" in page.url
 
 
+def test_presenter_mode_shows_the_follow_qr_code_and_hides_the_lessons(app_url, chromium):
+    """?present=1 (issue #26): the lesson box is gone, the type is larger, and a QR code in the corner encodes
+    this page's address with its settings and without presenter mode."""
+    with opened(chromium, f"{app_url}/gradients?present=1&gr_T=200", SIZES["projector"]) as page:
+        qr = page.locator(".rnnlab-qr")
+        qr.wait_for(timeout=60_000)
+        img = qr.locator("img")
+        assert img.get_attribute("src").startswith("data:image/svg+xml") and img.is_visible()
+        assert page.evaluate("() => document.querySelector('.rnnlab-qr img').naturalWidth") > 0   # it decoded
+        label = img.get_attribute("alt")
+        assert "/gradients?" in label and "gr_T=200" in label and "present" not in label, label
+        assert not page.get_by_text("What to notice").count()
+        size = page.evaluate("""() => parseFloat(getComputedStyle(document.querySelector(
+            '[data-testid="stMainBlockContainer"] [data-testid="stMarkdownContainer"] p')).fontSize)""")
+        assert size >= 20, f"presenter text is {size} px"
+
+
 @pytest.fixture(scope="module")
 def class_app_url(tmp_path_factory):
     """A server of its own for the Class board (with runs: its table is drawn) and the Teacher page (a

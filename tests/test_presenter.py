@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote
 
 from streamlit.testing.v1 import AppTest
 
@@ -67,8 +68,8 @@ def test_the_qr_code_encodes_the_follow_link():
     import segno
 
     url = "http://10.0.0.5:8501/gradients?gr_T=200"
-    svg = presenter.qr_svg(url)
-    assert svg.startswith("<svg") and "path" in svg
+    uri = presenter.qr_data_uri(url)
+    assert uri.startswith("data:image/svg+xml") and "svg" in unquote(uri)
     # the same symbol segno makes for the link (its modules, not just "some SVG")
-    assert svg == segno.make(url, error="m").svg_inline(scale=3, dark="#111111", light="#ffffff")
-    assert presenter.qr_svg(url + "0") != svg
+    assert uri == segno.make(url, error="m").svg_data_uri(scale=3, dark="#111111", light="#ffffff")
+    assert presenter.qr_data_uri(url + "0") != uri
