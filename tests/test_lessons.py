@@ -99,7 +99,7 @@ def test_lesson_defaults_are_the_page_defaults_and_show_me_applies_each_lesson(p
 
 @pytest.mark.parametrize("page, lesson", [pytest.param(p, le, id=le.key) for p, le in LESSONS if le.settings])
 def test_lesson_link_opens_the_page_with_its_settings(page, lesson):
-    link = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(lesson.query()).items()}   # what the lesson's link carries
+    link = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(lesson.query()).items()}   # the lesson's link
     values = _widget_values(_open(page_script(page), link))
     for key, want in lesson.settings.items():
         assert _same(values.get(key), want), f"{lesson.key}: the link left {key} at {values.get(key)!r}"
