@@ -263,4 +263,5 @@ def test_the_lessons_measure_what_they_promise(shipped):
     assert "clipping off" not in lessons["sentiment.diverge"].prompt
     assert "clipping is on" in lessons["sentiment.diverge"].prompt
     for key in ("sentiment.key_words", "sentiment.what_if"):
-        assert lessons[key].check().holds, lessons[key].check().measured
+        finding = lessons[key].run()
+        assert finding.holds, finding.measured

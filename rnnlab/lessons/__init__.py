@@ -14,7 +14,6 @@ compares them with the page) and ``LESSONS``. No Streamlit here: the page draws 
 from __future__ import annotations
 
 import importlib
-import math
 import random
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -64,11 +63,9 @@ class Lesson:
         object.__setattr__(self, "link", MappingProxyType(dict(self.link)))
 
     def run(self) -> Finding:
-        """The check, as the page would get it: a check that trains runs as the page's job runs in its worker
-        (the process's generators seeded with the job's seed 0 for dropout and shuffling, one thread), with the
-        caller's generators and thread count left as they were."""
-        if not self.slow:
-            return self.check()
+        """The check, as the page would get it: as the page's job runs in its worker (the process's generators
+        seeded with the job's seed 0 for dropout and shuffling, one thread: two threads on a busy core are many
+        times slower), with the caller's generators and thread count left as they were."""
         with as_a_job(0):
             return self.check()
 
@@ -100,11 +97,18 @@ def as_a_job(seed: int, threads: int = 1):
             torch.set_num_threads(saved[2])
 
 
+def job_context(job_id: int = 1, max_seconds: float = 600.0):
+    """The context a check hands the page's job function when it runs it in this process: its events go
+    nowhere, nothing stops it but ``max_seconds``."""
+    from ..runtime.jobs import JobContext  # only the training checks need the job runtime
+
+    return JobContext(job_id, lambda _m: None, None, max_seconds)
+
+
 def url_value(v: Any) -> str:
+    """A setting as a widget bound to the URL writes it (a float keeps its ``.0``, as ``str`` writes it)."""
     if isinstance(v, bool):
         return "true" if v else "false"
-    if isinstance(v, float) and v.is_integer() and not math.isinf(v):
-        return repr(v)
     return str(v)
 
 

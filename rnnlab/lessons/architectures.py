@@ -8,11 +8,10 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-import torch
 
 from ..data import seqtasks
 from ..labs import architectures as arch
-from . import Finding, Lesson
+from . import Finding, Lesson, job_context
 
 PAGE = "app_pages/architectures.py"
 SEED = 0
@@ -32,15 +31,8 @@ TEMPERATURE_DRAW = 1
 @functools.cache
 def _job(section: str, **changes) -> dict:
     """The section's job at the page's defaults (with ``changes``), as a job worker runs it."""
-    from ..runtime.jobs import JobContext  # only the training checks need the job runtime
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        job = getattr(arch, arch.JOBS[section])
-        return job(JobContext(0, lambda _m: None, None, 600.0), **{**arch.DEFAULTS[section], **changes}, seed=SEED)
-    finally:
-        torch.set_num_threads(before)
+    job = getattr(arch, arch.JOBS[section])
+    return job(job_context(0), **{**arch.DEFAULTS[section], **changes}, seed=SEED)
 
 
 def _model(section: str, which: str | None = None, **changes):

@@ -14,8 +14,7 @@ import numpy as np
 from ..data.series import BUILTIN
 from ..labs.forecast import SCENARIOS, ForecastRecipe, forecast_job, outside_training_range
 from ..labs.forecast.recipes import DEFAULT_SERIES, PRESET_WIDGETS
-from ..runtime.jobs import JobContext
-from . import Finding, Lesson
+from . import Finding, Lesson, job_context
 
 PAGE = "app_pages/forecast.py"
 DEFAULTS = {"fc_source": "built-in", "fc_series": DEFAULT_SERIES, "fc_n": 2000, "fc_trend": 0.002,
@@ -45,7 +44,7 @@ def _run(settings: tuple, epochs: int) -> tuple[dict, np.ndarray]:
                             window=s["fc_window"], horizon=s["fc_horizon"], lr=s["fc_lr"], patience=s["fc_patience"],
                             strategy=s["fc_strategy"] if s["fc_horizon"] > 1 else "direct", epochs=epochs)
     # one thread and the worker's seeding come from Lesson.run (rnnlab.lessons.as_a_job)
-    res = forecast_job(JobContext(1, lambda _m: None, None, max_seconds=600), series.to_plain(), recipe.to_dict(),
+    res = forecast_job(job_context(), series.to_plain(), recipe.to_dict(),
                        seeds=1, seed=0, with_arima=False)
     return res, series.target
 

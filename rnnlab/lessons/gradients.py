@@ -4,8 +4,6 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import torch
-
 from ..labs.gradients import PAGE_FORGET_BIAS, gradient_flow, sci
 from ..labs.longrange import CELLS, DEFAULT_LR, RACE_DEFAULTS, solved_threshold, train_task
 from . import Finding, Lesson
@@ -55,13 +53,8 @@ def _race() -> Finding:
     """The page's race at its defaults (seed 0); the LSTM and GRU stop once solved (the step it solved at is the
     same), the others train all their steps."""
     d = RACE_DEFAULTS
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)            # small models: extra threads only fight each other (and other tests)
-    try:
-        runs = {c: train_task(d["task"], c, d["T"], steps=d["steps"], hidden=d["hidden"], seed=SEED,
-                              eval_every=d["eval_every"], stop_when_solved=c in ("LSTM", "GRU"))[1] for c in CELLS}
-    finally:
-        torch.set_num_threads(threads)
+    runs = {c: train_task(d["task"], c, d["T"], steps=d["steps"], hidden=d["hidden"], seed=SEED,
+                          eval_every=d["eval_every"], stop_when_solved=c in ("LSTM", "GRU"))[1] for c in CELLS}
     gated = all(runs[c].solved and runs[c].solved_at <= d["steps"] for c in ("LSTM", "GRU"))
     plain = not any(runs[c].solved for c in ("RNN", "IRNN"))
     said = ", ".join(f"{c} at step {r.solved_at}" if r.solved else f"{c} not (best {r.final:.4f})"

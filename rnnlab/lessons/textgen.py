@@ -3,11 +3,8 @@ words, and a trained unit follows the position in the line far better than any u
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
-
-import torch
 
 from ..data.chars import shakespeare
 from ..labs.memory import model_digest
@@ -32,17 +29,6 @@ COLD, HOT = 0.2, 1.5
 #: training steps of the live recipe the spaces-first check takes (a few seconds of the page's 3 minutes)
 LIVE_STEPS = 8
 NGRAM = 10          # a phrase repeats when a run of this many characters already occurred in the sample
-
-
-@contextmanager
-def _one_thread():
-    """Work as a job worker does, on one thread (two threads on a busy core are many times slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 @lru_cache(maxsize=1)
@@ -75,9 +61,8 @@ def repeated(text: str, n: int = NGRAM) -> float:
 def _written(temperature: float) -> str:
     """What the Generate tab writes at its defaults (seed 0, first draw) at ``temperature``."""
     model, vocab, _ = _shipped()
-    with _one_thread():
-        return "".join(s.char for s in generate(model, vocab, DEFAULTS["tg_prompt"], DEFAULTS["tg_len"],
-                                                temperature, None, seed=0))
+    return "".join(s.char for s in generate(model, vocab, DEFAULTS["tg_prompt"], DEFAULTS["tg_len"],
+                                            temperature, None, seed=0))
 
 
 def _temperature() -> Finding:
@@ -95,10 +80,9 @@ def _spaces_first() -> Finding:
     corpus = shakespeare()
     recipe = replace(PRESETS["live"], seconds=None, max_steps=LIVE_STEPS, eval_every=0, sample_every=0,
                      precision="fp32")
-    with _one_thread():
-        run = train_charlm(recipe, corpus, seed=0, final_eval=False)
-        before = sample_text(build_model(recipe, len(corpus.vocab), seed=0).eval(), corpus.vocab, 400)
-        after = sample_text(run.model, corpus.vocab, 400)
+    run = train_charlm(recipe, corpus, seed=0, final_eval=False)
+    before = sample_text(build_model(recipe, len(corpus.vocab), seed=0).eval(), corpus.vocab, 400)
+    after = sample_text(run.model, corpus.vocab, 400)
     text = corpus.train_text
     share = text.count(" ") / len(text)
     sp0, sp1 = before.count(" ") / len(before), after.count(" ") / len(after)
