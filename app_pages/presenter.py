@@ -8,6 +8,7 @@ screen. The switch sits in the sidebar and is kept in the URL, so a teacher can 
 from __future__ import annotations
 
 import functools
+import html
 from urllib.parse import urlencode, urlsplit
 
 import plotly.graph_objects as go
@@ -67,7 +68,7 @@ def decorate() -> None:
             else "Open the app by this computer's network address: phones cannot reach localhost")
     # an <img> of an SVG data URI: st.html's sanitiser drops inline <svg> elements
     st.html(f"<div class='rnnlab-qr'><img src='{qr_data_uri(url)}' width='123' height='123' "
-            f"alt='QR code of this page: {_escape(url)}'><div>{note}</div></div>")
+            f"alt='QR code of this page: {html.escape(url)}'><div>{note}</div></div>")
 
 
 def follow_url() -> str | None:
@@ -98,7 +99,3 @@ def enlarge(fig: go.Figure) -> go.Figure:
     big = go.Figure(fig)
     big.update_layout(font_size=FIGURE_FONT, hoverlabel_font_size=FIGURE_FONT)
     return big
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;")
