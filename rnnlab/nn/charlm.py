@@ -266,11 +266,10 @@ _writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _int8_rows(w: Tensor) -> tuple[Tensor, Tensor]:
-    """``w`` (N, K) as int8 rows and one float32 scale per row, as :func:`pack_weights` stores it (the shipped
-    model's weights are such rows already: quantising them again gives them back)."""
-    w = w.detach().float()
-    scale = w.abs().amax(dim=1).clamp_min(1e-12) / 127
-    return (w / scale[:, None]).round().clamp(-127, 127).to(torch.int8).contiguous(), scale
+    """``w`` (N, K) as int8 rows and one float32 scale per row (N,), exactly as :func:`pack_weights` stores it
+    (the shipped model's weights are such rows already: quantising them again gives them back)."""
+    q, scale = int8_rows(w.detach().float())
+    return q, scale.view(-1)
 
 
 def _int8_mv(x: Tensor, q: Tensor, scale: Tensor) -> Tensor:
@@ -388,12 +387,17 @@ def pack_weights(state: dict[str, Tensor], weights: str = "float16") -> dict[str
     for k, v in state.items():
         v = v.detach().cpu().float()
         if weights == "int8" and v.dim() == 2:
-            scale = v.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127
-            out[k] = (v / scale).round().clamp(-127, 127).to(torch.int8).contiguous()
-            out[k + _SCALE] = scale.contiguous()
+            out[k], out[k + _SCALE] = int8_rows(v)
         else:
             out[k] = v.to(torch.float32 if weights == "float32" else torch.float16).contiguous()
     return out
+
+
+def int8_rows(v: Tensor) -> tuple[Tensor, Tensor]:
+    """A float32 matrix (N, K) as whole numbers -127..127 (int8) and one scale per row (N, 1): symmetric, so 0
+    stays exactly 0, and ``q * scale`` gives ``v`` back to within half a step of its row."""
+    scale = v.abs().amax(dim=1, keepdim=True).clamp_min(1e-12) / 127
+    return (v / scale).round().clamp(-127, 127).to(torch.int8).contiguous(), scale.contiguous()
 
 
 def unpack_weights(stored: dict[str, Tensor]) -> dict[str, Tensor]:
