@@ -29,6 +29,28 @@ os.environ.pop("RNNLAB_TEACHER_PASSWORD", None)
 
 
 @pytest.fixture(scope="module")
+def app_url():
+    """A real ``streamlit run app.py`` for one test module's browser tests (a module may define its own, with
+    other environment variables): its URL."""
+    from bench.appserver import chromium_available, serve_app
+
+    if not chromium_available():
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    pytest.importorskip("playwright.sync_api")
+    with serve_app(timeout=180) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def chromium(app_url):
+    """A headless Debian Chromium for the module's browser tests (started once the app is up)."""
+    from bench.appserver import browser
+
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
 def app():
     """A real ``streamlit run app.py`` and a headless Debian Chromium, shared by one test module's browser
     tests: (the app's URL, the browser)."""

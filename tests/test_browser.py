@@ -8,24 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bench.appserver import SIZES, browser, chromium_available, open_page, serve_app, wait_idle
+from bench.appserver import SIZES, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app(timeout=180) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium(app_url):
-    with browser() as b:
-        yield b
 
 
 @pytest.fixture

@@ -4,26 +4,9 @@ the step controls and the step they show share the first screen is checked on te
 loads.)"""
 import pytest
 
-from bench.appserver import SIZES, chromium_available, opened, serve_app, wait_idle
+from bench.appserver import SIZES, opened, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def app_url():
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app(timeout=180) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium(app_url):
-    from bench.appserver import browser
-
-    with browser() as b:
-        yield b
 
 
 def _shows(page, text: str) -> None:

@@ -76,23 +76,6 @@ EXCLUDED: dict[str, str] = {}
 AXE = importlib.util.find_spec("axe_playwright_python") is not None
 
 
-@pytest.fixture(scope="module")
-def app_url():
-    if not chromium_available():
-        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
-    pytest.importorskip("playwright.sync_api")
-    with serve_app(timeout=180) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium(app_url):
-    from bench.appserver import browser
-
-    with browser() as b:
-        yield b
-
-
 def _problems(page) -> list[str]:
     problems = []
     if page.locator('[data-testid="stException"]').count():
