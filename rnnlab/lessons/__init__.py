@@ -6,6 +6,10 @@ predicate on the lab's own computation (:attr:`Lesson.check`), and the one-line 
 after. ``tests/test_lessons.py`` runs every check at the page's defaults: a lesson whose effect does not
 happen is a failing test, not a teacher embarrassed in front of thirty students.
 
+A lesson may carry a :class:`Question`, a *checkpoint*: the class predicts before it looks (multiple choice, or
+a positive number guessed on a log scale), and its check computes the true answer (:attr:`Finding.value`),
+which the teacher reveals beside the class's answers.
+
 Each page's lessons live in a module of this package named after the page (``rnnlab.lessons.gradients``),
 which holds ``PAGE`` (the page script), ``DEFAULTS`` (the page's widget defaults its checks rely on; a test
 compares them with the page) and ``LESSONS``. No Streamlit here: the page draws them with
@@ -14,6 +18,7 @@ compares them with the page) and ``LESSONS``. No Streamlit here: the page draws 
 from __future__ import annotations
 
 import importlib
+import math
 import random
 from collections.abc import Callable, Mapping
 from contextlib import contextmanager
@@ -29,12 +34,93 @@ PAGE_MODULES = ("home", "step_through", "memory", "scratch", "architectures", "b
 
 @dataclass(frozen=True)
 class Finding:
-    """What a lesson's check measured: whether the promised effect happened, and the numbers, in words."""
+    """What a lesson's check measured: whether the promised effect happened, and the numbers, in words;
+    ``value``: the computed answer to the lesson's :class:`Question` (one of its choices, or a number)."""
     holds: bool
     measured: str
+    value: str | float | None = None
 
     def __bool__(self) -> bool:
         return self.holds
+
+
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_label(x: float) -> str:
+    """A positive number as a power of ten: ``1e-4`` → "10⁻⁴", ``3.2e-4`` → "3.2×10⁻⁴" (two figures)."""
+    if not (isinstance(x, int | float) and math.isfinite(x) and x > 0):
+        return str(x)
+    e = math.floor(math.log10(x) + 1e-9)
+    m = x / 10 ** e
+    if round(m, 1) >= 10:
+        e, m = e + 1, m / 10
+    if -2 <= e <= 3:
+        return f"{x:.2g}" if e < 0 else f"{x:,.3g}"
+    power = f"10{str(e).translate(SUPERSCRIPT)}"
+    return power if abs(m - 1) < 0.05 else f"{m:.2g}×{power}"
+
+
+@dataclass(frozen=True)
+class Question:
+    """A checkpoint: what the class predicts before it looks.
+
+    With ``choices``, multiple choice; without, a positive number guessed on a log scale from ``low`` to
+    ``high`` (powers of ten), ``per_decade`` options per power of ten. The true answer is computed by the
+    lesson's check (:attr:`Finding.value`), never typed in."""
+    text: str
+    choices: tuple[str, ...] = ()
+    low: float = 1e-6
+    high: float = 1e6
+    per_decade: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "choices", tuple(self.choices))
+        if not self.choices and not (0 < self.low < self.high and self.per_decade >= 1):
+            raise ValueError(f"a numeric question needs 0 < low < high: {self.text!r}")
+
+    @property
+    def numeric(self) -> bool:
+        return not self.choices
+
+    def options(self) -> list:
+        """What a student picks from: the choices, or the log-spaced grid from ``low`` to ``high``."""
+        if not self.numeric:
+            return list(self.choices)
+        a, b = (round(math.log10(v) * self.per_decade) for v in (self.low, self.high))
+        return [float(f"{10 ** (k / self.per_decade):.3g}") for k in range(a, b + 1)]
+
+    def label(self, value) -> str:
+        return power_label(value) if self.numeric else str(value)
+
+    def parse(self, text) -> str | float | None:
+        """An answer as stored or sent (text), checked: a choice of this question, or a finite number in
+        range; None for anything else."""
+        if not self.numeric:
+            return text if isinstance(text, str) and text in self.choices else None
+        try:
+            x = float(text)
+        except (TypeError, ValueError):
+            return None
+        return x if math.isfinite(x) and self.low / 10 <= x <= self.high * 10 else None
+
+    def bucket(self, value) -> str:
+        """The histogram bar an answer falls in: the choice, or the nearest option of the grid (log scale)."""
+        if not self.numeric:
+            return str(value)
+        k = round(math.log10(max(float(value), 1e-300)) * self.per_decade)
+        grid = self.options()
+        lo = round(math.log10(grid[0]) * self.per_decade)
+        return self.label(grid[min(max(k - lo, 0), len(grid) - 1)])
+
+    def buckets(self) -> list[str]:
+        return [self.label(v) for v in self.options()]
+
+    def distance(self, mine, truth) -> float:
+        """How far an answer is from the truth: 0 or 1 for a choice; orders of magnitude for a number."""
+        if not self.numeric:
+            return 0.0 if mine == truth else 1.0
+        return abs(math.log10(float(mine)) - math.log10(float(truth)))
 
 
 @dataclass(frozen=True)
@@ -48,6 +134,7 @@ class Lesson:
     :class:`Finding`. ``slow`` marks a check that trains a model (seconds, not milliseconds). ``link`` gives
     the URL form of a setting whose widget shows its options through a ``format_func``: a widget bound to the
     URL writes and reads the label it shows, not the value (``{"bat_pad": "at the start (Keras' default)"}``).
+    ``question``: the checkpoint the teacher may ask before the class looks; ``check`` then computes its answer.
     """
     key: str
     prompt: str
@@ -57,6 +144,7 @@ class Lesson:
     check: Callable[[], Finding] = field(repr=False, compare=False)
     slow: bool = False
     link: Mapping[str, str] = field(default_factory=dict)
+    question: Question | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings", MappingProxyType(dict(self.settings)))
@@ -129,6 +217,44 @@ def page_script(page: str) -> str:
 def all_lessons() -> list[tuple[str, Lesson]]:
     """Every lesson of every page, as ``(page, lesson)``."""
     return [(p, lesson) for p in PAGE_MODULES for lesson in page_lessons(p)]
+
+
+def checkpoints() -> list[tuple[str, Lesson]]:
+    """Every lesson that carries a :class:`Question`, as ``(page, lesson)``, in the course's order."""
+    return [(p, lesson) for p, lesson in all_lessons() if lesson.question is not None]
+
+
+def find_lesson(key: str) -> tuple[str, Lesson] | None:
+    """The page and lesson of a lesson key (``"gradients.survives"``), or None."""
+    page = key.split(".", 1)[0]
+    if page not in PAGE_MODULES:
+        return None
+    return next(((page, le) for le in page_lessons(page) if le.key == key), None)
+
+
+def computed_answer(key: str) -> dict:
+    """Run a checkpoint lesson's check and return its answer as plain data: ``value`` (checked against the
+    question), ``label`` (as the page shows it), ``measured`` (the numbers, in words), ``holds``."""
+    found = find_lesson(key)
+    if found is None or found[1].question is None:
+        raise KeyError(f"no checkpoint {key!r}")
+    lesson = found[1]
+    finding = lesson.run()
+    value = lesson.question.parse(finding.value)
+    if value is None:
+        raise ValueError(f"the check of {key!r} computed {finding.value!r}, not an answer to its question")
+    return {"value": value, "label": lesson.question.label(value), "measured": finding.measured,
+            "holds": bool(finding.holds)}
+
+
+def checkpoint_job(ctx, key: str) -> dict:
+    """The job that computes a slow checkpoint's answer in a training worker (its check trains a model)."""
+    ctx.phase("computing the answer")
+    ctx.check()
+    answer = computed_answer(key)
+    from ..status import Status
+
+    return {"status": Status.FINISHED, "message": answer["measured"], "answer": answer}
 
 
 def _module(page: str):
