@@ -526,11 +526,11 @@ def to_csv(rows: list[dict]) -> bytes:
                  if k in (r.get("params") or {}) else "" for k in params]
         line += [(_cell_text(r["metrics"][k]) if r["metrics"][k] is not None else "NaN")
                  if k in (r.get("metrics") or {}) else "" for k in metrics]
-        writer.writerow([_csv_safe(c) for c in line])
+        writer.writerow([csv_safe(c) for c in line])
     return buf.getvalue().encode("utf-8")
 
 
-def _csv_safe(text: str) -> str:
+def csv_safe(text: str) -> str:
     """A spreadsheet runs a cell that starts with = + - @ as a formula: a nickname must not (CSV injection).
     Numbers keep their sign."""
     if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
