@@ -1,4 +1,5 @@
-"""The app's database: the class board's runs and the teacher's settings, through SQLAlchemy 2.
+"""The app's database: the class board's runs, the teacher's settings and the class's lead and checkpoint
+answers, through SQLAlchemy 2.
 
 By default an embedded SQLite file in the app's data folder (``RNNLAB_DATA``, else
 ``$XDG_DATA_HOME/rnnlab`` or ``~/.local/share/rnnlab``), created on first use. Any SQLAlchemy URL in
@@ -28,6 +29,7 @@ from pathlib import Path
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     Index,
@@ -35,6 +37,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     create_engine,
     event,
     inspect,
@@ -74,14 +77,57 @@ settings = Table("settings", metadata,
                  Column("updated_at", Float, nullable=False))
 
 
+#: the teacher's lead, one row per class code (rnnlab.runtime.classroom): the page and settings students may
+#: follow, the controls locked for them, and the checkpoint open now
+class_lead = Table("class_lead", metadata,
+                   Column("class_code", String(64), primary_key=True),
+                   Column("leading", Boolean, nullable=False, default=False),
+                   Column("page", String(200), nullable=False, default=""),
+                   Column("label", String(300), nullable=False, default=""),
+                   Column("widget_values", JSON, nullable=False),    # widget key -> value, as the page holds it
+                   Column("params", JSON, nullable=False),           # the other URL parameters (texts)
+                   Column("locked", JSON, nullable=False),           # widget keys students may not change
+                   Column("checkpoint", String(120), nullable=False, default=""),   # a lesson key, "" for none
+                   Column("round", Integer, nullable=False, default=0),             # 1 the first vote, 2 a re-vote…
+                   Column("revealed", Boolean, nullable=False, default=False),
+                   Column("answer", JSON, nullable=True),            # the computed answer (value, label, measured)
+                   Column("version", Integer, nullable=False, default=0),          # +1 at every change
+                   Column("updated_at", Float, nullable=False))
+
+#: the students' answers to checkpoints: one row per class, checkpoint, vote and browser tab; nothing else
+#: about a student than the nickname they chose to give
+answers = Table("checkpoint_answers", metadata,
+                Column("id", Integer, primary_key=True, autoincrement=True),
+                Column("class_code", String(64), nullable=False, default=""),
+                Column("checkpoint", String(120), nullable=False),
+                Column("round", Integer, nullable=False),
+                Column("session", String(64), nullable=False),
+                Column("nickname", String(32), nullable=False, default=""),
+                Column("answer", String(64), nullable=False),
+                Column("answered_at", Float, nullable=False),
+                UniqueConstraint("class_code", "checkpoint", "round", "session", name="uq_checkpoint_answer"),
+                Index("ix_checkpoint_answers_class", "class_code", "checkpoint"))
+
+#: who is in the class now: a browser tab's last sign of life (written at most every half minute)
+presence = Table("class_presence", metadata,
+                 Column("class_code", String(64), primary_key=True),
+                 Column("session", String(64), primary_key=True),
+                 Column("seen_at", Float, nullable=False))
+
+
 def _v1(conn) -> None:
     for table in (runs, settings):
         table.create(conn, checkfirst=True)
 
 
+def _v2(conn) -> None:
+    for table in (class_lead, answers, presence):
+        table.create(conn, checkfirst=True)
+
+
 #: schema steps in order: version k is reached by running MIGRATIONS[k - 1]. Never edit a released step;
 #: append a new one (e.g. ``lambda conn: conn.exec_driver_sql("ALTER TABLE board_runs ADD COLUMN ...")``).
-MIGRATIONS: list[Callable] = [_v1]
+MIGRATIONS: list[Callable] = [_v1, _v2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
