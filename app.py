@@ -12,7 +12,7 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages import presenter
+from app_pages import classroom, presenter
 from app_pages.common import (
     PAGES,
     not_found,
@@ -29,6 +29,7 @@ def main() -> None:
     st.set_page_config(page_title="rnnlab: recurrent networks, step by step", page_icon="🔁", layout="wide",
                        initial_sidebar_state="collapsed")
     server_setup()
+    classroom.install_locks()
     warm_up_once()
     style()
     navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
@@ -38,7 +39,11 @@ def main() -> None:
     if page_not_found():
         not_found()
     else:
-        navigation.run()
+        classroom.before(navigation.url_path)      # the teacher's lead: follow, locks, a checkpoint
+        try:
+            navigation.run()
+        finally:
+            classroom.after(classroom.page_path(navigation.url_path))   # the leading teacher publishes
     refreeze_after_imports()     # a page's first visit may have imported modules (skipped after st.rerun)
 
 

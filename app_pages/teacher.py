@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_pages import training
 from app_pages.common import escape_md, next_page, tips
+from app_pages.lead import lead_section
 from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
@@ -254,6 +255,7 @@ if unlocked():
     unlocked_header()
     settings_section(settings)
     board_section(settings)
+    lead_section()
     where_section()
     running_tips()     # under the settings: the form's Save button stays on a projector's first screen
 next_page("app_pages/teacher.py")

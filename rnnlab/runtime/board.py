@@ -308,6 +308,8 @@ def shared_board(url: str | None = None) -> Board:
 def board_listener(device: str = ""):
     """A job-runner listener that records each ended job on the app's board (found when the job ends)."""
     def on_end(job) -> None:
+        if (getattr(job, "meta", None) or {}).get("board") is False:
+            return          # not a student's training (a checkpoint's answer computed for the teacher)
         row = row_from_job(job, device=device)
         if row is not None:
             shared_board().record_later(row)
