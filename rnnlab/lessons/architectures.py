@@ -6,12 +6,13 @@ thread as a job worker), once each (cached): what a class sees after pressing Tr
 from __future__ import annotations
 
 import functools
+from collections import Counter
 
 import numpy as np
 
 from ..data import seqtasks
 from ..labs import architectures as arch
-from . import Finding, Lesson, job_context
+from . import Finding, Lesson, Question, job_context
 
 PAGE = "app_pages/architectures.py"
 SEED = 0
@@ -80,7 +81,34 @@ def _greedy() -> Finding:
     return Finding(len(set(words)) == 1 and words[0] in seqtasks.word_distribution(digit)
                    and _likeliest_path(digit, words[0]),
                    f"200 draws of {digit} at temperature 0: {sorted(set(words))}; the exact first letters "
-                   f"{seqtasks.ideal_next_letter(digit, '')}, the network's most likely {max(first, key=first.get)!r}")
+                   f"{seqtasks.ideal_next_letter(digit, '')}, the network's most likely {max(first, key=first.get)!r}",
+                   value=Counter(words).most_common(1)[0][0])
+
+
+def _exact_tie(digit: int) -> tuple[str, list[str], float] | None:
+    """Where always taking the likeliest next letter of the exact distribution first meets a tie: (the letters
+    written so far, the tied symbols, their probability); None if it reaches the end without one."""
+    prefix = ""
+    while True:
+        ideal = seqtasks.ideal_next_letter(digit, prefix)
+        top = max(ideal.values())
+        best = [sym for sym, p in ideal.items() if p >= top - 1e-9]
+        if len(best) > 1:
+            return prefix, best, top
+        if best[0] == seqtasks.SPECIALS[seqtasks.EOS]:
+            return None
+        prefix += best[0]
+
+
+def _tie_words(digit: int) -> str:
+    """The explanation's sentence on the tie greedy meets for ``digit`` (empty if none)."""
+    tie = _exact_tie(digit)
+    if tie is None:
+        return ""
+    prefix, best, p = tie
+    names = [("the end" if sym == seqtasks.SPECIALS[seqtasks.EOS] else sym) for sym in best]
+    return (f" After “{prefix}” the exact shares tie ({' and '.join(names)}, {p:.0%} each): there the network's "
+            "own slight preference decides.")
 
 
 def _shares(words: list[str], digit: int) -> tuple[float, float]:
@@ -229,7 +257,11 @@ LESSONS = (
            "one name, every time: the likeliest letter at every step",
            f"Temperature 0 takes the most likely letter at every step: the first letter most names of "
            f"{INPUTS['digit']} share ({', '.join(f'{k} {v:.0%}' for k, v in _T_FIRST.items())}), then again the "
-           "likeliest next letter. The first letters choose the language; no draw is left.", _greedy, slow=True),
+           "likeliest next letter. The first letters choose the language; no draw is left."
+           + _tie_words(INPUTS["digit"]), _greedy, slow=True,
+           question=Question(f"At temperature 0, which name does the trained network write for the digit "
+                             f"{INPUTS['digit']}, every time?",
+                             choices=tuple(seqtasks.word_distribution(INPUTS["digit"])))),
     Lesson("architectures.one_to_many.temperature", "At temperature 1, do the names come out as often as the black "
            "ticks say? At 2?", _tab("one_to_many", ar_2_temp=1.0, ar_2_draw=TEMPERATURE_DRAW),
            "at 1 almost only real names, but not at their true shares; at 2 many invented words",

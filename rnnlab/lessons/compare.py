@@ -27,13 +27,15 @@ from ..labs.compare import (
     within_beyond,
 )
 from ..nn.seqmodels import build
-from . import Finding, Lesson, job_context
+from . import Finding, Lesson, Question, job_context
 
 PAGE = "app_pages/compare.py"
 DEFAULTS = {"cmp_tab": "Memory", "cmp_cell": RECALL_LINEUP.cell, "cmp_size": RECALL_LINEUP.params,
             "cmp_T": RECALL_T, "cmp_steps": RECALL_STEPS, "cmp_window": RECALL_LINEUP.window,
             "cmp_layers": RECALL_LINEUP.cnn_layers, "cmp_context": RECALL_LINEUP.context}
 SEED = 0
+#: the tanh lesson compares the dependence on the marked token near (k ≤ NEAR) and far back (k ≥ FAR)
+NEAR, FAR = 3, DEFAULTS["cmp_T"] - 16
 
 
 @lru_cache(maxsize=4)
@@ -67,12 +69,13 @@ def _tanh() -> Finding:
     m = _recall("RNN", cell="RNN")
     s, acc, T = m["sensitivity"], m["acc"], DEFAULTS["cmp_T"]
     # medians: 8 sequences per k make the line noisy (single spikes far back)
-    near, far = median(s[:4]), median(s[T - 16:])
+    near, far = median(s[:NEAR + 1]), median(s[FAR:])
     far_acc = sum(acc[T // 2:]) / (T - T // 2)
+    weaker = near / max(far, 1e-30)
     return Finding(m["span"] < T - 1 and 3 * m["chance"] < far_acc < 0.95 and far < near / 5,
                    f"RNN (tanh): ≥ 90% only up to k = {m['span']}; {far_acc:.0%} on average at k ≥ {T // 2} "
-                   f"(chance {m['chance']:.1%}); dependence on the marked token: median {near:.2g} at k ≤ 3, "
-                   f"{far:.2g} at k ≥ {T - 16} ({near / max(far, 1e-30):.0f}× weaker)")
+                   f"(chance {m['chance']:.1%}); dependence on the marked token: median {near:.2g} at k ≤ {NEAR}, "
+                   f"{far:.2g} at k ≥ {FAR} ({weaker:.0f}× weaker)", value=weaker)
 
 
 def _speed() -> Finding:
@@ -106,11 +109,13 @@ LESSONS = (
            "the symbol 63 steps? Open <i>How strongly does each answer depend on the marked token?</i>: how does "
            "that dependence change with k?", {"cmp_tab": "Memory", "cmp_cell": "RNN"},
            "it still beats chance at every k, but no longer 100%: at 90% only a few steps, then about 85%; its "
-           "dependence on the marked token is typically over 5× weaker at k ≥ 48 than at k ≤ 3, and noisy",
+           f"dependence on the marked token is typically over 5× weaker at k ≥ {FAR} than at k ≤ {NEAR}, and noisy",
            "Each step multiplies the gradient by the tanh cell's Jacobian, which usually shrinks it: a token far "
            "back sends a faint, noisy training signal, so the symbol is held less surely than by the LSTM, "
            "whose cell state is only scaled by its forget gate from step to step.",
-           _tanh, slow=True, link={"cmp_cell": CELL_LABELS["RNN"]}),
+           _tanh, slow=True, link={"cmp_cell": CELL_LABELS["RNN"]},
+           question=Question(f"With the tanh cell, how many times weaker is the answer's dependence on the marked "
+                             f"token at k ≥ {FAR} than at k ≤ {NEAR}?", low=0.1, high=1e10)),
     Lesson("compare.speed.token", "In <b>Speed</b>, measure, then read the cost of one new token after 1,024 "
            "tokens: the running state against the Transformer without a cache. Is the RNN the slowest to "
            "<i>train</i>, as the course's table says?", {"cmp_tab": "Speed"},

@@ -14,7 +14,7 @@ import numpy as np
 from ..data.series import BUILTIN
 from ..labs.forecast import SCENARIOS, ForecastRecipe, forecast_job, outside_training_range
 from ..labs.forecast.recipes import DEFAULT_SERIES, PRESET_WIDGETS
-from . import Finding, Lesson, job_context
+from . import Finding, Lesson, Question, job_context
 
 PAGE = "app_pages/forecast.py"
 DEFAULTS = {"fc_source": "built-in", "fc_series": DEFAULT_SERIES, "fc_n": 2000, "fc_trend": 0.002,
@@ -30,6 +30,7 @@ CHAOS = {**PRESET_WIDGETS, "fc_series": SCENARIOS["chaos"].series, "fc_window": 
          **{f"fc_{k}": v for k, v in SCENARIOS["chaos"].series_kwargs.items()}}
 RECURSIVE = {"fc_horizon": 10, "fc_strategy": "recursive"}
 _SERIES_ARGS = {"fc_n": "n", "fc_trend": "trend", "fc_noise2": "noise", "fc_tau": "tau", "fc_every": "every"}
+AR = "linear AR"    # the baseline's name in the results table, less its order: "linear AR(30)"
 
 
 @lru_cache(maxsize=4)
@@ -56,13 +57,14 @@ def _mase(res: dict) -> dict[str, float]:
 def _trend() -> Finding:
     res, y = _run(tuple(TREND.items()), EPOCHS["trend"])
     m = _mase(res)
-    gru, ar = m[res["rnn_name"]], next(v for k, v in m.items() if k.startswith("linear AR"))
+    gru, ar = m[res["rnn_name"]], next(v for k, v in m.items() if k.startswith(AR))
     train_end, test_start = res["bounds"]
     below = float(np.mean(y[:train_end] < np.median(y[test_start:])))
     outside = outside_training_range(y, (train_end, test_start))
     return Finding(ar < gru and below > 0.9 and outside > 0.2,
                    f"MASE: GRU {gru:.2f}, linear AR {ar:.2f}; the test part's median is above {below:.0%} of the "
-                   f"training values, and {outside:.0%} of the test part lies outside the training range")
+                   f"training values, and {outside:.0%} of the test part lies outside the training range",
+                   value=AR if ar < gru else TREND["fc_cell"])
 
 
 def _chaos() -> Finding:
@@ -92,7 +94,9 @@ LESSONS = (
            "linear AR beats the GRU; most of the test part lies above the values of the training part",
            "The trend lifts the test part above almost everything the network saw in training, and a network "
            "fitted to the training range rarely produces values beyond it; a linear AR model simply carries the "
-           "pattern on.", _trend, slow=True),
+           "pattern on.", _trend, slow=True,
+           question=Question("On the trended series, which forecasts the test part better (the lower MASE)?",
+                             choices=(TREND["fc_cell"], AR))),
     Lesson("forecast.chaos",
            f"Click <b>{_CH.title}</b> (Mackey–Glass, {_CH.horizon} steps ahead) and train again: now the linear "
            "methods fall behind, because the future is a <i>nonlinear</i> function of the past.", CHAOS,

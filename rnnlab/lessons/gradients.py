@@ -4,18 +4,20 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from ..labs.gradients import PAGE_FORGET_BIAS, gradient_flow, sci
+from ..labs.gradients import CELL_CHOICES, PAGE_FORGET_BIAS, gradient_flow, sci
 from ..labs.longrange import CELLS, DEFAULT_LR, RACE_DEFAULTS, solved_threshold, train_task
-from . import Finding, Lesson
+from . import Finding, Lesson, Question
 
 PAGE = "app_pages/gradients.py"
 DEFAULTS = {"gr_tab": "Gradient flow", "gr_T": 100, "gr_cells": ["RNN (tanh)", "LSTM", "GRU"], "gr_hidden": 32,
             "gr_init": "PyTorch default", "gr_scale": "no rescaling", "gr_fbias": PAGE_FORGET_BIAS,
             "gr_skip": False, "gr_input": "random"}
-FLOW_CELLS = ("RNN_TANH", "LSTM", "GRU")
+FLOW_CELLS = tuple(CELL_CHOICES[c] for c in DEFAULTS["gr_cells"])     # ("RNN_TANH", "LSTM", "GRU")
 NAMES = {"RNN_TANH": "tanh RNN", "LSTM": "LSTM", "GRU": "GRU"}
+LABELS = {CELL_CHOICES[c]: c for c in DEFAULTS["gr_cells"]}            # as the page's Cells box names them
 SEED = 0
 F_GATE = 1 / (1 + math.exp(-PAGE_FORGET_BIAS))      # σ(bias): where a fresh forget gate starts, on average
+F_ZERO = 1 / (1 + math.exp(0.0))                    # ... and where it starts at bias 0
 
 
 @lru_cache(maxsize=16)
@@ -38,7 +40,7 @@ def _who_survives() -> Finding:
     r = _ratios(200, PAGE_FORGET_BIAS)
     return Finding(r["LSTM"] > -6 and _lead(r) > 30 and max(r["RNN_TANH"], r["GRU"]) < -30,
                    f"at T = 200, ‖∂L/∂h₁‖/‖∂L/∂h_T‖: {_words(r)} (the LSTM keeps {_lead(r):.0f} orders of "
-                   "magnitude more)")
+                   "magnitude more)", value=LABELS[max(r, key=r.get)])
 
 
 def _forget_bias_zero() -> Finding:
@@ -46,7 +48,8 @@ def _forget_bias_zero() -> Finding:
     holds = all(leads[T, PAGE_FORGET_BIAS] > 15 and leads[T, 0.0] < 3 for T in (DEFAULTS["gr_T"], 200))
     return Finding(holds, "; ".join(f"T = {T}: the LSTM's lead {leads[T, PAGE_FORGET_BIAS]:.0f} orders of magnitude "
                                     f"at bias +{PAGE_FORGET_BIAS:g}, {leads[T, 0.0]:.1f} at bias 0 "
-                                    f"({_words(_ratios(T, 0.0))})" for T in (DEFAULTS["gr_T"], 200)))
+                                    f"({_words(_ratios(T, 0.0))})" for T in (DEFAULTS["gr_T"], 200)),
+                   value=10 ** _ratios(DEFAULTS["gr_T"], 0.0)["LSTM"])
 
 
 def _race() -> Finding:
@@ -71,13 +74,21 @@ LESSONS = (
            "(both below 1e-30)",
            f"The LSTM's forget-gate bias starts at +{PAGE_FORGET_BIAS:g}, so f ≈ σ({PAGE_FORGET_BIAS:g}) = "
            f"{F_GATE:.2f} and the gradient along its cell state c loses only about {1 - F_GATE:.0%} per step; the "
-           "tanh RNN and the fresh GRU (update gate z ≈ 0.5) shrink it much more at every step.", _who_survives),
+           "tanh RNN and the fresh GRU (update gate z ≈ 0.5) shrink it much more at every step.", _who_survives,
+           question=Question("At T = 200, which cell's gradient falls slowest on its way back from step T to step 1?",
+                             choices=tuple(DEFAULTS["gr_cells"]))),
+    # T is set too: the checkpoint asks for the number the page shows at T = 100 (the lesson before sets 200)
     Lesson("gradients.forget_bias",
-           "Set the <b>LSTM forget-gate bias</b> to 0: how much of the LSTM's advantage is left?",
-           {"gr_fbias": 0.0, "gr_tab": "Gradient flow"},
+           f"Set <b>T</b> to {DEFAULTS['gr_T']} and the <b>LSTM forget-gate bias</b> to 0: how much of the LSTM's "
+           "advantage is left?",
+           {"gr_fbias": 0.0, "gr_T": DEFAULTS["gr_T"], "gr_tab": "Gradient flow"},
            "the LSTM's lead of many orders of magnitude collapses to about as little as the GRU keeps",
-           "At bias 0 the forget gate starts at f ≈ 0.5: c halves at every step, and the LSTM vanishes like the "
-           "others. The advantage is the gate near 1, not the architecture alone.", _forget_bias_zero),
+           f"At bias 0 the forget gate starts at f ≈ σ(0) = {F_ZERO:.1f}: along c the gradient is roughly halved at "
+           "every step, and the LSTM vanishes like the others (a little more slowly than halving alone predicts: "
+           "the units whose f sits higher, and the paths through h, lose less). The advantage is the gate near 1, "
+           "not the architecture alone.", _forget_bias_zero,
+           question=Question(f"With the forget-gate bias at 0, what is ‖∂L/∂h₁‖/‖∂L/∂h_T‖ for the LSTM at "
+                             f"T = {DEFAULTS['gr_T']}?", low=1e-40, high=1.0)),
     Lesson("gradients.race",
            "Race the cells on the adding problem (<i>Long-range tasks</i> tab, press <b>Train</b>): which ones get "
            "below the green <i>solved</i> line, and after how many steps?",

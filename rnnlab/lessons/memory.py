@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from ..data.tokenizer import tokenize
+from ..figures.steps import TITLES
 from ..labs.memory import (
     DEFAULT_REVIEW,
     FRESH,
@@ -19,7 +20,7 @@ from ..labs.memory import (
     read_model,
 )
 from ..labs.sentiment.reading import load_shipped
-from . import Finding, Lesson
+from . import Finding, Lesson, Question
 
 PAGE = "app_pages/memory.py"
 DEFAULTS = {"mem_tab": "Heatmaps", "mem_dir": "forward", "mem_units": "16 most varying"}
@@ -27,6 +28,7 @@ NOT_UNIT = 43       # a unit of the pretrained model's forward layer that fires 
 #: Words of the review that carry its sentiment or turn it: where a trained reader's memory should move.
 SENTIMENT = {"dull", "surprised", "wonderful", "drags", "rushed", "perfect", "happily"}
 TURNS = {"but", "not", "never", "although", "yet"}
+GATES = ("i", "f", "g", "o")   # the LSTM's gates, in the Gate saturation chart's order
 
 
 @functools.lru_cache(maxsize=1)
@@ -56,7 +58,8 @@ def _saturation() -> Finding:
     only_trained = all(share[g][0] >= 0.1 and share[g][0] >= 5 * share[g][1] for g in ("i", "f", "o"))
     return Finding(only_trained and share["g"][1] >= 0.1,
                    "saturated values, pretrained vs fresh: " + ", ".join(f"{g} {a:.0%} vs {b:.0%}"
-                                                                       for g, (a, b) in share.items()))
+                                                                       for g, (a, b) in share.items()),
+                   value=TITLES[max(GATES, key=lambda g: share[g][1])])
 
 
 def _jumps() -> Finding:
@@ -83,7 +86,9 @@ LESSONS = (
            "(about 1%) fresh; the candidate g is saturated often even untrained",
            "A sigmoid gate is below 0.1 or above 0.9 only when its sum is beyond ±2.2: training pushes the sums "
            "there and the gates become switches. The tanh candidate g counts beyond ±0.8, which a sum of ±1.1 "
-           "reaches: random weights already get there.", _saturation),
+           "reaches: random weights already get there.", _saturation,
+           question=Question("In a freshly initialised model, which gate's values are saturated (near a limit) most "
+                             "often?", choices=tuple(TITLES[g] for g in GATES))),
     Lesson("memory.trajectory", "Open <b>Trajectory</b>: after which words does the memory jump?",
            {"mem_tab": "Trajectory"},
            "the longest steps come after sentiment words (dull, wonderful, surprised) and a turn such as but",

@@ -12,7 +12,7 @@ from ..labs.sentiment.examples import DEFAULT_EXAMPLE, EXAMPLES
 from ..labs.sentiment.reading import load_shipped
 from ..runtime.jobs.context import JobContext
 from ..status import Status
-from . import Finding, Lesson
+from . import Finding, Lesson, Question
 
 PAGE = "app_pages/sentiment.py"
 FAST = PRESETS["fast"]
@@ -44,7 +44,8 @@ def _what_if() -> Finding:
     d = compare(tm, NEGATION, edited)
     return Finding(d["d_logodds"] <= -1 and abs(d["d_prob"]) < 0.01,
                    f"log-odds {d['logit_original']:+.2f} → {d['logit_edited']:+.2f} ({d['d_logodds']:+.2f}); "
-                   f"P(positive) {pct(d['p_original'])} → {pct(d['p_edited'])} ({points(d['d_prob'])})")
+                   f"P(positive) {pct(d['p_original'])} → {pct(d['p_edited'])} ({points(d['d_prob'])})",
+                   value=abs(d["d_prob"]) * 100)      # in percentage points, as the page's metric shows it
 
 
 class _Ctx(JobContext):
@@ -92,7 +93,10 @@ LESSONS = (
            {"sent_example": "Negation", "sent_text": NEGATION, "sent_tab": "What if…", "sent_whatif": EDIT_OPTION},
            "the log-odds fall by more than 1, the probability by less than 1 point",
            "The same change of log-odds moves a probability near 0% or 100% very little and one near 50% a lot: "
-           "sigmoid is flat at its ends.", _what_if),
+           "sigmoid is flat at its ends.", _what_if,
+           question=Question("On Negation, by how many percentage points does P(positive) move when "
+                             f"{EDIT.replace(' → ', ' becomes ')}?",
+                             low=1e-3, high=1e2, per_decade=2)),
     Lesson("sentiment.diverge", "Train the fast recipe below: the validation accuracy climbs as reviews are read. "
            "Then set the <b>learning rate</b> to 1 and train again: the loss leaps far above its start and the "
            "run is stopped as diverged, although gradient clipping is on.",

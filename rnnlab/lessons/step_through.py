@@ -9,10 +9,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..figures.steps import MAX_LINES, shown_units, state_history, vector_bars, weight_heatmaps
+from ..figures.steps import MAX_LINES, TITLES, shown_units, state_history, vector_bars, weight_heatmaps
 from ..labs.equations import step_equations
 from ..labs.unroll import CELLS, DEFAULT_SENTENCE, RADII, WRITTEN_OUT, build_unroll, gate_weights, history, step_values
-from . import Finding, Lesson
+from . import Finding, Lesson, Question
 
 PAGE = "app_pages/step_through.py"
 DEFAULTS = {"st_cell": "LSTM", "st_hidden": 3, "st_init": "default", "st_input": "sentence",
@@ -20,6 +20,7 @@ DEFAULTS = {"st_cell": "LSTM", "st_hidden": 3, "st_init": "default", "st_input":
 WORD = "not"
 LOW, HIGH = "0.5", "2.0"     # the two spectral radii lesson 2 compares
 BIG = 12                     # lesson 3's hidden size: above WRITTEN_OUT and above the chart's MAX_LINES
+GATES = ("i", "f", "g", "o")   # the default LSTM's gates, in the Gates chart's order
 
 
 def _unroll(**settings):
@@ -39,7 +40,7 @@ def _at_not() -> Finding:
     return Finding(most == "g" and bool(flipped),
                    "from '" + u.labels[t - 1] + f"' to '{WORD}' the bars move by at most "
                    + ", ".join(f"{g} {v:.2f}" for g, v in moves.items())
-                   + f"; h changes sign in unit(s) {flipped}")
+                   + f"; h changes sign in unit(s) {flipped}", value=TITLES[most])
 
 
 def _first_word_left(u) -> float:
@@ -93,7 +94,9 @@ LESSONS = (
            "<i>Gates</i> chart moves most, and does h change sign?", {"st_t": DEFAULT_SENTENCE.split().index(WORD) + 1},
            "the candidate g swings most; some units of h change sign",
            "g is a tanh of the new word (−1 to 1); i, f and o are sigmoids (0 to 1) that only scale. The net is "
-           f"untrained and its words are random vectors: to it, <i>{WORD}</i> is just another word.", _at_not),
+           f"untrained and its words are random vectors: to it, <i>{WORD}</i> is just another word.", _at_not,
+           question=Question(f"When the LSTM reads “{WORD}”, which bar of the Gates chart moves most from the step "
+                             "before?", choices=tuple(TITLES[g] for g in GATES))),
     Lesson("step_through.radius", f"Pick <b>RNN (tanh)</b> and set <b>U's spectral radius</b> to {LOW}, then "
            f"{HIGH}, and watch the h chart: which unit flips sign at every word, which is pinned near +1?",
            {"st_cell": "RNN (tanh)", "st_radius": HIGH},

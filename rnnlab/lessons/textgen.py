@@ -20,7 +20,7 @@ from ..labs.textgen import (
     train_charlm,
 )
 from ..nn.charlm import generate
-from . import Finding, Lesson
+from . import Finding, Lesson, Question
 
 PAGE = "app_pages/textgen.py"
 DEFAULTS = {"tg_tab": "Generate", "tg_prompt": DEFAULT_PROMPT, "tg_temp": DEFAULT_TEMPERATURE, "tg_topk": 0,
@@ -29,6 +29,15 @@ COLD, HOT = 0.2, 1.5
 #: training steps of the live recipe the spaces-first check takes (a few seconds of the page's 3 minutes)
 LIVE_STEPS = 8
 NGRAM = 10          # a phrase repeats when a run of this many characters already occurred in the sample
+#: where the checkpoint's answers about the untrained model's best |r| for the position in the line part
+R_EDGES = (0.2, 0.4, 0.6, 0.8)
+R_BINS = (f"|r| below {R_EDGES[0]:g}", *(f"|r| from {a:g} to {b:g}" for a, b in zip(R_EDGES, R_EDGES[1:])),
+          f"|r| of {R_EDGES[-1]:g} or more")
+
+
+def r_bin(r: float) -> str:
+    """The choice of :data:`R_BINS` that holds ``|r|``."""
+    return R_BINS[sum(abs(r) >= e for e in R_EDGES)]
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +110,7 @@ def _position_unit() -> Finding:
     control = max(abs(r["r"]) for r in report["control"] if r["feature"] == "position in the line")
     return Finding(best >= 0.8 and control < 0.6 and best - control > 0.25,
                    f"the trained model's best unit: |r| = {best:.2f}; the untrained model's best: |r| = {control:.2f}"
-                   f" ({report['chars']:,} held-out characters)")
+                   f" ({report['chars']:,} held-out characters)", value=r_bin(control))
 
 
 LESSONS = (
@@ -130,5 +139,7 @@ LESSONS = (
            "a trained unit with |r| of 0.8 or more; the untrained model's best is much weaker",
            "Not as clearly: a recurrent state adds up its inputs, so some random units drift with the position "
            "a little, but only training makes a unit that resets at each newline and tracks the line's length.",
-           _position_unit),
+           _position_unit,
+           question=Question("How closely does the best unit of an untrained model follow the position in the line "
+                             "(its |r|)?", choices=R_BINS)),
 )
