@@ -32,7 +32,8 @@ FOLLOWED = "_class_followed"    # the teacher's state this session last followed
 REVEALED = "_class_revealed"    # the (checkpoint, vote) whose reveal this session applied
 MINE = "_class_mine"            # this session's answers: (checkpoint, vote) -> answer
 TEACHER_PAGE = "app_pages/teacher.py"   # never published: students would follow to a password box
-AUTO = "class_auto"             # the student's own switch: follow automatically
+AUTO = "class_auto"             # the student's own switch: follow automatically…
+AUTO_KEPT = "_class_auto"       # …kept outside the widget (a widget's state is dropped when a page switch skips it)
 #: widget functions whose ``key`` the teacher can lock (each takes ``disabled``)
 LOCKABLE = ("slider", "select_slider", "selectbox", "multiselect", "radio", "toggle", "checkbox", "number_input",
             "text_input", "text_area", "segmented_control", "pills")
@@ -243,7 +244,7 @@ def poll(path: str | None) -> None:
     if lead.revealed and lead.checkpoint and st.session_state.get(REVEALED) != (lead.checkpoint, lead.round):
         st.session_state[REVEALED] = (lead.checkpoint, lead.round)
         request = reveal_request(lead)
-    elif lead.leading and st.session_state.get(AUTO) and st.session_state.get(FOLLOWED) != lead.version:
+    elif lead.leading and st.session_state.get(AUTO_KEPT) and st.session_state.get(FOLLOWED) != lead.version:
         st.session_state[FOLLOWED] = lead.version
         if not with_teacher(lead, path):
             request = follow_request(lead)
@@ -252,8 +253,13 @@ def poll(path: str | None) -> None:
         st.rerun(scope="app")
     if st.session_state.get(DRAWN) != signature(lead, path):
         st.rerun(scope="app")
-    if lead.leading:
+    if lead.leading and lead.page:
         follow_bar(lead, path)
+
+
+def _auto_changed() -> None:
+    st.session_state[AUTO_KEPT] = bool(st.session_state.get(AUTO))
+    st.session_state.pop(FOLLOWED, None)          # switched on: follow the teacher now
 
 
 def follow_bar(lead: Lead, path: str | None) -> None:
@@ -269,7 +275,9 @@ def follow_bar(lead: Lead, path: str | None) -> None:
         st.session_state[FOLLOWED] = lead.version
         st.session_state[PENDING] = follow_request(lead)
         st.rerun(scope="app")
-    c3.toggle("Follow automatically", key=AUTO, help="Go wherever the teacher goes, with the teacher's settings, "
+    if AUTO not in st.session_state:
+        st.session_state[AUTO] = bool(st.session_state.get(AUTO_KEPT, False))
+    c3.toggle("Follow automatically", key=AUTO, on_change=_auto_changed, help="Go wherever the teacher goes, with the teacher's settings, "
               "each time the teacher moves. You can still wander off in between.")
     locked = locks_for(lead, path)
     if locked:
@@ -306,38 +314,37 @@ def my_answer(lead: Lead) -> str | None:
 
 
 def question_panel(lead: Lead, lesson) -> None:
-    """The question, the student's answer (once; changeable until the reveal), and no result yet."""
+    """The question, the student's answer (once; changeable until the reveal), and no result yet. A form:
+    picking an option costs nothing until the answer is sent."""
     q = lesson.question
     mine = my_answer(lead)
-    with st.container(border=True, key="class_question"):
+    parsed = q.parse(mine) if mine is not None else None
+    options = q.options()
+    key = f"class_answer_{lead.round}"
+    if key not in st.session_state and parsed is not None:      # back on the page: the answer sent before
+        st.session_state[key] = parsed if not q.numeric else min(options, key=lambda o: q.distance(o, parsed))
+    with st.form(f"class_question_{lead.round}", border=True):
         st.markdown(f":material/quiz: **Predict before you look** ({vote_name(lead.round).lower()}): "
                     f"{escape_md(q.text)}")
-        options = q.options()
-        parsed = q.parse(mine) if mine is not None else None
-        key = f"class_answer_{lead.round}"
         if q.numeric:
-            start = parsed if parsed in options else options[len(options) // 2]
-            if parsed is not None and parsed not in options:
-                start = min(options, key=lambda o: q.distance(o, parsed))
             choice = st.select_slider("Your guess (log scale: each step is 10 times the last)", options,
-                                      value=start, format_func=q.label, key=key)
+                                      value=options[len(options) // 2], format_func=q.label, key=key)
         else:
-            choice = st.radio("Your answer", options, index=options.index(parsed) if parsed in options else None,
-                              key=key, horizontal=True)
-        c1, c2 = st.columns([2, 5], vertical_alignment="center")
-        if c1.button("Change my answer" if mine is not None else "Send my answer", key="class_send", type="primary",
-                     width="stretch", disabled=choice is None):
-            ok = room().answer(class_code(), lead.checkpoint, lead.round, training.session_id(),
-                               clean_nickname(st.session_state.get("nickname", "")), str(choice))
-            if ok:
-                st.session_state[MINE][(lead.checkpoint, lead.round)] = mine = str(choice)
-            else:
-                c2.warning("This vote has just closed: the teacher revealed it or began a new one.")
-        if mine is not None and q.parse(mine) is not None:
-            c2.caption(f"Sent: **{escape_md(q.label(q.parse(mine)))}**. You can change it until the teacher reveals "
-                       "the answer; nobody sees the class's answers before that.")
+            choice = st.radio("Your answer", options, index=None, key=key, horizontal=True)
+        sent = st.form_submit_button("Send my answer", type="primary")   # one label: a click is never lost
+    if sent and choice is None:
+        st.warning("Pick an answer first.")
+    elif sent:
+        if room().answer(class_code(), lead.checkpoint, lead.round, training.session_id(),
+                         clean_nickname(st.session_state.get("nickname", "")), str(choice)):
+            st.session_state[MINE][(lead.checkpoint, lead.round)] = mine = str(choice)
         else:
-            c2.caption("Nobody sees the class's answers before the teacher reveals them.")
+            st.warning("This vote has just closed: the teacher revealed it or began a new one.")
+    if mine is not None and q.parse(mine) is not None:
+        st.caption(f"Sent: **{escape_md(q.label(q.parse(mine)))}**. You can change it until the teacher reveals the "
+                   "answer; nobody sees the class's answers before that.")
+    else:
+        st.caption("Nobody sees the class's answers before the teacher reveals them.")
 
 
 def tally_figure(lead: Lead, lesson, mine: str | None = None):

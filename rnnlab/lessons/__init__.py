@@ -56,7 +56,7 @@ def power_label(x: float) -> str:
     if round(m, 1) >= 10:
         e, m = e + 1, m / 10
     if -2 <= e <= 3:
-        return f"{x:.2g}" if e < 0 else f"{x:,.3g}"
+        return f"{x:.2g}" if e < 0 else f"{x:,.3g}" if e < 2 else f"{x:,.0f}"
     power = f"10{str(e).translate(SUPERSCRIPT)}"
     return power if abs(m - 1) < 0.05 else f"{m:.2g}×{power}"
 
