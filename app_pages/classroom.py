@@ -235,10 +235,9 @@ def poll(path: str | None) -> None:
         with contextlib.suppress(Exception):
             room().seen(code, training.session_id())
     if is_teacher():
-        if lead.leading or lead.checkpoint:
-            from app_pages.lead import teacher_bar
+        from app_pages.lead import teacher_bar
 
-            teacher_bar(lead, path)
+        teacher_bar(lead, path)
         return
     request = None
     if lead.revealed and lead.checkpoint and st.session_state.get(REVEALED) != (lead.checkpoint, lead.round):
@@ -277,8 +276,9 @@ def follow_bar(lead: Lead, path: str | None) -> None:
         st.rerun(scope="app")
     if AUTO not in st.session_state:
         st.session_state[AUTO] = bool(st.session_state.get(AUTO_KEPT, False))
-    c3.toggle("Follow automatically", key=AUTO, on_change=_auto_changed, help="Go wherever the teacher goes, with the teacher's settings, "
-              "each time the teacher moves. You can still wander off in between.")
+    c3.toggle("Follow automatically", key=AUTO, on_change=_auto_changed,
+              help="Go wherever the teacher goes, with the teacher's settings, each time the teacher moves. You can "
+                   "still wander off in between.")
     locked = locks_for(lead, path)
     if locked:
         st.caption("Locked by the teacher for now: " + ", ".join(sorted(k.split("_", 1)[-1] for k in locked)) + ".")

@@ -80,17 +80,20 @@ def teacher_bar(lead: Lead, path: str | None) -> None:
         if request is not None:         # the projector shows the lesson's settings too, and the class follows
             st.session_state[PENDING] = request
             st.rerun(scope="app")
+    page = lesson_page_name(path) if path else None
+    asks = [le for le in page_lessons(page) if le.question is not None] if page else []
+    if not (lead.leading or lead.checkpoint or asks):
+        return
     present = room().present(lead.class_code)
     c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="center")
     where = f"students see *{escape_md(lead.label or page_title(lead.page))}*" if lead.page else \
         "open a page: students will see it"
-    c1.markdown((f":material/co_present: **Leading the class**: {where}. " if lead.leading else "")
+    c1.markdown((f":material/co_present: **Leading the class**: {where}. " if lead.leading else
+                 ":material/co_present: Not leading (switch it on at the Teacher page). ")
                 + f"{present} student tab{'s' if present != 1 else ''} open now.")
     if lead.checkpoint:
         live_panel(lead)
         return
-    page = lesson_page_name(path) if path else None
-    asks = [le for le in page_lessons(page) if le.question is not None] if page else []
     if asks:
         with c2.popover("Ask the class", icon=":material/quiz:", width="stretch"):
             for le in asks:
