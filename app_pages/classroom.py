@@ -332,7 +332,7 @@ def question_panel(lead: Lead, lesson) -> None:
         else:
             choice = st.radio("Your answer", options, index=None, key=key, horizontal=True)
         sent = st.form_submit_button("Send my answer", type="primary")   # one label: a click is never lost
-    if sent and choice is None:
+    if sent and (choice is None or q.parse(str(choice)) is None):
         st.warning("Pick an answer first.")
     elif sent:
         if room().answer(class_code(), lead.checkpoint, lead.round, training.session_id(),

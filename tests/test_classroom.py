@@ -298,3 +298,45 @@ def test_a_checkpoint_is_answered_once_revealed_with_the_class_voted_again_expor
     teacher.button(key="FormSubmitter:teacher_answers_clear-Clear the answers").click().run()
     assert "Deleted 4 checkpoint answers" in _text(teacher) + " ".join(x.value for x in teacher.success)
     assert room.count() == 0
+
+
+def test_a_locked_value_holds_even_if_a_client_sends_another_and_every_widget_kind_can_be_locked(app_db):
+    room = C.shared_classroom()
+    room.set_leading("", True)
+    room.publish("", "app_pages/gradients.py", "Gradients lab, T = 200",
+                 {"gr_T": 200, "gr_cells": ["LSTM"], "gr_skip": True, "gr_init": "orthogonal"}, {})
+    room.lock("", ["gr_T", "gr_cells", "gr_skip", "gr_init"])
+    s = _tab("app_pages/gradients.py")
+    assert s.slider(key="gr_T").value == 200 and s.slider(key="gr_T").disabled
+    assert s.multiselect(key="gr_cells").disabled and s.multiselect(key="gr_cells").value == ["LSTM"]
+    assert s.toggle(key="gr_skip").disabled and s.selectbox(key="gr_init").disabled
+    s.session_state["gr_T"] = 30            # what a client could send for the slider, disabled or not
+    s.run()
+    assert s.slider(key="gr_T").value == 200
+    room.set_leading("", False)             # stopping releases them
+    s.run()
+    assert not s.slider(key="gr_T").disabled and not s.multiselect(key="gr_cells").disabled
+
+
+def test_a_numeric_checkpoint_is_guessed_on_a_log_scale_and_told_how_far_off(app_db):
+    key = "gradients.forget_bias"
+    lesson = find_lesson(key)[1]
+    room = C.shared_classroom()
+    room.open_checkpoint("", key)
+    s = _tab("app_pages/gradients.py")
+    guess = s.select_slider(key="class_answer_1")
+    assert guess.options[0] == "10⁻⁴⁰" and guess.options[-1] == "1"
+    guess.set_value(1e-30)
+    [b for b in s.button if (b.key or "").startswith("FormSubmitter:class_question_")][0].click().run()
+    assert room.tally("", key) == {1: ["1e-30"]}
+    from rnnlab.lessons import computed_answer
+
+    answer = computed_answer(key)
+    room.reveal("", answer)
+    s.run()
+    s.run()
+    text = _text(s)
+    off = abs(-30 - __import__("math").log10(answer["value"]))
+    assert f"Computed here, now: **{lesson.question.label(answer['value'])}**" in text.replace("\\", "")
+    assert f"{off:.1f} orders of magnitude away" in text
+    assert s.slider(key="gr_T").value == 100 and s.slider(key="gr_fbias").value == 0.0    # the lesson's settings
