@@ -5,6 +5,7 @@ type a review each, while K trainings run in other sessions. A benchmark, not a 
     python -m bench.classroom --repeat 3         # the whole measurement three times (a fresh server each)
     python -m bench.classroom --static           # each student first downloads what a fresh browser does
     python -m bench.classroom -n 10 -k 0 --pages # also open every page once per student
+    python -m bench.classroom --follow           # the teacher leads: the class's polling cost (bench/follow.py)
 
 It starts a real `streamlit run app.py` and speaks Streamlit's own websocket protocol (the messages a
 browser sends and receives), so 30 sessions cost the machine what 30 browsers would cost the *server*,
@@ -246,8 +247,9 @@ def download(url: str, paths: list[str]) -> tuple[int, float]:
 
 
 async def student(url: str, i: int, out: dict, pages: list[str], deadline: float, files: list[str] | None = None,
-                  pool: concurrent.futures.Executor | None = None):
-    s = Session(url, f"student {i}")
+                  pool: concurrent.futures.Executor | None = None, make=Session, keep: list | None = None):
+    """One student's tab (a ``make``); closed at the end, unless ``keep`` takes it for later measurements."""
+    s = make(url, f"student {i}")
     stage = "connecting"
     try:
         if files:
@@ -275,7 +277,10 @@ async def student(url: str, i: int, out: dict, pages: list[str], deadline: float
         out["problems"].append(f"student {i}: {stage}: {type(err).__name__}: {err}")
     finally:
         out["errors"].extend(f"student {i}: {e}" for e in s.errors)
-        await s.close()
+        if keep is None:
+            await s.close()
+        else:
+            keep.append(s)
 
 
 class Gate:
@@ -393,8 +398,10 @@ TARGETS = {"first load": 3.0, "prediction": 1.0, "full page": 5.0, "rss_mb": 300
 QUIET_CORES = 0.15
 
 
-async def classroom(url: str, args, out: dict, files: list[str] | None, pages: list[str]) -> None:
-    """The teacher's first visit, then the trainings, then the class at once; every wait ends by the deadline."""
+async def classroom(url: str, args, out: dict, files: list[str] | None, pages: list[str], make=Session,
+                    keep: list | None = None) -> None:
+    """The teacher's first visit, then the trainings, then the class at once; every wait ends by the deadline.
+    The students' tabs are ``make`` sessions; ``keep`` takes them open (see :func:`student`)."""
     deadline = time.perf_counter() + args.max_seconds
     teacher = Session(url, "teacher")        # the projector's tab, open all lesson long
     try:
@@ -409,21 +416,23 @@ async def classroom(url: str, args, out: dict, files: list[str] | None, pages: l
     except TimeoutError:
         out["problems"].append("the trainings did not start in time")
     with concurrent.futures.ThreadPoolExecutor(max(args.students, 1)) as pool:
-        await asyncio.gather(*(student(url, i, out, pages, deadline, files, pool) for i in range(args.students)))
+        await asyncio.gather(*(student(url, i, out, pages, deadline, files, pool, make, keep)
+                               for i in range(args.students)))
     await asyncio.gather(*trainings)
     out["errors"].extend(f"teacher: {e}" for e in teacher.errors)
     await teacher.close()
 
 
-def run_once(args, number: int) -> dict:
-    """One whole measurement on a fresh server: the figures of :func:`report`."""
+def run_once(args, number: int, scenario=classroom, env: dict | None = None, extra_seconds: float = 0.0) -> dict:
+    """One whole measurement on a fresh server (started with ``env``): the figures of :func:`report`.
+    ``scenario`` is :func:`classroom`'s coroutine or one that calls it and measures on for ``extra_seconds``."""
     from app_pages.common import all_pages
 
     out = {"first_prediction": [], "first_end": [], "prediction": [], "full": [], "shown": {}, "pages": {},
            "trainings": [], "errors": [], "problems": [], "static": [], "teacher": float("nan"),
            "busy_before": busy_cores(), "students": args.students}
     log = Path(f"/tmp/rnnlab-classroom-server-{number}.log")
-    with serve_app(log=log) as url:
+    with serve_app(env=env, log=log) as url:
         pid, peak, stop = url.pid, [0.0, 0.0], threading.Event()
 
         def sample():
@@ -437,11 +446,12 @@ def run_once(args, number: int) -> dict:
         files = static_files(url) if args.static else None
         pages = [p.url_path for p in all_pages() if p.url_path != "sentiment"] if args.pages else []
         t0, cpu0, own0, all0 = time.perf_counter(), cpu_seconds(pid), time.process_time(), machine_cpu_seconds()
+        backstop = args.max_seconds + extra_seconds + 30
         try:
             # a backstop over the per-wait deadlines: the run ends whatever the server does
-            asyncio.run(asyncio.wait_for(classroom(url, args, out, files, pages), args.max_seconds + 30))
+            asyncio.run(asyncio.wait_for(scenario(url, args, out, files, pages), backstop))
         except TimeoutError:
-            out["problems"].append(f"the run was cut after {args.max_seconds + 30:.0f} s")
+            out["problems"].append(f"the run was cut after {backstop:.0f} s")
         cpu1, own1, all1 = cpu_seconds(pid), time.process_time(), machine_cpu_seconds()
         stop.set()
         sampler.join()
@@ -525,6 +535,11 @@ def median(v):
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if "--follow" in argv:
+        from bench.follow import main as follow
+
+        return follow([a for a in argv if a != "--follow"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", "--students", type=int, default=30)
     ap.add_argument("-k", "--trainings", type=int, default=2)
@@ -532,6 +547,8 @@ def main(argv=None) -> int:
     ap.add_argument("--static", action="store_true",
                     help="each student first downloads the static files a fresh browser loads for the page")
     ap.add_argument("--repeat", type=int, default=1, help="run the whole measurement this many times")
+    ap.add_argument("--follow", action="store_true", help="the teacher leads the class: the cost of the students' "
+                    "polling, and how fast a change reaches them (bench/follow.py; its options: --window, --rounds)")
     ap.add_argument("--max-seconds", type=float, default=300,
                     help="every wait of one run ends by then (default 300): a training still running counts as "
                          "not finished")
