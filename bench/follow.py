@@ -16,9 +16,10 @@ trainings are over and only the 30 students' tabs are open:
   the server costs without it), polling with the teacher not leading, polling with the teacher leading (the
   bar drawn). The server process's CPU seconds per wall second come from /proc, the fragment reruns the
   server answered from the sessions' own messages;
-* the database transactions of the server process in a fourth window, counted with ``strace`` (the bench
-  attaches to the server; the app is not changed): each SQLite transaction in WAL mode takes one read-mark
-  lock on the ``-shm`` file, and a write also the write lock. Beside them the bound the code promises;
+* the database transactions of the server process in a fourth window (at least 33 s, so that every tab's
+  presence write falls in it), counted with ``strace`` (the bench attaches to the server; the app is not
+  changed): each SQLite transaction in WAL mode takes one read-mark lock on the ``-shm`` file, and a write
+  also the write lock. Beside them the bound the code promises;
 * propagation: the teacher publishes a new label ``--rounds`` times; each tab is timed from the publish
   until a message with the new label arrives (expected within ``POLL_SECONDS + CACHE_SECONDS``: a teacher on
   the *same* server refreshes its server's copy at once, so the students' wait is the poll alone).
@@ -238,7 +239,7 @@ async def following(url, args, out: dict, files, pages, room: Classroom, code: s
             s.polling = True
         await asyncio.to_thread(room.set_leading, code, True)
         await asyncio.sleep(SETTLE)
-        out["counted"] = await counted_window(url.pid, live, args.window,
+        out["counted"] = await counted_window(url.pid, live, counted_seconds(args),
                                               Path(tempfile.gettempdir()) / f"rnnlab-follow-{os.getpid()}.strace")
         out["propagation"] = await propagation(live, room, code, args.rounds)
         out["tabs"] = len(live)
@@ -248,9 +249,15 @@ async def following(url, args, out: dict, files, pages, room: Classroom, code: s
             await s.close()
 
 
+def counted_seconds(args) -> float:
+    """The counted window: long enough for every tab's presence write (one each ``SEEN_SECONDS``) to fall in."""
+    return max(args.window, SEEN_SECONDS + POLL_SECONDS)
+
+
 def extra_seconds(args) -> float:
     """How long :func:`following` measures after the class's run, at most."""
-    return 4 * (args.window + SETTLE + 3) + args.rounds * (POLL_SECONDS + CACHE_SECONDS + 10 + 1.3 * args.rounds)
+    return (3 * (args.window + SETTLE + 3) + counted_seconds(args) + SETTLE + 3
+            + args.rounds * (POLL_SECONDS + CACHE_SECONDS + 10 + 1.3 * args.rounds))
 
 
 def bounds(n: int, seconds: float) -> tuple[int, int, int]:
