@@ -31,6 +31,7 @@ DRAWN = "_class_drawn"          # what the last full run drew (a change reruns t
 FOLLOWED = "_class_followed"    # the teacher's state this session last followed automatically
 REVEALED = "_class_revealed"    # the (checkpoint, vote) whose reveal this session applied
 MINE = "_class_mine"            # this session's answers: (checkpoint, vote) -> answer
+ABSENT = "_class_absent"        # this teacher's tab is no longer counted among the students present
 TEACHER_PAGE = "app_pages/teacher.py"   # never published: students would follow to a password box
 AUTO = "class_auto"             # the student's own switch: follow automatically…
 AUTO_KEPT = "_class_auto"       # …kept outside the widget (a widget's state is dropped when a page switch skips it)
@@ -155,7 +156,8 @@ def describe_settings(path: str, values: dict) -> str:
 
 def after(path: str | None) -> None:
     """The leading teacher's page and settings, published when they changed (a click that changed nothing
-    writes nothing)."""
+    writes nothing). Called after each full run and at each poll: a widget inside a page's fragment reruns
+    only that fragment, and its new value must be published too."""
     if path is None or path == TEACHER_PAGE or not is_teacher():
         return
     with contextlib.suppress(Exception):          # the page must never fail for a publishing error
@@ -237,7 +239,12 @@ def poll(path: str | None) -> None:
     if is_teacher():
         from app_pages.lead import teacher_bar
 
-        teacher_bar(lead, path)
+        if not st.session_state.get(ABSENT):     # polled as a student before the password: not one now
+            st.session_state[ABSENT] = True
+            with contextlib.suppress(Exception):
+                room().absent(code, training.session_id())
+        after(path)
+        teacher_bar(room().lead(code), path)
         return
     request = None
     if lead.revealed and lead.checkpoint and st.session_state.get(REVEALED) != (lead.checkpoint, lead.round):
@@ -264,7 +271,8 @@ def _auto_changed() -> None:
 def follow_bar(lead: Lead, path: str | None) -> None:
     """Where the teacher is, and one click to go there (or the switch to follow automatically)."""
     here = with_teacher(lead, path)
-    c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="center")
+    bar = st.container(key="class_bar")       # common.STYLE keeps it clear of the fixed top header
+    c1, c2, c3 = bar.columns([5, 2, 2], vertical_alignment="center")
     where = escape_md(lead.label or page_title(lead.page))
     c1.markdown(f":material/co_present: You are with the teacher on *{where}*." if here else
                  f":material/co_present: The teacher is on *{where}*.")
@@ -281,7 +289,7 @@ def follow_bar(lead: Lead, path: str | None) -> None:
                    "still wander off in between.")
     locked = locks_for(lead, path)
     if locked:
-        st.caption("Locked by the teacher for now: " + ", ".join(sorted(k.split("_", 1)[-1] for k in locked)) + ".")
+        bar.caption("Locked by the teacher for now: " + ", ".join(sorted(k.split("_", 1)[-1] for k in locked)) + ".")
 
 
 # --- checkpoints, as a student sees them ---------------------------------------------------------------------
@@ -292,6 +300,12 @@ def checkpoint_part(lead: Lead, path: str | None) -> None:
         return
     page, lesson = found
     where = page_script(page)
+    # the first thing on the page when no bar is drawn above it: then it must clear the fixed top header
+    with st.container(key="class_checkpoint" if lead.leading and lead.page else "class_checkpoint_top"):
+        _checkpoint(lead, lesson, where, path)
+
+
+def _checkpoint(lead: Lead, lesson, where: str, path: str | None) -> None:
     if lead.revealed:
         reveal_panel(lead, lesson)
     elif lead.asking and where != path:

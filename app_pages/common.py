@@ -201,6 +201,9 @@ STYLE = """
 .stButton button p, .stDownloadButton button p { white-space: normal; overflow-wrap: anywhere; }
 /* Less empty space above the title, so more of the lesson fits on a 768-pixel projector. */
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2.2rem; }
+/* The class bar (and a checkpoint drawn first) sits above the title: it clears the fixed top header as the
+   title's own padding does. */
+.st-key-class_bar, .st-key-class_teacher, .st-key-class_checkpoint_top { margin-top: 1.6rem; }
 /* Tables and coloured text never push the page wider than the screen. */
 [data-testid="stHtml"] { max-width: 100%; overflow-x: auto; }
 .rnnlab-lesson li { margin-bottom: 0.1rem; }

@@ -85,14 +85,16 @@ def teacher_bar(lead: Lead, path: str | None) -> None:
     if not (lead.leading or lead.checkpoint or asks):
         return
     present = room().present(lead.class_code)
-    c1, c2, c3 = st.columns([5, 2, 2], vertical_alignment="center")
+    bar = st.container(key="class_teacher")   # common.STYLE keeps it clear of the fixed top header
+    c1, c2, c3 = bar.columns([5, 2, 2], vertical_alignment="center")
     where = f"students see *{escape_md(lead.label or page_title(lead.page))}*" if lead.page else \
         "open a page: students will see it"
     c1.markdown((f":material/co_present: **Leading the class**: {where}. " if lead.leading else
                  ":material/co_present: Not leading (switch it on at the Teacher page). ")
                 + f"{present} student tab{'s' if present != 1 else ''} open now.")
     if lead.checkpoint:
-        live_panel(lead)
+        with bar:
+            live_panel(lead)
         return
     if asks:
         with c2.popover("Ask the class", icon=":material/quiz:", width="stretch"):
@@ -138,7 +140,7 @@ def live_panel(lead: Lead) -> None:
         state = "revealed" if lead.revealed else "open"
         st.markdown(f":material/quiz: **{escape_md(lesson.question.text)}** ({escape_md(page_title(page_script(page)))}"
                     f"; {vote_name(lead.round).lower()}, {state}): **{n}** answer{'s' if n != 1 else ''} from "
-                    f"{room().present(lead.class_code)} tabs open.")
+                    f"{room().present(lead.class_code)} student tabs open.")
         plot(tally_figure(lead, lesson), key="class_live_tally", toolbar=False)
         if waiting:
             st.caption(waiting)

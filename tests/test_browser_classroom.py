@@ -288,7 +288,7 @@ def _ask_and_answer(pages: dict, lesson: dict) -> None:
     _sees(teacher, "A checkpoint is open")
     for who, choice in PICKS.items():
         _answer(pages[who], question, choice)
-    _sees(teacher, rf"\b{len(PICKS)} answers from \d+ tabs open")
+    _sees(teacher, rf"\b{len(PICKS)} answers from \d+ student tabs open")
 
 
 def _reveal(pages: dict, lesson: dict, bugs: dict) -> None:

@@ -139,7 +139,7 @@ class Classroom:
             values = {k: v for k, v in values.items() if len(repr(v)) <= 500}
             params = {k: v for k, v in params.items() if len(repr(v)) <= 500}
         label = label[:300]
-        now = self.lead(class_code, fresh=True)
+        now = self.lead(class_code)           # this server's copy: its own writes keep it current
         if (now.page, now.label, now.values, now.params) == (page, label, values, params):
             return False
         self._change(class_code, page=page[:200], label=label, values=values, params=params)
@@ -246,6 +246,15 @@ class Classroom:
                 conn.execute(insert(presence).values(class_code=key[0], session=key[1], seen_at=now))
             conn.execute(delete(presence).where(presence.c.seen_at < now - 24 * 3600))
         return True
+
+    def absent(self, class_code: str, session: str) -> None:
+        """A tab no longer counted among the class present (the teacher's, once unlocked)."""
+        key = (class_code, str(session)[:64])
+        with self._lock:
+            self._seen[key] = float("inf")          # and never written again from this server
+            self._present.pop(class_code, None)
+        with self.engine.begin() as conn:
+            conn.execute(delete(presence).where(presence.c.class_code == key[0], presence.c.session == key[1]))
 
     def present(self, class_code: str) -> int:
         """How many tabs of the class were seen in the last :data:`PRESENT_SECONDS` (cached briefly)."""
