@@ -361,14 +361,15 @@ def question_panel(lead: Lead, lesson) -> None:
         st.caption("Nobody sees the class's answers before the teacher reveals them.")
 
 
-def tally_figure(lead: Lead, lesson, mine: str | None = None):
+def tally_figure(lead: Lead, lesson, mine: str | None = None, height: int = 260):
     """The class's answers to ``lead``'s checkpoint, every vote so far, bucketed for the question."""
     q = lesson.question
     rounds = {r: [q.bucket(p) for p in (q.parse(a) for a in given) if p is not None]
               for r, given in room().tally(lead.class_code, lead.checkpoint).items()}
     truth = q.bucket(lead.answer["value"]) if lead.revealed and lead.answer else None
     parsed = q.parse(mine) if mine is not None else None
-    return answers_figure(q.buckets(), rounds, truth=truth, mine=q.bucket(parsed) if parsed is not None else None)
+    return answers_figure(q.buckets(), rounds, truth=truth, mine=q.bucket(parsed) if parsed is not None else None,
+                          height=height)
 
 
 def reveal_panel(lead: Lead, lesson) -> None:

@@ -141,7 +141,7 @@ def live_panel(lead: Lead) -> None:
         st.markdown(f":material/quiz: **{escape_md(lesson.question.text)}** ({escape_md(page_title(page_script(page)))}"
                     f"; {vote_name(lead.round).lower()}, {state}): **{n}** answer{'s' if n != 1 else ''} from "
                     f"{room().present(lead.class_code)} student tabs open.")
-        plot(tally_figure(lead, lesson), key="class_live_tally", toolbar=False)
+        plot(tally_figure(lead, lesson, height=210), key="class_live_tally", toolbar=False)   # room for the page
         if waiting:
             st.caption(waiting)
         elif lead.revealed and lead.answer:
