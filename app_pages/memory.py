@@ -16,6 +16,7 @@ from app_pages.common import (
     text_models,
     url_text,
 )
+from app_pages.corpus import corpus_tab
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.memory import (
     activation_heatmap,
@@ -283,10 +284,10 @@ def trajectory_view(h, tokens: list[str], cell: str) -> None:
 
 
 def reading_tabs(reading: Reading, view: View, cell: str) -> None:
-    """The five views of the reading, each drawn only while its tab is open."""
-    tab_heat, tab_text, tab_sat, tab_path, tab_units = st.tabs(
-        ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"], key="mem_tab",
-        bind="query-params")
+    """The five views of the reading, then the search over a whole corpus, each drawn only while its tab is open."""
+    tab_heat, tab_text, tab_sat, tab_path, tab_units, tab_corpus = st.tabs(
+        ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units", "Search the corpus"],
+        key="mem_tab", bind="query-params")
     if tab_heat.open:
         with tab_heat:
             heat_view(view.signals, view.units, view.start, view.end, view.shown, view.gate_names)
@@ -302,6 +303,9 @@ def reading_tabs(reading: Reading, view: View, cell: str) -> None:
     if tab_units.open:
         with tab_units:
             units_view(view.signals, reading.tokens)
+    if tab_corpus.open:
+        with tab_corpus:
+            corpus_tab()
 
 
 # The text and the model side by side, then what was read and the view's controls in one row, then the views:
