@@ -8,7 +8,7 @@ from dataclasses import replace
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from app_pages import training
+from app_pages import connectivity, training
 from app_pages.common import (
     bf16_note,
     escape_md,
@@ -287,6 +287,7 @@ def key_words(key: str, tm: TextModel, text: str) -> None:
         f"({points(imp.dprob[k])} of probability)."
         + (f" This review is long: words were removed {imp.span} at a time, to keep the work bounded."
            if imp.span > 1 else ""))
+    connectivity.sentiment_view(key, tm, text, imp)     # the gradient per word, and how it differs
 
 
 def what_if(key: str, tm: TextModel, text: str) -> None:

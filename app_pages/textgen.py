@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import training
+from app_pages import connectivity, training
 from app_pages.common import (
     bf16_note,
     escape_md,
@@ -111,8 +111,8 @@ def finder(digest: str, text: str, _model, _vocab) -> dict:
 
 
 available = models()
-tab_gen, tab_train, tab_inside = st.tabs(["Generate", "Train live", "Inside the model"], key="tg_tab",
-                                         bind="query-params")
+tab_gen, tab_train, tab_inside, tab_conn = st.tabs(["Generate", "Train live", "Inside the model", "Connectivity"],
+                                                   key="tg_tab", bind="query-params")
 
 
 # --- generate -------------------------------------------------------------------------------------------
@@ -443,6 +443,10 @@ def inside_part():
 if tab_inside.open:
     with tab_inside:
         inside_part()
+
+if tab_conn.open:      # which earlier characters drove a prediction, for the LSTM, GRU and tanh RNN side by side
+    with tab_conn:
+        connectivity.textgen_view()
 
 lessons("textgen")
 

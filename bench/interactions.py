@@ -142,6 +142,11 @@ ROWS: list[Row] = [
         note="issue 10: first metrics within 10 s"),
     Row("textgen", "Text generation: another sample", click("Another"), baseline=textgen_baseline,
         note="issue 26: whole sample < 1 s"),
+    Row("textgen", "Text generation: move the connectivity position", slide("tg_conn_t"),
+        query="tg_tab=Connectivity", note="issue 28: bars for every shipped cell and the top-5 table < 1 s"),
+    Row("sentiment", "Sentiment: type a review → key words and gradient", type_text("sent_text", [
+        "Not bad at all, not boring, and not without charm.", "A dull, lifeless film. I want my money back."]),
+        query="sent_tab=Key+words", done=text_shown("Spearman"), note="issue 28: occlusion and the gradient < 1 s"),
     Row("", "Open the Architectures page from Home", open_from_home("Architectures"), repeat=1,
         done=heading("Architectures")),
     Row("", "Open the Class board from Home", open_from_home("Class board"), repeat=1, done=heading("Class board")),
