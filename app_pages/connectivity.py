@@ -18,9 +18,12 @@ from rnnlab.figures.connectivity import (
 from rnnlab.labs.connectivity import (
     AVERAGE_BACK,
     AVERAGE_POSITIONS,
+    DEFAULT_BACK,
+    DEFAULT_POSITION,
     IG_STEPS,
     MAX_PASSAGE,
     METHODS,
+    NEAR,
     AverageConnectivity,
     average_job,
     char_connectivity,
@@ -38,8 +41,6 @@ from rnnlab.labs.textgen import passages
 CELL_NAMES = {"LSTM": "LSTM", "GRU": "GRU", "RNN": "tanh RNN"}
 HELD_OUT, SAMPLE = "Held-out passage", "The last generated sample"
 SHOWN = (20, 40, 60, 100, 200)          # characters back drawn
-DEFAULT_SHOWN = 60
-DEFAULT_POSITION = 170                  # the default passage's position: see rnnlab/lessons/textgen.py
 AVG_JOB = "conn_avg_job"                # not "tg_…": the page's reset button must not forget a running job
 MAX_CURVES = 32                         # averaged curves kept for everyone (models × passages)
 TABLE_BEFORE, TABLE_AFTER = 30, 10      # positions of the top-5 table around the chosen one
@@ -131,7 +132,7 @@ def textgen_view() -> None:
                       help=f"Integrated gradients: the gradient averaged over {IG_STEPS} points on the way from "
                            "zero vectors to the real characters, times the characters' vectors; the attributions "
                            "add up to the change of log p.")
-    shown = c3.select_slider("Characters back", SHOWN, DEFAULT_SHOWN, key="tg_conn_shown", bind="query-params")
+    shown = c3.select_slider("Characters back", SHOWN, DEFAULT_BACK, key="tg_conn_shown", bind="query-params")
     t = min(int(t), len(passage) - 2)
     panels = []
     with st.spinner("Reading the passage and backpropagating…"):
@@ -146,12 +147,12 @@ def textgen_view() -> None:
 
 def _bars_caption(panels: list[dict], method: str) -> str:
     first = panels[0]["conn"]
-    near = min(10, first.back)
+    near = min(NEAR, first.back + 1)
     parts = [f"★ the character predicted, {escape_md(repr(first.target))}. "]
     for p in panels:
         c = p["conn"]
-        parts.append(f"{CELL_NAMES[p['cell']]}: p = {c.p_target:.1%}, {c.share_within(near):.0%} of the bars' total "
-                     f"on the last {near + 1} characters. ")
+        parts.append(f"{CELL_NAMES[p['cell']]}: p = {c.p_target:.1%}, {c.share_within(near - 1):.0%} of the bars' "
+                     f"total on the last {near} characters. ")
     if method == "gradient":
         parts.append("Tall bars far back mean the prediction still depends on that character: the memory reaches "
                      "it. A gradient only says how sensitive the prediction is, not how much a character added.")

@@ -48,6 +48,11 @@ TOP_K = 5                # guesses per position in Karpathy's view
 AVERAGE_POSITIONS = 24   # positions of a passage the averaged curve is measured at
 AVERAGE_BACK = 100       # ... each with this many characters back
 METHODS = ("gradient", "integrated gradients")
+#: The Connectivity tab's defaults: the first held-out piece at position 470, where the shipped LSTM must choose
+#: what follows a phrase ("bashful modesty"): its gradient reaches well back (rnnlab/lessons/textgen.py)
+DEFAULT_POSITION = 470
+DEFAULT_BACK = 60
+NEAR = 10                # the page's summary: the share of the bars on the last NEAR characters
 #: The three character models trained with the same recipe on tiny-shakespeare, in the order they are drawn.
 SHIPPED_CELLS = {cell: ASSETS / f"shakespeare_{cell.lower()}" for cell in ("LSTM", "GRU", "RNN")}
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from functools import lru_cache
 
 from ..data.chars import shakespeare
+from ..labs.connectivity import DEFAULT_BACK, DEFAULT_POSITION, MAX_PASSAGE, NEAR, char_connectivity
 from ..labs.memory import model_digest
 from ..labs.textgen import (
     DEFAULT_LENGTH,
@@ -14,6 +15,7 @@ from ..labs.textgen import (
     DEFAULT_TEMPERATURE,
     PRESETS,
     build_model,
+    passages,
     sample_text,
     shipped_model,
     shipped_units,
@@ -113,6 +115,25 @@ def _position_unit() -> Finding:
                    f" ({report['chars']:,} held-out characters)", value=r_bin(control))
 
 
+#: inside a word of the Connectivity tab's default passage ("affability"), 25 characters before its default position
+IN_WORD = DEFAULT_POSITION - 25
+
+
+def _reach() -> Finding:
+    """The shipped LSTM's bars at the tab's defaults (first held-out piece, 60 back) inside a word and where a
+    phrase ends (the default position)."""
+    model, vocab, _ = _shipped()
+    text = passages(shakespeare().val_text, length=MAX_PASSAGE)[0][1]
+    ids = vocab.encode(text)
+    word, phrase = (char_connectivity(model, vocab, ids, t, DEFAULT_BACK) for t in (IN_WORD, DEFAULT_POSITION))
+    w_near, p_near, p_far = word.share_within(NEAR - 1), phrase.share_within(NEAR - 1), 1 - phrase.share_within(20)
+    before = text[IN_WORD - 4:IN_WORD + 1], text[DEFAULT_POSITION - 6:DEFAULT_POSITION + 1]
+    return Finding(w_near >= 0.9 and p_near <= 0.6 and p_far >= 0.15,
+                   f"at {IN_WORD} ({before[0]!r} → {word.target!r}) {w_near:.0%} of the bars on the last {NEAR} "
+                   f"characters; at {DEFAULT_POSITION} ({before[1]!r} → {phrase.target!r}) {p_near:.0%}, and "
+                   f"{p_far:.0%} from more than 20 characters back")
+
+
 LESSONS = (
     Lesson("textgen.temperature",
            "In <b>Generate</b>, set the temperature to 0.2, then to 1.5: when does it repeat itself, and when "
@@ -142,4 +163,13 @@ LESSONS = (
            _position_unit,
            question=Question("How closely does the best unit of an untrained model follow the position in the line "
                              "(its |r|)?", choices=R_BINS)),
+    Lesson("textgen.reach",
+           f"In <b>Connectivity</b>, the position {DEFAULT_POSITION} ends a phrase: the LSTM must choose what comes "
+           f"after it. Move to {IN_WORD}, inside a long word: how far back do the bars reach now?",
+           {"tg_tab": "Connectivity", "tg_conn_t": IN_WORD},
+           f"inside the word 90% or more of the bars fall on the last {NEAR} characters; where the phrase ends at most "
+           "60% do, and 15% or more comes from over 20 characters back",
+           "The next letter of a word follows from the letters just before it; what follows a phrase (a comma, a "
+           "full stop, a new line) depends on the whole phrase and on where it sits in the line, so the prediction "
+           "stays sensitive to characters much further back.", _reach),
 )
