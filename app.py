@@ -12,7 +12,7 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages import classroom, presenter
+from app_pages import classroom, experiment, presenter
 from app_pages.common import (
     PAGES,
     not_found,
@@ -42,6 +42,7 @@ def main() -> None:
         classroom.before(navigation.url_path)      # the teacher's lead: follow, locks, a checkpoint
         try:
             navigation.run()
+            experiment.download(classroom.page_path(navigation.url_path))   # the lab's script, to take home
         finally:
             classroom.after(classroom.page_path(navigation.url_path))   # the leading teacher publishes
     refreeze_after_imports()     # a page's first visit may have imported modules (skipped after st.rerun)
