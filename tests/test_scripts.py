@@ -103,7 +103,8 @@ TABS = {"gradients": ("gr_tab", ["Gradient flow", "Clipping", "Truncated BPTT", 
         "sentiment": ("sent_tab", ["Word by word", "Key words", "What if…", "Calibration"]),
         "textgen": ("tg_tab", ["Generate", "Train live", "Inside the model", "Connectivity"]),
         "compare": ("cmp_tab", ["Memory", "Shakespeare", "Speed", "Table"]),
-        "memory": ("mem_tab", ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units"]),
+        "memory": ("mem_tab", ["Heatmaps", "Colour the text", "Gate saturation", "Trajectory", "Find units",
+                               "Search the corpus"]),
         "scratch": ("scr_tab", ["Forward pass", "Backpropagation by hand", "Gradient check",
                                 "The same in torch.nn.RNN", "Train a character model"]),
         "architectures": ("ar_tab", ["1 → 1", "1 → many", "many → 1", "many → many, synced", "Encoder–decoder",
@@ -308,6 +309,17 @@ def test_memory_script_reads_the_text_as_the_page_does(tmp_path):
     assert_prints(out, shown_numbers(at))
     at, out = page_and_script(tmp_path, "memory", mem_tab="Gate saturation", mem_text="a fine film, not a dull one")
     assert_prints(out, shown_numbers(at))
+
+
+@pytest.mark.slow
+def test_memory_corpus_search_script_matches_the_page_where_an_index_is_built(tmp_path):
+    from rnnlab.labs.corpus_search import MODELS, index_info, index_path
+
+    model = MODELS["sentiment"]
+    if index_info(index_path(model.kind, model.folder, model.corpus)) is None:
+        pytest.skip("no corpus index on this machine (the page's Build button makes it, minutes of one core)")
+    at, out = page_and_script(tmp_path, "memory", mem_tab="Search the corpus")
+    assert_prints(out, [n for n in shown_numbers(at) if not n.startswith("Search time")])
 
 
 def test_scratch_scripts_print_the_page_numbers(tmp_path):

@@ -1,6 +1,7 @@
 """Inside the memory's script: a model reads the text, and the open tab's view of its units and gates."""
 from __future__ import annotations
 
+from ..corpus_search import CHAR_TRACKS
 from ..memory import DEFAULT_REVIEW, FRESH, FRESH_CELL, FRESH_HIDDEN
 from .template import Const, Settings, render
 
@@ -9,7 +10,9 @@ FEW_UNITS = 16          # the page's "16 most varying"
 DEFAULTS = {"mem_tab": "Heatmaps", "mem_text": DEFAULT_REVIEW, "mem_source": "Pretrained on IMDB",
             "mem_cell": FRESH_CELL, "mem_hidden": FRESH_HIDDEN, "mem_layer": 0, "mem_dir": "forward",
             "mem_units": f"{FEW_UNITS} most varying", "mem_start": 0, "mem_colour_by": "one unit of h",
-            "mem_unit": None, "mem_colour_gate": None, "mem_range": [0, 2], "mem_units_sig": "h"}
+            "mem_unit": None, "mem_colour_gate": None, "mem_range": [0, 2], "mem_units_sig": "h",
+            "mem_cs_model": "sentiment", "mem_cs_piece": 0, "mem_cs_range": None, "mem_cs_thr": 0.3,
+            "mem_cs_track": CHAR_TRACKS[0]}
 
 PRETRAINED = '''
 model = load_shipped()          # the pretrained IMDB model of assets/sentiment (a bidirectional LSTM)
@@ -118,6 +121,66 @@ TABS = {"Heatmaps": (HEATMAPS, "every unit and gate as a heatmap",
                         "from rnnlab.labs.memory import firing_positions, top_units"])}
 
 
+SEARCH = '''
+model = MODELS[MODEL]           # a shipped model and the corpus it is searched over
+folder = index_path(model.kind, model.folder, model.corpus)     # named by the digest of the model's weights
+if index_info(folder) is None:  # the first time: the model reads the whole corpus once (minutes of one core)
+    print("Building the index: the model reads the corpus once and keeps its top layer's h after every token...")
+    context = JobContext(1, lambda message: None, None, max_seconds=3600.0)
+    corpus_index_job(context, model.kind, str(model.folder), model.corpus, model.label)
+index = Index(folder)
+
+# The stretch selected in one text of the corpus; its pattern: the units on (h >= θ) at every step of it
+a, b, title = index.pieces[PIECE]
+lo, hi = STRETCH if STRETCH is not None else default_stretch(index, PIECE)
+start, end = a + lo, a + min(hi, lo + MAX_SPAN - 1) + 1
+on = units_on(index.acts, start, end, THRESHOLD)
+units = tuple(sorted(int(u) for u in strongest(index, start, end, on)[:24]))    # the strongest, as the page ticks
+if not units:
+    raise SystemExit(f"No unit stays at or above θ = {THRESHOLD:g} all along this stretch: lower THRESHOLD.")
+result = search(index, Query(start, end, THRESHOLD, units))     # every window of the corpus, scored
+print(f"{title}: {' '.join(index.tokens[start:end])!r}")
+print(f"Units searched for: {len(result.selected)} of {len(result.on)} on")
+print(f"Units that must stay off: {len(result.off)}")
+print(f"Windows with every searched unit on: {result.full:,}")
+print(f"Search time: {result.seconds * 1000:.0f} ms")
+
+track = TRACK if index.kind == CHARS else (POS_TRACK if POS_TRACK in index.tracks() else None)
+rows = match_views(index, result, track)       # the selection first, then the best matches
+for r in rows:
+    score = "" if r.score is None else f", score {r.score:.3f}"
+    print(f"  {r.label} ({where(index, r.start, r.end)}{score}): {context_text(r, index.kind)}  [{r.summary}]")
+
+fig = matches_figure(rows, index.kind, track, len(result.selected))
+show(fig, html)
+'''
+
+
+def _search(s: Settings, seed: int, file_name: str) -> str:
+    rng = s.get("mem_cs_range")
+    stretch = [int(v) for v in rng[:2]] if isinstance(rng, list | tuple) and len(rng) >= 2 else None
+    consts = [Const("MODEL", s["mem_cs_model"], "Model and corpus: sentiment, lstm, gru or rnn"),
+              Const("PIECE", s.num("mem_cs_piece", int), "Review (or speech): its number in the corpus"),
+              Const("STRETCH", stretch, "Stretch: first and last token in that text (None: the page's default)"),
+              Const("THRESHOLD", s.num("mem_cs_thr"), "Threshold θ: a unit is on when its h is at least θ"),
+              Const("TRACK", s["mem_cs_track"], "Meta-data track of a character model's matches"),
+              Const("SEED", seed, "the sidebar's seed (nothing here is random)")]
+    return render(
+        title="Inside the memory, Search the corpus: where else are the same units on (LSTMVis's match view).",
+        about="A shipped model reads a whole corpus once (the index, kept on disk and shared with the page's); "
+              "a stretch of one text and the units on at every step of it make a pattern, searched for over every "
+              "window of the corpus: the same units on, the others off. The matches are ranked and printed in "
+              "context with their meta-data. The units searched for are the strongest 24 on the stretch, the page's "
+              "preselection (the page lets a student untick some).",
+        page_title=TITLE, file_name=file_name,
+        imports=["from rnnlab.figures.corpus_search import matches_figure",
+                 "from rnnlab.labs.corpus_search import CHARS, MAX_SPAN, MODELS, POS_TRACK, Index, Query, "
+                 "context_text, corpus_index_job, default_stretch, index_info, index_path, match_views, search, "
+                 "strongest, units_on, where",
+                 "from rnnlab.runtime.jobs import JobContext"],
+        consts=consts, body=SEARCH)
+
+
 def settings(values) -> Settings:
     s = Settings(values, DEFAULTS)
     signals = next((v for k, v in s.items() if k.startswith("mem_signals_") and isinstance(v, list) and v), None)
@@ -125,10 +188,14 @@ def settings(values) -> Settings:
 
 
 def tag(s: Settings) -> str:
+    if s["mem_tab"] == "Search the corpus":
+        return f"search_{s['mem_cs_model']}"
     return str(s["mem_tab"]).lower().replace(" ", "_") if s["mem_tab"] in TABS else "heatmaps"
 
 
 def script(s: Settings, seed: int, file_name: str) -> str:
+    if s["mem_tab"] == "Search the corpus":
+        return _search(s, seed, file_name)
     tab = s["mem_tab"] if s["mem_tab"] in TABS else "Heatmaps"
     body, what, imports = TABS[tab]
     fresh = s["mem_source"] == FRESH
