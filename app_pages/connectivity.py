@@ -174,7 +174,7 @@ def _top_part(present: dict, passage: str, t: int) -> None:
     st.markdown(f"**What the {CELL_NAMES[cell]} expects next** (Karpathy's view): under each character, its five "
                 "likeliest guesses for the one that follows.")
     plot(top_guesses_table(top, start, stop, mark=t), key="tg_conn_top")
-    st.caption(f"Darker: likelier; bold: the character that came; the framed column is position t. Over this "
+    st.caption(f"Bluer: likelier; bold: the character that came; the framed column is position t. Over this "
                f"passage the first guess is right at {top.hit_rate(1):.0%} of the positions and the right "
                f"character is among the five at {top.hit_rate(5):.0%}; mean surprise {top.surprise:.2f} nats "
                "per character.")

@@ -8,10 +8,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..labs.connectivity import AverageConnectivity, Connectivity, TopGuesses
-from .style import CELL_COLORS, COLORS, SEQUENTIAL, SIGN, base_layout
+from .style import CELL_COLORS, COLORS, OKABE_ITO, SIGN, base_layout
 from .textgen import _show
 
 TICKS_MAX = 80        # characters labelled one by one on the x axis; beyond, every few
+#: white to sky blue: black letters stay readable on every cell of the top-5 table, however likely
+GUESS_SCALE = [[0.0, "#ffffff"], [1.0, OKABE_ITO["sky_blue"]]]
 
 
 def _cell_color(cell: str) -> str:
@@ -104,8 +106,8 @@ def top_guesses_table(top: TopGuesses, start: int, stop: int, mark: int | None =
         text.append(row_t)
         hover.append(row_h)
     fig = go.Figure(go.Heatmap(x=xs, y=[f"guess {r + 1}" for r in range(k)], z=z, text=text, hovertext=hover,
-                               texttemplate="%{text}", textfont=dict(size=14), colorscale=SEQUENTIAL,
-                               reversescale=True, zmin=0, zmax=1, xgap=2, ygap=2,
+                               texttemplate="%{text}", textfont=dict(size=14, color="#111"), colorscale=GUESS_SCALE,
+                               zmin=0, zmax=1, xgap=2, ygap=2,
                                colorbar=dict(title="p", thickness=12), hovertemplate="%{hovertext}<extra></extra>"))
     if mark is not None and start <= mark < stop:
         fig.add_vrect(x0=mark - 0.5, x1=mark + 0.5, line=dict(color=COLORS["highlight"], width=3))

@@ -43,7 +43,7 @@ IG_STEPS = 32            # points on the path from the baseline (midpoint rule)
 #: window crosses regimes where log p jumps, and 32 points no longer add up to the change (measured on the
 #: shipped LSTM: within 2% at 20 characters back at most positions, off by 10-30% at 40)
 IG_BACK = 20
-CHECKPOINT_EVERY = 50    # characters between two states kept of a passage
+CHECKPOINT_EVERY = 20    # characters between two states kept of a passage
 TOP_K = 5                # guesses per position in Karpathy's view
 AVERAGE_POSITIONS = 24   # positions of a passage the averaged curve is measured at
 AVERAGE_BACK = 100       # ... each with this many characters back
