@@ -32,6 +32,7 @@ from rnnlab.labs.connectivity import (
     passage_states,
     shipped_cell,
     shipped_folders,
+    shipped_stamps,
     top_guesses,
     word_gradients,
 )
@@ -47,10 +48,16 @@ TABLE_BEFORE, TABLE_AFTER = 30, 10      # positions of the top-5 table around th
 
 
 # --- models and caches ------------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner="Loading the character models…")
+@st.cache_resource(max_entries=6, show_spinner="Loading a character model…")
+def _cell_model(cell: str, folder: str, stamp: float):
+    return shipped_cell(cell, {cell: folder})
+
+
 def cell_models() -> dict[str, tuple | None]:
-    """The three shipped character models (None for a folder that is not there yet)."""
-    return {cell: shipped_cell(cell) for cell in shipped_folders()}
+    """The three shipped character models (None for a folder that is not there yet: looked for on every run,
+    so a model copied in while the server runs appears at once; ``stamp``: a model replaced is reloaded)."""
+    return {cell: _cell_model(cell, str(folder), stamp) if stamp else None
+            for cell, (folder, stamp) in shipped_stamps().items()}
 
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)

@@ -283,7 +283,7 @@ def test_the_curves_the_table_and_the_word_bars_carry_the_numbers():
 @pytest.fixture
 def small_cells(tmp_path, monkeypatch):
     """Small LSTM and GRU models of tiny-shakespeare's alphabet in place of the shipped ones; no RNN."""
-    from app_pages.connectivity import cell_models
+    from app_pages.connectivity import _cell_model
 
     vocab = shakespeare().vocab
     folders = {}
@@ -293,9 +293,9 @@ def small_cells(tmp_path, monkeypatch):
             save_charlm(tiny(cell, vocab=len(vocab)), vocab, folders[cell],
                         meta={"val_loss": 3.25, "params": 1234, "recipe": {"num_layers": 2, "hidden_size": 16}})
     monkeypatch.setattr(conn, "SHIPPED_CELLS", folders)
-    cell_models.clear()
+    _cell_model.clear()
     yield folders
-    cell_models.clear()
+    _cell_model.clear()
 
 
 def _textgen(root, **state) -> AppTest:

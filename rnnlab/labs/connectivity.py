@@ -62,6 +62,15 @@ def shipped_folders() -> dict[str, Path]:
     return dict(SHIPPED_CELLS)
 
 
+def shipped_stamps() -> dict[str, tuple[Path, float | None]]:
+    """Each cell's folder and the time its weights were written (None while they are not there)."""
+    out = {}
+    for cell, folder in SHIPPED_CELLS.items():
+        weights = Path(folder) / "model.pt"
+        out[cell] = (Path(folder), weights.stat().st_mtime if weights.exists() else None)
+    return out
+
+
 def shipped_cell(cell: str, folders: dict[str, Path] | None = None):
     """The shipped character model of ``cell`` (model, vocabulary, meta), or None while its folder is not
     there (``folders``: other places, for tests)."""
@@ -272,6 +281,7 @@ def average_connectivity(model: CharLM, ids, back: int = MAX_BACK, count: int = 
     ids = _as_ids(ids)
     back = max(1, min(int(back), MAX_BACK, len(ids) - 2))
     positions = average_positions(len(ids), back, count)
+    states = states if states is not None else passage_states(model, ids)     # one pass, not one per position
     model.eval()
     device = next(model.parameters()).device
     rows = []
