@@ -32,6 +32,7 @@ from rnnlab.labs.corpus_search import (
     agreement,
     context_text,
     corpus_index_job,
+    default_piece,
     default_stretch,
     halves,
     index_info,
@@ -121,7 +122,8 @@ def stretch_controls(index: Index) -> tuple[int, int, float]:
         st.session_state["mem_cs_piece"] = 0
     c1, c2 = st.columns([3, 1])
     piece = c1.selectbox("Speech" if index.kind == CHARS else "Review", range(len(pieces)),
-                         format_func=lambda k: pieces[k][2], key="mem_cs_piece", bind="query-params")
+                         index=default_piece(index), format_func=lambda k: pieces[k][2], key="mem_cs_piece",
+                         bind="query-params")
     threshold = c2.slider("Threshold θ", 0.05, 0.95, DEFAULT_THRESHOLD, step=0.05, key="mem_cs_thr",
                           bind="query-params", help="A unit is on at a step when its h is at least θ.")
     a, b, _ = pieces[piece]
@@ -196,11 +198,13 @@ def matches_part(index: Index, result: Result, track: str | None) -> None:
                f"each row its meta-data. Score = (searched units on throughout − units on that must stay off) / {n}: "
                f"1 is the selection's pattern exactly.{said} Does the pattern follow the meta-data? Then these units "
                "track it.")
+    dash = "–"    # the selection's own row has no score
     table = pd.DataFrame([{"match": r.label, "where": where(index, r.start, r.end), "text": context_text(r, index.kind),
-                           "score": None if r.score is None else round(r.score, 3),
-                           "searched units on": None if r.hits is None else f"{r.hits}/{n}",
-                           "extra units on": r.extras, "mean h": None if r.mean is None else round(r.mean, 3),
-                           "meta-data": r.summary} for r in rows])
+                           "score": dash if r.score is None else f"{r.score:+.2f}",
+                           "searched units on": dash if r.hits is None else f"{r.hits}/{n}",
+                           "extra units on": dash if r.extras is None else str(r.extras),
+                           "mean h": dash if r.mean is None else f"{r.mean:.3f}", "meta-data": r.summary}
+                          for r in rows])
     st.dataframe(table, hide_index=True, width="stretch")
     pick = st.selectbox("One stretch unit by unit", range(len(rows)), format_func=lambda k: rows[k].label,
                         key="mem_cs_detail")
@@ -209,8 +213,10 @@ def matches_part(index: Index, result: Result, track: str | None) -> None:
                "part of the pattern there.")
 
 
+@st.fragment
 def corpus_tab() -> None:
-    """The tab: a model, its index (built once), a stretch and threshold, the units, the ranked matches."""
+    """The tab: a model, its index (built once), a stretch and threshold, the units, the ranked matches. A
+    fragment: moving the stretch or θ reruns this tab only, not the reading above it."""
     st.caption("LSTMVis's question: select a stretch of text; the units on (h ≥ θ) at every step of it are its "
                "pattern. Where else in a whole corpus are the same units on, and the others off? If the matches "
                "share something (a part of speech, a speaker's name), those units have learned to track it.")

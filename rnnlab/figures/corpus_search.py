@@ -71,7 +71,8 @@ def matches_figure(rows: list[MatchView], kind: str, track: str | None, units: i
         shapes.append(dict(type="rect", xref="x", yref="y", x0=lead - 0.5, x1=lead + r.end - r.start - 0.5,
                            y0=2 * i - 0.5, y1=2 * i + 0.5, line=dict(color="#111111", width=2)))
     data = [dict(type="heatmap", z=z_act, text=text, customdata=hover, texttemplate="%{text}", zmin=-1, zmax=1,
-                 colorscale=DIVERGING, xgap=1, ygap=1, textfont=dict(size=13), hoverongaps=False,
+                 colorscale=DIVERGING, xgap=1, ygap=1, hoverongaps=False,
+                 textfont=dict(size=13, color="#111111", shadow="0px 0px 3px #ffffff"),   # black on a white glow
                  colorbar=dict(title=dict(text="mean h"), thickness=12, len=0.5, y=1, yanchor="top"),
                  hovertemplate="%{customdata}<extra></extra>")]
     if track:

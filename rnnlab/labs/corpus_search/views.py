@@ -118,6 +118,18 @@ def agreement(rows: list[MatchView]) -> tuple[int, int] | None:
     return sum(r.key == rows[0].key for r in rows[1:]), len(rows) - 1
 
 
+def default_piece(index: Index) -> int:
+    """The piece shown first: on Shakespeare the first speech that starts with its speaker's name (the
+    validation text starts inside one), else the first text."""
+    if index.kind != CHARS:
+        return 0
+    for k, (a, b, _) in enumerate(index.pieces):
+        line = "".join(index.tokens[a:min(b, a + 80)]).split("\n", 1)[0]
+        if line.endswith(":") and len(line) > 1:
+            return k
+    return 0
+
+
 def default_stretch(index: Index, piece: int) -> tuple[int, int]:
     """A stretch worth searching at first, inclusive, within the piece: a speaker's name on Shakespeare (the
     name before its colon), else the three tokens ending a review's first sentence."""
