@@ -88,8 +88,8 @@ def build_part(model: SearchModel, folder: str) -> None:
     what = f"the first {IMDB_REVIEWS:,} reviews of the IMDB test half" if model.kind == "sentiment" else \
         "the tiny-shakespeare validation text (the last 10%, never trained on)"
     st.info(f"To search, the model first reads {what} once and keeps its hidden state after every token on this "
-            "server's disk: the index. Building it takes a few minutes of one core; after that every student on "
-            "this server searches it at once.", icon=":material/database:")
+            "server's disk: the index. Building it reads every token once, on one core, with its progress shown "
+            "here; after that every student on this server searches it at once.", icon=":material/database:")
     lim = training.limits()
 
     def start() -> training.Submission:

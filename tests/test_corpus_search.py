@@ -325,6 +325,11 @@ def test_where_and_the_default_stretch_on_characters(chars_index):
     assert cs.where(index, second + 3, second + 5) == "line 2, column 4"
     lo, hi = cs.default_stretch(index, 0)
     assert "".join(index.tokens[lo:hi + 1]) == "FIRST CITIZEN"
+    assert cs.default_piece(index) == 0
+    model, vocab = chars_index[1], chars_index[2]
+    cs.build_index(model, vocab, cs.chars_corpus("o.\n\n" + PLAY), index.folder.parent / "mid")
+    mid = cs.Index(index.folder.parent / "mid")                      # starting inside a speech, as the corpus does
+    assert cs.default_piece(mid) == 1 and mid.pieces[1][2].startswith("FIRST CITIZEN")
 
 
 def test_the_figures_carry_the_rows(words_index, chars_index):
