@@ -15,6 +15,7 @@ folder and renamed, so that a reader never sees half an index and two builds of 
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import os
@@ -232,7 +233,9 @@ class Index:
     def __init__(self, folder: str | Path):
         self.folder = Path(folder)
         self.info = json.loads((self.folder / "index.json").read_text())
-        os.utime(self.folder / "index.json")          # recently used: eviction keeps it
+        # recently used: eviction keeps it (a read-only data folder is never evicted from either)
+        with contextlib.suppress(OSError):
+            os.utime(self.folder / "index.json")
         body = json.loads(gzip.decompress((self.folder / "tokens.json.gz").read_bytes()))
         self.tokens: list[str] = body["tokens"]
         self.bounds = np.asarray(body["bounds"], dtype=np.int64)
