@@ -350,3 +350,21 @@ def test_the_key_words_tab_sets_the_gradient_beside_occlusion(root):
     assert not at.exception, [e.value for e in at.exception]
     assert any("Spearman ρ" in c.value for c in at.caption)
     assert any("‖∂ logit / ∂ word vector‖" in str(f["data"]) for f in figures(at))
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_connectivity_tab_fits_each_screen(app):
+    """In a real browser at laptop, projector and phone sizes: no horizontal scroll and no clipped label."""
+    from bench.appserver import SIZES, cut_labels, horizontal_overflow, open_page
+
+    url, chromium = app
+    for size in SIZES:
+        context, page = open_page(chromium, f"{url}/textgen?tg_tab=Connectivity", SIZES[size], "Text generation")
+        try:
+            assert page.locator('[data-testid="stException"]').count() == 0, size
+            assert page.get_by_role("tab", name="Connectivity").get_attribute("aria-selected") == "true", size
+            assert horizontal_overflow(page) == 0, size
+            assert cut_labels(page) == [], size
+        finally:
+            context.close()
