@@ -113,9 +113,9 @@ t = min(T, len(passage) - 2)
 panels = []
 for cell, (model, vocab, meta) in present.items():
     conn = char_connectivity(model, vocab, vocab.encode(passage), t, BACK, METHOD)
-    near = min(10, conn.back)
-    print(f"{NAMES[cell]}: p = {conn.p_target:.1%}, {conn.share_within(near):.0%} of the bars' total on the last "
-          f"{near + 1} characters (predicting {conn.target!r}; validation loss {meta.get('val_loss', 0):.3f})")
+    near = min(NEAR, conn.back + 1)     # the share of the influence on the last few characters
+    print(f"{NAMES[cell]}: p = {conn.p_target:.1%}, {conn.share_within(near - 1):.0%} of the bars' total on the "
+          f"last {near} characters (predicting {conn.target!r}; validation loss {meta.get('val_loss', 0):.3f})")
     panels.append({"label": NAMES[cell], "cell": cell, "conn": conn})
 
 # Karpathy's view: the first model's five likeliest guesses at each position of the passage
@@ -246,7 +246,7 @@ def _connectivity(s: Settings, seed: int, file_name: str) -> str:
         page_title=TITLE, file_name=file_name,
         imports=["from rnnlab.data.chars import shakespeare",
                  "from rnnlab.figures.connectivity import connectivity_bars",
-                 "from rnnlab.labs.connectivity import MAX_PASSAGE, char_connectivity, known_text, shipped_cell, "
+                 "from rnnlab.labs.connectivity import MAX_PASSAGE, NEAR, char_connectivity, known_text, shipped_cell, "
                  "top_guesses", "from rnnlab.labs.textgen import passages, shipped_model",
                  "from rnnlab.nn.charlm import generate"],
         consts=consts, body=CONNECTIVITY)
