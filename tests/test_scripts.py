@@ -216,6 +216,8 @@ def test_sentiment_script_prints_the_prediction_and_each_tab(tmp_path):
     at, out = page_and_script(tmp_path, "sentiment", sent_tab="Key words")
     strongest = next(c.value for c in at.caption if "Strongest:" in c.value)
     assert_prints(out, [re.search(r"[+-][0-9.]+ log-odds \(.*? of probability\)", strongest).group(0)])
+    differ = next(c.value for c in at.caption if "Spearman" in c.value)          # gradient against occlusion
+    assert_prints(out, [differ.replace("\\", "")])
     at, out = page_and_script(tmp_path, "sentiment", sent_tab="What if…")
     assert_prints(out, _sentiment_numbers(at))
     at, out = page_and_script(tmp_path, "sentiment", sent_tab="Calibration")

@@ -42,6 +42,10 @@ if imp.span > 1:
 for i in np.argsort(-np.abs(imp.logodds))[:10]:
     print(f"  {imp.tokens[i]!r}: {imp.logodds[i]:+.2f} log-odds")
 
+# The gradient's view beside it: ‖∂ logit / ∂ word vector‖ from one backward pass, no word removed; how they differ
+wg = word_gradients(model, REVIEW)
+print(compare_explanations(wg.tokens, wg.norms, imp.logodds, imp.span).sentence())
+
 fig = importance_bars(imp.tokens, imp.logodds, imp.dprob)
 show(fig, html)
 '''
@@ -74,6 +78,7 @@ TABS = {"Word by word": (WORD_BY_WORD, ["import numpy as np", "from rnnlab.figur
                                         "probability_trajectory", "from rnnlab.labs.sentiment import trajectory"]),
         "Key words": (KEY_WORDS, ["import numpy as np", "from rnnlab.figures.sentiment import importance_bars",
                                   "from rnnlab.labs.calibration import pct, points",
+                                  "from rnnlab.labs.connectivity import compare_explanations, word_gradients",
                                   "from rnnlab.labs.sentiment import importance"]),
         "What if…": (WHAT_IF, ["from rnnlab.figures.sentiment import probability_trajectory",
                                "from rnnlab.labs.calibration import pct, points",
