@@ -87,7 +87,7 @@ TABS = {"Word by word": (WORD_BY_WORD, ["import numpy as np", "from rnnlab.figur
                                       "from rnnlab.labs.calibration import ece_change_points, pct, "
                                       "reliability_from_report"])}
 ABOUT = {"Word by word": "the probability after each token, and its five largest swings",
-         "Key words": "which words mattered, by occlusion: each word removed in turn, measured in log-odds",
+         "Key words": "which words mattered, by occlusion (each word removed in turn, in log-odds) and by gradient",
          "What if…": "what one edit of the review changes",
          "Calibration": "how well the model's probabilities match how often it is right (temperature scaling)"}
 
