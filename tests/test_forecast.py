@@ -617,4 +617,5 @@ def test_page_trains_through_the_job_runner(root):
     assert [t["name"] for t in loss["data"]][:4] == ["seed 0: validation", "seed 0: training",
                                                      "seed 1: validation", "seed 1: training"]
     assert all(t.get("showlegend", True) and t.get("name") for f in figs.values() for t in f["data"])
-    assert at.get("download_button")
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert "Download the test forecasts (CSV)" in downloads and "Download the network (PyTorch weights)" in downloads
