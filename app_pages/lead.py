@@ -201,14 +201,21 @@ def answers_section(code: str) -> None:
         return
     st.download_button("Export every checkpoint answer (CSV)", to_csv(room().rows()), file_name="checkpoints.csv",
                        mime="text/csv", key="teacher_answers_export")
-    with st.form("teacher_answers_clear"):
-        which = st.radio("Clear", ["the current class code's answers", "every answer in the database"],
-                         key="teacher_answers_which")
-        sure = st.checkbox("Yes, delete them (this cannot be undone)", key="teacher_answers_sure")
-        if st.form_submit_button("Clear the answers"):
+    clear_form("teacher_answers", ("the current class code's answers", "every answer in the database"),
+               "Clear the answers", "checkpoint answers", lambda everything: room().clear(None if everything else code))
+
+
+def clear_form(key: str, choices: tuple[str, str], button: str, noun: str, clear) -> None:
+    """A form that deletes this class code's rows or all of them (``clear(everything)`` returns how many),
+    only once its box is ticked; the count is shown after the rerun (``teacher_flash``)."""
+    prefix = "teacher" if key == "teacher" else key
+    with st.form(f"{key}_clear"):
+        which = st.radio("Clear", list(choices), key=f"{prefix}_which")
+        sure = st.checkbox("Yes, delete them (this cannot be undone)", key=f"{prefix}_sure")
+        if st.form_submit_button(button):
             if not sure:
                 st.warning("Tick the box to confirm.")
             else:
-                gone = room().clear(None if which.startswith("every") else code)
-                st.session_state["teacher_flash"] = f"Deleted {gone:,} checkpoint answers."
+                gone = clear(which == choices[1])
+                st.session_state["teacher_flash"] = f"Deleted {gone:,} {noun}."
                 st.rerun()

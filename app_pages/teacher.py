@@ -9,7 +9,7 @@ import streamlit as st
 
 from app_pages import training
 from app_pages.common import escape_md, next_page, tips
-from app_pages.lead import lead_section
+from app_pages.lead import clear_form, lead_section
 from rnnlab.data.text import IMDB_SIZE_MB
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
@@ -213,17 +213,8 @@ def board_section(settings) -> None:
     if n_all:
         st.download_button("Export every run (CSV)", to_csv(board.rows(limit=1_000_000)),
                            file_name="class_board_all.csv", mime="text/csv", key="teacher_export")
-        with st.form("teacher_clear"):
-            which = st.radio("Clear", ["the current class code's runs", "every run in the database"],
-                             key="teacher_which")
-            sure = st.checkbox("Yes, delete them (this cannot be undone)", key="teacher_sure")
-            if st.form_submit_button("Clear the board"):
-                if not sure:
-                    st.warning("Tick the box to confirm.")
-                else:
-                    gone = board.clear(None if which.startswith("every") else settings.class_code)
-                    st.session_state["teacher_flash"] = f"Deleted {gone:,} runs."
-                    st.rerun()
+        clear_form("teacher", ("the current class code's runs", "every run in the database"), "Clear the board",
+                   "runs", lambda everything: board.clear(None if everything else settings.class_code))
     if "teacher_flash" in st.session_state:
         st.success(st.session_state.pop("teacher_flash"))
 
