@@ -13,6 +13,21 @@ def root() -> Path:
     return ROOT
 
 
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A real, throw-away PostgreSQL server for one test module (tests/pgserver.py), or a skip saying why."""
+    import pgserver
+
+    from rnnlab.runtime import database as D
+
+    why = pgserver.available()
+    if why:
+        pytest.skip(why)
+    with pgserver.postgres_server() as url:
+        yield url
+        D.dispose(url)
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.exists():

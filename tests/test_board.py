@@ -6,21 +6,10 @@ import statistics
 import threading
 from types import SimpleNamespace
 
-import pgserver
 import pytest
 
 from rnnlab.runtime import board as B
 from rnnlab.runtime import database as D
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    why = pgserver.available()
-    if why:
-        pytest.skip(why)
-    with pgserver.postgres_server() as url:
-        yield url
-        D.dispose(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

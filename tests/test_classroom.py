@@ -6,7 +6,6 @@ import io
 import time
 from pathlib import Path
 
-import pgserver
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -21,16 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 PASSWORD = "open sesame"
 CHECKPOINT = "gradients.survives"
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    why = pgserver.available()
-    if why:
-        pytest.skip(why)
-    with pgserver.postgres_server() as url:
-        yield url
-        D.dispose(url)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
