@@ -12,7 +12,7 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages import classroom, experiment, presenter
+from app_pages import classbar, classroom, experiment, presenter
 from app_pages.common import (
     PAGES,
     not_found,
@@ -39,7 +39,7 @@ def main() -> None:
     if page_not_found():
         not_found()
     else:
-        classroom.before(navigation.url_path)      # the teacher's lead: follow, locks, a checkpoint
+        classbar.before(navigation.url_path)      # the teacher's lead: follow, locks, a checkpoint
         try:
             navigation.run()
             experiment.download(classroom.page_path(navigation.url_path))   # the lab's script, to take home

@@ -1,12 +1,11 @@
-"""The class follows the teacher: a bar on every page says where the teacher is (one click to follow, or
-automatically), the controls the teacher locked render disabled, and a checkpoint's question, then its
-revealed answer beside the class's, appear on the page.
+"""The class follows the teacher, as a student sees it: the bar that says where the teacher is (one click to
+follow, or automatically), the controls the teacher locked rendered disabled, and a checkpoint's question, then
+its revealed answer beside the class's. Also what both sides share: the class's lead read from the database
+(``rnnlab.runtime.classroom``, one read per class and server, shared by every session), the settings a leading
+teacher publishes, and the follow and reveal requests.
 
-``app.py`` calls :func:`install_locks` once, :func:`before` before the page runs and :func:`after` once it
-ran. Every few seconds a fragment asks the database what the teacher leads (one read per class and server,
-shared by every session: ``rnnlab.runtime.classroom``); it reruns the whole page only when something the page
-must change happened (the teacher moved and this student follows automatically, a checkpoint opened or was
-revealed, controls were locked).
+``app.py`` calls :func:`install_locks` once and :func:`after` once the page ran; ``app_pages.classbar`` runs
+before the page and polls; ``app_pages.lead`` draws the teacher's side.
 """
 from __future__ import annotations
 
@@ -21,7 +20,7 @@ from app_pages.common import all_pages, escape_md, plot
 from rnnlab.figures.classroom import answers_figure, vote_name
 from rnnlab.lessons import PAGE_MODULES, find_lesson, page_defaults, page_script
 from rnnlab.runtime.board import clean_nickname
-from rnnlab.runtime.classroom import POLL_SECONDS, Lead, shared_classroom
+from rnnlab.runtime.classroom import Lead, shared_classroom
 from rnnlab.runtime.settings import load_settings
 from rnnlab.runtime.singletons import process_singleton
 
@@ -181,7 +180,7 @@ def reveal_request(lead: Lead) -> dict | None:
                                                   for k, v in lesson.settings.items()}, "params": {}}
 
 
-def _apply(request: dict, path: str | None) -> None:
+def apply_request(request: dict, path: str | None) -> None:
     """Set the widgets' values, then open the page (its other URL parameters with it)."""
     for k, v in request.get("values", {}).items():
         with contextlib.suppress(Exception):      # a key Streamlit will not let us set (none expected)
@@ -204,63 +203,6 @@ def with_teacher(lead: Lead, path: str | None) -> bool:
 def signature(lead: Lead, path: str | None) -> tuple:
     """What the full page draws from the lead: a change reruns the page."""
     return (lead.checkpoint, lead.round, lead.revealed, locks_for(lead, path), lead.answer is not None)
-
-
-# --- the page's part ----------------------------------------------------------------------------------------
-def before(url_path: str) -> None:
-    """Before the page runs: apply a follow or reveal asked for, enforce the locked values, draw the bar
-    (a fragment that polls) and the checkpoint's question or answer."""
-    path = page_path(url_path)
-    request = st.session_state.pop(PENDING, None)
-    if request:
-        _apply(request, path)
-    lead = room().lead(class_code())
-    locked = locks_for(lead, path)
-    st.session_state[LOCKED] = locked
-    for k in locked:
-        if k in lead.values and st.session_state.get(k) != lead.values[k]:
-            with contextlib.suppress(Exception):
-                st.session_state[k] = lead.values[k]
-    st.session_state[DRAWN] = signature(lead, path)
-    poll(path)
-    if not is_teacher():
-        checkpoint_part(lead, path)
-
-
-@st.fragment(run_every=POLL_SECONDS)
-def poll(path: str | None) -> None:
-    """Every few seconds: what the teacher leads (this server's shared copy), this tab's sign of life, and
-    the bar; the whole page reruns only when it must change."""
-    code = class_code()
-    lead = room().lead(code)
-    if not is_teacher():                          # the teacher is not counted among the class present
-        with contextlib.suppress(Exception):
-            room().seen(code, training.session_id())
-    if is_teacher():
-        from app_pages.lead import teacher_bar
-
-        if not st.session_state.get(ABSENT):     # polled as a student before the password: not one now
-            st.session_state[ABSENT] = True
-            with contextlib.suppress(Exception):
-                room().absent(code, training.session_id())
-        after(path)
-        teacher_bar(room().lead(code), path)
-        return
-    request = None
-    if lead.revealed and lead.checkpoint and st.session_state.get(REVEALED) != (lead.checkpoint, lead.round):
-        st.session_state[REVEALED] = (lead.checkpoint, lead.round)
-        request = reveal_request(lead)
-    elif lead.leading and st.session_state.get(AUTO_KEPT) and st.session_state.get(FOLLOWED) != lead.version:
-        st.session_state[FOLLOWED] = lead.version
-        if not with_teacher(lead, path):
-            request = follow_request(lead)
-    if request is not None:
-        st.session_state[PENDING] = request
-        st.rerun(scope="app")
-    if st.session_state.get(DRAWN) != signature(lead, path):
-        st.rerun(scope="app")
-    if lead.leading and lead.page:
-        follow_bar(lead, path)
 
 
 def _auto_changed() -> None:
