@@ -5,7 +5,7 @@ type a review each, while K trainings run in other sessions. A benchmark, not a 
     python -m bench.classroom --repeat 3         # the whole measurement three times (a fresh server each)
     python -m bench.classroom --static           # each student first downloads what a fresh browser does
     python -m bench.classroom -n 10 -k 0 --pages # also open every page once per student
-    python -m bench.classroom --follow           # the teacher leads: the class's polling cost (bench/follow.py)
+    python -m bench.follow                       # the same class with the teacher leading (bench/follow.py)
 
 It starts a real `streamlit run app.py` and speaks Streamlit's own websocket protocol (the messages a
 browser sends and receives), so 30 sessions cost the machine what 30 browsers would cost the *server*,
@@ -536,10 +536,6 @@ def median(v):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    if "--follow" in argv:
-        from bench.follow import main as follow
-
-        return follow([a for a in argv if a != "--follow"])
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-n", "--students", type=int, default=30)
     ap.add_argument("-k", "--trainings", type=int, default=2)
@@ -547,8 +543,6 @@ def main(argv=None) -> int:
     ap.add_argument("--static", action="store_true",
                     help="each student first downloads the static files a fresh browser loads for the page")
     ap.add_argument("--repeat", type=int, default=1, help="run the whole measurement this many times")
-    ap.add_argument("--follow", action="store_true", help="the teacher leads the class: the cost of the students' "
-                    "polling, and how fast a change reaches them (bench/follow.py; its options: --window, --rounds)")
     ap.add_argument("--max-seconds", type=float, default=300,
                     help="every wait of one run ends by then (default 300): a training still running counts as "
                          "not finished")

@@ -1,7 +1,7 @@
 """The class follows the teacher: what thirty students' polling costs the server, and how fast the teacher's
 move reaches them. A benchmark, not a test.
 
-    python -m bench.classroom --follow                 # N = 30 students, K = 2 trainings
+    python -m bench.follow                             # N = 30 students, K = 2 trainings
     python -m bench.follow -n 30 -k 0 --window 20 --rounds 3
 
 Every page runs a fragment every ``POLL_SECONDS`` (3 s) that asks what the teacher leads; the server reads
