@@ -11,14 +11,18 @@ a target per row (1 s unless the issue says otherwise) and the machine's load av
 far these numbers are from a quiet 2-core class server: run it on a quiet machine for figures to quote.
 
 Add a row to ``ROWS`` for a new page: the page's URL path, what to do (a function of the Playwright page),
-and optionally a JavaScript condition that is true once the new content is shown.
+and optionally a JavaScript condition that is true once the new content is shown. A row whose page needs
+something built first (the corpus search's index) names a ``setup``: it fills the server's data folder before
+the server starts, untimed, so that the row times what a student does once it is there.
 """
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,12 +43,14 @@ def click(name: str) -> Callable:
     return lambda page, k: page.get_by_role("button", name=name).first.click()
 
 
-def slide(key: str, steps: int = 1) -> Callable:
-    """Move the slider keyed ``key`` by ``steps`` with the arrow keys (the repeat alternates direction)."""
+def slide(key: str, steps: int = 1, thumb: int = 0, one_way: str = "") -> Callable:
+    """Move the slider keyed ``key`` by ``steps`` with the arrow keys (the repeat alternates direction).
+    ``thumb`` 1 is a range's end; ``one_way`` ("ArrowLeft" or "ArrowRight") keeps going that way, so that
+    every repeat asks a value that no cache of the server has seen yet."""
     def act(page, k):
-        thumb = page.locator(f".st-key-{key} input[type=range]").first
-        thumb.focus()
-        thumb.press("ArrowRight" if k % 2 == 0 else "ArrowLeft")
+        box = page.locator(f".st-key-{key} input[type=range]").nth(thumb)
+        box.focus()
+        box.press(one_way or ("ArrowRight" if k % 2 == 0 else "ArrowLeft"))
     return act
 
 
@@ -76,13 +82,14 @@ class Row:
     name: str                       # what the student does
     act: Callable                   # act(page, k): the k-th repeat of the interaction
     target: float = 1.0             # seconds
-    query: str = ""                 # query string to open the page with (a tab, a setting)
+    query: str | Callable[[], str] = ""   # query string to open the page with (a tab, a setting), or its maker
     done: str | None = None         # JS: true once the new content is on the page
     prepare: Callable | None = None  # before the first repeat, untimed
     repeat: int | None = None       # repeats for this row (default: --repeat)
     idle: bool = True               # False: done as soon as ``done`` holds (a live page that reruns each second)
     note: str = ""
     baseline: Callable[[], str] | None = None   # a comparison measured in this run, printed under the table
+    setup: Callable[[Path], str] | None = None  # fills the server's data folder before it starts; says what it did
     times: list[float] = field(default_factory=list)
     runs: list[float] = field(default_factory=list)    # of which the server's script run
     error: str = ""
@@ -117,6 +124,76 @@ def textgen_baseline(repeat: int = 5) -> str:
             f"{slow / fast:.1f}× faster.")
 
 
+class _NoJob:
+    """The job context a lab's job function expects, for calling it in this process: no progress, no Stop."""
+
+    def phase(self, *_): ...
+
+    def progress(self, *_): ...
+
+    def check(self): ...
+
+
+@functools.cache
+def corpus_index(key: str) -> Callable[[Path], str]:
+    """Setup for the corpus search rows: the shipped model ``key``'s index (``MODELS`` of the lab), built into
+    the server's data folder by the very job the page's "Build the index" button runs, on one thread as there.
+    Cached per model, so that rows sharing a model share one build."""
+    def build(data: Path) -> str:
+        import torch
+
+        from rnnlab.labs.corpus_search import MODELS, cache_root, corpus_index_job
+
+        m = MODELS[key]
+        if not m.present:
+            return f"{m.label}: no weights in assets/, its rows will fail"
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        t0 = time.perf_counter()
+        try:       # the page finds the index by the weights' digest under <data>/corpus_index, as the job names it
+            out = corpus_index_job(_NoJob(), m.kind, str(m.folder), m.corpus, m.label, str(data / cache_root().name))
+        finally:
+            torch.set_num_threads(threads)
+        return f"{m.label}: {out['message']} ({time.perf_counter() - t0:.0f} s here, untimed)"
+    return build
+
+
+def searched(js_text: str = "Search time") -> str:
+    """True once the corpus search's result is shown (not the note that no unit is on all along)."""
+    return text_shown(js_text)
+
+
+def search_tab(key: str) -> Callable[[], str]:
+    """The query string of the Search the corpus tab on model ``key``: the model radio is bound to the URL by its
+    label (asked of the lab when the row runs, so that importing this module stays cheap)."""
+    def query() -> str:
+        from urllib.parse import urlencode
+
+        from rnnlab.labs.corpus_search import MODELS
+
+        return urlencode({"mem_tab": "Search the corpus", "mem_cs_model": MODELS[key].label})
+    return query
+
+
+def took_model(key: str) -> Callable:
+    """Fails the row unless the model radio shows model ``key`` (a bound widget ignores a URL value it does not
+    know, and then the page searches another model's index)."""
+    def check(page) -> None:
+        from rnnlab.labs.corpus_search import MODELS
+
+        shown = page.locator(".st-key-mem_cs_model label:has(input:checked)").first.inner_text().strip()
+        if shown != MODELS[key].label:
+            raise RuntimeError(f"the page shows {shown!r}, not {MODELS[key].label!r}")
+    return check
+
+
+def search_row(key: str, name: str, act: Callable, note: str) -> Row:
+    """A row of the Search the corpus tab on model ``key``: its index built first, five new queries (a slider
+    moved one way from the page's default stays within its range and keeps some unit on all along)."""
+    return Row("memory", f"Search the corpus, {name}", act, query=search_tab(key), done=searched(),
+               prepare=took_model(key), setup=corpus_index(key), repeat=5, note=f"issue 28: a query < 1 s ({note})")
+
+
 LONG_REVIEW = " ".join(["This film starts slowly, and the middle drags, but the acting is superb and the ending "
                         "is moving; I would not call it perfect, yet it stayed with me for days."] * 80)
 
@@ -147,6 +224,15 @@ ROWS: list[Row] = [
     Row("sentiment", "Sentiment: type a review → key words and gradient", type_text("sent_text", [
         "Not bad at all, not boring, and not without charm.", "A dull, lifeless film. I want my money back."]),
         query="sent_tab=Key+words", done=text_shown("Spearman"), note="issue 28: occlusion and the gradient < 1 s"),
+    # issue 28: once the index is built, each query is the search (shared by every session, cached per stretch
+    # and θ) and the page drawn from it. One way only, from the page's default: every repeat is a new query.
+    search_row("sentiment", "IMDB: threshold θ down", slide("mem_cs_thr", one_way="ArrowLeft"), "θ one step lower"),
+    search_row("sentiment", "IMDB: stretch a word longer", slide("mem_cs_range", thumb=1, one_way="ArrowRight"),
+               "the end moves right"),
+    search_row("lstm", "Shakespeare: θ down", slide("mem_cs_thr", one_way="ArrowLeft"),
+               "the LSTM-800, θ one step lower"),
+    search_row("lstm", "Shakespeare: stretch shorter", slide("mem_cs_range", thumb=1, one_way="ArrowLeft"),
+               "the LSTM-800, the end moves left"),
     Row("", "Open the Architectures page from Home", open_from_home("Architectures"), repeat=1,
         done=heading("Architectures")),
     Row("", "Open the Class board from Home", open_from_home("Class board"), repeat=1, done=heading("Class board")),
@@ -218,7 +304,8 @@ def run_row(chromium, url: str, row: Row, size: str, repeat: int, timeout: float
     page = context.new_page()
     wire = Wire(page)
     try:
-        page.goto(f"{url}/{row.page}" + (f"?{row.query}" if row.query else ""), wait_until="domcontentloaded")
+        query = row.query() if callable(row.query) else row.query
+        page.goto(f"{url}/{row.page}" + (f"?{query}" if query else ""), wait_until="domcontentloaded")
         wait_for_app(page, timeout=120_000)
         if row.prepare:
             row.prepare(page)
@@ -255,18 +342,25 @@ def main(argv=None) -> int:
     missing = sorted(p.url_path for p in all_pages() if not p.default and p.url_path not in covered
                      and p.title not in covered)
     load_before = os.getloadavg()
-    with serve_app() as url, browser() as chromium:
-        for row in rows:
-            if row.page not in known:
-                row.error = "no such page in all_pages()"
-                continue
-            print(f"… {row.name}", file=sys.stderr, flush=True)
-            run_row(chromium, url, row, args.size, args.repeat, args.timeout)
+    setups = list(dict.fromkeys(r.setup for r in rows if r.setup and r.page in known))
+    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as data:
+        for setup in setups:        # before the server starts: it then finds what they built
+            print(f"setup: {setup(Path(data))}", file=sys.stderr, flush=True)
+        load_timed = os.getloadavg()
+        with serve_app(env={"RNNLAB_DATA": data}) as url, browser() as chromium:
+            for row in rows:
+                if row.page not in known:
+                    row.error = "no such page in all_pages()"
+                    continue
+                print(f"… {row.name}", file=sys.stderr, flush=True)
+                run_row(chromium, url, row, args.size, args.repeat, args.timeout)
     load_after = os.getloadavg()
 
     print(f"\nInteractions in headless Chromium at {args.size} size ({SIZES[args.size]['width']}×"
           f"{SIZES[args.size]['height']}); {os.cpu_count()} CPUs; load average (1, 5, 15 min) "
-          f"{' '.join(f'{v:.2f}' for v in load_before)} before, {' '.join(f'{v:.2f}' for v in load_after)} after.")
+          f"{' '.join(f'{v:.2f}' for v in load_before)} before, "
+          + (f"{' '.join(f'{v:.2f}' for v in load_timed)} after the setup, " if setups else "")
+          + f"{' '.join(f'{v:.2f}' for v in load_after)} after.")
     print(f"{'interaction':<52} {'median':>8} {'max':>8} {'server':>8} {'target':>7}  ok   runs  note")
     failed = 0
     for r in rows:
