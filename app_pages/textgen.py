@@ -156,7 +156,8 @@ def generate_part():
                               bind="query-params")
     if "tg_draw" not in st.session_state:     # which sample: in the link too, so a link shows the same text
         raw = st.query_params.get("tg_draw", "0")
-        st.session_state["tg_draw"] = min(int(raw), 10**6) if raw.isdigit() else 0
+        # isdecimal, not isdigit: "²" is a digit that int() refuses (issue 29)
+        st.session_state["tg_draw"] = min(int(raw), 10**6) if raw.isdecimal() else 0
     draw = st.session_state["tg_draw"]
     if c4.button("Another", icon=":material/casino:", key="tg_again", help="Another sample with the same settings",
                  width="stretch"):

@@ -46,7 +46,7 @@ def recipe_changes(pairs: list[str]) -> dict:
         elif kind is bool:
             changes[key] = value.lower() in ("1", "true", "yes")
         elif kind is type(None):
-            changes[key] = int(value) if value.isdigit() else value
+            changes[key] = int(value) if value.isdecimal() else value    # "²" is a digit int() refuses
         else:
             changes[key] = kind(value)
     return changes

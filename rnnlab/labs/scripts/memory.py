@@ -204,7 +204,7 @@ def script(s: Settings, seed: int, file_name: str) -> str:
         consts += [Const("CELL", s["mem_cell"], "Cell of the fresh model"),
                    Const("HIDDEN", s.num("mem_hidden", int), "Hidden units")]
     layer = s["mem_layer"]
-    consts += [Const("LAYER", int(layer) if str(layer).isdigit() else 0, "Layer (0: the first)"),
+    consts += [Const("LAYER", int(layer) if str(layer).isdecimal() else 0, "Layer (0: the first)"),
                Const("DIRECTION", s["mem_dir"], "Direction (a bidirectional model has two)")]
     if tab == "Heatmaps":
         consts += [Const("ONLY_16_MOST_VARYING", str(s["mem_units"]).endswith("most varying"), "Units"),
@@ -213,7 +213,7 @@ def script(s: Settings, seed: int, file_name: str) -> str:
     elif tab == "Colour the text":
         unit = s["mem_unit"]
         consts += [Const("COLOUR_BY", s["mem_colour_by"], "Colour by"),
-                   Const("UNIT", int(unit) if isinstance(unit, int | float) or str(unit).isdigit() else None,
+                   Const("UNIT", int(unit) if isinstance(unit, int | float) or str(unit).isdecimal() else None,
                          "Unit (None: the one that varies most)"),
                    Const("GATE", s["mem_colour_gate"], "Gate")]
     elif tab == "Find units":
