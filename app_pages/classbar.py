@@ -59,29 +59,33 @@ def poll(path: str | None) -> None:
     """Every few seconds: what the teacher leads (this server's shared copy), this tab's sign of life, and
     the bar; the whole page reruns only when it must change."""
     code = class_code()
-    lead = room().lead(code)
-    if not is_teacher():                          # the teacher is not counted among the class present
-        with contextlib.suppress(Exception):
-            room().seen(code, training.session_id())
-    if is_teacher():
+    teacher = is_teacher()
+    if teacher:
         if not st.session_state.get(ABSENT):     # polled as a student before the password: not one now
             st.session_state[ABSENT] = True
             with contextlib.suppress(Exception):
                 room().absent(code, training.session_id())
-        after(path)
-        teacher_bar(room().lead(code), path)
-        return
+        after(path)                              # a change inside a page's fragment reached no full run
+    else:                                        # the teacher is not counted among the class present
+        with contextlib.suppress(Exception):
+            room().seen(code, training.session_id())
+    lead = room().lead(code)
     request = None
+    # a reveal applies the lesson's settings on every page, the teacher's projector too (and the class follows)
     if lead.revealed and lead.checkpoint and st.session_state.get(REVEALED) != (lead.checkpoint, lead.round):
         st.session_state[REVEALED] = (lead.checkpoint, lead.round)
         request = reveal_request(lead)
-    elif lead.leading and st.session_state.get(AUTO_KEPT) and st.session_state.get(FOLLOWED) != lead.version:
+    elif not teacher and lead.leading and st.session_state.get(AUTO_KEPT) and \
+            st.session_state.get(FOLLOWED) != lead.version:
         st.session_state[FOLLOWED] = lead.version
         if not with_teacher(lead, path):
             request = follow_request(lead)
     if request is not None:
         st.session_state[PENDING] = request
         st.rerun(scope="app")
+    if teacher:
+        teacher_bar(lead, path)
+        return
     if st.session_state.get(DRAWN) != signature(lead, path):
         st.rerun(scope="app")
     if lead.leading and lead.page:

@@ -196,13 +196,12 @@ def apply_request(request: dict, path: str | None) -> None:
 
 def with_teacher(lead: Lead, path: str | None) -> bool:
     """Is this session on the teacher's page with the teacher's settings?"""
-    return lead.page == path and all(st.session_state.get(k) == v for k, v in lead.values.items()
-                                     if k != "seed" or k in st.session_state)
+    return lead.page == path and all(st.session_state.get(k) == v for k, v in lead.values.items())
 
 
 def signature(lead: Lead, path: str | None) -> tuple:
     """What the full page draws from the lead: a change reruns the page."""
-    return (lead.checkpoint, lead.round, lead.revealed, locks_for(lead, path), lead.answer is not None)
+    return lead.checkpoint, lead.round, lead.revealed, locks_for(lead, path)
 
 
 def _auto_changed() -> None:

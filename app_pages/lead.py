@@ -12,13 +12,10 @@ import streamlit as st
 
 from app_pages import training
 from app_pages.classroom import (
-    PENDING,
-    REVEALED,
     class_code,
     current_settings,
     lesson_page_name,
     page_title,
-    reveal_request,
     room,
     tally_figure,
 )
@@ -40,10 +37,14 @@ def computed() -> dict:
 def ask(key: str) -> None:
     """Open a checkpoint for the class and start computing its answer (students never see it before the
     reveal)."""
-    code = class_code()
-    room().open_checkpoint(code, key)
+    room().open_checkpoint(class_code(), key)
+    compute_answer(key)
+
+
+def compute_answer(key: str) -> None:
+    """The answer of the open checkpoint: this server's, if it computed it before, else a job's."""
     if key in computed():
-        room().set_answer(code, key, computed()[key])
+        room().set_answer(class_code(), key, computed()[key])
         return
     training.submit(ANSWER_JOB, checkpoint_job, {"key": key}, seed=0,
                     meta={"board": False, "lab": "checkpoint", "task": key})
@@ -53,13 +54,10 @@ def collect_answer(lead: Lead) -> str | None:
     """Store the answer once its job has ended; a message while it runs or if it failed."""
     if lead.answer is not None or not lead.checkpoint:
         return None
-    if lead.checkpoint in computed():
-        room().set_answer(lead.class_code, lead.checkpoint, computed()[lead.checkpoint])
-        return None
     job = training.current(ANSWER_JOB)
-    if job is None or (job.kwargs or {}).get("key") != lead.checkpoint:
-        ask(lead.checkpoint)            # this server never started it (another server's teacher, a restart)
-        return "Computing the answer…"
+    if lead.checkpoint in computed() or job is None or (job.kwargs or {}).get("key") != lead.checkpoint:
+        compute_answer(lead.checkpoint)  # this tab never started it (another server's teacher, a restart)
+        return None if lead.checkpoint in computed() else "Computing the answer…"
     if job.running:
         job.heartbeat()                 # this fragment is the job's watcher: without a sign of life it stops
         return "Computing the answer (the lesson's own check, at the page's defaults)…"
@@ -74,12 +72,6 @@ def collect_answer(lead: Lead) -> str | None:
 # --- the bar on every page, while leading ---------------------------------------------------------------------
 def teacher_bar(lead: Lead, path: str | None) -> None:
     """Inside the polling fragment: what the students see, who is here, and the open checkpoint live."""
-    if lead.revealed and lead.checkpoint and st.session_state.get(REVEALED) != (lead.checkpoint, lead.round):
-        st.session_state[REVEALED] = (lead.checkpoint, lead.round)
-        request = reveal_request(lead)
-        if request is not None:         # the projector shows the lesson's settings too, and the class follows
-            st.session_state[PENDING] = request
-            st.rerun(scope="app")
     page = lesson_page_name(path) if path else None
     asks = [le for le in page_lessons(page) if le.question is not None] if page else []
     if not (lead.leading or lead.checkpoint or asks):
