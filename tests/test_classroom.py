@@ -35,6 +35,7 @@ def db_url(request, tmp_path):
         conn.execute(D.presence.delete())
     yield url
     C.forget_classrooms()
+    D.dispose(url)
 
 
 # --- the store ---------------------------------------------------------------------------------------------
