@@ -52,6 +52,7 @@ from bench.classroom import (
     run_once,
     verdict,
 )
+from bench.timing import wait
 from rnnlab.runtime import settings as app_settings
 from rnnlab.runtime.classroom import CACHE_SECONDS, POLL_SECONDS, SEEN_SECONDS, Classroom
 from rnnlab.runtime.database import dispose
@@ -121,15 +122,6 @@ class Follower(Session):
         self.state.update(widgets or {})
         await super().rerun(page_name=page_name, widgets=dict(self.state), fragment_id=fragment_id,
                             triggers=triggers)
-
-
-async def until(condition, timeout: float, step: float = 0.02) -> bool:
-    end = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > end:
-            return False
-        await asyncio.sleep(step)
-    return True
 
 
 def p95_within(v: list[float]) -> float:
@@ -208,7 +200,7 @@ async def propagation(tabs: list[Follower], room: Classroom, code: str, rounds: 
             s.watch, s.arrived = text, None
         start = time.perf_counter()
         await asyncio.to_thread(room.publish, code, SENTIMENT, text, {}, {})
-        await until(lambda: all(s.arrived is not None for s in tabs), POLL_SECONDS + CACHE_SECONDS + 10)
+        await wait(lambda: all(s.arrived is not None for s in tabs), POLL_SECONDS + CACHE_SECONDS + 10, 0.02)
         delays += [s.arrived - start for s in tabs if s.arrived is not None]
         missed += sum(s.arrived is None for s in tabs)
         await asyncio.sleep(1.3 * r)             # the next publish at another phase of the poll and the cache

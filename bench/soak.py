@@ -47,6 +47,7 @@ from urllib.parse import urlencode
 
 from bench.appserver import serve_app
 from bench.classroom import PREDICTION_LABEL, TEXT_KEY, Session, cpu_seconds, review
+from bench.timing import wait
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -133,15 +134,6 @@ class Student(Session):
         start = time.perf_counter()
         await self.open(page, timeout)
         return await wait(lambda: not expect or expect in self.widgets, timeout - (time.perf_counter() - start))
-
-
-async def wait(condition, timeout: float, step: float = 0.1) -> bool:
-    end = time.perf_counter() + timeout
-    while not condition():
-        if time.perf_counter() > end:
-            return False
-        await asyncio.sleep(step)
-    return True
 
 
 def read_queue_message(rec: JobRecord, now: float, body: str) -> None:
