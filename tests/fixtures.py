@@ -1,4 +1,4 @@
-"""Small data the tests make themselves (no downloads, no shared data)."""
+"""Small data the tests make themselves (no downloads, no shared data), and a page opened in AppTest."""
 from __future__ import annotations
 
 import random
@@ -41,3 +41,17 @@ def make_tarball(root: Path, per_class: int = 5) -> Path:
     with tarfile.open(tar_path, "w:gz") as tar:
         tar.add(src / "aclImdb", arcname="aclImdb")
     return tar_path
+
+
+def open_app_page(root: Path, page: str, timeout: float = 120, **state):
+    """The app in AppTest on ``page`` (``"app_pages/batches.py"``) with ``state`` set in the session, after a
+    run without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=timeout).run()
+    at.switch_page(page)
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

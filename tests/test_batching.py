@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from fixtures import open_app_page
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.data.tokenizer import Vocabulary
@@ -251,13 +252,7 @@ def test_project_2d_is_pca():
 
 # --- the page -------------------------------------------------------------------------------------------
 def _page(root, **state) -> AppTest:
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/batches.py")
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(root, "app_pages/batches.py", **state)
 
 
 def test_page_shows_the_batch_and_the_masking_table(root):

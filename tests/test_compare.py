@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 import torch
+from fixtures import open_app_page
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.data.chars import shakespeare_text, split_text
@@ -403,13 +404,7 @@ def test_table_html_escapes_and_figures_carry_the_data():
 
 # --- the page ------------------------------------------------------------------------------------------------
 def _page(root, **state) -> AppTest:
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/compare.py")
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(root, "app_pages/compare.py", **state)
 
 
 def test_page_shows_each_model_s_view_and_size(root):

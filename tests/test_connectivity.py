@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from fixtures import open_app_page
 from streamlit.testing.v1 import AppTest
 from test_app_pages import figures
 
@@ -299,13 +300,7 @@ def small_cells(tmp_path, monkeypatch):
 
 
 def _textgen(root, **state) -> AppTest:
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/textgen.py")
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(root, "app_pages/textgen.py", **state)
 
 
 def test_the_text_generation_view_draws_each_cell_present_and_names_the_missing(root, small_cells):

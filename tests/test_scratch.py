@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 import torch
+from fixtures import open_app_page
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.labs.scratch import (
@@ -186,13 +187,7 @@ def test_char_model_job_stops_and_refuses_bad_settings():
 
 # --- the page ------------------------------------------------------------------------------------------
 def _page(root, **state) -> AppTest:
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=90).run()
-    at.switch_page("app_pages/scratch.py")
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(root, "app_pages/scratch.py", timeout=90, **state)
 
 
 def test_page_prints_the_examples_hidden_states(root):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from fixtures import open_app_page
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.data.chars import (
@@ -522,13 +523,7 @@ def test_shipped_model_validation_loss_is_remeasured(shared_data):
 
 # --- the page ------------------------------------------------------------------------------------------
 def _page(root, **state) -> AppTest:
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
-    at.switch_page("app_pages/textgen.py")
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_app_page(root, "app_pages/textgen.py", **state)
 
 
 def _html(at) -> list[str]:
