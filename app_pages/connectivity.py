@@ -53,11 +53,17 @@ def _cell_model(cell: str, folder: str, stamp: float):
     return shipped_cell(cell, {cell: folder})
 
 
+def cell_model(cell: str) -> tuple | None:
+    """One shipped character model, loaded once per server (the Generate tab's LSTM is this same object); None
+    while its folder is not there (looked for on every run, so a model copied in while the server runs appears
+    at once; ``stamp``: a model replaced is reloaded)."""
+    folder, stamp = shipped_stamps()[cell]
+    return _cell_model(cell, str(folder), stamp) if stamp else None
+
+
 def cell_models() -> dict[str, tuple | None]:
-    """The three shipped character models (None for a folder that is not there yet: looked for on every run,
-    so a model copied in while the server runs appears at once; ``stamp``: a model replaced is reloaded)."""
-    return {cell: _cell_model(cell, str(folder), stamp) if stamp else None
-            for cell, (folder, stamp) in shipped_stamps().items()}
+    """The three shipped character models (None for those not there yet)."""
+    return {cell: cell_model(cell) for cell in shipped_stamps()}
 
 
 @st.cache_data(max_entries=24, ttl=3600, show_spinner=False)

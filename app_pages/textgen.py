@@ -51,7 +51,6 @@ from rnnlab.labs.textgen import (
     mean_surprise,
     model_from_result,
     passages,
-    shipped_model,
     shipped_units,
     signal_label,
     textgen_job,
@@ -79,9 +78,9 @@ INTRO = ("A character-level language model reads text one character at a time an
 
 
 # --- models ---------------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner="Loading the pretrained character model…")
 def pretrained():
-    return shipped_model()
+    """The pretrained LSTM, the same object the Connectivity tab reads (one copy in the server's memory)."""
+    return connectivity.cell_model("LSTM")
 
 
 def models() -> dict[str, dict]:
