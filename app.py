@@ -12,7 +12,7 @@ quarter of the width, and on a phone it stays open over the page after each choi
 """
 import streamlit as st
 
-from app_pages import classbar, classroom, experiment, presenter
+from app_pages import classbar, classroom, experiment, guard, presenter
 from app_pages.common import (
     PAGES,
     not_found,
@@ -30,6 +30,7 @@ def main() -> None:
                        initial_sidebar_state="collapsed")
     server_setup()
     classroom.install_locks()
+    guard.install()              # every link value and sent value checked (rnnlab.inputs)
     warm_up_once()
     style()
     navigation = st.navigation({section: [st.Page(p.path, title=p.title, icon=p.icon, default=p.default)
