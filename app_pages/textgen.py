@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from app_pages import connectivity, training
+from app_pages import connectivity, guard, training
 from app_pages.common import (
     bf16_note,
     escape_md,
@@ -154,9 +154,7 @@ def generate_part():
     length = c3.select_slider("Characters", [50, 100, 200, 300, 500, 800], DEFAULT_LENGTH, key="tg_len",
                               bind="query-params")
     if "tg_draw" not in st.session_state:     # which sample: in the link too, so a link shows the same text
-        raw = st.query_params.get("tg_draw", "0")
-        # isdecimal, not isdigit: "²" is a digit that int() refuses (issue 29)
-        st.session_state["tg_draw"] = min(int(raw), 10**6) if raw.isdecimal() else 0
+        st.session_state["tg_draw"] = guard.link_number("tg_draw", 0, 0, 10**6, what="sample number")
     draw = st.session_state["tg_draw"]
     if c4.button("Another", icon=":material/casino:", key="tg_again", help="Another sample with the same settings",
                  width="stretch"):

@@ -608,13 +608,17 @@ def test_mean_surprise_is_the_mean_of_minus_log_p():
     assert mean_surprise([]) == 0.0
 
 
-@pytest.mark.parametrize("raw, draw", [("²", 0), ("①", 0), ("٣", 3), ("12", 12), ("-4", 0), ("9" * 30, 10**6)])
+@pytest.mark.parametrize("raw, draw", [("²", 0), ("①", 0), ("٣", 3), ("12", 12), ("-4", 0), ("9" * 30, 0),
+                                       ("nan", 0), ("1.5", 0)])
 def test_a_sample_number_in_the_link_that_is_not_a_plain_number_opens_the_first_sample(root, raw, draw):
     """Issue 29: ``str.isdigit`` accepts "²" and "①", which ``int`` refuses (an uncaught ValueError on the
-    Generate tab); decimal digits of any script are a number, anything else the first sample."""
+    Generate tab); decimal digits of any script are a number (guard.link_number), anything else, or a number
+    outside 0..10⁶, opens the first sample and the page says why."""
     at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
     at.query_params["tg_draw"] = raw
     at.run()
     at.switch_page("app_pages/textgen.py").run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["tg_draw"] == draw
+    refused = [w.value for w in at.warning if "sample number" in w.value]
+    assert bool(refused) == (raw not in ("٣", "12")), refused
