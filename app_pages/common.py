@@ -18,6 +18,7 @@ import streamlit as st
 import torch
 
 from app_pages import presenter
+from app_pages.guard import keep_text_in_url, link_text  # noqa: F401  (re-exported: a link's text, read once)
 from rnnlab.nn.models import TextModel, load_text_model
 from rnnlab.runtime.device import device_label, pick_device
 from rnnlab.runtime.singletons import process_singleton
@@ -438,23 +439,7 @@ def _current_page_path() -> str | None:
     return None
 
 
-def url_text(key: str, default: str, max_chars: int = 500) -> None:
-    """Give a text widget (keyed ``key``) its value from the URL when the page opens with ``?key=...``.
-
-    Call before the widget; call :func:`keep_text_in_url` after it. Texts longer than ``max_chars`` are
-    not put in links (a link must stay short), only kept in the session."""
-    if key not in st.session_state:
-        value = st.query_params.get(key)
-        st.session_state[key] = value[:max_chars] if value else default
-
-
-def keep_text_in_url(key: str, default: str, max_chars: int = 500) -> None:
-    value = st.session_state.get(key, default)
-    if value != default and len(value) <= max_chars:
-        if st.query_params.get(key) != value:
-            st.query_params[key] = value
-    elif key in st.query_params:
-        del st.query_params[key]
+url_text = link_text          # the pages' name for it
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$<>])")
