@@ -5,9 +5,10 @@ step controls live in a fragment, so Previous / Next / Play / the slider redraw 
 import time
 from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
-from app_pages import keyboard
+from app_pages import guard, keyboard
 from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data.tokenizer import tokenize
 from rnnlab.figures.diagrams import unrolled_diagram
@@ -16,11 +17,17 @@ from rnnlab.labs.equations import GRU_NOTE, gathered, step_equations
 from rnnlab.labs.unroll import (
     CELLS,
     DEFAULT_SENTENCE,
+    FLOAT32_MAX,
     INPUT_KINDS,
+    LARGE,
     MAX_STEPS,
     RADII,
     WRITTEN_OUT,
+    Blowup,
+    blowup,
     build_unroll,
+    drawable,
+    finite_step,
     gate_weights,
     history,
     recurrent_scales,
@@ -117,21 +124,44 @@ def build(net: Network):
 
 
 def clamp_step(T: int) -> None:
-    """A link may carry a step past the end of this sequence: clamp it before the slider reads it."""
-    asked = st.session_state.get("st_t", st.query_params.get("st_t", 1))
-    try:
-        asked = int(asked)
-    except (TypeError, ValueError):
-        asked = 1
-    st.session_state["st_t"] = min(max(asked, 1), T)
+    """The step from the session, or from the link when the page opens (read by the guard: ``?st_t=²`` or
+    ``?st_t=nan`` is answered by a message and step 1). A link may carry a step past the end of this
+    sequence: clamp it, and say so, before the slider reads it."""
+    if "st_t" in st.session_state:
+        asked = st.session_state["st_t"]
+    else:
+        asked = guard.link_number("st_t", 1, 1, MAX_STEPS, integer=True, what="time step")
+        if asked > T:
+            st.info(f"The link asked for step {asked}, but this input has {T} step{'s' * (T != 1)}: "
+                    f"showing step {T}.")
+    st.session_state["st_t"] = min(max(int(asked), 1), T)
 
 
 def _move(delta: int, T: int) -> None:
     st.session_state["st_t"] = min(max(st.session_state.get("st_t", 1) + delta, 1), T)
 
 
+def number(x: float) -> str:
+    """Two decimals, or e-notation once a number has more digits than a line can read (a blown-up relu state)."""
+    return f"{x:.2f}" if abs(x) < 1e4 else f"{x:.2e}"
+
+
 def fmt(v) -> str:
-    return "[" + ", ".join(f"{x:.2f}" for x in v) + "]"
+    return "[" + ", ".join(number(x) for x in v) + "]"
+
+
+def blowup_message(b: Blowup) -> str:
+    """What overflowed, at which step, and why: U's spectral radius times relu's slope."""
+    if b.overflow_step:
+        where = (f"**h overflowed.** Its largest unit passed a million at step {b.large_step} and float32's largest "
+                 f"number ({FLOAT32_MAX:.1e}) at step {b.overflow_step}: from there h is inf, then nan (inf − inf is "
+                 "not a number), and those steps cannot be drawn or written out.")
+    else:
+        where = (f"**h grew out of bounds.** Its largest unit passed a million at step {b.large_step} and reached "
+                 f"{b.largest:.1e}: from there its numbers are written in e-notation.")
+    return (f"{where} Why: U's spectral radius {b.radius:.1f} times relu's slope {b.slope:g} (for every positive "
+            f"input) lets h grow up to {b.per_step:.1f}× a step, and relu, unlike tanh, never saturates; here h grew "
+            f"about {b.growth:.1f}× a step. Choose a spectral radius of 1.0 or less, or the tanh RNN, LSTM or GRU.")
 
 
 def step_controls(ticking: bool, T: int) -> int:
@@ -165,9 +195,17 @@ def step_view(ticking: bool, u, net: Network, units: list[int]) -> None:
     t1 = step_controls(ticking, T)
     t = t1 - 1
     vals = step_values(u, t)
+    finite, large = finite_step(vals), largest(vals) >= LARGE
     st.markdown(f"**Step {t1} of {T}**: reading **{escape_md(u.labels[t])}**")
     step_diagram(u, net.mode, t)
-    step_bars(u, vals, t1)
+    if not large:
+        step_bars(u, vals, t1)
+    elif finite:
+        st.caption(f"At step {t1} h is too large for bars (up to {number(largest(vals))}): the chart of h over the "
+                   "steps, below, shows it growing.")
+    else:
+        st.warning(f"At step {t1} h holds numbers float32 cannot (inf or nan): nothing of it can be drawn. The note "
+                   "above says when and why it overflowed; step back to see it grow.")
     st.caption("The orange cell is step t: h" + (" and c flow" if net.mode == "LSTM" else " flows") +
                " in from step t-1 on the left; hover a cell to read its h. The same W and U are used at every "
                "step: unrolling copies the cell, not the weights.")
@@ -177,7 +215,13 @@ def step_view(ticking: bool, u, net: Network, units: list[int]) -> None:
     if "c_prev" in vals:
         info += f" · **c_{t1 - 1}** = {fmt(vals['c_prev'])}"
     st.markdown(info)
-    if net.hidden <= WRITTEN_OUT:
+    if large:
+        st.markdown("**The equations at this step**")
+        st.latex(gathered(step_equations(net.mode, gate_weights(u), vals, t1, numbers=False)))
+        st.caption(f"At step {t1} the numbers are too large to write out ("
+                   + (f"up to {number(largest(vals))}" if finite else "some are inf or nan")
+                   + "): the equations are shown without them.")
+    elif net.hidden <= WRITTEN_OUT:
         st.markdown("**The equations at this step**, with its numbers")
         equations(u, net, t1, vals)
     else:
@@ -187,10 +231,15 @@ def step_view(ticking: bool, u, net: Network, units: list[int]) -> None:
             with box:
                 equations(u, net, t1, vals)
 
-    plot(state_history(history(u, t), u.labels, t, units), key="st_history")
+    plot(state_history(drawable(history(u, t)), u.labels, t, units), key="st_history")
     if len(units) < net.hidden:
         st.caption(f"Showing {len(units)} of {net.hidden} units: those whose h varies most over the whole sequence "
                    f"(units {', '.join(map(str, units))}). The bars above show every unit.")
+
+
+def largest(vals: dict) -> float:
+    """The largest |number| of a step, inf when one is inf or nan."""
+    return max(float(np.where(np.isfinite(v), np.abs(v), np.inf).max(initial=0.0)) for v in vals.values())
 
 
 def step_bars(u, vals: dict, t1: int) -> None:
@@ -260,7 +309,12 @@ def equations(u, net: Network, t1: int, vals: dict) -> None:
 def stepper(u, net: Network) -> None:
     """The step view as a fragment; while Play is on it reruns itself once a second (and only it)."""
     clamp_step(u.steps)
-    units = shown_units(history(u, u.steps - 1))
+    grew = blowup(u)
+    if grew is not None:
+        st.warning(blowup_message(grew), icon=":material/warning:")
+    # units chosen by how much they vary: an inf counts as float32's largest number there
+    units = shown_units({k: np.nan_to_num(v.astype(np.float64), nan=FLOAT32_MAX, posinf=FLOAT32_MAX,
+                                          neginf=-FLOAT32_MAX) for k, v in history(u, u.steps - 1).items()})
     playing = bool(st.session_state.get("st_play")) and u.steps > 1
     st.fragment(step_view, run_every=1.0 if playing else None)(playing, u, net, units)
 

@@ -213,3 +213,80 @@ def test_step_page_names_only_the_weights_it_draws(root):
     assert "W and U" in diagram and "V" not in diagram
     titles = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Gates at step 1 (and the candidate g)" in spec for spec in titles)
+
+
+# --- issue 29: what a student types, or a link carries --------------------------------------------------------
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\u0301\u0301", " \u2060\u00ad ", ""])
+def test_zero_width_or_combining_only_sentence_is_refused_like_an_empty_one(text):
+    """Issue 29: a sentence of lone combining marks was read as a word (tokenize keeps marks inside a word);
+    Step through follows rnnlab.inputs.readable, as the Sentiment lab does, and refuses it as empty."""
+    with pytest.raises(ValueError, match="no words"):
+        build_unroll("RNN_TANH", 3, "sentence", text=text)
+    assert build_unroll("RNN_TANH", 3, "sentence", text="e\u0301\u0301 \u202eabc").labels == ["é\u0301", "abc"]
+
+
+def test_relu_blowup_names_what_overflowed_at_which_step_and_why():
+    """Issue 29: relu with U's spectral radius 2 over a long sentence: h passes a million, then float32's
+    largest number (inf, then nan). blowup() says when, and how fast against radius × slope."""
+    from rnnlab.labs.unroll import FLOAT32_MAX, LARGE, blowup, drawable, finite_step
+
+    u = build_unroll("RNN_RELU", 16, "sentence", text="word " * 200, init="identity", spectral_radius=2.0)
+    b = blowup(u)
+    h = history(u, u.steps - 1)["h"].astype(np.float64)
+    size = np.where(np.isfinite(h), np.abs(h), np.inf).max(axis=1)
+    assert size[b.large_step - 2] < LARGE <= size[b.large_step - 1]
+    assert np.isfinite(size[b.overflow_step - 2]) and not np.isfinite(size[b.overflow_step - 1])
+    assert b.per_step == pytest.approx(2.0, rel=1e-5) and 1.5 < b.growth <= 2.01
+    assert b.largest <= FLOAT32_MAX
+    assert finite_step(step_values(u, b.overflow_step - 2)) and not finite_step(step_values(u, b.overflow_step - 1))
+    assert np.isnan(drawable({"h": h})["h"][-1]).any()
+    # large but finite: no overflow step; bounded cells never blow up
+    grown = blowup(build_unroll("RNN_RELU", 3, "sentence", text="word " * 200, spectral_radius=1.5))
+    assert grown.overflow_step is None and LARGE <= grown.largest < FLOAT32_MAX
+    for cell in ("RNN_TANH", "LSTM", "GRU"):
+        assert blowup(build_unroll(cell, 16, "sentence", text="word " * 200, init="identity",
+                                   spectral_radius=2.0)) is None
+
+
+def _step_page(root, params=None, **state):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    for k, v in (params or {}).items():
+        at.query_params[k] = v
+    at.switch_page("app_pages/step_through.py")
+    for k, v in state.items():
+        at.session_state[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_step_page_explains_a_relu_overflow_with_spectral_radius_2(root):
+    """Issue 29: relu, spectral radius 2, 200 words: the page showed h = [nan, ...] and 39-digit numbers without
+    a word. It now says what overflowed, at which step, and why (radius times relu's slope), writes large
+    numbers in e-notation, and draws nothing it cannot."""
+    state = dict(st_text="word " * 200, st_radius="2.0", st_cell="RNN (relu)", st_hidden=3)
+    at = _step_page(root, st_t=200, **state)
+    note = next(w.value for w in at.warning if "overflowed" in w.value)
+    assert "at step 31" in note and "at step 199" in note
+    assert "spectral radius 2.0 times relu's slope 1" in note and "2.0× a step" in note
+    assert any("At step 200 h holds numbers float32 cannot" in w.value for w in at.warning)
+    assert not [c for c in at.get("plotly_chart") if "State after step" in c.proto.spec]
+    assert not any(r"\begin{bmatrix}" in x.value for x in at.latex)       # no numbers written out
+    at.session_state["st_t"] = 100
+    at.run()
+    line = next(m.value for m in at.markdown if "**h_99**" in m.value)
+    assert "e+19" in line and not re.search(r"\d{12}", line)
+    assert any("At step 100 the numbers are too large" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("raw,message", [("²", "not a number"), ("nan", "not a number"), ("0", "outside"),
+                                         ("50", "this input has 7 steps")])
+def test_step_link_parameter_st_t_is_read_by_the_guard(root, raw, message):
+    """Issue 29: ?st_t= was parsed with int() in the page (``²`` silently became step 1); it is read by
+    guard.link_number now, and a step past the end of the input is clamped with a word."""
+    at = _step_page(root, {"st_t": raw})
+    shown = [w.value for w in at.warning] + [i.value for i in at.info]
+    assert any(message in m for m in shown), shown
+    assert at.session_state["st_t"] == (7 if raw == "50" else 1)

@@ -4,6 +4,8 @@
 sentence through a small seeded embedding, or a numeric sequence such as a sine) and runs the trace.
 ``step_values(u, t)`` then gives everything that step t computed, as NumPy arrays, and
 ``gate_weights(u)`` the weight blocks each gate uses: the numbers the equations are written with.
+``blowup(u)`` says whether the state grew past what can be written out or held in float32 (a relu cell
+with a large spectral radius), from which step, and how fast it grew.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 import torch
 
 from ..data.tokenizer import tokenize
+from ..inputs import readable
 from ..nn.cells import GATES
 from ..nn.init import initialize, recurrent_blocks, spectral_radius
 from ..nn.layers import Trace, make_recurrent
@@ -25,6 +28,12 @@ CELLS = {"RNN (tanh)": "RNN_TANH", "RNN (relu)": "RNN_RELU", "LSTM": "LSTM", "GR
 RADII = ["as initialised", "0.5", "0.9", "1.0", "1.5", "2.0"]
 DEFAULT_SENTENCE = "the movie was not good at all"
 WRITTEN_OUT = 4   # up to this hidden size the equations are written out number by number
+#: A state this large is no longer written out digit by digit (a float32 reaches 3.4e38: 39 digits).
+LARGE = 1e6
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: relu's slope for every positive input. relu never saturates, so only a relu cell's h can blow up: tanh's
+#: slope is 1 at 0 only and tanh keeps h within ±1 (an LSTM's c grows by at most 1 a step).
+RELU_SLOPE = 1.0
 
 
 @dataclass
@@ -81,7 +90,9 @@ def build_unroll(cell: str = "LSTM", hidden_size: int = 3, input_kind: str = "se
     if not 1 <= hidden_size <= 64:
         raise ValueError("hidden size must be between 1 and 64")
     if input_kind == "sentence":
-        tokens = tokenize(text)[:MAX_STEPS]
+        # the one rule for "is there any text" (rnnlab.inputs.readable): zero-width characters or lone
+        # combining marks are no sentence, here as on every page
+        tokens = tokenize(text)[:MAX_STEPS] if readable(text) else []
         if not tokens:
             raise ValueError("The sentence has no words to read: type a few words.")
         vocabulary = embed_tokens(tokens, embed_dim, seed)
@@ -164,3 +175,61 @@ def recurrent_scales(u: Unroll) -> dict[str, tuple[float, float]]:
     blocks = recurrent_blocks(u.layer.weight_hh_l0.detach())
     return {name: (spectral_radius(b), float(torch.linalg.matrix_norm(b.double(), ord=2)))
             for name, b in zip(names, blocks)}
+
+
+@dataclass(frozen=True)
+class Blowup:
+    """How the state of a run grew out of bounds. Steps count from 1, as the page shows them."""
+
+    large_step: int                 # the first step at which some |h| (or |c|) passed LARGE
+    overflow_step: int | None       # the first step with a value float32 cannot hold (inf, then nan)
+    largest: float                  # the largest finite |h| (or |c|) of the run
+    growth: float                   # measured: how many times larger the state got per step on its way up
+    radius: float                   # U's spectral radius (the largest over the gate blocks)
+    slope: float                    # the activation's largest slope
+
+    @property
+    def per_step(self) -> float:
+        """The growth the weights allow: U's spectral radius times the activation's slope."""
+        return self.radius * self.slope
+
+
+def _sizes(u: Unroll) -> np.ndarray:
+    """max |h| (and |c|) at each step, as float64 (inf where a value is inf or nan)."""
+    arrays = history(u, u.steps - 1)
+    size = np.zeros(u.steps)
+    for a in arrays.values():
+        a = np.asarray(a, dtype=np.float64)
+        size = np.maximum(size, np.where(np.isfinite(a), np.abs(a), np.inf).max(axis=1))
+    return size
+
+
+def blowup(u: Unroll) -> Blowup | None:
+    """None while every state stays below :data:`LARGE`; else when it passed it, when (if ever) it passed
+    float32's largest number, and how fast it grew: the measured factor per step over the run up to the
+    first overflow (from the last step the state was at most 1), beside U's spectral radius times the
+    activation's slope, the factor the weights allow a relu cell on each step."""
+    size = _sizes(u)
+    over = np.flatnonzero(size >= LARGE)
+    if not len(over):
+        return None
+    bad = np.flatnonzero(~np.isfinite(size))
+    overflow = int(bad[0]) if len(bad) else None
+    end = (overflow if overflow is not None else u.steps) - 1          # the last finite step
+    small = np.flatnonzero(size[:end + 1] <= 1.0)
+    start = int(small[-1]) if len(small) and small[-1] < end else 0
+    growth = float((size[end] / max(size[start], 1e-30)) ** (1.0 / max(end - start, 1)))
+    finite = size[np.isfinite(size)]
+    radius = max(rho for rho, _ in recurrent_scales(u).values())
+    return Blowup(int(over[0]) + 1, None if overflow is None else overflow + 1, float(finite.max(initial=0.0)),
+                  growth, radius, RELU_SLOPE)
+
+
+def finite_step(values: dict[str, np.ndarray]) -> bool:
+    """Whether every number step_values gave for a step is finite (a blown-up relu state is inf, then nan)."""
+    return all(np.isfinite(v).all() for v in values.values())
+
+
+def drawable(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays with inf and nan as gaps (nan) and huge values kept: what a line chart can draw."""
+    return {k: np.where(np.isfinite(v), v, np.nan) for k, v in arrays.items()}
