@@ -37,6 +37,9 @@ def tell(message: str, where=None) -> None:
 
 # --- link parameters a page reads itself ---------------------------------------------------------------
 def _drop(key: str) -> None:
+    """The parameter leaves the URL, and Streamlit's copy of the link as opened (a bound widget would read
+    it from there)."""
+    _forget_link(_query_state(), key)
     with contextlib.suppress(Exception):
         del st.query_params[key]
 
@@ -69,13 +72,16 @@ def link_choice(key: str, options, default, what: str | None = None):
         return default
 
 
-def link_flag(key: str, default: bool = False) -> bool:
+def link_flag(key: str, default: bool = False, what: str | None = None) -> bool:
+    """``?key=1`` / ``true`` / ``yes`` (or their opposites), else ``default`` with a message."""
     raw = st.query_params.get(key)
     if raw is None:
         return default
     try:
         return parse_flag(raw)
-    except InputError:
+    except InputError as err:
+        tell(f"The link's {what or key}: {err}. It is {'on' if default else 'off'} instead.")
+        _drop(key)
         return default
 
 

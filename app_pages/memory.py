@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from app_pages import guard
 from app_pages.common import (
     escape_md,
     keep_text_in_url,
@@ -210,11 +211,9 @@ def colour_view(signals: dict, tokens: list[str], ranked, gate_names: list[str])
     how = st.radio("Colour by", options, horizontal=True, key="mem_colour_by", bind="query-params")
     if how.startswith("one unit"):
         sig = "c" if how == "one unit of c" else "h"
-        asked = st.session_state.get("mem_unit", st.query_params.get("mem_unit"))
-        try:
-            asked = int(asked)
-        except (TypeError, ValueError):
-            asked = -1
+        asked = st.session_state["mem_unit"] if "mem_unit" in st.session_state else \
+            guard.link_number("mem_unit", -1, 0, H - 1, what="unit")
+        asked = asked if isinstance(asked, int) else -1
         # start on the unit that varies most; a unit this model does not have falls back to it too
         st.session_state["mem_unit"] = asked if 0 <= asked < H else int(ranked[0])
         unit = st.slider("Unit", 0, H - 1, key="mem_unit", bind="query-params",

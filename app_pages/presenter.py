@@ -14,6 +14,8 @@ from urllib.parse import urlencode, urlsplit
 import plotly.graph_objects as go
 import streamlit as st
 
+from app_pages import guard
+
 PARAM = "present"          # ?present=1
 KEY = "present"            # the sidebar toggle's session key
 FIGURE_FONT = 22           # figure text in presenter mode (16 otherwise: rnnlab/figures/style.py)
@@ -44,7 +46,7 @@ def switch() -> None:
     """The sidebar's toggle, read from the URL on a session's first run and written back to it on every run
     (the navigation drops query parameters when the page changes; the switch keeps the mode on)."""
     if KEY not in st.session_state:
-        st.session_state[KEY] = st.query_params.get(PARAM) == "1"
+        st.session_state[KEY] = guard.link_flag(PARAM, False, what="presenter mode")
     st.toggle("Presenter mode", key=KEY,
               help="For the projector: hides the introductions and the lesson boxes, enlarges text and figures, "
                    "and shows a QR code that opens this page, with its settings, on a student's phone. "
