@@ -3,6 +3,7 @@ class watches its samples turn from gibberish into words, and a look for units t
 import dataclasses
 import hashlib
 import math
+import unicodedata
 
 import pandas as pd
 import streamlit as st
@@ -48,6 +49,7 @@ from rnnlab.labs.textgen import (
     CharRecipe,
     correlations,
     feature_values,
+    fit_to_text,
     mean_surprise,
     model_from_result,
     passages,
@@ -65,6 +67,7 @@ MODELS = "textgen_models"      # models trained in this session
 MAX_PROMPT = 200
 SHIPPED_LABEL = "Pretrained LSTM (Shakespeare)"
 HELD_OUT = f"{1 - TRAIN_FRACTION:.0%}"     # the end of a text kept aside to validate on
+MIN_INSIDE = 1000                          # held-out characters the unit finder reads at least
 
 # The title shares its row with the reset button; the introduction waits under the sample and the lessons under
 # the tabs: on a projector (1024×768) the prompt and the sample share the first screen (tests/test_browser_textgen.py).
@@ -126,6 +129,12 @@ def written(settings: tuple, _model, _vocab) -> list[dict]:
                                                     seed=seed_ * 1000 + draw)]
 
 
+def visible(prompt: str) -> str:
+    """The prompt as the grey text shows it: without invisible format characters, since a direction mark
+    (U+202E) left in the page would reverse the generated text after it (issue 29)."""
+    return "".join(c for c in prompt if unicodedata.category(c) != "Cf")
+
+
 @st.fragment
 def generate_part():
     if not available:
@@ -163,13 +172,15 @@ def generate_part():
         st.query_params["tg_draw"] = str(draw)
     missing = entry["vocab"].unknown(prompt)
     if missing:
-        st.caption("Not in this model's alphabet, skipped: " + escape_md(" ".join(repr(c) for c in missing[:20])))
+        read = any(c not in missing for c in prompt)
+        st.caption("Not in this model's alphabet, skipped: " + escape_md(" ".join(repr(c) for c in missing[:20]))
+                   + ("" if read else "; nothing else is left, so it starts from a new line."))
     settings = (model_digest(entry["model"]), prompt, temperature, top_k, length, seed(), draw)
     done = st.session_state.get("tg_generated")
     if done is None or done["settings"] != settings:
         with st.spinner(f"Writing {length} characters…"):
             steps = written(settings, entry["model"], entry["vocab"])
-        done = st.session_state["tg_generated"] = {"settings": settings, "prompt": prompt, "steps": steps}
+        done = st.session_state["tg_generated"] = {"settings": settings, "prompt": visible(prompt), "steps": steps}
     with st.container(key="tg_sample"):
         st.html(generated_html(done["prompt"], done["steps"]))
     st.caption(f"Grey: your prompt. Each generated character is coloured by how likely the model found it (white: "
@@ -223,7 +234,9 @@ def own_text() -> tuple[str | None, CharCorpus | None, str | None]:
         return None, None, too_big
     if upload is not None and upload.size:          # an upload wins over a pasted text
         return read_own(f"upload:{upload_digest(upload, 'tg_upload_digest')}", upload.getvalue())
-    if upload is not None or not pasted:
+    if upload is not None:
+        return None, None, f"The file is empty: upload a text of at least {MIN_USER_CHARS:,} characters."
+    if not pasted:
         return None, None, f"Paste or upload a text of at least {MIN_USER_CHARS:,} characters."
     return read_own(f"paste:{hashlib.sha256(pasted.encode('utf-8', 'surrogatepass')).hexdigest()}", pasted)
 
@@ -346,6 +359,9 @@ def train_part():
         return
     text, corpus = chosen
     recipe, seconds, bptt = train_settings()
+    recipe, fitted = fit_to_text(recipe, len(corpus.train))     # a short own text: fewer streams (issue 29)
+    if fitted:
+        st.info(fitted)
     n_params = size_notes(recipe, corpus, bptt)
     limit_msg = training.check_limits(params=n_params, seconds=seconds + EVAL_RESERVE)
     if limit_msg:
@@ -383,8 +399,13 @@ def inside_part():
     name = st.selectbox("Model", list(available), key="tg_imodel")
     entry = available[name]
     model, vocab, val_text = entry["model"], entry["vocab"], entry.get("val_text", "")
-    if len(val_text) < 1000:
+    if not val_text:
         st.info("This model's held-out text is no longer in this session: train it again to look inside.")
+        return
+    if len(val_text) < MIN_INSIDE:
+        st.info(f"This model's held-out text (the last {HELD_OUT} of its text) has only {len(val_text):,} "
+                f"characters; the unit finder needs {MIN_INSIDE:,}. Train on a text of at least "
+                f"{round(MIN_INSIDE / (1 - TRAIN_FRACTION)):,} characters to look inside.")
         return
     digest = model_digest(model)
     report = shipped_units() if entry.get("shipped") else None

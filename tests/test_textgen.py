@@ -1,6 +1,7 @@
 """Text generation: the character data, the character model (truncated BPTT with a carried state,
 evaluation, sampling), training, the live job, the unit finder, the shipped model and the page."""
 import copy
+import dataclasses
 import json
 import math
 import subprocess
@@ -30,12 +31,14 @@ from rnnlab.data.chars import (
 )
 from rnnlab.data.text import DataError
 from rnnlab.labs.textgen import (
+    PRESETS,
     SHIPPED,
     CharRecipe,
     check_recipe,
     correlations,
     feature_values,
     find_units,
+    fit_to_text,
     lr_schedule,
     mean_surprise,
     model_from_result,
@@ -622,3 +625,83 @@ def test_a_sample_number_in_the_link_that_is_not_a_plain_number_opens_the_first_
     assert at.session_state["tg_draw"] == draw
     refused = [w.value for w in at.warning if "sample number" in w.value]
     assert bool(refused) == (raw not in ("٣", "12")), refused
+
+
+# --- issue 29: what a student types --------------------------------------------------------------------
+def test_zero_width_only_own_text_is_refused_like_an_empty_one():
+    """Issue 29: 2,500 zero-width spaces passed the 2,000-character minimum (a one-character alphabet, "ln 1 =
+    0.00"); invisible characters are no text (rnnlab.inputs.readable) and do not count towards the minimum."""
+    for invisible in ("\u200b" * 2500, "\u202e\u200e" * 1500, b"\x00" * 3000, ("\u200b" * 3000).encode()):
+        with pytest.raises(DataError, match="no letters, digits or punctuation"):
+            read_user_text(invisible)
+    with pytest.raises(DataError, match="1,100 characters \\(invisible characters not counted\\)"):
+        read_user_text("a\u200b" * 1100)
+
+
+def test_own_text_at_the_stated_minimum_trains_with_the_pages_defaults():
+    """Issue 29: a 2,000-character text (the stated minimum) leaves 1,800 to train on, too few for the page's
+    32 streams of 128-character windows: Train failed with "too few for 32 streams". The recipe is fitted
+    to the text (fewer streams; shorter windows only if one stream is still too short) and the job trains.
+    The page's data layout (batch, sequence and BPTT lengths); a small model, a few steps, to stay fast."""
+    text = shakespeare_text()[:2000]
+    live = PRESETS["live"]
+    fitted, note = fit_to_text(live, int(len(text) * TRAIN_FRACTION))
+    assert fitted.batch_size < live.batch_size and fitted.seq_len == live.seq_len and "1,800 characters" in note
+    assert fit_to_text(live, 1_000_000) == (live, None)
+    tiny_fit, note = fit_to_text(live, 60)                          # shorter than one window: shorter windows
+    assert tiny_fit.batch_size == 1 and tiny_fit.seq_len == 58 and "windows of 58" in note
+    recipe = dataclasses.replace(live, hidden_size=32, max_steps=3, sample_every=0).to_dict()
+    res = textgen_job(_ctx(600)[0], recipe=recipe, text=text, seed=0)
+    assert res["status"] == Status.FINISHED and res["metrics"]["steps"] == 3
+    assert res["recipe"]["batch_size"] == fitted.batch_size and math.isfinite(res["metrics"]["val_loss"])
+
+
+def test_page_says_how_it_reads_an_own_text_at_the_minimum_and_offers_train(root):
+    """Issue 29: the page adapts the streams to a short own text, says so, and keeps the Train button."""
+    text = shakespeare_text()[:2000]
+    at = _page(root, tg_tab="Train live", tg_data="Your own text", tg_paste=text)
+    assert any("1,800 characters to train on" in i.value and "13 streams" in i.value for i in at.info)
+    assert any(b.key == "tg_train" for b in at.button) and not at.button(key="tg_train").disabled
+
+
+@pytest.mark.parametrize("paste, upload, message", [
+    ("\u200b" * 2500, None, "no letters, digits or punctuation"),
+    ("", ("empty.txt", b""), "The file is empty"),
+    ("", ("bin.txt", b"\xff\xfe\x00"), "not UTF-8"),
+    ("", ("latin.txt", "café naïve ".encode("latin-1") * 300), "not UTF-8"),
+], ids=["zero-width-paste", "empty-upload", "binary-upload", "latin1-upload"])
+def test_zero_width_binary_latin1_and_empty_own_texts_get_a_message_and_no_train_button(root, paste, upload,
+                                                                                         message):
+    """Issue 29: an own text that cannot be used (pasted or uploaded) is answered by a message, never trained."""
+    at = _page(root, tg_tab="Train live", tg_data="Your own text", tg_paste=paste)
+    if upload:
+        at.file_uploader(key="tg_upload").upload(upload[0], upload[1], "text/plain").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(message in w.value.replace("\\", "") for w in at.warning), [w.value for w in at.warning]
+    assert all(b.key != "tg_train" for b in at.button)
+
+
+def test_a_direction_mark_in_the_prompt_does_not_reverse_the_sample(root):
+    """Issue 29: a prompt with U+202E (right-to-left override) or zero-width spaces: the model skips them and
+    says so; the grey prompt is shown without them (left in the page, U+202E reversed the generated text)."""
+    if not (SHIPPED / "model.pt").exists():
+        pytest.skip("no shipped character model")
+    at = _page(root, tg_len=50, tg_prompt="\u202eKING:\u200b")
+    assert not at.exception
+    sample = next(h for h in _html(at) if "under the model" in h)
+    assert "\u202e" not in sample and "\u200b" not in sample and "KING:" in sample
+    assert any("skipped" in c.value and "u202e" in c.value for c in at.caption)
+    at.session_state["tg_prompt"] = "\u200b\u200b"
+    at.run()
+    assert any("starts from a new line" in c.value for c in at.caption)
+
+
+def test_inside_the_model_says_when_a_models_held_out_text_is_too_short(root):
+    """Issue 29: a model trained on a short own text (200 held-out characters) was told "its held-out text is
+    no longer in this session"; the page says how short it is and what length of text would do."""
+    vocab = CharVocab.from_text("abc ")
+    entry = {"model": tiny(vocab=len(vocab)), "vocab": vocab, "meta": {}, "val_text": "abc " * 50}
+    at = _page(root, tg_tab="Inside the model", textgen_models={"Trained here: tiny": entry})
+    at.selectbox(key="tg_imodel").set_value("Trained here: tiny").run()
+    assert not at.exception
+    assert any("has only 200 characters" in i.value and "10,000 characters" in i.value for i in at.info)

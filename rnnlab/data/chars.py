@@ -24,6 +24,7 @@ from pathlib import Path
 
 import torch
 
+from ..inputs import readable
 from .text import DataError
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets" / "textgen"
@@ -148,7 +149,8 @@ def read_user_text(source, max_bytes: int = MAX_UPLOAD_BYTES, max_chars: int = M
     """A pasted (``str``) or uploaded (``bytes`` or a binary file object) text, checked and cleaned.
 
     Refused with a :class:`DataError` that says why: larger than ``max_bytes`` / ``max_chars``, not
-    UTF-8, or shorter than ``min_chars`` once cleaned. Cleaning: Windows/Mac newlines become ``\\n``,
+    UTF-8, without a readable character (:func:`rnnlab.inputs.readable`), or shorter than ``min_chars``
+    once cleaned (counted by :func:`countable`). Cleaning: Windows/Mac newlines become ``\\n``,
     Unicode is NFC-normalised (an accent and its letter become one character), control characters other
     than newline and tab are dropped."""
     if isinstance(source, str):
@@ -169,10 +171,22 @@ def read_user_text(source, max_bytes: int = MAX_UPLOAD_BYTES, max_chars: int = M
     text = "".join(c for c in text if c in "\n\t" or (unicodedata.category(c) not in ("Cc", "Cs") and c != "\ufeff"))
     if len(text) > max_chars:
         raise DataError(f"the text has {len(text):,} characters; the limit is {max_chars:,}")
-    if len(text.strip()) < min_chars:
-        raise DataError(f"the text has {len(text.strip()):,} characters; a language model needs at least "
+    if not readable(text):
+        raise DataError("the text has no letters, digits or punctuation, only spaces or invisible characters: "
+                        "paste or upload a real text")
+    counted = countable(text)
+    if counted < min_chars:
+        hidden = " (invisible characters not counted)" if counted < len(text.strip()) else ""
+        raise DataError(f"the text has {counted:,} characters{hidden}; a language model needs at least "
                         f"{min_chars:,} ({1 - TRAIN_FRACTION:.0%} of them are kept aside to validate on)")
     return text
+
+
+def countable(text: str) -> int:
+    """The characters of ``text`` that count towards its length: not the spaces at its ends, and not
+    invisible format characters (zero-width spaces, direction marks), which a reader cannot see."""
+    text = text.strip()
+    return len(text) - sum(unicodedata.category(c) == "Cf" for c in text)
 
 
 def user_corpus(source, name: str = "your text", **limits) -> CharCorpus:

@@ -290,6 +290,28 @@ def check_recipe(recipe: CharRecipe) -> None:
         raise ValueError("precision must be fp32, bf16 or auto")
 
 
+def fit_to_text(recipe: CharRecipe, train_chars: int) -> tuple[CharRecipe, str | None]:
+    """``recipe`` read as a text of ``train_chars`` training characters allows: each of the ``batch_size``
+    streams of :class:`StreamBatches` needs a window of ``seq_len`` characters and two more, so a short text
+    (the page's 2,000-character minimum leaves 1,800) is read as fewer streams, and only if one stream is
+    still too short, in shorter windows. Returns the recipe (the same one when it fits) and a sentence
+    saying what changed (None when nothing did)."""
+    batch, seq_len = recipe.batch_size, recipe.seq_len
+    if train_chars // batch >= seq_len + 2:
+        return recipe, None
+    batch = max(1, min(batch, train_chars // (seq_len + 2)))
+    if train_chars // batch < seq_len + 2:
+        seq_len = max(train_chars // batch - 2, 1)
+    fitted = replace(recipe, batch_size=batch, seq_len=seq_len,
+                     bptt=None if recipe.bptt is None else min(recipe.bptt, seq_len))
+    note = (f"Your text has {train_chars:,} characters to train on: too few for {recipe.batch_size} streams of "
+            f"{recipe.seq_len + 2} characters (a window of {recipe.seq_len} and the characters after it), so the "
+            f"model reads {batch} stream{'s' if batch > 1 else ''} side by side"
+            + (f", in windows of {seq_len} characters" if seq_len != recipe.seq_len else "")
+            + ". A longer text keeps the settings.")
+    return fitted, note
+
+
 def textgen_job(ctx, recipe: dict, text: str | None = None, seed: int = 0) -> dict:
     """Train a character model live (the page's "Train live"): tiny-shakespeare, or ``text`` (a student's
     own, checked by :func:`rnnlab.data.chars.read_user_text`). Streams the trainer's events and a
@@ -299,6 +321,7 @@ def textgen_job(ctx, recipe: dict, text: str | None = None, seed: int = 0) -> di
     r = CharRecipe.from_dict(recipe)
     check_recipe(r)
     corpus = shakespeare() if text is None else user_corpus(text)
+    r, _ = fit_to_text(r, len(corpus.train))          # the page says so when it adapts a recipe
     ctx.check()
     budget = max(ctx.remaining() - EVAL_RESERVE, 1.0)
     r = replace(r, seconds=min(r.seconds or budget, budget))
