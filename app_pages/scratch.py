@@ -2,6 +2,7 @@
 the same weights in torch.nn.RNN, and a character model trained in NumPy."""
 import dataclasses
 import inspect
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,6 +12,7 @@ import streamlit as st
 from app_pages import keyboard, training
 from app_pages.common import escape_md, intro, keep_text_in_url, lessons, next_page, plot, reset_button, url_text
 from rnnlab.figures.scratch import backward_flow, char_loss, states_heatmap
+from rnnlab.inputs import readable
 from rnnlab.labs.equations import matrix
 from rnnlab.labs.scratch import (
     CHAR_CHOICES,
@@ -35,6 +37,7 @@ from rnnlab.labs.scratch import (
     chance_loss,
     char_model_job,
     char_model_params,
+    clean_sentence,
     continue_text,
     course_example,
     forward_equation,
@@ -292,9 +295,11 @@ def char_settings() -> CharSettings:
     if text is not None:
         V = len(alphabet(text))
         weights = char_model_params(hidden, V)
+        dropped = any(unicodedata.category(c) == "Cf" for c in sentence)
         st.caption(f"{V} different characters (the space between repeats included), so each input is a one-hot "
                    f"vector of size {V}, and a model that guesses uniformly scores a loss of ln {V} = "
-                   f"{chance_loss(sentence):.2f} nats per character. {weights:,} weights.")
+                   f"{chance_loss(sentence):.2f} nats per character. {weights:,} weights."
+                   + (" Invisible characters (zero-width spaces, direction marks) are left out." if dropped else ""))
     return CharSettings(sentence, hidden, steps, lr, temperature, weights)
 
 
@@ -311,7 +316,7 @@ def train_section(seed: int) -> None:
 
     def start() -> training.Submission:
         lim = dataclasses.replace(training.limits(), max_seconds=min(JOB_SECONDS, training.limits().max_seconds))
-        params = {"sentence": " ".join(cs.sentence.split()), "hidden": cs.hidden, "steps": cs.steps, "lr": cs.lr,
+        params = {"sentence": clean_sentence(cs.sentence), "hidden": cs.hidden, "steps": cs.steps, "lr": cs.lr,
                   "temperature": cs.temperature, "sample_every": sample_every(cs.steps)}
         return training.Submission(char_model_job, {**params, "seed": seed}, seed=seed, job_limits=lim,
                                    meta={"lab": "scratch", "task": "characters", "cell": "NumPy RNN",
@@ -347,7 +352,9 @@ def ask_model(res: dict, temperature: float, seed: int) -> None:
     keep_text_in_url("scr_prime", res["sentence"][:5], 40)
     n = k2.slider("Characters to add", 10, 200, 60, key="scr_char_n", bind="query-params")
     known = [c for c in prime if c in res["chars"]]
-    if not known:
+    if not readable(prime):        # empty, spaces or invisible characters only: the same rule on every page
+        st.warning("Type a few characters for the model to start with (from the sentence it learned).")
+    elif not known:
         st.warning("None of these characters is in the sentence it learned: type some that are.")
     else:
         if len(known) < len(prime):

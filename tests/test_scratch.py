@@ -7,16 +7,19 @@ from streamlit.testing.v1 import AppTest
 
 from rnnlab.labs.scratch import (
     InputError,
+    above_chance,
     autograd_gradients,
     backward_equations,
     bptt_by_hand,
     char_model_job,
+    clean_sentence,
     continue_text,
     course_example,
     gradient_check,
     parse_indices,
     torch_hidden_states,
     torch_rnn,
+    training_text,
     worst_errors,
 )
 from rnnlab.nn.numpy_rnn import NumpyRNN, numerical_gradient, relative_error
@@ -237,6 +240,9 @@ def test_page_trains_the_character_model_through_the_job_runner(root):
     assert job.meta["lab"] == "scratch" and job.meta["total_steps"] == 200
     assert at.code[-1].value.startswith("hi th")              # the trained model continues the prime
     assert job.result["params"]["W_hh"].shape == (32, 32)      # weights came back as tensors
+    for prime in ("", "\u200b\u200b"):                         # issue 29: nothing to start with, said so
+        at.text_input(key="scr_prime").set_value(prime).run()
+        assert not at.exception and any("Type a few characters" in w.value for w in at.warning)
 
 
 def _mistaken_backward(ex, mistake: str) -> dict:
@@ -290,3 +296,56 @@ def test_power_of_ten_text():
     from rnnlab.labs.scratch import power_of_ten
 
     assert power_of_ten(1e-6) == "10⁻⁶" and power_of_ten(1e-7) == "10⁻⁷" and power_of_ten(100) == "10²"
+
+
+# --- issue 29: what a student types --------------------------------------------------------------------
+@pytest.mark.parametrize("text, message", [
+    ("\u200b\u200b", "Type at least one input"),             # invisible only: empty, as on every page
+    (" , ,\u200b ", "Type at least one input"),
+    ("²", "“²” is not a whole number"),                       # a digit to str.isdigit, not a number
+    ("①", "“①” is not a whole number"),
+    ("1_0", "“1_0” is not a whole number"),                   # int() reads it as 10
+    ("\u202eabc", "“\\u202eabc” is not a whole number"),     # quoted visibly: no reversed message
+    ("9" * 50, "is not a valid input"),
+], ids=["zero-width", "separators", "superscript", "circled", "underscore", "rtl-override", "50-digits"])
+def test_zero_width_only_and_odd_digit_inputs_are_refused_with_the_value_quoted_visibly(text, message):
+    """Issue 29: the inputs box read "\u200b\u200b" as a number it could not parse and quoted it invisibly
+    (and U+202E reversed its own message); numbers are read by rnnlab.inputs.parse_number, the value quoted by
+    rnnlab.inputs.shown, invisible-only text is empty (rnnlab.inputs.readable)."""
+    with pytest.raises(InputError) as err:
+        parse_indices(text, 3, "input")
+    assert message in str(err.value) and "\u202e" not in str(err.value)
+    assert parse_indices("٣, 0", 4, "input") == [3, 0]           # decimal digits of any script are digits
+
+
+def test_page_explains_zero_width_inputs_like_empty_ones(root):
+    """Issue 29: the page's inputs and targets boxes, invisible-only: the empty box's message."""
+    at = _page(root, scr_inputs="\u200b\u200b")
+    assert any("Type at least one input" in e.value for e in at.error)
+    at = _page(root, scr_targets="\u200b")
+    assert any("Type at least one target" in e.value for e in at.error)
+
+
+def test_a_sentence_of_invisible_characters_is_refused_and_direction_marks_are_left_out(root):
+    """Issue 29: a sentence of zero-width spaces trained a model on an invisible alphabet; it is refused like
+    an empty one. Direction marks in a real sentence are left out (they would reverse the samples shown)."""
+    for invisible in ("\u200b\u200b", "\u202e\u200f", " \n "):
+        with pytest.raises(InputError, match="Type a sentence"):
+            training_text(invisible)
+        with pytest.raises(ValueError, match="Type a sentence"):
+            char_model_job(FakeContext(), sentence=invisible, steps=5)
+    assert clean_sentence("\u202ehello\u200b  world") == "hello world"
+    at = _page(root, scr_tab="Train a character model", scr_sentence="\u200b\u200b")
+    assert any("none you can see" in w.value for w in at.warning)
+    assert at.button(key="scr_char_train").disabled
+    at = _page(root, scr_tab="Train a character model", scr_sentence="\u202ehi there")
+    assert any("6 different characters" in c.value and "left out" in c.value for c in at.caption)
+
+
+def test_a_learning_rate_that_overshoots_is_explained():
+    """Issue 29: at the largest learning rate (0.5) with 128 hidden units the loss ends ten times above chance
+    (ln V) and the run said only "Finished": its message now says it is worse than guessing, and why."""
+    res = char_model_job(FakeContext(), sentence="hello world", hidden=128, steps=100, lr=0.5, sample_every=50)
+    assert res["metrics"]["loss_last20"] > res["metrics"]["chance_loss"]
+    assert "above chance" in res["message"] and "learning rate, 0.5" in res["message"]
+    assert above_chance([0.1] * 20, 8, 5e-3) is None and above_chance([3.0] * 5, 8, 0.5) is None

@@ -8,11 +8,14 @@ The NumPy maths lives in :mod:`rnnlab.nn.numpy_rnn`; this module sets up the les
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from ..inputs import InputError as BadValue
+from ..inputs import parse_number, readable, shown
 from ..nn.numpy_rnn import (
     PARAM_NAMES,
     NumpyRNN,
@@ -51,21 +54,25 @@ class InputError(ValueError):
 
 
 def parse_indices(text: str, size: int, what: str, max_steps: int = MAX_STEPS) -> list[int]:
-    """``"0, 1, 2"`` -> [0, 1, 2], each in 0..size-1 (one per time step, at most ``max_steps``)."""
-    parts = [p for p in str(text).replace(";", ",").replace(" ", ",").split(",") if p.strip()]
-    if not parts:
+    """``"0, 1, 2"`` -> [0, 1, 2], each in 0..size-1 (one per time step, at most ``max_steps``). Numbers
+    are read by :func:`rnnlab.inputs.parse_number` (decimal digits of any script; not "²" or "1_0"), and a
+    text without a readable character (spaces, zero-width spaces) counts as empty, as on every page."""
+    parts = [p.strip() for p in str(text).replace(";", ",").split(",")]
+    parts = [q for p in parts for q in p.split()]
+    if not readable("".join(parts)):
         raise InputError(f"Type at least one {what}, e.g. 0, 1, 2.")
     if len(parts) > max_steps:
         raise InputError(f"At most {max_steps} time steps here (you typed {len(parts)}).")
     out = []
     for p in parts:
         try:
-            k = int(p.strip())
-        except ValueError:
-            raise InputError(f"'{p.strip()[:20]}' is not a whole number: type {what}s between 0 and {size - 1}, "
+            k = parse_number(p, integer=True)
+        except BadValue:
+            raise InputError(f"{shown(p, 20)} is not a whole number: type {what}s between 0 and {size - 1}, "
                              "separated by commas.") from None
         if not 0 <= k < size:
-            raise InputError(f"{k} is not a valid {what}: with size {size} they go from 0 to {size - 1}.")
+            raise InputError(f"{k if abs(k) < 10**12 else shown(p, 20)} is not a valid {what}: with size {size} "
+                             f"they go from 0 to {size - 1}.")
         out.append(k)
     return out
 
@@ -267,11 +274,19 @@ def worst_errors(rows: list[dict]) -> tuple[float, float]:
 
 
 # --- the character model, trained as a job -----------------------------------------------------------
+def clean_sentence(sentence: str) -> str:
+    """The sentence as the model learns it: runs of spaces and newlines as one space, and no invisible format
+    characters (zero-width spaces, direction marks such as U+202E, which would also reverse the samples shown)."""
+    return " ".join("".join(c for c in str(sentence) if unicodedata.category(c) != "Cf").split())
+
+
 def training_text(sentence: str, seq_len: int = SEQ_LEN, min_chars: int = 200) -> str:
-    """The sentence repeated (with a space between) until there are enough characters for a few windows."""
-    sentence = " ".join(str(sentence).split())
-    if not sentence:
-        raise InputError("Type a sentence for the model to learn.")
+    """The sentence (:func:`clean_sentence`) repeated, with a space between, until there are enough characters
+    for a few windows."""
+    typed, sentence = str(sentence).strip(), clean_sentence(sentence)
+    if not readable(sentence):        # empty, spaces, or only invisible characters (zero-width, direction marks)
+        raise InputError("Type a sentence for the model to learn: letters, digits or punctuation (this one has "
+                         "none you can see)." if typed else "Type a sentence for the model to learn.")
     if len(sentence) > MAX_CHAR_TEXT:
         raise InputError(f"At most {MAX_CHAR_TEXT} characters here (you typed {len(sentence)}): "
                          "a NumPy model that trains in seconds learns a sentence, not a book.")
@@ -296,7 +311,7 @@ def char_model_job(ctx, sentence: str = "hello world", hidden: int = 32, steps: 
         text = training_text(sentence, seq_len)
     except InputError as err:
         raise ValueError(str(err)) from None
-    sentence = " ".join(sentence.split())
+    sentence = clean_sentence(sentence)
     chars = alphabet(text)
     seq_len = min(seq_len, len(text) - 1)
     rng = np.random.default_rng(seed)  # the samples, like the weights, follow the seed
@@ -315,16 +330,32 @@ def char_model_job(ctx, sentence: str = "hello world", hidden: int = 32, steps: 
     final = log.losses[-1] if log.losses else float("nan")
     tail = float(np.mean(log.losses[-20:])) if log.losses else float("nan")
     windows_per_pass = max((len(text) - 1) // seq_len, 1)
+    message = (f"{log.message} Loss over the last 20 steps {tail:.3f} (chance: ln {len(chars)} = "
+               f"{math.log(len(chars)):.3f})." if log.losses else log.message)
+    overshoot = above_chance(log.losses, len(chars), lr)
     return {"status": log.status,
-            "message": f"{log.message} Loss over the last 20 steps {tail:.3f} (chance: ln {len(chars)} = "
-                       f"{math.log(len(chars)):.3f})."
-                       if log.losses else log.message,
+            "message": message + (" " + overshoot if overshoot else ""),
             "epochs_completed": len(log.losses) // windows_per_pass,
             "metrics": {"final_loss": final, "loss_last20": tail, "chance_loss": math.log(len(chars))},
             "params": model.params, "chars": chars, "sentence": sentence,
             "history": {"steps": [s + 1 for s in log.steps], "loss": log.losses, "grad_norm": log.grad_norms},
             "config": {"hidden": hidden, "steps": steps, "lr": lr, "seq_len": seq_len, "optimizer": "Adam",
                        "clip": 5.0, "text_chars": len(text)}}
+
+
+def above_chance(losses: list[float], n_chars: int, lr: float, last: int = 20) -> str | None:
+    """Why a run whose loss ended above chance (ln V, what a uniform guess scores) learned nothing, or None:
+    with Adam each step moves every weight by up to about the learning rate, so a large one overshoots and
+    the loss climbs instead of falling."""
+    if len(losses) < last:
+        return None
+    tail, chance = float(np.mean(losses[-last:])), math.log(n_chars)
+    if not tail > chance:
+        return None
+    return (f"It ended above chance ({tail:.2f} > {chance:.2f}): worse than guessing uniformly. With Adam each "
+            f"step moves every weight by up to about the learning rate, {lr:g}; steps that large overshoot, so "
+            "the loss rose instead of falling. Lower the learning rate (the default is "
+            f"{CHAR_DEFAULTS['lr']:g}).")
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
