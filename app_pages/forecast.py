@@ -37,6 +37,7 @@ from rnnlab.data.series import (
     split_series,
 )
 from rnnlab.figures.forecast import forecast_figure, loss_figure, residual_figure, series_figure
+from rnnlab.inputs import InputError, parse_number, readable
 from rnnlab.labs.forecast import (
     PRESETS,
     SCENARIOS,
@@ -292,7 +293,11 @@ def model_settings() -> tuple[ForecastRecipe | None, int, int, int]:
                             help="Direct: the network outputs all steps at once. Recursive: it predicts one step "
                                  "and feeds its prediction back in.")
         max_epochs = max(1, min(200, training.limits().max_epochs))
-        epochs = f2.slider("Max epochs", 1, max_epochs, min(20, max_epochs), key="fc_epochs", bind="query-params")
+        if max_epochs > 1:
+            epochs = f2.slider("Max epochs", 1, max_epochs, min(20, max_epochs), key="fc_epochs", bind="query-params")
+        else:       # a slider needs two values: the class's limit leaves one
+            epochs = 1
+            f2.caption("Max epochs: 1 (this class's limit).")
         lr = f3.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 1.0], 1e-3,
                               format_func=lambda v: f"{v:g}", key="fc_lr", bind="query-params")
         patience = f4.slider("Early-stopping patience (epochs)", 1, 20, 5, key="fc_patience", bind="query-params")
@@ -301,11 +306,12 @@ def model_settings() -> tuple[ForecastRecipe | None, int, int, int]:
                                  "batch orders; the "
                                  "table shows the mean ± sd and the verdict needs every seed to agree.")
     try:
-        hidden = tuple(int(s) for s in sizes.replace(" ", "").split(",") if s)
-        if not hidden or len(hidden) > 4 or any(h < 1 or h > 512 for h in hidden):
-            raise ValueError
-    except ValueError:
-        st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 512, separated by commas (e.g. 64, 32).")
+        hidden = tuple(parse_number(p.strip(), 1, 512, integer=True) for p in sizes.split(",") if readable(p))
+        if not 1 <= len(hidden) <= 4:
+            raise InputError(f"{len(hidden)} sizes were given")
+    except InputError as err:
+        st.error("Hidden sizes must be 1 to 4 whole numbers between 1 and 512, separated by commas (e.g. 64, 32): "
+                 f"{escape_md(err)}.")
         return None, n_seeds, window, horizon
     recipe = ForecastRecipe(cell=cell, hidden_sizes=hidden, window=window, horizon=horizon,
                             strategy=strategy if horizon > 1 else "direct", epochs=epochs, lr=lr, patience=patience)

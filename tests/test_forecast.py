@@ -619,3 +619,70 @@ def test_page_trains_through_the_job_runner(root):
     assert all(t.get("showlegend", True) and t.get("name") for f in figs.values() for t in f["data"])
     downloads = [d.proto.label for d in at.get("download_button")]
     assert "Download the test forecasts (CSV)" in downloads and "Download the network (PyTorch weights)" in downloads
+
+
+# --- issue 29: what a student may upload or type ---------------------------------------------------------
+def test_dates_pandas_cannot_hold_are_said_not_a_crash():
+    """Issue 29: dates past 2262-04-11 or before 1677-09-22 (nanosecond timestamps) raised OutOfBoundsDatetime
+    while the file was read. Now those rows are left out with the reason, and a column of only such dates is
+    refused with it."""
+    far = [f"2262-04-{d:02d},{np.sin(d):.3f}" for d in range(1, 29)]          # from the 12th: too late
+    table = read_table(_csv(far, "date,v"))
+    assert table.time_candidates == ["date"]
+    s = series_from_table(table, "v", [], "date")
+    assert len(s) == 11 and any("17 dates are outside the years" in n and "1677-09-22 to 2262-04-11" in n
+                                for n in s.notes)
+    for rows in ([f"0001-01-{d:02d},{d % 5}" for d in range(1, 29)],
+                 [f"1677-09-{d:02d},{d % 5}" for d in range(1, 21)]):
+        table = read_table(_csv(rows, "date,v"))
+        with pytest.raises(SeriesError, match="could be read as a time. .* outside the years"):
+            series_from_table(table, "v", [], "date")
+
+
+def test_one_row_binary_utf16_and_unnamed_or_long_headers_are_explained():
+    """Issue 29: a one-row CSV was refused as "'t' is constant"; binary bytes as "the CSV has no rows"; a
+    UTF-16 file as "no numeric column"; a header of zero-width characters, direction marks or 10⁶ characters
+    named the menus and plots with it."""
+    table = read_table(b"t,v\n1,2\n")
+    with pytest.raises(SeriesError, match="only one row"):
+        series_from_table(table, "v")
+    for raw in (b"\xff\xfe\x00\x01\x02", b"t,v\n\x00\x01,\x02\n"):
+        with pytest.raises(SeriesError, match="UTF-16|binary data"):
+            read_table(raw)
+    utf16 = read_table(_csv(GOOD).decode().encode("utf-16"))
+    assert utf16.numeric == ["t", "v"] and "The file is UTF-16 text: read as such." in utf16.notes
+    table = read_table(_csv(GOOD, "\u200b\u200b,\u202eabc"))
+    assert list(table.frame.columns) == ["column 1", "abc"]
+    table = read_table(_csv(GOOD, "t," + "x" * 10**6))
+    assert table.frame.columns[1] == "x" * 59 + "…" and any("shortened" in n for n in table.notes)
+
+
+def test_digits_of_any_script_and_numbers_beyond_a_float_in_a_csv():
+    """Issue 29: a column of Arabic-Indic digits (٣٫٥ is 3.5) is numbers, as a number box reads them; 10**400
+    is too large for a float and the note says so instead of only "infinite"."""
+    arabic = str.maketrans("0123456789.", "٠١٢٣٤٥٦٧٨٩٫")
+    table = read_table(_csv([line.translate(arabic) for line in GOOD]))
+    assert table.numeric == ["t", "v"]
+    np.testing.assert_allclose(table.frame["v"][:3], [0.0, 0.1987, 0.3894])
+    mixed = read_table(_csv([f"٣{d},{d % 5}" for d in range(1, 29)], "date,v"))   # was read as dates in year 1
+    assert mixed.numeric == ["date", "v"] and mixed.frame["date"][0] == 31
+    table = read_table(_csv(GOOD[:5] + [f"5,{10**400}"] + GOOD[6:]))
+    assert any("1 infinite value (line 7)" in n and "1.8e308" in n for n in table.notes)
+
+
+def test_page_with_a_one_epoch_class_limit_and_bad_hidden_sizes(root, tmp_path, monkeypatch):
+    """Issue 29: a teacher's limit of 1 epoch made the Max epochs slider's min and max equal, and the page
+    raised StreamlitInvalidMinMaxError; hidden sizes such as "²" are refused with the piece that is wrong."""
+    from rnnlab.runtime import settings as S
+
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
+    S.invalidate()
+    S.save_settings({"max_epochs": 1})
+    try:
+        at = _page(root, fc_sizes="64, ²")
+        assert any("Max epochs: 1" in c.value for c in at.caption)
+        assert any("Hidden sizes must be" in e.value and "“²” is not a number" in e.value for e in at.error)
+        at.text_input(key="fc_sizes").set_value("\u200b").run()
+        assert not at.exception and any("0 sizes were given" in e.value for e in at.error)
+    finally:
+        S.invalidate()

@@ -14,10 +14,14 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from ..inputs import readable
+from .series_dates import _looks_like_time, _row_list, parse_times
 
 MAX_CSV_MB = 20
 MAX_POINTS = 5_000          # rows kept from an upload (the most recent ones)
@@ -161,8 +165,9 @@ def check_values(values: np.ndarray, columns: list[str]) -> list[str]:
     by more than ``MIN_SPREAD`` and more than a billionth of its size (float32 training sees no less)."""
     values = np.asarray(values, float)
     notes = []
-    if len(values) == 0:
-        raise SeriesError("there are no rows left to forecast")
+    if len(values) < 2:
+        raise SeriesError("there are no rows left to forecast" if len(values) == 0 else
+                          "there is only one row: a forecast needs a series of many time steps, one per row")
     bad = ~np.isfinite(values)
     if bad.any():
         j = int(np.argmax(bad.any(axis=0)))
@@ -270,9 +275,9 @@ def _decimal_comma(frame: pd.DataFrame) -> bool:
     return total > 0 and hits >= 0.5 * total
 
 
-def _row_list(rows, first_row: int, limit: int = 3) -> str:
-    rows = [int(r) + first_row for r in rows[:limit]]
-    return ", ".join(f"{r:,}" for r in rows)
+#: decimal digits of every script (all below U+20000) as ASCII digits, and the Arabic decimal separator as a point
+_DIGITS = {**{cp: str(unicodedata.digit(chr(cp))) for cp in range(128, 0x20000)
+              if unicodedata.category(chr(cp)) == "Nd"}, ord("\u066b"): "."}
 
 
 def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str], decimal_comma: bool = False) -> list[str]:
@@ -290,6 +295,8 @@ def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str], decimal
             filled = text.notna() & (text != "")
             if not filled.any():
                 continue
+            if not text[filled].map(str.isascii).all():     # digits of another script: ٣٫٥ is 3.5
+                text = text.str.translate(_DIGITS)
             if decimal_comma:
                 euro = text.str.match(_EURO_NUMBER, na=False)
                 text = text.where(~euro, text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
@@ -307,11 +314,34 @@ def _numeric_columns(df: pd.DataFrame, first_row: int, notes: list[str], decimal
         if inf.any():
             idx = np.flatnonzero(inf)
             notes.append(f"Column {c!r}: {len(idx):,} infinite value{'s' if len(idx) > 1 else ''} (line "
-                         f"{_row_list(idx, first_row)}): treated as missing.")
+                         f"{_row_list(idx, first_row)}): treated as missing. (A number beyond ±1.8e308 is "
+                         "infinite to a computer's float.)")
             values = values.mask(np.isinf(values))
         df[c] = values
         numeric.append(c)
     return numeric
+
+
+MAX_NAME = 60               # characters of a column's name kept (it labels menus, plots and the class board)
+#: control characters and the marks that reverse or isolate the direction of the text after them
+_HIDDEN = {cp: None for cp in [*range(32), 127, *range(0x202A, 0x202F), *range(0x2066, 0x206A)]}
+
+
+def _column_names(names, notes: list[str]) -> list[str]:
+    """Usable column names: control and direction-override characters removed, a name of only invisible
+    characters (spaces, zero-width marks) replaced by "column k", a long one cut, and each one unique."""
+    out: list[str] = []
+    cut = 0
+    for k, name in enumerate(names):
+        text = str(name).translate(_HIDDEN).strip()
+        text = text if readable(text) else f"column {k + 1}"
+        if len(text) > MAX_NAME:
+            text, cut = text[:MAX_NAME - 1] + "…", cut + 1
+        out.append(text if text not in out else f"{text} ({k + 1})")
+    if cut:
+        notes.append(f"{cut} column name{'s were' if cut > 1 else ' was'} longer than {MAX_NAME} characters: "
+                     "shortened.")
+    return out
 
 
 def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINTS) -> CsvTable:
@@ -323,6 +353,15 @@ def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINT
     if not raw or raw.isspace():
         raise SeriesError("the file is empty")
     notes: list[str] = []
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):                 # a byte-order mark: UTF-16 text
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+            notes.append("The file is UTF-16 text: read as such.")
+        except UnicodeDecodeError:
+            raise SeriesError("the file starts like UTF-16 text but is not: save it as a CSV (UTF-8)") from None
+    if b"\x00" in raw[:65536]:
+        raise SeriesError("the file holds binary data (NUL bytes), not text: upload a CSV file, saved as text "
+                          "(UTF-8)")
     if b"\r\n" in raw:
         raw = raw.replace(b"\r\n", b"\n")
     kept, n_rows = _cut_rows(raw, max_rows)
@@ -353,7 +392,7 @@ def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINT
     if len(df.columns) > MAX_COLUMNS:
         notes.append(f"The file has {len(df.columns):,} columns: using the first {MAX_COLUMNS}.")
         df = df.iloc[:, :MAX_COLUMNS]
-    df.columns = [str(c).strip() or f"column {k + 1}" for k, c in enumerate(df.columns)]
+    df.columns = _column_names(df.columns, notes)
     decimal_comma = sep != "," and _decimal_comma(df)
     if decimal_comma:
         notes.append("Numbers are written with a decimal comma (1,5): read as such.")
@@ -365,103 +404,6 @@ def read_table(raw: bytes, max_mb: float = MAX_CSV_MB, max_rows: int = MAX_POINT
         raise SeriesError("the file has no numeric column to forecast" + hint)
     time_candidates = [c for c in df.columns if c not in numeric and _looks_like_time(df[c])]
     return CsvTable(df, numeric, time_candidates, notes, sep, first_row)
-
-
-# --- dates --------------------------------------------------------------------------------------------
-_DATE_STYLES = [("2020-01-31", re.compile(r"^\d{4}-\d{1,2}-\d{1,2}")),
-                ("31/01/2020", re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}")),
-                ("31.01.2020", re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}")),
-                ("31-01-2020", re.compile(r"^\d{1,2}-\d{1,2}-\d{4}")),
-                ("2020/01/31", re.compile(r"^\d{4}/\d{1,2}/\d{1,2}"))]
-_TZ = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})$")
-_DAY_MONTH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-]\d{2,4}")
-
-
-_ISO = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}")
-_NUMERIC_DMY = re.compile(r"^\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")
-
-
-def _parse(text: pd.Series, dayfirst: bool) -> pd.Series:
-    """Dates from text (unreadable: NaT), offsets converted to UTC, returned without a time zone.
-
-    Each style is read on its own: year-first dates as ISO 8601 (``dayfirst`` must never touch them:
-    dateutil would read 2020-02-01 as 2 January), numeric day/month dates with ``dayfirst``, and the
-    rest (written-out months) by dateutil."""
-    text = text.astype("string").str.strip()
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
-    filled = text.notna() & (text != "")
-    iso = filled & text.str.contains(_ISO, na=False)
-    dmy = filled & ~iso & text.str.contains(_NUMERIC_DMY, na=False)
-    rest = filled & ~iso & ~dmy
-    groups = [(iso, dict(format="ISO8601"), text.str.replace("/", "-", n=2)),
-              (dmy, dict(format="mixed", dayfirst=dayfirst), text),
-              (rest, dict(format="mixed"), text)]
-    for mask, kw, source in groups:
-        if mask.any():
-            parsed = pd.to_datetime(source[mask], errors="coerce", utc=True, **kw)
-            out[mask] = parsed.dt.tz_convert(None).astype("datetime64[ns]")
-    return out
-
-
-def _looks_like_time(col: pd.Series) -> bool:
-    text = col.dropna().astype(str).str.strip()
-    text = text[text != ""].head(500)
-    if len(text) == 0:
-        return False
-    return bool(_parse(text, True).notna().mean() >= 0.9)
-
-
-@dataclass
-class TimeColumn:
-    times: pd.Series                 # datetime64 (NaT where unreadable)
-    notes: list[str]
-    ambiguous: bool                  # dates such as 03/04/2020: day or month first cannot be told from the data
-    dayfirst: bool
-
-
-def parse_times(col: pd.Series, dayfirst: bool | None = None, first_row: int = 2) -> TimeColumn:
-    """Read a date column and say what was uncertain: mixed date styles, day-first vs month-first (decided
-    from the data where a day above 12 shows it, else ``dayfirst`` or day-first), mixed UTC offsets
-    (converted to UTC), and cells that are not dates."""
-    notes = []
-    text = col.astype("string").str.strip()
-    filled = text.notna() & (text != "")
-    styles = {name: int(text[filled].str.contains(rx).sum()) for name, rx in _DATE_STYLES}
-    used = {k: v for k, v in styles.items() if v}
-    if len(used) > 1:
-        notes.append("The time column mixes date styles (" + ", ".join(f"{v:,} like {k}" for k, v in used.items())
-                     + "): check that the order below is right.")
-    dm = text[filled].str.extract(_DAY_MONTH).dropna().astype(int)
-    day_first_seen = bool((dm[0] > 12).any()) if len(dm) else False
-    month_first_seen = bool((dm[1] > 12).any()) if len(dm) else False
-    ambiguous = False
-    if dayfirst is None:
-        if day_first_seen and month_first_seen:
-            dayfirst = int((dm[0] > 12).sum()) >= int((dm[1] > 12).sum())
-            notes.append("Some dates only make sense day first and others only month first: read as "
-                         f"{'day' if dayfirst else 'month'} first. Check the column.")
-        elif day_first_seen or month_first_seen:
-            dayfirst = day_first_seen
-        else:
-            ambiguous = len(dm) > 0
-            dayfirst = True
-            if ambiguous:
-                example = text[filled][text[filled].str.contains(_NUMERIC_DMY)].iloc[0]
-                notes.append(f"Dates such as {example} could be day first or month first (no day above 12 "
-                             "tells): read day first.")
-    if filled.any() and text[filled].str.contains(_TZ, na=False).any():
-        offsets = text[filled].str.extract(r"(Z|[+-]\d{2}:?\d{2})$")[0].fillna("none").str.replace(":", "")
-        if offsets.replace({"Z": "+0000"}).nunique() > 1:
-            notes.append("The times carry different UTC offsets (time zones): all converted to UTC.")
-    times = _parse(text.where(filled), dayfirst)
-    bad = filled & times.isna()
-    if bad.any():
-        idx = np.flatnonzero(bad.to_numpy())
-        examples = ", ".join(repr(str(v))[:30] for v in col[bad].head(3))
-        rows = "those rows are" if len(idx) > 1 else "that row is"
-        notes.append(f"{len(idx):,} time value{'s' if len(idx) > 1 else ''} could not be read as a date "
-                     f"({examples}; line {_row_list(idx, first_row)}): {rows} left out.")
-    return TimeColumn(times, notes, ambiguous, dayfirst)
 
 
 def series_from_table(table: CsvTable, target: str, features: list[str] = (), time_column: str | None = None,
@@ -493,7 +435,8 @@ def series_from_table(table: CsvTable, target: str, features: list[str] = (), ti
             t = parsed.times.reset_index(drop=True)
             bad = t.isna()
         if bad.all():
-            raise SeriesError(f"no value of {time_column!r} could be read as a time")
+            why = [n for n in notes if "outside the years" in n]        # dates too far away, not unreadable ones
+            raise SeriesError(f"no value of {time_column!r} could be read as a time" + (f". {why[0]}" if why else ""))
         data, t = data[~bad].reset_index(drop=True), t[~bad].reset_index(drop=True)
         order = np.argsort(t.to_numpy(), kind="stable")
         if np.any(order != np.arange(len(order))):
