@@ -9,6 +9,7 @@ from app_pages import training
 from app_pages.common import escape_md, keep_text_in_url, lessons, next_page, plot, reset_button, seed, url_text
 from rnnlab.data import seqtasks
 from rnnlab.figures import architectures as arch_figures
+from rnnlab.inputs import readable
 from rnnlab.labs import architectures as arch
 from rnnlab.labs.shapes import ARCHITECTURES
 
@@ -127,6 +128,12 @@ def text_box(key: str, label: str, default: str, max_chars: int, help: str = "")
     value = st.text_input(label, key=key, max_chars=max_chars, help=help or None)
     keep_text_in_url(key, default, max_chars)
     return value
+
+
+def parsed(parse, text: str):
+    """``parse(text)``, text of invisible characters only (zero-width, direction marks, lone combining marks)
+    read as an empty box: the one rule of every page (rnnlab.inputs.readable), and the empty box's message."""
+    return parse(text if readable(text) else "")
 
 
 def pct(x: float) -> str:
@@ -281,7 +288,7 @@ def many_to_one():
                           help=f"Trained on lengths 1 to this; tested up to 3× as long "
                                f"(at most {seqtasks.PARITY_MAX}).")
     try:
-        bits = seqtasks.parse_bits(text)
+        bits = parsed(seqtasks.parse_bits, text)
     except ValueError as err:
         st.error(escape_md(str(err)))
         bits = seqtasks.parse_bits(INPUTS["bits"])
@@ -329,7 +336,7 @@ def sync():
                 "tag sees the future. Both train side by side on the same batches.")
     text = text_box("ar_4_text", "Your text (letters, spaces, . and ?)", QA_DEFAULT, 120)
     try:
-        text = seqtasks.parse_qa(text)
+        text = parsed(seqtasks.parse_qa, text)
     except ValueError as err:
         st.error(escape_md(str(err)))
         text = QA_DEFAULT
@@ -387,7 +394,7 @@ def date_input(key: str) -> str:
                     help=f"Written as in one of the {len(seqtasks.DATE_FORMATS)} formats it learned: "
                     + "; ".join(seqtasks.DATE_FORMATS))
     try:
-        return seqtasks.parse_date_input(text)
+        return parsed(seqtasks.parse_date_input, text)
     except ValueError as err:
         st.error(escape_md(str(err)))
         return DATE_DEFAULT
@@ -495,7 +502,7 @@ def attention():
     if task == "reverse":
         raw = text_box("ar_6_letters", "Letters to reverse", INPUTS["letters"], seqtasks.REV_MAX)
         try:
-            text = seqtasks.parse_letters(raw)
+            text = parsed(seqtasks.parse_letters, raw)
         except ValueError as err:
             st.error(escape_md(str(err)))
             text = INPUTS["letters"]

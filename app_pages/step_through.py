@@ -66,6 +66,15 @@ class Network:
     radius: float | None
 
 
+def cut_text(key: str, max_chars: int) -> None:
+    """The box's ``max_chars`` is kept by the browser; a client may send more. Cut the text before the box
+    reads it (so the box, the link and the downloaded script all hold what is read), and say so."""
+    text = st.session_state.get(key)
+    if isinstance(text, str) and len(text) > max_chars:
+        st.session_state[key] = text[:max_chars]
+        st.info(f"The text had {len(text):,} characters: only the first {max_chars} are read.")
+
+
 def settings_box() -> Network:
     """The cell, its size and initialisation, the input, and U's spectral radius: one click away, so that the
     step controls and the step's diagram and bars share the first screen (a 1024 x 768 projector)."""
@@ -86,6 +95,7 @@ def settings_box() -> Network:
         d1, d2 = st.columns([3, 1])
         if kind == "sentence":
             url_text("st_text", DEFAULT_SENTENCE, MAX_CHARS)
+            cut_text("st_text", MAX_CHARS)
             text = d1.text_input("Sentence", key="st_text", max_chars=MAX_CHARS)
             keep_text_in_url("st_text", DEFAULT_SENTENCE, MAX_CHARS)
             length, freq = 0, 1.0
@@ -139,6 +149,12 @@ def clamp_step(T: int) -> None:
 
 def _move(delta: int, T: int) -> None:
     st.session_state["st_t"] = min(max(st.session_state.get("st_t", 1) + delta, 1), T)
+
+
+def code(token: str) -> str:
+    """A token as inline code, as typed: markdown escapes would show inside it (``\\.`` for a full stop), and
+    nothing is markup there but the backtick, which a wider fence holds."""
+    return f"`` {token} ``" if "`" in token else f"`{token}`"
 
 
 def number(x: float) -> str:
@@ -210,7 +226,7 @@ def step_view(ticking: bool, u, net: Network, units: list[int]) -> None:
                " in from step t-1 on the left; hover a cell to read its h. The same W and U are used at every "
                "step: unrolling copies the cell, not the weights.")
 
-    info = (f"**Input x_{t1}**: `{escape_md(u.labels[t])}` → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) "
+    info = (f"**Input x_{t1}**: {code(u.labels[t])} → {fmt(vals['x'])} · **h_{t1 - 1}** (memory coming in) "
             f"= {fmt(vals['h_prev'])}")
     if "c_prev" in vals:
         info += f" · **c_{t1 - 1}** = {fmt(vals['c_prev'])}"

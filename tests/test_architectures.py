@@ -484,3 +484,18 @@ def test_the_seq2seq_tabs_quote_their_test_set_and_formats(root):
     at = _page(root, ar_tab=TABS["attention"])
     text = " ".join(m.value for m in at.markdown)
     assert f"({seqtasks.REV_MIN} to {seqtasks.REV_MAX})" in text
+
+
+@pytest.mark.parametrize("key,tab,message", [
+    ("ar_3_bits", "many_to_one", "Type a string of 0s and 1s"),
+    ("ar_4_text", "sync", "Type a few short sentences"),
+    ("ar_5_date", "seq2seq", "Type a date"),
+    ("ar_6_letters", "attention", "Type a few letters"),
+])
+def test_zero_width_only_text_is_refused_like_an_empty_box(root, key, tab, message):
+    """Issue 29: a box of invisible characters (zero-width space, a lone combining mark) was refused as an
+    unknown character ("found '\\u200b'") here and as empty text elsewhere; every box now follows
+    rnnlab.inputs.readable and answers it as the empty box."""
+    at = _page(root, ar_tab=TABS[tab], **{key: "\u200b\u0301"})
+    assert any(message in e.value for e in at.error), [e.value for e in at.error]
+    assert not any("found" in e.value for e in at.error)

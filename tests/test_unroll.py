@@ -290,3 +290,30 @@ def test_step_link_parameter_st_t_is_read_by_the_guard(root, raw, message):
     shown = [w.value for w in at.warning] + [i.value for i in at.info]
     assert any(message in m for m in shown), shown
     assert at.session_state["st_t"] == (7 if raw == "50" else 1)
+
+
+def test_step_page_shows_typed_markup_as_typed_and_cuts_a_million_characters(root):
+    """Issue 29: the token in the "Input x_t" code span was markdown-escaped, so a full stop showed as ``\\.``
+    and ``$`` as ``\\$``; a 10^6-character sentence put in the session before the box (past its 500) took
+    16 s (the downloadable script split it into lines). Tokens are shown as typed, and the sentence is cut to
+    its first 500 characters, with a word, before the box reads it."""
+    at = _step_page(root, st_text="$x$ a`b <b>x</b> =cmd().")
+    lines = []
+    for t in range(1, 13):
+        at.session_state["st_t"] = t
+        at.run()
+        lines.append(next(m.value for m in at.markdown if m.value.startswith("**Input x_")))
+    assert [line.split(": ", 1)[1].split(" → ")[0] for line in lines[:3]] == ["`$`", "`x`", "`$`"]
+    assert "`` ` ``" in lines[4] and "`.`" in lines[-1] and not any("\\" in line for line in lines)
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/step_through.py")
+    at.session_state["st_text"] = "x" * 10**6     # (Streamlit cuts what a client sends to max_chars itself)
+    start = time.perf_counter()
+    at.run()
+    assert time.perf_counter() - start < 5 and not at.exception
+    assert any("only the first 500 are read" in i.value for i in at.info)
+    assert at.session_state["st_text"] == "x" * 500
