@@ -35,6 +35,7 @@ from rnnlab.labs.gradients import (
     SKETCH_DIRECTIONS,
     criterion_verdict,
     gradient_flow,
+    overflow_note,
     sci,
     sentence_inputs,
     sigmoid,
@@ -182,7 +183,7 @@ def flow_settings() -> tuple[str, str | None, float, float, bool, str | None]:
 def flow_plots(result: list, hidden: int) -> None:
     """The two gradient-flow plots (short enough to sit under the T slider on a projector), the sentence that
     sums them up, how much of the gradient reaches step 1 in each cell, and how to read them."""
-    T_shown = len(result[0].steps)
+    T_shown = max(len(f.steps) for f in result)
     g1, g2 = st.columns(2)
     with g1:
         st.markdown("**‖∂L/∂h<sub>t</sub>‖: the gradient that reaches step t**", unsafe_allow_html=True)
@@ -191,6 +192,10 @@ def flow_plots(result: list, hidden: int) -> None:
     with g2:
         st.markdown("**‖∂h<sub>T</sub>/∂h<sub>t</sub>‖: the Jacobian product's norm**", unsafe_allow_html=True)
         plot(jacobian_figure(result, height=FLOW_HEIGHT), key="gr_jac")
+    for f in result:
+        note = overflow_note(f, flow_label(f))
+        if note:
+            st.warning(note, icon=":material/warning:")
     cols = st.columns(min(len(result), 4))
     for k, f in enumerate(result):
         cols[k % len(cols)].metric(f"{flow_label(f)}: ‖∂L/∂h₁‖ / ‖∂L/∂h_T‖", sci(f.log10_ratio_first_last()),

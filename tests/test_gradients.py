@@ -19,6 +19,7 @@ from rnnlab.data.tasks import (
     copy_memory,
 )
 from rnnlab.figures.gradients import (
+    flow_summary,
     gradient_flow_figure,
     jacobian_figure,
     log_ticks,
@@ -32,6 +33,7 @@ from rnnlab.labs.gradients import (
     build_layer,
     criterion_verdict,
     gradient_flow,
+    overflow_note,
     sci,
     sentence_inputs,
     truncated_share,
@@ -639,3 +641,36 @@ def test_clipped_steps_counts_the_clipped_flags():
     flags = [True, False, 1, 0, True, None]
     assert clipped_steps({"clipped": flags}) == len([f for f in flags if f]) == 3
     assert clipped_steps({"clipped": []}) == 0
+
+
+# --- issue 29 -------------------------------------------------------------------------------------------------
+def test_relu_state_overflow_is_cut_and_explained():
+    """Issue 29: with relu and ρ = 3 (the slider's top) h grows about 2.6× a step and passes float64's 1.8e308
+    near step 756 of T = 1,000; the curves went on from inf and nan states as if nothing happened. Now the flow
+    stops at the last finite step, and the note says what overflowed, at which step and why."""
+    flow = gradient_flow("RNN_RELU", 1000, 32, radius=3.0, seed=0)
+    assert flow.overflow_at == 756 and len(flow.steps) == 755 and flow.jacobian_steps[-1] == 755
+    assert np.all(np.isfinite(flow.log10_grad)) and 2 < flow.growth < 3
+    note = overflow_note(flow, "RNN (relu)")
+    assert "at step 756 it passed 1.8e+308" in note and "ρ(W_hh) = 3.00" in note and "2.6× a step" in note
+    assert "stop at step 755" in note
+    short = gradient_flow("RNN_RELU", 700, 32, radius=3.0, seed=0)      # before the overflow: nothing changes
+    assert short.overflow_at is None and overflow_note(short, "RNN (relu)") is None and len(short.steps) == 700
+    skip = gradient_flow("RNN_RELU", 1000, 32, radius=3.0, seed=0, residual=True)
+    assert skip.overflow_at is not None and "skip connection" in overflow_note(skip, "RNN (relu)")
+    assert "(from step 755)" in flow_summary([flow, gradient_flow("RNN_TANH", 1000, 32, seed=0)])
+
+
+def test_lone_combining_marks_are_no_words():
+    """Issue 29: a sentence of combining accents alone (invisible) was one word; the rule of rnnlab.inputs.readable
+    makes it no words, as zero-width characters are."""
+    assert sentence_inputs("\u0301\u0301 \u0301", 8, 0) == (None, 0)
+    assert sentence_inputs("e\u0301\u0301\u0301", 8, 0)[1] == 1
+
+
+def test_page_explains_the_relu_overflow(root):
+    """Issue 29: the page at relu, ρ = 3, T = 1,000 warns what overflowed, where and why."""
+    at = _page(root, gr_T="1000", gr_cells=["RNN (relu)"], gr_scale="spectral radius ρ", gr_radius="3.0")
+    assert any("RNN (relu): the hidden state itself overflowed" in w.value and "step 756" in w.value
+               for w in at.warning)
+    assert len(_figures(at)[0]["data"][0]["x"]) == 755

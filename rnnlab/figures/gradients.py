@@ -111,13 +111,16 @@ def flow_summary(flows: list[GradientFlow]) -> str:
     2.5e-02 in the LSTM and to 2.3e-21 in the GRU.'"""
     if not flows:
         return "No cell chosen: nothing is drawn."
-    ratio = {flow_label(f): f.log10_ratio_first_last() for f in flows}
+    T = max(len(f.steps) for f in flows)
+    # a cell whose state overflowed is measured from an earlier last step: say which
+    ratio = {flow_label(f) + (f" (from step {len(f.steps):,})" if len(f.steps) < T else ""):
+             f.log10_ratio_first_last() for f in flows}
     fell = [f"to {sci(r)}" + (" of its size" if not k else "") + f" in the {name}"
             for k, (name, r) in enumerate((n, r) for n, r in ratio.items() if r < 0)]
     grew = [f"to {sci(r)}" + (" times its size" if not k else "") + f" in the {name}"
             for k, (name, r) in enumerate((n, r) for n, r in ratio.items() if r >= 0)]
     said = ([f"falls {_listed(fell)}"] if fell else []) + ([f"grows {_listed(grew)}"] if grew else [])
-    return f"At T = {len(flows[0].steps)}, on its way back to step 1 the gradient {' and '.join(said)}."
+    return f"At T = {T}, on its way back to step 1 the gradient {' and '.join(said)}."
 
 
 def weight_criterion_figure(flows: list[GradientFlow]) -> go.Figure:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..inputs import readable
 from ..nn.cells import gru_step, lstm_step, rnn_step
 from ..nn.init import initialize, recurrent_blocks, seeded, spectral_radius
 from ..nn.layers import make_recurrent
@@ -69,6 +70,8 @@ class GradientFlow:
     gamma: dict[str, float]        # γ of each block (see BLOCK_GAMMA)
     residual: bool = False
     forget_bias: float = 0.0
+    overflow_at: int | None = None  # the step where h overflowed a float64: ``steps`` end just before it
+    growth: float = 1.0            # how much ‖h_t‖ grew per step before that
 
     @property
     def gated(self) -> bool:
@@ -184,6 +187,25 @@ class _Forward:
     hn: torch.Tensor | None        # GRU: W_hn h + b_hn per step
     residual: bool = False
 
+    def overflow_step(self) -> int | None:
+        """The first step t (1-based) whose state h_t (or c_t) holds a number a float64 cannot: inf or nan."""
+        states = self.hs if self.cs is None else torch.cat([self.hs, self.cs], dim=2)
+        bad = ~torch.isfinite(states).all(dim=2).all(dim=1)
+        return int(bad.nonzero()[0, 0]) + 1 if bad.any() else None
+
+    def first(self, n: int) -> _Forward:
+        """The forward pass of the first ``n`` steps only."""
+        cut = lambda x: None if x is None else x[:n]  # noqa: E731
+        return _Forward(self.mode, self.w_hh, self.h0, self.c0, self.pre[:n], self.hs[:n], cut(self.cs),
+                        cut(self.hn), self.residual)
+
+    def growth(self) -> float:
+        """How much ‖h_t‖ grew per step over the second half of the steps (a geometric mean)."""
+        top = self.hs[:, 0].abs().amax(dim=1).clamp_min(1e-300)     # ‖h‖ in log space: h² may overflow
+        norms = top.log10() + torch.linalg.vector_norm(self.hs[:, 0] / top[:, None], dim=1).log10()
+        a, b = len(norms) // 2, len(norms) - 1
+        return float(10 ** ((norms[b] - norms[a]) / (b - a))) if b > a else 1.0
+
 
 def _forward64(layer, x: torch.Tensor, residual: bool = False) -> _Forward:
     """The step loop in float64 from zero states, keeping what the backward pass needs."""
@@ -218,6 +240,8 @@ class BackwardNorms:
     log10_loss: np.ndarray         # (T,) log10 ‖∂L/∂h_t‖ (Frobenius over the batch)
     jacobian_steps: np.ndarray     # 1-based steps with a Jacobian norm
     log10_jacobian: np.ndarray | None
+    overflow_at: int | None = None  # the step whose state overflowed: the norms cover the steps before it
+    growth: float = 1.0            # ‖h_t‖'s growth per step before it overflowed
 
 
 def _state_backward(fw: _Forward, rows: torch.Tensor, keep_at: np.ndarray, n_loss: int):
@@ -312,6 +336,12 @@ def hidden_gradient_norms(layer, x: torch.Tensor, d_hT: torch.Tensor, jacobian: 
     log10 ‖∂h_T/∂h_t‖₂ at up to ``JACOBIAN_POINTS`` steps: exact, or (with ``sketch`` = k) a lower bound
     from k random unit directions."""
     fw = _forward64(layer, x, residual)
+    overflow_at, growth = fw.overflow_step(), 1.0
+    if overflow_at is not None:
+        # past that step h is inf or nan and every gradient through it is meaningless: keep the steps before,
+        # with the loss on the last of them
+        fw = fw.first(max(overflow_at - 1, 1))
+        growth = fw.growth()
     T, B, H = fw.hs.shape
     extra, keep_at = None, np.zeros(0, dtype=int)
     if jacobian:
@@ -335,7 +365,7 @@ def hidden_gradient_norms(layer, x: torch.Tensor, d_hT: torch.Tensor, jacobian: 
             log_jac = (torch.linalg.vector_norm(blocks, dim=2).log10() + scales).amax(dim=1).numpy()
         else:
             log_jac = _log10_norm(blocks, scales, spectral=True).numpy()
-    return BackwardNorms(log_loss, keep_at + 1, log_jac)
+    return BackwardNorms(log_loss, keep_at + 1, log_jac, overflow_at, growth)
 
 
 def weight_criterion(layer) -> tuple[dict[str, float], dict[str, float]]:
@@ -375,10 +405,27 @@ def gradient_flow(cell: str, T: int = 100, hidden: int = 32, init: str = "defaul
     bw = hidden_gradient_norms(layer, x, w, jacobian=True, sketch=None if exact else SKETCH_DIRECTIONS, seed=seed,
                                residual=residual)
     sig, rad = weight_criterion(layer)
-    T = x.shape[1]
+    T = len(bw.log10_loss)          # fewer steps than asked when the state overflowed
     return GradientFlow(layer.mode if init != "irnn" else "IRNN", np.arange(1, T + 1), bw.log10_loss,
                         bw.jacobian_steps, bw.log10_jacobian, exact, sig, rad, dict(BLOCK_GAMMA[layer.mode]),
-                        residual, forget_bias if layer.mode == "LSTM" else 0.0)
+                        residual, forget_bias if layer.mode == "LSTM" else 0.0, bw.overflow_at, bw.growth)
+
+
+def overflow_note(flow: GradientFlow, label: str) -> str | None:
+    """Why ``flow`` stops early, in words: what overflowed, at which step, and why (None if it did not)."""
+    if flow.overflow_at is None:
+        return None
+    if flow.cell == "RNN_RELU":
+        why = (f"With ρ(W_hh) = {flow.radius['W_hh']:.2f} (σ_max {flow.sigma_max['W_hh']:.2f}) and the relu's slope "
+               "of 1, nothing bounds h (tanh would keep it within ±1)"
+               + (", and the skip connection adds h_(t-1) at every step" if flow.residual else ""))
+    else:
+        why = "The cell's output is bounded, but the skip connection adds h_(t-1) to it at every step"
+    last = int(flow.steps[-1])
+    return (f"{label}: the hidden state itself overflowed. {why}: h grew about {flow.growth:.2g}× a step, and at "
+            f"step {flow.overflow_at:,} it passed {np.finfo(float).max:.1e}, the largest float64, and became "
+            f"infinite. Every gradient through that step is meaningless, so this cell's curves stop at step "
+            f"{last:,}, with the loss on h_{last}. Lower ρ, choose tanh, or shorten T.")
 
 
 # --- truncated BPTT -------------------------------------------------------------------------------------
@@ -451,7 +498,7 @@ def sentence_inputs(text: str, dim: int = 8, seed: int = 0,
     from ..data.tokenizer import tokenize
     from .unroll import embed_tokens
 
-    tokens = tokenize(text or "")
+    tokens = tokenize(text) if readable(text) else []      # invisible characters alone are no words
     if not tokens:
         return None, 0
     kept = tokens[:max_tokens]
