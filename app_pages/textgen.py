@@ -35,6 +35,7 @@ from rnnlab.data.chars import (
 )
 from rnnlab.data.text import DataError
 from rnnlab.figures.textgen import generated_html, loss_curves, unit_text_html, unit_vs_feature
+from rnnlab.inputs import readable
 from rnnlab.labs.memory import model_digest
 from rnnlab.labs.textgen import (
     DEFAULT_LENGTH,
@@ -171,7 +172,9 @@ def generate_part():
     if draw:
         st.query_params["tg_draw"] = str(draw)
     missing = entry["vocab"].unknown(prompt)
-    if missing:
+    if not readable(prompt):       # empty, spaces or invisible characters: the same rule on every page
+        st.info("No prompt to read: the model starts from a new line. Type a few words to start it elsewhere.")
+    elif missing:
         read = any(c not in missing for c in prompt)
         st.caption("Not in this model's alphabet, skipped: " + escape_md(" ".join(repr(c) for c in missing[:20]))
                    + ("" if read else "; nothing else is left, so it starts from a new line."))

@@ -691,9 +691,13 @@ def test_a_direction_mark_in_the_prompt_does_not_reverse_the_sample(root):
     sample = next(h for h in _html(at) if "under the model" in h)
     assert "\u202e" not in sample and "\u200b" not in sample and "KING:" in sample
     assert any("skipped" in c.value and "u202e" in c.value for c in at.caption)
-    at.session_state["tg_prompt"] = "\u200b\u200b"
+    at.session_state["tg_prompt"] = "①②"                          # readable, but nothing the model knows
     at.run()
     assert any("starts from a new line" in c.value for c in at.caption)
+    for nothing in ("", "  \n", "\u200b\u200b"):                  # nothing readable: said, not just skipped
+        at.session_state["tg_prompt"] = nothing
+        at.run()
+        assert not at.exception and any("No prompt to read" in i.value for i in at.info)
 
 
 def test_inside_the_model_says_when_a_models_held_out_text_is_too_short(root):
