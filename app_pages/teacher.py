@@ -11,6 +11,7 @@ from app_pages import training
 from app_pages.common import escape_md, next_page, tips
 from app_pages.lead import clear_form, lead_section
 from rnnlab.data.text import IMDB_SIZE_MB
+from rnnlab.inputs import readable, shown
 from rnnlab.runtime.board import shared_board, to_csv
 from rnnlab.runtime.database import database_url, describe_url
 from rnnlab.runtime.jobs import cpu_count
@@ -73,7 +74,9 @@ def login(password: str) -> bool:
     with st.form("teacher_login", clear_on_submit=True):
         attempt = st.text_input("Teacher password", type="password", key="teacher_attempt", max_chars=200)
         submitted = st.form_submit_button("Unlock")
-    if submitted:
+    if submitted and not attempt:
+        st.warning("Type the teacher's password, then press Unlock.")     # not a wrong guess: nothing counted
+    elif submitted:
         check(attempt, password)
     st.caption("This page is for the teacher. Students: nothing here changes what you can do in the labs.")
     return False
@@ -160,11 +163,14 @@ def settings_section(settings) -> None:
                                   "new code starts a fresh board without deleting the old one.")
         saved = st.form_submit_button("Save", type="primary")
 
-    if saved:
+    problem = text_problem(imdb.strip(), code)
+    if problem:
+        st.error(problem + (" Nothing was saved." if saved else ""))
+    elif saved:
         save({"max_job_seconds": seconds, "max_epochs": epochs, "max_params": params, "workers": workers,
               "jobs_per_session": per_student, "allow_imdb_download": download, "imdb_path": imdb.strip() or None,
               "class_code": code})
-    if imdb.strip():
+    if imdb.strip() and not problem:
         imdb_check(imdb.strip())
     if stored and st.button("Back to the server's defaults", key="teacher_reset",
                             help="Forget the changes made here; the environment's values apply again."):
@@ -188,6 +194,30 @@ def save(values: dict) -> None:
         running = training.apply_workers()
         st.success(f"Saved. The next training gets at most {now.max_job_seconds:.0f} s and {now.max_epochs} epochs"
                    + (f"; {running} run at once." if running is not None else "."))
+
+
+def path_problem(folder: str) -> str | None:
+    """Why the IMDB folder typed cannot be looked at on this server (a name too long for the file system, an
+    unknown ~user, a NUL character), or None. Such a path, once saved, would break every page that looks for
+    IMDB."""
+    from rnnlab.data.text import find_imdb
+
+    try:
+        find_imdb([Path(folder)])
+    except (OSError, RuntimeError, ValueError) as err:
+        return f"The IMDB folder cannot be looked at on this server ({escape_md(err)})."
+    return None
+
+
+def text_problem(imdb: str, code: str) -> str | None:
+    """What is wrong with the form's texts, or None: the IMDB folder, and a class code typed with nothing
+    readable (spaces, zero-width or other invisible characters only: it would be saved as no class code)."""
+    if imdb and (problem := path_problem(imdb)):
+        return problem
+    if code and not readable(code):
+        return (f"The class code {escape_md(shown(code))} has no visible character: type letters or digits, or "
+                "leave it empty for no class code.")
+    return None
 
 
 def imdb_check(folder: str) -> None:

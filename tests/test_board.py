@@ -420,3 +420,18 @@ def test_the_board_page_filters_and_plots_the_pooled_statistics(tmp_path, monkey
     again.run()
     assert len(again.dataframe[0].value) == len(HAND)           # reset: every lab and end state again
     D.dispose()
+
+
+def test_invisible_nicknames_and_numbers_beyond_a_float(board):
+    """Issue 29: a nickname of lone combining accents was kept (invisible on the board) while zero-width ones were
+    dropped: both are empty now (rnnlab.inputs.readable). A metric or a setting that is an int beyond a float
+    (10**400) raised OverflowError when the run was recorded or pooled; it is no value / sorts with infinity."""
+    assert B.clean_nickname("\u0301\u0301 \u0301") == "" and B.clean_nickname("e\u0301") == "e\u0301"
+    assert B.clean_text("\u200b\u202e") == "" and B.clean_nickname("x" * 100) == "x" * B.NICKNAME_CHARS
+    assert B.clean_metrics({"acc": 10**400, "loss": 0.5}) == {"acc": None, "loss": 0.5}
+    board.record(_row(params={"T": 10**400}, metrics={"accuracy": 0.5}))
+    board.record(_row(params={"T": 10}, metrics={"accuracy": 0.7}))
+    rows = board.rows()
+    groups = B.pooled(rows, "accuracy", "T")
+    assert [g["x"] for g in groups] == [10, 10**400]
+    assert B.from_csv(B.to_csv(rows))[0]["params"]["T"] in (10, 10**400)

@@ -151,3 +151,41 @@ def test_a_limit_changed_by_the_teacher_applies_to_the_next_job(data):
         r.shutdown()
     # unlocked for this tab only: a new session sees the password box again
     assert [w.label for w in _main_inputs(_teacher(secrets={"teacher_password": "x"}))] == ["Teacher password"]
+
+
+def _unlocked(monkeypatch):
+    monkeypatch.setenv("RNNLAB_TEACHER_PASSWORD", "open sesame")
+    at = _teacher()
+    at.text_input(key="teacher_attempt").input("open sesame")
+    at.button[0].click().run()
+    assert not at.exception and at.number_input(key="teacher_epochs").value == 20
+    return at
+
+
+def test_an_empty_password_is_no_wrong_guess(data, monkeypatch):
+    """Issue 29: pressing Unlock with an empty box counted as a wrong password towards the throttle."""
+    monkeypatch.setenv("RNNLAB_TEACHER_PASSWORD", "open sesame")
+    at = _teacher()
+    at.button[0].click().run()
+    assert not at.exception and not at.error and "Type the teacher's password" in at.warning[0].value
+
+
+def test_an_invisible_class_code_and_an_unreadable_imdb_folder_are_refused(data, monkeypatch):
+    """Issue 29: a class code of zero-width characters or lone accents was saved as no class code without a word;
+    an IMDB folder whose name is too long for the file system (or ~nouser/…) raised OSError on the page, and
+    once saved broke every page that looks for IMDB."""
+    at = _unlocked(monkeypatch)
+    for code in ("\u200b\u200b", "\u0301\u0301"):
+        at.text_input(key="teacher_code").input(code)
+        at.button(key="FormSubmitter:teacher_settings-Save").click().run()
+        assert not at.exception and "has no visible character" in at.error[0].value
+        assert "Nothing was saved" in at.error[0].value and S.stored_settings() == {}
+    at.text_input(key="teacher_code").input("2B")
+    for folder in ("x" * 1000, "~nosuchuser29/imdb"):
+        at.text_input(key="teacher_imdb").input(folder)
+        at.button(key="FormSubmitter:teacher_settings-Save").click().run()
+        assert not at.exception and "cannot be looked at on this server" in at.error[0].value, folder
+        assert S.stored_settings() == {}
+    at.text_input(key="teacher_imdb").input("")
+    at.button(key="FormSubmitter:teacher_settings-Save").click().run()
+    assert not at.exception and S.load_settings().class_code == "2B"

@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from ..inputs import readable
 from ..status import END_LABELS, END_STATES, Status
 from .database import database, runs
 
@@ -61,10 +62,12 @@ LOWER_IS_BETTER = ("loss", "mae", "rmse", "mse", "mase", "error", "err", "perple
 
 # --- making a row ----------------------------------------------------------------------------------------
 def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
-    """A short single-line string: control and zero-width characters removed, whitespace collapsed."""
+    """A short single-line string: control and zero-width characters removed, whitespace collapsed; empty
+    when nothing readable is left (combining accents alone: the rule of :func:`rnnlab.inputs.readable`)."""
     text = "" if value is None else str(value)
     text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C" or ch in " \t")
-    return " ".join(text.split())[:limit]
+    text = " ".join(text.split())[:limit]
+    return text if readable(text) else ""
 
 
 def clean_nickname(value: Any) -> str:
@@ -102,7 +105,10 @@ def _metric(value: Any) -> float | None:
     value = _scalar(value)
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:              # an int beyond a float (10**400): as infinite, no value
+        return None
     return number if math.isfinite(number) else None
 
 
@@ -467,7 +473,10 @@ def pooled_runs(groups: Iterable[dict]) -> int:
 
 def _sort_key(value):
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return (0, float(value), "")
+        try:
+            return (0, float(value), "")
+        except OverflowError:          # an int beyond a float (10**400) sorts with the infinities
+            return (0, math.inf if value > 0 else -math.inf, "")
     return (1, 0.0, json.dumps(value, default=str))
 
 
