@@ -115,7 +115,9 @@ def _signature(name: str, method) -> inspect.Signature:
 
 
 def _label(name: str, a: dict, key: str) -> str:
-    label = a.get("label") if name != "tabs" else "tab"
+    if name == "tabs":
+        return "the tab"
+    label = a.get("label")
     return f"“{label}”" if isinstance(label, str) and label and len(label) <= 60 else key
 
 
