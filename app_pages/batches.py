@@ -69,6 +69,22 @@ def intro() -> None:
                 "**word vectors** a trained model reads.")
 
 
+def text_box(box, key: str, default: str, max_chars: int, label: str, height: int | None = None) -> str:
+    """A text box (an area when ``height`` is given) with its link (``?key=…``) and its limit. The box's
+    ``max_chars`` is kept by the browser and a client's value is cut by Streamlit, but a value already in the
+    session is not: cut it before the box reads it (the box, the link and the downloadable script then hold
+    what is read), and say so."""
+    url_text(key, default, max_chars)
+    text = st.session_state.get(key)
+    if isinstance(text, str) and len(text) > max_chars:
+        st.session_state[key] = text[:max_chars]
+        st.info(f"The text had {len(text):,} characters: only the first {max_chars} are read.")
+    value = box.text_area(label, key=key, max_chars=max_chars, height=height) if height \
+        else box.text_input(label, key=key, max_chars=max_chars)
+    keep_text_in_url(key, default, max_chars)
+    return value
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def fallback_model(words: tuple[str, ...], seed_: int):
     vocab = Vocabulary().fit([" ".join(words)])
@@ -82,11 +98,8 @@ def unit_table(name: str, rows: int, _model, _vocab):
 
 def read_batch(tm):
     """The sentences box (shared by the first two tabs) and the batch it makes, or None with a message."""
-    url_text("bat_text", DEFAULT_SENTENCES, MAX_TEXT)
-    st.text_area(f"Sentences, one per line (up to {MAX_SENTENCES}, {MAX_TOKENS} tokens each)", key="bat_text",
-                 height=120, max_chars=MAX_TEXT)
-    keep_text_in_url("bat_text", DEFAULT_SENTENCES, MAX_TEXT)
-    text = st.session_state["bat_text"]
+    text = text_box(st, "bat_text", DEFAULT_SENTENCES, MAX_TEXT,
+                    f"Sentences, one per line (up to {MAX_SENTENCES}, {MAX_TOKENS} tokens each)", height=120)
     if tm is not None:
         # the calibrated head: P(pos) here is the number the Sentiment lab and Inside the memory show
         model, vocab, who = calibrated(tm), tm.vocab, "the pretrained sentiment model"
@@ -114,6 +127,10 @@ def padding_section(tm) -> None:
                        format_func=PAD_LABELS.get)
     st.markdown(f"**The padded tensor**: {batch.size} × {batch.width} token ids "
                 f"({batch.padding_share:.0%} of it padding).")
+    if not batch.padding_share:
+        st.info(("One sentence needs" if batch.size == 1 else "Sentences of the same length need") + " no padding, "
+                "so masking changes nothing below: add a shorter sentence on a line of its own to see what the "
+                "pads do.")
     token_ids = [r[:n] for r, n in zip(batch.ids.tolist(), batch.lengths.tolist())]
     st.container(key="bat_padded").html(padded_batch_html(batch.tokens, token_ids, batch.unknown, batch.width,
                                                           padding))
@@ -267,9 +284,7 @@ def embeddings_section(tm) -> None:
 def neighbours(tm, unit) -> None:
     """A word's nearest neighbours by cosine, against the random level."""
     e1, e2, e3 = st.columns([2, 1, 1])
-    url_text("bat_word", DEFAULT_WORD, 40)
-    e1.text_input("A word", key="bat_word", max_chars=40)
-    keep_text_in_url("bat_word", DEFAULT_WORD, 40)
+    text_box(e1, "bat_word", DEFAULT_WORD, 40, "A word")
     k = e2.slider("Neighbours", 5, MAX_NEIGHBOURS, DEFAULT_NEIGHBOURS, key="bat_k", bind="query-params")
     among_options = [n for n in (1000, 2000, 5000, 10000, 20000) if n < unit.shape[0] - 2] + [unit.shape[0] - 2]
     among = e3.select_slider("Among the most frequent", among_options, value=min(DEFAULT_AMONG, among_options[-1]),
@@ -300,9 +315,7 @@ def neighbours(tm, unit) -> None:
 
 def word_map_part(tm, unit) -> None:
     """The chosen words' vectors on their two main directions, coloured by the model's P(positive)."""
-    url_text("bat_words", DEFAULT_WORDS, 400)
-    st.text_area(f"Words to place on the map (up to {MAX_WORDS})", key="bat_words", max_chars=400, height=80)
-    keep_text_in_url("bat_words", DEFAULT_WORDS, 400)
+    text_box(st, "bat_words", DEFAULT_WORDS, 400, f"Words to place on the map (up to {MAX_WORDS})", height=80)
     chosen = choose_words(st.session_state["bat_words"], tm.vocab, unit.shape[0])
     if chosen.unknown:
         st.caption("Not in the model's vocabulary (left out): "

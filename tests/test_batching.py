@@ -227,6 +227,24 @@ def test_unknown_words_get_a_clear_message(embedded, word, message):
         word_id(vocab, word, len(vocab))
 
 
+@pytest.mark.parametrize("word", ["\u200b\u200b", "\u0301", " \u2060 ", "\x00"])
+def test_zero_width_or_combining_only_word_is_refused_like_an_empty_one(embedded, word):
+    """Issue 29: a word of a lone combining mark was looked up (and called unknown) rather than refused as no
+    word; every box follows rnnlab.inputs.readable. The map's words leave such a token out too."""
+    model, vocab = embedded
+    with pytest.raises(WordError, match="Type a word"):
+        word_id(vocab, word, len(vocab))
+    assert choose_words(f"good {word} bad", vocab, len(vocab)).unknown == []
+
+
+def test_an_unknown_word_is_quoted_short(embedded):
+    """Issue 29: the message quoted a 10^6-character word whole."""
+    model, vocab = embedded
+    with pytest.raises(WordError) as err:
+        word_id(vocab, "q" * 10**6, len(vocab))
+    assert len(str(err.value)) < 300 and "1,000,000 characters" in str(err.value)
+
+
 def test_choose_words_and_word_sentiment(embedded):
     model, vocab = embedded
     chosen = choose_words("good, bad good zyzzyva $x$ film", vocab, len(vocab), max_words=3)
@@ -343,3 +361,41 @@ def test_a_word_alone_has_the_sentiment_labs_probability(root):
         assert p == pytest.approx(predict(tm, word), abs=1e-6)
         raw = word_sentiment(tm.model, [tm.vocab.index[word]])[0]
         assert abs(np.log(p / (1 - p)) - np.log(raw / (1 - raw))) > 0.1    # the raw log-odds differ: T matters
+
+
+@pytest.mark.parametrize("text,left_out", [("\u200b\u200b", None), ("\u0301\u0301", None), ("\x00\x01", None),
+                                           ("a film\n\u200b\n\u0301\n<br />\nbad", 3)])
+def test_zero_width_only_sentence_lines_are_no_sentences(text, left_out, small):
+    """Issue 29: a line of lone combining marks was a sentence of one token here, while the Sentiment lab refuses
+    such text, and lines of zero-width spaces were dropped without a word. make_batch follows
+    rnnlab.inputs.readable and says how many lines it left out."""
+    _, vocab = small
+    if left_out is None:
+        with pytest.raises(BatchError, match="at least one sentence"):
+            make_batch(text, vocab)
+        return
+    batch = make_batch(text, vocab)
+    assert batch.sentences == ["a film", "bad"]
+    assert batch.notes == ["3 lines with no word in them are left out (invisible characters or markup only)."]
+
+
+def test_page_refuses_an_invisible_batch_cuts_a_huge_one_and_says_when_there_is_no_padding(root):
+    """Issue 29: bat_text of zero-width characters and combining marks is refused like an empty box; a
+    10^6-character text put in the session before the box took 37 s (cut to the box's 600 characters now, with
+    a word); one sentence (the stated minimum) has no padding, and the page says why masking changes nothing."""
+    import time
+
+    at = _page(root, bat_text="\u200b\n\u0301\u0301")
+    assert any("at least one sentence" in w.value for w in at.warning)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/batches.py")
+    at.session_state["bat_text"] = "word " * 200_000
+    start = time.perf_counter()
+    at.run()
+    assert time.perf_counter() - start < 5 and not at.exception
+    assert any("only the first 600 are read" in i.value for i in at.info)
+    assert len(at.session_state["bat_text"]) == 600
+    at = _page(root, bat_text="a good film")
+    assert any("One sentence needs no padding" in i.value for i in at.info)

@@ -18,6 +18,7 @@ import torch
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from ..data.tokenizer import OOV, PAD, Vocabulary, tokenize
+from ..inputs import readable
 from ..nn.init import seeded
 from ..nn.models import ClassifierConfig, SentimentClassifier
 from ..status import Status, stop_status
@@ -60,17 +61,24 @@ class Batch:
 
 def make_batch(text: str, vocab: Vocabulary, max_sentences: int = MAX_SENTENCES,
                max_tokens: int = MAX_TOKENS) -> Batch:
-    """One sentence per line -> a post-padded batch (the layout ``pack_padded_sequence`` expects)."""
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
+    """One sentence per line -> a post-padded batch (the layout ``pack_padded_sequence`` expects).
+
+    A line with no word in it is left out, and a note says how many were: a line of invisible characters
+    only (zero-width spaces, direction marks, lone combining marks) is no sentence, by the one rule of every
+    page (:func:`rnnlab.inputs.readable`); nor is one whose only text is markup (``<br />``)."""
+    typed = [line.strip() for line in str(text).splitlines() if line.strip()]
+    lines = [line for line in typed if readable(line) and tokenize(line)]
     notes = []
+    if lines and len(lines) < len(typed):
+        blank = len(typed) - len(lines)
+        notes.append(f"{blank} line{'s' * (blank != 1)} with no word in {'them' if blank != 1 else 'it'} "
+                     f"{'are' if blank != 1 else 'is'} left out (invisible characters or markup only).")
     if len(lines) > max_sentences:
         notes.append(f"Only the first {max_sentences} sentences are used ({len(lines)} typed).")
         lines = lines[:max_sentences]
     sentences, tokens = [], []
     for line in lines:
         toks = tokenize(line)
-        if not toks:
-            continue
         if len(toks) > max_tokens:
             notes.append(f"A sentence of {len(toks)} tokens is cut to its first {max_tokens}.")
             toks = toks[:max_tokens]

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..data.tokenizer import OOV, PAD, Vocabulary, tokenize
+from ..inputs import readable, shown
 from ..nn.models import SentimentClassifier
 
 MAX_WORDS = 40          # words in the projection
@@ -40,14 +41,14 @@ def unit_rows(table: np.ndarray) -> np.ndarray:
 
 def word_id(vocab: Vocabulary, word: str, rows: int) -> int:
     """The id of one typed word, or :class:`WordError` saying why there is none."""
-    tokens = tokenize(word)
+    tokens = tokenize(word) if readable(word) else []     # invisible characters only: no word (every page's rule)
     if not tokens:
         raise WordError("Type a word.")
     if len(tokens) > 1:
         raise WordError(f"One word at a time: this reads as {len(tokens)} tokens ({', '.join(tokens[:5])}).")
     i = vocab.index.get(tokens[0], OOV)
     if i in (OOV, PAD) or i >= rows:
-        raise WordError(f"'{tokens[0]}' is not in the model's vocabulary (the {rows - 2:,} most frequent words of "
+        raise WordError(f"{shown(tokens[0])} is not in the model's vocabulary (the {rows - 2:,} most frequent words of "
                         "its training reviews): the model reads it as <oov>, the same row for every unknown word.")
     return i
 
@@ -115,7 +116,7 @@ def choose_words(text: str, vocab: Vocabulary, rows: int, max_words: int = MAX_W
     """Words typed with spaces or commas -> those the model knows (at most ``max_words``) and the rest."""
     words, ids, unknown = [], [], []
     for tok in tokenize(str(text).replace(",", " ")):
-        if tok in words or tok in unknown or (len(tok) == 1 and not tok.isalnum()):
+        if tok in words or tok in unknown or (len(tok) == 1 and not tok.isalnum()) or not readable(tok):
             continue
         i = vocab.index.get(tok, OOV)
         if i in (OOV, PAD) or i >= rows:
