@@ -674,3 +674,21 @@ def test_page_explains_the_relu_overflow(root):
     assert any("RNN (relu): the hidden state itself overflowed" in w.value and "step 756" in w.value
                for w in at.warning)
     assert len(_figures(at)[0]["data"][0]["x"]) == 755
+
+
+def test_clipping_runs_that_overflow_before_any_update_say_why():
+    """Issue 29: at the Clipping tab's extremes (relu or tanh, ρ = 3, T = 200) both runs "diverged at step 1"
+    and the advice was to lower the learning rate or clip, neither of which can help before the first update.
+    Now the message says what overflowed float32 (the state h in the forward pass at step 131; or the gradient's
+    size, 5.3e19, which float32 cannot square), how fast it grew, and why."""
+    from rnnlab.labs.clipping import clipping_experiment
+
+    relu = clipping_experiment("RNN_RELU", 200, 3.0, 1.0, 0.1, 5)
+    for run in relu.values():
+        assert run["status"] == Status.DIVERGED and "forward pass overflowed before any update" in run["message"]
+        assert "at step 131 of T = 200" in run["message"] and "3.4e38" in run["message"]
+        assert "relu's slope of 1" in run["message"] and "learning rate (1)" not in run["message"]
+    tanh = clipping_experiment("RNN_TANH", 200, 3.0, 1.0, 0.1, 5)["with clipping"]
+    assert "too large to measure before any update" in tanh["message"] and "5.3e+19" in tanh["message"]
+    fine = clipping_experiment("RNN_TANH", 50, 1.5, 0.3, 1.0, 5)["with clipping"]
+    assert fine["status"] != Status.DIVERGED

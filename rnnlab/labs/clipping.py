@@ -7,13 +7,17 @@ Both runs start from the same weights (drawn from the seed's own generator) and 
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
 from ..data.tasks import adding_problem
+from ..nn.init import spectral_radius
 from ..status import Status, worst_status
 from ..train import TrainConfig, Trainer
+from .gradients import hidden_gradient_norms
 from .longrange import build_task_model, task_loss
 
 RUNS = ("without clipping", "with clipping")
@@ -36,8 +40,12 @@ def clipping_experiment(cell: str = "RNN_RELU", T: int = 50, radius: float = 1.5
                           optimizer=torch.optim.SGD(m.parameters(), lr=lr), should_stop=should_stop,
                           on_event=None if on_event is None else (lambda e, name=name: on_event(name, e)))
         h = trainer.fit(lambda _s, data=data: adding_problem(batch, T, data))
+        message = h.message
+        if h.status == Status.DIVERGED and not h.steps:     # before any update: the weights, not the step size
+            message = overflow_reason(model, *adding_problem(batch, T, torch.Generator().manual_seed(1000 + seed))) \
+                or message
         runs[name] = {"steps": h.steps, "loss": h.loss, "grad_norm": h.grad_norm, "clipped": h.clipped,
-                      "status": h.status, "message": h.message}
+                      "status": h.status, "message": message}
         if h.status in (Status.STOPPED, Status.TIME_LIMIT):
             break
     return runs
@@ -72,6 +80,47 @@ def clipping_job(ctx, cell: str = "RNN_TANH", T: int = 50, radius: float = 1.5, 
         metrics[f"diverged_{key}"] = float(r["status"] == Status.DIVERGED)
     return {"status": status, "message": "" if not stops else runs[list(runs)[-1]]["message"],
             "metrics": metrics, "runs": runs, "threshold": threshold, "epochs_completed": 0}
+
+
+def _first_past(log10_sizes: np.ndarray, limit: float) -> int | None:
+    """The first index whose log10 size is beyond ``limit`` (or not finite), else None."""
+    over = ~np.isfinite(log10_sizes) | (log10_sizes > limit)
+    return int(np.argmax(over)) if over.any() else None
+
+
+@torch.no_grad()
+def overflow_reason(model, x: torch.Tensor, y: torch.Tensor) -> str | None:
+    """Why the untrained model's very first step is already infinite or NaN, in words: the hidden state
+    overflowed float32 in the forward pass (what grew, by how much a step, at which step), or the gradient
+    grew too large for its size to be measured in float32. None if neither (then the step size is to blame)."""
+    rnn = model.rnn
+    limit = math.log10(torch.finfo(torch.float32).max)                 # 3.4e38
+    sizes = rnn(model.inputs(x))[0].abs().amax(dim=(0, 2)).double().log10().numpy()    # per step
+    T, radius = len(sizes), spectral_radius(rnn.weight_hh_l0.detach().double())
+    relu = rnn.mode == "RNN_RELU"
+    why = (f"ρ(W_hh) = {radius:.2f} times the relu's slope of 1: nothing bounds h (tanh would keep it within ±1)"
+           if relu else f"ρ(W_hh) = {radius:.2f}")
+    t = _first_past(sizes, limit)
+    if t is not None:
+        growth = 10 ** ((sizes[t - 1] - sizes[t // 2]) / max(t - 1 - t // 2, 1)) if t > 2 else float("nan")
+        return (f"The forward pass overflowed before any update. With {why}, h grew about {growth:.2g}× a step and "
+                f"at step {t + 1:,} of T = {T:,} it passed float32's largest number, 3.4e38, and became infinite "
+                "(then NaN). No learning rate or clipping threshold can change that: lower ρ, shorten T or "
+                "choose tanh.")
+    with torch.enable_grad():
+        probe = copy.deepcopy(model)
+        task_loss(probe, (x, y))[0].backward()
+    norm = float(torch.linalg.vector_norm(torch.stack([p.grad.double().norm() for p in probe.parameters()
+                                                        if p.grad is not None])))
+    if not math.isfinite(norm) or norm < torch.finfo(torch.float32).max ** 0.5:
+        return None                    # not a size that float32 cannot square: another cause
+    w = torch.ones(1, rnn.hidden_size) / rnn.hidden_size ** 0.5
+    back = hidden_gradient_norms(rnn, model.inputs(x[:1]), w).log10_loss
+    growth = 10 ** ((back[0] - back[-1]) / max(T - 1, 1))
+    return (f"The gradient was too large to measure before any update. With {why}, it grew about {growth:.2g}× a "
+            f"step on its way back through the T = {T:,} steps, to a size of {norm:.1e}. Its size is measured in "
+            "float32, where squaring entries this large passes the largest number, 3.4e38, and gives ∞: the run "
+            "was stopped, and clipping had an infinite size to divide by. Lower ρ or shorten T.")
 
 
 def clipped_steps(run: dict) -> int:
