@@ -238,6 +238,10 @@ def lm_part() -> None:
     job_seconds = len(KINDS) * (seconds + LM_RESERVE) + 10
     problem = size_problem(sizes, size, lu.labels())
     limit = problem or training.check_limits(params=max(sizes.values()), seconds=job_seconds)
+    if limit and not problem and seconds == min(choices) and max_each < min(choices):
+        # no choice on this page fits: say so, rather than ask for something the student cannot change
+        limit += (f" Even {seconds} s per model needs {job_seconds:.0f} s for the four: this tab needs the teacher to "
+                  "raise the class's time limit.")
     if limit:
         st.error(escape_md(limit))
 

@@ -437,3 +437,21 @@ def test_page_trains_the_four_through_the_job_runner(root):
     at.run()
     table = [h.proto.body for h in at.get("html") if "cmp-table" in h.proto.body]
     assert table and f"recalls up to k = {job.result['models']['MLP']['span']} (of 15)" in table[0]
+
+
+def test_a_class_time_limit_too_short_for_the_shakespeare_tab_says_who_can_change_it(root, tmp_path, monkeypatch):
+    """Issue 29: with the teacher's shortest time limit (10 s) the Shakespeare tab offers 5 s per model and then
+    refuses it (the four need 54 s) without saying that no choice on the page fits."""
+    from rnnlab.runtime import settings as S
+
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
+    S.invalidate()
+    S.save_settings({"max_job_seconds": 10})
+    try:
+        at = open_app_page(root, "app_pages/compare.py", cmp_tab="Shakespeare")
+        assert at.select_slider(key="cmp_lm_secs").value == 5
+        assert any("Even 5 s per model needs 54 s" in e.value.replace("\\", "") and "teacher" in e.value
+                   for e in at.error)
+        assert at.button(key="cmp_lm_train").disabled
+    finally:
+        S.invalidate()
