@@ -266,7 +266,7 @@ def test_step_page_explains_a_relu_overflow_with_spectral_radius_2(root):
     """Issue 29: relu, spectral radius 2, 200 words: the page showed h = [nan, ...] and 39-digit numbers without
     a word. It now says what overflowed, at which step, and why (radius times relu's slope), writes large
     numbers in e-notation, and draws nothing it cannot."""
-    state = dict(st_text="word " * 200, st_radius="2.0", st_cell="RNN (relu)", st_hidden=3)
+    state = dict(st_text="a " * 200, st_radius="2.0", st_cell="RNN (relu)", st_hidden=3)    # 200 words, 400 characters
     at = _step_page(root, st_t=200, **state)
     note = next(w.value for w in at.warning if "overflowed" in w.value)
     assert "at step 31" in note and "at step 199" in note
