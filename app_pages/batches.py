@@ -73,12 +73,8 @@ def text_box(box, key: str, default: str, max_chars: int, label: str, height: in
     """A text box (an area when ``height`` is given) with its link (``?key=…``) and its limit. The box's
     ``max_chars`` is kept by the browser and a client's value is cut by Streamlit, but a value already in the
     session is not: cut it before the box reads it (the box, the link and the downloadable script then hold
-    what is read), and say so."""
+    what is read), and say so: the input guard does, for every box."""
     url_text(key, default, max_chars)
-    text = st.session_state.get(key)
-    if isinstance(text, str) and len(text) > max_chars:
-        st.session_state[key] = text[:max_chars]
-        st.info(f"The text had {len(text):,} characters: only the first {max_chars} are read.")
     value = box.text_area(label, key=key, max_chars=max_chars, height=height) if height \
         else box.text_input(label, key=key, max_chars=max_chars)
     keep_text_in_url(key, default, max_chars)

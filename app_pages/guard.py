@@ -214,14 +214,23 @@ def _after_link(name: str, a: dict, key: str, raw, value, where) -> None:
 
 def _sent_value(name: str, a: dict, key: str, where) -> None:
     """Before a widget renders: a value the client sent that Streamlit cannot even read back is put back to
-    the default, with a message. (Out-of-range and non-finite numbers never get this far: Streamlit and
-    :func:`_finite_numbers` put them back to the default, as the browser's own control would refuse them.)"""
+    the default, and a text longer than its box allows is cut, each with a message. (Out-of-range and
+    non-finite numbers never get this far: Streamlit and :func:`_finite_numbers` put them back to the
+    default, as the browser's own control would refuse them.)"""
     try:
-        st.session_state.get(key)
+        value = st.session_state.get(key)
     except (OverflowError, ValueError, TypeError):
         with contextlib.suppress(Exception):
             del st.session_state[key]
         tell(f"The value sent for {_label(name, a, key)} could not be read; it is back to its default.", where)
+        return
+    limit = a.get("max_chars") if name in TEXT else None
+    if limit and isinstance(value, str) and len(value) > limit:
+        # The browser keeps a box to its max_chars and Streamlit cuts what a client sends, but a value already
+        # in the session (a lesson, a link, a follow) is not: cut it before the box reads it, so the box, the
+        # link and the downloadable script hold what is read.
+        st.session_state[key] = value[:limit]
+        tell(f"The text had {len(value):,} characters: only the first {limit:,} are read.", where)
 
 
 def _finite_numbers() -> None:

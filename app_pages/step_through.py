@@ -66,15 +66,6 @@ class Network:
     radius: float | None
 
 
-def cut_text(key: str, max_chars: int) -> None:
-    """The box's ``max_chars`` is kept by the browser; a client may send more. Cut the text before the box
-    reads it (so the box, the link and the downloaded script all hold what is read), and say so."""
-    text = st.session_state.get(key)
-    if isinstance(text, str) and len(text) > max_chars:
-        st.session_state[key] = text[:max_chars]
-        st.info(f"The text had {len(text):,} characters: only the first {max_chars} are read.")
-
-
 def settings_box() -> Network:
     """The cell, its size and initialisation, the input, and U's spectral radius: one click away, so that the
     step controls and the step's diagram and bars share the first screen (a 1024 x 768 projector)."""
@@ -95,7 +86,6 @@ def settings_box() -> Network:
         d1, d2 = st.columns([3, 1])
         if kind == "sentence":
             url_text("st_text", DEFAULT_SENTENCE, MAX_CHARS)
-            cut_text("st_text", MAX_CHARS)
             text = d1.text_input("Sentence", key="st_text", max_chars=MAX_CHARS)
             keep_text_in_url("st_text", DEFAULT_SENTENCE, MAX_CHARS)
             length, freq = 0, 1.0
