@@ -149,3 +149,24 @@ def test_imdb_sources_never_take_a_students_path(tmp_path, monkeypatch):
     make_aclimdb(tmp_path / "teacher", per_class=3)
     configured = imdb_sources(str(tmp_path / "teacher"), allow_download=True)
     assert configured.full == tmp_path / "teacher" and not configured.can_download
+
+
+@pytest.mark.parametrize("bad", ["a" * 5000, "/" + "b" * 300 + "/imdb", "~nouser_rnnlab_x/imdb", "imdb\x00folder",
+                                 "  "])
+def test_an_imdb_folder_name_too_long_for_the_file_system_a_missing_user_or_a_nul_byte_is_skipped(
+        bad, tmp_path, monkeypatch):
+    """issue 29: RNNLAB_IMDB (or a saved path) of 5,000 characters raised OSError, ``~nouser/x`` RuntimeError,
+    from find_imdb, and the Sentiment page crashed. Such a folder is skipped: the next candidate is used."""
+    from rnnlab.data.text import imdb_sources
+
+    monkeypatch.setenv("RNNLAB_CACHE", str(tmp_path / "cache"))
+    assert find_imdb([bad]) is None
+    sources = imdb_sources(bad)
+    assert sources.full is None and sources.compact
+    make_aclimdb(tmp_path / "cache", per_class=2)
+    assert find_imdb([bad]) == tmp_path / "cache"            # the bad candidate skipped, the cache found
+    if "\x00" not in bad:                                   # (an environment cannot hold a NUL byte)
+        monkeypatch.setenv("RNNLAB_CACHE", bad)              # a bad cache folder is skipped too
+        assert find_imdb([tmp_path / "cache"]) == tmp_path / "cache" and find_imdb() is None
+    with pytest.raises(ImdbUnavailable):
+        load_imdb(bad)

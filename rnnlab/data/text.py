@@ -237,8 +237,12 @@ def _csv_pair(folder: Path, progress: Progress | None = None, prefix: str = "imd
 def load_imdb(source: str | Path, progress: Progress | None = None) -> dict[str, TextDataset]:
     """Load IMDB from a folder: extracted aclImdb, or imdb_train/imdb_test CSV files. ``progress(done,
     total)`` is called between pieces of the reading (it may raise to stop it)."""
-    folder = Path(source).expanduser()
-    if not folder.exists():
+    try:
+        folder = Path(source).expanduser()
+        found = folder.exists()
+    except (OSError, RuntimeError, ValueError):   # a name too long, ~nouser/..., a NUL byte (issue 29)
+        raise ImdbUnavailable(unavailable_message(Path(str(source)[:200]))) from None
+    if not found:
         raise ImdbUnavailable(unavailable_message(folder))
     pair = _csv_pair(folder, progress)
     if pair is not None:
@@ -281,12 +285,21 @@ def imdb_sources(imdb_path: str | None = None, allow_download: bool = False) -> 
 
 
 def find_imdb(extra: list[str | Path] = ()) -> Path | None:
-    """The first folder that holds IMDB: the given ones, then the cache."""
-    for folder in [*map(Path, extra), cache_dir()]:
-        folder = folder.expanduser()
-        if (_csv_pair_exists(folder) or (folder / "aclImdb" / "train" / "pos").is_dir()
-                or (folder / "train" / "pos").is_dir()):
-            return folder
+    """The first folder that holds IMDB: the given ones, then the cache.
+
+    A folder that cannot even be looked at is skipped, not raised (issue 29): a name too long for the file
+    system (OSError), ``~nouser/x`` for a user that does not exist (RuntimeError), a NUL byte (ValueError),
+    from RNNLAB_IMDB, RNNLAB_CACHE or a path the teacher saved; the Sentiment page must still open."""
+    for candidate in [*extra, None]:
+        if candidate is not None and not str(candidate).strip():
+            continue                       # a blank setting is no folder (Path("") would be the working folder)
+        try:
+            folder = (cache_dir() if candidate is None else Path(candidate)).expanduser()
+            if (_csv_pair_exists(folder) or (folder / "aclImdb" / "train" / "pos").is_dir()
+                    or (folder / "train" / "pos").is_dir()):
+                return folder
+        except (OSError, RuntimeError, ValueError, TypeError):
+            continue
     return None
 
 
