@@ -406,8 +406,10 @@ def recipe_settings(settings) -> tuple[Recipe | None, dict]:
                                  key=f"sent_words_{preset}", bind="query-params")
         maxlen = s7.select_slider("Max length (tokens)", [50, 100, 200, 300, 400, 500, 1000], base.maxlen,
                                   key=f"sent_maxlen_{preset}", bind="query-params")
-        epochs = s8.slider("Epochs", 1, max(settings.max_epochs, 1), min(base.epochs, settings.max_epochs),
-                           key=f"sent_epochs_{preset}", bind="query-params")
+        epochs = s8.slider("Epochs", 1, settings.max_epochs, min(base.epochs, settings.max_epochs),
+                           key=f"sent_epochs_{preset}", bind="query-params") if settings.max_epochs > 1 else 1
+        if settings.max_epochs <= 1:              # a slider from 1 to 1 is an error in Streamlit: say it instead
+            s8.caption("Epochs: 1, the class's limit (the teacher sets it).")
         s9, s10, s11, s12 = st.columns(4)
         lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
                               format_func=str, key=f"sent_lr_{preset}", bind="query-params")  # a link writes str(v)
@@ -420,10 +422,13 @@ def recipe_settings(settings) -> tuple[Recipe | None, dict]:
         subset = s11.slider("Training reviews used (%)", 5, 100, 100, 5, key="sent_subset", bind="query-params",
                             help="A random sample with the same share of positive reviews as the whole: fewer "
                                  "reviews train faster (and less well).")
-        budget = s12.slider("Time limit (s)", 10, max(max_seconds, 10), min(120, max_seconds), 10, key="sent_budget",
-                            bind="query-params", help="The whole job (reading the data, training, testing) ends by "
-                                                      "this limit; training stops early enough to leave time for the "
-                                                      "test.")
+        budget = s12.slider("Time limit (s)", 10, int(max_seconds), min(120, int(max_seconds)), 10,
+                            key="sent_budget", bind="query-params",
+                            help="The whole job (reading the data, training, testing) ends by this limit; training "
+                                 "stops early enough to leave time for the test.") if max_seconds >= 20 else \
+            int(max_seconds)
+        if max_seconds < 20:
+            s12.caption(f"Time limit: {max_seconds:.0f} s, the class's limit (the teacher sets it).")
         full_test = st.toggle("After a stop, score the whole test set (slower) instead of a random sample of "
                               f"{EVAL_SAMPLE:,}",
                               False, key="sent_fulltest", bind="query-params")

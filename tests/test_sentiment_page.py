@@ -265,3 +265,21 @@ def test_the_lessons_measure_what_they_promise(shipped):
     for key in ("sentiment.key_words", "sentiment.what_if"):
         finding = lessons[key].run()
         assert finding.holds, finding.measured
+
+
+@pytest.mark.parametrize(("limits", "said"), [({"max_epochs": 1}, "Epochs: 1, the class's limit"),
+                                              ({"max_job_seconds": 10}, "Time limit: 10 s, the class's limit")])
+def test_the_train_panel_opens_at_the_teachers_smallest_limits(root, tmp_path, monkeypatch, limits, said):
+    """Issue 29: a teacher's limit of 1 epoch or 10 s made a slider from 1 to 1 (or 10 to 10), and the page
+    raised StreamlitInvalidMinMaxError; the fixed value is now said in a caption."""
+    from rnnlab.runtime import settings as S
+
+    monkeypatch.setenv("RNNLAB_DATA", str(tmp_path))
+    S.invalidate()
+    S.save_settings(limits)
+    try:
+        at = _page(root)
+        assert not at.exception, [e.value for e in at.exception]
+        assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
+    finally:
+        S.invalidate()
