@@ -29,6 +29,7 @@ def _bar(done: int, total: int, width: int = 30, extra: str = "") -> None:
 def recipe_changes(pairs: list[str]) -> dict:
     """``["hidden_sizes=256", "lr=2e-3"]`` -> changes to a :class:`Recipe`, each converted to its field's type
     (tuples as comma-separated numbers; ``none`` for None)."""
+    from .inputs import InputError, parse_flag, parse_number
     from .labs.sentiment import Recipe
 
     kinds = {f.name: type(f.default) for f in dataclasses.fields(Recipe)}
@@ -39,14 +40,20 @@ def recipe_changes(pairs: list[str]) -> dict:
         if not sep or key not in kinds:
             raise ValueError(f"{pair!r}: expected KEY=VALUE with KEY one of {', '.join(sorted(kinds))}")
         kind = float if key in optional_float else kinds[key]
+        # Numbers and flags are read by rnnlab.inputs, as the app reads them ("²" is a digit int() refuses).
         if value.lower() == "none":
             changes[key] = None
         elif kind is tuple:
-            changes[key] = tuple(int(v) for v in value.split(","))
+            changes[key] = tuple(parse_number(v, 1, None, integer=True) for v in value.split(","))
         elif kind is bool:
-            changes[key] = value.lower() in ("1", "true", "yes")
+            changes[key] = parse_flag(value)
         elif kind is type(None):
-            changes[key] = int(value) if value.isdecimal() else value    # "²" is a digit int() refuses
+            try:
+                changes[key] = parse_number(value, integer=True)
+            except InputError:
+                changes[key] = value
+        elif kind in (int, float):
+            changes[key] = parse_number(value, integer=kind is int)
         else:
             changes[key] = kind(value)
     return changes

@@ -73,6 +73,7 @@ def _exercise_widgets(page: str, scene: dict, data, report: B.Report, done: set,
             continue
         specs[key] = _spec(w)
         before = set(B._messages(at))
+        unchanged = getattr(w, "value", None)
         restore = None if kind == "file_uploader" else B.current_state(w)
         value = B.draw_for(w, data, f"{page} [{where}] {key}")
         done.add(key)
@@ -83,7 +84,8 @@ def _exercise_widgets(page: str, scene: dict, data, report: B.Report, done: set,
         what = f"{kind} {key} [{where}]"
         if B.check_run(at, report, page, what, value, seconds, BOUND_S):
             asks = kind == "file_uploader" or (B.needs_message(w, value) and key not in OPTIONAL_TEXT)
-            if asks and not _new_messages(at, before):
+            said = _new_messages(at, before) or (value == unchanged and B._messages(at))   # already said
+            if asks and not said:
                 report.findings.append(B.Finding(page, what, repr(value)[:80], "no message for an unusable value"))
         back = None if at.exception else _find(at, kind, key)
         if back is None:

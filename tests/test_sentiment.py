@@ -422,3 +422,15 @@ def test_training_curves_mark_warm_restarts_on_both_panels():
         "warm restart: back to the best weights, learning rate high again"]
     assert not any(t.name and t.name.startswith("warm restart")
                    for t in training_curves([0, 128], [1, 1], [0, 0], []).data)
+
+
+def test_recipe_changes_read_numbers_like_the_app():
+    """Issue 29: the command line's ``--set`` reads numbers and flags with rnnlab.inputs, as every page does:
+    "٣" is 3; "²", "nan" and "1e999" are refused with the reason, not passed on or raised by int()."""
+    from rnnlab.__main__ import recipe_changes
+
+    assert recipe_changes(["epochs=٣", "hidden_sizes=64,٣٢", "lr=2e-3", "equal_length=yes"]) == \
+        {"epochs": 3, "hidden_sizes": (64, 32), "lr": 0.002, "equal_length": True}
+    for bad in ("epochs=²", "lr=nan", "lr=1e999", "hidden_sizes=64,①", "equal_length=maybe"):
+        with pytest.raises(ValueError, match="is not|neither"):
+            recipe_changes([bad])

@@ -1,6 +1,7 @@
 """Inside the memory's script: a model reads the text, and the open tab's view of its units and gates."""
 from __future__ import annotations
 
+from ...inputs import InputError, parse_number
 from ..corpus_search import CHAR_TRACKS
 from ..memory import DEFAULT_REVIEW, FRESH, FRESH_CELL, FRESH_HIDDEN
 from .template import Const, Settings, render
@@ -181,6 +182,14 @@ def _search(s: Settings, seed: int, file_name: str) -> str:
         consts=consts, body=SEARCH)
 
 
+def _whole(value, default):
+    """A whole number from the session or a link ("3", 3), else ``default`` (rnnlab.inputs' rule)."""
+    try:
+        return parse_number(value, 0, None, integer=True)
+    except InputError:
+        return default
+
+
 def settings(values) -> Settings:
     s = Settings(values, DEFAULTS)
     signals = next((v for k, v in s.items() if k.startswith("mem_signals_") and isinstance(v, list) and v), None)
@@ -204,7 +213,7 @@ def script(s: Settings, seed: int, file_name: str) -> str:
         consts += [Const("CELL", s["mem_cell"], "Cell of the fresh model"),
                    Const("HIDDEN", s.num("mem_hidden", int), "Hidden units")]
     layer = s["mem_layer"]
-    consts += [Const("LAYER", int(layer) if str(layer).isdecimal() else 0, "Layer (0: the first)"),
+    consts += [Const("LAYER", _whole(layer, 0), "Layer (0: the first)"),
                Const("DIRECTION", s["mem_dir"], "Direction (a bidirectional model has two)")]
     if tab == "Heatmaps":
         consts += [Const("ONLY_16_MOST_VARYING", str(s["mem_units"]).endswith("most varying"), "Units"),
@@ -213,7 +222,7 @@ def script(s: Settings, seed: int, file_name: str) -> str:
     elif tab == "Colour the text":
         unit = s["mem_unit"]
         consts += [Const("COLOUR_BY", s["mem_colour_by"], "Colour by"),
-                   Const("UNIT", int(unit) if isinstance(unit, int | float) or str(unit).isdecimal() else None,
+                   Const("UNIT", _whole(unit, None),
                          "Unit (None: the one that varies most)"),
                    Const("GATE", s["mem_colour_gate"], "Gate")]
     elif tab == "Find units":
