@@ -170,3 +170,13 @@ def test_an_imdb_folder_name_too_long_for_the_file_system_a_missing_user_or_a_nu
         assert find_imdb([tmp_path / "cache"]) == tmp_path / "cache" and find_imdb() is None
     with pytest.raises(ImdbUnavailable):
         load_imdb(bad)
+
+
+def test_folder_problem_says_why_a_folder_cannot_be_looked_at():
+    """issue 29: what find_imdb now skips silently, a page that lets a teacher type a folder can explain."""
+    from rnnlab.data.text import folder_problem
+
+    assert "too long" in folder_problem("x" * 1000)
+    assert "no user" in folder_problem("~nosuchuser29/imdb")
+    assert "NUL" in folder_problem("imdb\x00folder")
+    assert folder_problem("/tmp") is None and folder_problem("no/such/folder") is None

@@ -17,6 +17,7 @@ cannot, ``ImdbUnavailable`` says exactly what to download and where to put it.
 from __future__ import annotations
 
 import csv
+import errno
 import gzip
 import hashlib
 import http.client
@@ -282,6 +283,23 @@ class ImdbSources:
 def imdb_sources(imdb_path: str | None = None, allow_download: bool = False) -> ImdbSources:
     full = find_imdb([imdb_path] if imdb_path else [])
     return ImdbSources(compact_imdb_info() is not None, full, allow_download and full is None)
+
+
+def folder_problem(folder: str | Path) -> str | None:
+    """Why ``folder`` cannot even be looked at on this server (a name too long for the file system, an unknown
+    ``~user``, a NUL character), or None. :func:`find_imdb` skips such a folder; a page that lets someone type
+    one (the Teacher page) says why with this."""
+    try:
+        Path(folder).expanduser().exists()
+    except RuntimeError:                                    # expanduser: no such user, or no home folder
+        return "the ~ at its start names no user with a home folder on this server"
+    except (OSError, ValueError) as err:
+        if getattr(err, "errno", None) == errno.ENAMETOOLONG:
+            return "the name is too long for this server's file system"
+        return (getattr(err, "strerror", None) or str(err))[:200]
+    if "\x00" in str(folder):
+        return "the name holds a NUL character"
+    return None
 
 
 def find_imdb(extra: list[str | Path] = ()) -> Path | None:
