@@ -189,3 +189,28 @@ def test_an_invisible_class_code_and_an_unreadable_imdb_folder_are_refused(data,
     at.text_input(key="teacher_imdb").input("")
     at.button(key="FormSubmitter:teacher_settings-Save").click().run()
     assert not at.exception and S.load_settings().class_code == "2B"
+
+
+@pytest.mark.parametrize("raw", ["\u00b2", "1e999", "ten", "nan", "0", "\u2460"])
+def test_a_typo_in_a_numeric_environment_variable_is_ignored_with_a_warning_naming_it(raw, data, monkeypatch,
+                                                                                       capsys):
+    """issue 29: RNNLAB_MAX_EPOCHS="²" (or "1e999", "ten") made env_settings call int() and raise, and every page
+    with it. Each unusable value (or one outside the setting's range, as 0) is now ignored: the default applies
+    and the server's log names the variable, once."""
+    names = ("RNNLAB_MAX_JOB_SECONDS", "RNNLAB_MAX_EPOCHS", "RNNLAB_MAX_PARAMS", "RNNLAB_JOB_WORKERS",
+             "RNNLAB_JOBS_PER_STUDENT")
+    for name in names:
+        monkeypatch.setenv(name, raw)
+    s = S.load_settings()
+    assert (s.max_job_seconds, s.max_epochs, s.max_params, s.jobs_per_session) == (300, 20, 3_000_000, 2)
+    assert s.workers >= 1 and S.explicit_workers() is None
+    log = capsys.readouterr().err
+    assert all(f"ignoring {name}" in log for name in names), log
+    S.invalidate()
+    S.load_settings()
+    assert "RNNLAB_MAX_EPOCHS" not in capsys.readouterr().err          # said once, not on every load
+    monkeypatch.setenv("RNNLAB_MAX_EPOCHS", "12")                     # a good value still applies
+    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "3")
+    monkeypatch.setenv("RNNLAB_MAX_JOB_SECONDS", "90.5")
+    s = S.load_settings()
+    assert (s.max_epochs, s.workers, s.max_job_seconds) == (12, 3, 90.5) and S.explicit_workers() == 3

@@ -26,13 +26,15 @@ from __future__ import annotations
 
 import hmac
 import os
+import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from .jobs import JobLimits, default_workers
+from ..inputs import InputError, parse_number
+from .jobs import JobLimits, cpu_count
 
 CACHE_SECONDS = 2.0
 
@@ -48,12 +50,48 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _env_int(name: str, default: int, low: float, high: float) -> int:
-    """An integer setting from the environment, kept within its bounds (a typo falls back to the default)."""
+#: (variable, value) pairs already warned about: the environment is read on every settings load
+_warned: set[tuple[str, str]] = set()
+
+
+def _env_number(name: str, setting: str, integer: bool = True) -> int | float | None:
+    """The number in environment variable ``name`` for ``setting``, within the setting's bounds; None when it
+    is unset or unusable ("ten", "²", "1e999", out of range): then the default applies, and the server's log
+    says so once (issue 29: int() on a typo crashed every page)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    low, high = BOUNDS[setting]
     try:
-        return int(min(max(int(os.environ.get(name, default)), low), high))
-    except ValueError:
-        return default
+        return parse_number(raw, low, high, integer=integer)
+    except InputError as err:
+        if (name, raw) not in _warned:
+            _warned.add((name, raw))
+            print(f"rnnlab: ignoring {name}: {err}; the default applies.", file=sys.stderr, flush=True)
+        return None
+
+
+def _env_or(name: str, setting: str, default: int | float, integer: bool = True) -> int | float:
+    value = _env_number(name, setting, integer)
+    return default if value is None else value
+
+
+def _automatic_workers() -> int:
+    """Trainings at once when nobody chose: one per GPU, else one per 2 CPU cores (as jobs.default_workers,
+    which would raise on an unusable RNNLAB_JOB_WORKERS)."""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            return torch.cuda.device_count()
+    except Exception:
+        pass
+    return max(cpu_count() // 2, 1)
+
+
+def _workers() -> int:
+    """RNNLAB_JOB_WORKERS if it is usable, else the automatic choice."""
+    return _env_or("RNNLAB_JOB_WORKERS", "workers", 0) or _automatic_workers()
 
 
 @dataclass
@@ -61,7 +99,7 @@ class Settings:
     max_job_seconds: float = 300.0
     max_epochs: int = 20
     max_params: int = 3_000_000
-    workers: int = field(default_factory=default_workers)
+    workers: int = field(default_factory=_workers)
     jobs_per_session: int = 2
     imdb_path: str | None = None
     allow_imdb_download: bool = False
@@ -76,11 +114,11 @@ SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 def env_settings() -> Settings:
     """The server's defaults: environment variables over the built-in values."""
-    return Settings(max_job_seconds=float(os.environ.get("RNNLAB_MAX_JOB_SECONDS", 300)),
-                    max_epochs=int(os.environ.get("RNNLAB_MAX_EPOCHS", 20)),
-                    max_params=int(os.environ.get("RNNLAB_MAX_PARAMS", 3_000_000)),
-                    workers=default_workers(),
-                    jobs_per_session=_env_int("RNNLAB_JOBS_PER_STUDENT", 2, *BOUNDS["jobs_per_session"]),
+    return Settings(max_job_seconds=float(_env_or("RNNLAB_MAX_JOB_SECONDS", "max_job_seconds", 300, integer=False)),
+                    max_epochs=_env_or("RNNLAB_MAX_EPOCHS", "max_epochs", 20),
+                    max_params=_env_or("RNNLAB_MAX_PARAMS", "max_params", 3_000_000),
+                    workers=_workers(),
+                    jobs_per_session=_env_or("RNNLAB_JOBS_PER_STUDENT", "jobs_per_session", 2),
                     imdb_path=os.environ.get("RNNLAB_IMDB") or None,
                     allow_imdb_download=_env_bool("RNNLAB_ALLOW_IMDB_DOWNLOAD"),
                     class_code=os.environ.get("RNNLAB_CLASS_CODE", ""))
@@ -91,8 +129,7 @@ def explicit_workers() -> int | None:
     stored = stored_settings().get("workers")
     if stored is not None:
         return int(stored)
-    env = os.environ.get("RNNLAB_JOB_WORKERS")
-    return max(int(env), 1) if env else None
+    return _env_number("RNNLAB_JOB_WORKERS", "workers")
 
 
 # --- checking a change -----------------------------------------------------------------------------------
