@@ -104,6 +104,41 @@ class History:
 
 
 
+def _float32_norm(grads: list[torch.Tensor]) -> torch.Tensor:
+    """The global 2-norm as torch measures it for clipping: one fused call over all tensors, in their dtype."""
+    if hasattr(nn.utils, "get_total_norm"):                       # torch >= 2.6
+        return nn.utils.get_total_norm(grads)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+
+
+def grad_norm(grads: list[torch.Tensor]) -> float:
+    """The global 2-norm of the gradients, finite whenever every entry is.
+
+    Measured first as clip_grad_norm_ does, in float32 (fast). Squaring an entry above ~1.8e19 passes
+    float32's largest number, so a gradient of norm 3.8e20, which float32 holds, would measure as inf, be
+    called a divergence, and be clipped by a factor of 0 (issue 29). Only then is it measured again in
+    float64; an infinite or NaN result there means an entry itself is inf or NaN."""
+    if not grads:
+        return 0.0
+    norm = float(_float32_norm(grads))
+    if math.isfinite(norm):
+        return norm
+    # float64 on the CPU where the device has none (Apple's MPS); this path is rare, its speed does not matter
+    per_tensor = [torch.linalg.vector_norm(g if g.device.type != "mps" else g.cpu(), dtype=torch.float64).cpu()
+                  for g in grads]
+    return float(torch.linalg.vector_norm(torch.stack(per_tensor)))
+
+
+def clip_(grads: list[torch.Tensor], coefficient: float) -> None:
+    """Multiply the gradients by ``coefficient`` (< 1) in place. Below float32's normal numbers (1.2e-38) a
+    factor loses its digits, so a very small one is applied as two factors, its square root twice."""
+    if coefficient < 1e-30:
+        root = math.sqrt(coefficient)
+        torch._foreach_mul_(grads, root)
+        torch._foreach_mul_(grads, root)
+    else:
+        torch._foreach_mul_(grads, coefficient)
+
 
 class Trainer:
     def __init__(self, model: nn.Module, loss_fn: Callable, config: TrainConfig | None = None,
@@ -163,15 +198,13 @@ class Trainer:
         if not math.isfinite(loss_value):
             return loss_value, float("nan"), False, metrics
         loss.backward()
-        params = [p for p in self.model.parameters() if p.grad is not None]
-        if self.config.clip is not None:
-            norm = float(nn.utils.clip_grad_norm_(params, self.config.clip))
-            clipped = math.isfinite(norm) and norm > self.config.clip
-        else:
-            norm = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.grad) for p in params])))
-            clipped = False
-        if not math.isfinite(norm):
-            return loss_value, norm, clipped, metrics
+        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+        norm = grad_norm(grads)
+        clipped = self.config.clip is not None and math.isfinite(norm) and norm > self.config.clip
+        if not math.isfinite(norm):       # an inf or NaN entry in the gradient itself: divergence
+            return loss_value, norm, False, metrics
+        if clipped:
+            clip_(grads, self.config.clip / (norm + 1e-6))          # as clip_grad_norm_, by a finite size
         self.optimizer.step()
         return loss_value, norm, clipped, {k: float(v.detach()) if torch.is_tensor(v) else float(v)
                                            for k, v in metrics.items()}
@@ -321,6 +354,23 @@ class Trainer:
                          "gradient clipping would not help).")
         return lr + "."
 
+    def _divergence_message(self, step: int, loss: float, norm: float) -> str:
+        """What diverged, at which step, and what to change. At the very first step no update has been made
+        yet: the starting weights and the data overflowed, and the learning rate cannot be the cause."""
+        bad = ("loss", loss) if not math.isfinite(loss) else ("gradient's size", norm) if not math.isfinite(norm) \
+            else None
+        if bad is not None:
+            what = f"{bad[0]} = {'NaN' if math.isnan(bad[1]) else 'inf'}"
+        else:
+            what = f"loss {self._smooth_loss:.3g}, {self._smooth_loss / self._first_loss:.1f}× its start"
+        if step == 0:
+            return (f"Training diverged at step 1, before any update ({what}): the model's starting weights on "
+                    "this data already overflow float32 (its largest number is 3.4e38), so neither the learning "
+                    "rate nor clipping is the cause. Start from smaller weights (a lower spectral radius or "
+                    "initial scale), shorter sequences or smaller inputs.")
+        return (f"Training diverged at step {step + 1} ({what}). It was stopped and the last good weights kept: "
+                f"{self._divergence_advice()}")
+
     def _diverged(self, loss: float, norm: float) -> bool:
         if not math.isfinite(loss) or not math.isfinite(norm):
             return True
@@ -372,13 +422,7 @@ class Trainer:
                 if self._diverged(loss, norm):
                     self.model.load_state_dict(last_good)
                     h.status = Status.DIVERGED
-                    bad = loss if not math.isfinite(loss) else norm if not math.isfinite(norm) else None
-                    if bad is not None:
-                        what = f"loss or gradient = {'NaN' if math.isnan(bad) else 'inf'}"
-                    else:
-                        what = f"loss {self._smooth_loss:.3g}, {self._smooth_loss / self._first_loss:.1f}× its start"
-                    h.message = (f"Training diverged at step {step + 1} ({what}). It was stopped and the last good "
-                                 f"weights kept: {self._divergence_advice()}")
+                    h.message = self._divergence_message(step, loss, norm)
                     self._emit("diverged", step + 1, epoch, loss=loss, grad_norm=norm)
                     stop = True
                     break

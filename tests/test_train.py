@@ -88,9 +88,15 @@ def test_divergence_advice_depends_on_the_optimizer():
     h = Trainer(model, _loss, TrainConfig(lr=1e3, max_steps=200, clip=None, device="cpu"),
                 optimizer=torch.optim.SGD(model.parameters(), lr=10.0)).fit(lambda s: (x, y))
     assert "learning rate (10)" in h.message and "turn on gradient clipping" in h.message
-    nan_loss = lambda m, b: (torch.tensor(float("nan"), requires_grad=True), {})  # noqa: E731
-    h2 = Trainer(nn.Linear(3, 1), nan_loss, TrainConfig(lr=1.0, max_steps=5, device="cpu")).fit(lambda s: (x, y))
-    assert "learning rate (1)" in h2.message and "clipping would not help" in h2.message
+    calls = []
+
+    def nan_after_one_update(m, b):     # NaN once an update was made (at step 1 the rate cannot be the cause)
+        calls.append(1)
+        return (_loss(m, b)[0] * (1 if len(calls) == 1 else float("nan"))), {}
+
+    h2 = Trainer(nn.Linear(3, 1), nan_after_one_update, TrainConfig(lr=1.0, max_steps=5, device="cpu")).fit(
+        lambda s: (x, y))
+    assert "step 2" in h2.message and "learning rate (1)" in h2.message and "clipping would not help" in h2.message
     assert "turn on gradient clipping" not in h2.message
 
 
@@ -220,3 +226,43 @@ def test_bf16_training_learns_in_bfloat16_and_keeps_float32_weights():
     assert h.status is Status.FINISHED and h.loss[-1] < 0.02 * h.loss[0]
     plain = Trainer(nn.Linear(3, 1), _loss, TrainConfig(lr=0.05, max_steps=3, device="cpu")).fit(_batches(x, y))
     assert plain.precision == "fp32"
+
+
+def _huge_gradient_loss(model, batch):
+    """A loss whose gradient is (3.8e20, 0, 0) for the weight and 0 for the bias, whatever the weights."""
+    return (model.weight[0, 0] * 3.8e20 + 0 * model.bias.sum()), {}
+
+
+@pytest.mark.parametrize("clip", [1.0, None])
+def test_a_gradient_of_norm_3_8e20_is_clipped_to_max_norm_not_zeroed_and_is_no_divergence(clip):
+    """Issue 29: the gradient's norm was measured in float32, where squaring 3.8e20 (which float32 holds) passes
+    3.4e38: its size was inf, the run was called "diverged" at step 1, and clip_grad_norm_ multiplied the
+    gradient by 1/inf = 0. Now its size is measured again in float64 when float32 overflows: 3.8e20, finite;
+    with clipping the gradient is rescaled to norm 1 (so the step moves the weight by about the rate)."""
+    model = nn.Linear(3, 1)
+    w0 = model.weight.detach().clone()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    h = Trainer(model, _huge_gradient_loss, TrainConfig(clip=clip, max_steps=1, device="cpu"), optimizer=opt).fit(
+        lambda s: None)
+    if clip is None:           # measured and reported; SGD's step of 0.1 × 3.8e20 is the caller's choice
+        assert h.grad_norm == [pytest.approx(3.8e20, rel=1e-6)] and h.clipped == [False]
+        return
+    assert h.status is Status.FINISHED and "diverged" not in h.message
+    assert h.grad_norm == [pytest.approx(3.8e20, rel=1e-6)] and h.clipped == [True]
+    moved = (w0 - model.weight.detach())[0]
+    assert float(moved[0]) == pytest.approx(0.1, rel=1e-4) and float(moved[1:].abs().max()) == 0.0
+
+
+def test_a_gradient_with_an_infinite_entry_is_still_a_divergence_and_not_blamed_on_the_learning_rate():
+    """Issue 29: only an inf or NaN entry in the gradient is a divergence; at the very first step, before any
+    update, the message says so and does not advise a lower learning rate."""
+    x, y = _regression()
+    model = nn.Linear(3, 1)
+    model.weight.register_hook(lambda g: g * float("inf"))            # a finite loss, an infinite gradient
+    h = Trainer(model, _loss, TrainConfig(clip=1.0, max_steps=3, device="cpu")).fit(lambda s: (x, y))
+    assert h.status is Status.DIVERGED and not h.steps
+    assert "step 1, before any update (gradient's size = inf)" in h.message
+    assert "neither the learning rate nor clipping is the cause" in h.message and "3–10× lower" not in h.message
+    nan_loss = lambda m, b: (torch.tensor(float("nan"), requires_grad=True), {})  # noqa: E731
+    h2 = Trainer(nn.Linear(3, 1), nan_loss, TrainConfig(max_steps=5, device="cpu")).fit(lambda s: (x, y))
+    assert "step 1, before any update (loss = NaN)" in h2.message and "3–10× lower" not in h2.message
