@@ -317,3 +317,38 @@ def test_step_page_shows_typed_markup_as_typed_and_cuts_a_million_characters(roo
     assert time.perf_counter() - start < 5 and not at.exception
     assert any("only the first 500 are read" in i.value for i in at.warning)   # the input guard says it, for every box
     assert at.session_state["st_text"] == "x" * 500
+
+
+def test_equation_numbers_of_3_4e38_inf_and_nan_are_written_as_powers_of_ten_and_symbols():
+    """Issue 29: num() wrote f"{v:.2f}", so a relu state of 3.4e38 filled the Step-through equations with
+    39-digit numbers. From 1e4 on a number is a power of ten in LaTeX; inf and NaN are \\infty and \\text{nan}."""
+    from rnnlab.labs.equations import matrix, num
+
+    assert num(3.4e38) == r"3.4\times10^{38}" and num(np.float32(-3.4e38)) == r"-3.4\times10^{38}"
+    assert num(12345.6) == r"1.2\times10^{4}" and num(9999.99) == "9999.99" and num(-0.0001) == "0.00"
+    assert num(float("inf")) == r"\infty" and num(-np.inf) == r"-\infty" and num(np.nan) == r"\text{nan}"
+    assert matrix(np.array([0.5, np.inf, 1e20])) == r"\begin{bmatrix}0.50 \\ \infty \\ 1.0\times10^{20}\end{bmatrix}"
+    u = build_unroll("RNN_RELU", 3, "sentence", text="a fine film", seed=1)
+    v = dict(step_values(u, 1), h=np.array([3.4e38, np.inf, np.nan]))
+    line = step_equations("RNN_RELU", gate_weights(u), v, 2)[0]
+    assert r"3.4\times10^{38}" in line and r"\infty" in line and r"\text{nan}" in line
+    assert not re.search(r"\d{6}", line)                                     # no long runs of digits
+
+
+def test_state_bars_of_an_overflowed_state_mark_inf_and_nan_and_keep_a_finite_axis():
+    """Issue 29: vector_bars wrote .2f labels (39 digits for 3.4e38) and its axis range became inf/NaN when a
+    relu state overflowed. Now a non-finite value is a gap labelled inf/-inf/nan, the axis spans the finite
+    values, big ones read 3.4e38, and the figure is valid Plotly."""
+    from rnnlab.figures.fast import validated
+    from rnnlab.figures.steps import MAX_MARKS, vector_bars
+
+    fig = validated(vector_bars({"h": np.array([0.5, np.inf, -np.inf, np.nan]),
+                                 "c": np.array([3.4e38, 2.0, -0.001, 1.0])}, title="State"))
+    low, high = fig.layout.yaxis.range
+    assert np.isfinite([low, high]).all() and high >= 3.4e38 and low < 0
+    assert [a.text for a in fig.layout.annotations] == ["inf", "-inf", "nan"]
+    assert list(fig.data[1].text) == ["3.4e38", "2.00", "0.00", "1.00"] and fig.data[0].text[1] == ""
+    assert fig.data[1].customdata[0] == "3.400e38" and "%{customdata}" in fig.data[1].hovertemplate
+    many = validated(vector_bars({"h": np.full(64, np.inf)}))         # a whole state overflowed: one note
+    assert len(many.layout.annotations) == 1 and "64 values of h are infinite or NaN" in many.layout.annotations[0].text
+    assert MAX_MARKS < 64 and np.isfinite(many.layout.yaxis.range).all()

@@ -38,24 +38,66 @@ VECTOR_COLORS = {"h": COLORS["hidden"], "c": COLORS["c"], "i": COLORS["input"], 
                  "g": WINE, "o": VERMILLION, "r": OKABE_ITO["sky_blue"], "z": OKABE_ITO["orange"], "n": WINE}
 
 
+#: from this size on a bar's number is written as a power of ten (3.4e38, not 39 digits)
+BIG = 1e4
+#: non-finite values marked one by one up to this many; beyond, one note says how many there are
+MAX_MARKS = 24
+
+
+def value_text(v: float, decimals: int = 2) -> str:
+    """A bar's number: fixed with ``decimals`` places, from :data:`BIG` on as ``3.4e38``; ``inf``, ``-inf``,
+    ``nan`` for what is not finite."""
+    if not np.isfinite(v):
+        return "nan" if np.isnan(v) else ("inf" if v > 0 else "-inf")
+    if abs(v) >= BIG:
+        mantissa, exponent = f"{v:.{max(decimals - 1, 0)}e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    text = f"{v:.{decimals}f}"
+    return text.lstrip("-") if float(text) == 0 else text
+
+
+def _non_finite_marks(arrays: dict[str, np.ndarray], bottom: float) -> list[dict]:
+    """Labels where a bar cannot be drawn (inf, -inf, NaN: Plotly leaves a gap): "inf" over the gap, in the
+    vector's colour, at the bar's place in its group; or, when there are many, one note for all of them."""
+    bad = [(k, n, j, float(v[j])) for k, (n, v) in enumerate(arrays.items()) for j in np.flatnonzero(~np.isfinite(v))]
+    if not bad:
+        return []
+    if len(bad) > MAX_MARKS:
+        names = ", ".join(dict.fromkeys(n for _, n, _, _ in bad))
+        return [dict(text=f"{len(bad)} values of {names} are infinite or NaN: not drawn", x=0, y=1, xref="paper",
+                     yref="paper", xanchor="left", yanchor="top", showarrow=False, font=dict(size=13),
+                     bgcolor="rgba(255,255,255,0.8)")]
+    slot = 0.75 / len(arrays)           # the group's width (1 - bargap) shared by its bars
+    return [dict(text=value_text(v), x=j - 0.375 + (k + 0.5) * slot, y=0.0, xref="x", yref="y", showarrow=False,
+                 yanchor="top" if v < 0 and bottom < 0 else "bottom", textangle=-90 if len(arrays) > 2 else 0,
+                 font=dict(size=12, color=VECTOR_COLORS.get(n, COLORS["hidden"])))
+            for k, n, j, v in bad]
+
+
 def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height: int = 280) -> go.Figure:
     """The named vectors (gates, or h and c) as grouped bars: one group per unit, one colour per vector.
 
     One shared axis rather than one panel per vector, so the chart reads the same on a phone as on a
     projector. Gates (i, f, o, r, z) live in 0..1, tanh outputs (h, g, n) in -1..1, c is unbounded: the
     axis covers -1..1 unless every vector is a gate (0..1) or c goes further. Values are written on the
-    bars while there are few enough of them to read."""
+    bars while there are few enough of them to read.
+
+    A state that overflowed (a relu with a large spectral radius) is drawn as it is (issue 29): an infinite
+    or NaN value is a gap labelled "inf" or "nan", the axis spans the finite values, and a huge finite value
+    is written 3.4e38."""
     names = list(vectors)
     arrays = {n: np.asarray(vectors[n], dtype=float) for n in names}
     H = len(next(iter(arrays.values()))) if arrays else 0
     labelled = H * len(names) <= 12
     data = [dict(type="bar", x=list(range(H)), y=v.tolist(), name=TITLES.get(n, n), legendgroup=n,
                  marker=dict(color=VECTOR_COLORS.get(n, COLORS["hidden"])),
-                 text=[f"{val:.2f}" for val in v] if labelled else None,
+                 text=[value_text(val) if np.isfinite(val) else "" for val in v] if labelled else None,
                  textposition="outside" if labelled else "none", textfont=dict(size=12), cliponaxis=False,
-                 hovertemplate=f"{n}[%{{x}}] = %{{y:.4f}}<extra></extra>", meta=n)
+                 customdata=[value_text(val, 4) for val in v],
+                 hovertemplate=f"{n}[%{{x}}] = %{{customdata}}<extra></extra>", meta=n)
             for n, v in arrays.items()]
-    top = max([float(np.abs(v).max(initial=0.0)) for v in arrays.values()] + [1.0]) * 1.18
+    finite = [float(np.abs(v[np.isfinite(v)]).max(initial=0.0)) for v in arrays.values()]
+    top = max(finite + [1.0]) * 1.18
     bottom = 0.0 if all(n in BOUNDED01 for n in names) else -top
     base = base_layout(height=height, title=title)
     base["margin"] = dict(l=45, r=10, t=42 if title else 15, b=40)
@@ -64,11 +106,13 @@ def vector_bars(vectors: dict[str, np.ndarray], title: str | None = None, height
     # in a narrow chart)
     ticks = dict(tickmode="array", tickvals=list(range(H)), ticktext=[f"unit {j}" for j in range(H)]) \
         if H <= 8 else dict(title=dict(text="unit", font=dict(size=13)))
+    marks = _non_finite_marks(arrays, bottom)
     return figure(data, dict(
         **base, barmode="group", bargap=0.25, bargroupgap=0.05, showlegend=True,
         legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top", font=dict(size=13)),
         xaxis=dict(**ticks, tickfont=dict(size=12)),
-        yaxis=dict(range=[bottom, top], tickfont=dict(size=12), zeroline=True, zerolinecolor="#888")))
+        yaxis=dict(range=[bottom, top], tickfont=dict(size=12), zeroline=True, zerolinecolor="#888"),
+        **({"annotations": marks} if marks else {})))
 
 
 def weight_heatmaps(blocks: dict[str, np.ndarray], title: str | None = None) -> go.Figure:

@@ -35,7 +35,21 @@ GRU_NOTE = ("This is PyTorch's GRU: the \"reset-after\" variant of Cho et al. (2
 ACT = {"i": r"\sigma", "f": r"\sigma", "o": r"\sigma", "r": r"\sigma", "z": r"\sigma", "g": r"\tanh", "n": r"\tanh"}
 
 
+#: from this size on a number is written as a power of ten: 3.4e38 in fixed notation is 39 digits (issue 29)
+BIG = 1e4
+
+
 def num(v: float, decimals: int = 2) -> str:
+    r"""``v`` in LaTeX: fixed with ``decimals`` places; from :data:`BIG` on as ``3.4\times10^{38}``; infinity
+    as ``\infty`` and NaN as ``\text{nan}`` (an overflowed state is shown as what it is)."""
+    v = float(v)
+    if v != v:
+        return r"\text{nan}"
+    if abs(v) == float("inf"):
+        return r"\infty" if v > 0 else r"-\infty"
+    if abs(v) >= BIG:
+        mantissa, exponent = f"{v:.{max(decimals - 1, 0)}e}".split("e")
+        return rf"{mantissa}\times10^{{{int(exponent)}}}"
     s = f"{v:.{decimals}f}"
     return "0." + "0" * decimals if s in ("-0." + "0" * decimals,) else s
 
