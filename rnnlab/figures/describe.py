@@ -127,6 +127,8 @@ def _fmt(v) -> str:
     if isinstance(v, str):
         return f"'{_plain(v)}'"
     v = float(v)
+    if not np.isfinite(v):          # int(inf) raised OverflowError (issue 29)
+        return "NaN" if np.isnan(v) else ("infinite" if v > 0 else "minus infinite")
     if v == int(v) and abs(v) < 1e6:
         return str(int(v))
     return f"{v:.3g}"
@@ -139,6 +141,15 @@ def _fmt_exp(e: float) -> str:
     if m >= 10:
         m, k = m / 10, k + 1
     return _fmt(10.0 ** k * m) if -4 <= k < 6 else f"{m:g}e{k}"
+
+
+def _left_out(values: np.ndarray, nan: bool = True) -> str:
+    """The note " (2 infinite values and 1 NaN value left out)" for what a sentence of extremes skips, or "".
+    NaN is counted only where it is not a deliberate gap (bars and heatmaps; lines use NaN to break a line)."""
+    n_inf = int(np.isinf(values).sum())
+    n_nan = int(np.isnan(values).sum()) if nan else 0
+    parts = [f"{n} {what} value{'s' if n > 1 else ''}" for n, what in ((n_inf, "infinite"), (n_nan, "NaN")) if n]
+    return f" ({' and '.join(parts)} left out)" if parts else ""
 
 
 def _is_diagram(traces: list[dict], layout: dict) -> bool:
@@ -163,13 +174,15 @@ def _bar_values(trace: dict) -> tuple:
 
 def _one_bar_each(traces: list[dict]) -> str:
     """Bars drawn one trace each (a legend entry per bar): named by their traces, largest first."""
-    bars = []
+    bars, skipped = [], []
     for t in traces:
         v = _numbers(_bar_values(t)[0])
         if v is not None and np.isfinite(v[0]):
             bars.append((float(v[0]), _plain(t.get("name")) or _fmt(_bar_values(t)[1][0])))
+        elif v is not None:
+            skipped.append(float(v[0]))
     bars.sort(reverse=True)
-    return ", ".join(f"{name} {_fmt(v)}" for v, name in bars)
+    return ", ".join(f"{name} {_fmt(v)}" for v, name in bars) + _left_out(np.array(skipped))
 
 
 def _trace(trace: dict, layout: dict) -> str:
@@ -183,18 +196,21 @@ def _trace(trace: dict, layout: dict) -> str:
         xs = _numbers(trace.get("x"))
         if xs is None or not np.isfinite(xs).any():
             return name
+        note = _left_out(xs, nan=False)
         xs = xs[np.isfinite(xs)]
-        return f"{name + ': ' if name else ''}{xs.size} values from {_fmt(xs.min())} to {_fmt(xs.max())}"
+        return f"{name + ': ' if name else ''}{xs.size} values from {_fmt(xs.min())} to {_fmt(xs.max())}{note}"
     return _line(trace, name, layout)
 
 
 def _heatmap(trace: dict, name: str) -> str:
     z = _numbers_2d(trace.get("z"))
     if z is None or not np.isfinite(z).any():
-        return f"{name or 'a heatmap'}"
+        note = "" if z is None else _left_out(z)
+        return f"{name or 'a heatmap'}{': nothing drawn' + note if note else ''}"
     rows, cols = z.shape
-    lo, hi = np.nanmin(z), np.nanmax(z)
-    return f"{name + ': ' if name else ''}a {rows} × {cols} heatmap, values from {_fmt(lo)} to {_fmt(hi)}"
+    ok = z[np.isfinite(z)]
+    return (f"{name + ': ' if name else ''}a {rows} × {cols} heatmap, values from {_fmt(ok.min())} to "
+            f"{_fmt(ok.max())}{_left_out(z)}")
 
 
 def _numbers_2d(z) -> np.ndarray | None:
@@ -211,14 +227,17 @@ def _bars(trace: dict, name: str, noun: str = "bar") -> str:
     values, labels = _bar_values(trace)
     vals = _numbers(values)
     if vals is None or not np.isfinite(vals).any():
-        return name
+        note = "" if vals is None else _left_out(vals)
+        return f"{name + ': ' if name else ''}nothing drawn{note}" if note else name
     labels = list(labels) if labels is not None and _n(labels) == len(vals) else list(range(len(vals)))
-    k_hi, k_lo = int(np.nanargmax(vals)), int(np.nanargmin(vals))
+    ok = np.flatnonzero(np.isfinite(vals))              # the extremes of what is drawn: inf is no bar
+    k_hi, k_lo = int(ok[np.argmax(vals[ok])]), int(ok[np.argmin(vals[ok])])
+    note = _left_out(vals)
     if len(vals) == 1:
         return f"{name + ': ' if name else ''}{_fmt(vals[0])} at {_fmt(labels[0])}"
     head = f"{name + ': ' if name else ''}{len(vals)} {noun}s"
     return (f"{head}, the largest {_fmt(vals[k_hi])} at {_fmt(labels[k_hi])}, the smallest {_fmt(vals[k_lo])} at "
-            f"{_fmt(labels[k_lo])}")
+            f"{_fmt(labels[k_lo])}{note}")
 
 
 def _line(trace: dict, name: str, layout: dict) -> str:
@@ -230,14 +249,16 @@ def _line(trace: dict, name: str, layout: dict) -> str:
     xs = list(xs) if xs is not None and _n(xs) == len(ys) else list(range(len(ys)))
     ok = np.flatnonzero(np.isfinite(ys))
     if not ok.size:
-        return ""             # drawn for its legend entry only
+        note = _left_out(ys, nan=False)          # "": drawn for its legend entry only
+        return f"{name + ': ' if name else ''}nothing drawn{note}" if note else ""
     first, last = ok[0], ok[-1]
     label = name + ": " if name else ""
+    note = _left_out(ys, nan=False)
     if first == last:
-        return f"{label}{fy(ys[first])} at {_fmt(xs[first])}"
+        return f"{label}{fy(ys[first])} at {_fmt(xs[first])}{note}"
     text = f"{label}from {fy(ys[first])} at {_fmt(xs[first])} to {fy(ys[last])} at {_fmt(xs[last])}"
     k_hi = ok[np.argmax(ys[ok])]
     k_lo = ok[np.argmin(ys[ok])]
     extremes = [f"highest {fy(ys[k])} at {_fmt(xs[k])}" for k in (k_hi,) if k not in (first, last)]
     extremes += [f"lowest {fy(ys[k])} at {_fmt(xs[k])}" for k in (k_lo,) if k not in (first, last)]
-    return text + (f" ({', '.join(extremes)})" if extremes else "")
+    return text + (f" ({', '.join(extremes)})" if extremes else "") + note

@@ -1,0 +1,30 @@
+"""Shared modules under odd values (issue 29): what the pages' own tests reach only through a page."""
+import numpy as np
+import plotly.graph_objects as go
+
+from rnnlab.figures.describe import describe
+
+
+def test_describe_a_figure_holding_inf_or_nan_skips_them_and_says_so():
+    """Issue 29: describe(fig) raised OverflowError (int(inf)) when a bar or heatmap held inf, e.g. the Step
+    through page's state bars once a relu state overflowed. Extremes are now read from the finite values and the
+    sentence says how many values were left out."""
+    bars = go.Figure(go.Bar(y=[1.0, np.inf, -np.inf, np.nan, 0.5], name="h"))
+    assert describe(bars) == ("H: 5 bars, the largest 1 at 0, the smallest 0.5 at 4 (2 infinite values and 1 NaN "
+                              "value left out).")
+    heat = go.Figure(go.Heatmap(z=[[1.0, np.inf], [0.0, -1.0]], name="W"))
+    assert describe(heat) == "W: a 2 × 2 heatmap, values from -1 to 1 (1 infinite value left out)."
+    line = go.Figure(go.Scatter(y=[1.0, np.inf, 3.0, np.nan], name="loss"))     # NaN in a line is a gap
+    assert describe(line) == "Loss: from 1 at 0 to 3 at 2 (1 infinite value left out)."
+    assert describe(go.Figure(go.Bar(y=[np.inf], name="c"))) == "C: nothing drawn (1 infinite value left out)."
+    one_each = go.Figure([go.Bar(y=[np.inf], name="a"), go.Bar(y=[2.0], name="b")])
+    assert describe(one_each) == "B 2 (1 infinite value left out)."
+    assert "3.4e+38" in describe(go.Figure(go.Bar(y=[3.4e38, 1.0])))
+
+
+def test_describe_the_step_bars_of_an_overflowed_relu_state():
+    """Issue 29: the figure the Step-through page draws for an overflowed state is described, not raised on."""
+    from rnnlab.figures.steps import vector_bars
+
+    text = describe(vector_bars({"h": np.array([np.inf, 2.0, np.nan])}, title="State after step 40"))
+    assert text.startswith("State after step 40: h (hidden state): 3 bars") and "1 infinite value" in text
