@@ -157,6 +157,25 @@ def test_a_long_text_becomes_lines_within_the_limit():
     assert eval(source) == text and max(map(len, source.splitlines())) <= 120
 
 
+def test_a_single_word_of_a_million_characters_renders_in_well_under_a_second():
+    """Issue 29: _chunks() copied and re-quoted the rest of a long word at every cut, so a 10^6-character text
+    in the session took 16-37 s to render the downloadable script. Now linear (a loose bound: < 5 s)."""
+    import time
+
+    from rnnlab.labs.scripts import script_for
+    from rnnlab.labs.scripts.template import _chunks, literal
+
+    word = "x" * 10**6
+    started = time.perf_counter()
+    source = literal(word, 11)
+    chunks = _chunks("\n\x00é" * 10**5, 112)
+    script = script_for("batches", {"bat_text": word}, 0)
+    assert time.perf_counter() - started < 5
+    assert eval(source) == word and max(map(len, source.splitlines())) <= 120
+    assert "".join(chunks) == "\n\x00é" * 10**5 and all(len(repr(c)) <= 112 for c in chunks)
+    assert source in script and max(map(len, script.splitlines())) <= 120
+
+
 # --- Gradients lab ----------------------------------------------------------------------------------------
 def test_gradients_flow_script_prints_the_page_numbers(tmp_path):
     at, out = page_and_script(tmp_path, "gradients", gr_T="5", gr_hidden="4")
