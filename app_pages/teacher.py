@@ -200,13 +200,10 @@ def path_problem(folder: str) -> str | None:
     """Why the IMDB folder typed cannot be looked at on this server (a name too long for the file system, an
     unknown ~user, a NUL character), or None. Such a path, once saved, would break every page that looks for
     IMDB."""
-    from rnnlab.data.text import find_imdb
+    from rnnlab.data.text import folder_problem
 
-    try:
-        find_imdb([Path(folder)])
-    except (OSError, RuntimeError, ValueError) as err:
-        return f"The IMDB folder cannot be looked at on this server ({escape_md(err)})."
-    return None
+    problem = folder_problem(folder)
+    return f"The IMDB folder cannot be looked at on this server ({escape_md(problem)})." if problem else None
 
 
 def text_problem(imdb: str, code: str) -> str | None:

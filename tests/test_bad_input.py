@@ -154,7 +154,9 @@ def _exercise_links(page: str, scenes: list[dict], query: dict, report: B.Report
         if not B.check_run(at, report, page, f"link [{_name(scene)}]", repr(link)[:300], 0.0, BOUND_S * 10):
             continue
         said = " ".join(B._messages(at))
-        drawn = {w.key for w in B.widgets_of(at)}
+        # Controls a training reveals are drawn runs after the link was opened (Streamlit reads a link's values
+        # on the page's first run): there the property is only that nothing breaks.
+        drawn = {w.key for w in B.widgets_of(at)} if not scene.get("click") else set()
         for key, raw in link.items():
             if key in B.SIDEBAR and page != PAGES[0]:
                 continue
