@@ -17,6 +17,8 @@ the student who sent it."""
 from __future__ import annotations
 
 import math
+import os
+import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import Any
@@ -116,3 +118,23 @@ def readable(text: Any) -> bool:
 def visible_length(text: str) -> int:
     """The characters of ``text`` a reader can see (letters, digits, punctuation, symbols, marks)."""
     return sum(unicodedata.category(c)[0] in "LNPSM" for c in text)
+
+
+#: (variable, value) pairs already warned about: the environment is read on every settings load
+_warned: set[tuple[str, str]] = set()
+
+
+def env_number(name: str, lo: float | None = None, hi: float | None = None, integer: bool = True) -> int | float | None:
+    """The number in environment variable ``name``, within [lo, hi]; None when it is unset or unusable ("ten",
+    "²", "1e999", out of range): the caller's default applies, and the server's log says so once (``int()``
+    on such a typo crashed every page)."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return parse_number(raw, lo, hi, integer=integer)
+    except InputError as err:
+        if (name, raw) not in _warned:
+            _warned.add((name, raw))
+            print(f"rnnlab: ignoring {name}: {err}; the default applies.", file=sys.stderr, flush=True)
+        return None

@@ -28,3 +28,24 @@ def test_describe_the_step_bars_of_an_overflowed_relu_state():
 
     text = describe(vector_bars({"h": np.array([np.inf, 2.0, np.nan])}, title="State after step 40"))
     assert text.startswith("State after step 40: h (hidden state): 3 bars") and "1 infinite value" in text
+
+
+def test_a_typo_in_the_job_runners_environment_is_ignored_with_a_warning(monkeypatch, capsys):
+    """Issue 29: ``RNNLAB_JOB_WORKERS=ten`` or ``RNNLAB_JOB_THREADS=²`` reached ``int()`` in the job runner's
+    plan, which every page reads on its first run: each is now read by rnnlab.inputs.env_number, ignored with a
+    line in the server's log naming it, and the automatic choice applies."""
+    from rnnlab import inputs
+    from rnnlab.runtime.jobs.limits import default_workers, thread_plan
+
+    monkeypatch.setattr(inputs, "_warned", set())          # each value is said once per process
+    monkeypatch.delenv("RNNLAB_JOB_WORKERS", raising=False)
+    monkeypatch.delenv("RNNLAB_JOB_THREADS", raising=False)
+    automatic = default_workers(), thread_plan(1, cores=4)
+    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "ten")
+    monkeypatch.setenv("RNNLAB_JOB_THREADS", "²")
+    assert (default_workers(), thread_plan(1, cores=4)) == automatic
+    log = capsys.readouterr().err
+    assert "ignoring RNNLAB_JOB_WORKERS: “ten” is not a number" in log and "RNNLAB_JOB_THREADS" in log
+    monkeypatch.setenv("RNNLAB_JOB_WORKERS", "٣")
+    monkeypatch.setenv("RNNLAB_JOB_THREADS", "2")
+    assert default_workers() == 3 and thread_plan(1, cores=4)[0] == 2

@@ -37,6 +37,7 @@ import traceback
 from pathlib import Path
 from typing import NamedTuple
 
+from ..inputs import env_number
 from ..status import ACTIVE, END_STATES, Status
 from .fairness import Retention
 from .jobs import Job, JobContext
@@ -208,11 +209,10 @@ class RayRunner(BaseRunner):
             _init_ray(None if address == "local" else address, kwargs)
             owns_ray = True
         resources = ray.cluster_resources()
-        env_gpus = os.environ.get("RNNLAB_RAY_GPUS_PER_JOB")
+        env_gpus = env_number("RNNLAB_RAY_GPUS_PER_JOB", 0, None, integer=False)
         if gpus_per_job is None:
-            gpus_per_job = float(env_gpus) if env_gpus else (1.0 if resources.get("GPU", 0) >= 1 else 0.0)
-        env_threads = os.environ.get("RNNLAB_JOB_THREADS")
-        threads = int(threads or (int(env_threads) if env_threads else 1))
+            gpus_per_job = env_gpus if env_gpus is not None else (1.0 if resources.get("GPU", 0) >= 1 else 0.0)
+        threads = int(threads or env_number("RNNLAB_JOB_THREADS", 1, None) or 1)
         if workers is None:
             if gpus_per_job > 0:
                 workers = int(resources.get("GPU", 0) // gpus_per_job)

@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import hmac
 import os
-import sys
 import threading
 import time
 import traceback
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..inputs import InputError, parse_number
+from ..inputs import env_number
 from .jobs import JobLimits, cpu_count
 
 CACHE_SECONDS = 2.0
@@ -50,25 +49,10 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return default if value is None else value.strip().lower() in ("1", "true", "yes", "on")
 
 
-#: (variable, value) pairs already warned about: the environment is read on every settings load
-_warned: set[tuple[str, str]] = set()
-
-
 def _env_number(name: str, setting: str, integer: bool = True) -> int | float | None:
-    """The number in environment variable ``name`` for ``setting``, within the setting's bounds; None when it
-    is unset or unusable ("ten", "²", "1e999", out of range): then the default applies, and the server's log
-    says so once (issue 29: int() on a typo crashed every page)."""
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return None
-    low, high = BOUNDS[setting]
-    try:
-        return parse_number(raw, low, high, integer=integer)
-    except InputError as err:
-        if (name, raw) not in _warned:
-            _warned.add((name, raw))
-            print(f"rnnlab: ignoring {name}: {err}; the default applies.", file=sys.stderr, flush=True)
-        return None
+    """The number in environment variable ``name`` for ``setting``, within the setting's bounds, or None
+    (unset or unusable: see :func:`rnnlab.inputs.env_number`)."""
+    return env_number(name, *BOUNDS[setting], integer=integer)
 
 
 def _env_or(name: str, setting: str, default: int | float, integer: bool = True) -> int | float:

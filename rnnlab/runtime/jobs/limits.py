@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from ...inputs import env_number
+
 
 @dataclass
 class JobLimits:
@@ -41,9 +43,9 @@ def cpu_count() -> int:
 
 def default_workers() -> int:
     """``RNNLAB_JOB_WORKERS`` if set; else one per GPU, or one per 2 CPU cores (at least 1)."""
-    env = os.environ.get("RNNLAB_JOB_WORKERS")
-    if env:
-        return max(int(env), 1)
+    env = env_number("RNNLAB_JOB_WORKERS", 1, None)
+    if env is not None:
+        return env
     try:
         import torch
 
@@ -66,8 +68,8 @@ def thread_plan(workers: int, cores: int | None = None) -> tuple[int, int]:
     One share of the cores is kept for the server, so that predictions stay fast while jobs train:
     on 2 cores, 1 worker × 1 thread and 1 thread for the server."""
     cores = cores or cpu_count()
-    env = os.environ.get("RNNLAB_JOB_THREADS")
-    per_worker = max(int(env), 1) if env else max(cores // (workers + 1), 1)
+    env = env_number("RNNLAB_JOB_THREADS", 1, None)
+    per_worker = env if env is not None else max(cores // (workers + 1), 1)
     per_worker = min(per_worker, max(cores // max(workers, 1), 1))
     server = max(cores - workers * per_worker, 1)
     return per_worker, server
