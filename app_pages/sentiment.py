@@ -55,6 +55,7 @@ from rnnlab.labs.sentiment import (
     temperature,
     text_model_from_result,
     trajectory,
+    upload_too_small,
     weights_mb,
 )
 from rnnlab.labs.sentiment.examples import DEFAULT_EXAMPLE, EXAMPLES
@@ -135,6 +136,10 @@ def uploaded_reviews() -> dict | None:
     ds, problem = read_upload(upload_digest(upload, "sent_upload_digest"), upload.getvalue())
     if ds is None:
         st.error(f"This file cannot be used: {escape_md(problem)}")
+        return None
+    small = upload_too_small(ds, seed())
+    if small:                    # the job would refuse it after Train: say so now, with the numbers
+        st.error(f"This file cannot be used: {small}")
         return None
     note = ""
     if len(ds) > MAX_UPLOAD_ROWS:

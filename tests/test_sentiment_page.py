@@ -283,3 +283,25 @@ def test_the_train_panel_opens_at_the_teachers_smallest_limits(root, tmp_path, m
         assert any(said in c.value for c in at.caption), [c.value for c in at.caption]
     finally:
         S.invalidate()
+
+
+def test_an_upload_too_small_to_train_on_is_refused_before_train(root):
+    """Issue 29: a 2-review CSV passed the page's check (Train enabled) and the job then failed with "Too few
+    training reviews"; the page now refuses it with the numbers, and the size it asks for trains."""
+    from rnnlab.data.text import TextDataset
+    from rnnlab.labs.sentiment import upload_too_small
+
+    def rows(n: int) -> bytes:
+        return ("text,label\n" + "".join(f'"review {i} was {"great" if i % 2 else "awful"}",{i % 2}\n'
+                                         for i in range(n))).encode()
+
+    from fixtures import open_app_page
+
+    at = open_app_page(root, PAGE, sent_source="upload")
+    at.file_uploader(key="sent_upload").upload("two.csv", rows(2), "text/csv").run()
+    assert any("2 labelled rows are too few" in e.value and "at least 15 rows" in e.value for e in at.error)
+    assert at.button(key="sent_start").disabled
+    at.file_uploader(key="sent_upload").upload("fifteen.csv", rows(15), "text/csv").run()
+    assert not at.error and not at.button(key="sent_start").disabled
+    ds = TextDataset([f"r{i}" for i in range(15)], np.arange(15) % 2)
+    assert all(upload_too_small(ds, seed) is None for seed in range(20))

@@ -26,6 +26,7 @@ from .data import (
     encode,
     load_job_data,
     planned_steps,
+    upload_too_small,
 )
 from .job import AFTER_STOP, EVAL_SAMPLE, sentiment_job
 from .reading import (
@@ -58,5 +59,5 @@ __all__ = [
     "float32_mb", "held_out_metrics", "importance", "is_word", "load_job_data", "logits_of", "loss_fn",
     "ms_per_step", "planned_steps", "predict", "prefix_positions", "read", "recipe_from", "recipe_from_dict",
     "recipe_to_dict", "sentiment_job", "temperature", "text_model_from_result", "train_sentiment", "trajectory",
-    "weights_mb",
+    "upload_too_small", "weights_mb",
 ]

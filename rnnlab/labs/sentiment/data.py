@@ -92,6 +92,8 @@ def build_vocab(texts: list[str], num_words: int) -> Vocabulary:
 
 
 CHUNK = 250           # texts tokenised (or scored) between two checks for a stop
+MIN_TRAIN_REVIEWS = 10   # a job refuses fewer training reviews than this
+UPLOAD_TEST_SHARE = 0.2  # of an upload, held out to test (stratified)
 
 
 class TokenCache:
@@ -178,7 +180,7 @@ def load_job_data(source: str, upload: dict | None, seed: int, ctx=None) -> tupl
         if not upload or not upload.get("texts"):
             raise ValueError("No uploaded reviews were given.")
         ds = TextDataset(list(upload["texts"]), np.asarray(upload["labels"], dtype=np.int64))
-        train, test = ds.split(0.2, seed, stratify=True)
+        train, test = ds.split(UPLOAD_TEST_SHARE, seed, stratify=True)
         return train, test, f"your CSV ({len(ds):,} rows)"
     if source == "imdb":
         from ...runtime.settings import load_settings
@@ -204,3 +206,14 @@ def planned_steps(recipe, source: str, n_upload: int = 0, subset_percent: int = 
         n_train = 25_000
     n_fit = int(n_train * subset_percent / 100 * (1 - recipe.val_fraction))
     return recipe.epochs * math.ceil(n_fit / recipe.batch_size)
+
+
+def upload_too_small(ds: TextDataset, seed: int) -> str | None:
+    """Why an upload's reviews are too few to train on (the job would refuse them after Train), or None: its
+    training part (80%, split as the job splits it) must hold ``MIN_TRAIN_REVIEWS``, and its test part one."""
+    train, test = ds.split(UPLOAD_TEST_SHARE, seed, stratify=True)
+    if len(train) >= MIN_TRAIN_REVIEWS and len(test) >= 1:
+        return None
+    return (f"{len(ds):,} labelled rows are too few: {1 - UPLOAD_TEST_SHARE:.0%} of them are trained on "
+            f"({len(train):,} here) and a training needs at least {MIN_TRAIN_REVIEWS}, with the rest kept to "
+            f"test. Upload at least {math.ceil(MIN_TRAIN_REVIEWS / (1 - UPLOAD_TEST_SHARE)) + 2} rows.")

@@ -17,7 +17,7 @@ from ...nn.models import SentimentClassifier
 from ...status import Status
 from ...train import TrainConfig, Trainer
 from .. import calibration
-from .data import CHUNK, TOKENS, EpochBatches, load_job_data
+from .data import CHUNK, MIN_TRAIN_REVIEWS, TOKENS, EpochBatches, load_job_data
 from .recipes import Recipe, recipe_from_dict, recipe_to_dict
 from .training import evaluate, held_out_metrics, logits_of, loss_fn
 
@@ -90,9 +90,9 @@ class _LiveRun:
         train, self.test, self.described = load_job_data(source, upload, seed, ctx)
         ctx.check()
         if subset_percent < 100:
-            train = train.stratified(max(int(len(train) * subset_percent / 100), 10), seed)
-        if len(train) < 10:
-            raise ValueError("Too few training reviews: at least 10 are needed.")
+            train = train.stratified(max(int(len(train) * subset_percent / 100), MIN_TRAIN_REVIEWS), seed)
+        if len(train) < MIN_TRAIN_REVIEWS:
+            raise ValueError(f"Too few training reviews: at least {MIN_TRAIN_REVIEWS} are needed.")
         self.fit_part, self.val_part = (train.split(rec.val_fraction, seed, stratify=True) if rec.val_fraction > 0
                                         else (train, None))
         self.lap("loading data")
