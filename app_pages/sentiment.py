@@ -416,7 +416,9 @@ def recipe_settings(settings) -> tuple[Recipe | None, dict]:
         if settings.max_epochs <= 1:              # a slider from 1 to 1 is an error in Streamlit: say it instead
             s8.caption("Epochs: 1, the class's limit (the teacher sets it).")
         s9, s10, s11, s12 = st.columns(4)
-        lr = s9.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0], base.lr,
+        # the preset's own value is always a choice (the shipped recipe's 2e-3 is not a round step)
+        lr = s9.select_slider("Learning rate", sorted({1e-4, 3e-4, 1e-3, 3e-3, 6e-3, 1e-2, 3e-2, 0.1, 1.0, base.lr}),
+                              base.lr,
                               format_func=str, key=f"sent_lr_{preset}", bind="query-params")  # a link writes str(v)
         clip_on = s10.toggle("Gradient clipping", base.clip is not None, key=f"sent_clipon_{preset}",
                              bind="query-params", help="Caps the gradient's norm. The optimizer here is Adam, whose "

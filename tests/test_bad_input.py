@@ -31,6 +31,8 @@ PAGES = [p.path for p in all_pages()]
 #: text boxes where nothing at all is a fine answer (a nickname is optional; a blank password is just wrong)
 OPTIONAL_TEXT = {"nickname", "teacher_attempt",
                  "teacher_imdb", "teacher_code"}      # no IMDB folder, no class code: both mean "none"
+#: controls whose odd value asks for a message: put back after each, so that the next one's message is its own
+ASKS = ("text_input", "text_area", "file_uploader")
 #: link parameters a page reads itself: (kind, lowest, highest)
 PAGE_LINKS = {"tg_draw": ("int", 0, 10 ** 6), "st_t": ("int", 1, None), "present": ("flag", None, None)}
 
@@ -91,7 +93,7 @@ def _exercise_widgets(page: str, scene: dict, data, report: B.Report, done: set,
         if back is None:
             at = B.open_scene(page, scene, tab_key)
             continue
-        if {w.key for w in B.widgets_of(at)} >= {k for _, k in keys}:
+        if kind not in ASKS and {w.key for w in B.widgets_of(at)} >= {k for _, k in keys}:
             continue              # nothing hidden: the odd value stays, and the next control meets it too
         if kind == "file_uploader":
             B.apply(back, None)

@@ -222,3 +222,20 @@ def test_saturation_legend_states_the_bounds_for_gates_and_for_the_candidates():
 
     names = [t.name for t in saturation_bars({"i": (0.2, 0.1), "g": (0.3, 0.2)}).data]
     assert names == ["shut: below 0.1 (g, n: -0.8)", "open: above 0.9 (g, n: 0.8)"]
+
+
+@pytest.mark.parametrize("text", ["\x97\x88", "\x00\x1b\x7f"])
+def test_control_characters_alone_are_nothing_to_read(text):
+    """Issue 29 (found by tests/test_bad_input.py): a text of C0/C1 control characters was read as tokens,
+    with heatmaps and no word of warning; the one readable-text rule makes it nothing to read, on the page
+    too."""
+    import badinput as B
+
+    from rnnlab.labs.memory import fresh_text_model, read_text
+
+    tm = fresh_text_model(("a", "film"), "LSTM", 8, 0)
+    with pytest.raises(ValueError, match="nothing to read"):
+        read_text(tm.model, tm.vocab, text)
+    at = B.open_page("app_pages/memory.py", state={"mem_text": text})
+    assert not at.exception
+    assert any("nothing to read" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -305,3 +305,24 @@ def test_an_upload_too_small_to_train_on_is_refused_before_train(root):
     assert not at.error and not at.button(key="sent_start").disabled
     ds = TextDataset([f"r{i}" for i in range(15)], np.arange(15) % 2)
     assert all(upload_too_small(ds, seed) is None for seed in range(20))
+
+
+def test_the_pretrained_models_recipe_opens_its_settings():
+    """Issue 29 (found by tests/test_bad_input.py): choosing the recipe "The pretrained model's recipe" raised
+    ValueError ("0.002 is not in iterable"): its learning rate was not one of the slider's steps."""
+    import badinput as B
+
+    at = B.open_page(PAGE, state={"sent_preset": "shipped"})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.select_slider(key="sent_lr_shipped").value == 0.002
+
+
+@pytest.mark.parametrize("text", ["\x97\x88", "\x00\x1b", "\u200b \u0301"])
+def test_control_characters_alone_are_no_review(text):
+    """Issue 29: C0/C1 control characters were read as two punctuation tokens and given a prediction; the
+    one readable-text rule (rnnlab.inputs.readable) makes them no review, as zero-width ones are."""
+    import badinput as B
+
+    at = B.open_page(PAGE, state={"sent_text": text})
+    assert not at.exception
+    assert any("no word to read" in w.value for w in at.warning), [w.value for w in at.warning]

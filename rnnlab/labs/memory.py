@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from ..data.tokenizer import OOV, Vocabulary, tokenize
+from ..inputs import readable
 from ..nn.init import seeded
 from ..nn.layers import Trace
 from ..nn.models import ClassifierConfig, SentimentClassifier, TextModel
@@ -115,7 +116,7 @@ def prefix_positions(T: int, bidirectional: bool, max_prefixes: int = MAX_PREFIX
 def read_text(model: SentimentClassifier, vocab: Vocabulary, text: str, max_tokens: int = MAX_TOKENS,
               max_prefixes: int = MAX_PREFIXES) -> Reading:
     """Tokenise ``text``, run the model step by step and keep everything. ValueError if nothing to read."""
-    tokens = tokenize(text)
+    tokens = tokenize(text) if readable(text) else []     # control characters alone are no text either
     if not tokens:
         raise ValueError("There is nothing to read: the text has no words (only spaces, tags or symbols "
                          "that are not tokens). Type or paste a review.")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ...data.tokenizer import OOV, Vocabulary, tokenize
+from ...inputs import readable
 from ...nn.models import ClassifierConfig, SentimentClassifier, TextModel
 from .. import calibration
 
@@ -101,7 +102,8 @@ class Reading:
 
 
 def _ids(tm: TextModel, text: str) -> tuple[list[str], torch.Tensor, int]:
-    tokens = tokenize(str(text)[:MAX_REVIEW_CHARS])
+    text = str(text)[:MAX_REVIEW_CHARS]
+    tokens = tokenize(text) if readable(text) else []     # control characters alone are no review either
     limit = tm.maxlen or MAX_TOKENS
     dropped = max(len(tokens) - limit, 0)
     tokens = tokens[dropped:]   # what the model was trained to read: the end of a long review
