@@ -198,13 +198,19 @@ class Trainer:
         if not math.isfinite(loss_value):
             return loss_value, float("nan"), False, metrics
         loss.backward()
-        grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-        norm = grad_norm(grads)
+        params = [p for p in self.model.parameters() if p.grad is not None]
+        grads = [p.grad for p in params]
+        total = _float32_norm(grads) if grads else None
+        float32_ok = total is not None and math.isfinite(float(total))
+        norm = float(total) if float32_ok else grad_norm(grads)
         clipped = self.config.clip is not None and math.isfinite(norm) and norm > self.config.clip
         if not math.isfinite(norm):       # an inf or NaN entry in the gradient itself: divergence
             return loss_value, norm, False, metrics
-        if clipped:
-            clip_(grads, self.config.clip / (norm + 1e-6))          # as clip_grad_norm_, by a finite size
+        if self.config.clip is not None and float32_ok:
+            # bit for bit what clip_grad_norm_ does (trained results, lessons and model cards depend on it)
+            nn.utils.clip_grads_with_norm_(params, self.config.clip, total)
+        elif clipped:
+            clip_(grads, self.config.clip / (norm + 1e-6))   # a size float32 could not square: still finite
         self.optimizer.step()
         return loss_value, norm, clipped, {k: float(v.detach()) if torch.is_tensor(v) else float(v)
                                            for k, v in metrics.items()}
