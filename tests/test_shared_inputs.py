@@ -1,6 +1,7 @@
 """Shared modules under odd values (issue 29): what the pages' own tests reach only through a page."""
 import numpy as np
 import plotly.graph_objects as go
+import pytest
 
 from rnnlab.figures.describe import describe
 
@@ -49,3 +50,25 @@ def test_a_typo_in_the_job_runners_environment_is_ignored_with_a_warning(monkeyp
     monkeypatch.setenv("RNNLAB_JOB_WORKERS", "٣")
     monkeypatch.setenv("RNNLAB_JOB_THREADS", "2")
     assert default_workers() == 3 and thread_plan(1, cores=4)[0] == 2
+
+
+@pytest.mark.parametrize("temperature", [1.655066686393783e-240, 1e-7, 0.0, float("nan")])
+def test_a_temperature_too_small_to_divide_by_samples_greedily(temperature):
+    """Issue 29 (found by tests/test_bad_input.py): a client sent Architectures' temperature slider
+    1.655e-240; logits / T overflowed float32 to inf, softmax gave NaN and torch.multinomial raised. Below
+    GREEDY_BELOW sampling is greedy, in the character models and the name writer alike."""
+    import torch
+
+    from rnnlab.nn.charlm import sampling_probs
+
+    logits = torch.tensor([[1.0, 3.0, 2.0]])
+    assert sampling_probs(logits, temperature).tolist() == [[0.0, 1.0, 0.0]]
+
+
+def test_the_name_writer_page_survives_a_tiny_temperature():
+    import badinput as B
+
+    B.patch_apptest()
+    at = B.open_page("app_pages/architectures.py", state={"ar_tab": "1 → many"})
+    at.slider(key="ar_2_temp").set_value(1.655066686393783e-240).run()
+    assert not at.exception, [e.value for e in at.exception]

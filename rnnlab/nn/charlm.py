@@ -188,11 +188,16 @@ def evaluate(model: CharLM, ids: Tensor, n_streams: int = 32, window: int = 512,
 
 
 # --- sampling ------------------------------------------------------------------------------------------
+#: below this temperature sampling is greedy: softmax(logits / T) is the argmax to float precision, and logits
+#: divided by a T such as 1e-240 overflow float32 to inf, whose softmax is NaN (issue 29)
+GREEDY_BELOW = 1e-6
+
+
 def sampling_probs(logits: Tensor, temperature: float = 1.0, top_k: int | None = None) -> Tensor:
     """The distribution characters are drawn from: softmax(logits / T) over the ``top_k`` likeliest.
-    ``temperature`` <= 0 means greedy: all the mass on the likeliest character."""
+    ``temperature`` below :data:`GREEDY_BELOW` (0 included) means greedy: all the mass on the likeliest."""
     logits = logits.float()
-    if temperature <= 0:
+    if not temperature > GREEDY_BELOW:             # NaN too
         probs = torch.zeros_like(logits)
         probs.scatter_(-1, logits.argmax(-1, keepdim=True), 1.0)
         return probs

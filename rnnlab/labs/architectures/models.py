@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from ...data import seqtasks
+from ...nn.charlm import GREEDY_BELOW
 from ...nn.init import seeded
 from ...nn.layers import make_recurrent
 from ...nn.seq2seq import Seq2SeqConfig
@@ -58,7 +59,7 @@ class WordWriter(nn.Module):
             out, state = self.rnn(self.embed(prev)[:, None], state)
             logits = self.out(out[:, 0])
             logits[:, [seqtasks.PAD, seqtasks.BOS]] = float("-inf")             # never written
-            if temperature <= 0:
+            if not temperature > GREEDY_BELOW:        # 0, NaN, or so small that logits / T overflow
                 probs = F.one_hot(logits.argmax(-1), logits.shape[-1]).float()
             else:
                 probs = torch.softmax(logits / temperature, dim=-1)
