@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +43,9 @@ def main() -> int:
     found = 0
     for seed in args.seeds:
         code, text, seconds = run(args.examples, seed, args.select, args.bound)
-        print(f"seed {seed}, {args.examples} examples a page: {seconds:.0f} s")
+        log = Path(tempfile.gettempdir()) / f"rnnlab-bad-input-seed{seed}.log"
+        log.write_text(text)                      # the whole pytest output: each finding's stack trace
+        print(f"seed {seed}, {args.examples} examples a page: {seconds:.0f} s (pytest's output: {log})")
         for line in text.splitlines():
             if line.startswith("app_pages/"):
                 print("  " + line)

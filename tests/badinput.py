@@ -233,7 +233,8 @@ def check_run(at, report: Report, page: str, what: str, value, seconds: float, b
     shown = value if isinstance(value, str) else repr(value)
     if at.exception:
         report.findings.append(Finding(page, what, shown, "uncaught " + "; ".join(
-            str(e.value).splitlines()[0][:200] for e in at.exception)))
+            (str(e.value).splitlines()[0][:120] + " | " + " / ".join(list(getattr(e, "stack_trace", []))[-3:]))[:600]
+            for e in at.exception)))
         return False
     if any("Traceback (most recent call last)" in t for t in _texts(at)):
         report.findings.append(Finding(page, what, shown, "traceback text on the page"))
