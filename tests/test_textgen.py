@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -593,7 +594,12 @@ def test_page_trains_live_through_the_job_runner(root):
     at.button(key="tg_train").click().run()
     job = at.session_state["textgen_job"]
     assert job.meta["lab"] == "textgen" and job.meta["params"]["bptt"] == 16 and job.meta["cell"] == "LSTM"
-    assert job.wait(150) and job.end_state in ("finished", "time_limit"), job.error
+    deadline = time.monotonic() + 60          # the shortest choice is 30 s: stop once a sample and an eval came
+    while not (job.of_kind("sample") and job.of_kind("eval")) and job.end_state is None and time.monotonic() < deadline:
+        job.heartbeat()
+        time.sleep(0.2)
+    job.stop()
+    assert job.wait(150) and job.end_state in ("finished", "time_limit", "stopped"), job.error
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert job.of_kind("sample") and job.of_kind("eval")
