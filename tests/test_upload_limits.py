@@ -5,7 +5,7 @@ import ast
 import tomllib
 
 import pytest
-from fixtures import csv_bytes
+from fixtures import csv_bytes, open_app_page
 from streamlit.testing.v1 import AppTest
 
 from rnnlab.data import chars, series, text
@@ -49,19 +49,9 @@ def _counting(monkeypatch, module, name: str) -> list:
     return calls
 
 
-def _open(root, page: str, **state) -> AppTest:
-    at = AppTest.from_file(str(root / "app.py"), default_timeout=120).run()
-    at.switch_page(page)
-    for k, v in state.items():
-        at.session_state[k] = v
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
 # --- Sentiment lab ---------------------------------------------------------------------------------------
 def _sentiment(root) -> AppTest:
-    return _open(root, "app_pages/sentiment.py", sent_source="upload")
+    return open_app_page(root, "app_pages/sentiment.py", sent_source="upload")
 
 
 def test_sentiment_uploader_states_its_limit(root):
@@ -104,7 +94,7 @@ def test_sentiment_refuses_an_oversize_upload_before_reading_it(root, monkeypatc
 
 # --- Forecasting lab -------------------------------------------------------------------------------------
 def _forecast(root) -> AppTest:
-    at = _open(root, "app_pages/forecast.py")
+    at = open_app_page(root, "app_pages/forecast.py")
     at.radio(key="fc_source").set_value("upload a CSV").run()
     return at
 
@@ -126,7 +116,7 @@ def test_forecast_parses_an_upload_once_and_refuses_an_oversize_one(root, monkey
 
 # --- Text generation -------------------------------------------------------------------------------------
 def _textgen(root) -> AppTest:
-    return _open(root, "app_pages/textgen.py", tg_tab="Train live", tg_data="Your own text")
+    return open_app_page(root, "app_pages/textgen.py", tg_tab="Train live", tg_data="Your own text")
 
 
 @pytest.mark.parametrize("kind", ["upload", "paste"])
