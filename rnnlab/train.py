@@ -104,26 +104,14 @@ class History:
 
 
 
-def _float32_norm(grads: list[torch.Tensor]) -> torch.Tensor:
-    """The global 2-norm as torch measures it for clipping: one fused call over all tensors, in their dtype."""
-    if hasattr(nn.utils, "get_total_norm"):                       # torch >= 2.6
-        return nn.utils.get_total_norm(grads)
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
-
-
-def grad_norm(grads: list[torch.Tensor]) -> float:
-    """The global 2-norm of the gradients, finite whenever every entry is.
-
-    Measured first as clip_grad_norm_ does, in float32 (fast). Squaring an entry above ~1.8e19 passes
-    float32's largest number, so a gradient of norm 3.8e20, which float32 holds, would measure as inf, be
-    called a divergence, and be clipped by a factor of 0 (issue 29). Only then is it measured again in
-    float64; an infinite or NaN result there means an entry itself is inf or NaN."""
+def _float64_norm(grads: list[torch.Tensor]) -> float:
+    """The global 2-norm of the gradients measured in float64, for when float32's overflowed: squaring an entry
+    above ~1.8e19 passes float32's largest number, so a gradient of norm 3.8e20, which float32 holds, measures
+    as inf there, would be called a divergence and clipped by a factor of 0 (issue 29). An infinite or NaN
+    result here means an entry itself is inf or NaN."""
     if not grads:
         return 0.0
-    norm = float(_float32_norm(grads))
-    if math.isfinite(norm):
-        return norm
-    # float64 on the CPU where the device has none (Apple's MPS); this path is rare, its speed does not matter
+    # on the CPU where the device has no float64 (Apple's MPS); this path is rare, its speed does not matter
     per_tensor = [torch.linalg.vector_norm(g if g.device.type != "mps" else g.cpu(), dtype=torch.float64).cpu()
                   for g in grads]
     return float(torch.linalg.vector_norm(torch.stack(per_tensor)))
@@ -200,9 +188,9 @@ class Trainer:
         loss.backward()
         params = [p for p in self.model.parameters() if p.grad is not None]
         grads = [p.grad for p in params]
-        total = _float32_norm(grads) if grads else None
+        total = nn.utils.get_total_norm(grads) if grads else None    # as clip_grad_norm_ measures it
         float32_ok = total is not None and math.isfinite(float(total))
-        norm = float(total) if float32_ok else grad_norm(grads)
+        norm = float(total) if float32_ok else _float64_norm(grads)
         clipped = self.config.clip is not None and math.isfinite(norm) and norm > self.config.clip
         if not math.isfinite(norm):       # an inf or NaN entry in the gradient itself: divergence
             return loss_value, norm, False, metrics
