@@ -15,7 +15,7 @@ import json
 
 import streamlit as st
 
-from app_pages import training
+from app_pages import guard, training
 from app_pages.common import all_pages, escape_md, plot
 from rnnlab.figures.classroom import answers_figure, vote_name
 from rnnlab.lessons import PAGE_MODULES, find_lesson, page_defaults, page_script
@@ -121,12 +121,10 @@ def bound_keys() -> list[str]:
     the settings every page already keeps in its link."""
     try:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
-        from streamlit.runtime.state.session_state_proxy import get_session_state
 
         ctx = get_script_run_ctx()
         hashes = {ctx.page_script_hash, ctx.pages_manager.main_script_hash}
-        with get_session_state().query_params() as qp:
-            return [k for k, b in qp._bindings_by_param.items() if b.script_hash in hashes]
+        return [k for k, b in guard.query_state()._bindings_by_param.items() if b.script_hash in hashes]
     except Exception:                               # another Streamlit: the URL's own keys
         return [k for k in st.query_params if k in st.session_state]
 

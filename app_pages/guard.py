@@ -39,7 +39,7 @@ def tell(message: str, where=None) -> None:
 def _drop(key: str) -> None:
     """The parameter leaves the URL, and Streamlit's copy of the link as opened (a bound widget would read
     it from there)."""
-    _forget_link(_query_state(), key)
+    _forget_link(query_state(), key)
     with contextlib.suppress(Exception):
         del st.query_params[key]
 
@@ -135,7 +135,7 @@ def _number_spec(name: str, a: dict) -> tuple[float | None, float | None, bool] 
     return lo, hi, integer
 
 
-def _query_state():
+def query_state():
     """Streamlit's query-parameter state of this session (its initial values and bindings), or None."""
     try:
         from streamlit.runtime.state.session_state_proxy import get_session_state
@@ -153,12 +153,11 @@ def _forget_link(qp, key: str) -> None:
         qp.remove_param(key)
 
 
-def _check_link_number(name: str, a: dict, key: str, where) -> None:
-    """Before a bound number widget first renders: its link value read with the widget's own bounds."""
-    qp = _query_state()
-    raw = qp.get_initial_value(key) if qp is not None else None
+def _check_link_number(name: str, a: dict, key: str, raw, qp, where) -> None:
+    """Before a bound number widget first renders: its link value ``raw`` read with the widget's own bounds;
+    an unusable one is forgotten (Streamlit never parses it) and answered by a message."""
     spec = _number_spec(name, a)
-    if raw is None or spec is None or key in st.session_state:
+    if spec is None:
         return
     lo, hi, integer = spec
     values = raw if isinstance(raw, list) else [raw]
@@ -265,10 +264,10 @@ def _guarded(name: str, method):
         except TypeError:
             return method(self, *args, **kwargs)
         bound = kwargs.get("bind") == "query-params"
-        qp = _query_state() if bound else None
+        qp = query_state() if bound else None
         raw = qp.get_initial_value(key) if qp is not None and key not in st.session_state else None
         if raw is not None and name in NUMERIC:
-            _check_link_number(name, a, key, self)
+            _check_link_number(name, a, key, raw, qp, self)
             raw = None
         _sent_value(name, a, key, self)
         try:
@@ -280,10 +279,8 @@ def _guarded(name: str, method):
                 del st.session_state[key]
             tell(f"The value sent for {_label(name, a, key)} could not be read; it is back to its default.", self)
             value = method(self, *args, **kwargs)
-        if raw is not None and name != "tabs":
-            _after_link(name, a, key, raw, value, self)
-        elif raw is not None:
-            _after_link(name, a, key, raw, st.session_state.get(key), self)
+        if raw is not None:          # st.tabs returns its containers: the tab chosen is in the session
+            _after_link(name, a, key, raw, st.session_state.get(key) if name == "tabs" else value, self)
         return value
 
     widget.__rnnlab_guarded__ = True
